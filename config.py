@@ -1,0 +1,151 @@
+"""Settings for the MEL service: safe defaults, overridden by MEL_* environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """Raised when settings are unsafe or inconsistent (e.g. production with the default key)."""
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    DEBUG = False
+    TESTING = False
+    INSTANCE_DIR = str(BASE_DIR / "instance")
+    DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'mel.sqlite3'}"
+    DATABASE_ECHO = False
+    LOG_LEVEL = "INFO"
+    TIMEZONE = "Africa/Nairobi"
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Sessions: 12 h absolute, 30 min idle (OWASP ASVS 3.3.2).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_IDLE_MINUTES = 30
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    PASSWORD_MIN_LENGTH = 12
+    API_TOKEN_DAYS = 365
+
+    # Uploads.
+    MAX_UPLOAD_MB = 10
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Reporting calendar (days after the end of the quarter).
+    WINDOW_OPENS_DAYS = 0
+    WINDOW_DUE_DAYS = 15
+    WINDOW_CLOSES_DAYS = 45
+
+    # OpenAPI (flask-smorest).
+    API_TITLE = "Kenya Social Protection MEL API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = None
+    OPENAPI_SWAGGER_UI_PATH = None
+
+    @property
+    def MAX_CONTENT_LENGTH(self) -> int:  # noqa: N802 - Flask reads this name
+        return int(self.MAX_UPLOAD_MB) * 1024 * 1024
+
+    def validate(self) -> None:
+        """Refuse settings that are unsafe for this environment."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the Werkzeug debugger is never turned on by default
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    DATABASE_URL = "sqlite://"
+    WTF_CSRF_ENABLED = True
+    SECRET_KEY = "testing-secret-key-not-for-production-use"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+
+    def validate(self) -> None:
+        if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise ConfigError(
+                "MEL_SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if self.DEBUG:
+            raise ConfigError("MEL_DEBUG must be off in production: the debugger runs arbitrary code.")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _coerce(current: object, raw: str) -> object:
+    """Turn an environment string into the type of the default it overrides."""
+    if isinstance(current, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    if isinstance(current, list | tuple):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(current, dict):
+        return json.loads(raw)
+    return raw
+
+
+def load_config(name: str | None = None, overrides: dict | None = None) -> Config:
+    """Build the settings object for an environment, applying MEL_* variables and overrides."""
+    name = name or os.environ.get("MEL_ENV", "development")
+    try:
+        cls = CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"MEL_ENV={name!r} is not known; use one of {', '.join(sorted(CONFIGS))}."
+        ) from None
+    config = cls()
+    for key, raw in os.environ.items():
+        if not key.startswith("MEL_") or key == "MEL_ENV":
+            continue
+        attr = key[4:]
+        if attr.startswith("TEST_"):
+            continue
+        current = getattr(config, attr, None)
+        setattr(config, attr, _coerce(current, raw) if current is not None else raw)
+    for key, value in (overrides or {}).items():
+        setattr(config, key, value)
+    if name == "testing" and os.environ.get("MEL_TEST_DATABASE_URL") and not (
+        overrides and "DATABASE_URL" in overrides
+    ):
+        config.DATABASE_URL = os.environ["MEL_TEST_DATABASE_URL"]
+    config.validate()
+    return config
+
+
+def as_mapping(config: Config) -> dict[str, object]:
+    """Return every upper-case setting (class attributes and properties) as a dict for Flask."""
+    return {key: getattr(config, key) for key in dir(config) if key.isupper()}

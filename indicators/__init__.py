@@ -1,0 +1,1 @@
+"""The computation core: periods, validation rules, aggregation; plain Python and pandas only."""

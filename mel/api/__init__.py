@@ -1,0 +1,67 @@
+"""The JSON API under /api/v1: flask-smorest blueprints, token auth, OpenAPI document."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint
+
+from mel.accounts.auth import authenticated_user
+
+
+class ErrorSchema(ma.Schema):
+    """The error body every /api endpoint returns."""
+
+    status = ma.fields.Integer(metadata={"description": "HTTP status"})
+    error = ma.fields.String(metadata={"description": "Machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "What went wrong and what to do"})
+    details = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "Located problems: message plus location (file, row, column, indicator, period)"},
+    )
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Errors are mapped once for the whole app in mel.errors_views."""
+
+
+
+def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
+    """A blueprint under /api/v1 whose every endpoint needs a signed-in user or a token."""
+    blueprint = Blueprint(name, import_name, url_prefix="/api/v1", description=description)
+
+    @blueprint.before_request
+    def _require_auth() -> None:
+        authenticated_user()
+
+    return blueprint
+
+
+def init_api(app: Flask) -> Api:
+    api = Api()
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "Sector MEL service of Kenya's social protection sector. Authenticate with "
+                    "`Authorization: Bearer <token>` (`mel tokens create EMAIL`). Periods use DHIS2 "
+                    "identifiers: 2025Q3 (calendar quarter, shown as FY2025/26 Q1), 2025July "
+                    "(financial year July–June), 202509 (month), 2025 (year). Errors share one "
+                    "shape: {status, error, message, details[]}."
+                ),
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    from mel.catalogue.api import blp as catalogue_blp
+
+    api.register_blueprint(catalogue_blp)
+    return api

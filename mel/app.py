@@ -1,0 +1,64 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, as_mapping, load_config
+from mel.db import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | Config | None = None, **overrides: object) -> Flask:
+    """Build the Flask application for an environment name or a settings object."""
+    settings = config if isinstance(config, Config) else load_config(config, overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+        instance_path=str(Path(settings.INSTANCE_DIR).resolve()),
+    )
+    app.config.from_mapping(as_mapping(settings))
+    _configure_logging(app)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+
+    from mel import security
+    from mel.accounts import auth
+    from mel.api import init_api
+    from mel.errors_views import register_error_handlers
+    from mel.web import filters
+
+    security.init_app(app)
+    auth.init_app(app)
+    filters.init_app(app)
+    register_error_handlers(app)
+
+    from mel.accounts.views import bp as accounts_bp
+    from mel.catalogue.views import bp as catalogue_bp
+    from mel.web.views import bp as web_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(catalogue_bp)
+    init_api(app)
+
+    from mel.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=app.config.get("LOG_LEVEL", "INFO"),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    logging.getLogger("alembic").setLevel(logging.WARNING)

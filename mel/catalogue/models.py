@@ -1,0 +1,307 @@
+"""Metadata of the sector MEL framework: org units, programmes, indicators, disaggregations, forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mel.db import Base, utcnow
+from mel.uid import generate_uid
+
+MEASURES = ("count", "amount", "ratio")
+TIME_AGGREGATIONS = ("sum", "last")
+DIRECTIONS = ("increase", "decrease")
+LEVELS = ("impact", "outcome", "output", "process")
+FREQUENCIES = ("quarterly", "annual")
+NODE_KINDS = ("goal", "outcome", "output")
+COMPONENTS = ("value", "numerator", "denominator")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class MetadataMixin:
+    """Columns every metadata object carries: a DHIS2-style UID, a code and timestamps."""
+
+    uid: Mapped[str] = mapped_column(String(11), unique=True, default=generate_uid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class OrgUnit(MetadataMixin, Base):
+    """A node of the org-unit tree: Kenya (level 1) → counties (2) → sub-counties (3)."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255), index=True)
+    iso_code: Mapped[str | None] = mapped_column(String(10), unique=True)
+    former_province: Mapped[str | None] = mapped_column(String(40))
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], lazy="raise")
+
+    @property
+    def is_national(self) -> bool:
+        return self.level == 1
+
+
+class Pillar(MetadataMixin, Base):
+    """A pillar of the sector (social assistance, social security, health insurance, cross-cutting)."""
+
+    __tablename__ = "pillar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+programme_org_unit = Table(
+    "programme_org_unit",
+    Base.metadata,
+    Column("programme_id", ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_unit_id", ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Programme(MetadataMixin, Base):
+    """A reporting entity: a national or county programme, or SPS for sector-wide figures."""
+
+    __tablename__ = "programme"
+    __table_args__ = (CheckConstraint(_in("level", ("national", "county")), name="level_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    pillar_id: Mapped[int] = mapped_column(ForeignKey("pillar.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    pillar: Mapped[Pillar] = relationship(lazy="raise")
+    org_units: Mapped[list[OrgUnit]] = relationship(
+        secondary=programme_org_unit, lazy="raise", order_by="OrgUnit.code"
+    )
+
+
+class ResultsNode(MetadataMixin, Base):
+    """A node of the sector results framework: goal → outcomes → outputs."""
+
+    __tablename__ = "results_node"
+    __table_args__ = (CheckConstraint(_in("kind", NODE_KINDS), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("results_node.id"), index=True)
+    pillar_id: Mapped[int | None] = mapped_column(ForeignKey("pillar.id"))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[ResultsNode | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class DisaggregationCategory(MetadataMixin, Base):
+    """A dimension such as sex or age group."""
+
+    __tablename__ = "disaggregation_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    options: Mapped[list[CategoryOption]] = relationship(
+        back_populates="category", lazy="raise", order_by="CategoryOption.sort_order"
+    )
+
+
+class CategoryOption(MetadataMixin, Base):
+    """One option of a category (Female, 70 years and above, ...)."""
+
+    __tablename__ = "category_option"
+    __table_args__ = (UniqueConstraint("category_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_category.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    category: Mapped[DisaggregationCategory] = relationship(back_populates="options", lazy="raise")
+
+
+class DisaggregationSetCategory(Base):
+    """The position of a category inside a disaggregation set."""
+
+    __tablename__ = "disaggregation_set_category"
+
+    set_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_set.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(
+        ForeignKey("disaggregation_category.id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+    category: Mapped[DisaggregationCategory] = relationship(lazy="raise")
+
+
+class DisaggregationSet(MetadataMixin, Base):
+    """Categories crossed into option combinations (DHIS2's category combination)."""
+
+    __tablename__ = "disaggregation_set"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    categories: Mapped[list[DisaggregationSetCategory]] = relationship(
+        lazy="raise", order_by="DisaggregationSetCategory.position", cascade="all, delete-orphan"
+    )
+    combos: Mapped[list[OptionCombo]] = relationship(
+        back_populates="set", lazy="raise", order_by="OptionCombo.sort_order"
+    )
+
+
+class OptionCombo(MetadataMixin, Base):
+    """One cell of a disaggregation: option codes joined by `_` in category order, or `total`."""
+
+    __tablename__ = "option_combo"
+    __table_args__ = (UniqueConstraint("set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_set.id"))
+    code: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    is_total: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    set: Mapped[DisaggregationSet] = relationship(back_populates="combos", lazy="raise")
+
+
+class Indicator(MetadataMixin, Base):
+    """An indicator with the fields of a Performance Indicator Reference Sheet."""
+
+    __tablename__ = "indicator"
+    __table_args__ = (
+        CheckConstraint(_in("measure", MEASURES), name="measure_known"),
+        CheckConstraint(_in("time_aggregation", TIME_AGGREGATIONS), name="time_aggregation_known"),
+        CheckConstraint(_in("direction", DIRECTIONS), name="direction_known"),
+        CheckConstraint(_in("level", LEVELS), name="level_known"),
+        CheckConstraint(_in("frequency", FREQUENCIES), name="frequency_known"),
+        CheckConstraint("measure <> 'ratio' OR factor IS NOT NULL", name="ratio_has_factor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str] = mapped_column(String(120))
+    definition: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    pillar_id: Mapped[int] = mapped_column(ForeignKey("pillar.id"), index=True)
+    results_node_id: Mapped[int | None] = mapped_column(ForeignKey("results_node.id"), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[str] = mapped_column(String(20))
+    measure: Mapped[str] = mapped_column(String(10))
+    factor: Mapped[int | None] = mapped_column(Integer)
+    numerator: Mapped[str] = mapped_column(Text, default="")
+    denominator: Mapped[str] = mapped_column(Text, default="")
+    calculation: Mapped[str] = mapped_column(Text, default="")
+    time_aggregation: Mapped[str] = mapped_column(String(10))
+    is_additive_across_programmes: Mapped[bool] = mapped_column(Boolean, default=True)
+    disaggregation_set_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_set.id"))
+    direction: Mapped[str] = mapped_column(String(10))
+    frequency: Mapped[str] = mapped_column(String(10))
+    data_source: Mapped[str] = mapped_column(Text, default="")
+    collection_method: Mapped[str] = mapped_column(Text, default="")
+    means_of_verification: Mapped[str] = mapped_column(Text, default="")
+    responsible_agency: Mapped[str] = mapped_column(String(200), default="")
+    limitations: Mapped[str] = mapped_column(Text, default="")
+    basis: Mapped[str] = mapped_column(Text, default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    pillar: Mapped[Pillar] = relationship(lazy="raise")
+    results_node: Mapped[ResultsNode | None] = relationship(lazy="raise")
+    disaggregation_set: Mapped[DisaggregationSet] = relationship(lazy="raise")
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.measure == "ratio"
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The figures a person types for one cell: numerator and denominator for ratios."""
+        return ("numerator", "denominator") if self.is_ratio else ("value",)
+
+
+class ReportingFormIndicator(Base):
+    """An indicator on a reporting form, in order, and whether its cells are required."""
+
+    __tablename__ = "reporting_form_indicator"
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("reporting_form.id", ondelete="CASCADE"), primary_key=True
+    )
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    is_required: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    indicator: Mapped[Indicator] = relationship(lazy="raise")
+
+
+reporting_form_org_unit = Table(
+    "reporting_form_org_unit",
+    Base.metadata,
+    Column("form_id", ForeignKey("reporting_form.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_unit_id", ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ReportingForm(MetadataMixin, Base):
+    """What a programme reports: indicators × org units, at a frequency, within a window."""
+
+    __tablename__ = "reporting_form"
+    __table_args__ = (
+        CheckConstraint("frequency = 'quarterly'", name="frequency_quarterly"),
+        CheckConstraint(
+            "opens_days <= due_days AND due_days <= closes_days", name="window_ordered"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
+    frequency: Mapped[str] = mapped_column(String(20), default="quarterly")
+    opens_days: Mapped[int] = mapped_column(Integer, default=0)
+    due_days: Mapped[int] = mapped_column(Integer, default=15)
+    closes_days: Mapped[int] = mapped_column(Integer, default=45)
+
+    programme: Mapped[Programme] = relationship(lazy="raise")
+    items: Mapped[list[ReportingFormIndicator]] = relationship(
+        lazy="raise", order_by="ReportingFormIndicator.position", cascade="all, delete-orphan"
+    )
+    org_units: Mapped[list[OrgUnit]] = relationship(
+        secondary=reporting_form_org_unit, lazy="raise", order_by="OrgUnit.code"
+    )

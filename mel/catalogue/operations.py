@@ -1,0 +1,295 @@
+"""Writes for the catalogue: loading the reference seed (idempotent). Callers commit."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from mel.catalogue.models import (
+    CategoryOption,
+    DisaggregationCategory,
+    DisaggregationSet,
+    DisaggregationSetCategory,
+    Indicator,
+    OptionCombo,
+    OrgUnit,
+    Pillar,
+    Programme,
+    ReportingForm,
+    ReportingFormIndicator,
+    ResultsNode,
+)
+from mel.uid import stable_uid
+
+log = logging.getLogger(__name__)
+SEED_DIR = Path(__file__).resolve().parent / "seed"
+CATEGORY_NAMES = {"sex": "Sex", "age_group": "Age group"}
+SET_NAMES = {"none": "No disaggregation", "sex": "Sex", "sex_age": "Sex and age group"}
+
+
+@dataclass
+class SeedSummary:
+    """How many objects of each kind the seed created or changed."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, outcome: str) -> None:
+        target = self.created if outcome == "created" else self.updated
+        target[kind] = target.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def describe(self) -> str:
+        if not self.changed:
+            return "The catalogue is already up to date: nothing changed."
+        parts = [f"created {n} {k}" for k, n in sorted(self.created.items())]
+        parts += [f"updated {n} {k}" for k, n in sorted(self.updated.items())]
+        return "Seed: " + ", ".join(parts) + "."
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (SEED_DIR / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _upsert(session: Session, summary: SeedSummary, model: type, kind: str, key: dict, values: dict) -> Any:
+    """Create or update one object found by its key; count what happened."""
+    obj = session.scalar(select(model).filter_by(**key))
+    if obj is None:
+        obj = model(**key, **values)
+        if hasattr(model, "uid") and "uid" not in values:
+            obj.uid = stable_uid(kind, "/".join(str(v) for v in key.values()))
+        session.add(obj)
+        session.flush()
+        summary.count(kind, "created")
+        return obj
+    changed = False
+    for attr, value in values.items():
+        if getattr(obj, attr) != value:
+            setattr(obj, attr, value)
+            changed = True
+    if changed:
+        session.flush()
+        summary.count(kind, "updated")
+    return obj
+
+
+def seed_catalogue(session: Session) -> SeedSummary:
+    """Load the reference catalogue; a second run changes nothing."""
+    summary = SeedSummary()
+    _seed_org_units(session, summary)
+    pillars = _seed_pillars(session, summary)
+    _seed_programmes(session, summary, pillars)
+    nodes = _seed_results_framework(session, summary, pillars)
+    sets = _seed_disaggregations(session, summary)
+    _seed_indicators(session, summary, pillars, nodes, sets)
+    _seed_forms(session, summary)
+    log.debug(summary.describe())
+    return summary
+
+
+def _seed_org_units(session: Session, summary: SeedSummary) -> None:
+    kenya = _upsert(
+        session, summary, OrgUnit, "org_unit", {"code": "KE"},
+        {"name": "Kenya", "level": 1, "parent_id": None, "path": "/KE/", "iso_code": "KE",
+         "former_province": None},
+    )
+    for row in _read("counties.csv"):
+        _upsert(
+            session, summary, OrgUnit, "org_unit", {"code": row["code"]},
+            {"name": row["name"], "level": 2, "parent_id": kenya.id,
+             "path": f"/KE/{row['code']}/", "iso_code": row["iso_3166_2"],
+             "former_province": row["former_province"]},
+        )
+
+
+def _seed_pillars(session: Session, summary: SeedSummary) -> dict[str, Pillar]:
+    return {
+        row["code"]: _upsert(
+            session, summary, Pillar, "pillar", {"code": row["code"]},
+            {"name": row["name"], "description": row["description"],
+             "sort_order": int(row["sort_order"])},
+        )
+        for row in _read("pillars.csv")
+    }
+
+
+def _seed_programmes(session: Session, summary: SeedSummary, pillars: dict[str, Pillar]) -> None:
+    units = {u.code: u for u in session.scalars(select(OrgUnit))}
+    counties = sorted((u for u in units.values() if u.level == 2), key=lambda u: u.code)
+    for row in _read("programmes.csv"):
+        programme = _upsert(
+            session, summary, Programme, "programme", {"code": row["code"]},
+            {"name": row["name"], "pillar_id": pillars[row["pillar"]].id, "agency": row["agency"],
+             "level": row["level"], "notes": row["notes"]},
+        )
+        if row["counties"] == "all":
+            wanted = counties
+        elif row["counties"] == "national":
+            wanted = [units["KE"]]
+        else:
+            wanted = [units[code] for code in row["counties"].split(";")]
+        current = session.scalar(
+            select(Programme).where(Programme.id == programme.id)
+            .options(selectinload(Programme.org_units))
+        )
+        if {u.id for u in current.org_units} != {u.id for u in wanted}:
+            current.org_units = wanted
+            session.flush()
+            summary.count("programme coverage", "updated")
+
+
+def _seed_results_framework(
+    session: Session, summary: SeedSummary, pillars: dict[str, Pillar]
+) -> dict[str, ResultsNode]:
+    nodes: dict[str, ResultsNode] = {}
+    for position, row in enumerate(_read("results_framework.csv")):
+        nodes[row["code"]] = _upsert(
+            session, summary, ResultsNode, "results node", {"code": row["code"]},
+            {"name": row["name"], "kind": row["kind"], "description": row["description"],
+             "parent_id": nodes[row["parent"]].id if row["parent"] else None,
+             "pillar_id": pillars[row["pillar"]].id if row["pillar"] else None,
+             "sort_order": position},
+        )
+    return nodes
+
+
+def _seed_disaggregations(session: Session, summary: SeedSummary) -> dict[str, DisaggregationSet]:
+    rows = _read("disaggregations.csv")
+    categories: dict[str, DisaggregationCategory] = {}
+    options: dict[tuple[str, str], CategoryOption] = {}
+    for row in rows:
+        if not row["category"]:
+            continue
+        cat = row["category"]
+        if cat not in categories:
+            categories[cat] = _upsert(
+                session, summary, DisaggregationCategory, "category", {"code": cat},
+                {"name": CATEGORY_NAMES.get(cat, cat.replace("_", " ").capitalize())},
+            )
+        if (cat, row["option_code"]) not in options:
+            position = sum(1 for key in options if key[0] == cat)
+            options[(cat, row["option_code"])] = _upsert(
+                session, summary, CategoryOption, "category option",
+                {"category_id": categories[cat].id, "code": row["option_code"]},
+                {"name": row["option_name"], "sort_order": position},
+            )
+    sets: dict[str, DisaggregationSet] = {}
+    for set_code in dict.fromkeys(row["set"] for row in rows):
+        set_rows = [row for row in rows if row["set"] == set_code]
+        dset = _upsert(
+            session, summary, DisaggregationSet, "disaggregation set", {"code": set_code},
+            {"name": SET_NAMES.get(set_code, set_code)},
+        )
+        sets[set_code] = dset
+        cat_order = list(dict.fromkeys(row["category"] for row in set_rows if row["category"]))
+        for position, cat in enumerate(cat_order):
+            _upsert(
+                session, summary, DisaggregationSetCategory, "set category",
+                {"set_id": dset.id, "category_id": categories[cat].id}, {"position": position},
+            )
+        for position, (code, name, is_total) in enumerate(_combos(set_rows, cat_order)):
+            _upsert(
+                session, summary, OptionCombo, "option combo", {"set_id": dset.id, "code": code},
+                {"name": name, "is_total": is_total, "sort_order": position},
+            )
+    return sets
+
+
+def _combos(set_rows: list[dict[str, str]], cat_order: list[str]) -> list[tuple[str, str, bool]]:
+    """Cross the options of each category in order; a disaggregated set also gets `total`."""
+    if not cat_order:
+        return [(row["option_code"], row["option_name"], False) for row in set_rows]
+    per_category = [
+        [(row["option_code"], row["option_name"]) for row in set_rows if row["category"] == cat]
+        for cat in cat_order
+    ]
+    combos = [
+        ("_".join(code for code, _ in combo), ", ".join(name for _, name in combo), False)
+        for combo in itertools.product(*per_category)
+    ]
+    return combos + [("total", "Total", True)]
+
+
+def _seed_indicators(
+    session: Session,
+    summary: SeedSummary,
+    pillars: dict[str, Pillar],
+    nodes: dict[str, ResultsNode],
+    sets: dict[str, DisaggregationSet],
+) -> None:
+    details = {row["code"]: row for row in _read("indicator_details.csv")}
+    for row in _read("indicators.csv"):
+        extra = details[row["code"]]
+        _upsert(
+            session, summary, Indicator, "indicator", {"code": row["code"]},
+            {
+                "name": row["name"],
+                "short_name": extra["short_name"],
+                "definition": extra["definition"],
+                "calculation": extra["calculation"],
+                "pillar_id": pillars[row["pillar"]].id,
+                "results_node_id": nodes[extra["results_node"]].id,
+                "level": row["level"],
+                "unit": row["unit"],
+                "measure": row["measure"],
+                "factor": int(row["factor"]) if row["factor"] else None,
+                "numerator": row["numerator"],
+                "denominator": row["denominator"],
+                "time_aggregation": row["time_aggregation"],
+                "is_additive_across_programmes": row["additive_across_programmes"] == "true",
+                "disaggregation_set_id": sets[row["disaggregation"]].id,
+                "direction": row["direction"],
+                "frequency": row["frequency"],
+                "data_source": extra["data_source"],
+                "collection_method": extra["collection_method"],
+                "means_of_verification": extra["means_of_verification"],
+                "responsible_agency": extra["responsible_agency"],
+                "limitations": extra["limitations"],
+                "basis": row["basis"],
+            },
+        )
+
+
+def _seed_forms(session: Session, summary: SeedSummary) -> None:
+    reported_by: dict[str, list[str]] = {}
+    for row in _read("indicators.csv"):
+        for code in row["reported_by"].split(";"):
+            reported_by.setdefault(code, []).append(row["code"])
+    indicators = {i.code: i for i in session.scalars(select(Indicator))}
+    programmes = session.scalars(
+        select(Programme).options(selectinload(Programme.org_units)).order_by(Programme.code)
+    )
+    for programme in programmes:
+        form = _upsert(
+            session, summary, ReportingForm, "reporting form", {"code": f"{programme.code}-QR"},
+            {"name": f"{programme.name} – quarterly return", "programme_id": programme.id,
+             "frequency": "quarterly"},
+        )
+        form = session.scalar(
+            select(ReportingForm).where(ReportingForm.id == form.id)
+            .options(selectinload(ReportingForm.items), selectinload(ReportingForm.org_units))
+        )
+        wanted = [(indicators[code].id, position) for position, code in
+                  enumerate(reported_by.get(programme.code, []))]
+        if [(item.indicator_id, item.position) for item in form.items] != wanted:
+            form.items = [
+                ReportingFormIndicator(indicator_id=ind_id, position=position, is_required=True)
+                for ind_id, position in wanted
+            ]
+            session.flush()
+            summary.count("form indicators", "updated")
+        if {u.id for u in form.org_units} != {u.id for u in programme.org_units}:
+            form.org_units = list(programme.org_units)
+            session.flush()
+            summary.count("form org units", "updated")

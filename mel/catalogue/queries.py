@@ -1,0 +1,192 @@
+"""Reads of the catalogue, with their loader options in one place."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from mel.catalogue.models import (
+    DisaggregationSet,
+    DisaggregationSetCategory,
+    Indicator,
+    OrgUnit,
+    Pillar,
+    Programme,
+    ReportingForm,
+    ReportingFormIndicator,
+    ResultsNode,
+)
+from mel.errors import NotFound
+
+
+def name_key(name: str) -> str:
+    """A spelling-insensitive key for a county name ("Taita-Taveta County" → "taitataveta")."""
+    key = name.strip().lower()
+    key = re.sub(r"\bcounty\b", "", key)
+    key = re.sub(r"[^a-z0-9]", "", key)
+    return key.removesuffix("city") or key
+
+
+def resolve_org_unit(session: Session, ref: str) -> OrgUnit:
+    """Find an org unit by code (`001`, `1`, `KE`), ISO code (`KE-30`), UID or name."""
+    raw = str(ref).strip()
+    if not raw:
+        raise NotFound("An org unit code is empty.")
+    candidates = [raw]
+    if raw.isdigit() and len(raw) <= 3:
+        candidates.append(raw.zfill(3))
+    unit = session.scalar(
+        select(OrgUnit).where(
+            OrgUnit.code.in_(candidates) | (OrgUnit.uid == raw) | (OrgUnit.iso_code == raw.upper())
+        )
+    )
+    if unit is not None:
+        return unit
+    by_name = org_units_by_name_key(session)
+    unit = by_name.get(name_key(raw))
+    if unit is None:
+        raise NotFound(
+            f"Org unit {raw!r} is not known: use the county code (001–047, e.g. 042 or 42), "
+            "its name (e.g. Kisumu) or KE for Kenya."
+        )
+    return unit
+
+
+def org_units_by_name_key(session: Session) -> dict[str, OrgUnit]:
+    units = session.scalars(select(OrgUnit))
+    lookup: dict[str, OrgUnit] = {}
+    for unit in units:
+        lookup[name_key(unit.name)] = unit
+        if unit.level == 1:
+            lookup["kenya"] = unit
+            lookup["national"] = unit
+    return lookup
+
+
+def descendants_query(unit: OrgUnit, include_self: bool = True) -> Select:
+    """Everything under an org unit, by its materialised path (one indexed query)."""
+    query = select(OrgUnit).where(OrgUnit.path.startswith(unit.path))
+    if not include_self:
+        query = query.where(OrgUnit.id != unit.id)
+    return query.order_by(OrgUnit.level, OrgUnit.code)
+
+
+def org_units(session: Session, level: int | None = None, parent: str | None = None) -> list[OrgUnit]:
+    query = select(OrgUnit).order_by(OrgUnit.level, OrgUnit.code)
+    if level is not None:
+        query = query.where(OrgUnit.level == level)
+    if parent is not None:
+        parent_unit = resolve_org_unit(session, parent)
+        query = query.where(OrgUnit.parent_id == parent_unit.id)
+    return list(session.scalars(query))
+
+
+def programmes(session: Session) -> list[Programme]:
+    return list(
+        session.scalars(
+            select(Programme)
+            .options(selectinload(Programme.pillar), selectinload(Programme.org_units))
+            .order_by(Programme.code)
+        )
+    )
+
+
+def programme(session: Session, code: str) -> Programme:
+    found = session.scalar(
+        select(Programme)
+        .where((Programme.code == code) | (Programme.uid == code))
+        .options(selectinload(Programme.pillar), selectinload(Programme.org_units))
+    )
+    if found is None:
+        raise NotFound(f"Programme {code!r} is not known.")
+    return found
+
+
+def pillars(session: Session) -> list[Pillar]:
+    return list(session.scalars(select(Pillar).order_by(Pillar.sort_order)))
+
+
+INDICATOR_LOADERS = (
+    selectinload(Indicator.pillar),
+    selectinload(Indicator.results_node),
+    selectinload(Indicator.disaggregation_set)
+    .selectinload(DisaggregationSet.categories)
+    .selectinload(DisaggregationSetCategory.category),
+    selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
+)
+
+
+def indicators(
+    session: Session,
+    *,
+    pillar: str | None = None,
+    measure: str | None = None,
+    level: str | None = None,
+    programme_code: str | None = None,
+    search: str | None = None,
+) -> list[Indicator]:
+    query = select(Indicator).options(*INDICATOR_LOADERS).order_by(Indicator.code)
+    if pillar:
+        query = query.join(Indicator.pillar).where(Pillar.code == pillar)
+    if measure:
+        query = query.where(Indicator.measure == measure)
+    if level:
+        query = query.where(Indicator.level == level)
+    if programme_code:
+        query = query.where(
+            Indicator.id.in_(
+                select(ReportingFormIndicator.indicator_id)
+                .join(ReportingForm, ReportingForm.id == ReportingFormIndicator.form_id)
+                .join(Programme, Programme.id == ReportingForm.programme_id)
+                .where(Programme.code == programme_code)
+            )
+        )
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(Indicator.name.ilike(like) | Indicator.code.ilike(like))
+    return list(session.scalars(query))
+
+
+def indicator(session: Session, code: str) -> Indicator:
+    found = session.scalar(
+        select(Indicator)
+        .where((Indicator.code == code.upper()) | (Indicator.uid == code))
+        .options(*INDICATOR_LOADERS)
+    )
+    if found is None:
+        raise NotFound(f"Indicator {code!r} is not in the catalogue.")
+    return found
+
+
+def programmes_reporting(session: Session, indicator_id: int) -> list[Programme]:
+    """Programmes whose reporting form carries an indicator."""
+    return list(
+        session.scalars(
+            select(Programme)
+            .join(ReportingForm, ReportingForm.programme_id == Programme.id)
+            .join(ReportingFormIndicator, ReportingFormIndicator.form_id == ReportingForm.id)
+            .where(ReportingFormIndicator.indicator_id == indicator_id)
+            .order_by(Programme.code)
+        )
+    )
+
+
+def forms(session: Session, programme_code: str | None = None) -> list[ReportingForm]:
+    query = (
+        select(ReportingForm)
+        .options(
+            selectinload(ReportingForm.programme),
+            selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
+            selectinload(ReportingForm.org_units),
+        )
+        .order_by(ReportingForm.code)
+    )
+    if programme_code:
+        query = query.join(ReportingForm.programme).where(Programme.code == programme_code)
+    return list(session.scalars(query))
+
+
+def results_nodes(session: Session) -> list[ResultsNode]:
+    return list(session.scalars(select(ResultsNode).order_by(ResultsNode.code)))

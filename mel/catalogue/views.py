@@ -1,0 +1,104 @@
+"""Web pages of the catalogue: indicators and their reference sheets, programmes, counties."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from mel.catalogue import queries
+from mel.catalogue.models import OrgUnit, Programme, ReportingForm
+from mel.db import db
+from mel.errors import NotFound
+
+bp = Blueprint("catalogue", __name__)
+
+
+@bp.route("/indicators")
+@login_required
+def indicator_list():
+    session = db.session
+    pillar = request.args.get("pillar") or None
+    search = request.args.get("q") or None
+    indicators = queries.indicators(session, pillar=pillar, search=search)
+    pillars = queries.pillars(session)
+    by_pillar = defaultdict(list)
+    for indicator in indicators:
+        by_pillar[indicator.pillar.code].append(indicator)
+    return render_template(
+        "catalogue/indicators.html", pillars=pillars, by_pillar=by_pillar, pillar=pillar,
+        search=search or "", total=len(indicators),
+    )
+
+
+@bp.route("/indicators/<code>")
+@login_required
+def indicator_sheet(code: str):
+    session = db.session
+    indicator = queries.indicator(session, code)
+    programmes = queries.programmes_reporting(session, indicator.id)
+    return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes)
+
+
+@bp.route("/results-framework")
+@login_required
+def results_framework():
+    session = db.session
+    nodes = queries.results_nodes(session)
+    indicators = queries.indicators(session)
+    children = defaultdict(list)
+    for node in sorted(nodes, key=lambda n: n.sort_order):
+        children[node.parent_id].append(node)
+    attached = defaultdict(list)
+    for indicator in indicators:
+        attached[indicator.results_node_id].append(indicator)
+    return render_template("catalogue/results_framework.html", children=children, attached=attached)
+
+
+@bp.route("/programmes")
+@login_required
+def programme_list():
+    return render_template("catalogue/programmes.html", programmes=queries.programmes(db.session))
+
+
+@bp.route("/programmes/<code>")
+@login_required
+def programme_detail(code: str):
+    session = db.session
+    programme = queries.programme(session, code)
+    forms = queries.forms(session, programme.code)
+    return render_template("catalogue/programme.html", programme=programme, forms=forms)
+
+
+@bp.route("/counties")
+@login_required
+def county_list():
+    session = db.session
+    counties = queries.org_units(session, level=2)
+    programmes = queries.programmes(session)
+    coverage = defaultdict(list)
+    for programme in programmes:
+        for unit in programme.org_units:
+            coverage[unit.id].append(programme)
+    return render_template("catalogue/counties.html", counties=counties, coverage=coverage)
+
+
+@bp.route("/counties/<code>")
+@login_required
+def county_detail(code: str):
+    session = db.session
+    county = queries.resolve_org_unit(session, code)
+    if county.level != 2:
+        raise NotFound(f"{code!r} is not a county.")
+    programmes = list(session.scalars(
+        select(Programme).where(Programme.org_units.any(OrgUnit.id == county.id))
+        .options(selectinload(Programme.pillar)).order_by(Programme.code)
+    ))
+    forms = list(session.scalars(
+        select(ReportingForm).where(ReportingForm.org_units.any(OrgUnit.id == county.id))
+        .options(selectinload(ReportingForm.programme)).order_by(ReportingForm.code)
+    ))
+    return render_template("catalogue/county.html", county=county, programmes=programmes, forms=forms)

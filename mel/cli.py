@@ -1,0 +1,243 @@
+"""The `mel` command line: database, catalogue, demo data, users, tokens and serving."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from mel.db import db
+from mel.errors import MelError
+
+
+def _create_app() -> Flask:
+    from mel.app import create_app
+
+    return create_app()
+
+
+def _fail(exc: MelError) -> None:
+    click.secho(f"Error: {exc.message}", fg="red", err=True)
+    for detail in exc.details:
+        click.echo(f"  - {detail.message}", err=True)
+    sys.exit(1)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
+                    quickstart_command):
+        app.cli.add_command(command)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Create and upgrade the database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to a revision."""
+    from mel.migrate import current_revision, upgrade
+
+    upgrade(db.engine, revision)
+    click.echo(f"Database at revision {current_revision(db.engine)} ({_safe_url()}).")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from mel.migrate import current_revision
+
+    click.echo(current_revision(db.engine) or "empty (run `mel db upgrade`)")
+
+
+def _safe_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load the reference catalogue (counties, programmes, indicators, forms); safe to repeat."""
+    from mel.catalogue.operations import seed_catalogue
+
+    session = db.session
+    summary = seed_catalogue(session)
+    session.commit()
+    click.echo(summary.describe())
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Add demo users and eight quarters of demo history (FY2023/24, FY2024/25); safe to repeat."""
+    from mel.demo import DEMO_PASSWORD, load_demo
+
+    session = db.session
+    summary = load_demo(session)
+    session.commit()
+    click.echo(summary.describe())
+    click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")
+    for email, role in summary.users:
+        click.echo(f"  {role:<12} {email}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage user accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["officer", "reviewer", "secretariat", "viewer"]))
+@click.option("--name", default="")
+@click.option("--programme", "programmes", multiple=True, help="Programme code (officers); repeatable.")
+@click.option("--org-unit", "org_units", multiple=True, help="Org unit code (officers); repeatable.")
+@click.option("--password", default=None, help="Omit to be asked (hidden input).")
+@with_appcontext
+def users_create(email, role, name, programmes, org_units, password) -> None:
+    """Create a user."""
+    from mel.accounts.operations import create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    session = db.session
+    try:
+        user = create_user(
+            session, email, role, name=name, password=password, programme_codes=programmes,
+            org_unit_codes=org_units, min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+    except MelError as exc:
+        session.rollback()
+        _fail(exc)
+    session.commit()
+    scope = ""
+    if user.role == "officer":
+        scope = (f" for {', '.join(p.code for p in user.programmes)} in "
+                 f"{', '.join(u.name for u in user.org_units)}")
+    click.echo(f"Created {user.role_label} {user.email}{scope}.")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List users with their roles."""
+    from sqlalchemy import select
+
+    from mel.accounts.models import User
+
+    for user in db.session.scalars(select(User).order_by(User.role, User.email)):
+        state = "" if user.is_active else " (inactive)"
+        click.echo(f"{user.role:<12} {user.email}{state}")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Manage API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. 'OPCT MIS'.")
+@click.option("--days", default=None, type=int, help="Validity in days (default from MEL_API_TOKEN_DAYS).")
+@with_appcontext
+def tokens_create(email: str, name: str, days: int | None) -> None:
+    """Create an API token for a user and print it once."""
+    from mel.accounts.operations import create_token
+
+    session = db.session
+    try:
+        issued = create_token(session, email, name=name,
+                              days=days or current_app.config["API_TOKEN_DAYS"])
+    except MelError as exc:
+        _fail(exc)
+    session.commit()
+    click.echo(issued.token)
+    click.echo(
+        f"Token #{issued.record.id} for {email}; it is shown only now. "
+        f"Send it as 'Authorization: Bearer <token>'.",
+        err=True,
+    )
+
+
+@tokens_group.command("list")
+@click.argument("email", required=False)
+@with_appcontext
+def tokens_list(email: str | None) -> None:
+    """List API tokens (never their secrets)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from mel.accounts.models import ApiToken, User
+
+    query = select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.id)
+    if email:
+        query = query.join(ApiToken.user).where(User.email == email.lower())
+    for token in db.session.scalars(query):
+        state = "revoked" if token.revoked_at else "active"
+        click.echo(f"#{token.id:<4} {token.prefix}…  {token.user.email:<35} {token.name:<20} {state}")
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke an API token by its number."""
+    from mel.accounts.operations import revoke_token
+
+    session = db.session
+    try:
+        revoke_token(session, token_id)
+    except MelError as exc:
+        _fail(exc)
+    session.commit()
+    click.echo(f"Token #{token_id} revoked.")
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production)."""
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
+@with_appcontext
+def quickstart_command(host: str, port: int, no_serve: bool) -> None:
+    """Upgrade the database, seed the catalogue, load the demo and serve it."""
+    from mel.catalogue.operations import seed_catalogue
+    from mel.demo import DEMO_PASSWORD, load_demo
+    from mel.migrate import upgrade
+
+    upgrade(db.engine)
+    session = db.session
+    click.echo(seed_catalogue(session).describe())
+    summary = load_demo(session)
+    session.commit()
+    click.echo(summary.describe())
+    click.echo("")
+    click.secho(f"Kenya SP MEL is ready at http://{host}:{port}/", bold=True)
+    click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
+    for email, role in summary.users:
+        click.echo(f"  {role:<12} {email}")
+    click.echo("Stop with Ctrl+C.")
+    if not no_serve:
+        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                 help="Kenya social protection sector MEL service.")
+
+
+def main() -> None:
+    cli(prog_name="mel")

@@ -1,0 +1,307 @@
+"""Demo users and eight quarters of plausible, deterministic history (FY2023/24 and FY2024/25).
+
+The figures are invented for demonstration. Their scale follows public orders of magnitude
+(about 1.6 million Inua Jamii beneficiaries after the June 2024 enrolment, HSNP about 130,000
+households, KES 2,000 a month per beneficiary); county shares follow approximate 2019 census
+populations. Nothing here is an official statistic.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from indicators.periods import Period, parse_period, period_range
+from mel.accounts.models import User
+from mel.accounts.operations import create_user
+from mel.catalogue.models import (
+    DisaggregationSet,
+    Indicator,
+    OrgUnit,
+    ReportingForm,
+    ReportingFormIndicator,
+)
+from mel.returns.models import DataValue, Return
+
+DEMO_PASSWORD = "demo-password-2025"
+DEMO_DOMAIN = "demo.test"
+DEMO_FIRST, DEMO_LAST = "2023Q3", "2025Q2"
+
+# Approximate 2019 census populations (thousands), used only to share national demo figures.
+COUNTY_POPULATION_K = {
+    "001": 1208, "002": 867, "003": 1454, "004": 316, "005": 144, "006": 341, "007": 841,
+    "008": 781, "009": 867, "010": 460, "011": 268, "012": 1546, "013": 393, "014": 609,
+    "015": 1136, "016": 1422, "017": 988, "018": 638, "019": 759, "020": 610, "021": 1057,
+    "022": 2418, "023": 927, "024": 621, "025": 310, "026": 990, "027": 1163, "028": 454,
+    "029": 886, "030": 667, "031": 519, "032": 2162, "033": 1158, "034": 1118, "035": 902,
+    "036": 876, "037": 1868, "038": 590, "039": 1671, "040": 894, "041": 993, "042": 1156,
+    "043": 1132, "044": 1116, "045": 1267, "046": 606, "047": 4397,
+}
+
+FEMALE_SHARE = {"OPCT": 0.57, "CTOVC": 0.72, "PWSD": 0.49, "HSNP": 0.63, "NICHE": 0.88,
+                "COUNTY": 0.55, "NSSF": 0.41, "SHA": 0.46, "SPS": 0.51}
+AGE_SHARES = {  # A00_17, A18_34, A35_59, A60_69, A70P
+    "OPCT": (0, 0, 0, 0, 1),
+    "CTOVC": (0.62, 0.10, 0.19, 0.05, 0.04),
+    "PWSD": (0.31, 0.24, 0.25, 0.10, 0.10),
+    "COUNTY": (0.05, 0.05, 0.15, 0.30, 0.45),
+    "NSSF": (0, 0.46, 0.45, 0.07, 0.02),
+    "SHA": (0, 0.39, 0.46, 0.10, 0.05),
+    "HSNP": (0.45, 0.20, 0.22, 0.07, 0.06),
+}
+
+# National level in FY2023/24 Q1 and growth per quarter, by programme and indicator.
+STOCKS = {
+    ("OPCT", "SA01"): (780_000, 0.012), ("OPCT", "SA02"): (780_000, 0.012),
+    ("CTOVC", "SA01"): (410_000, 0.008), ("CTOVC", "SA04"): (410_000, 0.008),
+    ("PWSD", "SA01"): (52_000, 0.02), ("PWSD", "SA05"): (52_000, 0.02),
+    ("HSNP", "SA07"): (101_000, 0.03), ("NICHE", "SA16"): (9_500, 0.03),
+    ("COUNTY", "SA17"): (14_000, 0.02), ("NSSF", "SS01"): (3_150_000, 0.015),
+    ("NSSF", "SS02"): (1_850_000, 0.012), ("SHA", "HI01"): (9_300_000, 0.02),
+    ("SHA", "HI03"): (820_000, 0.05), ("SPS", "SPX06"): (4_450_000, 0.025),
+    ("SPS", "SPX09"): (48_000, -0.03),
+}
+# The June 2024 Inua Jamii enrolment (570,263 added), spread over the three programmes.
+ENROLMENT_JUMP = {"2024Q2": {"OPCT": 0.58, "CTOVC": 0.22, "PWSD": 0.30}}
+MONTHLY_TRANSFER = {"OPCT": 2000, "CTOVC": 2000, "PWSD": 2000, "HSNP": 2700, "NICHE": 1000,
+                    "COUNTY": 1500}
+PAYROLL_INDICATOR = {"OPCT": "SA02", "CTOVC": "SA04", "PWSD": "SA05", "HSNP": "SA07",
+                     "NICHE": "SA16", "COUNTY": "SA17", "NSSF": "SS02", "SHA": "HI01"}
+# Ratios whose denominator counts events per reporting unit (payment cycles, scale-ups), not people.
+PER_UNIT = {"SA11", "SA09"}
+DROUGHT_QUARTERS = {"2023Q4": 0.25, "2025Q1": 0.5}  # HSNP scale-up share of routine caseload
+
+
+@dataclass
+class DemoSummary:
+    users: list[tuple[str, str]] = field(default_factory=list)
+    users_created: int = 0
+    returns_created: int = 0
+    values_created: int = 0
+
+    def describe(self) -> str:
+        if not (self.users_created or self.returns_created):
+            return "Demo data already loaded: nothing changed."
+        return (f"Demo: created {self.users_created} users, {self.returns_created} returns and "
+                f"{self.values_created} data values ({DEMO_FIRST}–{DEMO_LAST}).")
+
+
+def load_demo(session: Session) -> DemoSummary:
+    """Add demo users and history; idempotent (existing returns are left alone)."""
+    summary = DemoSummary()
+    officers = _demo_users(session, summary)
+    _demo_history(session, summary, officers)
+    return summary
+
+
+def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
+    wanted: list[tuple[str, str, str, list[str], list[str]]] = [
+        ("secretariat", "secretariat", "Secretariat M&E lead", [], []),
+        ("reviewer", "reviewer", "MERL TWG reviewer", [], []),
+        ("viewer", "viewer", "Policy viewer", [], []),
+    ]
+    forms = session.scalars(select(ReportingForm).options(selectinload(ReportingForm.programme)))
+    for form in sorted(forms, key=lambda f: f.programme.code):
+        code = form.programme.code
+        wanted.append((f"officer.{code.lower()}", "officer", f"{code} M&E officer", [code], ["KE"]))
+    wanted.append(("officer.kisumu", "officer", "Kisumu county M&E officer", ["OPCT", "COUNTY"], ["042"]))
+    officers: dict[str, int] = {}
+    for local, role, name, programmes, units in wanted:
+        email = f"{local}@{DEMO_DOMAIN}"
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(session, email, role, name=name, password=DEMO_PASSWORD,
+                               programme_codes=programmes, org_unit_codes=units)
+            summary.users_created += 1
+        summary.users.append((email, role))
+        if role == "officer" and units == ["KE"]:
+            officers[programmes[0]] = user.id
+    return officers
+
+
+def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, int]) -> None:
+    forms = list(session.scalars(
+        select(ReportingForm).options(
+            selectinload(ReportingForm.programme),
+            selectinload(ReportingForm.org_units),
+            selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator)
+            .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
+        )
+    ))
+    existing = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)))
+    quarters = period_range(DEMO_FIRST, DEMO_LAST)
+    for form in forms:
+        programme = form.programme.code
+        weights = _weights(form.org_units)
+        for quarter in quarters:
+            for unit in form.org_units:
+                if (form.programme_id, unit.id, quarter.id) in existing:
+                    continue
+                record = _demo_return(form, unit, quarter, officers.get(programme))
+                session.add(record)
+                session.flush()
+                rows = []
+                for item in form.items:
+                    rows.extend(_values(record, item.indicator, programme, unit, quarter,
+                                        weights[unit.code]))
+                if rows:
+                    session.execute(insert(DataValue), rows)
+                summary.returns_created += 1
+                summary.values_created += len(rows)
+
+
+def _weights(units: list[OrgUnit]) -> dict[str, float]:
+    if len(units) == 1:
+        return {units[0].code: 1.0}
+    total = sum(COUNTY_POPULATION_K[u.code] for u in units)
+    return {u.code: COUNTY_POPULATION_K[u.code] / total for u in units}
+
+
+def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, officer_id: int | None) -> Return:
+    rng = random.Random(f"return/{form.code}/{unit.code}/{quarter.id}")
+    due = quarter.end + timedelta(days=form.due_days)
+    submitted = due + timedelta(days=rng.choice([-9, -6, -4, -2, -1, 0, 0, 1, 3, 8]))
+    submitted_at = datetime.combine(submitted, time(10, 30), tzinfo=UTC)
+    return Return(
+        programme_id=form.programme_id, org_unit_id=unit.id, period=quarter.id, form_id=form.id,
+        state="approved", version=2, is_late=submitted > due, submitted_at=submitted_at,
+        submitted_by_id=officer_id, approved_at=submitted_at + timedelta(days=12),
+        narrative=f"{form.programme.code} return for {unit.name}, {quarter.label}.",
+    )
+
+
+def _level(programme: str, code: str, quarter: Period) -> float:
+    """National stock at a quarter, with growth and the 2024 enrolment jump."""
+    base, growth = STOCKS[(programme, code)]
+    index = len(period_range(DEMO_FIRST, quarter.id)) - 1
+    level = base * (1 + growth) ** index
+    for jump_quarter, shares in ENROLMENT_JUMP.items():
+        if quarter >= parse_period(jump_quarter):
+            level *= 1 + shares.get(programme, 0) * (0.33 if code in ("SA01", "SA02", "SA04", "SA05") else 0)
+    return level
+
+
+def _payroll(programme: str, quarter: Period) -> float:
+    code = PAYROLL_INDICATOR.get(programme)
+    return _level(programme, code, quarter) if code else 0.0
+
+
+def _figures(indicator: Indicator, programme: str, quarter: Period, rng: random.Random) -> dict[str, float] | None:
+    """National figures for one indicator: {'value': x} or {'numerator': n, 'denominator': d}."""
+    code = indicator.code
+    if indicator.frequency == "annual" and quarter.fy_quarter != 4:
+        return None
+    fy_index = 0 if quarter < parse_period("2024Q3") else 1
+    noise = 1 + rng.uniform(-0.03, 0.03)
+    payroll = _payroll(programme, quarter)
+    if (programme, code) in STOCKS:
+        return {"value": _level(programme, code, quarter) * noise}
+    if code == "SA10":
+        return {"value": payroll * MONTHLY_TRANSFER[programme] * 3 * (0.97 + rng.uniform(0, 0.03))}
+    if code == "SA14":
+        jump = ENROLMENT_JUMP.get(quarter.id, {}).get(programme, 0) * 0.33 * payroll
+        return {"value": payroll * 0.012 * noise + jump}
+    if code == "SA15":
+        return {"value": payroll * 0.009 * noise}
+    if code == "SA08":
+        return {"value": _level("HSNP", "SA07", quarter) * DROUGHT_QUARTERS.get(quarter.id, 0)}
+    if code == "SA13":
+        return {"value": 2000 / (1.065 ** (fy_index + 5))}
+    if code == "SS03":
+        return {"value": _level("NSSF", "SS02", quarter) * 2100 * 3 * noise}
+    if code == "HI05":
+        return {"value": 255_000 * noise}
+    if code == "SPX10":
+        return {"value": max(payroll, 1_000_000 if programme in ("NSSF", "SHA") else 0) * 0.004 * noise}
+    ratios = {
+        "SA11": (3, 0.80 + 0.06 * fy_index),
+        "SA12": (payroll, 0.92),
+        "SA09": (2 if quarter.id in DROUGHT_QUARTERS else 0, 0.5),
+        "SPX08": (payroll, 0.955 + 0.01 * fy_index),
+        "SPX11": (max(payroll, 1_000_000 if programme in ("NSSF", "SHA") else 0) * 0.0038, 0.68 + 0.07 * fy_index),
+        "SPX12": (max(payroll, 1_000_000 if programme in ("NSSF", "SHA") else 0) * 0.0036, 26 - 4 * fy_index),
+        "SPX13": (payroll * 2000 * 12 * 1.07, 0.065),
+        "SA03": (1_300_000, _level("OPCT", "SA02", quarter) / 1_300_000),
+        "SA06": (880_000, _level("PWSD", "SA05", quarter) / 880_000),
+        "SS04": (3_400_000, 0.14 + 0.01 * fy_index),
+        "HI02": (53_000_000 + 1_000_000 * fy_index, 0.26 + 0.03 * fy_index),
+        "HI04": (_payroll("OPCT", quarter) + _payroll("CTOVC", quarter) + _payroll("PWSD", quarter),
+                 0.31 + 0.06 * [q.id for q in period_range(DEMO_FIRST, DEMO_LAST)].index(quarter.id) / 7),
+        "SPX01": (15_100_000_000_000 * (1.09 ** fy_index), 0.0043 + 0.0003 * fy_index),
+        "SPX02": (82_000_000_000 * (1.1 ** fy_index), 0.56),
+        "SPX03": (82_000_000_000 * (1.1 ** fy_index), 0.21 - 0.02 * fy_index),
+        "SPX04": (82_000_000_000 * (1.1 ** fy_index), 0.23 + 0.02 * fy_index),
+        "SPX05": (52_400_000 + 900_000 * fy_index, 0.21 + 0.02 * fy_index),
+        "SPX07": (12_800_000 + 200_000 * fy_index, _level("SPS", "SPX06", quarter) / (12_800_000 + 200_000 * fy_index)),
+        "SPX14": (4.0, 0.82),
+    }
+    if code in ratios:
+        denominator, rate = ratios[code]
+        if code == "SPX14":
+            return None  # computed from the returns themselves by the review issue's completeness
+        rate = min(1.0, rate * (1 + rng.uniform(-0.02, 0.02))) if indicator.factor == 100 else rate
+        return {"numerator": denominator * rate, "denominator": denominator}
+    return None
+
+
+def _values(record: Return, indicator: Indicator, programme: str, unit: OrgUnit, quarter: Period,
+            weight: float) -> list[dict]:
+    rng = random.Random(f"value/{programme}/{unit.code}/{indicator.code}/{quarter.id}")
+    national = _figures(indicator, programme, quarter, rng)
+    if national is None:
+        return []
+    county_noise = 1 + rng.uniform(-0.04, 0.04)
+    scale = 1.0 if indicator.code in PER_UNIT else weight
+    figures = {k: v * scale * (county_noise if k != "denominator" else 1) for k, v in national.items()}
+    if "numerator" in figures and indicator.factor == 100:
+        figures["numerator"] = min(figures["numerator"], figures["denominator"])
+    combos = [c for c in indicator.disaggregation_set.combos if not c.is_total]
+    rows = []
+    for component, amount in figures.items():
+        whole = indicator.measure != "amount" or component != "value"
+        shares = _shares(combos, programme)
+        for combo, part in zip(combos, _split(amount, shares, whole), strict=True):
+            rows.append({
+                "return_id": record.id, "indicator_id": indicator.id, "component": component,
+                "option_combo_id": combo.id, "programme_id": record.programme_id,
+                "org_unit_id": unit.id, "period": quarter.id, "value": part,
+                "updated_by_id": record.submitted_by_id,
+            })
+    return rows
+
+
+def _shares(combos, programme: str) -> list[float]:
+    female = FEMALE_SHARE.get(programme, 0.5)
+    ages = AGE_SHARES.get(programme, (0.2,) * 5)
+    age_codes = ("A00_17", "A18_34", "A35_59", "A60_69", "A70P")
+    shares = []
+    for combo in combos:
+        share = 1.0
+        parts = combo.code.split("_", 1)
+        if parts[0] in ("F", "M"):
+            share *= female if parts[0] == "F" else 1 - female
+            if len(parts) > 1:
+                share *= ages[age_codes.index(parts[1])]
+        shares.append(share)
+    return shares
+
+
+def _split(amount: float, shares: list[float], whole: bool) -> list[Decimal]:
+    """Share an amount over cells so the parts add up exactly (largest remainder)."""
+    total_share = sum(shares) or 1.0
+    if not whole:
+        parts = [Decimal(str(round(amount * s / total_share, 2))) for s in shares]
+        return parts
+    target = round(amount)
+    raw = [amount * s / total_share for s in shares]
+    floors = [int(x) for x in raw]
+    remainder = target - sum(floors)
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - floors[i], reverse=True)
+    for i in order[: max(0, remainder)]:
+        floors[i] += 1
+    return [Decimal(v) for v in floors]

@@ -1,0 +1,82 @@
+"""One mapping of errors to responses: JSON under /api, HTML pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from mel.errors import ErrorDetail, MelError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests",
+              500: "internal_error"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _flatten(messages, prefix: str = "") -> list[ErrorDetail]:
+    """Turn webargs/marshmallow nested messages into located details."""
+    details: list[ErrorDetail] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "form", "files", "headers", "view_args") and not prefix:
+                details.extend(_flatten(value, ""))
+            else:
+                details.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(messages, list | tuple):
+        for message in messages:
+            details.extend(_flatten(message, prefix))
+    else:
+        details.append(ErrorDetail(f"{prefix}: {messages}" if prefix else str(messages),
+                                   {"field": prefix} if prefix else {}))
+    return details
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(MelError)
+    def _mel_error(exc: MelError):
+        if wants_json():
+            return jsonify(exc.as_dict()), exc.status
+        if isinstance(exc, Unauthorized):
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return render_template("errors/error.html", error=exc, status=exc.status), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        message = ("The form expired or was sent from another site (CSRF check failed). "
+                   "Reload the page and try again.")
+        if wants_json():
+            return jsonify({"status": 400, "error": "csrf_failed", "message": message}), 400
+        error = MelError(message)
+        return render_template("errors/error.html", error=error, status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        if wants_json():
+            body = {"status": status, "error": HTTP_CODES.get(status, "error"),
+                    "message": data.get("message") or exc.description}
+            messages = data.get("errors") or data.get("messages")
+            if messages:
+                body["message"] = "The request has invalid fields."
+                body["details"] = [d.as_dict() for d in _flatten(messages)]
+            return jsonify(body), status, data.get("headers", {})
+        error = MelError(exc.description or exc.name)
+        return render_template("errors/error.html", error=error, status=status), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. The error was logged; nothing was saved."
+        if wants_json():
+            return jsonify({"status": 500, "error": "internal_error", "message": message}), 500
+        return render_template("errors/error.html", error=MelError(message), status=500), 500

@@ -1,0 +1,21 @@
+"""Imports every model so the metadata is complete (Alembic, tests, create_all)."""
+
+from mel.accounts.models import ApiToken, LoginSession, User  # noqa: F401
+from mel.catalogue.models import (  # noqa: F401
+    CategoryOption,
+    DisaggregationCategory,
+    DisaggregationSet,
+    DisaggregationSetCategory,
+    Indicator,
+    OptionCombo,
+    OrgUnit,
+    Pillar,
+    Programme,
+    ReportingForm,
+    ReportingFormIndicator,
+    ResultsNode,
+)
+from mel.db import Base
+from mel.returns.models import DataValue, Return  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,37 @@
+"""Jinja filters: periods as people read them, numbers with thousands separators."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+
+from indicators.periods import PeriodError, parse_period
+
+
+def period_label(value: str | None, short: bool = False) -> str:
+    """`2025Q3` → `FY2025/26 Q1 (Jul–Sep 2025)`; unknown identifiers are shown as they are."""
+    if not value:
+        return ""
+    try:
+        period = parse_period(value)
+    except PeriodError:
+        return str(value)
+    return period.short_label if short else period.label
+
+
+def number(value: int | float | Decimal | None, decimals: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(period_label, "period")
+    app.add_template_filter(number, "number")
+
+    @app.context_processor
+    def _globals():
+        from mel import __version__
+
+        return {"app_version": __version__}

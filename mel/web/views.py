@@ -1,0 +1,67 @@
+"""The home page of each role."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from indicators.periods import quarter_of
+from mel.accounts.auth import authenticated_user
+from mel.accounts.models import User
+from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm
+from mel.db import db
+from mel.returns.models import RETURN_STATES, Return
+from mel.scopes import scoped_returns
+
+bp = Blueprint("web", __name__)
+
+
+def reporting_quarter(today: date | None = None):
+    """The quarter officers are reporting on now: the last one that has ended."""
+    return quarter_of(today or date.today()).previous()
+
+
+@bp.route("/")
+@login_required
+def home():
+    user = authenticated_user()
+    session = db.session
+    quarter = reporting_quarter()
+    due = quarter.end + timedelta(days=15)
+    latest_with_data = session.scalar(select(func.max(Return.period)))
+    returns_query = (
+        scoped_returns(user)
+        .options(selectinload(Return.programme), selectinload(Return.org_unit))
+        .order_by(Return.period.desc(), Return.programme_id, Return.org_unit_id)
+    )
+    state_counts = dict(
+        session.execute(
+            select(Return.state, func.count()).where(Return.period == latest_with_data)
+            .group_by(Return.state)
+        ).all()
+    ) if latest_with_data else {}
+    context = {
+        "user": user,
+        "quarter": quarter,
+        "due": due,
+        "latest_with_data": latest_with_data,
+        "state_counts": [(s, state_counts.get(s, 0)) for s in RETURN_STATES],
+        "counts": {
+            "indicators": session.scalar(select(func.count()).select_from(Indicator)),
+            "programmes": session.scalar(select(func.count()).select_from(Programme)),
+            "counties": session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.level == 2)),
+            "forms": session.scalar(select(func.count()).select_from(ReportingForm)),
+            "users": session.scalar(select(func.count()).select_from(User)),
+        },
+    }
+    if user.role == "officer":
+        context["my_returns"] = list(session.scalars(returns_query.limit(60)))
+    else:
+        context["recent_returns"] = list(
+            session.scalars(returns_query.where(Return.period == latest_with_data).limit(25))
+        ) if latest_with_data else []
+    return render_template(f"home/{user.role}.html", **context)

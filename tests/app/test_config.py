@@ -1,0 +1,56 @@
+"""Settings: defaults, MEL_* overrides, and production refusing unsafe values."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import DEFAULT_SECRET_KEY, ConfigError, load_config
+
+
+def test_environment_variables_override_defaults(monkeypatch):
+    monkeypatch.setenv("MEL_DATABASE_URL", "sqlite:////tmp/other.sqlite3")
+    monkeypatch.setenv("MEL_MAX_UPLOAD_MB", "3")
+    monkeypatch.setenv("MEL_SESSION_COOKIE_SECURE", "true")
+    config = load_config("development")
+    assert config.DATABASE_URL == "sqlite:////tmp/other.sqlite3"
+    assert config.MAX_UPLOAD_MB == 3
+    assert config.MAX_CONTENT_LENGTH == 3 * 1024 * 1024
+    assert config.SESSION_COOKIE_SECURE is True
+
+
+def test_default_database_is_sqlite_under_instance(monkeypatch):
+    monkeypatch.delenv("MEL_DATABASE_URL", raising=False)
+    config = load_config("development")
+    assert config.DATABASE_URL.startswith("sqlite:///")
+    assert config.DATABASE_URL.endswith("instance/mel.sqlite3")
+
+
+def test_production_refuses_the_default_secret_key(monkeypatch):
+    monkeypatch.delenv("MEL_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="MEL_SECRET_KEY"):
+        load_config("production")
+    monkeypatch.setenv("MEL_SECRET_KEY", DEFAULT_SECRET_KEY)
+    with pytest.raises(ConfigError):
+        load_config("production")
+
+
+def test_production_refuses_a_short_key_and_debug(monkeypatch):
+    monkeypatch.setenv("MEL_SECRET_KEY", "short")
+    with pytest.raises(ConfigError):
+        load_config("production")
+    monkeypatch.setenv("MEL_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("MEL_DEBUG", "1")
+    with pytest.raises(ConfigError, match="MEL_DEBUG"):
+        load_config("production")
+
+
+def test_production_starts_with_a_real_key(monkeypatch):
+    monkeypatch.setenv("MEL_SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("MEL_DEBUG", raising=False)
+    config = load_config("production")
+    assert config.SESSION_COOKIE_SECURE is True
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError, match="MEL_ENV"):
+        load_config("staging")
