@@ -101,15 +101,15 @@ def load_demo(session: Session) -> DemoSummary:
 
 def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
     wanted: list[tuple[str, str, str, list[str], list[str]]] = [
-        ("secretariat", "secretariat", "Secretariat M&E lead", [], []),
-        ("reviewer", "reviewer", "MERL TWG reviewer", [], []),
-        ("viewer", "viewer", "Policy viewer", [], []),
+        ("secretariat", "secretariat", "Grace Achieng", [], []),
+        ("reviewer", "reviewer", "David Kiprono", [], []),
+        ("viewer", "viewer", "Mary Njeri", [], []),
     ]
     forms = session.scalars(select(ReportingForm).options(selectinload(ReportingForm.programme)))
     for form in sorted(forms, key=lambda f: f.programme.code):
         code = form.programme.code
-        wanted.append((f"officer.{code.lower()}", "officer", f"{code} M&E officer", [code], ["KE"]))
-    wanted.append(("officer.kisumu", "officer", "Kisumu county M&E officer", ["OPCT", "COUNTY"], ["042"]))
+        wanted.append((f"officer.{code.lower()}", "officer", f"{code} M&E desk", [code], ["KE"]))
+    wanted.append(("officer.kisumu", "officer", "Peter Otieno", ["OPCT", "COUNTY"], ["042"]))
     officers: dict[str, int] = {}
     for local, role, name, programmes, units in wanted:
         email = f"{local}@{DEMO_DOMAIN}"

@@ -75,22 +75,26 @@ def app(database_url, tmp_path_factory):
 
 @pytest.fixture
 def session(app) -> Iterator[Session]:
-    """A session whose work is rolled back after the test, shared with every request."""
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        shared = Session(bind=connection, join_transaction_mode="create_savepoint",
-                         expire_on_commit=False)
-        shared._mel_shared = True
-        original = app.extensions["mel.db"].session_factory
-        db.use_session_factory(app, lambda: shared)
-        try:
-            yield shared
-        finally:
-            db.use_session_factory(app, original)
-            shared.close()
-            outer.rollback()
-            connection.close()
+    """A session whose work is rolled back after the test, shared with every request.
+
+    No application context stays pushed during the test: each request gets its own, as in
+    production (a pushed context would be reused and hide per-request behaviour).
+    """
+    state = app.extensions["mel.db"]
+    connection = state.engine.connect()
+    outer = connection.begin()
+    shared = Session(bind=connection, join_transaction_mode="create_savepoint",
+                     expire_on_commit=False)
+    shared._mel_shared = True
+    original = state.session_factory
+    db.use_session_factory(app, lambda: shared)
+    try:
+        yield shared
+    finally:
+        db.use_session_factory(app, original)
+        shared.close()
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def home():
     session = db.session
     quarter = reporting_quarter()
     due = quarter.end + timedelta(days=15)
-    latest_with_data = session.scalar(select(func.max(Return.period)))
+    latest_with_data = session.scalar(scoped_returns(user).with_only_columns(func.max(Return.period)))
     returns_query = (
         scoped_returns(user)
         .options(selectinload(Return.programme), selectinload(Return.org_unit))

@@ -1,0 +1,44 @@
+"""A reviewer signs in with the keyboard, browses the catalogue and signs out, in real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_keyboard_sign_in_catalogue_and_sign_out(page, live_server, screenshot_dir):
+    page.goto(f"{live_server}/")
+    assert page.url.startswith(f"{live_server}/login")
+    # The e-mail field has focus; the rest is typed and tabbed.
+    page.wait_for_selector("#email:focus")
+    page.keyboard.type("reviewer@demo.test")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-password-2025")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("h1").inner_text() == "MERL TWG review"
+    assert "FY2024/25 Q4 (Apr–Jun 2025)" in page.content()
+    page.screenshot(path=str(screenshot_dir / "home-reviewer.png"), full_page=True)
+
+    page.get_by_role("link", name="Indicators").first.click()
+    page.select_option("#pillar", "social_assistance")
+    page.get_by_role("button", name="Filter").click()
+    assert "17 indicators" in page.content()
+    page.get_by_role("link", name="SA11").click()
+    assert "Payment cycles credited on or before scheduled date" in page.content()
+    page.screenshot(path=str(screenshot_dir / "indicator-sheet.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert "You have signed out." in page.content()
+    page.goto(f"{live_server}/indicators")
+    assert page.url.startswith(f"{live_server}/login")
+
+
+def test_wrong_password_shows_an_error_in_the_page(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.fill("#email", "viewer@demo.test")
+    page.fill("#password", "not-the-password")
+    page.click("button[type=submit]")
+    assert page.get_by_role("alert").inner_text() == "The e-mail or password is not correct."
