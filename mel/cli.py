@@ -47,6 +47,16 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"Database at revision {current_revision(db.engine)} ({_safe_url()}).")
 
 
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Generate a migration from the models (read it before committing)."""
+    from mel.migrate import revision
+
+    revision(db.engine, message)
+
+
 @db_group.command("current")
 @with_appcontext
 def db_current() -> None:

@@ -16,6 +16,7 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     """An Alembic configuration pointing at migrations/, optionally bound to an engine."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
     if engine is not None:
         cfg.attributes["engine"] = engine
     return cfg
@@ -24,6 +25,11 @@ def alembic_config(engine: Engine | None = None) -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to a revision (default: the newest)."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Write a new migration script from the difference between models and database."""
+    command.revision(alembic_config(engine), message=message, autogenerate=True)
 
 
 def heads() -> list[str]:
