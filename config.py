@@ -46,11 +46,6 @@ class Config:
     WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens
     WTF_CSRF_TIME_LIMIT = None
 
-    # Reporting calendar (days after the end of the quarter).
-    WINDOW_OPENS_DAYS = 0
-    WINDOW_DUE_DAYS = 15
-    WINDOW_CLOSES_DAYS = 45
-
     # OpenAPI (flask-smorest).
     API_TITLE = "Kenya Social Protection MEL API"
     API_VERSION = "v1"

@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_from_session(token: str) -> User | None:
+    if request.headers.get("Authorization"):
+        # A request that names its credentials is judged by them alone, never by a cookie.
+        return None
     session = db.session
     user = operations.user_for_session(
         session, token, idle_minutes=current_app.config["SESSION_IDLE_MINUTES"]

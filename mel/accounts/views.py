@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from mel.accounts import operations
@@ -32,29 +41,30 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        session = db.session
+        db_session = db.session
         config = current_app.config
         try:
             user = operations.authenticate(
-                session,
+                db_session,
                 form.email.data,
                 form.password.data,
                 max_failures=config["LOGIN_MAX_FAILURES"],
                 lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
             )
         except Unauthorized as exc:
-            session.commit()  # keep the failure count
+            db_session.commit()  # keep the failure count
             current_app.logger.info("failed sign-in for %s", form.email.data)
             error = exc.message
         else:
             operations.start_login_session(
-                session,
+                db_session,
                 user,
                 absolute_hours=config["SESSION_ABSOLUTE_HOURS"],
                 remote_addr=request.remote_addr or "",
                 user_agent=request.user_agent.string,
             )
-            session.commit()
+            db_session.commit()
+            session.permanent = True  # the cookie follows PERMANENT_SESSION_LIFETIME (idle limit)
             login_user(user)
             current_app.logger.info("signed in: %s", user.email)
             return redirect(_safe_next(request.args.get("next")))

@@ -31,7 +31,8 @@ def home():
     user = authenticated_user()
     session = db.session
     quarter = reporting_quarter()
-    due = quarter.end + timedelta(days=15)
+    due_days = session.scalar(select(func.min(ReportingForm.due_days))) or 15
+    due = quarter.end + timedelta(days=due_days)
     latest_with_data = session.scalar(scoped_returns(user).with_only_columns(func.max(Return.period)))
     returns_query = (
         scoped_returns(user)
@@ -48,6 +49,7 @@ def home():
         "user": user,
         "quarter": quarter,
         "due": due,
+        "due_days": due_days,
         "latest_with_data": latest_with_data,
         "state_counts": [(s, state_counts.get(s, 0)) for s in RETURN_STATES],
         "counts": {

@@ -132,3 +132,10 @@ def test_expired_tokens_are_refused(client, session):
     session.flush()
     response = client.get("/api/v1/programmes", headers={"Authorization": f"Bearer {issued.token}"})
     assert response.status_code == 401
+
+
+def test_a_request_with_an_authorization_header_ignores_the_session_cookie(client):
+    login(client, "secretariat@demo.test")
+    assert client.get("/api/v1/programmes").status_code == 200  # the browser session works
+    response = client.get("/api/v1/programmes", headers={"Authorization": "Bearer mel_forged"})
+    assert response.status_code == 401
