@@ -215,7 +215,13 @@ def tokens_revoke(token_id: int) -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """Run the development server (use gunicorn in production)."""
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.command("quickstart")
@@ -242,7 +248,7 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {role:<12} {email}")
     click.echo("Stop with Ctrl+C.")
     if not no_serve:
-        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+        _serve(host, port)
 
 
 cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
@@ -250,4 +256,8 @@ cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
 
 
 def main() -> None:
+    import os
+
+    # Commands print what they did; log lines would only repeat it. Servers keep INFO.
+    os.environ.setdefault("MEL_LOG_LEVEL", "WARNING")
     cli(prog_name="mel")

@@ -144,9 +144,10 @@ def _seed_programmes(session: Session, summary: SeedSummary, pillars: dict[str, 
             .options(selectinload(Programme.org_units))
         )
         if {u.id for u in current.org_units} != {u.id for u in wanted}:
+            outcome = "updated" if current.org_units else "created"
             current.org_units = wanted
             session.flush()
-            summary.count("programme coverage", "updated")
+            summary.count("programme coverage", outcome)
 
 
 def _seed_results_framework(
@@ -283,13 +284,15 @@ def _seed_forms(session: Session, summary: SeedSummary) -> None:
         wanted = [(indicators[code].id, position) for position, code in
                   enumerate(reported_by.get(programme.code, []))]
         if [(item.indicator_id, item.position) for item in form.items] != wanted:
+            outcome = "updated" if form.items else "created"
             form.items = [
                 ReportingFormIndicator(indicator_id=ind_id, position=position, is_required=True)
                 for ind_id, position in wanted
             ]
             session.flush()
-            summary.count("form indicators", "updated")
+            summary.count("form indicators", outcome)
         if {u.id for u in form.org_units} != {u.id for u in programme.org_units}:
+            outcome = "updated" if form.org_units else "created"
             form.org_units = list(programme.org_units)
             session.flush()
-            summary.count("form org units", "updated")
+            summary.count("form org units", outcome)
