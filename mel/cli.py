@@ -89,7 +89,10 @@ def demo_command() -> None:
     from mel.demo import DEMO_PASSWORD, load_demo
 
     session = db.session
-    summary = load_demo(session)
+    try:
+        summary = load_demo(session)
+    except MelError as exc:
+        _fail(exc)
     session.commit()
     click.echo(summary.describe())
     click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")

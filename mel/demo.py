@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import Period, parse_period, period_range
@@ -26,7 +26,8 @@ from mel.catalogue.models import (
     ReportingForm,
     ReportingFormIndicator,
 )
-from mel.returns.models import DataValue, Return
+from mel.errors import MelError
+from mel.returns.models import DataValue, Return, ReturnEvent
 
 DEMO_PASSWORD = "demo-password-2025"
 DEMO_DOMAIN = "demo.test"
@@ -93,6 +94,8 @@ class DemoSummary:
 
 def load_demo(session: Session) -> DemoSummary:
     """Add demo users and history; idempotent (existing returns are left alone)."""
+    if session.scalar(select(ReportingForm.id).limit(1)) is None:
+        raise MelError("The catalogue is empty: run `mel seed` before `mel demo`.")
     summary = DemoSummary()
     officers = _demo_users(session, summary)
     _demo_history(session, summary, officers)
@@ -135,6 +138,7 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
     ))
     existing = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)))
     quarters = period_range(DEMO_FIRST, DEMO_LAST)
+    created: list[Return] = []
     for form in forms:
         programme = form.programme.code
         weights = _weights(form.org_units)
@@ -151,8 +155,29 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
                                         weights[unit.code]))
                 if rows:
                     session.execute(insert(DataValue), rows)
+                created.append(record)
                 summary.returns_created += 1
                 summary.values_created += len(rows)
+    _approve(session, created)
+
+
+def _approve(session: Session, returns: list[Return]) -> None:
+    """Walk the demo returns through submission and approval, as the database requires."""
+    if not returns:
+        return
+    ids = [r.id for r in returns]
+    for state in ("submitted", "approved"):
+        for start in range(0, len(ids), 500):
+            session.execute(update(Return).where(Return.id.in_(ids[start:start + 500])).values(state=state))
+    events = []
+    for record in returns:
+        events.append({"return_id": record.id, "from_state": "draft", "to_state": "submitted",
+                       "user_id": record.submitted_by_id, "at": record.submitted_at, "channel": "excel"})
+        events.append({"return_id": record.id, "from_state": "submitted", "to_state": "approved",
+                       "user_id": None, "at": record.approved_at, "channel": "web",
+                       "reason": "Approved by the MERL TWG (demo)."})
+    session.execute(insert(ReturnEvent), events)
+    session.expire_all()
 
 
 def _weights(units: list[OrgUnit]) -> dict[str, float]:
@@ -169,7 +194,7 @@ def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, officer_id
     submitted_at = datetime.combine(submitted, time(10, 30), tzinfo=UTC)
     return Return(
         programme_id=form.programme_id, org_unit_id=unit.id, period=quarter.id, form_id=form.id,
-        state="approved", version=2, is_late=submitted > due, submitted_at=submitted_at,
+        state="draft", version=2, is_late=submitted > due, submitted_at=submitted_at,
         submitted_by_id=officer_id, approved_at=submitted_at + timedelta(days=12),
         narrative=f"{form.programme.code} return for {unit.name}, {quarter.label}.",
     )

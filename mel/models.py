@@ -14,8 +14,16 @@ from mel.catalogue.models import (  # noqa: F401
     ReportingForm,
     ReportingFormIndicator,
     ResultsNode,
+    ValidationRule,
 )
 from mel.db import Base
-from mel.returns.models import DataValue, Return  # noqa: F401
+from mel.returns.models import (  # noqa: F401
+    DataValue,
+    ImportBatch,
+    Return,
+    ReturnEvent,
+    ValueChange,
+    ValueFlag,
+)
 
 metadata = Base.metadata

@@ -305,3 +305,33 @@ class ReportingForm(MetadataMixin, Base):
     org_units: Mapped[list[OrgUnit]] = relationship(
         secondary=reporting_form_org_unit, lazy="raise", order_by="OrgUnit.code"
     )
+
+
+RULE_OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
+SEVERITIES = ("error", "warning")
+IMPORTANCES = ("high", "medium", "low")
+MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
+
+
+class ValidationRule(MetadataMixin, Base):
+    """A DHIS2-style rule `left operator right` over indicator codes, kept as data."""
+
+    __tablename__ = "validation_rule"
+    __table_args__ = (
+        CheckConstraint(_in("operator", RULE_OPERATORS), name="operator_known"),
+        CheckConstraint(_in("severity", SEVERITIES), name="severity_known"),
+        CheckConstraint(_in("importance", IMPORTANCES), name="importance_known"),
+        CheckConstraint(_in("missing_strategy", MISSING_STRATEGIES), name="missing_strategy_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    left: Mapped[str] = mapped_column(String(400))
+    operator: Mapped[str] = mapped_column(String(2))
+    right: Mapped[str] = mapped_column(String(400))
+    severity: Mapped[str] = mapped_column(String(10), default="error")
+    importance: Mapped[str] = mapped_column(String(10), default="medium")
+    missing_strategy: Mapped[str] = mapped_column(String(24), default="skip_if_any_missing")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)

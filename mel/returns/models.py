@@ -109,3 +109,104 @@ class DataValue(Base):
 
     indicator: Mapped[Indicator] = relationship(lazy="raise")
     option_combo: Mapped[OptionCombo] = relationship(lazy="raise")
+
+
+CHANNELS = ("web", "excel", "csv", "api", "dhis2", "cli", "system")
+
+
+class ImportBatch(Base):
+    """One file or payload that went through the ingest service, with what happened to it."""
+
+    __tablename__ = "import_batch"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        CheckConstraint(_in("outcome", ("stored", "unchanged", "refused", "checked")), name="outcome_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    is_dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str] = mapped_column(String(10))
+    created_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_count: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
+    refused_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ValueChange(Base):
+    """Append-only audit of one figure: old and new value, who, when, through which path, why."""
+
+    __tablename__ = "value_change"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        Index("ix_value_change_return_changed", "return_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("data_return.id", ondelete="CASCADE"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    component: Mapped[str] = mapped_column(String(12))
+    option_combo_id: Mapped[int] = mapped_column(ForeignKey("option_combo.id"))
+    old_value: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    new_value: Mapped[Decimal | None] = mapped_column(VALUE_TYPE)
+    old_comment: Mapped[str] = mapped_column(Text, default="")
+    new_comment: Mapped[str] = mapped_column(Text, default="")
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    indicator: Mapped[Indicator] = relationship(lazy="raise")
+    option_combo: Mapped[OptionCombo] = relationship(lazy="raise")
+
+
+class ReturnEvent(Base):
+    """Append-only record of a return's state changes, with the reason given."""
+
+    __tablename__ = "return_event"
+    __table_args__ = (Index("ix_return_event_return_at", "return_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("data_return.id", ondelete="CASCADE"))
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_codes: Mapped[str] = mapped_column(String(255), default="")
+    channel: Mapped[str] = mapped_column(String(10), default="web")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ValueFlag(Base):
+    """A validation warning (history outlier, rule) on a return, with the officer's explanation."""
+
+    __tablename__ = "value_flag"
+    __table_args__ = (
+        UniqueConstraint("return_id", "flag_key"),
+        CheckConstraint(_in("severity", ("error", "warning")), name="severity_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("data_return.id", ondelete="CASCADE"), index=True)
+    flag_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    severity: Mapped[str] = mapped_column(String(10), default="warning")
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"))
+    component: Mapped[str] = mapped_column(String(12), default="value")
+    option_combo_id: Mapped[int | None] = mapped_column(ForeignKey("option_combo.id"))
+    rule_code: Mapped[str] = mapped_column(String(20), default="")
+    message: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    explained_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_explained(self) -> bool:
+        return bool(self.explanation.strip())

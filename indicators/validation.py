@@ -1,0 +1,463 @@
+"""Validation of return values, vectorised with pandas over a whole file or payload.
+
+Frames use one row per figure with the key columns in VALUE_KEY, a raw text `value` or a
+parsed `number`, and optional location columns (file, sheet, row, column) saying where a
+person typed it. Every check returns `Issue`s whose message names the place and the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from indicators.expressions import Expression, Reference, compare
+from indicators.periods import PeriodError, parse_period
+
+VALUE_KEY = ["programme", "org_unit", "period", "indicator", "component", "option"]
+LOCATION_COLUMNS = ["file", "sheet", "row", "column"]
+COMPONENT_SUFFIX = {"numerator": ".N", "denominator": ".D", "value": ""}
+MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
+MAX_VALUE = 1e15
+
+_NUMBER_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_THOUSANDS_RE = r"^[+-]?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: `error` blocks saving or submitting; `warning` needs an explanation."""
+
+    severity: str
+    code: str
+    message: str
+    location: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """What validation needs to know about an indicator."""
+
+    code: str
+    measure: str  # count | amount | ratio
+    factor: int | None
+    options: tuple[str, ...]  # option combos a person fills (not the total)
+    has_total: bool = False
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return ("numerator", "denominator") if self.measure == "ratio" else ("value",)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A DHIS2-style rule `left operator right` with severity and a missing-value strategy."""
+
+    code: str
+    name: str
+    left: Expression
+    operator: str
+    right: Expression
+    severity: str = "error"
+    importance: str = "medium"
+    missing_strategy: str = "skip_if_any_missing"
+
+    @property
+    def references(self) -> list[Reference]:
+        refs = self.left.references()
+        return refs + [r for r in self.right.references() if r not in refs]
+
+    @property
+    def text(self) -> str:
+        return f"{self.left.text} {self.operator} {self.right.text}"
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def period_text(period: str) -> str:
+    """`2025Q3 (FY2025/26 Q1)` for messages; the bare identifier if it does not parse."""
+    try:
+        parsed = parse_period(period)
+    except PeriodError:
+        return str(period)
+    return f"{parsed.id} ({parsed.short_label})"
+
+
+def location_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The location of a figure: file/sheet/row/column when typed in a file, plus its key."""
+    location: dict[str, Any] = {}
+    for column in LOCATION_COLUMNS:
+        value = row.get(column)
+        if value is not None and value == value and value != "":
+            location[column] = int(value) if column == "row" else value
+    if location.get("sheet") and location.get("column") and location.get("row"):
+        location["cell"] = f"{location['sheet']}!{location['column']}{location['row']}"
+    for column in VALUE_KEY:
+        value = row.get(column)
+        if value is not None and value == value and value != "":
+            location[column] = value
+    if "indicator" in location:
+        location["indicator"] = f"{location['indicator']}{COMPONENT_SUFFIX.get(row.get('component', 'value'), '')}"
+    location.pop("component", None)
+    return location
+
+
+def describe(location: dict[str, Any]) -> str:
+    """Human words for a location: `opct.xlsx Data!I7 (SA01 F_A70P, org unit 042, 2025Q3 …)`."""
+    where = []
+    if "file" in location:
+        where.append(str(location["file"]))
+    if "cell" in location:
+        where.append(location["cell"])
+    elif "row" in location:
+        where.append(f"row {location['row']}" + (f", column {location['column']}" if "column" in location else ""))
+    what = []
+    if "indicator" in location:
+        what.append(str(location["indicator"]) + (f" {location['option']}" if location.get("option") not in (None, "default") else ""))
+    if "org_unit" in location:
+        what.append(f"org unit {location['org_unit']}")
+    if "period" in location:
+        what.append(period_text(location["period"]))
+    text = " ".join(where)
+    if what:
+        text = f"{text} ({', '.join(what)})" if text else ", ".join(what)
+    return text or "the return"
+
+
+def fmt(number: float) -> str:
+    """A figure as people read it: thousands separators, cents only when there are any."""
+    if number != number:
+        return "–"
+    return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}"
+
+
+def _issue(severity: str, code: str, what: str, row: dict[str, Any]) -> Issue:
+    location = location_of(row)
+    return Issue(severity, code, f"{describe(location)}: {what}", location)
+
+
+# --------------------------------------------------------------------------- types and ranges
+
+
+def parse_numbers(frame: pd.DataFrame, measures: pd.Series) -> pd.DataFrame:
+    """Add `number` (float, NaN when empty or invalid) and `problem` (a code or '') columns.
+
+    `measures` gives each row's measure (count/amount/ratio), aligned with `frame`.
+    """
+    raw = frame["value"].astype("string").fillna("").str.strip()
+    empty = raw == ""
+    is_number = raw.str.match(_NUMBER_RE)
+    number = pd.to_numeric(raw.where(is_number & ~empty), errors="coerce")
+    problem = pd.Series("", index=frame.index, dtype="object")
+    problem[~empty & ~is_number] = "not_a_number"
+    problem[~empty & raw.str.match(_THOUSANDS_RE)] = "thousands_separator"
+    problem[~empty & raw.str.endswith("%")] = "percent_sign"
+    valid = is_number & ~empty
+    problem[valid & (number < 0)] = "negative"
+    problem[valid & (number.abs() > MAX_VALUE)] = "too_large"
+    whole_required = measures.isin(["count", "ratio"]).to_numpy()
+    fractional = valid & (number != np.floor(number)) & whole_required & (problem == "")
+    problem[fractional] = "not_whole"
+    cents = (number * 100).round(6)
+    too_precise = valid & (measures.to_numpy() == "amount") & (cents != np.floor(cents)) & (problem == "")
+    problem[too_precise] = "too_many_decimals"
+    result = frame.copy()
+    result["value"] = raw.astype(object)
+    result["number"] = number.where(problem == "")
+    result["problem"] = problem
+    return result
+
+
+def _what(problem: str, raw: str, row: dict[str, Any]) -> str:
+    if problem == "thousands_separator":
+        fixed = raw.replace(",", "").replace(" ", "")
+        return f"{raw!r} has a thousands separator; type {fixed}."
+    if problem == "percent_sign":
+        return (f"{raw!r} is a percentage; percentages are computed, so enter the numerator "
+                f"({row.get('indicator')}.N) and the denominator ({row.get('indicator')}.D).")
+    if problem == "negative":
+        return f"{raw} is negative; figures cannot be below zero."
+    if problem == "not_whole":
+        kind = "a count" if row.get("component") == "value" else "a ratio's whole-number figure"
+        return f"{raw} is not a whole number, but {row.get('indicator')} is {kind}."
+    if problem == "too_many_decimals":
+        return f"{raw} has more than 2 decimals; KES amounts are kept to the cent."
+    if problem == "too_large":
+        return f"{raw} is larger than any figure this sector reports; check the cell."
+    return f"{raw!r} is not a number; type digits only (e.g. 1234 or 1234.50)."
+
+
+def value_issues(parsed: pd.DataFrame) -> list[Issue]:
+    """Errors for every cell `parse_numbers` could not accept."""
+    bad = parsed[parsed["problem"] != ""]
+    return [
+        _issue("error", row["problem"], _what(row["problem"], row["value"], row), row)
+        for row in bad.to_dict("records")
+    ]
+
+
+def duplicate_issues(frame: pd.DataFrame) -> list[Issue]:
+    """Errors for the same figure given twice with different values (same values are merged)."""
+    filled = frame[frame["value"] != ""]
+    counts = filled.groupby(VALUE_KEY, sort=False)["value"].transform("nunique")
+    clashes = filled[counts > 1]
+    issues = []
+    for _, group in clashes.groupby(VALUE_KEY, sort=False):
+        records = group.to_dict("records")
+        first = records[0]
+        for other in records[1:]:
+            if other["value"] == first["value"]:
+                continue
+            row_number = first.get("row")
+            other_place = f"row {row_number}" if row_number == row_number and row_number else "another entry"
+            issues.append(_issue(
+                "error", "duplicate",
+                f"{other['value']!r} differs from {first['value']!r} given for the same figure in "
+                f"{other_place}; keep one row per figure.", other))
+    return issues
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def _wide_components(effective: pd.DataFrame) -> pd.DataFrame:
+    keys = ["programme", "org_unit", "period", "indicator", "option"]
+    ratios = effective[effective["component"].isin(["numerator", "denominator"])]
+    return ratios.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
+
+
+def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> list[Issue]:
+    """Numerator ≤ denominator for percentages; denominator > 0 when the numerator is; pairs complete."""
+    if effective.empty:
+        return []
+    wide = _wide_components(effective)
+    if wide.empty:
+        return []
+    for column in ("numerator", "denominator"):
+        if column not in wide:
+            wide[column] = np.nan
+    wide = wide.reset_index()
+    factors = wide["indicator"].map(lambda code: specs[code].factor if code in specs else None)
+    issues = []
+    half = wide["numerator"].isna() ^ wide["denominator"].isna()
+    positive_over_zero = (wide["numerator"] > 0) & (wide["denominator"] == 0)
+    above = (factors == 100) & (wide["numerator"] > wide["denominator"]) & (wide["denominator"] > 0)
+    for row in wide[half].to_dict("records"):
+        given, missing = ("numerator", "denominator") if row["numerator"] == row["numerator"] else ("denominator", "numerator")
+        issues.append(_issue("error", "incomplete_ratio",
+                             f"the {given} is given but the {missing} is missing; give both.",
+                             {**_locate(effective, row, given), "component": given}))
+    for row in wide[positive_over_zero].to_dict("records"):
+        issues.append(_issue("error", "zero_denominator",
+                             f"the numerator is {fmt(row['numerator'])} but the denominator is 0.",
+                             {**_locate(effective, row, "denominator"), "component": "denominator"}))
+    for row in wide[above].to_dict("records"):
+        issues.append(_issue("error", "numerator_above_denominator",
+                             f"the numerator {fmt(row['numerator'])} is larger than the denominator "
+                             f"{fmt(row['denominator'])}; a percentage cannot exceed 100%.",
+                             {**_locate(effective, row, "numerator"), "component": "numerator"}))
+    return issues
+
+
+def _locate(effective: pd.DataFrame, row: dict[str, Any], component: str) -> dict[str, Any]:
+    """The typed location of one component of a key, when the file carried it."""
+    match = effective[
+        (effective["programme"] == row["programme"]) & (effective["org_unit"] == row["org_unit"])
+        & (effective["period"] == row["period"]) & (effective["indicator"] == row["indicator"])
+        & (effective["option"] == row["option"]) & (effective["component"] == component)
+    ]
+    base = {k: row[k] for k in ("programme", "org_unit", "period", "indicator", "option")}
+    if match.empty:
+        return base
+    return {**match.iloc[0].to_dict(), **base}
+
+
+def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> list[Issue]:
+    """Disaggregated values must add up to any total given (or stay below it if incomplete)."""
+    if effective.empty:
+        return []
+    keys = ["programme", "org_unit", "period", "indicator", "component"]
+    has_total = effective["indicator"].map(lambda code: specs[code].has_total if code in specs else False)
+    frame = effective[has_total & effective["number"].notna()]
+    if frame.empty:
+        return []
+    is_total = frame["option"] == "total"
+    totals = frame[is_total].set_index(keys)["number"]
+    parts = frame[~is_total].groupby(keys)["number"].agg(["sum", "count"])
+    joined = parts.join(totals.rename("total"), how="inner").reset_index()
+    if joined.empty:
+        return []
+    expected = joined["indicator"].map(lambda code: len(specs[code].options))
+    complete = joined["count"] == expected
+    tolerance = 0.005
+    mismatch = (complete & ((joined["sum"] - joined["total"]).abs() > tolerance)) | (
+        ~complete & (joined["sum"] > joined["total"] + tolerance))
+    issues = []
+    for row in joined[mismatch].to_dict("records"):
+        located = {**_locate(effective, {**row, "option": "total"}, row["component"]),
+                   "component": row["component"]}
+        relation = "add up to" if row["count"] == len(specs[row["indicator"]].options) else "already exceed"
+        issues.append(_issue(
+            "error", "total_mismatch",
+            f"the {int(row['count'])} disaggregated values {relation} {fmt(row['sum'])}, "
+            f"but the total given is {fmt(row['total'])}.", located))
+    return issues
+
+
+# --------------------------------------------------------------------------- rules as data
+
+
+def indicator_totals(effective: pd.DataFrame) -> pd.DataFrame:
+    """One figure per (return, indicator, component): the total if given, else the sum of parts."""
+    keys = ["programme", "org_unit", "period", "indicator", "component"]
+    present = effective[effective["number"].notna()]
+    is_total = present["option"] == "total"
+    parts = present[~is_total].groupby(keys)["number"].sum()
+    totals = present[is_total].set_index(keys)["number"]
+    combined = totals.combine_first(parts)
+    return combined.rename("number").reset_index()
+
+
+def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule]) -> list[Issue]:
+    """Evaluate rules per return (programme × org unit × period) over indicator totals."""
+    if effective.empty or not rules:
+        return []
+    totals = indicator_totals(effective)
+    totals["ref"] = totals["indicator"] + "__" + totals["component"]
+    wide = totals.pivot_table(index=["programme", "org_unit", "period"], columns="ref",
+                              values="number", aggfunc="first")
+    issues = []
+    for rule in rules:
+        refs = rule.references
+        present = pd.DataFrame({r.column: wide[r.column].notna() if r.column in wide else False
+                                for r in refs}, index=wide.index)
+        if rule.missing_strategy == "never_skip":
+            applies = pd.Series(True, index=wide.index)
+            frame = wide.reindex(columns=[r.column for r in refs]).fillna(0.0)
+        elif rule.missing_strategy == "skip_if_all_missing":
+            applies = present.any(axis=1)
+            frame = wide.reindex(columns=[r.column for r in refs]).fillna(0.0)
+        else:
+            applies = present.all(axis=1)
+            frame = wide.reindex(columns=[r.column for r in refs])
+        if not applies.any():
+            continue
+        frame = frame[applies]
+        left = rule.left.evaluate(frame)
+        right = rule.right.evaluate(frame)
+        ok = compare(left, rule.operator, right) | left.isna() | right.isna()
+        for (programme, org_unit, period), l_value, r_value in zip(
+            frame.index[~ok], left[~ok], right[~ok], strict=True
+        ):
+            location = {"programme": programme, "org_unit": org_unit, "period": period,
+                        "rule": rule.code}
+            where = describe({"org_unit": org_unit, "period": period})
+            issues.append(Issue(
+                rule.severity, "rule",
+                f"{programme} {where}: rule {rule.code} ({rule.name}) is not met: "
+                f"{rule.left.text} = {fmt(l_value)} but {rule.right.text} = {fmt(r_value)} "
+                f"(needs {rule.text}).", location))
+    return issues
+
+
+# --------------------------------------------------------------------------- history
+
+
+def history_issues(
+    current: pd.DataFrame,
+    history: pd.DataFrame,
+    *,
+    min_points: int = 4,
+    window: int = 8,
+    z_threshold: float = 3.5,
+    band: float = 0.5,
+) -> list[Issue]:
+    """Warn when a figure is far from its own history.
+
+    With at least `min_points` of the last `window` periods: robust modified z-score
+    0.6745·(x − median)/MAD above `z_threshold`. With less history: a change from the
+    previous period beyond ±`band`. `current` has VALUE_KEY + number (+ locations);
+    `history` has VALUE_KEY + number for earlier periods, `period` sortable in time order.
+    """
+    if current.empty or history.empty:
+        return []
+    series_key = [k for k in VALUE_KEY if k != "period"]
+    now = current[current["number"].notna()]
+    past = history[history["number"].notna()].sort_values("period")
+    past = past.merge(now[series_key + ["period"]].rename(columns={"period": "current_period"}),
+                      on=series_key)
+    past = past[past["period"] < past["current_period"]]
+    past = past.groupby(series_key, sort=False).tail(window)
+    if past.empty:
+        return []
+    grouped = past.groupby(series_key)["number"]
+    stats = pd.DataFrame({
+        "n": grouped.count(),
+        "median": grouped.median(),
+        "previous": grouped.last(),
+    })
+    past = past.join(stats["median"], on=series_key)
+    deviation = (past["number"] - past["median"]).abs().groupby([past[k] for k in series_key])
+    stats["mad"] = deviation.median()
+    stats["mean_ad"] = deviation.mean()
+    joined = now.join(stats, on=series_key, how="inner")
+    if joined.empty:
+        return []
+    x = joined["number"]
+    spread = joined["mad"].where(joined["mad"] > 0, 1.253314 * joined["mean_ad"] / 0.6745)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = 0.6745 * (x - joined["median"]) / spread
+    z = z.where(spread > 0, np.where(x != joined["median"], np.inf, 0.0))
+    robust = (joined["n"] >= min_points) & (z.abs() > z_threshold)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = (x - joined["previous"]) / joined["previous"]
+    jump = (joined["n"] < min_points) & (
+        ((joined["previous"] > 0) & (change.abs() > band)) | ((joined["previous"] == 0) & (x > 0)))
+    issues = []
+    for row in joined[robust].to_dict("records"):
+        issues.append(_issue(
+            "warning", "outlier",
+            f"{fmt(row['number'])} is far from its last {int(row['n'])} quarters "
+            f"(median {fmt(row['median'])}); explain the change or correct it.", row))
+    for row in joined[jump].to_dict("records"):
+        previous = row["previous"]
+        if previous:
+            pct = (row["number"] - previous) / previous * 100
+            what = f"changed {pct:+.0f}% from last quarter ({fmt(previous)} → {fmt(row['number'])})"
+        else:
+            what = f"was 0 last quarter and is {fmt(row['number'])} now"
+        issues.append(_issue(
+            "warning", "change",
+            f"{what}, beyond ±{band:.0%}; explain the change or correct it.", row))
+    return issues
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def missing_issues(effective: pd.DataFrame, required: pd.DataFrame) -> list[Issue]:
+    """Errors for required figures (rows of VALUE_KEY in `required`) with no value."""
+    if required.empty:
+        return []
+    present = effective[effective["number"].notna()][VALUE_KEY].drop_duplicates()
+    merged = required.merge(present, on=VALUE_KEY, how="left", indicator=True)
+    missing = merged[merged["_merge"] == "left_only"]
+    return [
+        _issue("error", "missing", "a required value is empty.", row)
+        for row in missing.drop(columns="_merge").to_dict("records")
+    ]
+
+
+def summarise(issues: Iterable[Issue]) -> dict[str, int]:
+    counts = {"errors": 0, "warnings": 0}
+    for issue in issues:
+        counts["errors" if issue.is_error else "warnings"] += 1
+    return counts

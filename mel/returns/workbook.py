@@ -1,0 +1,451 @@
+"""Quarterly-return files: build the Excel template and read .xlsx/.csv uploads into raw cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import Any, NoReturn
+
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.worksheet import Worksheet
+
+from mel.errors import ErrorDetail, ValidationFailed
+
+CANONICAL_COLUMNS = (
+    "indicator", "option", "org_unit", "period", "value", "comment", "explanation",
+    "file", "sheet", "row", "column",
+)
+TEMPLATE_COLUMNS = (
+    "org_unit", "org_unit_name", "period", "period_label", "indicator", "indicator_name",
+    "option", "option_name", "value", "comment", "explanation", "previous_value",
+)
+EDITABLE_COLUMNS = ("value", "comment", "explanation")
+CSV_COLUMNS = ("indicator", "option", "org_unit", "period", "value", "comment")
+CSV_OPTIONAL_COLUMNS = ("explanation",)
+DATA_SHEET = "Data"
+INSTRUCTIONS_SHEET = "Instructions"
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_COMPRESSION_RATIO = 200
+MAX_DETAILS = 200
+_MB = 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_WIDTHS = {"org_unit": 10, "org_unit_name": 24, "period": 9, "period_label": 16, "indicator": 11,
+           "indicator_name": 48, "option": 12, "option_name": 28, "value": 14, "comment": 36,
+           "explanation": 36, "previous_value": 15}
+
+Number = str | int | float | Decimal | None
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """One pre-filled line of the template: codes, their names, stored and previous values."""
+
+    org_unit: str
+    org_unit_name: str
+    period: str
+    period_label: str
+    indicator: str
+    indicator_name: str
+    option: str
+    option_name: str
+    value: Number = None
+    comment: str = ""
+    explanation: str = ""
+    previous_value: Number = None
+
+
+# ---------------------------------------------------------------- template
+
+
+def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
+                   period_label: str, generated_at: datetime) -> bytes:
+    """The .xlsx template: a protected "Data" sheet, only value/comment/explanation editable."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    editable = PatternFill("solid", fgColor="FFF7D6")
+    for col, name in enumerate(TEMPLATE_COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=name)
+        cell.font = Font(bold=True)
+        ws.column_dimensions[get_column_letter(col)].width = _WIDTHS[name]
+    for r, item in enumerate(rows, start=2):
+        for col, name in enumerate(TEMPLATE_COLUMNS, start=1):
+            cell = ws.cell(row=r, column=col)
+            raw = getattr(item, name)
+            if name in ("value", "previous_value"):
+                cell.value = _excel_number(raw)
+            else:
+                _set_text(cell, raw)
+                # Text format stops codes like "042" or typed comments becoming numbers/formulas.
+                cell.number_format = "@"
+            if name in EDITABLE_COLUMNS:
+                cell.protection = Protection(locked=False)
+                cell.fill = editable
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(TEMPLATE_COLUMNS))}{max(len(rows) + 1, 2)}"
+    ws.protection.sheet = True
+    # Resizing and filtering cannot damage the data, so they stay allowed under protection.
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.autoFilter = False
+    wb.security = WorkbookProtection(lockStructure=True)
+    _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), title=title, programme=programme,
+                        period_label=period_label, generated_at=generated_at)
+    wb.properties.title = _clean(title)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _clean(text: object) -> str:
+    """Text without the control characters an .xlsx file cannot hold."""
+    return ILLEGAL_CHARACTERS_RE.sub("", "" if text is None else str(text))
+
+
+def _set_text(cell: Any, raw: object) -> None:
+    """Write text that Excel shows but never evaluates, even if it starts like a formula."""
+    text = _clean(raw)
+    cell.value = text
+    if text.startswith(_FORMULA_LEADS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _excel_number(raw: Number) -> int | float | str | None:
+    """A stored value as an Excel number (Decimal becomes int when integral, else float)."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        return _clean(raw)
+    if isinstance(raw, Decimal | float) and not math.isfinite(raw):
+        raise ValueError(f"cannot write non-finite value {raw!r} to the template")
+    if isinstance(raw, Decimal):
+        return int(raw) if raw == raw.to_integral_value() else float(raw)
+    return raw
+
+
+def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_label: str,
+                        generated_at: datetime) -> None:
+    """Plain-language instructions on the second sheet."""
+    stamp = generated_at.isoformat(sep=" ", timespec="minutes")
+    lines = [
+        (title, True),
+        (f"This file is the quarterly return template for {programme}, period {period_label}. "
+         f"It was generated at {stamp}.", False),
+        ("", False),
+        ("How to fill it in", True),
+        ("Fill in the Data sheet. Only the value, comment and explanation columns can be changed; "
+         "the other columns identify each figure and are locked (the sheet is protected without a "
+         "password to prevent accidental edits).", False),
+        ("Type numbers only: no thousands separators (write 1234, not 1,234), no currency signs "
+         "and no units.", False),
+        ("Do not type percentages. For a ratio, give the numerator in the row whose indicator code "
+         "ends in .N and the denominator in the row ending in .D.", False),
+        ("Counts of people or households are whole numbers. Amounts in Kenya shillings may have up "
+         "to two decimal places.", False),
+        ("Leave a value cell empty to leave the stored value as it is.", False),
+        ("The previous_value column shows last quarter's figure for reference. If the upload warns "
+         "about a value (for example a large change), write the reason in the explanation column.",
+         False),
+        ("Do not add, remove, rename or reorder columns or sheets, do not merge cells, and do not "
+         "type formulas: type the number itself.", False),
+        ("You can fill the file offline, save it as .xlsx and upload it when you have a "
+         "connection.", False),
+        ("", False),
+        ("What happens when you upload it", True),
+        ("The whole file is checked before anything is stored: if any problem is found, nothing is "
+         "stored (all or nothing).", False),
+        ("Each error names the sheet, row and column (for example Data!I7) so you can correct the "
+         "cell and upload the file again.", False),
+    ]
+    ws.column_dimensions["A"].width = 110
+    for r, (text, bold) in enumerate(lines, start=1):
+        cell = ws.cell(row=r, column=1)
+        _set_text(cell, text)
+        cell.font = Font(bold=bold)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_return_file(data: bytes, filename: str, *, max_bytes: int = 10 * _MB,
+                     max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> pd.DataFrame:
+    """Canonical raw rows (CANONICAL_COLUMNS) of an uploaded .xlsx or .csv return file."""
+    name = PurePosixPath(filename.replace("\\", "/")).name or "upload"
+    ext = PurePosixPath(name).suffix.lower()
+    if ext not in (".xlsx", ".csv"):
+        legacy = ext in (".xls", ".xlsm", ".xlsb", ".ods")
+        hint = " Save it from Excel as an Excel Workbook (.xlsx)." if legacy else ""
+        _refuse(name, f"{name}: only .xlsx (Excel workbook) and .csv files are accepted, "
+                      f"not {ext or 'a file without an extension'}.{hint}")
+    if not data:
+        _refuse(name, f"{name} is empty (0 bytes); choose the filled-in file and upload it again.")
+    if len(data) > max_bytes:
+        _refuse(name, f"{name} is {len(data) / _MB:.1f} MB, over the "
+                      f"{max_bytes / _MB:.1f} MB limit; split it into smaller files or remove "
+                      "unrelated sheets.")
+    if ext == ".xlsx":
+        return _read_xlsx(data, name, max_uncompressed)
+    return _read_csv(data, name)
+
+
+def _refuse(name: str, message: str) -> NoReturn:
+    """Raise a file-level refusal."""
+    raise ValidationFailed(message, [ErrorDetail(message, {"file": name})])
+
+
+def _fail(name: str, details: list[ErrorDetail]) -> NoReturn:
+    """Raise one ValidationFailed summarising every located problem."""
+    if len(details) == 1:
+        message = f"{name}: {details[0].message} Nothing was stored."
+    else:
+        shown = " (the first 200 are listed)" if len(details) > MAX_DETAILS else ""
+        message = f"{name}: {len(details)} problems{shown}; nothing was stored."
+    raise ValidationFailed(message, details[:MAX_DETAILS])
+
+
+def _check_zip(data: bytes, name: str, max_uncompressed: int) -> None:
+    """Refuse non-zip, damaged or bomb-like files before anything is decompressed."""
+    if data.startswith(_OLE_MAGIC):
+        _refuse(name, f"{name} is an old-style Excel .xls file (or a password-protected "
+                      "workbook); open it in Excel, remove any password and save it as .xlsx "
+                      "(Excel Workbook).")
+    if not data.startswith(_ZIP_MAGIC):
+        kind = "a text/CSV file" if b"\0" not in data[:4096] else "not an Excel workbook"
+        _refuse(name, f"{name} is not an Excel .xlsx workbook (it looks like {kind}); upload the "
+                      "template saved as .xlsx, or name a CSV file .csv.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except Exception as exc:  # any zip parse failure means a damaged file, never a traceback
+        raise ValidationFailed(*_damaged(name)) from exc
+    # zipfile never inflates a member beyond its declared file_size, so checking the
+    # declared sizes here bounds the memory openpyxl can use afterwards.
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_ZIP_MEMBERS:
+        _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook plausibly "
+                      f"has ({MAX_ZIP_MEMBERS}); upload the template saved from Excel.")
+    if total > max_uncompressed:
+        _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
+                      f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets or split "
+                      "it.")
+    for m in members:
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
+            _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} times, "
+                          "which is not a normal workbook; upload the template saved from Excel.")
+
+
+def _damaged(name: str) -> tuple[str, list[ErrorDetail]]:
+    """The refusal for a file that cannot be opened."""
+    message = (f"{name} is damaged or incomplete and could not be opened as an Excel workbook "
+               "(the download or upload may have been cut off); open it in Excel, save it as "
+               ".xlsx and upload it again.")
+    return message, [ErrorDetail(message, {"file": name})]
+
+
+def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
+    """Canonical rows of the "Data" sheet, after the structural checks."""
+    _check_zip(data, name, max_uncompressed)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for malformed parts
+        raise ValidationFailed(*_damaged(name)) from exc
+    sheet = next((s for s in wb.sheetnames if s.strip().lower() == DATA_SHEET.lower()), None)
+    if sheet is None or not isinstance(wb[sheet], Worksheet):
+        found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
+        message = (f'{name} has no sheet named "{DATA_SHEET}" (sheets found: {found}); use the '
+                   "downloaded template and do not rename its sheets.")
+        raise ValidationFailed(message, [ErrorDetail(message, {"file": name, "sheet": ""})])
+    ws = wb[sheet]
+    where = {"file": name, "sheet": sheet}
+    details = _header_problems(ws, where)
+    for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        details.append(ErrorDetail(
+            f"{sheet}!{rng.coord} is a merged range; unmerge it so each cell holds one value.",
+            {**where, "row": rng.min_row, "column": get_column_letter(rng.min_col),
+             "cell": f"{sheet}!{rng.coord}", "range": rng.coord}))
+    value_col = TEMPLATE_COLUMNS.index("value") + 1
+    records: list[tuple[Any, ...]] = []
+    width = max(len(TEMPLATE_COLUMNS), ws.max_column)
+    for cells in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=width):
+        for cell in cells:
+            formula = _formula_text(cell, value_col)
+            if formula is not None:
+                letter = get_column_letter(cell.column)
+                ref = f"{sheet}!{letter}{cell.row}"
+                details.append(ErrorDetail(
+                    f"{ref} holds a formula ({formula}); type the number instead.",
+                    {**where, "row": cell.row, "column": letter, "cell": ref}))
+        row = cells[0].row
+        texts = [_cell_text(c.value) for c in cells[: len(TEMPLATE_COLUMNS)]]
+        if row == 1 or not any(t.strip() for t in texts):
+            continue
+        v = dict(zip(TEMPLATE_COLUMNS, texts, strict=True))
+        records.append((v["indicator"], v["option"], v["org_unit"], v["period"], v["value"],
+                        v["comment"], v["explanation"], name, sheet, row,
+                        get_column_letter(value_col)))
+    if details:
+        _fail(name, details)
+    if not records:
+        _refuse(name, f"{name} has no data rows in sheet {sheet}; fill in the template below the "
+                      "header row.")
+    return _frame(records)
+
+
+def _header_problems(ws: Worksheet, where: dict[str, Any]) -> list[ErrorDetail]:
+    """Missing, extra, duplicated or reordered header cells in row 1."""
+    sheet = where["sheet"]
+    found = [(get_column_letter(c.column), _cell_text(c.value).strip().lower())
+             for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=max(ws.max_column, 1)))]
+    found = [(letter, text) for letter, text in found if text]
+    return _compare_header(found, TEMPLATE_COLUMNS, (), where,
+                           lambda letter: f"{sheet}!{letter}1", ordered=True)
+
+
+def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optional: Sequence[str],
+                    where: dict[str, Any], ref: Any, *, ordered: bool) -> list[ErrorDetail]:
+    """Compare header names (already lower-cased) with what the format expects."""
+    known = (*required, *optional)
+    details: list[ErrorDetail] = []
+    seen: set[str] = set()
+    for letter, text in found:
+        if text in known and text not in seen:
+            seen.add(text)
+            continue
+        what = "a repeated column" if text in seen else "an extra column"
+        details.append(ErrorDetail(
+            f'column {letter} ("{text}") is {what}; remove it so the header matches the template.',
+            {**where, "row": 1, "column": letter, "cell": ref(letter)}))
+    missing = [c for c in required if c not in seen]
+    if missing:
+        details.append(ErrorDetail(
+            f"the header row is missing the column(s) {', '.join(missing)}; use the downloaded "
+            "template and do not delete columns.", {**where, "row": 1}))
+    if ordered and not details:
+        for index, (letter, text) in enumerate(found):
+            expected = get_column_letter(index + 1)
+            if letter != expected or text != required[index]:
+                details.append(ErrorDetail(
+                    f"the columns are in the wrong order: column {expected} should be "
+                    f'"{required[index]}" but "{text}" is in column {letter}; use the downloaded '
+                    "template and do not move columns.",
+                    {**where, "row": 1, "column": letter, "cell": ref(letter)}))
+                break
+    return details
+
+
+def _formula_text(cell: Any, value_col: int) -> str | None:
+    """The formula a cell holds, or None; text "=..." only counts in the value column."""
+    if cell.data_type == "f":
+        value = cell.value
+        return value if isinstance(value, str) else str(getattr(value, "text", value))
+    # Names and comments the template wrote as protected text may legitimately start with "=".
+    if cell.column == value_col and isinstance(cell.value, str) and cell.value.startswith("="):
+        return cell.value
+    return None
+
+
+def _cell_text(value: object) -> str:
+    """The plain text of a cell value: 1234 -> "1234", 12.5 -> "12.5", dates as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _frame(records: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    """The canonical DataFrame."""
+    frame = pd.DataFrame.from_records(list(records), columns=list(CANONICAL_COLUMNS))
+    return frame.astype({"row": "int64"})
+
+
+def _decode_csv(data: bytes, name: str) -> str:
+    """CSV text, refusing binaries; UTF-8 (with or without BOM) first, then Windows cp1252."""
+    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        _refuse(name, f"{name}: this is not a CSV file, it looks like an Excel workbook; upload it "
+                      "with a .xlsx name, or save it from Excel as CSV.")
+    if b"\0" in data:
+        _refuse(name, f"{name}: this is not a CSV file, it contains binary data; save it from "
+                      "Excel as \"CSV UTF-8 (Comma delimited)\".")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    _refuse(name, f"{name} is neither UTF-8 nor Windows (cp1252) text; save it from Excel as "
+                  "\"CSV UTF-8 (Comma delimited)\".")
+
+
+def _read_csv(data: bytes, name: str) -> pd.DataFrame:
+    """Canonical rows of a flat CSV (one value per line)."""
+    text = _decode_csv(data, name)
+    where = {"file": name, "sheet": ""}
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        _refuse(name, f"{name} is not a readable CSV file ({exc}); save it from Excel as CSV.")
+    if not lines or not any(f.strip() for f in lines[0]):
+        _refuse(name, f"{name} has no header row; the first line must be "
+                      f"{','.join(CSV_COLUMNS)}[,explanation].")
+    header = [f.replace("\ufeff", "").strip().lower() for f in lines[0]]
+    if len(header) == 1 and ";" in header[0]:
+        _refuse(name, f"{name} uses ';' between columns; save it with commas as separators.")
+    found = [(get_column_letter(i + 1), h) for i, h in enumerate(header) if h]
+    details = _compare_header(found, CSV_COLUMNS, CSV_OPTIONAL_COLUMNS, where,
+                              lambda letter: f"{letter}1", ordered=False)
+    if details:
+        _fail(name, details)
+    position = {h: i for i, h in enumerate(header) if h}
+    value_letter = get_column_letter(position["value"] + 1)
+    records: list[tuple[Any, ...]] = []
+    # Row numbers count records, as Excel shows them, not physical lines of multi-line fields.
+    for row, fields in enumerate(lines[1:], start=2):
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            details.append(ErrorDetail(
+                f"row {row} has {len(fields)} fields but the header has {len(header)}; check for "
+                "unquoted commas in that line.", {**where, "row": row}))
+            continue
+        get = {h: fields[i] for h, i in position.items()}
+        records.append((get["indicator"], get["option"], get["org_unit"], get["period"],
+                        get["value"], get["comment"], get.get("explanation", ""), name, "", row,
+                        value_letter))
+    if details:
+        _fail(name, details)
+    if not records:
+        _refuse(name, f"{name} has no data rows; add one line per value below the header.")
+    return _frame(records)
