@@ -41,6 +41,10 @@ class Config:
     PASSWORD_MIN_LENGTH = 12
     API_TOKEN_DAYS = 365
 
+    # Validation: history check (robust z-score over 8 quarters, else a quarter-on-quarter band).
+    HISTORY_BAND = 0.5
+    HISTORY_Z = 3.5
+
     # Uploads.
     MAX_UPLOAD_MB = 10
     WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens

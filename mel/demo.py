@@ -75,7 +75,9 @@ PAYROLL_INDICATOR = {"OPCT": "SA02", "CTOVC": "SA04", "PWSD": "SA05", "HSNP": "S
                      "NICHE": "SA16", "COUNTY": "SA17", "NSSF": "SS02", "SHA": "HI01"}
 # Ratios whose denominator counts events per reporting unit (payment cycles, scale-ups), not people.
 PER_UNIT = {"SA11", "SA09"}
-DROUGHT_QUARTERS = {"2023Q4": 0.25, "2025Q1": 0.5}  # HSNP scale-up share of routine caseload
+DROUGHT_QUARTERS = {"2023Q4": 0.25, "2025Q1": 0.45}
+# Indicators that restate another one for a programme (OPCT's Inua Jamii payroll is its 70+ payroll).
+SAME_AS = {("OPCT", "SA02"): "SA01"}  # HSNP scale-up share of routine caseload
 
 
 @dataclass
@@ -276,7 +278,8 @@ def _figures(indicator: Indicator, programme: str, quarter: Period, rng: random.
 
 def _values(record: Return, indicator: Indicator, programme: str, unit: OrgUnit, quarter: Period,
             weight: float) -> list[dict]:
-    rng = random.Random(f"value/{programme}/{unit.code}/{indicator.code}/{quarter.id}")
+    seed_code = SAME_AS.get((programme, indicator.code), indicator.code)
+    rng = random.Random(f"value/{programme}/{unit.code}/{seed_code}/{quarter.id}")
     national = _figures(indicator, programme, quarter, rng)
     if national is None:
         return []

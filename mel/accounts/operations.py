@@ -238,3 +238,14 @@ def user_for_token(session: Session, secret: str) -> User | None:
     if record.last_used_at is None or (now - _aware(record.last_used_at)).total_seconds() > 60:
         record.last_used_at = now
     return record.user
+
+
+def load_user(session: Session, email: str) -> User:
+    """A user by e-mail with the scopes loaded (for the CLI and jobs)."""
+    user = session.scalar(
+        select(User).where(User.email == normalise_email(email))
+        .options(selectinload(User.programmes), selectinload(User.org_units))
+    )
+    if user is None:
+        raise NotFound(f"No user with e-mail {email}.")
+    return user

@@ -25,6 +25,7 @@ from mel.catalogue.models import (
     ReportingForm,
     ReportingFormIndicator,
     ResultsNode,
+    ValidationRule,
 )
 from mel.uid import stable_uid
 
@@ -94,6 +95,7 @@ def seed_catalogue(session: Session) -> SeedSummary:
     sets = _seed_disaggregations(session, summary)
     _seed_indicators(session, summary, pillars, nodes, sets)
     _seed_forms(session, summary)
+    _seed_rules(session, summary)
     log.debug(summary.describe())
     return summary
 
@@ -296,3 +298,16 @@ def _seed_forms(session: Session, summary: SeedSummary) -> None:
             form.org_units = list(programme.org_units)
             session.flush()
             summary.count("form org units", outcome)
+
+
+def _seed_rules(session: Session, summary: SeedSummary) -> None:
+    from indicators.expressions import Expression
+
+    for row in _read("validation_rules.csv"):
+        Expression.parse(row["left"]), Expression.parse(row["right"])  # refuse a broken seed early
+        _upsert(
+            session, summary, ValidationRule, "validation rule", {"code": row["code"]},
+            {"name": row["name"], "description": row["description"], "left": row["left"],
+             "operator": row["operator"], "right": row["right"], "severity": row["severity"],
+             "importance": row["importance"], "missing_strategy": row["missing_strategy"]},
+        )

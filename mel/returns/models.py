@@ -159,6 +159,7 @@ class ValueChange(Base):
     explanation: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     channel: Mapped[str] = mapped_column(String(10))
+    return_version: Mapped[int] = mapped_column(Integer, default=1)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -16,9 +16,10 @@ from typing import Any, NoReturn
 
 import openpyxl
 import pandas as pd
+from defusedxml.ElementTree import XMLParser
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -41,9 +42,13 @@ MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_COMPRESSION_RATIO = 200
 MAX_DETAILS = 200
+MAX_MERGED_CELLS = 10_000
 _MB = 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_DAMAGED = ("{name} is damaged or incomplete and could not be opened as an Excel workbook (the "
+            "download or upload may have been cut off); open it in Excel, save it as .xlsx and "
+            "upload it again.")
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = {"org_unit": 10, "org_unit_name": 24, "period": 9, "period_label": 16, "indicator": 11,
            "indicator_name": 48, "option": 12, "option_name": 28, "value": 14, "comment": 36,
@@ -121,7 +126,7 @@ def _clean(text: object) -> str:
 def _set_text(cell: Any, raw: object) -> None:
     """Write text that Excel shows but never evaluates, even if it starts like a formula."""
     text = _clean(raw)
-    cell.value = text
+    cell.value = text or None
     if text.startswith(_FORMULA_LEADS):
         cell.data_type = "s"
         cell.quotePrefix = True
@@ -222,43 +227,77 @@ def _fail(name: str, details: list[ErrorDetail]) -> NoReturn:
 
 
 def _check_zip(data: bytes, name: str, max_uncompressed: int) -> None:
-    """Refuse non-zip, damaged or bomb-like files before anything is decompressed."""
+    """Refuse non-zip, damaged or bomb-like files before openpyxl decompresses anything."""
     if data.startswith(_OLE_MAGIC):
         _refuse(name, f"{name} is an old-style Excel .xls file (or a password-protected "
                       "workbook); open it in Excel, remove any password and save it as .xlsx "
                       "(Excel Workbook).")
     if not data.startswith(_ZIP_MAGIC):
-        kind = "a text/CSV file" if b"\0" not in data[:4096] else "not an Excel workbook"
+        kind = "a CSV or text file" if b"\0" not in data[:4096] else "some other kind of file"
         _refuse(name, f"{name} is not an Excel .xlsx workbook (it looks like {kind}); upload the "
                       "template saved as .xlsx, or name a CSV file .csv.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             members = zf.infolist()
-    except Exception as exc:  # any zip parse failure means a damaged file, never a traceback
-        raise ValidationFailed(*_damaged(name)) from exc
-    # zipfile never inflates a member beyond its declared file_size, so checking the
-    # declared sizes here bounds the memory openpyxl can use afterwards.
-    total = sum(m.file_size for m in members)
-    if len(members) > MAX_ZIP_MEMBERS:
-        _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook plausibly "
-                      f"has ({MAX_ZIP_MEMBERS}); upload the template saved from Excel.")
-    if total > max_uncompressed:
-        _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
-                      f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets or split "
-                      "it.")
-    for m in members:
-        ratio = m.file_size / max(m.compress_size, 1)
-        if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
-            _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} times, "
-                          "which is not a normal workbook; upload the template saved from Excel.")
+            # zipfile never inflates a member beyond its declared file_size, so checking the
+            # declared sizes bounds the memory used by the scan below and by openpyxl.
+            total = sum(m.file_size for m in members)
+            if len(members) > MAX_ZIP_MEMBERS:
+                _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook "
+                              f"plausibly has ({MAX_ZIP_MEMBERS}); upload the template saved "
+                              "from Excel.")
+            if total > max_uncompressed:
+                _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
+                              f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets "
+                              "or split it.")
+            for m in members:
+                ratio = m.file_size / max(m.compress_size, 1)
+                if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
+                    _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} "
+                                  "times, which is not a normal workbook; upload the template "
+                                  "saved from Excel.")
+            merged = 0
+            for m in members:
+                if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+                    merged = _check_merges(zf, m, name, merged)
+    except ValidationFailed:
+        raise
+    except Exception:  # any zip parse failure means a damaged file, never a traceback
+        _refuse(name, _DAMAGED.format(name=name))
 
 
-def _damaged(name: str) -> tuple[str, list[ErrorDetail]]:
-    """The refusal for a file that cannot be opened."""
-    message = (f"{name} is damaged or incomplete and could not be opened as an Excel workbook "
-               "(the download or upload may have been cut off); open it in Excel, save it as "
-               ".xlsx and upload it again.")
-    return message, [ErrorDetail(message, {"file": name})]
+class _MergeCounter:
+    """Parser target that totals merged-cell areas without building a tree."""
+
+    def __init__(self, merged: int) -> None:
+        self.merged, self.worst = merged, ""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        if tag.rpartition("}")[2] == "mergeCell":
+            ref = attrib.get("ref", "")
+            lo_col, lo_row, hi_col, hi_row = range_boundaries(ref)
+            # Open-ended refs (A:A, 3:3) span the whole sheet, as openpyxl would expand them.
+            cols = (hi_col or 16384) - (lo_col or 1) + 1
+            self.merged += cols * ((hi_row or 1048576) - (lo_row or 1) + 1)
+            self.worst = self.worst or (ref if self.merged > MAX_MERGED_CELLS else "")
+
+    def close(self) -> None:
+        return None
+
+
+def _check_merges(zf: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, merged: int) -> int:
+    """Refuse huge merged ranges: openpyxl materialises one object per merged cell on load."""
+    counter = _MergeCounter(merged)
+    parser = XMLParser(target=counter)
+    with zf.open(member) as stream:
+        while chunk := stream.read(_MB):
+            parser.feed(chunk)
+            if counter.worst:
+                _refuse(name, f"{name} has merged cells covering more than {MAX_MERGED_CELLS} "
+                              f"cells (range {counter.worst}); unmerge them (Home > Merge & "
+                              "Center) and upload again.")
+    parser.close()
+    return counter.merged
 
 
 def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
@@ -268,58 +307,54 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for malformed parts
-        raise ValidationFailed(*_damaged(name)) from exc
+    except Exception:  # openpyxl raises many types for malformed parts
+        _refuse(name, _DAMAGED.format(name=name))
     sheet = next((s for s in wb.sheetnames if s.strip().lower() == DATA_SHEET.lower()), None)
     if sheet is None or not isinstance(wb[sheet], Worksheet):
         found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
-        message = (f'{name} has no sheet named "{DATA_SHEET}" (sheets found: {found}); use the '
-                   "downloaded template and do not rename its sheets.")
-        raise ValidationFailed(message, [ErrorDetail(message, {"file": name, "sheet": ""})])
+        _refuse(name, f'{name} has no sheet named "{DATA_SHEET}" (sheets found: {found}); use '
+                      "the downloaded template and do not rename its sheets.")
     ws = wb[sheet]
     where = {"file": name, "sheet": sheet}
-    details = _header_problems(ws, where)
+    ncols, value_col = len(TEMPLATE_COLUMNS), TEMPLATE_COLUMNS.index("value") + 1
+    header: list[tuple[str, str]] = []
+    grid: dict[int, list[str]] = {}
+    formulas: list[ErrorDetail] = []
+    # Only cells present in the file: iter_rows would create every cell up to a stray far one.
+    for (row, col), cell in sorted(ws._cells.items()):
+        letter = get_column_letter(col)
+        formula = _formula_text(cell, col == value_col)
+        if formula is not None:
+            ref = f"{sheet}!{letter}{row}"
+            formulas.append(ErrorDetail(f"{ref} holds a formula ({formula}); type the number "
+                                        "instead.", {**where, "row": row, "column": letter,
+                                                     "cell": ref}))
+        text = _cell_text(cell.value)
+        if row == 1 and text.strip():
+            header.append((letter, text.strip().lower()))
+        elif row > 1 and col <= ncols:
+            grid.setdefault(row, [""] * ncols)[col - 1] = text
+    details = _compare_header(header, TEMPLATE_COLUMNS, (), where,
+                              lambda letter: f"{sheet}!{letter}1", ordered=True)
     for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
         details.append(ErrorDetail(
             f"{sheet}!{rng.coord} is a merged range; unmerge it so each cell holds one value.",
             {**where, "row": rng.min_row, "column": get_column_letter(rng.min_col),
              "cell": f"{sheet}!{rng.coord}", "range": rng.coord}))
-    value_col = TEMPLATE_COLUMNS.index("value") + 1
-    records: list[tuple[Any, ...]] = []
-    width = max(len(TEMPLATE_COLUMNS), ws.max_column)
-    for cells in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=width):
-        for cell in cells:
-            formula = _formula_text(cell, value_col)
-            if formula is not None:
-                letter = get_column_letter(cell.column)
-                ref = f"{sheet}!{letter}{cell.row}"
-                details.append(ErrorDetail(
-                    f"{ref} holds a formula ({formula}); type the number instead.",
-                    {**where, "row": cell.row, "column": letter, "cell": ref}))
-        row = cells[0].row
-        texts = [_cell_text(c.value) for c in cells[: len(TEMPLATE_COLUMNS)]]
-        if row == 1 or not any(t.strip() for t in texts):
-            continue
-        v = dict(zip(TEMPLATE_COLUMNS, texts, strict=True))
-        records.append((v["indicator"], v["option"], v["org_unit"], v["period"], v["value"],
-                        v["comment"], v["explanation"], name, sheet, row,
-                        get_column_letter(value_col)))
+    details += formulas
     if details:
         _fail(name, details)
+    records = []
+    for row, texts in grid.items():
+        if any(t.strip() for t in texts):
+            v = dict(zip(TEMPLATE_COLUMNS, texts, strict=True))
+            records.append((v["indicator"], v["option"], v["org_unit"], v["period"], v["value"],
+                            v["comment"], v["explanation"], name, sheet, row,
+                            get_column_letter(value_col)))
     if not records:
         _refuse(name, f"{name} has no data rows in sheet {sheet}; fill in the template below the "
                       "header row.")
     return _frame(records)
-
-
-def _header_problems(ws: Worksheet, where: dict[str, Any]) -> list[ErrorDetail]:
-    """Missing, extra, duplicated or reordered header cells in row 1."""
-    sheet = where["sheet"]
-    found = [(get_column_letter(c.column), _cell_text(c.value).strip().lower())
-             for c in next(ws.iter_rows(min_row=1, max_row=1, max_col=max(ws.max_column, 1)))]
-    found = [(letter, text) for letter, text in found if text]
-    return _compare_header(found, TEMPLATE_COLUMNS, (), where,
-                           lambda letter: f"{sheet}!{letter}1", ordered=True)
 
 
 def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optional: Sequence[str],
@@ -342,25 +377,25 @@ def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optio
             f"the header row is missing the column(s) {', '.join(missing)}; use the downloaded "
             "template and do not delete columns.", {**where, "row": 1}))
     if ordered and not details:
-        for index, (letter, text) in enumerate(found):
-            expected = get_column_letter(index + 1)
-            if letter != expected or text != required[index]:
+        for letter, text in found:
+            expected = get_column_letter(required.index(text) + 1)
+            if letter != expected:
                 details.append(ErrorDetail(
-                    f"the columns are in the wrong order: column {expected} should be "
-                    f'"{required[index]}" but "{text}" is in column {letter}; use the downloaded '
-                    "template and do not move columns.",
+                    f'the columns are in the wrong order: "{text}" is in column {letter} but '
+                    f"belongs in column {expected}; use the downloaded template and do not move, "
+                    "insert or delete columns.",
                     {**where, "row": 1, "column": letter, "cell": ref(letter)}))
                 break
     return details
 
 
-def _formula_text(cell: Any, value_col: int) -> str | None:
+def _formula_text(cell: Any, value_column: bool) -> str | None:
     """The formula a cell holds, or None; text "=..." only counts in the value column."""
     if cell.data_type == "f":
         value = cell.value
         return value if isinstance(value, str) else str(getattr(value, "text", value))
     # Names and comments the template wrote as protected text may legitimately start with "=".
-    if cell.column == value_col and isinstance(cell.value, str) and cell.value.startswith("="):
+    if value_column and isinstance(cell.value, str) and cell.value.startswith("="):
         return cell.value
     return None
 

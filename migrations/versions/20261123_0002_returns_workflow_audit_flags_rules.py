@@ -174,6 +174,7 @@ def upgrade() -> None:
     sa.Column('explanation', sa.Text(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('return_version', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('changed_by_id', sa.Integer(), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),

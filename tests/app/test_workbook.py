@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
 import tracemalloc
 import zipfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -24,7 +25,7 @@ from mel.returns.workbook import (
     read_return_file,
 )
 
-GENERATED = datetime(2025, 10, 3, 9, 30, tzinfo=timezone.utc)
+GENERATED = datetime(2025, 10, 3, 9, 30, tzinfo=UTC)
 CSV_HEADER = "indicator,option,org_unit,period,value,comment"
 
 
@@ -190,6 +191,42 @@ def test_merged_data_cells_are_named():
     assert "m.xlsx: Data!I3:J4 is a merged range" in error.message
 
 
+def patch_sheet(data: bytes, old: bytes, new: bytes) -> bytes:
+    """The workbook with raw XML of the Data sheet replaced, as a hand-crafted upload would be."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for member in src.infolist():
+            body = src.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                assert old in body
+                body = body.replace(old, new)
+            dst.writestr(member, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("tag", [
+    b'<mergeCell ref="A30:XFD1048576"/>',
+    b"<mergeCell ref='&#65;30:XFD1048576'/>",
+    b'<mergeCell ref="C:C"/>',
+])
+def test_huge_merged_range_is_refused_before_loading(tag):
+    data = patch_sheet(make_template(), b"</worksheet>",
+                       b'<mergeCells count="1">' + tag + b"</mergeCells></worksheet>")
+    started = time.perf_counter()
+    error = refusal(data, "huge.xlsx")
+    assert time.perf_counter() - started < 5
+    assert "huge.xlsx has merged cells covering more than 10000 cells" in error.message
+
+
+def test_stray_far_cell_does_not_blow_up():
+    def change(wb):
+        wb["Data"]["XFD1048576"] = "x"
+    started = time.perf_counter()
+    frame = read_return_file(edit(make_template(), change), "far.xlsx")
+    assert time.perf_counter() - started < 5
+    assert len(frame) == len(template_rows())
+
+
 def test_missing_data_sheet_names_the_sheets_found():
     def change(wb):
         wb["Data"].title = "Sheet1"
@@ -218,8 +255,10 @@ def test_reordered_columns_are_refused():
         ws = wb["Data"]
         ws["I1"], ws["J1"] = "comment", "value"
     error = refusal(edit(make_template(), change), "x.xlsx")
-    assert "wrong order" in error.message and "column I should be \"value\"" in error.message
+    assert 'wrong order: "comment" is in column I but belongs in column J' in error.message
     assert error.details[0].location["cell"] == "Data!I1"
+    inserted = refusal(edit(make_template(), lambda wb: wb["Data"].insert_cols(3)), "x.xlsx")
+    assert '"period" is in column D but belongs in column C' in inserted.message
 
 
 def test_csv_renamed_xlsx_is_refused():

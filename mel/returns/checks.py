@@ -1,0 +1,226 @@
+"""Checks that need the database: history, flags and their explanations, completeness, conflicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from indicators.validation import (
+    VALUE_KEY,
+    Issue,
+    fmt,
+    history_issues,
+    missing_issues,
+    ratio_issues,
+    rule_issues,
+    total_issues,
+)
+from mel.accounts.models import User
+from mel.catalogue.models import ReportingForm
+from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange, ValueFlag
+from mel.returns.resolve import Catalogue
+
+HISTORY_WINDOW = 8
+
+
+def form_id(session: Session, programme_id: int) -> int:
+    return session.scalar(select(ReportingForm.id).where(ReportingForm.programme_id == programme_id))
+
+
+def _ratios(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Turn numerator/denominator pairs into one `ratio` figure per option (N ÷ D × factor)."""
+    parts = frame[frame["component"].isin(["numerator", "denominator"])]
+    if parts.empty:
+        return pd.DataFrame(columns=[*VALUE_KEY, "number"])
+    keys = ["programme", "org_unit", "period", "indicator", "option"]
+    wide = parts.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
+    wide = wide.dropna()
+    wide = wide[wide.get("denominator", 0) > 0]
+    if wide.empty:
+        return pd.DataFrame(columns=[*VALUE_KEY, "number"])
+    factors = [catalogue.specs[code].factor or 1 for code in wide.index.get_level_values("indicator")]
+    ratio = (wide["numerator"] / wide["denominator"] * np.array(factors)).rename("number").reset_index()
+    ratio["component"] = "ratio"
+    located = [c for c in ("file", "sheet", "row", "column") if c in parts]
+    if located:
+        where = parts[parts["component"] == "numerator"][keys + located]
+        ratio = ratio.merge(where, on=keys, how="left")
+    return ratio
+
+
+def _history(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Stored figures of the same series in the eight quarters before each current period."""
+    periods = set()
+    for period in current["period"].unique():
+        periods.update(p.id for p in [parse_period(period).shift(-n) for n in range(1, HISTORY_WINDOW + 1)])
+    programme_ids = [catalogue.programmes[c].id for c in current["programme"].unique()]
+    unit_ids = [catalogue.org_units[c].id for c in current["org_unit"].unique()]
+    indicator_ids = [catalogue.indicators[c].id for c in current["indicator"].unique()]
+    rows = session.execute(
+        select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id,
+               DataValue.component, DataValue.option_combo_id, DataValue.value)
+        .where(DataValue.programme_id.in_(programme_ids), DataValue.org_unit_id.in_(unit_ids),
+               DataValue.indicator_id.in_(indicator_ids), DataValue.period.in_(sorted(periods)))
+    ).all()
+    programme_codes = {p.id: code for code, p in catalogue.programmes.items()}
+    unit_codes = {u.id: code for code, u in catalogue.org_units.items()}
+    indicator_codes = {i.id: code for code, i in catalogue.indicators.items()}
+    return pd.DataFrame(
+        [(programme_codes[p], unit_codes[o], per, indicator_codes[i], comp, catalogue.combo_codes[c], float(v))
+         for p, o, per, i, comp, c, v in rows],
+        columns=[*VALUE_KEY, "number"],
+    )
+
+
+def history_warnings(session: Session, effective: pd.DataFrame, changed: set[tuple],
+                     catalogue: Catalogue, band: float = 0.5, z_threshold: float = 3.5) -> list[Issue]:
+    """Warn about figures far from their own history, for the returns this ingest changes."""
+    if not changed or effective.empty:
+        return []
+    keys = pd.Series(list(zip(effective["programme"], effective["org_unit"], effective["period"], strict=True)),
+                     index=effective.index)
+    current = effective[keys.isin(changed) & effective["number"].notna()]
+    if current.empty:
+        return []
+    past = _history(session, current, catalogue)
+    if past.empty:
+        return []
+    values_now = current[current["component"] == "value"]
+    values_past = past[past["component"] == "value"]
+    issues = history_issues(values_now, values_past, band=band, z_threshold=z_threshold)
+    issues += history_issues(_ratios(current, catalogue), _ratios(past, catalogue), band=band,
+                             z_threshold=z_threshold)
+    return issues
+
+
+def flag_key(issue: Issue) -> str:
+    location = issue.location
+    if issue.code == "rule":
+        return f"rule:{location.get('rule')}"
+    indicator = str(location.get("indicator", ""))
+    return f"{issue.code}:{indicator}:{location.get('option', '')}"
+
+
+def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.DataFrame,
+                  catalogue: Catalogue, user: User) -> None:
+    """Store each changed return's warnings as flags, keeping explanations already given."""
+    typed = {}
+    for row in frame[frame["explanation"].fillna("") != ""].to_dict("records"):
+        suffix = {"numerator": ".N", "denominator": ".D"}.get(row["component"], "")
+        typed[(row["programme"], row["org_unit"], row["period"], row["indicator"] + suffix, row["option"])] = row["explanation"]
+        typed.setdefault((row["programme"], row["org_unit"], row["period"], row["indicator"], "*"), row["explanation"])
+    for key, outcome in outcomes.items():
+        if not outcome.changed:
+            continue
+        record = existing[key]
+        previous = {f.flag_key: (f.explanation, f.explained_by_id) for f in
+                    session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))}
+        session.execute(delete(ValueFlag).where(ValueFlag.return_id == record.id))
+        rows = []
+        for issue in outcome.warnings:
+            fkey = flag_key(issue)
+            indicator = str(issue.location.get("indicator", "")).split(".")[0]
+            explanation, by = previous.get(fkey, ("", None))
+            given = typed.get((*key, issue.location.get("indicator", ""), issue.location.get("option", ""))) \
+                or typed.get((*key, indicator, "*"))
+            if given:
+                explanation, by = given, user.id
+            rows.append({
+                "return_id": record.id, "flag_key": fkey[:200], "kind": issue.code, "severity": "warning",
+                "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
+                "component": {".N": "numerator", ".D": "denominator"}.get(str(issue.location.get("indicator", ""))[-2:], "value"),
+                "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
+                "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
+                "explanation": explanation, "explained_by_id": by,
+            })
+        if rows:
+            # One flag per key: the first message wins (a ratio and its parts can share a key).
+            unique = {r["flag_key"]: r for r in reversed(rows)}
+            session.execute(insert(ValueFlag), list(unique.values()))
+    session.flush()
+
+
+def stored_frame(session: Session, record: Return, catalogue: Catalogue) -> pd.DataFrame:
+    """A return's stored figures as a validation frame."""
+    programme = next(code for code, p in catalogue.programmes.items() if p.id == record.programme_id)
+    unit = next(code for code, u in catalogue.org_units.items() if u.id == record.org_unit_id)
+    codes = {i.id: code for code, i in catalogue.indicators.items()}
+    rows = session.execute(
+        select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.value)
+        .where(DataValue.return_id == record.id)
+    ).all()
+    return pd.DataFrame(
+        [(programme, unit, record.period, codes[i], comp, catalogue.combo_codes[c], float(v))
+         for i, comp, c, v in rows],
+        columns=[*VALUE_KEY, "number"],
+    )
+
+
+def required_frame(record: Return, catalogue: Catalogue) -> pd.DataFrame:
+    """The figures a complete return must hold: required form items, their components and options."""
+    form = catalogue.forms[record.programme_id]
+    programme = next(code for code, p in catalogue.programmes.items() if p.id == record.programme_id)
+    unit = next(code for code, u in catalogue.org_units.items() if u.id == record.org_unit_id)
+    fy_quarter = parse_period(record.period).fy_quarter
+    rows = []
+    for item in form.items:
+        indicator = item.indicator
+        if not item.is_required or (indicator.frequency == "annual" and fy_quarter != 4):
+            continue
+        spec = catalogue.specs[indicator.code]
+        for component in spec.components:
+            for option in spec.options:
+                rows.append((programme, unit, record.period, indicator.code, component, option))
+    return pd.DataFrame(rows, columns=VALUE_KEY)
+
+
+def submission_problems(session: Session, record: Return, catalogue: Catalogue) -> tuple[list[Issue], list[ValueFlag]]:
+    """Errors that block submission, and warnings still waiting for an explanation."""
+    frame = stored_frame(session, record, catalogue)
+    errors = missing_issues(frame, required_frame(record, catalogue))
+    errors += [i for i in ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
+               + rule_issues(frame, catalogue.rules) if i.is_error]
+    unexplained = [f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))
+                   if not f.is_explained]
+    return errors, unexplained
+
+
+def conflict_message(session: Session, record: Return, expected: int) -> str:
+    """Name who changed the return since the version the person edited, and what changed."""
+    changes = session.execute(
+        select(ValueChange, User.email)
+        .join(User, User.id == ValueChange.changed_by_id, isouter=True)
+        .where(ValueChange.return_id == record.id, ValueChange.return_version > expected)
+        .order_by(ValueChange.changed_at)
+    ).all()
+    events = session.execute(
+        select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)
+        .where(ReturnEvent.return_id == record.id).order_by(ReturnEvent.at.desc()).limit(1)
+    ).all()
+    session.refresh(record)
+    parts = [f"This return is now at version {record.version}, but you edited version {expected}."]
+    if changes:
+        who = sorted({email or "the system" for _, email in changes})
+        when = changes[-1][0].changed_at
+        listed = []
+        for change, _ in changes[:8]:
+            code = next((c for c in [change.indicator_id] if c), "")
+            listed.append(f"{_indicator_code(session, code)} {fmt(float(change.old_value)) if change.old_value is not None else '–'}"
+                          f" → {fmt(float(change.new_value)) if change.new_value is not None else '–'}")
+        more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
+        parts.append(f"{', '.join(who)} changed {len(changes)} figure{'s' if len(changes) != 1 else ''} "
+                     f"at {when:%d %b %Y %H:%M}: {'; '.join(listed)}{more}.")
+    elif events:
+        event, email = events[0]
+        parts.append(f"{email or 'Someone'} made it {event.to_state} at {event.at:%d %b %Y %H:%M}.")
+    parts.append("Nothing of yours was saved; reload the return and enter your changes again.")
+    return " ".join(parts)
+
+
+def _indicator_code(session: Session, indicator_id: int) -> str:
+    from mel.catalogue.models import Indicator
+
+    return session.scalar(select(Indicator.code).where(Indicator.id == indicator_id)) or "?"

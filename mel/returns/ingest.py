@@ -1,0 +1,411 @@
+"""The one ingest service: parse → resolve codes → validate → upsert → audit, for every path.
+
+Web grid, Excel, CSV, JSON API and CLI all hand canonical rows to `ingest()`. A file may carry
+many returns; if anything in it is wrong nothing is stored, and every problem is reported with
+its place. Sending the same figures again changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from indicators.validation import (
+    VALUE_KEY,
+    Issue,
+    duplicate_issues,
+    parse_numbers,
+    ratio_issues,
+    rule_issues,
+    total_issues,
+    value_issues,
+)
+from mel.accounts.models import User
+from mel.catalogue.models import Programme
+from mel.db import utcnow
+from mel.errors import Conflict, Forbidden, ValidationFailed
+from mel.returns import checks
+from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
+from mel.returns.resolve import Catalogue, load_catalogue, resolve_rows
+from mel.returns.workflow import is_editable, not_editable_message, window_problem
+from mel.scopes import can_access
+
+log = logging.getLogger(__name__)
+RETURN_KEY = ["programme", "org_unit", "period"]
+
+
+@dataclass
+class Incoming:
+    """Canonical rows from one file or payload, and where they came from."""
+
+    rows: pd.DataFrame
+    channel: str
+    filename: str = ""
+    content: bytes | None = None
+
+
+@dataclass
+class ReturnOutcome:
+    """What happened to one return of the file."""
+
+    programme: str
+    org_unit: str
+    org_unit_name: str
+    period: str
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    state: str = "draft"
+    version: int = 0
+    return_id: int | None = None
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+    def as_dict(self) -> dict:
+        return {"programme": self.programme, "org_unit": self.org_unit, "period": self.period,
+                "period_label": parse_period(self.period).label, "created": self.created,
+                "updated": self.updated, "deleted": self.deleted, "unchanged": self.unchanged,
+                "state": self.state, "version": self.version,
+                "warnings": [w.message for w in self.warnings]}
+
+
+@dataclass
+class IngestResult:
+    """The outcome of one ingest: stored, unchanged, refused, or checked (dry run)."""
+
+    outcome: str
+    returns: list[ReturnOutcome] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    figures: int = 0
+    batch_id: int | None = None
+    filename: str = ""
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(r, attr) for r in self.returns)
+
+    @property
+    def refused(self) -> int:
+        return self.figures if self.errors else 0
+
+    def describe(self) -> str:
+        counts = (f"{self.total('created')} created, {self.total('updated')} updated, "
+                  f"{self.total('deleted')} deleted, {self.total('unchanged')} unchanged, "
+                  f"{self.refused} refused")
+        where = f"{self.filename}: " if self.filename else ""
+        n = len(self.returns)
+        if self.outcome == "refused":
+            return (f"{where}nothing was stored: {len(self.errors)} problem"
+                    f"{'s' if len(self.errors) != 1 else ''} in {self.figures} figures ({counts}).")
+        if self.outcome == "checked":
+            return f"{where}check only, nothing stored; {n} return{'s' if n != 1 else ''} would give {counts}."
+        return f"{where}{n} return{'s' if n != 1 else ''}: {counts}."
+
+    def as_dict(self) -> dict:
+        return {
+            "outcome": self.outcome, "message": self.describe(),
+            "created": self.total("created"), "updated": self.total("updated"),
+            "deleted": self.total("deleted"), "unchanged": self.total("unchanged"),
+            "refused": self.refused, "batch_id": self.batch_id,
+            "returns": [r.as_dict() for r in self.returns],
+            "errors": [{"message": e.message, "location": e.location} for e in self.errors],
+            "warnings": [{"message": w.message, "location": w.location} for w in self.warnings],
+        }
+
+
+def _programme_for(catalogue: Catalogue, user: User, code: str | None) -> Programme:
+    if code:
+        programme = catalogue.programmes.get(code.strip().upper())
+        if programme is None:
+            raise ValidationFailed(f"Programme {code!r} is not known; use one of "
+                                   f"{', '.join(sorted(catalogue.programmes))}.")
+        return programme
+    if user.role == "officer" and len(user.programmes) == 1:
+        return catalogue.programmes[user.programmes[0].code]
+    raise ValidationFailed("Say which programme these figures are for (e.g. --programme OPCT).")
+
+
+def ingest(
+    session: Session,
+    user: User,
+    incoming: Incoming,
+    *,
+    programme: str | None = None,
+    dry_run: bool = False,
+    delete_empty: bool = False,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+    history_band: float = 0.5,
+    history_z: float = 3.5,
+) -> IngestResult:
+    """Validate and store the figures of one file or payload, all or nothing."""
+    now = now or utcnow()
+    rows = incoming.rows
+    result = IngestResult("refused", figures=len(rows), filename=incoming.filename)
+    if rows.empty:
+        raise ValidationFailed(f"{incoming.filename or 'The request'} has no figures.")
+    catalogue = load_catalogue(session)
+    target = _programme_for(catalogue, user, programme)
+    frame, problems = resolve_rows(rows, catalogue, target)
+    _check_scope(user, frame, catalogue, target)
+    measures = frame["indicator"].map(lambda code: catalogue.specs[code].measure)
+    frame = parse_numbers(frame, measures)
+    problems += value_issues(frame) + duplicate_issues(frame)
+    frame = frame[frame["problem"] == ""].drop_duplicates(subset=VALUE_KEY, keep="first")
+
+    existing = _existing_returns(session, frame)
+    stored = _stored_values(session, existing, catalogue)
+    diff = _diff(frame, stored, delete_empty)
+    effective = _effective(stored, frame, diff)
+    outcomes = _outcomes(frame, existing, diff, catalogue)
+    changed_keys = {key for key, o in outcomes.items() if o.changed}
+    today = now.date()
+    for key, outcome in outcomes.items():
+        record = existing.get(key)
+        form = catalogue.forms[target.id]
+        if outcome.changed or record is None:
+            reason = window_problem(form, key[2], user, today)
+            if reason:
+                problems.append(Issue("error", "window", f"{target.code} {outcome.org_unit_name}: {reason}",
+                                      {"programme": key[0], "org_unit": key[1], "period": key[2]}))
+        if outcome.changed and not is_editable(record):
+            label = f"{target.code} {outcome.org_unit_name} {parse_period(key[2]).label}"
+            problems.append(Issue("error", "locked", f"{label}: {not_editable_message(record, label)}",
+                                  {"programme": key[0], "org_unit": key[1], "period": key[2]}))
+    warnings: list[Issue] = []
+    if not problems:
+        # Consistency checks on a file with unreadable cells would only echo those cells.
+        consistency = _consistency(effective, catalogue, changed_keys)
+        problems += [i for i in consistency if i.is_error]
+        warnings = [i for i in consistency if not i.is_error]
+        warnings += checks.history_warnings(session, effective, changed_keys, catalogue,
+                                            band=history_band, z_threshold=history_z)
+    for warning in warnings:
+        key = (warning.location.get("programme"), warning.location.get("org_unit"), warning.location.get("period"))
+        if key in outcomes:
+            outcomes[key].warnings.append(warning)
+    result.returns = list(outcomes.values())
+    result.warnings = warnings
+    if problems:
+        result.errors = problems
+        log.info("refused %s from %s: %d problems", incoming.filename or incoming.channel, user.email, len(problems))
+        return result
+    if dry_run:
+        result.outcome = "checked"
+        return result
+    if expected_version is not None:
+        _check_version(session, existing, expected_version)
+    if not changed_keys:
+        result.outcome = "unchanged"
+        for key, outcome in outcomes.items():
+            if key in existing:
+                outcome.state, outcome.version = existing[key].state, existing[key].version
+                outcome.return_id = existing[key].id
+        return result
+    batch = _store(session, user, incoming, target, frame, stored, diff, existing, outcomes, now)
+    checks.replace_flags(session, outcomes, existing, frame, catalogue, user)
+    result.outcome = "stored"
+    result.batch_id = batch.id
+    batch.created_count, batch.updated_count = result.total("created"), result.total("updated")
+    batch.unchanged_count = result.total("unchanged")
+    batch.summary = json.dumps(result.as_dict(), default=str)[:20000]
+    session.flush()
+    return result
+
+
+def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> None:
+    """An officer's file touching anything outside their scope is refused whole."""
+    if user.role not in ("officer", "secretariat"):
+        raise Forbidden(f"{user.role_label}s cannot enter figures.")
+    forbidden = sorted({code for code in frame["org_unit"].dropna().unique()
+                        if not can_access(user, programme.id, catalogue.org_units[code])})
+    if forbidden:
+        names = ", ".join(f"{catalogue.org_units[c].name} ({c})" for c in forbidden)
+        raise Forbidden(f"You may not enter {programme.code} figures for {names}; nothing was stored.")
+
+
+def _existing_returns(session: Session, frame: pd.DataFrame) -> dict[tuple, Return]:
+    keys = {(int(p), int(o), str(per)) for p, o, per in
+            frame[["programme_id", "org_unit_id", "period"]].drop_duplicates().itertuples(index=False)}
+    if not keys:
+        return {}
+    found = session.scalars(
+        select(Return).where(tuple_(Return.programme_id, Return.org_unit_id, Return.period).in_(list(keys)))
+    )
+    codes = frame.drop_duplicates("org_unit_id").set_index("org_unit_id")["org_unit"].to_dict()
+    programme = frame["programme"].iloc[0]
+    return {(programme, codes[r.org_unit_id], r.period): r for r in found}
+
+
+def _stored_values(session: Session, existing: dict[tuple, Return], catalogue: Catalogue) -> pd.DataFrame:
+    """Every stored figure of the returns the file touches, keyed by codes."""
+    columns = VALUE_KEY + ["id", "stored", "comment", "explanation", "indicator_id", "option_combo_id"]
+    if not existing:
+        return pd.DataFrame(columns=columns)
+    by_id = {r.id: key for key, r in existing.items()}
+    indicator_codes = {i.id: code for code, i in catalogue.indicators.items()}
+    rows = session.execute(
+        select(DataValue.id, DataValue.return_id, DataValue.indicator_id, DataValue.component,
+               DataValue.option_combo_id, DataValue.value, DataValue.comment, DataValue.explanation)
+        .where(DataValue.return_id.in_(list(by_id)))
+    ).all()
+    records = []
+    for value_id, return_id, indicator_id, component, combo_id, value, comment, explanation in rows:
+        programme, org_unit, period = by_id[return_id]
+        records.append({"programme": programme, "org_unit": org_unit, "period": period,
+                        "indicator": indicator_codes[indicator_id], "component": component,
+                        "option": catalogue.combo_codes[combo_id], "id": value_id,
+                        "stored": Decimal(value), "comment": comment or "",
+                        "explanation": explanation or "", "indicator_id": indicator_id,
+                        "option_combo_id": combo_id})
+    return pd.DataFrame(records, columns=columns)
+
+
+def _diff(frame: pd.DataFrame, stored: pd.DataFrame, delete_empty: bool) -> pd.DataFrame:
+    """Classify each incoming figure: create, update, unchanged, delete or ignore (empty)."""
+    merged = frame.merge(stored[VALUE_KEY + ["id", "stored", "comment"]].rename(columns={"comment": "old_comment"}),
+                         on=VALUE_KEY, how="left")
+    empty = merged["value"] == ""
+    new_value = merged["value"].map(lambda v: Decimal(v) if v else None)
+    merged["new"] = new_value
+    has_stored = merged["id"].notna()
+    same_value = has_stored & ~empty & (merged["new"] == merged["stored"])
+    comment = merged["comment"].fillna("").astype(str)
+    same_comment = (comment == "") | (comment == merged["old_comment"].fillna(""))
+    action = pd.Series("create", index=merged.index, dtype="object")
+    action[has_stored] = "update"
+    action[same_value & same_comment] = "unchanged"
+    action[empty & ~has_stored] = "ignore"
+    action[empty & has_stored] = "delete" if delete_empty else "unchanged"
+    merged["action"] = action
+    return merged
+
+
+def _effective(stored: pd.DataFrame, frame: pd.DataFrame, diff: pd.DataFrame) -> pd.DataFrame:
+    """The figures each touched return would hold after this ingest (for consistency checks)."""
+    kept = stored.merge(diff.loc[diff["action"].isin(["update", "delete", "unchanged"]), VALUE_KEY],
+                        on=VALUE_KEY, how="left", indicator=True)
+    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    base = kept[VALUE_KEY].copy()
+    base["number"] = kept["stored"].astype(float)
+    incoming = diff[diff["action"].isin(["create", "update", "unchanged"]) & (diff["value"] != "")]
+    located = incoming[VALUE_KEY + ["number", "file", "sheet", "row", "column"]]
+    return pd.concat([located, base], ignore_index=True)
+
+
+def _outcomes(frame, existing, diff, catalogue) -> dict[tuple, ReturnOutcome]:
+    outcomes: dict[tuple, ReturnOutcome] = {}
+    for key, group in diff.groupby(RETURN_KEY, sort=True):
+        counts = group["action"].value_counts()
+        record = existing.get(key)
+        outcomes[key] = ReturnOutcome(
+            programme=key[0], org_unit=key[1], org_unit_name=catalogue.org_units[key[1]].name,
+            period=key[2], created=int(counts.get("create", 0)), updated=int(counts.get("update", 0)),
+            deleted=int(counts.get("delete", 0)), unchanged=int(counts.get("unchanged", 0)),
+            state=record.state if record else "draft", version=record.version if record else 0,
+            return_id=record.id if record else None,
+        )
+    return outcomes
+
+
+def _consistency(effective: pd.DataFrame, catalogue: Catalogue, changed: set[tuple]) -> list[Issue]:
+    """Ratio, total and rule checks, for the returns this ingest changes."""
+    if not changed:
+        return []
+    keys = pd.Series(list(zip(effective["programme"], effective["org_unit"], effective["period"], strict=True)),
+                     index=effective.index)
+    frame = effective[keys.isin(changed)]
+    return (ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
+            + rule_issues(frame, catalogue.rules))
+
+
+def _check_version(session: Session, existing: dict[tuple, Return], expected: int) -> None:
+    for record in existing.values():
+        if record.version != expected:
+            raise Conflict(checks.conflict_message(session, record, expected))
+
+
+def _store(session, user, incoming, programme, frame, stored, diff, existing, outcomes, now) -> ImportBatch:
+    """Write the changes: returns, values, audit rows; bump each changed return's version."""
+    digest = hashlib.sha256(incoming.content).hexdigest() if incoming.content else ""
+    batch = ImportBatch(user_id=user.id, channel=incoming.channel, filename=incoming.filename[:255],
+                        sha256=digest, outcome="stored", created_at=now)
+    session.add(batch)
+    session.flush()
+    form_id = checks.form_id(session, programme.id)
+    org_ids = frame.drop_duplicates("org_unit").set_index("org_unit")["org_unit_id"].to_dict()
+    versions: dict[tuple, int] = {}
+    for key, outcome in outcomes.items():
+        if not outcome.changed:
+            continue
+        record = existing.get(key)
+        if record is None:
+            record = Return(programme_id=programme.id, org_unit_id=int(org_ids[key[1]]), period=key[2],
+                            form_id=form_id, state="draft", version=1, created_at=now, updated_at=now)
+            session.add(record)
+            session.flush()
+            existing[key] = record
+        else:
+            bumped = session.execute(
+                update(Return).where(Return.id == record.id, Return.version == record.version)
+                .values(version=Return.version + 1, updated_at=now)
+            )
+            if bumped.rowcount != 1:
+                raise Conflict(checks.conflict_message(session, record, record.version))
+            session.refresh(record)
+        versions[key] = record.version
+        outcome.return_id, outcome.version, outcome.state = record.id, record.version, record.state
+    changes = diff[diff["action"].isin(["create", "update", "delete"])].copy()
+    changes["return_id"] = [existing[k].id for k in zip(changes["programme"], changes["org_unit"],
+                                                         changes["period"], strict=True)]
+    changes["version"] = [versions[k] for k in zip(changes["programme"], changes["org_unit"],
+                                                   changes["period"], strict=True)]
+    creates = changes[changes["action"] == "create"]
+    if not creates.empty:
+        session.execute(insert(DataValue), [
+            {"return_id": int(r["return_id"]), "indicator_id": catalogue_id(r, "indicator"),
+             "component": r["component"], "option_combo_id": int(r["option_combo_id"]),
+             "programme_id": int(r["programme_id"]), "org_unit_id": int(r["org_unit_id"]),
+             "period": r["period"], "value": r["new"], "comment": r["comment"] or "",
+             "explanation": r["explanation"] or "", "updated_by_id": user.id,
+             "created_at": now, "updated_at": now}
+            for r in creates.to_dict("records")])
+    updates = changes[changes["action"] == "update"]
+    if not updates.empty:
+        session.execute(update(DataValue), [
+            {"id": int(r["id"]), "value": r["new"], "updated_by_id": user.id, "updated_at": now,
+             **({"comment": r["comment"]} if r["comment"] else {}),
+             **({"explanation": r["explanation"]} if r["explanation"] else {})}
+            for r in updates.to_dict("records")])
+    deletes = changes[changes["action"] == "delete"]
+    if not deletes.empty:
+        session.execute(delete(DataValue).where(DataValue.id.in_([int(i) for i in deletes["id"]])))
+    session.execute(insert(ValueChange), [
+        {"return_id": int(r["return_id"]), "indicator_id": catalogue_id(r, "indicator"),
+         "component": r["component"], "option_combo_id": int(r["option_combo_id"]),
+         "old_value": r["stored"] if r["action"] != "create" else None,
+         "new_value": r["new"] if r["action"] != "delete" else None,
+         "old_comment": r["old_comment"] if isinstance(r["old_comment"], str) else "",
+         "new_comment": r["comment"] or "", "explanation": r["explanation"] or "",
+         "channel": incoming.channel, "return_version": int(r["version"]), "batch_id": batch.id,
+         "changed_by_id": user.id, "changed_at": now}
+        for r in changes.to_dict("records")])
+    session.flush()
+    return batch
+
+
+def catalogue_id(row: dict, what: str) -> int:
+    return int(row[f"{what}_id"])

@@ -1,0 +1,119 @@
+"""Writes on returns besides figures: submit, explain a flag, narrative. Callers commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from mel.accounts.models import User
+from mel.catalogue.models import Programme
+from mel.db import utcnow
+from mel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.returns import checks
+from mel.returns.models import Return, ReturnEvent, ValueFlag
+from mel.returns.resolve import Catalogue, find_org_unit, load_catalogue
+from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
+from mel.scopes import can_access
+
+
+def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit: str,
+                period: str) -> tuple[Programme, object, str, Return | None]:
+    """Resolve a return's address (codes as people type them); the return may not exist yet."""
+    prog = catalogue.programmes.get(programme.strip().upper())
+    if prog is None:
+        raise NotFound(f"Programme {programme!r} is not known.")
+    unit = find_org_unit(catalogue, org_unit)
+    if unit is None:
+        raise NotFound(f"Org unit {org_unit!r} is not known: use a county code (042), name or KE.")
+    if unit.code not in catalogue.form_org_units(prog.id):
+        raise NotFound(f"{prog.code} does not report for {unit.name}.")
+    quarter = parse_period(period)
+    if quarter.type.value != "quarter":
+        raise ValidationFailed(f"{period!r} is not a quarter; returns are quarterly, e.g. 2025Q3.")
+    record = session.scalar(select(Return).where(
+        Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
+    return prog, unit, quarter.id, record
+
+
+def check_read(user: User, programme: Programme, unit) -> None:
+    if not can_access(user, programme.id, unit):
+        raise Forbidden(f"You may not see {programme.code} returns for {unit.name}.")
+
+
+def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, unit, period: str,
+                  now: datetime | None = None) -> Return:
+    """The return at an address, created as an empty draft if it does not exist."""
+    record = session.scalar(select(Return).where(
+        Return.programme_id == programme.id, Return.org_unit_id == unit.id, Return.period == period))
+    if record is None:
+        now = now or utcnow()
+        record = Return(programme_id=programme.id, org_unit_id=unit.id, period=period,
+                        form_id=catalogue.forms[programme.id].id, state="draft", version=1,
+                        created_at=now, updated_at=now)
+        session.add(record)
+        session.flush()
+    return record
+
+
+def submit(session: Session, user: User, record: Return, *, channel: str = "web",
+           now: datetime | None = None, catalogue: Catalogue | None = None) -> ReturnEvent:
+    """Submit a return: no errors, every required figure present, every warning explained."""
+    catalogue = catalogue or load_catalogue(session)
+    now = now or utcnow()
+    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
+    if not can_access(user, programme.id, unit):
+        raise Forbidden(f"You may not submit {programme.code} returns for {unit.name}.")
+    label = f"{programme.code} {unit.name} {parse_period(record.period).label}"
+    if not is_editable(record):
+        raise ValidationFailed(f"{label}: {not_editable_message(record, label)}")
+    reason = window_problem(catalogue.forms[programme.id], record.period, user, now.date())
+    if reason:
+        raise ValidationFailed(f"{label}: {reason}")
+    errors, unexplained = checks.submission_problems(session, record, catalogue)
+    details = [ErrorDetail(e.message, e.location) for e in errors]
+    details += [ErrorDetail(f"{f.message} (warning not yet explained)", {"flag": f.flag_key}) for f in unexplained]
+    if details:
+        raise ValidationFailed(
+            f"{label} cannot be submitted: {len(errors)} error{'s' if len(errors) != 1 else ''} and "
+            f"{len(unexplained)} unexplained warning{'s' if len(unexplained) != 1 else ''}.", details[:200])
+    return move(session, record, "submitted", user, channel=channel, now=now)
+
+
+def explain_flags(session: Session, user: User, record: Return, explanations: dict[int, str]) -> int:
+    """Store the officer's explanations of warnings (flag id → text); returns how many changed."""
+    if not is_editable(record):
+        raise ValidationFailed("Explanations can only be changed while the return is editable.")
+    changed = 0
+    flags = {f.id: f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))}
+    for flag_id, text in explanations.items():
+        flag = flags.get(flag_id)
+        if flag is None:
+            raise NotFound(f"Flag {flag_id} does not belong to this return.")
+        text = text.strip()
+        if text != flag.explanation:
+            flag.explanation, flag.explained_by_id = text, user.id
+            changed += 1
+    session.flush()
+    return changed
+
+
+def save_narrative(session: Session, record: Return, narrative: str, expected_version: int | None = None) -> bool:
+    """Update the narrative of an editable return (bumps the version when it changes)."""
+    narrative = narrative.strip()
+    if narrative == (record.narrative or ""):
+        return False
+    if not is_editable(record):
+        raise ValidationFailed("The narrative can only be changed while the return is editable.")
+    version = expected_version if expected_version is not None else record.version
+    result = session.execute(update(Return).where(Return.id == record.id, Return.version == version)
+                             .values(narrative=narrative, version=Return.version + 1, updated_at=utcnow()))
+    if result.rowcount != 1:
+        from mel.errors import Conflict
+
+        raise Conflict(checks.conflict_message(session, record, version))
+    session.refresh(record)
+    return True

@@ -1,0 +1,116 @@
+"""Return states, the submission window, and who may move a return from one state to another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from mel.accounts.models import User
+from mel.catalogue.models import ReportingForm
+from mel.db import utcnow
+from mel.errors import Conflict, Forbidden, ValidationFailed
+from mel.returns.models import EDITABLE_STATES, Return, ReturnEvent
+
+TRANSITIONS = {
+    ("draft", "submitted"): ("officer", "secretariat"),
+    ("returned", "submitted"): ("officer", "secretariat"),
+    ("reopened", "submitted"): ("officer", "secretariat"),
+    ("submitted", "approved"): ("reviewer", "secretariat"),
+    ("submitted", "returned"): ("reviewer", "secretariat"),
+    ("approved", "reopened"): ("secretariat",),
+}
+STATE_WORDS = {
+    "draft": "a draft", "submitted": "submitted and waiting for review",
+    "returned": "returned to the officer", "approved": "approved (locked)",
+    "reopened": "reopened by the secretariat",
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a period's returns may be sent: opens, due (late after it) and closes."""
+
+    opens: date
+    due: date
+    closes: date
+
+    def describe(self) -> str:
+        return (f"opens {self.opens:%d %b %Y}, due {self.due:%d %b %Y}, "
+                f"closes {self.closes:%d %b %Y}")
+
+
+def window_for(form: ReportingForm, period: str) -> Window:
+    end = parse_period(period).end
+    return Window(end + timedelta(days=form.opens_days), end + timedelta(days=form.due_days),
+                  end + timedelta(days=form.closes_days))
+
+
+def window_problem(form: ReportingForm, period: str, user: User, today: date) -> str | None:
+    """Why this user may not send figures for the period today, or None."""
+    window = window_for(form, period)
+    label = parse_period(period).label
+    if today < window.opens:
+        return f"the window for {label} opens on {window.opens:%d %B %Y}; figures cannot be sent before."
+    if today > window.closes and user.role != "secretariat":
+        return (f"the window for {label} closed on {window.closes:%d %B %Y}; only the secretariat "
+                "can accept figures now.")
+    return None
+
+
+def not_editable_message(record: Return, label: str) -> str:
+    what = STATE_WORDS.get(record.state, record.state)
+    hint = {
+        "submitted": "ask a reviewer to return it if it needs a correction",
+        "approved": "the secretariat can reopen it with a reason",
+    }.get(record.state, "")
+    return f"the return for {label} is {what}; it cannot be changed" + (f" ({hint})." if hint else ".")
+
+
+def move(
+    session: Session,
+    record: Return,
+    to_state: str,
+    user: User,
+    *,
+    reason: str = "",
+    reason_codes: str = "",
+    channel: str = "web",
+    now: datetime | None = None,
+) -> ReturnEvent:
+    """Change a return's state if the transition and the user's role allow it; record the event."""
+    allowed = TRANSITIONS.get((record.state, to_state))
+    if allowed is None:
+        raise Conflict(f"A return that is {STATE_WORDS.get(record.state, record.state)} cannot become {to_state}.")
+    if user.role not in allowed:
+        raise Forbidden(f"Only {' or '.join(allowed)} users can make a {record.state} return {to_state}.")
+    if to_state in ("reopened", "returned") and not reason.strip():
+        raise ValidationFailed(f"Give a reason to make the return {to_state}.")
+    now = now or utcnow()
+    values: dict = {"state": to_state, "version": Return.version + 1, "updated_at": now}
+    if to_state == "submitted":
+        form_due = window_for(session.get(ReportingForm, record.form_id), record.period).due
+        values |= {"submitted_at": now, "submitted_by_id": user.id,
+                   "is_late": now.date() > form_due}
+    if to_state == "approved":
+        values |= {"approved_at": now, "approved_by_id": user.id}
+    result = session.execute(
+        update(Return).where(Return.id == record.id, Return.version == record.version,
+                             Return.state == record.state).values(**values)
+    )
+    if result.rowcount != 1:
+        raise Conflict("Someone else changed this return a moment ago; reload it and try again.")
+    event = ReturnEvent(return_id=record.id, from_state=record.state, to_state=to_state,
+                        reason=reason.strip(), reason_codes=reason_codes, channel=channel,
+                        user_id=user.id, at=now)
+    session.add(event)
+    session.flush()
+    session.refresh(record)
+    return event
+
+
+def is_editable(record: Return | None) -> bool:
+    return record is None or record.state in EDITABLE_STATES
