@@ -42,11 +42,13 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
     from mel.accounts.views import bp as accounts_bp
     from mel.catalogue.views import bp as catalogue_bp
+    from mel.returns.views import bp as returns_bp
     from mel.web.views import bp as web_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(returns_bp)
     init_api(app)
 
     from mel.cli import register_commands

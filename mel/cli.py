@@ -27,7 +27,7 @@ def _fail(exc: MelError) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
-                    quickstart_command):
+                    quickstart_command, import_command):
         app.cli.add_command(command)
 
 
@@ -210,6 +210,74 @@ def tokens_revoke(token_id: int) -> None:
         _fail(exc)
     session.commit()
     click.echo(f"Token #{token_id} revoked.")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--programme", default=None, help="Programme code of the figures (e.g. OPCT).")
+@click.option("--dry-run", is_flag=True, help="Check and report; store nothing.")
+@click.option("--submit", is_flag=True, help="Submit each return after storing it.")
+@click.option("--as", "as_email", default=None,
+              help="Act as this user (their scope applies); default: the system, with secretariat rights.")
+@with_appcontext
+def import_command(file: str, programme: str | None, dry_run: bool, submit: bool, as_email: str | None) -> None:
+    """Import an .xlsx template or CSV of figures; exits 1 when anything was refused."""
+    from pathlib import Path
+
+    from mel.accounts.operations import load_user, system_actor
+    from mel.returns import operations
+    from mel.returns.ingest import Incoming, ingest
+    from mel.returns.models import Return
+    from mel.returns.resolve import load_catalogue
+    from mel.returns.workbook import read_return_file
+
+    session = db.session
+    path = Path(file)
+    data = path.read_bytes()
+    config = current_app.config
+    try:
+        user = load_user(session, as_email) if as_email else system_actor()
+        rows = read_return_file(data, path.name, max_bytes=config["MAX_UPLOAD_MB"] * 1024 * 1024)
+        channel = "excel" if path.suffix.lower() == ".xlsx" else "csv"
+        result = ingest(session, user, Incoming(rows, "cli" if channel == "csv" else channel, path.name, data),
+                        programme=programme, dry_run=dry_run, history_band=config["HISTORY_BAND"],
+                        history_z=config["HISTORY_Z"])
+    except MelError as exc:
+        session.rollback()
+        _fail(exc)
+    for outcome in result.returns:
+        click.echo(f"  {outcome.programme} {outcome.org_unit} {outcome.org_unit_name:<16} {outcome.period}: "
+                   f"{outcome.created} created, {outcome.updated} updated, {outcome.deleted} deleted, "
+                   f"{outcome.unchanged} unchanged")
+    for warning in result.warnings[:50]:
+        click.echo(f"  warning: {warning.message}")
+    if result.errors:
+        session.rollback()
+        click.secho(result.describe(), fg="red", err=True)
+        for error in result.errors[:200]:
+            click.echo(f"  - {error.message}", err=True)
+        sys.exit(1)
+    session.commit()
+    click.echo(result.describe())
+    if submit and not dry_run:
+        catalogue = load_catalogue(session)
+        refused = 0
+        for outcome in result.returns:
+            record = session.get(Return, outcome.return_id) if outcome.return_id else None
+            if record is None or not record.is_editable:
+                continue
+            try:
+                operations.submit(session, user, record, channel="cli", catalogue=catalogue)
+                session.commit()
+                click.echo(f"  submitted {outcome.programme} {outcome.org_unit_name} {outcome.period}")
+            except MelError as exc:
+                session.rollback()
+                refused += 1
+                click.secho(f"  not submitted: {exc.message}", fg="red", err=True)
+                for detail in exc.details[:20]:
+                    click.echo(f"    - {detail.message}", err=True)
+        if refused:
+            sys.exit(1)
 
 
 @click.command("run")

@@ -249,3 +249,19 @@ def load_user(session: Session, email: str) -> User:
     if user is None:
         raise NotFound(f"No user with e-mail {email}.")
     return user
+
+
+@dataclass
+class SystemActor:
+    """Who acts when the command line runs without --as: secretariat rights, no account."""
+
+    id: int | None = None
+    role: str = "secretariat"
+    email: str = "system"
+    role_label: str = "System"
+    programmes: tuple = ()
+    org_units: tuple = ()
+
+
+def system_actor() -> SystemActor:
+    return SystemActor()

@@ -62,6 +62,8 @@ def init_api(app: Flask) -> Api:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     from mel.catalogue.api import blp as catalogue_blp
+    from mel.returns.api import blp as returns_blp
 
     api.register_blueprint(catalogue_blp)
+    api.register_blueprint(returns_blp)
     return api

@@ -7,9 +7,9 @@ import io
 import math
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any, NoReturn
@@ -75,9 +75,6 @@ class TemplateRow:
     previous_value: Number = None
 
 
-# ---------------------------------------------------------------- template
-
-
 def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
                    period_label: str, generated_at: datetime) -> bytes:
     """The .xlsx template: a protected "Data" sheet, only value/comment/explanation editable."""
@@ -106,9 +103,7 @@ def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
     ws.auto_filter.ref = f"A1:{get_column_letter(len(TEMPLATE_COLUMNS))}{max(len(rows) + 1, 2)}"
     ws.protection.sheet = True
     # Resizing and filtering cannot damage the data, so they stay allowed under protection.
-    ws.protection.formatColumns = False
-    ws.protection.formatRows = False
-    ws.protection.autoFilter = False
+    ws.protection.formatColumns = ws.protection.formatRows = ws.protection.autoFilter = False
     wb.security = WorkbookProtection(lockStructure=True)
     _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), title=title, programme=programme,
                         period_label=period_label, generated_at=generated_at)
@@ -149,45 +144,41 @@ def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_lab
                         generated_at: datetime) -> None:
     """Plain-language instructions on the second sheet."""
     stamp = generated_at.isoformat(sep=" ", timespec="minutes")
+    headings = {title, "How to fill it in", "What happens when you upload it"}
     lines = [
-        (title, True),
-        (f"This file is the quarterly return template for {programme}, period {period_label}. "
-         f"It was generated at {stamp}.", False),
-        ("", False),
-        ("How to fill it in", True),
-        ("Fill in the Data sheet. Only the value, comment and explanation columns can be changed; "
-         "the other columns identify each figure and are locked (the sheet is protected without a "
-         "password to prevent accidental edits).", False),
-        ("Type numbers only: no thousands separators (write 1234, not 1,234), no currency signs "
-         "and no units.", False),
-        ("Do not type percentages. For a ratio, give the numerator in the row whose indicator code "
-         "ends in .N and the denominator in the row ending in .D.", False),
-        ("Counts of people or households are whole numbers. Amounts in Kenya shillings may have up "
-         "to two decimal places.", False),
-        ("Leave a value cell empty to leave the stored value as it is.", False),
-        ("The previous_value column shows last quarter's figure for reference. If the upload warns "
-         "about a value (for example a large change), write the reason in the explanation column.",
-         False),
-        ("Do not add, remove, rename or reorder columns or sheets, do not merge cells, and do not "
-         "type formulas: type the number itself.", False),
-        ("You can fill the file offline, save it as .xlsx and upload it when you have a "
-         "connection.", False),
-        ("", False),
-        ("What happens when you upload it", True),
-        ("The whole file is checked before anything is stored: if any problem is found, nothing is "
-         "stored (all or nothing).", False),
-        ("Each error names the sheet, row and column (for example Data!I7) so you can correct the "
-         "cell and upload the file again.", False),
+        title,
+        f"This file is the quarterly return template for {programme}, period {period_label}. "
+        f"It was generated at {stamp}.",
+        "",
+        "How to fill it in",
+        "Fill in the Data sheet. Only the value, comment and explanation columns can be changed; "
+        "the other columns identify each figure and are locked (the sheet is protected without a "
+        "password to prevent accidental edits).",
+        "Type numbers only: no thousands separators (write 1234, not 1,234), no currency signs "
+        "and no units.",
+        "Do not type percentages. For a ratio, give the numerator in the row whose indicator code "
+        "ends in .N and the denominator in the row ending in .D.",
+        "Counts of people or households are whole numbers. Amounts in Kenya shillings may have up "
+        "to two decimal places.",
+        "Leave a value cell empty to leave the stored value as it is.",
+        "The previous_value column shows last quarter's figure for reference. If the upload warns "
+        "about a value (for example a large change), write the reason in the explanation column.",
+        "Do not add, remove, rename or reorder columns or sheets, do not merge cells, and do not "
+        "type formulas: type the number itself.",
+        "You can fill the file offline, save it as .xlsx and upload it when you have a connection.",
+        "",
+        "What happens when you upload it",
+        "The whole file is checked before anything is stored: if any problem is found, nothing is "
+        "stored (all or nothing).",
+        "Each error names the sheet, row and column (for example Data!I7) so you can correct the "
+        "cell and upload the file again.",
     ]
     ws.column_dimensions["A"].width = 110
-    for r, (text, bold) in enumerate(lines, start=1):
+    for r, text in enumerate(lines, start=1):
         cell = ws.cell(row=r, column=1)
         _set_text(cell, text)
-        cell.font = Font(bold=bold)
+        cell.font = Font(bold=text in headings)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-# ---------------------------------------------------------------- reading
 
 
 def read_return_file(data: bytes, filename: str, *, max_bytes: int = 10 * _MB,
@@ -216,13 +207,14 @@ def _refuse(name: str, message: str) -> NoReturn:
     raise ValidationFailed(message, [ErrorDetail(message, {"file": name})])
 
 
-def _fail(name: str, details: list[ErrorDetail]) -> NoReturn:
-    """Raise one ValidationFailed summarising every located problem."""
-    if len(details) == 1:
+def _fail(name: str, details: list[ErrorDetail], unlisted: int = 0) -> NoReturn:
+    """Raise one ValidationFailed summarising every located problem (unlisted: not collected)."""
+    total = len(details) + unlisted
+    if total == 1:
         message = f"{name}: {details[0].message} Nothing was stored."
     else:
-        shown = " (the first 200 are listed)" if len(details) > MAX_DETAILS else ""
-        message = f"{name}: {len(details)} problems{shown}; nothing was stored."
+        shown = f" (the first {MAX_DETAILS} are listed)" if total > MAX_DETAILS else ""
+        message = f"{name}: {total} problems{shown}; nothing was stored."
     raise ValidationFailed(message, details[:MAX_DETAILS])
 
 
@@ -237,33 +229,29 @@ def _check_zip(data: bytes, name: str, max_uncompressed: int) -> None:
         _refuse(name, f"{name} is not an Excel .xlsx workbook (it looks like {kind}); upload the "
                       "template saved as .xlsx, or name a CSV file .csv.")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = zf.infolist()
-            # zipfile never inflates a member beyond its declared file_size, so checking the
-            # declared sizes bounds the memory used by the scan below and by openpyxl.
-            total = sum(m.file_size for m in members)
-            if len(members) > MAX_ZIP_MEMBERS:
-                _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook "
-                              f"plausibly has ({MAX_ZIP_MEMBERS}); upload the template saved "
-                              "from Excel.")
-            if total > max_uncompressed:
-                _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
-                              f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets "
-                              "or split it.")
-            for m in members:
-                ratio = m.file_size / max(m.compress_size, 1)
-                if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
-                    _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} "
-                                  "times, which is not a normal workbook; upload the template "
-                                  "saved from Excel.")
-            merged = 0
-            for m in members:
-                if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
-                    merged = _check_merges(zf, m, name, merged)
-    except ValidationFailed:
-        raise
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = zf.infolist()
     except Exception:  # any zip parse failure means a damaged file, never a traceback
         _refuse(name, _DAMAGED.format(name=name))
+    # zipfile never inflates a member beyond its declared file_size, so checking the declared
+    # sizes bounds the memory used by the merge scan below and by openpyxl.
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_ZIP_MEMBERS:
+        _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook plausibly "
+                      f"has ({MAX_ZIP_MEMBERS}); upload the template saved from Excel.")
+    if total > max_uncompressed:
+        _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
+                      f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets or split "
+                      "it.")
+    for m in members:
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
+            _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} times, which "
+                          "is not a normal workbook; upload the template saved from Excel.")
+    merged = 0
+    # Every part, not just xl/worksheets/: the workbook's rels may point a sheet anywhere.
+    for m in members:
+        merged = _check_merges(zf, m, name, merged)
 
 
 class _MergeCounter:
@@ -275,28 +263,30 @@ class _MergeCounter:
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag.rpartition("}")[2] == "mergeCell":
             ref = attrib.get("ref", "")
-            lo_col, lo_row, hi_col, hi_row = range_boundaries(ref)
+            try:
+                lo_col, lo_row, hi_col, hi_row = range_boundaries(ref)
+            except ValueError:  # openpyxl rejects it on load too; keep scanning for the rest
+                return
             # Open-ended refs (A:A, 3:3) span the whole sheet, as openpyxl would expand them.
             cols = (hi_col or 16384) - (lo_col or 1) + 1
             self.merged += cols * ((hi_row or 1048576) - (lo_row or 1) + 1)
             self.worst = self.worst or (ref if self.merged > MAX_MERGED_CELLS else "")
-
-    def close(self) -> None:
-        return None
 
 
 def _check_merges(zf: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, merged: int) -> int:
     """Refuse huge merged ranges: openpyxl materialises one object per merged cell on load."""
     counter = _MergeCounter(merged)
     parser = XMLParser(target=counter)
-    with zf.open(member) as stream:
-        while chunk := stream.read(_MB):
-            parser.feed(chunk)
-            if counter.worst:
-                _refuse(name, f"{name} has merged cells covering more than {MAX_MERGED_CELLS} "
-                              f"cells (range {counter.worst}); unmerge them (Home > Merge & "
-                              "Center) and upload again.")
-    parser.close()
+    try:
+        with zf.open(member) as stream:
+            while not counter.worst and (chunk := stream.read(_MB)):
+                parser.feed(chunk)
+    except Exception:  # images and malformed parts: openpyxl decides whether they matter
+        pass
+    if counter.worst:
+        _refuse(name, f"{name} has merged cells covering more than {MAX_MERGED_CELLS} cells "
+                      f"(range {counter.worst}); unmerge them (Home > Merge & Center) and upload "
+                      "again.")
     return counter.merged
 
 
@@ -320,11 +310,14 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
     header: list[tuple[str, str]] = []
     grid: dict[int, list[str]] = {}
     formulas: list[ErrorDetail] = []
+    unlisted = 0
     # Only cells present in the file: iter_rows would create every cell up to a stray far one.
     for (row, col), cell in sorted(ws._cells.items()):
         letter = get_column_letter(col)
         formula = _formula_text(cell, col == value_col)
-        if formula is not None:
+        if formula is not None and len(formulas) >= MAX_DETAILS:
+            unlisted += 1
+        elif formula is not None:
             ref = f"{sheet}!{letter}{row}"
             formulas.append(ErrorDetail(f"{ref} holds a formula ({formula}); type the number "
                                         "instead.", {**where, "row": row, "column": letter,
@@ -343,7 +336,7 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
              "cell": f"{sheet}!{rng.coord}", "range": rng.coord}))
     details += formulas
     if details:
-        _fail(name, details)
+        _fail(name, details, unlisted)
     records = []
     for row, texts in grid.items():
         if any(t.strip() for t in texts):
@@ -416,14 +409,12 @@ def _cell_text(value: object) -> str:
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date | time):
         return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
     return str(value)
 
 
-def _frame(records: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+def _frame(records: list[tuple[Any, ...]]) -> pd.DataFrame:
     """The canonical DataFrame."""
-    frame = pd.DataFrame.from_records(list(records), columns=list(CANONICAL_COLUMNS))
+    frame = pd.DataFrame.from_records(records, columns=list(CANONICAL_COLUMNS))
     return frame.astype({"row": "int64"})
 
 
@@ -466,11 +457,15 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     position = {h: i for i, h in enumerate(header) if h}
     value_letter = get_column_letter(position["value"] + 1)
     records: list[tuple[Any, ...]] = []
+    unlisted = 0
     # Row numbers count records, as Excel shows them, not physical lines of multi-line fields.
     for row, fields in enumerate(lines[1:], start=2):
         if not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
+            if len(details) >= MAX_DETAILS:
+                unlisted += 1
+                continue
             details.append(ErrorDetail(
                 f"row {row} has {len(fields)} fields but the header has {len(header)}; check for "
                 "unquoted commas in that line.", {**where, "row": row}))
@@ -480,7 +475,7 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
                         get["value"], get["comment"], get.get("explanation", ""), name, "", row,
                         value_letter))
     if details:
-        _fail(name, details)
+        _fail(name, details, unlisted)
     if not records:
         _refuse(name, f"{name} has no data rows; add one line per value below the header.")
     return _frame(records)

@@ -26,9 +26,18 @@ def number(value: int | float | Decimal | None, decimals: int = 0) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def plain(value: int | float | Decimal | None) -> str:
+    """A figure as it goes back into an input: no separators, no trailing zeros."""
+    if value is None or value == "":
+        return ""
+    text = format(Decimal(value).normalize(), "f") if isinstance(value, Decimal) else str(value)
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period")
     app.add_template_filter(number, "number")
+    app.add_template_filter(plain, "plain")
 
     @app.context_processor
     def _globals():

@@ -62,7 +62,7 @@ def _create_guards() -> None:
                 RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'check_violation';
             END $$ LANGUAGE plpgsql""")
         for table in APPEND_ONLY:
-            op.execute(f"""CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE ON {table}
+            op.execute(f"""CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON {table}
                            FOR EACH ROW EXECUTE FUNCTION mel_append_only()""")
         return
     for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
@@ -75,9 +75,10 @@ def _create_guards() -> None:
         WHEN NEW.state <> OLD.state AND NOT ({allowed})
         BEGIN SELECT RAISE(ABORT, 'return state cannot change that way'); END""")
     for table in APPEND_ONLY:
-        op.execute(f"""
-            CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE ON {table}
-            BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"""
+                CREATE TRIGGER trg_{table}_append_only_{event.lower()} BEFORE {event} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END""")
 
 
 def _drop_guards() -> None:
@@ -94,7 +95,8 @@ def _drop_guards() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS trg_data_value_guard_{event}")
     op.execute("DROP TRIGGER IF EXISTS trg_return_state_guard")
     for table in APPEND_ONLY:
-        op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only")
+        for event in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only_{event}")
 
 
 def upgrade() -> None:

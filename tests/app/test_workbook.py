@@ -93,7 +93,8 @@ def test_template_round_trips_to_canonical_rows():
     rows = template_rows()
     frame = read_return_file(make_template(rows), "opct.xlsx")
     assert list(frame.columns) == list(CANONICAL_COLUMNS)
-    assert not frame.isna().any().any()
+    assert not frame.isna().any().any() and frame["row"].dtype == "int64"
+    assert all(isinstance(v, str) for c in CANONICAL_COLUMNS if c != "row" for v in frame[c])
     assert [tuple(r) for r in frame[["indicator", "option", "org_unit", "period"]].values] == [
         (r.indicator, r.option, r.org_unit, r.period) for r in rows]
     assert list(frame["value"]) == [expected_value(r.value) for r in rows]
@@ -128,6 +129,12 @@ def test_template_is_protected_safe_and_explained():
     for phrase in ("Inua Jamii", "Jul-Sep 2025", "2025-10-03", ".N", ".D", "formulas",
                    "thousands separators", "explanation", "nothing is stored"):
         assert phrase in text, phrase
+
+
+def test_template_refuses_non_finite_numbers():
+    row = template_rows()[0]
+    with pytest.raises(ValueError, match="non-finite"):
+        make_template([TemplateRow(**{**row.__dict__, "value": Decimal("NaN")})])
 
 
 CODES = st.text(alphabet="ABCS0129._", min_size=1, max_size=6)

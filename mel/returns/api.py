@@ -1,0 +1,248 @@
+"""JSON API of returns: read and write one return, submit it, import a file of many."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import pandas as pd
+from flask import current_app
+from flask.views import MethodView
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.api import api_blueprint
+from mel.db import db
+from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.returns import checks, operations, queries
+from mel.returns.ingest import Incoming, IngestResult, ingest
+from mel.returns.resolve import load_catalogue
+from mel.returns.views import ingest_settings
+from mel.returns.workbook import read_return_file
+
+blp = api_blueprint("returns_api", __name__, "Quarterly returns: figures, narrative, state, version.")
+
+
+class FigureSchema(ma.Schema):
+    indicator = ma.fields.String(required=True, metadata={"description": "Code; a ratio's parts are CODE.N and CODE.D"})
+    option = ma.fields.String(load_default="default", metadata={"description": "Option combo code, e.g. F_A70P"})
+    value = ma.fields.Raw(required=True, allow_none=True,
+                          metadata={"description": "A number (or numeric string); null or \"\" clears the figure"})
+    comment = ma.fields.String(load_default="")
+    explanation = ma.fields.String(load_default="", metadata={"description": "Why a flagged figure is right"})
+
+
+class ReturnPutSchema(ma.Schema):
+    version = ma.fields.Integer(required=True, metadata={
+        "description": "The version you read (0 for a return that does not exist yet); a stale version gets 409"})
+    narrative = ma.fields.String()
+    values = ma.fields.List(ma.fields.Nested(FigureSchema), load_default=list)
+    clear_missing = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Delete stored figures that are not in `values` (replace the whole return)"})
+    dry_run = ma.fields.Boolean(load_default=False)
+
+
+class StoredFigureSchema(ma.Schema):
+    indicator = ma.fields.String()
+    option = ma.fields.String()
+    value = ma.fields.Decimal(as_string=True, allow_none=True)
+    previous = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"description": "Last quarter"})
+    comment = ma.fields.String()
+
+
+class FlagSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    message = ma.fields.String()
+    explanation = ma.fields.String()
+
+
+class ReturnSchema(ma.Schema):
+    programme = ma.fields.String()
+    org_unit = ma.fields.String()
+    org_unit_name = ma.fields.String()
+    period = ma.fields.String()
+    period_label = ma.fields.String()
+    state = ma.fields.String(metadata={"description": "draft, submitted, returned, approved or reopened"})
+    version = ma.fields.Integer()
+    narrative = ma.fields.String()
+    is_late = ma.fields.Boolean()
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    window = ma.fields.Dict(metadata={"description": "opens, due, closes (ISO dates)"})
+    values = ma.fields.List(ma.fields.Nested(StoredFigureSchema))
+    flags = ma.fields.List(ma.fields.Nested(FlagSchema))
+
+
+class IngestResultSchema(ma.Schema):
+    outcome = ma.fields.String(metadata={"description": "stored, unchanged, refused or checked"})
+    message = ma.fields.String()
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    deleted = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    refused = ma.fields.Integer()
+    batch_id = ma.fields.Integer(allow_none=True)
+    returns = ma.fields.List(ma.fields.Dict())
+    errors = ma.fields.List(ma.fields.Dict())
+    warnings = ma.fields.List(ma.fields.Dict())
+
+
+class ImportQuerySchema(ma.Schema):
+    programme = ma.fields.String(metadata={"description": "Programme code (needed unless you cover one programme)"})
+    dry_run = ma.fields.Boolean(load_default=False)
+    submit = ma.fields.Boolean(load_default=False)
+
+
+class ImportFileSchema(ma.Schema):
+    file = ma.fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+def _load(programme: str, org_unit: str, period: str):
+    session = db.session
+    user = authenticated_user()
+    catalogue = load_catalogue(session)
+    try:
+        prog, unit, period_id, record = operations.find_return(session, catalogue, programme, org_unit, period)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    operations.check_read(user, prog, unit)
+    if user.role == "viewer" and (record is None or record.state != "approved"):
+        raise Forbidden("Viewers see approved returns only.")
+    return session, user, catalogue, prog, unit, period_id, record
+
+
+def _body(session, catalogue, prog, unit, period_id) -> dict:
+    grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
+    record = grid.record
+    return {
+        "programme": prog.code, "org_unit": unit.code, "org_unit_name": unit.name,
+        "period": period_id, "period_label": parse_period(period_id).label,
+        "state": record.state if record else "draft", "version": record.version if record else 0,
+        "narrative": record.narrative if record else "", "is_late": bool(record and record.is_late),
+        "submitted_at": record.submitted_at if record else None,
+        "window": {"opens": grid.window.opens.isoformat(), "due": grid.window.due.isoformat(),
+                   "closes": grid.window.closes.isoformat()},
+        "values": [{"indicator": c.code, "option": c.option, "value": c.value, "previous": c.previous,
+                    "comment": c.comment} for c in grid.cells() if c.value is not None or c.previous is not None],
+        "flags": [{"id": f.id, "kind": f.kind, "message": f.message, "explanation": f.explanation}
+                  for f in grid.flags],
+    }
+
+
+def _refused(result: IngestResult):
+    raise ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location) for e in result.errors[:500]])
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>")
+class ReturnItem(MethodView):
+    @blp.response(200, ReturnSchema)
+    def get(self, programme, org_unit, period):
+        """A return's figures (with last quarter), narrative, state, version and flags."""
+        session, _, catalogue, prog, unit, period_id, _ = _load(programme, org_unit, period)
+        return _body(session, catalogue, prog, unit, period_id)
+
+    @blp.arguments(ReturnPutSchema)
+    @blp.response(200, IngestResultSchema)
+    @blp.alt_response(409, description="The return changed since the version you read")
+    @blp.alt_response(422, description="Figures refused; `details` locate every problem")
+    def put(self, payload, programme, org_unit, period):
+        """Write figures (and narrative) of a return; all or nothing; the same figures twice change nothing."""
+        session, user, catalogue, prog, unit, period_id, record = _load(programme, org_unit, period)
+        rows = pd.DataFrame([
+            {"indicator": f["indicator"], "option": f["option"], "org_unit": unit.code, "period": period_id,
+             "value": "" if f["value"] is None else str(f["value"]), "comment": f["comment"],
+             "explanation": f["explanation"], "file": "", "sheet": "", "row": None, "column": None}
+            for f in payload["values"]], columns=["indicator", "option", "org_unit", "period", "value",
+                                                 "comment", "explanation", "file", "sheet", "row", "column"])
+        if payload["clear_missing"] and record is not None:
+            given = {(r["indicator"].upper(), r["option"]) for r in rows.to_dict("records")}
+            grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
+            extra = [{"indicator": c.code, "option": c.option, "org_unit": unit.code, "period": period_id,
+                      "value": "", "comment": "", "explanation": "", "file": "", "sheet": "", "row": None,
+                      "column": None} for c in grid.cells() if c.value is not None and (c.code, c.option) not in given]
+            rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
+        expected = payload["version"]
+        if record is None and expected != 0:
+            raise NotFound(f"No {prog.code} return for {unit.name} {period_id} exists yet; send version 0 to create it.")
+        if record is not None and expected != record.version:
+            raise Conflict(checks.conflict_message(session, record, expected))
+        result = None
+        if not rows.empty:
+            result = ingest(session, user, Incoming(rows, "api"), programme=prog.code,
+                            dry_run=payload["dry_run"], delete_empty=True,
+                            expected_version=expected if record is not None else None, **ingest_settings())
+            if result.errors:
+                session.rollback()
+                _refused(result)
+        if "narrative" in payload and not payload["dry_run"]:
+            record = record or operations.ensure_return(session, catalogue, prog, unit, period_id)
+            session.refresh(record)
+            operations.save_narrative(session, record, payload["narrative"])
+        if payload["dry_run"]:
+            session.rollback()
+        else:
+            session.commit()
+        return (result or IngestResult("unchanged")).as_dict()
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/submit")
+class ReturnSubmit(MethodView):
+    @blp.response(200, ReturnSchema)
+    @blp.alt_response(422, description="Errors, missing figures or unexplained warnings; all listed")
+    def post(self, programme, org_unit, period):
+        """Submit a return for review (needs no errors, every required figure, every warning explained)."""
+        session, user, catalogue, prog, unit, period_id, record = _load(programme, org_unit, period)
+        if record is None:
+            raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
+        operations.submit(session, user, record, channel="api", catalogue=catalogue)
+        session.commit()
+        return _body(session, catalogue, prog, unit, period_id)
+
+
+@blp.route("/returns:import")
+class ReturnImport(MethodView):
+    @blp.arguments(ImportQuerySchema, location="query")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(200, IngestResultSchema)
+    @blp.alt_response(422, description="Refused; `details` locate every problem; nothing stored")
+    def post(self, args, files):
+        """Import an .xlsx template or a CSV carrying one or many returns; all or nothing."""
+        session = db.session
+        user = authenticated_user()
+        upload = files["file"]
+        data = upload.read()
+        rows = read_return_file(data, upload.filename or "upload",
+                                max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+        channel = "excel" if (upload.filename or "").lower().endswith(".xlsx") else "csv"
+        result = ingest(session, user, Incoming(rows, channel, upload.filename or "", data),
+                        programme=args.get("programme"), dry_run=args["dry_run"], **ingest_settings())
+        if result.errors:
+            session.rollback()
+            _refused(result)
+        if result.outcome == "stored":
+            session.commit()
+        if args["submit"] and not args["dry_run"]:
+            _submit_all(session, user, result)
+        return result.as_dict()
+
+
+def _submit_all(session, user, result: IngestResult) -> None:
+    from sqlalchemy import select
+
+    from mel.returns.models import Return
+
+    catalogue = load_catalogue(session)
+    problems = []
+    for outcome in result.returns:
+        record = session.scalar(select(Return).where(Return.id == outcome.return_id)) if outcome.return_id else None
+        if record is None or not record.is_editable:
+            continue
+        try:
+            operations.submit(session, user, record, channel="api", catalogue=catalogue)
+            session.commit()
+            outcome.state = "submitted"
+        except ValidationFailed as exc:
+            session.rollback()
+            problems.append(ErrorDetail(exc.message, {"org_unit": outcome.org_unit, "period": outcome.period}))
+            problems.extend(exc.details[:20])
+    if problems:
+        raise ValidationFailed(f"The figures were stored ({result.describe()}) but some returns could not be submitted.",
+                               problems)

@@ -1,0 +1,216 @@
+"""Web pages of returns: the entry grid, Excel templates, uploads, and the history of a return."""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.db import db, utcnow
+from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
+from mel.returns import operations, queries
+from mel.returns.ingest import Incoming, ingest
+from mel.returns.resolve import load_catalogue
+from mel.returns.workbook import build_template, read_return_file
+from mel.scopes import can_access
+from mel.web.views import reporting_quarter
+
+bp = Blueprint("returns", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def ingest_settings() -> dict:
+    config = current_app.config
+    return {"history_band": config["HISTORY_BAND"], "history_z": config["HISTORY_Z"]}
+
+
+def _grid_or_404(programme: str, org_unit: str, period: str):
+    session = db.session
+    user = authenticated_user()
+    catalogue = load_catalogue(session)
+    try:
+        prog, unit, period_id, record = operations.find_return(session, catalogue, programme, org_unit, period)
+    except PeriodError as exc:
+        raise NotFound(str(exc)) from None
+    operations.check_read(user, prog, unit)
+    if user.role == "viewer" and (record is None or record.state != "approved"):
+        raise Forbidden("Viewers see approved returns only.")
+    grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
+    return user, catalogue, grid
+
+
+def _can_edit(user, grid) -> bool:
+    return (user.role in ("officer", "secretariat") and can_access(user, grid.programme.id, grid.org_unit)
+            and (grid.record is None or grid.record.is_editable))
+
+
+@bp.route("/returns/<programme>/<org_unit>/<period>", methods=["GET"])
+@login_required
+def return_page(programme: str, org_unit: str, period: str):
+    user, _, grid = _grid_or_404(programme, org_unit, period)
+    history = queries.history(db.session, grid.record) if grid.record else []
+    return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
+                           typed={}, errors=[], cell_errors={}, today=utcnow().date())
+
+
+def _typed_rows(form, grid) -> pd.DataFrame:
+    records = []
+    for cell in grid.cells():
+        if cell.field not in form:
+            continue
+        records.append({"indicator": cell.code, "option": cell.option, "org_unit": grid.org_unit.code,
+                        "period": grid.period, "value": form.get(cell.field, "").strip(),
+                        "comment": form.get("c." + cell.field[2:], "").strip(), "explanation": "",
+                        "file": "", "sheet": "", "row": None, "column": None})
+    return pd.DataFrame(records)
+
+
+@bp.route("/returns/<programme>/<org_unit>/<period>", methods=["POST"])
+@login_required
+def save_return(programme: str, org_unit: str, period: str):
+    user, catalogue, grid = _grid_or_404(programme, org_unit, period)
+    if not _can_edit(user, grid):
+        raise Forbidden("You cannot change this return in its current state.")
+    session = db.session
+    form = request.form
+    action = form.get("action", "save")
+    rows = _typed_rows(form, grid)
+    expected = int(form["version"]) if form.get("version") and grid.record else None
+    try:
+        result = ingest(session, user, Incoming(rows, "web"), programme=grid.programme.code,
+                        dry_run=action == "check", delete_empty=True, expected_version=expected,
+                        **ingest_settings())
+    except (Conflict, ValidationFailed) as exc:
+        session.rollback()
+        return _rerender(user, grid, form, [exc.message], {}, 409 if isinstance(exc, Conflict) else 422)
+    if result.errors:
+        session.rollback()
+        cell_errors: dict[str, list[str]] = {}
+        for issue in result.errors:
+            key = f"{issue.location.get('indicator', '')}|{issue.location.get('option', '')}"
+            cell_errors.setdefault(key, []).append(issue.message.split(": ", 1)[-1])
+        return _rerender(user, grid, form, [e.message for e in result.errors], cell_errors, 422)
+    if action == "check":
+        session.rollback()
+        flash(f"Check only: {result.describe()} " + (
+            f"{len(result.warnings)} warning(s) will need an explanation." if result.warnings else "No problems found."),
+            "info")
+        return _rerender(user, grid, form, [], {}, 200, warnings=[w.message for w in result.warnings])
+    record = grid.record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit, grid.period)
+    session.refresh(record)
+    explanations = {int(k[2:]): v for k, v in form.items() if k.startswith("x.") and k[2:].isdigit()}
+    if explanations:
+        operations.explain_flags(session, user, record, explanations)
+    operations.save_narrative(session, record, form.get("narrative", ""))
+    session.commit()
+    message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
+    flash(message, "info")
+    if action == "submit":
+        try:
+            operations.submit(session, user, record, channel="web", catalogue=catalogue)
+            session.commit()
+            flash("Submitted to the MERL TWG for review.", "info")
+        except (ValidationFailed, Conflict) as exc:
+            session.rollback()
+            flash(exc.message, "error")
+            for detail in exc.details[:20]:
+                flash(detail.message, "error")
+    return redirect(url_for("returns.return_page", programme=grid.programme.code,
+                            org_unit=grid.org_unit.code, period=grid.period))
+
+
+def _rerender(user, grid, form, errors, cell_errors, status, warnings=None):
+    typed = {k: v for k, v in form.items() if k.startswith(("v.", "c."))}
+    history = queries.history(db.session, grid.record) if grid.record else []
+    return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
+                           typed=typed, errors=errors, cell_errors=cell_errors, warnings=warnings or [],
+                           narrative=form.get("narrative"), today=utcnow().date()), status
+
+
+@bp.route("/returns/<programme>/<org_unit>/<period>/template.xlsx")
+@login_required
+def return_template(programme: str, org_unit: str, period: str):
+    _, _, grid = _grid_or_404(programme, org_unit, period)
+    return _send_template([grid], f"{grid.programme.code}_{grid.org_unit.code}_{grid.period}.xlsx")
+
+
+@bp.route("/programmes/<programme>/template.xlsx")
+@login_required
+def programme_template(programme: str):
+    session = db.session
+    user = authenticated_user()
+    catalogue = load_catalogue(session)
+    prog = catalogue.programmes.get(programme.upper())
+    if prog is None:
+        raise NotFound(f"Programme {programme!r} is not known.")
+    try:
+        period = parse_period(request.args.get("period") or reporting_quarter().id).id
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    units = [u for u in catalogue.forms[prog.id].org_units if can_access(user, prog.id, u)]
+    if not units:
+        raise Forbidden(f"You may not see {prog.code} returns.")
+    grids = queries.grids(session, catalogue, prog, units, period)
+    return _send_template(grids, f"{prog.code}_{period}.xlsx")
+
+
+def _send_template(grids, filename: str):
+    from io import BytesIO
+
+    first = grids[0]
+    scope = first.org_unit.name if len(grids) == 1 else f"{len(grids)} org units"
+    title = f"{first.programme.code} quarterly return, {first.period_label}, {scope}"
+    data = build_template(queries.template_rows(grids), title=title, programme=first.programme.name,
+                          period_label=first.period_label, generated_at=utcnow())
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    user = authenticated_user()
+    if user.role not in ("officer", "secretariat"):
+        raise Forbidden("Only officers and the secretariat upload returns.")
+    session = db.session
+    catalogue = load_catalogue(session)
+    programmes = sorted(catalogue.programmes.values(), key=lambda p: p.code)
+    if user.role == "officer":
+        allowed = {p.id for p in user.programmes}
+        programmes = [p for p in programmes if p.id in allowed]
+    result, error = None, None
+    if request.method == "POST":
+        upload_file = request.files.get("file")
+        if not upload_file or not upload_file.filename:
+            error = MelError("Choose a file to upload (.xlsx template or .csv).")
+        else:
+            data = upload_file.read()
+            try:
+                rows = read_return_file(data, upload_file.filename,
+                                        max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
+                channel = "excel" if upload_file.filename.lower().endswith(".xlsx") else "csv"
+                result = ingest(session, user, Incoming(rows, channel, upload_file.filename, data),
+                                programme=request.form.get("programme") or None,
+                                dry_run=bool(request.form.get("check_only")), **ingest_settings())
+                if result.outcome == "stored":
+                    session.commit()
+                else:
+                    session.rollback()
+            except MelError as exc:
+                session.rollback()
+                error = exc
+    status = 422 if (error or (result and result.errors)) else 200
+    if isinstance(error, Forbidden):
+        status = 403
+    return render_template("returns/upload.html", programmes=programmes, result=result, error=error,
+                           quarter=reporting_quarter()), status
