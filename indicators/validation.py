@@ -166,8 +166,12 @@ def parse_numbers(frame: pd.DataFrame, measures: pd.Series) -> pd.DataFrame:
     whole_required = measures.isin(["count", "ratio"]).to_numpy()
     fractional = valid & (number != np.floor(number)) & whole_required & (problem == "")
     problem[fractional] = "not_whole"
-    cents = (number * 100).round(6)
-    too_precise = valid & (measures.to_numpy() == "amount") & (cents != np.floor(cents)) & (problem == "")
+    # Decide on the text: float arithmetic on large amounts would invent stray decimals.
+    exponent = raw.str.contains("[eE]", regex=True)
+    third_decimal = raw.str.contains(r"\.\d{2}\d*[1-9]", regex=True)
+    cents = number * 100
+    too_precise = valid & (measures.to_numpy() == "amount") & (problem == "") & (
+        (~exponent & third_decimal) | (exponent & ((cents - cents.round()).abs() > 1e-6)))
     problem[too_precise] = "too_many_decimals"
     result = frame.copy()
     result["value"] = raw.astype(object)

@@ -57,7 +57,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # pragma: no cover - trivial
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front: a second writer waits for the first to
+            # commit and then sees its changes, instead of failing with "database is locked".
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

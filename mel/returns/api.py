@@ -17,6 +17,7 @@ from mel.returns.ingest import Incoming, IngestResult, ingest
 from mel.returns.resolve import load_catalogue
 from mel.returns.views import ingest_settings
 from mel.returns.workbook import read_return_file
+from mel.web.filters import plain
 
 blp = api_blueprint("returns_api", __name__, "Quarterly returns: figures, narrative, state, version.")
 
@@ -43,8 +44,8 @@ class ReturnPutSchema(ma.Schema):
 class StoredFigureSchema(ma.Schema):
     indicator = ma.fields.String()
     option = ma.fields.String()
-    value = ma.fields.Decimal(as_string=True, allow_none=True)
-    previous = ma.fields.Decimal(as_string=True, allow_none=True, metadata={"description": "Last quarter"})
+    value = ma.fields.String(allow_none=True, metadata={"description": "Exact decimal as text, e.g. 14121 or 2500000.5"})
+    previous = ma.fields.String(allow_none=True, metadata={"description": "Last quarter's figure"})
     comment = ma.fields.String()
 
 
@@ -120,7 +121,8 @@ def _body(session, catalogue, prog, unit, period_id) -> dict:
         "submitted_at": record.submitted_at if record else None,
         "window": {"opens": grid.window.opens.isoformat(), "due": grid.window.due.isoformat(),
                    "closes": grid.window.closes.isoformat()},
-        "values": [{"indicator": c.code, "option": c.option, "value": c.value, "previous": c.previous,
+        "values": [{"indicator": c.code, "option": c.option, "value": plain(c.value) or None,
+                    "previous": plain(c.previous) or None,
                     "comment": c.comment} for c in grid.cells() if c.value is not None or c.previous is not None],
         "flags": [{"id": f.id, "kind": f.kind, "message": f.message, "explanation": f.explanation}
                   for f in grid.flags],

@@ -90,6 +90,7 @@ def move(
     if to_state in ("reopened", "returned") and not reason.strip():
         raise ValidationFailed(f"Give a reason to make the return {to_state}.")
     now = now or utcnow()
+    from_state, version = record.state, record.version
     values: dict = {"state": to_state, "version": Return.version + 1, "updated_at": now}
     if to_state == "submitted":
         form_due = window_for(session.get(ReportingForm, record.form_id), record.period).due
@@ -98,12 +99,12 @@ def move(
     if to_state == "approved":
         values |= {"approved_at": now, "approved_by_id": user.id}
     result = session.execute(
-        update(Return).where(Return.id == record.id, Return.version == record.version,
-                             Return.state == record.state).values(**values)
+        update(Return).where(Return.id == record.id, Return.version == version,
+                             Return.state == from_state).values(**values)
     )
     if result.rowcount != 1:
         raise Conflict("Someone else changed this return a moment ago; reload it and try again.")
-    event = ReturnEvent(return_id=record.id, from_state=record.state, to_state=to_state,
+    event = ReturnEvent(return_id=record.id, from_state=from_state, to_state=to_state,
                         reason=reason.strip(), reason_codes=reason_codes, channel=channel,
                         user_id=user.id, at=now)
     session.add(event)

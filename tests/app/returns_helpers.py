@@ -47,7 +47,8 @@ def rows_like(session, programme: str, org_units: list[str], source: str = "2025
                         "period": period, "value": text, "comment": "", "explanation": ""})
     frame = pd.DataFrame(records)
     # Keep ratios consistent after rounding: the numerator never exceeds the denominator.
-    for index, row in frame[frame["indicator"].str.endswith(".N")].iterrows():
+    percent_parts = frame["indicator"].str.endswith(".N") & ~frame["indicator"].str.startswith("SPX12")
+    for index, row in frame[percent_parts].iterrows():
         match = frame[(frame["indicator"] == row["indicator"][:-2] + ".D") & (frame["org_unit"] == row["org_unit"])
                       & (frame["option"] == row["option"])]
         if not match.empty and int(row["value"]) > int(match.iloc[0]["value"]):
