@@ -359,12 +359,14 @@ def _store(session, user, incoming, programme, frame, stored, diff, existing, ou
             session.flush()
             existing[key] = record
         else:
+            seen = record.version
             bumped = session.execute(
-                update(Return).where(Return.id == record.id, Return.version == record.version)
+                update(Return).where(Return.id == record.id, Return.version == seen)
                 .values(version=Return.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
             )
             if bumped.rowcount != 1:
-                raise Conflict(checks.conflict_message(session, record, record.version))
+                raise Conflict(checks.conflict_message(session, record, seen))
             session.refresh(record)
         versions[key] = record.version
         outcome.return_id, outcome.version, outcome.state = record.id, record.version, record.state

@@ -110,7 +110,8 @@ def save_narrative(session: Session, record: Return, narrative: str, expected_ve
         raise ValidationFailed("The narrative can only be changed while the return is editable.")
     version = expected_version if expected_version is not None else record.version
     result = session.execute(update(Return).where(Return.id == record.id, Return.version == version)
-                             .values(narrative=narrative, version=Return.version + 1, updated_at=utcnow()))
+                             .values(narrative=narrative, version=Return.version + 1, updated_at=utcnow())
+                             .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         from mel.errors import Conflict
 

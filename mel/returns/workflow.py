@@ -101,6 +101,7 @@ def move(
     result = session.execute(
         update(Return).where(Return.id == record.id, Return.version == version,
                              Return.state == from_state).values(**values)
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict("Someone else changed this return a moment ago; reload it and try again.")
