@@ -20,6 +20,25 @@ from mel.scopes import scoped_returns
 bp = Blueprint("web", __name__)
 
 
+def _expected_returns(session, user: User, period: str) -> list[tuple]:
+    """The returns an officer owes for a period: their programmes × the form's org units in scope."""
+    from mel.scopes import can_access
+
+    forms = session.scalars(
+        select(ReportingForm).options(selectinload(ReportingForm.programme),
+                                      selectinload(ReportingForm.org_units))
+        .where(ReportingForm.programme_id.in_([p.id for p in user.programmes]))
+    )
+    records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(
+        scoped_returns(user).where(Return.period == period))}
+    expected = []
+    for form in sorted(forms, key=lambda f: f.programme.code):
+        for unit in form.org_units:
+            if can_access(user, form.programme_id, unit):
+                expected.append((form.programme, unit, records.get((form.programme_id, unit.id))))
+    return expected
+
+
 def reporting_quarter(today: date | None = None):
     """The quarter officers are reporting on now: the last one that has ended."""
     return quarter_of(today or date.today()).previous()
@@ -62,6 +81,7 @@ def home():
     }
     if user.role == "officer":
         context["my_returns"] = list(session.scalars(returns_query.limit(60)))
+        context["expected"] = _expected_returns(session, user, quarter.id)
     else:
         context["recent_returns"] = list(
             session.scalars(returns_query.where(Return.period == latest_with_data).limit(25))

@@ -34,7 +34,7 @@ def test_periods_are_shown_as_financial_year_quarters(as_user):
 
 def test_an_officer_sees_only_returns_in_scope(as_user):
     page = as_user("officer.kisumu@demo.test").get("/").get_data(as_text=True)
-    rows = re.findall(r"<tr>\s*<td>FY[^<]*</td>\s*<td>(\w+)</td>\s*<td>([^<]+)</td>", page)
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>FY[^<]*</a></td>\s*<td>(\w+)</td>\s*<td>([^<]+)</td>", page)
     assert rows, "the officer's returns are listed"
     assert {programme for programme, _ in rows} <= {"OPCT", "COUNTY"}
     assert {unit for _, unit in rows} == {"Kisumu"}
