@@ -31,7 +31,7 @@ from indicators.validation import (
 )
 from mel.accounts.models import User
 from mel.catalogue.models import Programme
-from mel.db import utcnow
+from mel.db import bulk_insert, utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
@@ -348,17 +348,20 @@ def _store(session, user, incoming, programme, frame, stored, diff, existing, ou
     form_id = checks.form_id(session, programme.id)
     org_ids = frame.drop_duplicates("org_unit").set_index("org_unit")["org_unit_id"].to_dict()
     versions: dict[tuple, int] = {}
+    new_keys = [key for key, o in outcomes.items() if o.changed and key not in existing]
+    if new_keys:
+        created = session.scalars(insert(Return).returning(Return), [
+            {"programme_id": programme.id, "org_unit_id": int(org_ids[key[1]]), "period": key[2],
+             "form_id": form_id, "state": "draft", "version": 1, "created_at": now, "updated_at": now}
+            for key in new_keys]).all()
+        by_unit = {r.org_unit_id: r for r in created}
+        for key in new_keys:
+            existing[key] = by_unit[int(org_ids[key[1]])]
     for key, outcome in outcomes.items():
         if not outcome.changed:
             continue
-        record = existing.get(key)
-        if record is None:
-            record = Return(programme_id=programme.id, org_unit_id=int(org_ids[key[1]]), period=key[2],
-                            form_id=form_id, state="draft", version=1, created_at=now, updated_at=now)
-            session.add(record)
-            session.flush()
-            existing[key] = record
-        else:
+        record = existing[key]
+        if key not in new_keys:
             seen = record.version
             bumped = session.execute(
                 update(Return).where(Return.id == record.id, Return.version == seen)
@@ -375,39 +378,54 @@ def _store(session, user, incoming, programme, frame, stored, diff, existing, ou
                                                          changes["period"], strict=True)]
     changes["version"] = [versions[k] for k in zip(changes["programme"], changes["org_unit"],
                                                    changes["period"], strict=True)]
-    creates = changes[changes["action"] == "create"]
-    if not creates.empty:
-        session.execute(insert(DataValue), [
-            {"return_id": int(r["return_id"]), "indicator_id": catalogue_id(r, "indicator"),
-             "component": r["component"], "option_combo_id": int(r["option_combo_id"]),
-             "programme_id": int(r["programme_id"]), "org_unit_id": int(r["org_unit_id"]),
-             "period": r["period"], "value": r["new"], "comment": r["comment"] or "",
-             "explanation": r["explanation"] or "", "updated_by_id": user.id,
+    records = _records(changes)
+    creates = [r for r in records if r["action"] == "create"]
+    if creates:
+        bulk_insert(session, DataValue.__table__, [
+            {"return_id": r["return_id"], "indicator_id": r["indicator_id"], "component": r["component"],
+             "option_combo_id": r["option_combo_id"], "programme_id": r["programme_id"],
+             "org_unit_id": r["org_unit_id"], "period": r["period"], "value": r["new"],
+             "comment": r["comment"], "explanation": r["explanation"], "updated_by_id": user.id,
              "created_at": now, "updated_at": now}
-            for r in creates.to_dict("records")])
-    updates = changes[changes["action"] == "update"]
-    if not updates.empty:
+            for r in creates])
+    updates = [r for r in records if r["action"] == "update"]
+    if updates:
         session.execute(update(DataValue), [
-            {"id": int(r["id"]), "value": r["new"], "updated_by_id": user.id, "updated_at": now,
+            {"id": r["id"], "value": r["new"], "updated_by_id": user.id, "updated_at": now,
              **({"comment": r["comment"]} if r["comment"] else {}),
              **({"explanation": r["explanation"]} if r["explanation"] else {})}
-            for r in updates.to_dict("records")])
-    deletes = changes[changes["action"] == "delete"]
-    if not deletes.empty:
-        session.execute(delete(DataValue).where(DataValue.id.in_([int(i) for i in deletes["id"]])))
-    session.execute(insert(ValueChange), [
-        {"return_id": int(r["return_id"]), "indicator_id": catalogue_id(r, "indicator"),
-         "component": r["component"], "option_combo_id": int(r["option_combo_id"]),
+            for r in updates])
+    deletes = [r["id"] for r in records if r["action"] == "delete"]
+    if deletes:
+        session.execute(delete(DataValue).where(DataValue.id.in_(deletes)))
+    bulk_insert(session, ValueChange.__table__, [
+        {"return_id": r["return_id"], "indicator_id": r["indicator_id"], "component": r["component"],
+         "option_combo_id": r["option_combo_id"],
          "old_value": r["stored"] if r["action"] != "create" else None,
          "new_value": r["new"] if r["action"] != "delete" else None,
          "old_comment": r["old_comment"] if isinstance(r["old_comment"], str) else "",
-         "new_comment": r["comment"] or "", "explanation": r["explanation"] or "",
-         "channel": incoming.channel, "return_version": int(r["version"]), "batch_id": batch.id,
+         "new_comment": r["comment"], "explanation": r["explanation"], "reason": "",
+         "channel": incoming.channel, "return_version": r["version"], "batch_id": batch.id,
          "changed_by_id": user.id, "changed_at": now}
-        for r in changes.to_dict("records")])
+        for r in records])
     session.flush()
     return batch
 
 
-def catalogue_id(row: dict, what: str) -> int:
-    return int(row[f"{what}_id"])
+def _records(changes: pd.DataFrame) -> list[dict]:
+    """Plain dicts with Python ints and strings (cheaper than DataFrame.to_dict on object columns)."""
+    columns = {
+        "action": changes["action"].tolist(), "id": [int(i) if i == i else None for i in changes["id"]],
+        "return_id": [int(i) for i in changes["return_id"]], "version": [int(v) for v in changes["version"]],
+        "indicator_id": [int(i) for i in changes["indicator_id"]],
+        "option_combo_id": [int(i) for i in changes["option_combo_id"]],
+        "programme_id": [int(i) for i in changes["programme_id"]],
+        "org_unit_id": [int(i) for i in changes["org_unit_id"]],
+        "component": changes["component"].tolist(), "period": changes["period"].tolist(),
+        "new": changes["new"].tolist(), "stored": changes["stored"].tolist(),
+        "comment": [c if isinstance(c, str) else "" for c in changes["comment"]],
+        "old_comment": changes["old_comment"].tolist(),
+        "explanation": [e if isinstance(e, str) else "" for e in changes["explanation"]],
+    }
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
