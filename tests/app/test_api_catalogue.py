@@ -103,6 +103,11 @@ def test_openapi_document_is_valid_and_lists_the_endpoints(client):
     spec = response.json
     validate(spec)
     for path in ("/api/v1/indicators", "/api/v1/indicators/{code}", "/api/v1/org-units",
-                 "/api/v1/programmes", "/api/v1/periods"):
+                 "/api/v1/programmes", "/api/v1/periods",
+                 "/api/v1/returns/{programme}/{org_unit}/{period}",
+                 "/api/v1/returns/{programme}/{org_unit}/{period}/submit", "/api/v1/returns:import"):
         assert path in spec["paths"], path
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+    item = spec["paths"]["/api/v1/returns/{programme}/{org_unit}/{period}"]
+    assert {"get", "put"} <= set(item) and "409" in item["put"]["responses"]
+    assert "multipart/form-data" in spec["paths"]["/api/v1/returns:import"]["post"]["requestBody"]["content"]
