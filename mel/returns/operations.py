@@ -13,7 +13,7 @@ from mel.catalogue.models import Programme
 from mel.db import utcnow
 from mel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
-from mel.returns.models import Return, ReturnEvent, ValueFlag
+from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
 from mel.returns.resolve import Catalogue, find_org_unit, load_catalogue
 from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
 from mel.scopes import can_access
@@ -97,6 +97,12 @@ def explain_flags(session: Session, user: User, record: Return, explanations: di
         if text != flag.explanation:
             flag.explanation, flag.explained_by_id = text, user.id
             changed += 1
+            if flag.indicator_id and flag.option_combo_id:
+                # The explanation travels with the figure it explains (exports, the report annex).
+                session.execute(update(DataValue).where(
+                    DataValue.return_id == record.id, DataValue.indicator_id == flag.indicator_id,
+                    DataValue.option_combo_id == flag.option_combo_id,
+                ).values(explanation=text).execution_options(synchronize_session=False))
     session.flush()
     return changed
 

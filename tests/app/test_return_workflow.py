@@ -23,7 +23,7 @@ from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
 from mel.returns.resolve import load_catalogue
 from mel.returns.workflow import move
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
-from tests.conftest import fresh_database_url
+from tests.conftest import csrf_token, fresh_database_url, login
 
 
 def stored_return(session, rows=None, programme="OPCT", unit="042"):
@@ -77,6 +77,9 @@ def test_unexplained_warnings_block_submission_until_explained(session):
         operations.explain_flags(session, officer, record, {flags[0].id: "Mass enrolment drive in Kisumu."})
         operations.submit(session, officer, record)
     assert record.state == "submitted"
+    explained = session.scalar(select(DataValue).where(DataValue.return_id == record.id,
+                                                       DataValue.explanation != ""))
+    assert explained.explanation == "Mass enrolment drive in Kisumu."
 
 
 def test_explanations_typed_in_the_file_are_kept_with_the_flag(session):
@@ -186,6 +189,18 @@ def flat_rows(session, programme: str, unit: str, period: str, base: int) -> pd.
                                 "period": period, "value": str(value), "comment": "", "explanation": "",
                                 "file": "", "sheet": "", "row": None, "column": None})
     return pd.DataFrame(records)
+
+
+def test_return_pages_respect_scope_and_roles(client, session):
+    login(client, "officer.kisumu@demo.test")
+    assert client.get("/returns/OPCT/042/2025Q2").status_code == 200
+    assert client.get("/returns/OPCT/037/2025Q2").status_code == 403
+    assert client.get("/returns/OPCT/037/2025Q2/template.xlsx").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "viewer@demo.test")
+    assert client.get("/returns/OPCT/042/2025Q2").status_code == 200  # approved
+    assert client.get("/returns/OPCT/042/2026Q3").status_code == 403  # not approved
+    assert client.get("/upload").status_code == 403
 
 
 def test_two_concurrent_saves_one_wins_the_other_gets_a_conflict(tmp_path_factory):
