@@ -17,6 +17,16 @@ from mel.catalogue.models import (  # noqa: F401
     ValidationRule,
 )
 from mel.db import Base
+from mel.plans.models import (  # noqa: F401
+    Activity,
+    ActivityUpdate,
+    ActivityUpdateChange,
+    Pmp,
+    PmpLine,
+    PmpVersion,
+    Target,
+    WorkPlan,
+)
 from mel.returns.models import (  # noqa: F401
     DataValue,
     ImportBatch,
