@@ -86,12 +86,15 @@ class DemoSummary:
     users_created: int = 0
     returns_created: int = 0
     values_created: int = 0
+    pmp_versions: int = 0
+    activities: int = 0
 
     def describe(self) -> str:
-        if not (self.users_created or self.returns_created):
+        if not (self.users_created or self.returns_created or self.pmp_versions or self.activities):
             return "Demo data already loaded: nothing changed."
         return (f"Demo: created {self.users_created} users, {self.returns_created} returns and "
-                f"{self.values_created} data values ({DEMO_FIRST}–{DEMO_LAST}).")
+                f"{self.values_created} data values ({DEMO_FIRST}–{DEMO_LAST}), {self.pmp_versions} PMP "
+                f"versions and {self.activities} work-plan activities.")
 
 
 def load_demo(session: Session) -> DemoSummary:
@@ -101,6 +104,9 @@ def load_demo(session: Session) -> DemoSummary:
     summary = DemoSummary()
     officers = _demo_users(session, summary)
     _demo_history(session, summary, officers)
+    from mel.plans.demo import load_plans
+
+    summary.pmp_versions, summary.activities = load_plans(session)
     return summary
 
 

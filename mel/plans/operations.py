@@ -1,0 +1,315 @@
+"""Writes for plans: revise a PMP (a new version, all or nothing), record work-plan progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from indicators.periods import PeriodError, PeriodType, parse_period
+from indicators.validation import Issue, describe, duplicate_issues, parse_numbers, value_issues
+from mel.catalogue.models import Programme
+from mel.db import utcnow
+from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.plans.models import (
+    ACTIVITY_STATUSES,
+    SECTOR,
+    Activity,
+    ActivityUpdate,
+    ActivityUpdateChange,
+    Pmp,
+    PmpLine,
+    PmpVersion,
+    Target,
+    WorkPlan,
+)
+from mel.returns.resolve import Catalogue, find_org_unit
+
+LINE_FIELDS = ("baseline_value", "baseline_period", "collection_method", "frequency", "responsible", "notes")
+TARGET_COLUMNS = ["indicator", "org_unit", "period", "value", "file", "sheet", "row", "column"]
+
+
+@dataclass
+class PlanContent:
+    """A PMP's content as plain data: lines by indicator code, and target rows."""
+
+    lines: list[dict] = field(default_factory=list)
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
+
+
+def get_pmp(session: Session, catalogue: Catalogue, scope: str, fiscal_year: str, *, create: bool = False) -> Pmp:
+    """The PMP of a programme (or SECTOR) for a financial year."""
+    scope = scope.strip().upper()
+    try:
+        fy = parse_period(fiscal_year)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if fy.type is not PeriodType.FINANCIAL_YEAR:
+        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2025July.")
+    programme = None
+    if scope != SECTOR:
+        programme = catalogue.programmes.get(scope)
+        if programme is None:
+            raise NotFound(f"{scope!r} is neither a programme code nor SECTOR.")
+    pmp = session.scalar(select(Pmp).where(Pmp.scope == scope, Pmp.fiscal_year == fy.id))
+    if pmp is None:
+        if not create:
+            raise NotFound(f"There is no {scope} PMP for {fy.label} yet.")
+        title = f"{'Sector' if scope == SECTOR else programme.name} PMP {fy.short_label}"
+        pmp = Pmp(scope=scope, programme_id=programme.id if programme else None, fiscal_year=fy.id,
+                  title=title, current_version=0)
+        session.add(pmp)
+        session.flush()
+    return pmp
+
+
+def load_version(session: Session, pmp: Pmp, number: int | None = None) -> PmpVersion | None:
+    """A version of a PMP with its lines and targets (the current one by default)."""
+    number = number or pmp.current_version
+    if not number:
+        return None
+    version = session.scalar(
+        select(PmpVersion).where(PmpVersion.pmp_id == pmp.id, PmpVersion.number == number)
+        .options(selectinload(PmpVersion.lines).selectinload(PmpLine.targets).selectinload(Target.org_unit),
+                 selectinload(PmpVersion.lines).selectinload(PmpLine.indicator))
+    )
+    if version is None:
+        raise NotFound(f"{pmp.title} has no version {number}.")
+    return version
+
+
+def content_of(version: PmpVersion | None) -> PlanContent:
+    """A version as plain data (what the API, the template and a revision start from)."""
+    if version is None:
+        return PlanContent()
+    lines, targets = [], []
+    for line in version.lines:
+        lines.append({"indicator": line.indicator.code, **{f: getattr(line, f) for f in LINE_FIELDS}})
+        for target in line.targets:
+            targets.append({"indicator": line.indicator.code, "org_unit": target.org_unit.code,
+                            "period": target.period, "value": target.value})
+    frame = pd.DataFrame(targets, columns=["indicator", "org_unit", "period", "value"])
+    return PlanContent(lines, frame)
+
+
+def _issue(what: str, location: dict) -> Issue:
+    return Issue("error", "plan", f"{describe(location)}: {what}", location)
+
+
+def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list[Issue], pd.DataFrame, list[dict]]:
+    """Check a plan's lines and targets; return located errors and the resolved values."""
+    issues: list[Issue] = []
+    fy = parse_period(pmp.fiscal_year)
+    allowed_periods = {fy.id} | {q.id for q in fy.quarters()}
+    programme: Programme | None = catalogue.programmes.get(pmp.scope)
+    form_codes = catalogue.form_indicators(programme.id) if programme else set(catalogue.indicators)
+    coverage = (catalogue.form_org_units(programme.id) | {"KE"}) if programme else set(catalogue.org_units)
+    lines = []
+    seen = set()
+    for position, raw in enumerate(content.lines):
+        code = str(raw.get("indicator", "")).strip().upper()
+        location = {k: raw[k] for k in ("file", "sheet", "row", "column") if raw.get(k)}
+        location["indicator"] = code
+        if code not in catalogue.indicators:
+            issues.append(_issue(f"indicator {code!r} is not in the catalogue.", location))
+            continue
+        if code not in form_codes:
+            issues.append(_issue(f"{code} is not on the {pmp.scope} reporting form.", location))
+            continue
+        if code in seen:
+            issues.append(_issue(f"{code} appears twice; a plan has one line per indicator.", location))
+            continue
+        seen.add(code)
+        baseline = raw.get("baseline_value")
+        baseline_value = None
+        if baseline not in (None, ""):
+            try:
+                baseline_value = Decimal(str(baseline).strip())
+            except ArithmeticError:
+                issues.append(_issue(f"baseline {baseline!r} is not a number.", location))
+                continue
+            if baseline_value < 0:
+                issues.append(_issue(f"baseline {baseline} is negative.", location))
+                continue
+        baseline_period = str(raw.get("baseline_period") or "").strip()
+        if baseline_period:
+            try:
+                parsed = parse_period(baseline_period)
+                if parsed.start >= fy.start:
+                    issues.append(_issue(f"the baseline period {parsed.label} is not before {fy.label}.", location))
+            except PeriodError as exc:
+                issues.append(_issue(str(exc), location))
+        lines.append({"indicator_id": catalogue.indicators[code].id, "code": code, "position": position,
+                      "baseline_value": baseline_value, "baseline_period": baseline_period,
+                      **{f: str(raw.get(f) or "").strip() for f in LINE_FIELDS[2:]}})
+        if not lines[-1]["frequency"]:
+            lines[-1]["frequency"] = catalogue.indicators[code].frequency
+    targets = content.targets.copy()
+    for column in TARGET_COLUMNS:
+        if column not in targets:
+            targets[column] = "" if column != "row" else None
+    targets["indicator"] = targets["indicator"].astype(str).str.strip().str.upper()
+    targets["value"] = targets["value"].map(lambda v: "" if v is None else str(v))
+    targets["option"], targets["component"], targets["programme"] = "default", "value", pmp.scope
+    parsed = parse_numbers(targets, pd.Series("amount", index=targets.index))
+    issues += value_issues(parsed) + duplicate_issues(parsed.assign(org_unit=parsed["org_unit"].astype(str)))
+    units = {}
+    for row in parsed.to_dict("records"):
+        location = {k: row[k] for k in ("file", "sheet", "row", "column", "indicator", "period") if row.get(k) == row.get(k) and row.get(k)}
+        location["org_unit"] = row["org_unit"]
+        if row["indicator"] not in seen:
+            issues.append(_issue(f"a target for {row['indicator']}, which has no line in this plan.", location))
+        unit = units.setdefault(str(row["org_unit"]), find_org_unit(catalogue, str(row["org_unit"])))
+        if unit is None:
+            issues.append(_issue(f"org unit {row['org_unit']!r} is not known.", location))
+        elif unit.code not in coverage:
+            issues.append(_issue(f"{pmp.scope} does not operate in {unit.name}.", location))
+        if str(row["period"]) not in allowed_periods:
+            issues.append(_issue(
+                f"period {row['period']!r} is outside {fy.label}; use {', '.join(sorted(allowed_periods))}.", location))
+    parsed["org_unit_id"] = parsed["org_unit"].map(lambda raw: units[str(raw)].id if units.get(str(raw)) else None)
+    return issues, parsed, lines
+
+
+def revise(session: Session, catalogue: Catalogue, user, pmp: Pmp, content: PlanContent, *, reason: str,
+           expected_version: int | None = None, channel: str = "web", now: datetime | None = None) -> PmpVersion | None:
+    """Store a plan as a new version (all or nothing); None when nothing differs from the current one."""
+    if user.role != "secretariat":
+        raise Forbidden("Only the secretariat revises performance monitoring plans.")
+    if expected_version is not None and expected_version != pmp.current_version:
+        raise Conflict(f"{pmp.title} is now at version {pmp.current_version}, but you edited version "
+                       f"{expected_version}; reload it and make your change again.")
+    issues, targets, lines = validate(catalogue, pmp, content)
+    if issues:
+        raise ValidationFailed(f"{pmp.title}: {len(issues)} problem{'s' if len(issues) != 1 else ''}; nothing was stored.",
+                               [ErrorDetail(i.message, i.location) for i in issues[:200]])
+    current = load_version(session, pmp)
+    if current is not None and _same(content_of(current), lines, targets):
+        return None
+    if not reason.strip():
+        raise ValidationFailed("Give a reason for this version of the plan (e.g. 'Mid-year review').")
+    now = now or utcnow()
+    version = PmpVersion(pmp_id=pmp.id, number=pmp.current_version + 1, reason=reason.strip(),
+                         channel=channel, created_by_id=user.id, created_at=now)
+    session.add(version)
+    session.flush()
+    line_ids = {}
+    for line in lines:
+        record = PmpLine(version_id=version.id, indicator_id=line["indicator_id"], position=line["position"],
+                         **{f: line[f] for f in LINE_FIELDS})
+        session.add(record)
+        session.flush()
+        line_ids[line["code"]] = record.id
+    rows = [{"line_id": line_ids[r["indicator"]], "org_unit_id": int(r["org_unit_id"]), "period": r["period"],
+             "value": Decimal(r["value"])} for r in targets.to_dict("records") if r["value"] != ""]
+    if rows:
+        session.execute(insert(Target), rows)
+    pmp.current_version = version.number
+    session.flush()
+    return version
+
+
+def _same(current: PlanContent, lines: list[dict], targets: pd.DataFrame) -> bool:
+    def line_key(line: dict) -> tuple:
+        value = line["baseline_value"]
+        return (line.get("code", line.get("indicator")), None if value is None else Decimal(value).normalize(),
+                *(str(line[f] or "") for f in LINE_FIELDS[1:]))
+
+    if sorted(map(line_key, current.lines)) != sorted(map(line_key, lines)):
+        return False
+    old = {(r["indicator"], r["org_unit"], r["period"], Decimal(r["value"]).normalize())
+           for r in current.targets.to_dict("records")}
+    new = {(r["indicator"], _code(r), r["period"], Decimal(r["value"]).normalize())
+           for r in targets.to_dict("records") if r["value"] != ""}
+    return old == new
+
+
+def _code(row: dict) -> str:
+    return str(row["org_unit"]).zfill(3) if str(row["org_unit"]).isdigit() else str(row["org_unit"])
+
+
+def mismatches(version: PmpVersion | None) -> list[str]:
+    """Year targets of flow (`sum`) indicators that differ from the sum of their quarters."""
+    if version is None:
+        return []
+    messages = []
+    for line in version.lines:
+        if line.indicator.time_aggregation != "sum" or line.indicator.measure == "ratio":
+            continue
+        by_unit: dict[str, dict[str, Decimal]] = {}
+        for target in line.targets:
+            by_unit.setdefault(target.org_unit.code, {})[target.period] = target.value
+        for unit, values in by_unit.items():
+            year = next((v for p, v in values.items() if p.endswith("July")), None)
+            quarters = [v for p, v in values.items() if "Q" in p]
+            if year is not None and len(quarters) == 4 and sum(quarters) != year:
+                messages.append(f"{line.indicator.code} ({unit}): the year target {year:,.0f} differs from the sum "
+                                f"of the quarterly targets {sum(quarters):,.0f}.")
+    return messages
+
+
+def record_progress(session: Session, user, activity: Activity, period: str, *, status: str, percent_complete,
+                    spend_to_date, note: str = "", expected_version: int | None = None, channel: str = "web",
+                    now: datetime | None = None) -> ActivityUpdate:
+    """Record a quarter's progress on an activity, auditing every field that changes."""
+    if user.role not in ("secretariat", "officer"):
+        raise Forbidden("Only the secretariat and lead-agency officers record work-plan progress.")
+    problems = []
+    quarter = None
+    try:
+        quarter = parse_period(period)
+    except PeriodError as exc:
+        problems.append(str(exc))
+    fy = parse_period(session.get(WorkPlan, activity.plan_id).fiscal_year)
+    if quarter is not None and (quarter.type is not PeriodType.QUARTER or not fy.contains(quarter)):
+        problems.append(f"{period!r} is not a quarter of {fy.label}.")
+    if status not in ACTIVITY_STATUSES:
+        problems.append(f"status {status!r} is not one of {', '.join(ACTIVITY_STATUSES)}.")
+    try:
+        percent = int(str(percent_complete).strip())
+        if not 0 <= percent <= 100:
+            raise ValueError
+    except ValueError:
+        problems.append(f"percent complete {percent_complete!r} must be a whole number from 0 to 100.")
+        percent = 0
+    try:
+        spend = Decimal(str(spend_to_date).strip().replace(" ", "") or "0")
+        if spend < 0 or "," in str(spend_to_date):
+            raise ArithmeticError
+    except ArithmeticError:
+        problems.append(f"spend to date {spend_to_date!r} must be a non-negative KES amount without separators.")
+        spend = Decimal(0)
+    if problems:
+        raise ValidationFailed(f"{activity.code} {period}: " + " ".join(problems),
+                               [ErrorDetail(p, {"activity": activity.code, "period": period}) for p in problems])
+    now = now or utcnow()
+    update = session.scalar(select(ActivityUpdate).where(ActivityUpdate.activity_id == activity.id,
+                                                         ActivityUpdate.period == quarter.id))
+    new = {"status": status, "percent_complete": percent, "spend_to_date": spend, "note": note.strip()}
+    if update is None:
+        update = ActivityUpdate(activity_id=activity.id, period=quarter.id, version=1, updated_by_id=user.id,
+                                updated_at=now, **new)
+        session.add(update)
+        session.flush()
+        changes = {k: ("", v) for k, v in new.items()}
+    else:
+        if expected_version is not None and expected_version != update.version:
+            raise Conflict(f"{activity.code} {quarter.label} was updated by someone else (now version "
+                           f"{update.version}); reload it and try again.")
+        changes = {k: (getattr(update, k), v) for k, v in new.items() if getattr(update, k) != v}
+        if not changes:
+            return update
+        for key, (_, value) in changes.items():
+            setattr(update, key, value)
+        update.version += 1
+        update.updated_by_id, update.updated_at = user.id, now
+        session.flush()
+    session.execute(insert(ActivityUpdateChange), [
+        {"update_id": update.id, "field": key, "old_value": str(old), "new_value": str(value),
+         "channel": channel, "version": update.version, "changed_by_id": user.id, "changed_at": now}
+        for key, (old, value) in changes.items()])
+    return update
