@@ -62,8 +62,10 @@ def init_api(app: Flask) -> Api:
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
     from mel.catalogue.api import blp as catalogue_blp
+    from mel.plans.api import blp as plans_blp
     from mel.returns.api import blp as returns_blp
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(returns_blp)
+    api.register_blueprint(plans_blp)
     return api

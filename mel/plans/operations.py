@@ -188,7 +188,7 @@ def revise(session: Session, catalogue: Catalogue, user, pmp: Pmp, content: Plan
         raise ValidationFailed(f"{pmp.title}: {len(issues)} problem{'s' if len(issues) != 1 else ''}; nothing was stored.",
                                [ErrorDetail(i.message, i.location) for i in issues[:200]])
     current = load_version(session, pmp)
-    if current is not None and _same(content_of(current), lines, targets):
+    if current is not None and _same(catalogue, content_of(current), lines, targets):
         return None
     if not reason.strip():
         raise ValidationFailed("Give a reason for this version of the plan (e.g. 'Mid-year review').")
@@ -213,7 +213,7 @@ def revise(session: Session, catalogue: Catalogue, user, pmp: Pmp, content: Plan
     return version
 
 
-def _same(current: PlanContent, lines: list[dict], targets: pd.DataFrame) -> bool:
+def _same(catalogue: Catalogue, current: PlanContent, lines: list[dict], targets: pd.DataFrame) -> bool:
     def line_key(line: dict) -> tuple:
         value = line["baseline_value"]
         return (line.get("code", line.get("indicator")), None if value is None else Decimal(value).normalize(),
@@ -221,15 +221,11 @@ def _same(current: PlanContent, lines: list[dict], targets: pd.DataFrame) -> boo
 
     if sorted(map(line_key, current.lines)) != sorted(map(line_key, lines)):
         return False
-    old = {(r["indicator"], r["org_unit"], r["period"], Decimal(r["value"]).normalize())
+    old = {(r["indicator"], catalogue.org_units[r["org_unit"]].id, r["period"], Decimal(r["value"]).normalize())
            for r in current.targets.to_dict("records")}
-    new = {(r["indicator"], _code(r), r["period"], Decimal(r["value"]).normalize())
+    new = {(r["indicator"], int(r["org_unit_id"]), r["period"], Decimal(r["value"]).normalize())
            for r in targets.to_dict("records") if r["value"] != ""}
     return old == new
-
-
-def _code(row: dict) -> str:
-    return str(row["org_unit"]).zfill(3) if str(row["org_unit"]).isdigit() else str(row["org_unit"])
 
 
 def mismatches(version: PmpVersion | None) -> list[str]:
@@ -313,3 +309,104 @@ def record_progress(session: Session, user, activity: Activity, period: str, *, 
          "channel": channel, "version": update.version, "changed_by_id": user.id, "changed_at": now}
         for key, (old, value) in changes.items()])
     return update
+
+
+def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan, activities: list[dict],
+                    progress: list[dict], *, channel: str = "excel") -> dict[str, int]:
+    """Apply a work-plan workbook: activities created or updated, progress recorded; all or nothing."""
+    from mel.catalogue.models import ResultsNode
+    from mel.plans.models import WORKING_GROUPS
+
+    if user.role != "secretariat":
+        raise Forbidden("Only the secretariat uploads the joint work plan.")
+    fy = parse_period(plan.fiscal_year)
+    quarters = {q.id for q in fy.quarters()}
+    nodes = {n.code: n.id for n in session.scalars(select(ResultsNode))}
+    existing = {a.code: a for a in session.scalars(
+        select(Activity).where(Activity.plan_id == plan.id).options(selectinload(Activity.indicators)))}
+    problems: list[ErrorDetail] = []
+    counts = {"activities created": 0, "activities updated": 0, "progress changed": 0}
+
+    def problem(row: dict, column: str, what: str) -> None:
+        from openpyxl.utils import get_column_letter
+
+        columns = list(row)
+        letter = get_column_letter(columns.index(column) + 1) if column in columns else ""
+        cell = f"{row['sheet']}!{letter}{row['row']}" if letter else f"{row['sheet']} row {row['row']}"
+        problems.append(ErrorDetail(f"{row['file']} {cell}: {what}", {
+            "file": row["file"], "sheet": row["sheet"], "row": row["row"], "column": letter}))
+
+    savepoint = session.begin_nested()
+    for row in activities:
+        code = row["code"].strip().upper()
+        if not code:
+            problem(row, "code", "the activity code is empty.")
+            continue
+        group = row["working_group"].strip().lower()
+        if group not in WORKING_GROUPS:
+            problem(row, "working_group", f"working group {row['working_group']!r} is not one of {', '.join(WORKING_GROUPS)}.")
+            continue
+        try:
+            budget = Decimal(row["budget_kes"].strip() or "0")
+            if budget < 0 or "," in row["budget_kes"]:
+                raise ArithmeticError
+        except ArithmeticError:
+            problem(row, "budget_kes", f"budget {row['budget_kes']!r} must be a non-negative KES amount without separators.")
+            continue
+        planned = [q.strip().upper() for q in row["planned_quarters"].split(",") if q.strip()]
+        outside = [q for q in planned if q not in quarters]
+        if outside:
+            problem(row, "planned_quarters", f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not a quarter of {fy.label}.")
+            continue
+        node = row["results_node"].strip()
+        if node and node not in nodes:
+            problem(row, "results_node", f"results-framework node {node!r} does not exist.")
+            continue
+        codes = [c.strip().upper() for c in row["indicators"].split(",") if c.strip()]
+        unknown = [c for c in codes if c not in catalogue.indicators]
+        if unknown:
+            problem(row, "indicators", f"indicator(s) {', '.join(unknown)} are not in the catalogue.")
+            continue
+        values = {"title": row["title"].strip(), "working_group": group, "lead_agency": row["lead_agency"].strip(),
+                  "partners": row["partners"].strip(), "budget_kes": budget, "funding_source": row["funding_source"].strip(),
+                  "planned_quarters": ",".join(sorted(planned)), "results_node_id": nodes.get(node)}
+        if not values["title"] or not values["lead_agency"]:
+            problem(row, "title", "every activity needs a title and a lead agency.")
+            continue
+        activity = existing.get(code)
+        indicator_list = [catalogue.indicators[c] for c in codes]
+        if activity is None:
+            activity = Activity(plan_id=plan.id, code=code, **values)
+            activity.indicators = indicator_list
+            session.add(activity)
+            session.flush()
+            existing[code] = activity
+            counts["activities created"] += 1
+        elif any(getattr(activity, k) != v for k, v in values.items()) or \
+                {i.code for i in activity.indicators} != set(codes):
+            for key, value in values.items():
+                setattr(activity, key, value)
+            activity.indicators = indicator_list
+            counts["activities updated"] += 1
+    session.flush()
+    for row in progress:
+        activity = existing.get(row["code"].strip().upper())
+        if activity is None:
+            problem(row, "code", f"activity {row['code']!r} is not in the work plan.")
+            continue
+        before = session.scalar(select(ActivityUpdate.version).where(
+            ActivityUpdate.activity_id == activity.id, ActivityUpdate.period == row["period"].strip().upper()))
+        try:
+            update = record_progress(session, user, activity, row["period"].strip().upper(),
+                                     status=row["status"].strip().lower(), percent_complete=row["percent_complete"],
+                                     spend_to_date=row["spend_to_date"], note=row["note"], channel=channel)
+        except ValidationFailed as exc:
+            problem(row, "period", exc.message)
+            continue
+        if before != update.version:
+            counts["progress changed"] += 1
+    if problems:
+        savepoint.rollback()
+        raise ValidationFailed(f"{len(problems)} problem(s) in the work plan; nothing was stored.", problems[:200])
+    savepoint.commit()
+    return counts

@@ -93,7 +93,7 @@ def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
             if name in ("value", "previous_value"):
                 cell.value = _excel_number(raw)
             else:
-                _set_text(cell, raw)
+                set_text(cell, raw)
                 # Text format stops codes like "042" or typed comments becoming numbers/formulas.
                 cell.number_format = "@"
             if name in EDITABLE_COLUMNS:
@@ -118,7 +118,7 @@ def _clean(text: object) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", "" if text is None else str(text))
 
 
-def _set_text(cell: Any, raw: object) -> None:
+def set_text(cell: Any, raw: object) -> None:
     """Write text that Excel shows but never evaluates, even if it starts like a formula."""
     text = _clean(raw)
     cell.value = text or None
@@ -176,7 +176,7 @@ def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_lab
     ws.column_dimensions["A"].width = 110
     for r, text in enumerate(lines, start=1):
         cell = ws.cell(row=r, column=1)
-        _set_text(cell, text)
+        set_text(cell, text)
         cell.font = Font(bold=text in headings)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -292,6 +292,22 @@ def _check_merges(zf: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, merge
 
 def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
     """Canonical rows of the "Data" sheet, after the structural checks."""
+    sheet, rows = read_table(data, name, sheet=DATA_SHEET, columns=TEMPLATE_COLUMNS,
+                             value_columns=("value",), max_uncompressed=max_uncompressed)
+    value_letter = get_column_letter(TEMPLATE_COLUMNS.index("value") + 1)
+    records = [(v["indicator"], v["option"], v["org_unit"], v["period"], v["value"], v["comment"],
+                v["explanation"], name, sheet, row, value_letter) for row, v in rows]
+    return _frame(records)
+
+
+def read_table(data: bytes, name: str, *, sheet: str, columns: Sequence[str],
+               value_columns: Sequence[str] = (), max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
+               allow_empty: bool = False) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+    """The rows (number, {column: text}) of one sheet whose header must equal `columns`.
+
+    Runs the same checks as return files: zip bomb, damaged file, missing sheet, header,
+    merged cells and formulas (text starting with "=" counts in `value_columns`).
+    """
     _check_zip(data, name, max_uncompressed)
     try:
         with warnings.catch_warnings():
@@ -299,14 +315,16 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
     except Exception:  # openpyxl raises many types for malformed parts
         _refuse(name, _DAMAGED.format(name=name))
-    sheet = next((s for s in wb.sheetnames if s.strip().lower() == DATA_SHEET.lower()), None)
-    if sheet is None or not isinstance(wb[sheet], Worksheet):
+    found_sheet = next((s for s in wb.sheetnames if s.strip().lower() == sheet.lower()), None)
+    if found_sheet is None or not isinstance(wb[found_sheet], Worksheet):
         found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
-        _refuse(name, f'{name} has no sheet named "{DATA_SHEET}" (sheets found: {found}); use '
+        _refuse(name, f'{name} has no sheet named "{sheet}" (sheets found: {found}); use '
                       "the downloaded template and do not rename its sheets.")
+    sheet = found_sheet
     ws = wb[sheet]
     where = {"file": name, "sheet": sheet}
-    ncols, value_col = len(TEMPLATE_COLUMNS), TEMPLATE_COLUMNS.index("value") + 1
+    ncols = len(columns)
+    value_indexes = {columns.index(c) + 1 for c in value_columns}
     header: list[tuple[str, str]] = []
     grid: dict[int, list[str]] = {}
     formulas: list[ErrorDetail] = []
@@ -314,7 +332,7 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
     # Only cells present in the file: iter_rows would create every cell up to a stray far one.
     for (row, col), cell in sorted(ws._cells.items()):
         letter = get_column_letter(col)
-        formula = _formula_text(cell, col == value_col)
+        formula = _formula_text(cell, col in value_indexes)
         if formula is not None and len(formulas) >= MAX_DETAILS:
             unlisted += 1
         elif formula is not None:
@@ -327,7 +345,7 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
             header.append((letter, text.strip().lower()))
         elif row > 1 and col <= ncols:
             grid.setdefault(row, [""] * ncols)[col - 1] = text
-    details = _compare_header(header, TEMPLATE_COLUMNS, (), where,
+    details = _compare_header(header, columns, (), where,
                               lambda letter: f"{sheet}!{letter}1", ordered=True)
     for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
         details.append(ErrorDetail(
@@ -337,17 +355,12 @@ def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
     details += formulas
     if details:
         _fail(name, details, unlisted)
-    records = []
-    for row, texts in grid.items():
-        if any(t.strip() for t in texts):
-            v = dict(zip(TEMPLATE_COLUMNS, texts, strict=True))
-            records.append((v["indicator"], v["option"], v["org_unit"], v["period"], v["value"],
-                            v["comment"], v["explanation"], name, sheet, row,
-                            get_column_letter(value_col)))
-    if not records:
+    rows = [(row, dict(zip(columns, texts, strict=True))) for row, texts in sorted(grid.items())
+            if any(t.strip() for t in texts)]
+    if not rows and not allow_empty:
         _refuse(name, f"{name} has no data rows in sheet {sheet}; fill in the template below the "
                       "header row.")
-    return _frame(records)
+    return sheet, rows
 
 
 def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optional: Sequence[str],

@@ -1,0 +1,169 @@
+"""JSON API of plans: PMPs (versions, lines, targets), the targets query, joint work plans."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+import pandas as pd
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.api import api_blueprint
+from mel.db import db
+from mel.errors import NotFound, ValidationFailed
+from mel.plans import operations, queries
+from mel.plans.models import Activity, WorkPlan
+from mel.returns.resolve import load_catalogue
+
+blp = api_blueprint("plans_api", __name__, "Performance monitoring plans, targets and joint work plans.")
+
+
+class TargetSchema(ma.Schema):
+    org_unit = ma.fields.String(required=True, metadata={"description": "KE for national, or a county code"})
+    period = ma.fields.String(required=True, metadata={"description": "A quarter of the year (2025Q3) or the year (2025July)"})
+    value = ma.fields.Raw(required=True, metadata={"description": "A non-negative number (95 for 95%)"})
+
+
+class LineSchema(ma.Schema):
+    indicator = ma.fields.String(required=True)
+    baseline_value = ma.fields.Raw(allow_none=True, load_default=None)
+    baseline_period = ma.fields.String(load_default="")
+    collection_method = ma.fields.String(load_default="")
+    frequency = ma.fields.String(load_default="")
+    responsible = ma.fields.String(load_default="")
+    notes = ma.fields.String(load_default="")
+    targets = ma.fields.List(ma.fields.Nested(TargetSchema), load_default=list)
+
+
+class PmpPutSchema(ma.Schema):
+    version = ma.fields.Integer(required=True, metadata={"description": "The current version you read (0 for a new plan)"})
+    reason = ma.fields.String(required=True, metadata={"description": "Why this revision (kept with the version)"})
+    lines = ma.fields.List(ma.fields.Nested(LineSchema), required=True)
+
+
+class PmpQuerySchema(ma.Schema):
+    fy = ma.fields.String(metadata={"description": "Financial year, e.g. 2024July"})
+    scope = ma.fields.String(metadata={"description": "Programme code or SECTOR"})
+
+
+class VersionQuerySchema(ma.Schema):
+    version = ma.fields.Integer(metadata={"description": "An older version to read (default: current)"})
+
+
+class TargetQuerySchema(ma.Schema):
+    indicator = ma.fields.String()
+    programme = ma.fields.String(metadata={"description": "Programme code or SECTOR"})
+    org_unit = ma.fields.String()
+    period = ma.fields.String(metadata={"description": "A quarter or a financial year"})
+
+
+class ProgressSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"description": "not_started, on_track, delayed, completed, dropped"})
+    percent_complete = ma.fields.Raw(required=True)
+    spend_to_date = ma.fields.Raw(required=True, metadata={"description": "KES"})
+    note = ma.fields.String(load_default="")
+    version = ma.fields.Integer(metadata={"description": "The version you read; a stale one gets 409"})
+
+
+@blp.route("/pmps")
+class PmpList(MethodView):
+    @blp.arguments(PmpQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """The plans, with their versions and the reasons for each revision."""
+        return queries.pmp_list(db.session, fiscal_year=args.get("fy"), scope=args.get("scope"))
+
+
+@blp.route("/pmps/<scope>/<fiscal_year>")
+class PmpItem(MethodView):
+    @blp.arguments(VersionQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args, scope, fiscal_year):
+        """A plan (current or older version): lines with baselines and targets, year/quarter mismatches."""
+        session = db.session
+        pmp = operations.get_pmp(session, load_catalogue(session), scope, fiscal_year)
+        return queries.pmp_body(session, pmp, args.get("version"))
+
+    @blp.arguments(PmpPutSchema)
+    @blp.response(200)
+    @blp.alt_response(409, description="The plan has a newer version than the one you read")
+    @blp.alt_response(422, description="Refused; `details` locate every problem; nothing stored")
+    def put(self, payload, scope, fiscal_year):
+        """Store a new version of a plan (the whole plan, with a reason); identical content changes nothing."""
+        session = db.session
+        user = authenticated_user()
+        catalogue = load_catalogue(session)
+        pmp = operations.get_pmp(session, catalogue, scope, fiscal_year, create=True)
+        lines, targets = [], []
+        for number, line in enumerate(payload["lines"], start=1):
+            lines.append({k: v for k, v in line.items() if k != "targets"} | {"row": number})
+            targets += [{"indicator": line["indicator"], "org_unit": t["org_unit"], "period": t["period"],
+                         "value": "" if t["value"] is None else str(t["value"]), "file": "", "sheet": "",
+                         "row": number, "column": ""} for t in line["targets"]]
+        content = operations.PlanContent(lines, pd.DataFrame(targets, columns=operations.TARGET_COLUMNS))
+        version = operations.revise(session, catalogue, user, pmp, content, reason=payload["reason"],
+                                    expected_version=payload["version"], channel="api")
+        session.commit()
+        body = queries.pmp_body(session, pmp, None)
+        body["changed"] = version is not None
+        return body
+
+
+@blp.route("/targets")
+class Targets(MethodView):
+    @blp.arguments(TargetQuerySchema, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Targets of the current plan versions, filtered by indicator, programme, org unit, period."""
+        period = args.get("period")
+        if period:
+            try:
+                period = parse_period(period).id
+            except PeriodError as exc:
+                raise ValidationFailed(str(exc)) from None
+        return queries.targets(db.session, indicator=args.get("indicator"), scope=args.get("programme"),
+                               org_unit=args.get("org_unit"), period=period)
+
+
+def _plan(session, fiscal_year: str) -> WorkPlan:
+    try:
+        fy = parse_period(fiscal_year).id
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    plan = session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy))
+    if plan is None:
+        raise NotFound(f"There is no joint work plan for {fiscal_year}.")
+    return plan
+
+
+@blp.route("/workplans/<fiscal_year>")
+class WorkPlanItem(MethodView):
+    @blp.response(200)
+    def get(self, fiscal_year):
+        """The joint work plan: activities by working group, budget, planned quarters, progress."""
+        session = db.session
+        return queries.workplan_body(session, _plan(session, fiscal_year))
+
+
+@blp.route("/workplans/<fiscal_year>/activities/<code>/progress/<period>")
+class ActivityProgress(MethodView):
+    @blp.arguments(ProgressSchema)
+    @blp.response(200)
+    @blp.alt_response(409, description="Someone updated this quarter since you read it")
+    def put(self, payload, fiscal_year, code, period):
+        """Record a quarter's status, percent complete, spend and note for an activity (audited)."""
+        session = db.session
+        user = authenticated_user()
+        plan = _plan(session, fiscal_year)
+        activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code.upper())
+                                  .options(selectinload(Activity.indicators)))
+        if activity is None:
+            raise NotFound(f"Activity {code!r} is not in the {fiscal_year} work plan.")
+        update = operations.record_progress(
+            session, user, activity, period.upper(), status=payload["status"],
+            percent_complete=payload["percent_complete"], spend_to_date=payload["spend_to_date"],
+            note=payload["note"], expected_version=payload.get("version"), channel="api")
+        session.commit()
+        return queries.progress_body(update)

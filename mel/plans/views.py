@@ -1,0 +1,201 @@
+"""Web pages of plans: PMPs with their versions and targets, the joint work plan and its progress."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.db import db, utcnow
+from mel.errors import Forbidden, MelError, NotFound, ValidationFailed
+from mel.plans import operations, queries
+from mel.plans.models import ACTIVITY_STATUSES, WORKING_GROUPS, Activity, WorkPlan
+from mel.plans.workbook import (
+    build_pmp_template,
+    build_workplan_template,
+    read_pmp_file,
+    read_workplan_file,
+)
+from mel.returns.resolve import load_catalogue
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _max_bytes() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+@bp.route("/")
+@login_required
+def index():
+    session = db.session
+    plans = queries.pmp_list(session)
+    years = sorted({p["fiscal_year"] for p in plans}, reverse=True)
+    workplans = list(session.scalars(select(WorkPlan).order_by(WorkPlan.fiscal_year.desc())))
+    return render_template("plans/index.html", plans=plans, years=years, workplans=workplans)
+
+
+def _pmp(scope: str, fiscal_year: str):
+    session = db.session
+    try:
+        return operations.get_pmp(session, load_catalogue(session), scope, fiscal_year)
+    except ValidationFailed as exc:
+        raise NotFound(exc.message) from None
+
+
+@bp.route("/pmps/<scope>/<fiscal_year>", methods=["GET", "POST"])
+@login_required
+def pmp_page(scope: str, fiscal_year: str):
+    session = db.session
+    user = authenticated_user()
+    pmp = _pmp(scope, fiscal_year)
+    error = None
+    if request.method == "POST":
+        if user.role != "secretariat":
+            raise Forbidden("Only the secretariat revises performance monitoring plans.")
+        upload = request.files.get("file")
+        try:
+            if not upload or not upload.filename:
+                raise ValidationFailed("Choose the edited PMP workbook (.xlsx) to upload.")
+            lines, targets = read_pmp_file(upload.read(), upload.filename, pmp.fiscal_year, max_bytes=_max_bytes())
+            version = operations.revise(session, load_catalogue(session), user, pmp,
+                                        operations.PlanContent(lines, targets), reason=request.form.get("reason", ""),
+                                        channel="excel")
+            session.commit()
+            flash(f"Stored as version {version.number}." if version else "The upload matches the current version: nothing changed.",
+                  "info")
+            return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
+        except MelError as exc:
+            session.rollback()
+            error = exc
+    number = request.args.get("version", type=int)
+    body = queries.pmp_body(session, pmp, number)
+    history = queries.pmp_list(session, fiscal_year=pmp.fiscal_year, scope=pmp.scope)[0]["versions"]
+    return render_template("plans/pmp.html", pmp=pmp, body=body, history=history, error=error,
+                           can_edit=user.role == "secretariat"), (422 if error else 200)
+
+
+@bp.route("/pmps/<scope>/<fiscal_year>/template.xlsx")
+@login_required
+def pmp_template(scope: str, fiscal_year: str):
+    session = db.session
+    pmp = _pmp(scope, fiscal_year)
+    body = queries.pmp_body(session, pmp, request.args.get("version", type=int))
+    catalogue = load_catalogue(session)
+    rows = []
+    for line in body["lines"]:
+        units = sorted({t["org_unit"] for t in line["targets"]}) or ["KE"]
+        for unit in units:
+            rows.append({
+                "indicator": line["indicator"], "indicator_name": line["indicator_name"], "org_unit": unit,
+                "org_unit_name": catalogue.org_units[unit].name, "baseline_value": line["baseline_value"],
+                "baseline_period": line["baseline_period"], "collection_method": line["collection_method"],
+                "frequency": line["frequency"], "responsible": line["responsible"],
+                "targets": {t["period"]: t["value"] for t in line["targets"] if t["org_unit"] == unit},
+            })
+    data = build_pmp_template(title=pmp.title, fiscal_year=pmp.fiscal_year, version=body["version"], rows=rows,
+                              generated_at=utcnow())
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True,
+                     download_name=f"PMP_{pmp.scope}_{pmp.fiscal_year}_v{body['version']}.xlsx")
+
+
+def _workplan(fiscal_year: str) -> WorkPlan:
+    try:
+        fy = parse_period(fiscal_year).id
+    except PeriodError as exc:
+        raise NotFound(str(exc)) from None
+    plan = db.session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy))
+    if plan is None:
+        raise NotFound(f"There is no joint work plan for {fiscal_year}.")
+    return plan
+
+
+@bp.route("/workplans/<fiscal_year>", methods=["GET", "POST"])
+@login_required
+def workplan_page(fiscal_year: str):
+    session = db.session
+    user = authenticated_user()
+    plan = _workplan(fiscal_year)
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            if not upload or not upload.filename:
+                raise ValidationFailed("Choose the edited work-plan workbook (.xlsx) to upload.")
+            activities, progress = read_workplan_file(upload.read(), upload.filename, max_bytes=_max_bytes())
+            counts = operations.import_workplan(session, load_catalogue(session), user, plan, activities, progress)
+            session.commit()
+            flash("Work plan stored: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", "info")
+            return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
+        except MelError as exc:
+            session.rollback()
+            error = exc
+    activities = queries.workplan_activities(session, plan)
+    groups = {code: [a for a in activities if a.working_group == code] for code in WORKING_GROUPS}
+    return render_template("plans/workplan.html", plan=plan, groups=groups, names=WORKING_GROUPS,
+                           statuses=ACTIVITY_STATUSES, error=error,
+                           can_edit=user.role == "secretariat"), (422 if error else 200)
+
+
+@bp.route("/workplans/<fiscal_year>/template.xlsx")
+@login_required
+def workplan_template(fiscal_year: str):
+    session = db.session
+    plan = _workplan(fiscal_year)
+    activities = queries.workplan_activities(session, plan)
+    rows = [{"code": a.code, "title": a.title, "working_group": a.working_group, "lead_agency": a.lead_agency,
+             "partners": a.partners, "budget_kes": a.budget_kes, "funding_source": a.funding_source,
+             "planned_quarters": a.planned_quarters, "results_node": a.results_node.code if a.results_node else "",
+             "indicators": ",".join(i.code for i in a.indicators)} for a in activities]
+    progress = [{"code": a.code, "period": u.period, "status": u.status, "percent_complete": u.percent_complete,
+                 "spend_to_date": u.spend_to_date, "note": u.note} for a in activities for u in a.updates]
+    data = build_workplan_template(title=plan.title, fiscal_year=plan.fiscal_year, activities=rows,
+                                   progress=progress, generated_at=utcnow())
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"JWP_{plan.fiscal_year}.xlsx")
+
+
+@bp.route("/workplans/<fiscal_year>/<code>", methods=["GET", "POST"])
+@login_required
+def activity_page(fiscal_year: str, code: str):
+    session = db.session
+    user = authenticated_user()
+    plan = _workplan(fiscal_year)
+    activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code.upper())
+                              .options(selectinload(Activity.updates), selectinload(Activity.indicators),
+                                       selectinload(Activity.results_node)))
+    if activity is None:
+        raise NotFound(f"Activity {code!r} is not in the {plan.title}.")
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            operations.record_progress(session, user, activity, form.get("period", ""), status=form.get("status", ""),
+                                       percent_complete=form.get("percent_complete", ""),
+                                       spend_to_date=form.get("spend_to_date", ""), note=form.get("note", ""),
+                                       expected_version=form.get("version", type=int))
+            session.commit()
+            flash(f"Progress for {parse_period(form['period']).label} saved.", "info")
+            return redirect(url_for("plans.activity_page", fiscal_year=plan.fiscal_year, code=activity.code))
+        except MelError as exc:
+            session.rollback()
+            error = exc
+    quarters = parse_period(plan.fiscal_year).quarters()
+    updates = {u.period: u for u in activity.updates}
+    return render_template("plans/activity.html", plan=plan, activity=activity, quarters=quarters, updates=updates,
+                           statuses=ACTIVITY_STATUSES, history=queries.activity_history(session, activity),
+                           error=error, can_edit=user.role in ("secretariat", "officer")), (422 if error else 200)
