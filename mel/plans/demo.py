@@ -83,6 +83,8 @@ def _targets(indicator: Indicator, baseline: Decimal, fy: str, unit: str, rng: r
         values = [quarter] * 4
         year = sum(values)
     places = Decimal("0.1") if indicator.measure == "ratio" else Decimal("1")
+    values = [v.quantize(places) for v in values]
+    year = sum(values) if indicator.time_aggregation == "sum" and indicator.measure != "ratio" else year
     if indicator.frequency == "annual":
         return [{"indicator": indicator.code, "org_unit": unit, "period": fy, "value": str(year.quantize(places))}]
     rows = [{"indicator": indicator.code, "org_unit": unit, "period": q.id, "value": str(v.quantize(places))}
@@ -182,7 +184,7 @@ def _work_plan(session: Session, secretariat) -> int:
             progress = min(100, progress + rng.choice((20, 25, 30, 35)))
             finished = quarter >= planned[-1] and rng.random() < 0.7
             status = "completed" if finished else rng.choice(statuses[:3])
-            percent = 100 if status == "completed" else progress
+            percent = 100 if status == "completed" else min(progress, 90)
             operations.record_progress(
                 session, secretariat, activity, quarter, status=status, percent_complete=percent,
                 spend_to_date=str((Decimal(budget) * Decimal(percent) / 100).quantize(Decimal(1))),
