@@ -311,3 +311,70 @@ def _seed_rules(session: Session, summary: SeedSummary) -> None:
              "operator": row["operator"], "right": row["right"], "severity": row["severity"],
              "importance": row["importance"], "missing_strategy": row["missing_strategy"]},
         )
+
+
+KIND_PARENT = {"goal": None, "outcome": "goal", "output": "outcome"}
+
+
+def save_results_framework(session: Session, nodes: list[dict], new: dict | None,
+                           indicator_nodes: dict[str, str]) -> int:
+    """Update the results framework (names, kinds, parents, order), add a node, re-attach
+    indicators; all or nothing. Returns how many objects changed."""
+    from mel.errors import ErrorDetail, ValidationFailed
+
+    existing = {n.code: n for n in session.scalars(select(ResultsNode))}
+    wanted = {row["code"]: row for row in nodes if row["code"] in existing}
+    if new and new.get("code", "").strip():
+        code = new["code"].strip()
+        if code in existing:
+            raise ValidationFailed(f"A results-framework node with code {code!r} already exists.")
+        wanted[code] = {**new, "code": code}
+    problems = []
+    for code, row in wanted.items():
+        kind, parent = row.get("kind", ""), (row.get("parent") or "").strip()
+        if kind not in KIND_PARENT:
+            problems.append(f"{code}: kind must be goal, outcome or output.")
+            continue
+        if not str(row.get("name", "")).strip():
+            problems.append(f"{code}: the name is empty.")
+        parent_kind = wanted.get(parent, {}).get("kind") if parent in wanted else (
+            existing[parent].kind if parent in existing else None)
+        if KIND_PARENT[kind] is None and parent:
+            problems.append(f"{code}: a goal has no parent.")
+        elif KIND_PARENT[kind] is not None and parent_kind != KIND_PARENT[kind]:
+            problems.append(f"{code}: an {kind} belongs under a{'n' if KIND_PARENT[kind] == 'outcome' else ''} "
+                            f"{KIND_PARENT[kind]} (parent {parent or 'missing'}).")
+        try:
+            int(str(row.get("sort_order", 0) or 0))
+        except ValueError:
+            problems.append(f"{code}: the order must be a whole number.")
+    for code in indicator_nodes.values():
+        if code and code not in wanted and code not in existing:
+            problems.append(f"results-framework node {code!r} does not exist.")
+    if problems:
+        raise ValidationFailed("The results framework was not saved.", [ErrorDetail(p) for p in problems])
+    changed = 0
+    pillars = {p.code: p.id for p in session.scalars(select(Pillar))}
+    for code in sorted(wanted, key=lambda c: ("goal", "outcome", "output").index(wanted[c]["kind"])):
+        row = wanted[code]
+        node = existing.get(code)
+        if node is None:
+            node = ResultsNode(code=code, uid=stable_uid("results node", code))
+            session.add(node)
+            existing[code] = node
+        parent = (row.get("parent") or "").strip()
+        values = {"name": row["name"].strip(), "kind": row["kind"], "sort_order": int(str(row.get("sort_order") or 0)),
+                  "parent_id": existing[parent].id if parent else None,
+                  "pillar_id": pillars.get(row.get("pillar")) if row.get("pillar") else node.pillar_id}
+        if any(getattr(node, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(node, key, value)
+            changed += 1
+        session.flush()
+    for indicator in session.scalars(select(Indicator).where(Indicator.code.in_(list(indicator_nodes)))):
+        target = existing[indicator_nodes[indicator.code]].id if indicator_nodes[indicator.code] else None
+        if indicator.results_node_id != target:
+            indicator.results_node_id = target
+            changed += 1
+    session.flush()
+    return changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -50,7 +50,7 @@ def results_framework():
     nodes = queries.results_nodes(session)
     indicators = queries.indicators(session)
     children = defaultdict(list)
-    for node in sorted(nodes, key=lambda n: n.sort_order):
+    for node in sorted(nodes, key=lambda n: (n.sort_order, n.code)):
         children[node.parent_id].append(node)
     attached = defaultdict(list)
     for indicator in indicators:
@@ -102,3 +102,38 @@ def county_detail(code: str):
         .options(selectinload(ReportingForm.programme)).order_by(ReportingForm.code)
     ))
     return render_template("catalogue/county.html", county=county, programmes=programmes, forms=forms)
+
+
+@bp.route("/results-framework/edit", methods=["GET", "POST"])
+@login_required
+def results_framework_edit():
+    from mel.accounts.auth import authenticated_user
+    from mel.catalogue.operations import save_results_framework
+    from mel.errors import Forbidden, MelError
+
+    if authenticated_user().role != "secretariat":
+        raise Forbidden("Only the secretariat edits the results framework.")
+    session = db.session
+    nodes = sorted(queries.results_nodes(session), key=lambda n: n.sort_order)
+    indicators = queries.indicators(session)
+    error = None
+    codes = {n.id: n.code for n in nodes}
+    if request.method == "POST":
+        form = request.form
+        rows = [{"code": n.code, "name": form.get(f"name.{n.code}", n.name), "kind": form.get(f"kind.{n.code}", n.kind),
+                 "parent": form.get(f"parent.{n.code}", codes.get(n.parent_id, "")),
+                 "sort_order": form.get(f"order.{n.code}", n.sort_order)}
+                for n in nodes]
+        new = {"code": form.get("new.code", ""), "name": form.get("new.name", ""), "kind": form.get("new.kind", ""),
+               "parent": form.get("new.parent", ""), "sort_order": form.get("new.order", "") or len(nodes)}
+        links = {i.code: form.get(f"node.{i.code}", codes.get(i.results_node_id, "")) for i in indicators}
+        try:
+            changed = save_results_framework(session, rows, new, links)
+            session.commit()
+            flash(f"Results framework saved ({changed} change{'s' if changed != 1 else ''}).", "info")
+            return redirect(url_for("catalogue.results_framework"))
+        except MelError as exc:
+            session.rollback()
+            error = exc
+    return render_template("catalogue/results_framework_edit.html", nodes=nodes, codes=codes,
+                           indicators=indicators, error=error), (422 if error else 200)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+import pandas as pd
 from flask import (
     Blueprint,
     current_app,
@@ -199,3 +200,52 @@ def activity_page(fiscal_year: str, code: str):
     return render_template("plans/activity.html", plan=plan, activity=activity, quarters=quarters, updates=updates,
                            statuses=ACTIVITY_STATUSES, history=queries.activity_history(session, activity),
                            error=error, can_edit=user.role in ("secretariat", "officer")), (422 if error else 200)
+
+
+@bp.route("/pmps/<scope>/<fiscal_year>/edit", methods=["GET", "POST"])
+@login_required
+def pmp_edit(scope: str, fiscal_year: str):
+    """Edit a plan in the browser; saving stores a new version with the reason given."""
+    session = db.session
+    user = authenticated_user()
+    if user.role != "secretariat":
+        raise Forbidden("Only the secretariat revises performance monitoring plans.")
+    catalogue = load_catalogue(session)
+    pmp = operations.get_pmp(session, catalogue, scope, fiscal_year, create=True)
+    body = queries.pmp_body(session, pmp, None)
+    programme = catalogue.programmes.get(pmp.scope)
+    choices = sorted(catalogue.form_indicators(programme.id)) if programme else sorted(catalogue.indicators)
+    units = (["KE"] + sorted(catalogue.form_org_units(programme.id) - {"KE"})) if programme else ["KE"]
+    error = None
+    if request.method == "POST":
+        form = request.form
+        lines, targets = [], []
+        codes = [line["indicator"] for line in body["lines"]]
+        if form.get("new_indicator"):
+            codes.append(form["new_indicator"])
+        for code in codes:
+            lines.append({"indicator": code, **{f: form.get(f"l.{code}.{f}", "") for f in operations.LINE_FIELDS}})
+        for key, value in form.items():
+            if key.startswith("t.") and value.strip():
+                _, code, unit, period = key.split(".", 3)
+                targets.append({"indicator": code, "org_unit": unit, "period": period, "value": value.strip(),
+                                "file": "", "sheet": "", "row": None, "column": ""})
+        new_unit = form.get("new_unit")
+        for period in body["periods"]:
+            value = form.get(f"new.{period}", "").strip()
+            if value and form.get("new_row_indicator"):
+                targets.append({"indicator": form["new_row_indicator"], "org_unit": new_unit or "KE", "period": period,
+                                "value": value, "file": "", "sheet": "", "row": None, "column": ""})
+        try:
+            version = operations.revise(session, catalogue, user, pmp,
+                                        operations.PlanContent(lines, pd.DataFrame(targets, columns=operations.TARGET_COLUMNS)),
+                                        reason=form.get("reason", ""), expected_version=form.get("version", type=int))
+            session.commit()
+            flash(f"Stored as version {version.number}." if version else "Nothing changed.", "info")
+            return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
+        except MelError as exc:
+            session.rollback()
+            error = exc
+    unused = [c for c in choices if c not in {line["indicator"] for line in body["lines"]}]
+    return render_template("plans/pmp_edit.html", pmp=pmp, body=body, unused=unused, units=units,
+                           catalogue=catalogue, error=error, form=request.form), (422 if error else 200)

@@ -98,3 +98,24 @@ def test_one_reporting_form_per_programme_with_its_indicators_and_org_units(sess
     assert (hsnp.opens_days, hsnp.due_days, hsnp.closes_days) == (0, 15, 45)
     assert [u.code for u in forms["SPS"].org_units] == ["KE"]
     assert len(forms["OPCT"].org_units) == 47
+
+
+def test_the_secretariat_edits_the_results_framework(client, session):
+    from tests.conftest import csrf_token, login
+
+    login(client, "secretariat@demo.test")
+    page = client.get("/results-framework/edit").get_data(as_text=True)
+    assert "name.O1.1" in page
+    token = csrf_token(client, "/results-framework/edit")
+    data = {"csrf_token": token, "new.code": "O1.4", "new.kind": "output", "new.parent": "O1",
+            "new.name": "Beneficiaries graduate into economic inclusion", "new.order": "5",
+            "name.O1.1": "Transfers paid in full, on schedule", "node.SA15": "O1.4"}
+    response = client.post("/results-framework/edit", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    framework = client.get("/results-framework").get_data(as_text=True)
+    assert "O1.4</strong> Beneficiaries graduate" in framework
+    assert "Transfers paid in full, on schedule" in framework
+    assert queries.indicator(session, "SA15").results_node.code == "O1.4"
+    bad = client.post("/results-framework/edit", data={**data, "csrf_token": csrf_token(client, "/results-framework/edit"),
+                                                       "new.code": "O9", "new.kind": "output", "new.parent": ""})
+    assert bad.status_code == 422 and "an output belongs under an outcome" in bad.get_data(as_text=True)

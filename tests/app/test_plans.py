@@ -160,3 +160,18 @@ def test_work_plan_excel_round_trip_is_all_or_nothing(client, session):
     assert response.status_code == 422
     assert "jwp.xlsx Progress!" in response.get_data(as_text=True) and "not a quarter of FY2024/25" in response.get_data(as_text=True)
     assert session.query(ActivityUpdateChange).count() == changes
+
+
+def test_targets_entered_in_the_web_read_back_through_the_api(client, session, secretariat):
+    login(client, "secretariat@demo.test")
+    token = csrf_token(client, "/plans/pmps/NICHE/2025July/edit")
+    response = client.post("/plans/pmps/NICHE/2025July/edit", data={
+        "csrf_token": token, "version": "0", "reason": "First NICHE plan", "new_indicator": "SA16",
+        "l.SA16.baseline_value": "9800", "l.SA16.baseline_period": "2025Q2", "l.SA16.responsible": "NICHE lead",
+        "new_row_indicator": "SA16", "new_unit": "023", "new.2025Q3": "2500", "new.2025July": "2700"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    body = client.get("/api/v1/pmps/NICHE/2025July", headers=secretariat).json
+    assert body["version"] == 1 and body["reason"] == "First NICHE plan"
+    assert body["lines"][0]["baseline_value"] == "9800"
+    assert body["lines"][0]["targets"] == [{"org_unit": "023", "period": "2025Q3", "value": "2500"},
+                                           {"org_unit": "023", "period": "2025July", "value": "2700"}]
