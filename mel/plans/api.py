@@ -59,6 +59,22 @@ class TargetQuerySchema(ma.Schema):
     period = ma.fields.String(metadata={"description": "A quarter or a financial year"})
 
 
+class WorkPlanPutSchema(ma.Schema):
+    title = ma.fields.String(load_default="")
+
+
+class ActivitySchema(ma.Schema):
+    title = ma.fields.String(required=True)
+    working_group = ma.fields.String(required=True, metadata={"description": "policy, finance, shock, standards or merl"})
+    lead_agency = ma.fields.String(required=True)
+    partners = ma.fields.String(load_default="")
+    budget_kes = ma.fields.Raw(load_default="0")
+    funding_source = ma.fields.String(load_default="")
+    planned_quarters = ma.fields.String(load_default="", metadata={"description": "Comma-separated, e.g. 2025Q3,2025Q4"})
+    results_node = ma.fields.String(load_default="")
+    indicators = ma.fields.String(load_default="", metadata={"description": "Comma-separated codes"})
+
+
 class ProgressSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"description": "not_started, on_track, delayed, completed, dropped"})
     percent_complete = ma.fields.Raw(required=True)
@@ -145,6 +161,30 @@ class WorkPlanItem(MethodView):
         """The joint work plan: activities by working group, budget, planned quarters, progress."""
         session = db.session
         return queries.workplan_body(session, _plan(session, fiscal_year))
+
+    @blp.arguments(WorkPlanPutSchema)
+    @blp.response(201)
+    def put(self, payload, fiscal_year):
+        """Start the joint work plan of a financial year (409 if it exists)."""
+        session = db.session
+        plan = operations.create_workplan(session, authenticated_user(), fiscal_year, payload["title"])
+        session.commit()
+        return queries.workplan_body(session, plan)
+
+
+@blp.route("/workplans/<fiscal_year>/activities/<code>")
+class ActivityItem(MethodView):
+    @blp.arguments(ActivitySchema)
+    @blp.response(200)
+    @blp.alt_response(422, description="Refused; `details` say what is wrong")
+    def put(self, payload, fiscal_year, code):
+        """Create or update an activity of the work plan."""
+        session = db.session
+        plan = _plan(session, fiscal_year)
+        operations.save_activity(session, load_catalogue(session), authenticated_user(), plan, code, payload)
+        session.commit()
+        body = queries.workplan_body(session, plan)
+        return next(a for a in body["activities"] if a["code"] == code.upper())
 
 
 @blp.route("/workplans/<fiscal_year>/activities/<code>/progress/<period>")

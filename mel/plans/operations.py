@@ -410,3 +410,30 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
         raise ValidationFailed(f"{len(problems)} problem(s) in the work plan; nothing was stored.", problems[:200])
     savepoint.commit()
     return counts
+
+
+def create_workplan(session: Session, user, fiscal_year: str, title: str = "") -> WorkPlan:
+    """Start the joint work plan of a financial year (secretariat)."""
+    if user.role != "secretariat":
+        raise Forbidden("Only the secretariat starts a joint work plan.")
+    try:
+        fy = parse_period(fiscal_year)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if fy.type is not PeriodType.FINANCIAL_YEAR:
+        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2025July.")
+    if session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy.id)) is not None:
+        raise Conflict(f"The {fy.label} work plan already exists.")
+    plan = WorkPlan(fiscal_year=fy.id, title=title.strip() or f"Sector joint work plan {fy.short_label}")
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def save_activity(session: Session, catalogue: Catalogue, user, plan: WorkPlan, code: str, values: dict) -> Activity:
+    """Create or update one activity with the same checks as the work-plan workbook."""
+    row = {"code": code, **{k: str(values.get(k, "") if values.get(k) is not None else "") for k in (
+        "title", "working_group", "lead_agency", "partners", "budget_kes", "funding_source",
+        "planned_quarters", "results_node", "indicators")}, "file": "request", "sheet": "activity", "row": 1}
+    import_workplan(session, catalogue, user, plan, [row], [], channel="api")
+    return session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code.upper()))

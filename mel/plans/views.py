@@ -41,14 +41,26 @@ def _max_bytes() -> int:
     return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @login_required
 def index():
     session = db.session
+    if request.method == "POST":
+        try:
+            plan = operations.create_workplan(session, authenticated_user(), request.form.get("fiscal_year", ""),
+                                              request.form.get("title", ""))
+            session.commit()
+            flash(f"{plan.title} started: download it as Excel, add the activities and upload it.", "info")
+            return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
+        except MelError as exc:
+            session.rollback()
+            flash(exc.message, "error")
     plans = queries.pmp_list(session)
     years = sorted({p["fiscal_year"] for p in plans}, reverse=True)
     workplans = list(session.scalars(select(WorkPlan).order_by(WorkPlan.fiscal_year.desc())))
-    return render_template("plans/index.html", plans=plans, years=years, workplans=workplans)
+    return render_template("plans/index.html", plans=plans, years=years, workplans=workplans,
+                           next_year=parse_period(workplans[0].fiscal_year).next().id if workplans else "2025July",
+                           can_edit=authenticated_user().role == "secretariat")
 
 
 def _pmp(scope: str, fiscal_year: str):

@@ -175,3 +175,18 @@ def test_targets_entered_in_the_web_read_back_through_the_api(client, session, s
     assert body["lines"][0]["baseline_value"] == "9800"
     assert body["lines"][0]["targets"] == [{"org_unit": "023", "period": "2025Q3", "value": "2500"},
                                            {"org_unit": "023", "period": "2025July", "value": "2700"}]
+
+
+def test_a_new_work_plan_and_its_activities_through_the_api(client, secretariat):
+    created = client.put("/api/v1/workplans/2025July", json={"title": "Sector JWP FY2025/26"}, headers=secretariat)
+    assert created.status_code == 201 and created.json["activities"] == []
+    assert client.put("/api/v1/workplans/2025July", json={}, headers=secretariat).status_code == 409
+    activity = {"title": "Train county officers on the MEL service", "working_group": "merl", "lead_agency": "SPS",
+                "budget_kes": "2500000", "planned_quarters": "2025Q3,2025Q4", "results_node": "O4.4",
+                "indicators": "SPX14"}
+    response = client.put("/api/v1/workplans/2025July/activities/MER-01", json=activity, headers=secretariat)
+    assert response.status_code == 200, response.json
+    assert response.json["budget_kes"] == "2500000" and response.json["indicators"] == ["SPX14"]
+    wrong = client.put("/api/v1/workplans/2025July/activities/MER-02", headers=secretariat,
+                       json={**activity, "planned_quarters": "2024Q3"})
+    assert wrong.status_code == 422 and "2024Q3 is not a quarter of FY2025/26" in wrong.json["details"][0]["message"]
