@@ -45,6 +45,15 @@ class Config:
     HISTORY_BAND = 0.5
     HISTORY_Z = 3.5
 
+    # E-mail (SMTP); an empty host keeps notifications in the web only.
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_USE_TLS = False
+    SMTP_USE_SSL = False
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    MAIL_FROM = "Kenya SP MEL <no-reply@localhost>"
+
     # Uploads.
     MAX_UPLOAD_MB = 10
     WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens

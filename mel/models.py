@@ -27,7 +27,6 @@ from mel.plans.models import (  # noqa: F401
     Target,
     WorkPlan,
 )
-from mel.review.models import Notification, QueryMessage, ValueQuery  # noqa: F401
 from mel.returns.models import (  # noqa: F401
     DataValue,
     ImportBatch,
@@ -36,5 +35,6 @@ from mel.returns.models import (  # noqa: F401
     ValueChange,
     ValueFlag,
 )
+from mel.review.models import Notification, QueryMessage, ValueQuery  # noqa: F401
 
 metadata = Base.metadata

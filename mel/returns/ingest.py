@@ -181,7 +181,7 @@ def ingest(
             if reason:
                 problems.append(Issue("error", "window", f"{target.code} {outcome.org_unit_name}: {reason}",
                                       {"programme": key[0], "org_unit": key[1], "period": key[2]}))
-        if outcome.changed and not is_editable(record):
+        if outcome.changed and not is_editable(record) and not _only_queried(session, record, diff, key):
             label = f"{target.code} {outcome.org_unit_name} {parse_period(key[2]).label}"
             problems.append(Issue("error", "locked", f"{label}: {not_editable_message(record, label)}",
                                   {"programme": key[0], "org_unit": key[1], "period": key[2]}))
@@ -224,6 +224,22 @@ def ingest(
     batch.summary = json.dumps(result.as_dict(), default=str)[:20000]
     session.flush()
     return result
+
+
+def _only_queried(session: Session, record: Return, diff: pd.DataFrame, key: tuple) -> bool:
+    """A submitted return may take corrections of figures a reviewer has an open query on."""
+    if record.state != "submitted":
+        return False
+    from mel.review.models import ValueQuery
+
+    queried = set(session.execute(
+        select(ValueQuery.indicator_id, ValueQuery.component, ValueQuery.option_combo_id)
+        .where(ValueQuery.return_id == record.id, ValueQuery.status == "open")).all())
+    mine = diff[(diff["programme"] == key[0]) & (diff["org_unit"] == key[1]) & (diff["period"] == key[2])]
+    changed = mine[mine["action"].isin(["create", "update", "delete"])]
+    return bool(len(changed)) and (changed["action"] == "update").all() and all(
+        (int(i), c, int(o)) in queried
+        for i, c, o in zip(changed["indicator_id"], changed["component"], changed["option_combo_id"], strict=True))
 
 
 def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> None:

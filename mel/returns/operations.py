@@ -80,7 +80,11 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
         raise ValidationFailed(
             f"{label} cannot be submitted: {len(errors)} error{'s' if len(errors) != 1 else ''} and "
             f"{len(unexplained)} unexplained warning{'s' if len(unexplained) != 1 else ''}.", details[:200])
-    return move(session, record, "submitted", user, channel=channel, now=now)
+    event = move(session, record, "submitted", user, channel=channel, now=now)
+    from mel.review import notify
+
+    notify.submitted(session, record, user)
+    return event
 
 
 def explain_flags(session: Session, user: User, record: Return, explanations: dict[int, str]) -> int:

@@ -1,0 +1,199 @@
+"""Writes of the review: queries, corrections, decisions (approve, return, reopen), bulk approval."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from mel.accounts.models import User
+from mel.db import utcnow
+from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from mel.returns import checks
+from mel.returns.ingest import Incoming, ingest
+from mel.returns.models import Return, ReturnEvent, ValueFlag
+from mel.returns.resolve import Catalogue
+from mel.returns.workflow import move
+from mel.review import notify
+from mel.review.models import RETURN_REASONS, QueryMessage, ValueQuery
+from mel.scopes import can_access
+
+SUFFIX = {".N": "numerator", ".D": "denominator"}
+
+
+def _reviewer(user: User) -> None:
+    if user.role not in ("reviewer", "secretariat"):
+        raise Forbidden("Only MERL TWG reviewers and the secretariat review returns.")
+
+
+def _label(catalogue: Catalogue, record: Return) -> str:
+    programme = next(c for c, p in catalogue.programmes.items() if p.id == record.programme_id)
+    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    return f"{programme} {unit.name} {parse_period(record.period).label}"
+
+
+def figure_of(catalogue: Catalogue, code: str, option: str) -> tuple[int, str, int]:
+    """(indicator id, component, option combo id) of a figure named like SA12.N / F_A70P."""
+    code = code.strip().upper()
+    component = SUFFIX.get(code[-2:], "value")
+    indicator = code[:-2] if component != "value" else code
+    if indicator not in catalogue.indicators:
+        raise NotFound(f"Indicator {indicator!r} is not in the catalogue.")
+    combo = catalogue.combos.get((indicator, option or "default"))
+    if combo is None:
+        raise NotFound(f"Option {option!r} is not valid for {indicator}.")
+    if component not in catalogue.specs[indicator].components:
+        raise ValidationFailed(f"{code} is not a figure of {indicator}; use "
+                               f"{' or '.join(indicator + s for s, c in SUFFIX.items() if c in catalogue.specs[indicator].components) or indicator}.")
+    return catalogue.indicators[indicator].id, component, combo
+
+
+def raise_query(session: Session, catalogue: Catalogue, user: User, record: Return, code: str, option: str,
+                text: str, *, now: datetime | None = None) -> ValueQuery:
+    """Ask the officer about one figure of a submitted return."""
+    _reviewer(user)
+    if record.state != "submitted":
+        raise Conflict("Queries are raised on submitted returns; this one is " + record.state + ".")
+    if not text.strip():
+        raise ValidationFailed("Write the question.")
+    indicator_id, component, combo = figure_of(catalogue, code, option)
+    if session.scalar(select(ValueQuery.id).where(
+            ValueQuery.return_id == record.id, ValueQuery.indicator_id == indicator_id,
+            ValueQuery.component == component, ValueQuery.option_combo_id == combo, ValueQuery.status != "closed")):
+        raise Conflict(f"There is already an open query on {code} {option}; add to its thread instead.")
+    now = now or utcnow()
+    query = ValueQuery(return_id=record.id, indicator_id=indicator_id, component=component, option_combo_id=combo,
+                       status="open", raised_by_id=user.id, raised_at=now)
+    session.add(query)
+    session.flush()
+    session.add(QueryMessage(query_id=query.id, author_id=user.id, kind="question", body=text.strip(), created_at=now))
+    session.flush()
+    notify.officers_of(session, record, kind="query",
+                       subject=f"Query on {code} {option} – {_label(catalogue, record)}",
+                       body=f"{user.display_name} asks: {text.strip()}", dedupe=f"query:{query.id}")
+    return query
+
+
+def answer_query(session: Session, catalogue: Catalogue, user: User, query: ValueQuery, text: str, *,
+                 corrected_value: str | None = None, now: datetime | None = None,
+                 history_band: float = 0.5, history_z: float = 3.5) -> QueryMessage:
+    """The officer answers, and may correct the figure (through the ingest service and its audit)."""
+    record = session.get(Return, query.return_id)
+    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
+    if user.role not in ("officer", "secretariat") or not can_access(user, programme.id, unit):
+        raise Forbidden("Only the officer responsible for this return (or the secretariat) answers its queries.")
+    if query.status != "open":
+        raise Conflict("This query is no longer open.")
+    if not text.strip():
+        raise ValidationFailed("Write the answer (and why the figure is right or what was corrected).")
+    now = now or utcnow()
+    kind = "answer"
+    if corrected_value not in (None, ""):
+        indicator = next(c for c, i in catalogue.indicators.items() if i.id == query.indicator_id)
+        suffix = {"numerator": ".N", "denominator": ".D"}.get(query.component, "")
+        option = catalogue.combo_codes[query.option_combo_id]
+        rows = pd.DataFrame([{"indicator": indicator + suffix, "option": option, "org_unit": unit.code,
+                              "period": record.period, "value": str(corrected_value).strip(), "comment": "",
+                              "explanation": text.strip(), "file": "", "sheet": "", "row": None, "column": None}])
+        result = ingest(session, user, Incoming(rows, "web"), programme=programme.code, now=now,
+                        history_band=history_band, history_z=history_z)
+        if result.errors:
+            raise ValidationFailed("The correction was refused: " + "; ".join(e.message for e in result.errors),
+                                   [])
+        if result.outcome == "stored":
+            kind = "correction"
+    message = QueryMessage(query_id=query.id, author_id=user.id, kind=kind, body=text.strip(), created_at=now)
+    session.add(message)
+    query.status = "answered"
+    session.flush()
+    notify.reviewers(session, kind="query_answered",
+                     subject=f"Query answered – {_label(catalogue, record)}",
+                     body=f"{user.display_name}: {text.strip()}", record=record, dedupe=f"answer:{message.id}")
+    return message
+
+
+def close_query(session: Session, user: User, query: ValueQuery, text: str = "", *, now: datetime | None = None) -> None:
+    _reviewer(user)
+    if query.status == "closed":
+        return
+    now = now or utcnow()
+    query.status, query.closed_by_id, query.closed_at = "closed", user.id, now
+    session.add(QueryMessage(query_id=query.id, author_id=user.id, kind="close",
+                             body=text.strip() or "Closed.", created_at=now))
+    session.flush()
+
+
+def approve(session: Session, catalogue: Catalogue, user: User, record: Return, *, channel: str = "web",
+            now: datetime | None = None) -> ReturnEvent:
+    """Approve a submitted return (locks it); open queries must be answered first."""
+    _reviewer(user)
+    queries = list(session.scalars(select(ValueQuery).where(ValueQuery.return_id == record.id,
+                                                             ValueQuery.status != "closed")))
+    if any(q.status == "open" for q in queries):
+        raise Conflict(f"{_label(catalogue, record)} has open queries; wait for the answers or close them first.")
+    for query in queries:
+        close_query(session, user, query, "Closed on approval.", now=now)
+    return move(session, record, "approved", user, channel=channel, now=now, reason="Approved.")
+
+
+def return_to_officer(session: Session, catalogue: Catalogue, user: User, record: Return, reason_codes: list[str],
+                      text: str, *, channel: str = "web", now: datetime | None = None) -> ReturnEvent:
+    """Send a submitted return back to the officer with reasons (codes and words, all kept)."""
+    _reviewer(user)
+    unknown = [c for c in reason_codes if c not in RETURN_REASONS]
+    if unknown or not reason_codes:
+        raise ValidationFailed(f"Choose at least one reason from: {', '.join(RETURN_REASONS)}"
+                               + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
+    event = move(session, record, "returned", user, reason=text, reason_codes=",".join(reason_codes),
+                 channel=channel, now=now)
+    notify.officers_of(session, record, kind="returned", subject=f"Returned for correction – {_label(catalogue, record)}",
+                       body=f"Reasons: {'; '.join(RETURN_REASONS[c] for c in reason_codes)}. {text}",
+                       dedupe=f"returned:{event.id}")
+    return event
+
+
+def reopen(session: Session, catalogue: Catalogue, user: User, record: Return, text: str, *,
+           channel: str = "web", now: datetime | None = None) -> ReturnEvent:
+    event = move(session, record, "reopened", user, reason=text, channel=channel, now=now)
+    notify.officers_of(session, record, kind="reopened", subject=f"Reopened – {_label(catalogue, record)}",
+                       body=text, dedupe=f"reopened:{event.id}")
+    return event
+
+
+def is_clean(session: Session, catalogue: Catalogue, record: Return) -> tuple[bool, str]:
+    """No errors, every warning explained, no open query: safe to approve in bulk."""
+    errors, unexplained = checks.submission_problems(session, record, catalogue)
+    open_queries = session.scalar(select(ValueQuery.id).where(ValueQuery.return_id == record.id,
+                                                              ValueQuery.status != "closed").limit(1))
+    if errors:
+        return False, f"{len(errors)} error(s)"
+    if unexplained:
+        return False, f"{len(unexplained)} unexplained warning(s)"
+    if open_queries:
+        return False, "open queries"
+    return True, ""
+
+
+def bulk_approve(session: Session, catalogue: Catalogue, user: User, records: list[Return], *,
+                 channel: str = "web", now: datetime | None = None) -> tuple[list[Return], list[tuple[Return, str]]]:
+    """Approve the clean submitted returns among `records`; say why the others were left."""
+    _reviewer(user)
+    approved, skipped = [], []
+    for record in records:
+        if record.state != "submitted":
+            continue
+        clean, why = is_clean(session, catalogue, record)
+        if clean:
+            move(session, record, "approved", user, channel=channel, now=now, reason="Approved in bulk (clean).")
+            approved.append(record)
+        else:
+            skipped.append((record, why))
+    return approved, skipped
+
+
+def flags_of(session: Session, record: Return) -> list[ValueFlag]:
+    return list(session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id)))
