@@ -1,0 +1,127 @@
+"""The TWG's review: queries, corrections, decisions, bulk approval, notifications by e-mail."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from mel.accounts.operations import load_user
+from mel.errors import Conflict
+from mel.returns import operations as return_ops
+from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange
+from mel.returns.resolve import load_catalogue
+from mel.review import notify
+from mel.review import operations as review
+from mel.review.models import Notification, QueryMessage
+from tests.app.returns_helpers import IN_WINDOW, rows_like, send
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def submitted_return(session):
+    result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"]))
+    record = session.get(Return, result.returns[0].return_id)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        return_ops.submit(session, load_user(session, "officer.opct@demo.test"), record)
+    return record
+
+
+def test_submit_query_correct_return_resubmit_approve(session):
+    catalogue = load_catalogue(session)
+    officer = load_user(session, "officer.opct@demo.test")
+    reviewer = load_user(session, "reviewer@demo.test")
+    record = submitted_return(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        query = review.raise_query(session, catalogue, reviewer, record, "SA14", "F_A70P",
+                                   "Enrolment in Kisumu looks low against the payroll; please check.")
+        with pytest.raises(Conflict, match="open queries"):
+            review.approve(session, catalogue, reviewer, record)
+        before = session.scalar(select(DataValue.value).where(
+            DataValue.return_id == record.id, DataValue.indicator_id == catalogue.indicators["SA14"].id,
+            DataValue.option_combo_id == catalogue.combos[("SA14", "F_A70P")]))
+        review.answer_query(session, catalogue, officer, query, "Two enrolment sheets were missed; corrected.",
+                            corrected_value=str(int(before) + 40))
+        assert record.state == "submitted" and query.status == "answered"
+        review.return_to_officer(session, catalogue, reviewer, record, ["explanation"],
+                                 "Please add a narrative on the missed enrolment sheets.")
+        return_ops.save_narrative(session, record, "Two enrolment sheets from Seme were entered late.")
+        return_ops.submit(session, officer, record)
+        review.approve(session, catalogue, reviewer, record)
+    assert record.state == "approved"
+    change = session.scalars(select(ValueChange).where(ValueChange.return_id == record.id)
+                             .order_by(ValueChange.id.desc())).first()
+    assert change.new_value - change.old_value == 40 and "missed" in change.explanation
+    events = session.scalars(select(ReturnEvent).where(ReturnEvent.return_id == record.id)
+                             .order_by(ReturnEvent.id)).all()
+    assert [(e.from_state, e.to_state) for e in events] == [
+        ("draft", "submitted"), ("submitted", "returned"), ("returned", "submitted"), ("submitted", "approved")]
+    returned = events[1]
+    assert returned.reason_codes == "explanation" and "narrative" in returned.reason
+    thread = session.scalars(select(QueryMessage).where(QueryMessage.query_id == query.id)
+                             .order_by(QueryMessage.id)).all()
+    assert [m.kind for m in thread] == ["question", "correction", "close"]
+    kinds = {n.kind for n in session.scalars(select(Notification))}
+    assert {"submitted", "query", "query_answered", "returned"} <= kinds
+
+
+def test_an_approved_return_cannot_change_through_any_path_but_a_reopen(session):
+    catalogue = load_catalogue(session)
+    record = submitted_return(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        review.approve(session, catalogue, load_user(session, "reviewer@demo.test"), record)
+        changed = rows_like(session, "OPCT", ["042"], factor=1.02)
+        for email in ("officer.opct@demo.test", "secretariat@demo.test"):
+            assert send(session, email, changed).outcome == "refused"
+        review.reopen(session, catalogue, load_user(session, "secretariat@demo.test"), record, "Audit correction")
+        assert send(session, "officer.opct@demo.test", changed).outcome == "stored"
+
+
+def test_bulk_approval_takes_only_clean_returns(session):
+    catalogue = load_catalogue(session)
+    clean = submitted_return(session)
+    rows = rows_like(session, "OPCT", ["037"])
+    index = rows.index[(rows["indicator"] == "SA14") & (rows["option"] == "F_A70P")][0]
+    rows.loc[index, "value"] = str(int(rows.loc[index, "value"]) * 4)
+    flagged = session.get(Return, send(session, "officer.opct@demo.test", rows).returns[0].return_id)
+    reviewer = load_user(session, "reviewer@demo.test")
+    with time_machine.travel(IN_WINDOW, tick=False):
+        approved, skipped = review.bulk_approve(session, catalogue, reviewer, [clean, flagged])
+    assert approved == [clean] and skipped == []  # the flagged one was never submitted
+    assert flagged.state == "draft"
+
+
+def test_a_reviewer_gets_an_email_with_a_link_when_a_return_is_submitted(app, session):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        submitted_return(session)
+        config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
+                  "BASE_URL": "https://mel.example.go.ke"}
+        sent = notify.send_pending(session, config)
+    finally:
+        controller.stop()
+    assert sent >= 1
+    to_reviewer = [m for m in inbox.messages if "reviewer@demo.test" in m.rcpt_tos]
+    assert len(to_reviewer) == 1
+    content = to_reviewer[0].content.decode()
+    assert "Submitted for review" in content and "https://mel.example.go.ke/returns/OPCT/042/2025Q3" in content
+    assert all(n.emailed_at for n in session.scalars(select(Notification)))
+    assert notify.send_pending(session, config) == 0  # nothing is sent twice
