@@ -64,8 +64,10 @@ def init_api(app: Flask) -> Api:
     from mel.catalogue.api import blp as catalogue_blp
     from mel.plans.api import blp as plans_blp
     from mel.returns.api import blp as returns_blp
+    from mel.review.api import blp as review_blp
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(returns_blp)
     api.register_blueprint(plans_blp)
+    api.register_blueprint(review_blp)
     return api

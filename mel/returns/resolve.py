@@ -15,6 +15,7 @@ from mel.catalogue.models import (
     DisaggregationSet,
     Indicator,
     OrgUnit,
+    Pillar,
     Programme,
     ReportingForm,
     ReportingFormIndicator,
@@ -38,6 +39,7 @@ class Catalogue:
     programmes: dict[str, Programme]
     forms: dict[int, ReportingForm]  # programme id -> form
     rules: list[Rule] = field(default_factory=list)
+    pillar_codes: dict[int, str] = field(default_factory=dict)
 
     def form_indicators(self, programme_id: int) -> set[str]:
         form = self.forms.get(programme_id)
@@ -97,6 +99,7 @@ def load_catalogue(session: Session) -> Catalogue:
         indicators=indicators, specs=specs, combos=combos, combo_codes=combo_codes,
         org_units={u.code: u for u in units}, org_unit_lookup=lookup,
         programmes={p.code: p for p in session.scalars(select(Programme))}, forms=forms, rules=rules,
+        pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()),
     )
 
 

@@ -125,3 +125,61 @@ def test_a_reviewer_gets_an_email_with_a_link_when_a_return_is_submitted(app, se
     assert "Submitted for review" in content and "https://mel.example.go.ke/returns/OPCT/042/2025Q3" in content
     assert all(n.emailed_at for n in session.scalars(select(Notification)))
     assert notify.send_pending(session, config) == 0  # nothing is sent twice
+
+
+def test_completeness_and_timeliness_equal_a_hand_count(client, session):
+    from mel.accounts.operations import create_token
+
+    token = create_token(session, "reviewer@demo.test").token
+    headers = {"Authorization": f"Bearer {token}"}
+    # HSNP, 2025Q3, 8 counties expected: Turkana submitted on time, Wajir submitted late,
+    # Marsabit saved as a draft, the other five not started.
+    rows = {unit: rows_like(session, "HSNP", [unit]) for unit in ("023", "008", "010")}
+    for frame in rows.values():
+        result = send(session, "secretariat@demo.test", frame, programme="HSNP")
+        assert result.outcome == "stored", [e.message for e in result.errors]
+    secretariat = load_user(session, "secretariat@demo.test")
+    for unit, when in (("023", IN_WINDOW), ("008", IN_WINDOW.replace(day=25))):
+        record = session.scalar(select(Return).join(Return.org_unit).where(Return.period == "2025Q3")
+                                .where(Return.org_unit.has(code=unit)))
+        with time_machine.travel(when, tick=False):
+            return_ops.submit(session, secretariat, record)
+    by_programme = client.get("/api/v1/completeness?period=2025Q3&by=programme", headers=headers).json
+    hsnp = next(r for r in by_programme if r["programme"] == "HSNP")
+    assert (hsnp["expected"], hsnp["received"], hsnp["on_time"]) == (8, 2, 1)
+    assert hsnp["completeness"] == 25.0 and hsnp["timeliness"] == 12.5
+    filled = sum(len(frame) for frame in rows.values())
+    assert hsnp["value_completeness"] == round(filled / hsnp["required"] * 100, 1)
+    by_unit = client.get("/api/v1/completeness?period=2025Q3&by=org_unit", headers=headers).json
+    turkana = next(r for r in by_unit if r["org_unit"] == "023")
+    # Turkana expects OPCT, CTOVC, PWSD, HSNP, NICHE, NSSF and SHA; only HSNP arrived, on time.
+    assert (turkana["expected"], turkana["received"], turkana["on_time"]) == (7, 1, 1)
+    queue = client.get("/api/v1/review-queue?period=2025Q3&programme=HSNP", headers=headers).json
+    assert [r["state"] for r in queue][:2] == ["submitted", "submitted"]  # what needs attention comes first
+    assert [r["is_late"] for r in queue if r["org_unit"] == "008"] == [True]
+    assert {r["state"] for r in queue} == {"submitted", "draft", "not_started"}
+
+
+def test_decisions_and_queries_through_the_api(client, session):
+    from mel.accounts.operations import create_token
+
+    record = submitted_return(session)
+    reviewer = {"Authorization": f"Bearer {create_token(session, 'reviewer@demo.test').token}"}
+    officer = {"Authorization": f"Bearer {create_token(session, 'officer.opct@demo.test').token}"}
+    base = "/api/v1/returns/OPCT/042/2025Q3"
+    with time_machine.travel(IN_WINDOW, tick=False):
+        raised = client.post(f"{base}/queries", json={"indicator": "SA10", "text": "Disbursement is high."},
+                             headers=reviewer)
+        assert raised.status_code == 201, raised.json
+        assert client.post(f"{base}/approve", headers=reviewer).status_code == 409
+        answered = client.post(f"{base}/queries/{raised.json['id']}", json={"text": "Includes arrears for June."},
+                               headers=officer)
+        assert answered.json["status"] == "answered"
+        assert [m["kind"] for m in client.get(f"{base}/queries", headers=officer).json[0]["messages"]] == [
+            "question", "answer"]
+        assert client.post(f"{base}/return", json={"reasons": ["nope"], "text": "x"}, headers=reviewer).status_code == 422
+        approved = client.post(f"{base}/approve", headers=reviewer)
+        assert approved.status_code == 200 and approved.json["state"] == "approved"
+        assert client.post(f"{base}/reopen", json={"reason": "x"}, headers=reviewer).status_code == 403
+    session.refresh(record)
+    assert record.state == "approved"

@@ -1,0 +1,218 @@
+"""JSON API of the review: queue, completeness, decisions and queries on single figures."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.api import api_blueprint
+from mel.db import db
+from mel.errors import Forbidden, NotFound, ValidationFailed
+from mel.returns import operations as return_ops
+from mel.returns.resolve import load_catalogue
+from mel.review import notify, operations, queries
+from mel.review.models import RETURN_REASONS, QueryMessage, ValueQuery
+
+blp = api_blueprint("review_api", __name__, "The MERL TWG's review: queue, completeness, decisions, queries.")
+
+
+class PeriodArgs(ma.Schema):
+    period = ma.fields.String(required=True, metadata={"description": "A quarter, e.g. 2025Q3"})
+    programme = ma.fields.String()
+    org_unit = ma.fields.String()
+    pillar = ma.fields.String()
+    state = ma.fields.String(metadata={"description": "draft, submitted, returned, approved, reopened or not_started"})
+
+
+class CompletenessArgs(ma.Schema):
+    period = ma.fields.String(required=True)
+    by = ma.fields.String(load_default="programme", validate=ma.validate.OneOf(["programme", "org_unit", "pillar"]))
+
+
+class ReturnArgs(ma.Schema):
+    reasons = ma.fields.List(ma.fields.String(), required=True, metadata={"description": ", ".join(RETURN_REASONS)})
+    text = ma.fields.String(required=True)
+
+
+class ReasonArgs(ma.Schema):
+    reason = ma.fields.String(required=True)
+
+
+class QueryPost(ma.Schema):
+    indicator = ma.fields.String(required=True, metadata={"description": "Figure code, e.g. SA14 or SA12.N"})
+    option = ma.fields.String(load_default="default")
+    text = ma.fields.String(required=True)
+
+
+class AnswerPost(ma.Schema):
+    text = ma.fields.String(required=True)
+    corrected_value = ma.fields.Raw(load_default=None, metadata={"description": "The corrected figure, if any"})
+    close = ma.fields.Boolean(load_default=False, metadata={"description": "Reviewer: close the query"})
+
+
+def _quarter(period: str) -> str:
+    try:
+        parsed = parse_period(period)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if parsed.type.value != "quarter":
+        raise ValidationFailed(f"{period!r} is not a quarter; the review is per quarter, e.g. 2025Q3.")
+    return parsed.id
+
+
+def _reviewers_only() -> None:
+    if authenticated_user().role not in ("reviewer", "secretariat"):
+        raise Forbidden("The review queue is for MERL TWG reviewers and the secretariat.")
+
+
+def _record(programme: str, org_unit: str, period: str):
+    session = db.session
+    catalogue = load_catalogue(session)
+    _, _, _, record = return_ops.find_return(session, catalogue, programme, org_unit, period)
+    if record is None:
+        raise NotFound(f"There is no {programme} return for {org_unit} {period}.")
+    return session, catalogue, record
+
+
+def _after_commit(session) -> None:
+    notify.send_pending(session, current_app.config)
+    session.commit()
+
+
+def _state(record) -> dict:
+    return {"state": record.state, "version": record.version, "is_late": record.is_late}
+
+
+@blp.route("/review-queue")
+class ReviewQueue(MethodView):
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Every expected return of a quarter with state, lateness, flags and open queries; attention first."""
+        _reviewers_only()
+        session = db.session
+        rows = queries.review_queue(session, load_catalogue(session), _quarter(args["period"]),
+                                    programme=args.get("programme"), org_unit=args.get("org_unit"),
+                                    pillar=args.get("pillar"), state=args.get("state"))
+        for row in rows:
+            row["submitted_at"] = row["submitted_at"].isoformat() if row["submitted_at"] is not None and row["submitted_at"] == row["submitted_at"] else None
+            row["state"] = row["state"] or "not_started"
+        return rows
+
+
+@blp.route("/completeness")
+class Completeness(MethodView):
+    @blp.arguments(CompletenessArgs, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Completeness, timeliness and value completeness of a quarter, by programme, org unit or pillar."""
+        session = db.session
+        return queries.completeness_table(session, load_catalogue(session), _quarter(args["period"]), args["by"])
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/approve")
+class Approve(MethodView):
+    @blp.response(200)
+    @blp.alt_response(409, description="Not submitted, or queries still open")
+    def post(self, programme, org_unit, period):
+        """Approve a submitted return; it is then locked."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        operations.approve(session, catalogue, authenticated_user(), record, channel="api")
+        session.commit()
+        return _state(record)
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/return")
+class ReturnToOfficer(MethodView):
+    @blp.arguments(ReturnArgs)
+    @blp.response(200)
+    def post(self, payload, programme, org_unit, period):
+        """Return a submitted return to the officer with reason codes and words."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        operations.return_to_officer(session, catalogue, authenticated_user(), record, payload["reasons"],
+                                     payload["text"], channel="api")
+        session.commit()
+        _after_commit(session)
+        return _state(record)
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/reopen")
+class Reopen(MethodView):
+    @blp.arguments(ReasonArgs)
+    @blp.response(200)
+    def post(self, payload, programme, org_unit, period):
+        """Reopen an approved return (secretariat, with a reason)."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        operations.reopen(session, catalogue, authenticated_user(), record, payload["reason"], channel="api")
+        session.commit()
+        _after_commit(session)
+        return _state(record)
+
+
+def query_body(session, catalogue, query: ValueQuery) -> dict:
+    messages = session.scalars(select(QueryMessage).where(QueryMessage.query_id == query.id).order_by(QueryMessage.id))
+    from mel.accounts.models import User
+
+    emails = dict(session.execute(select(User.id, User.email)).all())
+    indicator = next(c for c, i in catalogue.indicators.items() if i.id == query.indicator_id)
+    suffix = {"numerator": ".N", "denominator": ".D"}.get(query.component, "")
+    return {"id": query.id, "indicator": indicator + suffix, "option": catalogue.combo_codes[query.option_combo_id],
+            "status": query.status, "raised_at": query.raised_at.isoformat(),
+            "messages": [{"kind": m.kind, "author": emails.get(m.author_id, "system"), "body": m.body,
+                          "at": m.created_at.isoformat()} for m in messages]}
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/queries")
+class Queries(MethodView):
+    @blp.response(200)
+    def get(self, programme, org_unit, period):
+        """The query threads of a return (visible to its officers and to reviewers)."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        return_ops.check_read(authenticated_user(), *_owner(catalogue, record))
+        found = session.scalars(select(ValueQuery).where(ValueQuery.return_id == record.id).order_by(ValueQuery.id))
+        return [query_body(session, catalogue, q) for q in found]
+
+    @blp.arguments(QueryPost)
+    @blp.response(201)
+    def post(self, payload, programme, org_unit, period):
+        """Raise a query on one figure of a submitted return."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        query = operations.raise_query(session, catalogue, authenticated_user(), record, payload["indicator"],
+                                       payload["option"], payload["text"])
+        session.commit()
+        _after_commit(session)
+        return query_body(session, catalogue, query)
+
+
+@blp.route("/returns/<programme>/<org_unit>/<period>/queries/<int:query_id>")
+class QueryItem(MethodView):
+    @blp.arguments(AnswerPost)
+    @blp.response(200)
+    def post(self, payload, programme, org_unit, period, query_id):
+        """Answer a query (officer, optionally with a corrected figure) or close it (reviewer)."""
+        session, catalogue, record = _record(programme, org_unit, period)
+        query = session.get(ValueQuery, query_id)
+        if query is None or query.return_id != record.id:
+            raise NotFound(f"Query {query_id} is not on this return.")
+        user = authenticated_user()
+        config = current_app.config
+        if payload["close"]:
+            operations.close_query(session, user, query, payload["text"])
+        else:
+            value = payload["corrected_value"]
+            operations.answer_query(session, catalogue, user, query, payload["text"],
+                                    corrected_value=None if value is None else str(value),
+                                    history_band=config["HISTORY_BAND"], history_z=config["HISTORY_Z"])
+        session.commit()
+        _after_commit(session)
+        return query_body(session, catalogue, query)
+
+
+def _owner(catalogue, record):
+    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
+    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    return programme, unit

@@ -1,0 +1,100 @@
+"""Reads of the review: expected returns with their state and flags, completeness, the queue."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from indicators.completeness import completeness
+from indicators.periods import parse_period
+from mel.catalogue.models import OptionCombo
+from mel.returns.models import DataValue, Return, ValueFlag
+from mel.returns.resolve import Catalogue
+from mel.review.models import ValueQuery
+
+ATTENTION = {"submitted": 0, "returned": 2, "reopened": 2, "draft": 3, "": 4, "approved": 5}
+
+
+def _required_cells(catalogue: Catalogue, programme_id: int, period: str) -> set[tuple[int, str, int]]:
+    form = catalogue.forms[programme_id]
+    fy_quarter = parse_period(period).fy_quarter
+    cells = set()
+    for item in form.items:
+        indicator = catalogue.indicators[item.indicator.code]
+        if not item.is_required or (indicator.frequency == "annual" and fy_quarter != 4):
+            continue
+        spec = catalogue.specs[indicator.code]
+        for component in spec.components:
+            for option in spec.options:
+                cells.add((indicator.id, component, catalogue.combos[(indicator.code, option)]))
+    return cells
+
+
+def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.DataFrame:
+    """Every expected return of a period (from the forms), with state, lateness, flags and fill."""
+    records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(select(Return).where(Return.period == period))}
+    ids = [r.id for r in records.values()]
+    flags = {}
+    queries = {}
+    filled: dict[int, set] = {}
+    if ids:
+        for return_id, total, unexplained in session.execute(
+                select(ValueFlag.return_id, func.count(), func.sum(func.length(func.trim(ValueFlag.explanation)) == 0))
+                .where(ValueFlag.return_id.in_(ids)).group_by(ValueFlag.return_id)):
+            flags[return_id] = (int(total), int(unexplained or 0))
+        queries = dict(session.execute(select(ValueQuery.return_id, func.count()).where(
+            ValueQuery.return_id.in_(ids), ValueQuery.status == "open").group_by(ValueQuery.return_id)).all())
+        for return_id, indicator_id, component, combo in session.execute(
+                select(DataValue.return_id, DataValue.indicator_id, DataValue.component, DataValue.option_combo_id)
+                .join(OptionCombo, OptionCombo.id == DataValue.option_combo_id)
+                .where(DataValue.return_id.in_(ids), OptionCombo.is_total.is_(False))):
+            filled.setdefault(return_id, set()).add((indicator_id, component, combo))
+    rows = []
+    for programme_code, programme in catalogue.programmes.items():
+        form = catalogue.forms.get(programme.id)
+        if form is None:
+            continue
+        required = _required_cells(catalogue, programme.id, period)
+        for unit in form.org_units:
+            record = records.get((programme.id, unit.id))
+            total, unexplained = flags.get(record.id, (0, 0)) if record else (0, 0)
+            have = filled.get(record.id, set()) if record else set()
+            rows.append({
+                "programme": programme_code, "programme_name": programme.name, "pillar": catalogue.pillar_codes.get(programme.pillar_id, ""),
+                "org_unit": unit.code, "org_unit_name": unit.name, "period": period,
+                "state": record.state if record else "", "version": record.version if record else 0,
+                "submitted_at": record.submitted_at if record else None, "is_late": bool(record and record.is_late),
+                "warnings": total, "unexplained": unexplained, "open_queries": queries.get(record.id, 0) if record else 0,
+                "required": len(required), "filled": len(required & have),
+                "missing": len(required - have),
+            })
+    return pd.DataFrame(rows)
+
+
+def review_queue(session: Session, catalogue: Catalogue, period: str, *, programme: str | None = None,
+                 org_unit: str | None = None, pillar: str | None = None, state: str | None = None) -> list[dict]:
+    """Expected returns of a period, filtered, those needing attention first."""
+    frame = expected_returns(session, catalogue, period)
+    if frame.empty:
+        return []
+    if programme:
+        frame = frame[frame["programme"] == programme.upper()]
+    if org_unit:
+        frame = frame[frame["org_unit"] == (org_unit.zfill(3) if org_unit.isdigit() else org_unit)]
+    if pillar:
+        frame = frame[frame["pillar"] == pillar]
+    if state:
+        frame = frame[frame["state"] == ("" if state == "not_started" else state)]
+    frame = frame.assign(
+        attention=frame["state"].map(ATTENTION).fillna(4) - (frame["open_queries"] > 0) - (frame["unexplained"] > 0))
+    frame = frame.sort_values(["attention", "unexplained", "missing", "programme", "org_unit"],
+                              ascending=[True, False, False, True, True])
+    return frame.drop(columns=["attention"]).to_dict("records")
+
+
+def completeness_table(session: Session, catalogue: Catalogue, period: str, by: str) -> list[dict]:
+    frame = expected_returns(session, catalogue, period)
+    if frame.empty:
+        return []
+    return completeness(frame, by=by).to_dict("records")
