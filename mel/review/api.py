@@ -99,7 +99,7 @@ class ReviewQueue(MethodView):
                                     programme=args.get("programme"), org_unit=args.get("org_unit"),
                                     pillar=args.get("pillar"), state=args.get("state"))
         for row in rows:
-            row["submitted_at"] = row["submitted_at"].isoformat() if row["submitted_at"] is not None and row["submitted_at"] == row["submitted_at"] else None
+            row["submitted_at"] = row["submitted_at"].isoformat() if row["submitted_at"] else None
             row["state"] = row["state"] or "not_started"
         return rows
 

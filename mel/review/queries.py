@@ -63,6 +63,7 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
             rows.append({
                 "programme": programme_code, "programme_name": programme.name, "pillar": catalogue.pillar_codes.get(programme.pillar_id, ""),
                 "org_unit": unit.code, "org_unit_name": unit.name, "period": period,
+                "return_id": record.id if record else None,
                 "state": record.state if record else "", "version": record.version if record else 0,
                 "submitted_at": record.submitted_at if record else None, "is_late": bool(record and record.is_late),
                 "warnings": total, "unexplained": unexplained, "open_queries": queries.get(record.id, 0) if record else 0,
@@ -90,7 +91,15 @@ def review_queue(session: Session, catalogue: Catalogue, period: str, *, program
         attention=frame["state"].map(ATTENTION).fillna(4) - (frame["open_queries"] > 0) - (frame["unexplained"] > 0))
     frame = frame.sort_values(["attention", "unexplained", "missing", "programme", "org_unit"],
                               ascending=[True, False, False, True, True])
-    return frame.drop(columns=["attention"]).to_dict("records")
+    rows = frame.drop(columns=["attention"]).to_dict("records")
+    for row in rows:
+        # pandas turns a missing timestamp into NaT; people and JSON want nothing there.
+        if row["submitted_at"] is None or row["submitted_at"] != row["submitted_at"]:
+            row["submitted_at"] = None
+        else:
+            row["submitted_at"] = row["submitted_at"].to_pydatetime()
+        row["return_id"] = None if row["return_id"] != row["return_id"] else int(row["return_id"])
+    return rows
 
 
 def completeness_table(session: Session, catalogue: Catalogue, period: str, by: str) -> list[dict]:

@@ -183,3 +183,32 @@ def test_decisions_and_queries_through_the_api(client, session):
         assert client.post(f"{base}/reopen", json={"reason": "x"}, headers=reviewer).status_code == 403
     session.refresh(record)
     assert record.state == "approved"
+
+
+def test_review_pages_show_the_queue_the_return_and_data_quality(client, session):
+    from tests.conftest import csrf_token, login
+
+    record = submitted_return(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, "reviewer@demo.test")
+        queue = client.get("/review/?period=2025Q3").get_data(as_text=True)
+        assert "Review queue — FY2025/26 Q1 (Jul–Sep 2025)" in queue
+        assert 'name="return_id" value="%d"' % record.id in queue
+        page = client.get("/review/OPCT/042/2025Q3").get_data(as_text=True)
+        assert "<svg" in page and "A year ago (FY24/25 Q1)" in page and "Share of national" in page
+        token = csrf_token(client, "/review/OPCT/042/2025Q3")
+        response = client.post("/review/bulk-approve", data={"csrf_token": token, "period": "2025Q3",
+                                                              "return_id": str(record.id)})
+        assert response.status_code == 302
+        session.refresh(record)
+        assert record.state == "approved"
+        quality_page = client.get("/review/data-quality?period=2025Q3").get_data(as_text=True)
+    assert "TWG decision log" in quality_page
+    assert "<td>OPCT Kisumu</td><td>approved</td><td>reviewer@demo.test</td>" in quality_page
+
+
+def test_officers_and_viewers_cannot_open_the_review(client):
+    from tests.conftest import login
+
+    login(client, "officer.opct@demo.test")
+    assert client.get("/review/").status_code == 403

@@ -1,0 +1,42 @@
+"""Data-quality checks across reporting units: outliers between counties, figures that never change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def cross_unit_outliers(frame: pd.DataFrame, *, z_threshold: float = 3.5, min_units: int = 5,
+                        min_difference: float = 5.0) -> pd.DataFrame:
+    """Rows whose `metric` is far from the other units' (robust modified z-score per group).
+
+    `frame` has columns group (e.g. programme + indicator), org_unit and metric (a rate, or a
+    quarter-on-quarter growth where no denominator exists). Groups with fewer than
+    `min_units` units are skipped, and so are differences from the median below
+    `min_difference` (percentage points), which a tight spread would otherwise magnify.
+    """
+    frame = frame.dropna(subset=["metric"])
+    if frame.empty:
+        return frame.assign(z=[])
+    grouped = frame.groupby("group")["metric"]
+    counts = grouped.transform("size")
+    median = grouped.transform("median")
+    mad = (frame["metric"] - median).abs().groupby(frame["group"]).transform("median")
+    spread = mad.where(mad > 0, (frame["metric"] - median).abs().groupby(frame["group"]).transform("mean") * 1.253314 / 0.6745)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = 0.6745 * (frame["metric"] - median) / spread
+    material = (frame["metric"] - median).abs() >= min_difference
+    flagged = frame.assign(z=z, median=median)[(counts >= min_units) & (z.abs() > z_threshold) & spread.gt(0) & material]
+    return flagged.sort_values("z", key=lambda s: -s.abs())
+
+
+def unchanged_runs(frame: pd.DataFrame, periods: list[str], *, length: int = 3, min_value: float = 20) -> pd.DataFrame:
+    """Series whose non-zero value is identical in the last `length` periods (a copied return?).
+
+    `frame` has columns series (a key), org_unit, period and value; `periods` are the last
+    periods in order, the newest last.
+    """
+    # Small counts repeat by chance; a large figure repeated exactly suggests a copied return.
+    recent = frame[frame["period"].isin(periods[-length:]) & (frame["value"] >= min_value)]
+    stats = recent.groupby(["series", "org_unit"])["value"].agg(["nunique", "size", "first"])
+    return stats[(stats["size"] == length) & (stats["nunique"] == 1)].reset_index()

@@ -1,0 +1,86 @@
+"""The data-quality page: flags, explanations, outliers across counties, unchanged figures, decisions."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indicators.periods import parse_period
+from indicators.quality import cross_unit_outliers, unchanged_runs
+from mel.accounts.models import User
+from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
+from mel.returns.resolve import Catalogue
+from mel.review.models import RETURN_REASONS
+
+
+def _values(session: Session, periods: list[str]) -> pd.DataFrame:
+    rows = session.execute(select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period,
+                                  DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
+                                  DataValue.value).where(DataValue.period.in_(periods))).all()
+    return pd.DataFrame([tuple(r[:6]) + (float(r[6]),) for r in rows],
+                        columns=["programme_id", "org_unit_id", "period", "indicator_id", "component", "combo", "value"])
+
+
+def report(session: Session, catalogue: Catalogue, period: str) -> dict:
+    """Everything the data-quality page (and the report's annex) shows for a quarter."""
+    returns = {r.id: r for r in session.scalars(select(Return).where(Return.period == period))}
+    programmes = {p.id: code for code, p in catalogue.programmes.items()}
+    units = {u.id: u for u in catalogue.org_units.values()}
+    indicators = {i.id: i for i in catalogue.indicators.values()}
+
+    def label(record: Return) -> str:
+        return f"{programmes[record.programme_id]} {units[record.org_unit_id].name}"
+
+    flags = session.scalars(select(ValueFlag).where(ValueFlag.return_id.in_(list(returns)))).all() if returns else []
+    flag_rows = [{"return": label(returns[f.return_id]), "message": f.message, "explanation": f.explanation,
+                  "kind": f.kind, "link": (programmes[returns[f.return_id].programme_id],
+                                           units[returns[f.return_id].org_unit_id].code)} for f in flags]
+    quarter = parse_period(period)
+    recent = [quarter.shift(-n).id for n in range(2, -1, -1)]
+    values = _values(session, [quarter.previous().id] + recent)
+    outliers, unchanged = [], []
+    if not values.empty:
+        totals = values.groupby(["programme_id", "org_unit_id", "period", "indicator_id", "component"])["value"].sum().reset_index()
+        wide = totals.pivot_table(index=["programme_id", "org_unit_id", "period", "indicator_id"], columns="component",
+                                  values="value", aggfunc="first").reset_index()
+        for column in ("value", "numerator", "denominator"):
+            if column not in wide:
+                wide[column] = float("nan")
+        factors = wide["indicator_id"].map(lambda i: indicators[i].factor or 1)
+        wide["figure"] = wide["value"].where(wide["value"].notna(), wide["numerator"] / wide["denominator"] * factors)
+        now = wide[wide["period"] == period]
+        before = wide[wide["period"] == quarter.previous().id][["programme_id", "org_unit_id", "indicator_id", "figure"]]
+        merged = now.merge(before, on=["programme_id", "org_unit_id", "indicator_id"], how="left", suffixes=("", "_before"))
+        ratio = merged["numerator"].notna()
+        merged["metric"] = merged["figure"].where(ratio, (merged["figure"] - merged["figure_before"]) / merged["figure_before"] * 100)
+        merged["group"] = merged["programme_id"].astype(str) + ":" + merged["indicator_id"].astype(str)
+        merged["org_unit"] = merged["org_unit_id"]
+        for row in cross_unit_outliers(merged[merged["org_unit_id"].map(lambda u: units[u].level == 2)]).to_dict("records"):
+            indicator = indicators[row["indicator_id"]]
+            what = f"{row['metric']:.1f}{'%' if indicator.factor == 100 else ''}" if indicator.measure == "ratio" \
+                else f"{row['metric']:+.0f}% change from last quarter"
+            outliers.append({"programme": programmes[row["programme_id"]], "org_unit": units[row["org_unit_id"]].name,
+                             "indicator": indicator.code, "name": indicator.short_name, "figure": what,
+                             "median": f"{row['median']:.1f}" + ("%" if indicator.measure != "ratio" or indicator.factor == 100 else ""),
+                             "z": round(float(row["z"]), 1)})
+        series = values.assign(series=values["programme_id"].astype(str) + ":" + values["indicator_id"].astype(str)
+                               + ":" + values["component"] + ":" + values["combo"].astype(str),
+                               org_unit=values["org_unit_id"])
+        for row in unchanged_runs(series, recent).to_dict("records"):
+            programme_id, indicator_id, component, combo = row["series"].split(":")
+            unchanged.append({"programme": programmes[int(programme_id)], "org_unit": units[row["org_unit"]].name,
+                              "indicator": indicators[int(indicator_id)].code, "option": catalogue.combo_codes[int(combo)],
+                              "value": row["first"]})
+    emails = dict(session.execute(select(User.id, User.email)).all())
+    decisions = []
+    if returns:
+        for event in session.scalars(select(ReturnEvent).where(
+                ReturnEvent.return_id.in_(list(returns)),
+                ReturnEvent.to_state.in_(["returned", "approved", "reopened"])).order_by(ReturnEvent.at)):
+            decisions.append({"at": event.at, "return": label(returns[event.return_id]), "decision": event.to_state,
+                              "by": emails.get(event.user_id, "system"), "reason": event.reason,
+                              "reasons": [RETURN_REASONS.get(c, c) for c in event.reason_codes.split(",") if c]})
+    return {"unexplained": [f for f in flag_rows if not f["explanation"].strip()],
+            "explained": [f for f in flag_rows if f["explanation"].strip()],
+            "outliers": outliers[:100], "unchanged": unchanged[:200], "decisions": decisions}

@@ -1,0 +1,192 @@
+"""Web pages of the review: the queue, one return under review, data quality, completeness."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import select
+
+from indicators.periods import PeriodError, parse_period
+from mel.accounts.auth import authenticated_user
+from mel.accounts.models import User
+from mel.db import db
+from mel.errors import Forbidden, MelError, NotFound
+from mel.plans import queries as plan_queries
+from mel.returns import operations as return_ops
+from mel.returns.models import DataValue, Return, ReturnEvent
+from mel.returns.resolve import load_catalogue
+from mel.review import notify, operations, quality, queries
+from mel.review.api import query_body
+from mel.review.models import RETURN_REASONS, ValueQuery
+from mel.web.views import reporting_quarter
+from reports.charts import line_chart
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _period(value: str | None) -> str:
+    try:
+        period = parse_period(value) if value else reporting_quarter()
+    except PeriodError as exc:
+        raise NotFound(str(exc)) from None
+    return period.id
+
+
+def _reviewer():
+    user = authenticated_user()
+    if user.role not in ("reviewer", "secretariat"):
+        raise Forbidden("The review is for MERL TWG reviewers and the secretariat.")
+    return user
+
+
+@bp.route("/")
+@login_required
+def queue():
+    _reviewer()
+    session = db.session
+    catalogue = load_catalogue(session)
+    period = _period(request.args.get("period"))
+    filters = {k: request.args.get(k) or None for k in ("programme", "org_unit", "pillar", "state")}
+    rows = queries.review_queue(session, catalogue, period, **filters)
+    summary = queries.completeness_table(session, catalogue, period, "programme")
+    periods = [p.id for p in [parse_period(period).shift(n) for n in range(2, -9, -1)]]
+    return render_template("review/queue.html", rows=rows, period=period, filters=filters, summary=summary,
+                           programmes=sorted(catalogue.programmes), pillars=sorted(set(catalogue.pillar_codes.values())),
+                           counties=sorted((u for u in catalogue.org_units.values()), key=lambda u: u.code),
+                           periods=periods)
+
+
+@bp.route("/bulk-approve", methods=["POST"])
+@login_required
+def bulk_approve():
+    user = _reviewer()
+    session = db.session
+    catalogue = load_catalogue(session)
+    period = _period(request.form.get("period"))
+    ids = [int(i) for i in request.form.getlist("return_id") if i.isdigit()]
+    records = list(session.scalars(select(Return).where(Return.id.in_(ids), Return.period == period)))
+    approved, skipped = operations.bulk_approve(session, catalogue, user, records)
+    session.commit()
+    flash(f"Approved {len(approved)} clean return{'s' if len(approved) != 1 else ''}."
+          + (f" Left {len(skipped)}: " + "; ".join(f"{why}" for _, why in skipped[:10]) if skipped else ""), "info")
+    return redirect(url_for("review.queue", period=period))
+
+
+def _totals(session, programme_id: int, unit_ids: list[int] | None, periods: list[str]) -> dict:
+    """Per (indicator id, period): {'value'|'numerator'|'denominator': sum} over the org units."""
+    query = select(DataValue.indicator_id, DataValue.period, DataValue.component, DataValue.value,
+                   DataValue.option_combo_id).where(DataValue.programme_id == programme_id,
+                                                    DataValue.period.in_(periods))
+    if unit_ids is not None:
+        query = query.where(DataValue.org_unit_id.in_(unit_ids))
+    parts: dict = defaultdict(lambda: defaultdict(float))
+    totals: dict = defaultdict(lambda: defaultdict(float))
+    from mel.catalogue.models import OptionCombo
+
+    total_combos = set(session.scalars(select(OptionCombo.id).where(OptionCombo.is_total.is_(True))))
+    for indicator_id, period, component, value, combo in session.execute(query):
+        (totals if combo in total_combos else parts)[(indicator_id, period)][component] += float(value)
+    return {key: totals.get(key) or parts[key] for key in set(parts) | set(totals)}
+
+
+def _figure(indicator, sums: dict | None) -> float | None:
+    if not sums:
+        return None
+    if indicator.measure == "ratio":
+        return sums["numerator"] / sums["denominator"] * (indicator.factor or 1) if sums.get("denominator") else None
+    return sums.get("value")
+
+
+@bp.route("/<programme>/<org_unit>/<period>", methods=["GET", "POST"])
+@login_required
+def review_return(programme: str, org_unit: str, period: str):
+    user = _reviewer()
+    session = db.session
+    catalogue = load_catalogue(session)
+    prog, unit, period_id, record = return_ops.find_return(session, catalogue, programme, org_unit, period)
+    if record is None:
+        raise NotFound(f"{prog.code} has not started the {unit.name} return for {parse_period(period_id).label}.")
+    if request.method == "POST":
+        form = request.form
+        try:
+            action = form.get("action")
+            if action == "approve":
+                operations.approve(session, catalogue, user, record)
+                message = "Approved: the return is locked."
+            elif action == "return":
+                operations.return_to_officer(session, catalogue, user, record, form.getlist("reasons"), form.get("text", ""))
+                message = "Returned to the officer with your reasons."
+            elif action == "reopen":
+                operations.reopen(session, catalogue, user, record, form.get("text", ""))
+                message = "Reopened."
+            elif action == "query":
+                operations.raise_query(session, catalogue, user, record, form.get("figure", ""),
+                                       form.get("option", "default"), form.get("text", ""))
+                message = "Query sent to the officer."
+            elif action == "close":
+                operations.close_query(session, user, session.get(ValueQuery, int(form["query_id"])), form.get("text", ""))
+                message = "Query closed."
+            else:
+                raise NotFound(f"Unknown action {action!r}.")
+            session.commit()
+            notify.send_pending(session, current_app.config)
+            session.commit()
+            flash(message, "info")
+        except MelError as exc:
+            session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("review.review_return", programme=prog.code, org_unit=unit.code, period=period_id))
+    quarter = parse_period(period_id)
+    history_periods = [quarter.shift(-n).id for n in range(8, -1, -1)]
+    year_ago = quarter.same_period_last_year().id
+    mine = _totals(session, prog.id, [unit.id], history_periods + [year_ago])
+    national = _totals(session, prog.id, None, [period_id]) if unit.level == 2 else {}
+    targets = {(t["indicator"], t["period"]): float(t["value"]) for t in plan_queries.targets(
+        session, indicator=None, scope=prog.code, org_unit=unit.code, period=None)}
+    flags = operations.flags_of(session, record)
+    flag_by_indicator = defaultdict(list)
+    for flag in flags:
+        flag_by_indicator[flag.indicator_id].append(flag)
+    rows = []
+    for item in catalogue.forms[prog.id].items:
+        indicator = catalogue.indicators[item.indicator.code]
+        series = [_figure(indicator, mine.get((indicator.id, p))) for p in history_periods]
+        current = series[-1]
+        share = None
+        if unit.level == 2 and indicator.measure != "ratio" and current is not None:
+            total = _figure(indicator, national.get((indicator.id, period_id)))
+            share = current / total * 100 if total else None
+        elif unit.level == 2 and indicator.measure == "ratio":
+            share = _figure(indicator, national.get((indicator.id, period_id)))
+        target = targets.get((indicator.code, period_id))
+        labels = [parse_period(p).short_label for p in history_periods]
+        rows.append({
+            "indicator": indicator, "current": current, "previous": series[-2],
+            "year_ago": _figure(indicator, mine.get((indicator.id, year_ago))), "target": target, "share": share,
+            "flags": flag_by_indicator.get(indicator.id, []),
+            "options": catalogue.specs[indicator.code].options, "components": catalogue.specs[indicator.code].components,
+            "chart": Markup(line_chart(labels, series, title=f"{indicator.code} {indicator.short_name}", target=target)),
+        })
+    threads = [query_body(session, catalogue, q) for q in session.scalars(
+        select(ValueQuery).where(ValueQuery.return_id == record.id).order_by(ValueQuery.id))]
+    events = session.execute(select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)
+                             .where(ReturnEvent.return_id == record.id).order_by(ReturnEvent.at.desc())).all()
+    return render_template("review/return.html", programme=prog, unit=unit, period=period_id, record=record,
+                           rows=rows, threads=threads, events=events, reasons=RETURN_REASONS, user=user,
+                           year_ago=year_ago, flags=flags)
+
+
+@bp.route("/data-quality")
+@login_required
+def data_quality():
+    _reviewer()
+    session = db.session
+    catalogue = load_catalogue(session)
+    period = _period(request.args.get("period"))
+    report = quality.report(session, catalogue, period)
+    by_county = queries.completeness_table(session, catalogue, period, "org_unit")
+    return render_template("review/quality.html", period=period, report=report, by_county=by_county,
+                           names={u.code: u.name for u in catalogue.org_units.values()})
