@@ -193,7 +193,7 @@ def test_review_pages_show_the_queue_the_return_and_data_quality(client, session
         login(client, "reviewer@demo.test")
         queue = client.get("/review/?period=2025Q3").get_data(as_text=True)
         assert "Review queue — FY2025/26 Q1 (Jul–Sep 2025)" in queue
-        assert 'name="return_id" value="%d"' % record.id in queue
+        assert f'name="return_id" value="{record.id}"' in queue
         page = client.get("/review/OPCT/042/2025Q3").get_data(as_text=True)
         assert "<svg" in page and "A year ago (FY24/25 Q1)" in page and "Share of national" in page
         token = csrf_token(client, "/review/OPCT/042/2025Q3")
