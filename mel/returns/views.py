@@ -58,10 +58,27 @@ def _can_edit(user, grid) -> bool:
 @bp.route("/returns/<programme>/<org_unit>/<period>", methods=["GET"])
 @login_required
 def return_page(programme: str, org_unit: str, period: str):
-    user, _, grid = _grid_or_404(programme, org_unit, period)
+    user, catalogue, grid = _grid_or_404(programme, org_unit, period)
     history = queries.history(db.session, grid.record) if grid.record else []
     return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
-                           typed={}, errors=[], cell_errors={}, today=utcnow().date())
+                           typed={}, errors=[], cell_errors={}, today=utcnow().date(),
+                           threads=_threads(catalogue, grid),
+                           can_answer=user.role in ("officer", "secretariat")
+                           and can_access(user, grid.programme.id, grid.org_unit))
+
+
+def _threads(catalogue, grid) -> list[dict]:
+    """The TWG's query threads on this return."""
+    if grid.record is None:
+        return []
+    from sqlalchemy import select
+
+    from mel.review.api import query_body
+    from mel.review.models import ValueQuery
+
+    session = db.session
+    return [query_body(session, catalogue, q) for q in session.scalars(
+        select(ValueQuery).where(ValueQuery.return_id == grid.record.id).order_by(ValueQuery.id))]
 
 
 def _typed_rows(form, grid) -> pd.DataFrame:
@@ -135,7 +152,8 @@ def _rerender(user, grid, form, errors, cell_errors, status, warnings=None):
     history = queries.history(db.session, grid.record) if grid.record else []
     return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
                            typed=typed, errors=errors, cell_errors=cell_errors, warnings=warnings or [],
-                           narrative=form.get("narrative"), today=utcnow().date()), status
+                           narrative=form.get("narrative"), today=utcnow().date(), threads=[],
+                           can_answer=False), status
 
 
 @bp.route("/returns/<programme>/<org_unit>/<period>/template.xlsx")

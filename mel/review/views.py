@@ -190,3 +190,51 @@ def data_quality():
     by_county = queries.completeness_table(session, catalogue, period, "org_unit")
     return render_template("review/quality.html", period=period, report=report, by_county=by_county,
                            names={u.code: u.name for u in catalogue.org_units.values()})
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    """The signed-in person's notices; opening the page marks them read."""
+    from mel.db import utcnow
+    from mel.review.models import Notification
+
+    user = authenticated_user()
+    session = db.session
+    notes = list(session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                 .order_by(Notification.created_at.desc()).limit(100)))
+    unread = [n.id for n in notes if n.read_at is None]
+    if unread:
+        for note in notes:
+            if note.read_at is None:
+                note.read_at = utcnow()
+        session.commit()
+    return render_template("review/notifications.html", notes=notes, unread=set(unread))
+
+
+@bp.route("/queries/<int:query_id>/answer", methods=["POST"])
+@login_required
+def answer(query_id: int):
+    """The officer answers a query from the return page, optionally correcting the figure."""
+    user = authenticated_user()
+    session = db.session
+    catalogue = load_catalogue(session)
+    query = session.get(ValueQuery, query_id)
+    if query is None:
+        raise NotFound(f"Query {query_id} does not exist.")
+    record = session.get(Return, query.return_id)
+    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
+    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    try:
+        operations.answer_query(session, catalogue, user, query, request.form.get("text", ""),
+                                corrected_value=request.form.get("corrected_value") or None,
+                                history_band=current_app.config["HISTORY_BAND"],
+                                history_z=current_app.config["HISTORY_Z"])
+        session.commit()
+        notify.send_pending(session, current_app.config)
+        session.commit()
+        flash("Answer sent to the reviewers.", "info")
+    except MelError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("returns.return_page", programme=programme.code, org_unit=unit.code, period=record.period))

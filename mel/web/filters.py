@@ -41,6 +41,17 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        from flask_login import current_user
+
         from mel import __version__
 
-        return {"app_version": __version__}
+        unread = 0
+        if current_user.is_authenticated and getattr(current_user, "id", None):
+            from sqlalchemy import func, select
+
+            from mel.db import db
+            from mel.review.models import Notification
+
+            unread = db.session.scalar(select(func.count()).select_from(Notification).where(
+                Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+        return {"app_version": __version__, "unread_notifications": unread}

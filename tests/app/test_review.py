@@ -212,3 +212,26 @@ def test_officers_and_viewers_cannot_open_the_review(client):
 
     login(client, "officer.opct@demo.test")
     assert client.get("/review/").status_code == 403
+
+
+def test_the_officer_answers_a_query_on_the_return_page_and_is_notified(client, session):
+    from tests.conftest import csrf_token, login
+
+    catalogue = load_catalogue(session)
+    record = submitted_return(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        query = review.raise_query(session, catalogue, load_user(session, "reviewer@demo.test"), record, "SA15",
+                                   "default", "Exits doubled; why?")
+        login(client, "officer.opct@demo.test")
+        home = client.get("/").get_data(as_text=True)
+        assert 'class="count">' in home
+        notes = client.get("/review/notifications").get_data(as_text=True)
+        assert "Query on SA15" in notes and "/returns/OPCT/042/2025Q3" in notes
+        page = client.get("/returns/OPCT/042/2025Q3").get_data(as_text=True)
+        assert "Exits doubled; why?" in page
+        token = csrf_token(client, "/returns/OPCT/042/2025Q3")
+        response = client.post(f"/review/queries/{query.id}/answer",
+                               data={"csrf_token": token, "text": "Death audit in Seme sub-county."})
+        assert response.status_code == 302
+    session.refresh(query)
+    assert query.status == "answered"
