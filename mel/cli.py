@@ -230,6 +230,7 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     from mel.returns.models import Return
     from mel.returns.resolve import load_catalogue
     from mel.returns.workbook import read_return_file
+    from mel.review import notify
 
     session = db.session
     path = Path(file)
@@ -268,6 +269,8 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
                 continue
             try:
                 operations.submit(session, user, record, channel="cli", catalogue=catalogue)
+                session.commit()
+                notify.send_pending(session, current_app.config)
                 session.commit()
                 click.echo(f"  submitted {outcome.programme} {outcome.org_unit_name} {outcome.period}")
             except MelError as exc:

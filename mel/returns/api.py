@@ -17,6 +17,7 @@ from mel.returns.ingest import Incoming, IngestResult, ingest
 from mel.returns.resolve import load_catalogue
 from mel.returns.views import ingest_settings
 from mel.returns.workbook import read_return_file
+from mel.review import notify
 from mel.web.filters import plain
 
 blp = api_blueprint("returns_api", __name__, "Quarterly returns: figures, narrative, state, version.")
@@ -196,6 +197,8 @@ class ReturnSubmit(MethodView):
             raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
         operations.submit(session, user, record, channel="api", catalogue=catalogue)
         session.commit()
+        notify.send_pending(session, current_app.config)
+        session.commit()
         return _body(session, catalogue, prog, unit, period_id)
 
 
@@ -239,6 +242,8 @@ def _submit_all(session, user, result: IngestResult) -> None:
             continue
         try:
             operations.submit(session, user, record, channel="api", catalogue=catalogue)
+            session.commit()
+            notify.send_pending(session, current_app.config)
             session.commit()
             outcome.state = "submitted"
         except ValidationFailed as exc:

@@ -23,6 +23,7 @@ from mel.returns import operations, queries
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.resolve import load_catalogue
 from mel.returns.workbook import build_template, read_return_file
+from mel.review import notify
 from mel.scopes import can_access
 from mel.web.views import reporting_quarter
 
@@ -136,6 +137,8 @@ def save_return(programme: str, org_unit: str, period: str):
     if action == "submit":
         try:
             operations.submit(session, user, record, channel="web", catalogue=catalogue)
+            session.commit()
+            notify.send_pending(session, current_app.config)
             session.commit()
             flash("Submitted to the MERL TWG for review.", "info")
         except (ValidationFailed, Conflict) as exc:

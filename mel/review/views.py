@@ -188,7 +188,9 @@ def data_quality():
     period = _period(request.args.get("period"))
     report = quality.report(session, catalogue, period)
     by_county = queries.completeness_table(session, catalogue, period, "org_unit")
+    by_pillar = queries.completeness_table(session, catalogue, period, "pillar")
     return render_template("review/quality.html", period=period, report=report, by_county=by_county,
+                           by_pillar=by_pillar,
                            names={u.code: u.name for u in catalogue.org_units.values()})
 
 

@@ -235,3 +235,11 @@ def test_the_officer_answers_a_query_on_the_return_page_and_is_notified(client, 
         assert response.status_code == 302
     session.refresh(query)
     assert query.status == "answered"
+
+
+def test_an_unreachable_smtp_server_is_logged_and_retried_later(app, session):
+    submitted_return(session)
+    config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port()}
+    assert notify.send_pending(session, config) == 0
+    pending = session.scalars(select(Notification).where(Notification.emailed_at.is_(None))).all()
+    assert pending and all("SMTP unreachable" in n.email_error for n in pending)
