@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from indicators.completeness import completeness
@@ -40,7 +40,8 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
     filled: dict[int, set] = {}
     if ids:
         for return_id, total, unexplained in session.execute(
-                select(ValueFlag.return_id, func.count(), func.sum(func.length(func.trim(ValueFlag.explanation)) == 0))
+                select(ValueFlag.return_id, func.count(),
+                       func.sum(case((func.length(func.trim(ValueFlag.explanation)) == 0, 1), else_=0)))
                 .where(ValueFlag.return_id.in_(ids)).group_by(ValueFlag.return_id)):
             flags[return_id] = (int(total), int(unexplained or 0))
         queries = dict(session.execute(select(ValueQuery.return_id, func.count()).where(
