@@ -7,11 +7,11 @@ import pandas as pd
 from flask import current_app
 from flask.views import MethodView
 
-from indicators.periods import PeriodError, parse_period
+from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.db import db
-from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
 from mel.returns.ingest import Incoming, IngestResult, ingest
 from mel.returns.resolve import load_catalogue
@@ -101,13 +101,7 @@ def _load(programme: str, org_unit: str, period: str):
     session = db.session
     user = authenticated_user()
     catalogue = load_catalogue(session)
-    try:
-        prog, unit, period_id, record = operations.find_return(session, catalogue, programme, org_unit, period)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    operations.check_read(user, prog, unit)
-    if user.role == "viewer" and (record is None or record.state != "approved"):
-        raise Forbidden("Viewers see approved returns only.")
+    prog, unit, period_id, record = operations.find_readable(session, catalogue, user, programme, org_unit, period)
     return session, user, catalogue, prog, unit, period_id, record
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from indicators.periods import parse_period
+from indicators.periods import PeriodError, parse_period
 from mel.accounts.models import User
 from mel.catalogue.models import Programme
 from mel.db import utcnow
@@ -41,6 +41,19 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
 def check_read(user: User, programme: Programme, unit) -> None:
     if not can_access(user, programme.id, unit):
         raise Forbidden(f"You may not see {programme.code} returns for {unit.name}.")
+
+
+def find_readable(session: Session, catalogue: Catalogue, user: User, programme: str, org_unit: str,
+                  period: str) -> tuple[Programme, object, str, Return | None]:
+    """A return's address resolved for a reader: scope checked, viewers limited to approved returns."""
+    try:
+        prog, unit, period_id, record = find_return(session, catalogue, programme, org_unit, period)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    check_read(user, prog, unit)
+    if user.role == "viewer" and (record is None or record.state != "approved"):
+        raise Forbidden("Viewers see approved returns only.")
+    return prog, unit, period_id, record
 
 
 def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, unit, period: str,

@@ -41,12 +41,9 @@ def _grid_or_404(programme: str, org_unit: str, period: str):
     user = authenticated_user()
     catalogue = load_catalogue(session)
     try:
-        prog, unit, period_id, record = operations.find_return(session, catalogue, programme, org_unit, period)
-    except PeriodError as exc:
-        raise NotFound(str(exc)) from None
-    operations.check_read(user, prog, unit)
-    if user.role == "viewer" and (record is None or record.state != "approved"):
-        raise Forbidden("Viewers see approved returns only.")
+        prog, unit, period_id, _ = operations.find_readable(session, catalogue, user, programme, org_unit, period)
+    except ValidationFailed as exc:
+        raise NotFound(exc.message) from None
     grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
     return user, catalogue, grid
 
