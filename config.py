@@ -45,6 +45,10 @@ class Config:
     HISTORY_BAND = 0.5
     HISTORY_Z = 3.5
 
+    # Status bands of achievement (percent of target).
+    STATUS_ON_TRACK = 90.0
+    STATUS_NEEDS_ATTENTION = 70.0
+
     # E-mail (SMTP); an empty host keeps notifications in the web only.
     SMTP_HOST = ""
     SMTP_PORT = 25

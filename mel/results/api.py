@@ -1,0 +1,81 @@
+"""GET /api/v1/results: compiled figures against targets, as JSON, CSV or Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import marshmallow as ma
+from flask import Response, current_app, send_file
+from flask.views import MethodView
+from webargs.fields import DelimitedList
+
+from indicators.compile import Thresholds
+from mel.api import api_blueprint
+from mel.db import db
+from mel.results.service import BY_CHOICES, resolve_query, results
+from mel.returns.resolve import load_catalogue
+
+blp = api_blueprint("results_api", __name__, "Results: approved figures compiled against targets.")
+
+COLUMNS = ["indicator", "org_unit", "programme", "period", "option", "span", "actual", "numerator", "denominator",
+           "target", "baseline", "achievement", "achievement_method", "status", "previous", "previous_trend",
+           "last_year", "last_year_trend", "completeness", "pmp", "pmp_version", "note"]
+
+
+class ResultsArgs(ma.Schema):
+    indicator = DelimitedList(ma.fields.String(), metadata={"description": "Codes, comma-separated; default all"})
+    period = ma.fields.String(required=True, metadata={"description": "A quarter (2025Q3) or a financial year (2025July)"})
+    ytd = ma.fields.Boolean(load_default=False, metadata={"description": "With a quarter: its financial year up to it"})
+    org_unit = ma.fields.String(load_default="KE")
+    programme = ma.fields.String(load_default="ALL", metadata={"description": "A code, several comma-separated, or ALL"})
+    include = ma.fields.String(validate=ma.validate.OneOf(["submitted"]),
+                               metadata={"description": "submitted: also count submitted, not yet approved, figures"})
+    by = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(BY_CHOICES)), load_default=list)
+    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
+
+
+def _csv_safe(value):
+    """Text that Excel would run as a formula is prefixed with an apostrophe (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+@blp.route("/results")
+class Results(MethodView):
+    @blp.arguments(ResultsArgs, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Figures for indicators × period × org unit × programme (× option), with target, achievement, status, trend."""
+        session = db.session
+        catalogue = load_catalogue(session)
+        query = resolve_query(catalogue, indicators=args.get("indicator"), period=args["period"],
+                              org_unit=args["org_unit"], programme=args["programme"], ytd=args["ytd"],
+                              include_submitted=args.get("include") == "submitted", by=args["by"])
+        config = current_app.config
+        rows = results(session, catalogue, query, Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"]))
+        if args["format"] == "json":
+            return rows
+        name = f"results_{query.span.id}_{query.org_unit.code}"
+        if args["format"] == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: _csv_safe(row.get(k)) for k in COLUMNS})
+            return Response(buffer.getvalue(), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "Results"
+        sheet.append(COLUMNS)
+        for row in rows:
+            sheet.append([_csv_safe(row.get(k)) for k in COLUMNS])
+        data = io.BytesIO()
+        book.save(data)
+        data.seek(0)
+        return send_file(data, as_attachment=True, download_name=f"{name}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

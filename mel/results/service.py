@@ -1,0 +1,205 @@
+"""Results against targets: load values, targets and baselines, and compile them with indicators/compile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indicators.compile import Rule, Thresholds, achievement, compile_span, trend
+from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from mel.catalogue.models import OrgUnit
+from mel.errors import NotFound, ValidationFailed
+from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
+from mel.returns.models import DataValue, Return
+from mel.returns.resolve import Catalogue, find_org_unit
+
+BY_CHOICES = ("org_unit", "programme", "period", "option")
+
+
+@dataclass
+class Query:
+    """A results query, resolved: indicators, span of quarters, org units, programmes."""
+
+    indicators: list[str]
+    span: Period  # a quarter or a financial year
+    quarters: list[str]
+    label: str
+    org_unit: OrgUnit
+    programmes: list[str]
+    scope: str  # the PMP whose targets apply: a programme code or SECTOR
+    include_submitted: bool
+    by: list[str]
+
+
+def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period: str, org_unit: str | None,
+                  programme: str | None, ytd: bool = False, include_submitted: bool = False,
+                  by: list[str] | None = None) -> Query:
+    codes = [c.strip().upper() for c in (indicators or []) if c.strip()] or sorted(catalogue.indicators)
+    unknown = [c for c in codes if c not in catalogue.indicators]
+    if unknown:
+        raise ValidationFailed(f"Indicator(s) {', '.join(unknown)} are not in the catalogue.")
+    try:
+        span = parse_period(period)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if span.type is PeriodType.QUARTER:
+        quarters = [q.id for q in span.financial_year().quarters() if q <= span] if ytd else [span.id]
+        label = f"{span.financial_year().short_label} to {span.short_label.split(' ')[-1]}" if ytd else span.label
+    elif span.type is PeriodType.FINANCIAL_YEAR:
+        quarters, label = [q.id for q in span.quarters()], span.label
+    else:
+        raise ValidationFailed(f"period={period!r}: use a quarter (2025Q3) or a financial year (2025July).")
+    unit = find_org_unit(catalogue, org_unit or "KE")
+    if unit is None:
+        raise NotFound(f"Org unit {org_unit!r} is not known.")
+    if not programme or programme.upper() == "ALL":
+        programmes, scope = sorted(catalogue.programmes), SECTOR
+    else:
+        programmes = [p.strip().upper() for p in programme.split(",") if p.strip()]
+        missing = [p for p in programmes if p not in catalogue.programmes]
+        if missing:
+            raise ValidationFailed(f"Programme(s) {', '.join(missing)} are not known.")
+        scope = programmes[0] if len(programmes) == 1 else SECTOR
+    dims = [d for d in (by or []) if d]
+    bad = [d for d in dims if d not in BY_CHOICES]
+    if bad:
+        raise ValidationFailed(f"by={','.join(bad)} is not one of {', '.join(BY_CHOICES)}.")
+    return Query(codes, span, quarters, label, unit, programmes, scope, include_submitted, dims)
+
+
+def rules(catalogue: Catalogue) -> dict[str, Rule]:
+    return {code: Rule(code, i.measure, i.factor, i.time_aggregation, i.is_additive_across_programmes, i.direction)
+            for code, i in catalogue.indicators.items()}
+
+
+def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: list[str]) -> pd.DataFrame:
+    """Approved (optionally also submitted) figures in scope, as a plain frame with codes."""
+    states = ["approved", "submitted"] if query.include_submitted else ["approved"]
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))
+    rows = session.execute(
+        select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.programme_id,
+               DataValue.org_unit_id, DataValue.period, DataValue.value)
+        .join(Return, Return.id == DataValue.return_id)
+        .where(Return.state.in_(states), DataValue.period.in_(quarters), DataValue.org_unit_id.in_(units),
+               DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
+               DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
+    ).all()
+    indicator_codes = {i.id: c for c, i in catalogue.indicators.items()}
+    programme_codes = {p.id: c for c, p in catalogue.programmes.items()}
+    unit_codes = {u.id: c for c, u in catalogue.org_units.items()}
+    return pd.DataFrame(
+        [(indicator_codes[i], comp, catalogue.combo_codes[o], programme_codes[p], unit_codes[u], per, float(v))
+         for i, comp, o, p, u, per, v in rows],
+        columns=["indicator", "component", "option", "programme", "org_unit", "period", "value"])
+
+
+def load_targets(session: Session, catalogue: Catalogue, query: Query) -> pd.DataFrame:
+    """Targets and baselines of the applicable PMP's current version for the span and org unit(s)."""
+    fy = query.span.financial_year() if query.span.type is PeriodType.QUARTER else query.span
+    rows = session.execute(
+        select(PmpLine.indicator_id, Target.org_unit_id, Target.period, Target.value, PmpLine.baseline_value,
+               PmpLine.baseline_period, PmpVersion.number)
+        .join(PmpVersion, PmpVersion.id == PmpLine.version_id)
+        .join(Pmp, (Pmp.id == PmpVersion.pmp_id) & (Pmp.current_version == PmpVersion.number))
+        .join(Target, Target.line_id == PmpLine.id)
+        .where(Pmp.scope == query.scope, Pmp.fiscal_year == fy.id)
+    ).all()
+    indicator_codes = {i.id: c for c, i in catalogue.indicators.items()}
+    unit_codes = {u.id: c for c, u in catalogue.org_units.items()}
+    return pd.DataFrame(
+        [(indicator_codes[i], unit_codes[u], p, float(v), None if b is None else float(b), bp, n)
+         for i, u, p, v, b, bp, n in rows],
+        columns=["indicator", "org_unit", "period", "value", "baseline", "baseline_period", "pmp_version"])
+
+
+def _target_for(targets: pd.DataFrame, rule: Rule, query: Query, org_unit: str) -> tuple[float | None, float | None, int | None]:
+    mine = targets[(targets["indicator"] == rule.code) & (targets["org_unit"] == org_unit)]
+    if mine.empty:
+        return None, None, None
+    baseline, version = mine["baseline"].iloc[0], int(mine["pmp_version"].iloc[0])
+    if query.span.type is PeriodType.FINANCIAL_YEAR:
+        year = mine[mine["period"] == query.span.id]["value"]
+        return (float(year.iloc[0]) if len(year) else None), baseline, version
+    quarters = mine[mine["period"].isin(query.quarters)].set_index("period")["value"]
+    if quarters.empty:
+        return None, baseline, version
+    if rule.time_aggregation == "last" or rule.measure == "ratio":
+        return float(quarters.get(query.quarters[-1], np.nan)), baseline, version
+    return float(quarters.sum()), baseline, version
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def results(session: Session, catalogue: Catalogue, query: Query,
+            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[dict]:
+    """Rows of results: keys, actual, numerator, denominator, target, baseline, achievement, status, trend."""
+    rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
+    by = [d for d in query.by if d != "option"]
+    option_breakdown = "option" in query.by
+    values = load_values(session, catalogue, query, query.quarters)
+    current = compile_span(values, rule_map, query.quarters, by=by, option_breakdown=option_breakdown)
+    keys = ["indicator", *by, *(["option"] if option_breakdown else [])]
+    # The previous period is the span moved back by its own length (a quarter, a year, a year to date).
+    previous_quarters = [parse_period(q).shift(-len(query.quarters)).id for q in query.quarters]
+    last_year = [parse_period(q).shift(-4).id for q in query.quarters]
+    earlier = compile_span(load_values(session, catalogue, query, previous_quarters), rule_map, previous_quarters,
+                           by=by, option_breakdown=option_breakdown)
+    year_ago = compile_span(load_values(session, catalogue, query, last_year), rule_map, last_year,
+                            by=by, option_breakdown=option_breakdown)
+    if "period" in by:
+        shift = {p: q for p, q in zip(previous_quarters, query.quarters, strict=True)}
+        earlier["period"] = earlier["period"].map(shift)
+        year_ago["period"] = year_ago["period"].map(dict(zip(last_year, query.quarters, strict=True)))
+    frame = trend(rule_map, current, earlier, keys, "previous")
+    frame = trend(rule_map, frame, year_ago, keys, "last_year")
+    targets = load_targets(session, catalogue, query)
+    found = [_target_for(targets, rule_map[row["indicator"]], query,
+                         row["org_unit"] if "org_unit" in by else query.org_unit.code)
+             if "programme" not in by or query.scope != SECTOR else (None, None, None)
+             for row in frame.to_dict("records")] if not frame.empty else []
+    frame["target"] = [f[0] for f in found]
+    frame["baseline"] = [f[1] for f in found]
+    frame["pmp_version"] = [f[2] for f in found]
+    frame = achievement(rule_map, frame, thresholds) if not frame.empty else frame
+    if not frame.empty:
+        frame = frame.merge(_completeness(session, catalogue, query, keys),
+                            on=[k for k in keys if k != "option"], how="left")
+    out = []
+    for row in frame.to_dict("records"):
+        clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+        clean["period"] = clean.get("period", query.span.id if len(query.quarters) > 1 or not query.quarters else query.quarters[0])
+        clean["span"] = query.label
+        clean["pmp"] = f"{query.scope} {query.span.financial_year().id if query.span.type is PeriodType.QUARTER else query.span.id}"
+        out.append(clean)
+    return out
+
+
+def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: list[str]) -> pd.DataFrame:
+    """Share of the expected returns carrying each indicator that are behind the figures."""
+    states = {"approved", "submitted"} if query.include_submitted else {"approved"}
+    received = {(r.programme_id, r.org_unit_id, r.period) for r in session.scalars(
+        select(Return).where(Return.period.in_(query.quarters), Return.state.in_(list(states))))}
+    rows = []
+    for code in query.programmes:
+        programme = catalogue.programmes[code]
+        form = catalogue.forms.get(programme.id)
+        if form is None:
+            continue
+        carried = [i.indicator.code for i in form.items if i.indicator.code in query.indicators]
+        for unit in form.org_units:
+            if not unit.path.startswith(query.org_unit.path):
+                continue
+            for quarter in query.quarters:
+                got = (programme.id, unit.id, quarter) in received
+                rows += [(indicator, code, unit.code, quarter, got) for indicator in carried]
+    frame = pd.DataFrame(rows, columns=["indicator", "programme", "org_unit", "period", "received"])
+    group = [k for k in keys if k != "option"]
+    table = frame.groupby(group)["received"].mean().mul(100).round(1).rename("completeness").reset_index()
+    if "option" in keys:
+        return table  # merged on the other keys; every option of an indicator shares it
+    return table

@@ -1,0 +1,110 @@
+"""GET /api/v1/results against hand-computed figures, and its CSV and Excel exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import openpyxl
+import pytest
+import time_machine
+
+from mel.accounts.operations import create_token, load_user
+from mel.returns import operations as return_ops
+from mel.returns.ingest import Incoming, ingest
+from mel.returns.resolve import load_catalogue
+from mel.review import operations as review
+from tests.app.test_return_workflow import flat_rows
+
+NOW = datetime(2026, 4, 5, tzinfo=UTC)  # in the 2026Q1 window
+
+
+def explain_all(session, user, record):
+    """The flat test figures differ from the demo history; the officer explains each warning."""
+    flags = review.flags_of(session, record)
+    return_ops.explain_flags(session, user, record, {f.id: "Test figures." for f in flags})
+
+
+@pytest.fixture
+def scenario(client, session):
+    """HSNP 2026Q1, approved for Turkana (base 100) and Wajir (base 300, SA11.N = 30)."""
+    catalogue = load_catalogue(session)
+    secretariat = load_user(session, "secretariat@demo.test")
+    reviewer = load_user(session, "reviewer@demo.test")
+    with time_machine.travel(NOW, tick=False):
+        for unit, base in (("023", 100), ("008", 300)):
+            rows = flat_rows(session, "HSNP", unit, "2026Q1", base)
+            if unit == "008":
+                rows.loc[rows["indicator"] == "SA11.N", "value"] = "30"
+            result = ingest(session, secretariat, Incoming(rows, "api"), programme="HSNP", now=NOW)
+            assert result.outcome == "stored", [e.message for e in result.errors]
+            record = session.get(return_ops.Return, result.returns[0].return_id)
+            explain_all(session, secretariat, record)
+            return_ops.submit(session, secretariat, record, now=NOW)
+            review.approve(session, catalogue, reviewer, record, now=NOW)
+    token = create_token(session, "reviewer@demo.test").token
+    headers = {"Authorization": f"Bearer {token}"}
+    secretariat_headers = {"Authorization": f"Bearer {create_token(session, 'secretariat@demo.test').token}"}
+    plan = {"version": 0, "reason": "Targets", "lines": [
+        {"indicator": "SA07", "targets": [{"org_unit": "KE", "period": "2026Q1", "value": 1000}]},
+        {"indicator": "SA11", "targets": [{"org_unit": "KE", "period": "2026Q1", "value": 25}]}]}
+    assert client.put("/api/v1/pmps/HSNP/2025July", json=plan, headers=secretariat_headers).status_code == 200
+    return headers
+
+
+def one(rows, indicator, **keys):
+    found = [r for r in rows if r["indicator"] == indicator and all(r.get(k) == v for k, v in keys.items())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_results_follow_the_aggregation_rules_and_targets(client, scenario):
+    rows = client.get("/api/v1/results?indicator=SA07,SA10,SA11&period=2026Q1&programme=HSNP",
+                      headers=scenario).json
+    sa07 = one(rows, "SA07")
+    assert sa07["actual"] == 2 * 100 + 2 * 300  # F and M cells per county
+    assert (sa07["target"], sa07["achievement"], sa07["status"]) == (1000, 80.0, "needs_attention")
+    sa11 = one(rows, "SA11")
+    assert (sa11["numerator"], sa11["denominator"]) == (50 + 30, 100 + 300)
+    assert sa11["actual"] == pytest.approx(20.0)  # ratio of sums, not the 30% mean of 50% and 10%
+    assert (sa11["achievement"], sa11["status"]) == (80.0, "needs_attention")
+    assert one(rows, "SA10")["actual"] == 100 + 300
+    assert sa07["completeness"] == 25.0  # 2 of HSNP's 8 counties
+    assert sa07["pmp"] == "HSNP 2025July" and sa07["pmp_version"] == 1
+
+
+def test_results_by_county_add_up_and_export_as_csv_and_excel(client, scenario):
+    rows = client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP&by=org_unit",
+                      headers=scenario).json
+    assert {r["org_unit"]: r["actual"] for r in rows} == {"008": 600, "023": 200}
+    csv_text = client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP&by=org_unit&format=csv",
+                          headers=scenario).get_data(as_text=True)
+    table = list(csv.DictReader(io.StringIO(csv_text)))
+    assert {r["org_unit"]: float(r["actual"]) for r in table} == {"008": 600, "023": 200}
+    xlsx = client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP&format=xlsx", headers=scenario)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data))["Results"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("actual") + 1).value == 800
+
+
+def test_submitted_figures_count_only_on_request(client, session, scenario):
+    secretariat = load_user(session, "secretariat@demo.test")
+    with time_machine.travel(NOW, tick=False):
+        result = ingest(session, secretariat, Incoming(flat_rows(session, "HSNP", "010", "2026Q1", 50), "api"),
+                        programme="HSNP", now=NOW)
+        record = session.get(return_ops.Return, result.returns[0].return_id)
+        explain_all(session, secretariat, record)
+        return_ops.submit(session, secretariat, record, now=NOW)
+    approved = one(client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP", headers=scenario).json,
+                   "SA07")
+    both = one(client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP&include=submitted",
+                          headers=scenario).json, "SA07")
+    assert (approved["actual"], both["actual"]) == (800, 900)
+
+
+def test_bad_queries_are_located(client, scenario):
+    response = client.get("/api/v1/results?indicator=XX1&period=2026Q1", headers=scenario)
+    assert response.status_code == 422 and "XX1" in response.json["message"]
+    response = client.get("/api/v1/results?period=202601", headers=scenario)
+    assert response.status_code == 422 and "quarter" in response.json["message"]
