@@ -79,3 +79,25 @@ class Results(MethodView):
         data.seek(0)
         return send_file(data, as_attachment=True, download_name=f"{name}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class IpttArgs(ma.Schema):
+    fy = ma.fields.String(required=True, metadata={"description": "Financial year, e.g. 2024July"})
+    programme = ma.fields.String(load_default="ALL", metadata={"description": "A programme code, or ALL for the sector"})
+    org_unit = ma.fields.String(load_default="KE")
+    include = ma.fields.String(validate=ma.validate.OneOf(["submitted"]))
+
+
+@blp.route("/iptt")
+class Iptt(MethodView):
+    @blp.arguments(IpttArgs, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Indicator Performance Tracking Table: baseline, per-quarter and year target / actual / % achieved."""
+        from mel.results.service import iptt
+
+        session = db.session
+        config = current_app.config
+        return iptt(session, load_catalogue(session), programme=args["programme"], fiscal_year=args["fy"],
+                    org_unit=args["org_unit"], include_submitted=args.get("include") == "submitted",
+                    thresholds=Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"]))

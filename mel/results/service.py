@@ -203,3 +203,62 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
     if "option" in keys:
         return table  # merged on the other keys; every option of an indicator shares it
     return table
+
+
+def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year: str, org_unit: str = "KE",
+         include_submitted: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+    """The Indicator Performance Tracking Table of a programme (or ALL, the sector) for a year."""
+    try:
+        fy = parse_period(fiscal_year)
+    except PeriodError as exc:
+        raise ValidationFailed(str(exc)) from None
+    if fy.type is not PeriodType.FINANCIAL_YEAR:
+        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2024July.")
+    query = resolve_query(catalogue, indicators=None, period=fy.id, org_unit=org_unit, programme=programme,
+                          include_submitted=include_submitted)
+    if query.scope != SECTOR:
+        carried = {i.indicator.code for i in catalogue.forms[catalogue.programmes[query.scope].id].items}
+        query.indicators = sorted(carried)
+    rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
+    values = load_values(session, catalogue, query, query.quarters)
+    per_quarter = compile_span(values, rule_map, query.quarters, by=["period"])
+    year = compile_span(values, rule_map, query.quarters)
+    targets = load_targets(session, catalogue, query)
+    mine = targets[targets["org_unit"] == query.org_unit.code]
+    lookup = {(r["indicator"], r["period"]): r["value"] for r in mine.to_dict("records")}
+    baselines = {r["indicator"]: (r["baseline"], r["baseline_period"]) for r in mine.to_dict("records")}
+    version = int(mine["pmp_version"].iloc[0]) if len(mine) else None
+    lines = []
+    for code in query.indicators:
+        rule = rule_map[code]
+        indicator = catalogue.indicators[code]
+        cells = []
+        for quarter in query.quarters:
+            row = per_quarter[(per_quarter["indicator"] == code) & (per_quarter["period"] == quarter)]
+            cells.append(_cell(rule, row, lookup.get((code, quarter)), baselines.get(code, (None, None))[0], thresholds))
+        year_row = year[year["indicator"] == code]
+        year_cell = _cell(rule, year_row, lookup.get((code, fy.id)), baselines.get(code, (None, None))[0], thresholds)
+        if indicator.frequency == "annual" and year_cell["actual"] is None and cells[-1]["actual"] is not None:
+            year_cell = {**cells[-1], "target": lookup.get((code, fy.id))}
+        baseline = baselines.get(code, (None, None))
+        lines.append({"indicator": code, "name": indicator.name, "short_name": indicator.short_name,
+                      "pillar": catalogue.pillar_codes.get(indicator.pillar_id, ""), "unit": indicator.unit,
+                      "measure": indicator.measure, "direction": indicator.direction,
+                      "time_aggregation": indicator.time_aggregation, "baseline": baseline[0],
+                      "baseline_period": baseline[1], "quarters": cells, "year": year_cell,
+                      "note": (year_row["note"].iloc[0] if len(year_row) else "")})
+    return {"programme": query.scope, "fiscal_year": fy.id, "fiscal_year_label": fy.label,
+            "org_unit": query.org_unit.code, "quarters": query.quarters,
+            "quarter_labels": [parse_period(q).short_label for q in query.quarters], "pmp_version": version,
+            "lines": lines}
+
+
+def _cell(rule: Rule, row: pd.DataFrame, target: float | None, baseline: float | None, thresholds: Thresholds) -> dict:
+    actual = float(row["actual"].iloc[0]) if len(row) and row["actual"].iloc[0] == row["actual"].iloc[0] else None
+    frame = pd.DataFrame({"indicator": [rule.code], "actual": [actual if actual is not None else np.nan],
+                          "target": [target if target is not None else np.nan],
+                          "baseline": [baseline if baseline is not None else np.nan]})
+    scored = achievement({rule.code: rule}, frame, thresholds).iloc[0]
+    pct = scored["achievement"]
+    return {"actual": actual, "target": target, "achievement": None if pct != pct else float(pct),
+            "status": scored["status"]}

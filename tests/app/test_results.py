@@ -108,3 +108,25 @@ def test_bad_queries_are_located(client, scenario):
     assert response.status_code == 422 and "XX1" in response.json["message"]
     response = client.get("/api/v1/results?period=202601", headers=scenario)
     assert response.status_code == 422 and "quarter" in response.json["message"]
+
+
+def test_the_iptt_agrees_with_the_results_api(client, scenario):
+    table = client.get("/api/v1/iptt?fy=2025July&programme=HSNP", headers=scenario).json
+    sa07 = next(line for line in table["lines"] if line["indicator"] == "SA07")
+    quarter = sa07["quarters"][table["quarters"].index("2026Q1")]
+    result = one(client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP", headers=scenario).json,
+                 "SA07")
+    assert (quarter["actual"], quarter["target"], quarter["achievement"]) == (
+        result["actual"], result["target"], result["achievement"]) == (800, 1000, 80.0)
+    assert table["pmp_version"] == 1
+
+
+def test_dashboards_render_with_filters_in_the_url(client, scenario):
+    from tests.conftest import login
+
+    login(client, "viewer@demo.test")
+    page = client.get("/dashboard/?period=2025Q2&programme=ALL&org_unit=KE").get_data(as_text=True)
+    assert "Sector results — FY2024/25 Q4 (Apr–Jun 2025)" in page and "Indicator Performance Tracking Table" in page
+    assert "On track" in page or "Off track" in page or "Needs attention" in page
+    indicator = client.get("/dashboard/indicators/SA07?period=2026Q1&programme=HSNP").get_data(as_text=True)
+    assert "<svg" in indicator and "Turkana" in indicator and "target 1,000" in indicator

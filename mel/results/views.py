@@ -1,0 +1,93 @@
+"""Dashboards: sector key figures, the IPTT by pillar, and indicator pages; filters live in the URL."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import login_required
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from indicators.compile import Thresholds
+from indicators.periods import PeriodError, parse_period
+from mel.db import db
+from mel.errors import NotFound
+from mel.results.service import iptt, resolve_query, results
+from mel.returns.models import Return
+from mel.returns.resolve import load_catalogue
+from reports.charts import line_chart
+
+bp = Blueprint("results", __name__, url_prefix="/dashboard")
+KEY_FIGURES = ("SA10", "SA11", "SA14", "SPX10", "SPX11", "HI01", "SS02")
+
+
+def _thresholds() -> Thresholds:
+    config = current_app.config
+    return Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"])
+
+
+def _latest_quarter(session) -> str:
+    latest = session.scalar(select(func.max(Return.period)).where(Return.state == "approved"))
+    return latest or parse_period("2025Q2").id
+
+
+def _filters(session) -> dict:
+    try:
+        period = parse_period(request.args.get("period") or _latest_quarter(session)).id
+    except PeriodError as exc:
+        raise NotFound(str(exc)) from None
+    return {"period": period, "programme": (request.args.get("programme") or "ALL").upper(),
+            "org_unit": request.args.get("org_unit") or "KE"}
+
+
+@bp.route("/")
+@login_required
+def sector():
+    session = db.session
+    catalogue = load_catalogue(session)
+    filters = _filters(session)
+    query = resolve_query(catalogue, indicators=list(KEY_FIGURES), period=filters["period"],
+                          org_unit=filters["org_unit"], programme=filters["programme"])
+    figures = {r["indicator"]: r for r in results(session, catalogue, query, _thresholds())}
+    fy = parse_period(filters["period"]).financial_year().id
+    table = iptt(session, catalogue, programme=filters["programme"], fiscal_year=fy, org_unit=filters["org_unit"],
+                 thresholds=_thresholds())
+    pillars = {}
+    for line in table["lines"]:
+        pillars.setdefault(line["pillar"], []).append(line)
+    quarters = [parse_period(filters["period"]).shift(n).id for n in range(1, -9, -1)]
+    return render_template("results/sector.html", filters=filters, figures=figures, key=KEY_FIGURES,
+                           catalogue=catalogue, table=table, pillars=pillars, quarters=quarters,
+                           programmes=sorted(catalogue.programmes),
+                           counties=sorted(catalogue.org_units.values(), key=lambda u: u.code))
+
+
+@bp.route("/indicators/<code>")
+@login_required
+def indicator(code: str):
+    session = db.session
+    catalogue = load_catalogue(session)
+    filters = _filters(session)
+    code = code.upper()
+    if code not in catalogue.indicators:
+        raise NotFound(f"Indicator {code!r} is not in the catalogue.")
+    period = parse_period(filters["period"])
+    history_periods = [period.shift(-n).id for n in range(8, -1, -1)]
+    history = resolve_query(catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"],
+                            programme=filters["programme"], by=["period"])
+    history.quarters = history_periods
+    series = {r["period"]: r for r in results(session, catalogue, history, _thresholds())}
+    values = [series.get(p, {}).get("actual") for p in history_periods]
+    target = series.get(period.id, {}).get("target")
+    chart = Markup(line_chart([parse_period(p).short_label for p in history_periods], values,
+                              title=f"{code} {catalogue.indicators[code].short_name}", width=720, height=220,
+                              target=target))
+    by_county = results(session, catalogue, resolve_query(
+        catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme=filters["programme"],
+        by=["org_unit"]), _thresholds())
+    by_programme = results(session, catalogue, resolve_query(
+        catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme="ALL",
+        by=["programme"]), _thresholds())
+    names = {u.code: u.name for u in catalogue.org_units.values()}
+    return render_template("results/indicator.html", filters=filters, indicator=catalogue.indicators[code],
+                           chart=chart, current=series.get(period.id), by_county=by_county,
+                           by_programme=by_programme, names=names, history=[(p, series.get(p)) for p in history_periods])
