@@ -79,22 +79,29 @@ def rules(catalogue: Catalogue) -> dict[str, Rule]:
 def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: list[str]) -> pd.DataFrame:
     """Approved (optionally also submitted) figures in scope, as a plain frame with codes."""
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
-    units = select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))
-    rows = session.execute(
+    statement = (
         select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.programme_id,
                DataValue.org_unit_id, DataValue.period, DataValue.value)
         .join(Return, Return.id == DataValue.return_id)
-        .where(Return.state.in_(states), DataValue.period.in_(quarters), DataValue.org_unit_id.in_(units),
+        .where(Return.state.in_(states), DataValue.period.in_(quarters),
                DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
                DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
-    ).all()
-    indicator_codes = {i.id: c for c, i in catalogue.indicators.items()}
-    programme_codes = {p.id: c for c, p in catalogue.programmes.items()}
-    unit_codes = {u.id: c for c, u in catalogue.org_units.items()}
-    return pd.DataFrame(
-        [(indicator_codes[i], comp, catalogue.combo_codes[o], programme_codes[p], unit_codes[u], per, float(v))
-         for i, comp, o, p, u, per, v in rows],
-        columns=["indicator", "component", "option", "programme", "org_unit", "period", "value"])
+    )
+    if query.org_unit.level > 1:
+        statement = statement.where(DataValue.org_unit_id.in_(
+            select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+    # Core rows straight into columns: building ORM rows or dicts would dominate large spans.
+    rows = session.connection().execute(statement).fetchall()
+    columns = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame["indicator"] = frame["indicator"].map({i.id: c for c, i in catalogue.indicators.items()})
+    frame["option"] = frame["option"].map(catalogue.combo_codes)
+    frame["programme"] = frame["programme"].map({p.id: c for c, p in catalogue.programmes.items()})
+    frame["org_unit"] = frame["org_unit"].map({u.id: c for c, u in catalogue.org_units.items()})
+    frame["value"] = frame["value"].astype(float)
+    return frame
 
 
 def load_targets(session: Session, catalogue: Catalogue, query: Query) -> pd.DataFrame:
