@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indicators.compile import Rule, Thresholds, achievement, compile_span, trend
 from indicators.periods import Period, PeriodError, PeriodType, parse_period
-from mel.catalogue.models import OrgUnit
+from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import NotFound, ValidationFailed
 from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
 from mel.returns.models import DataValue, Return
@@ -148,16 +148,13 @@ def results(session: Session, catalogue: Catalogue, query: Query,
     rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
     by = [d for d in query.by if d != "option"]
     option_breakdown = "option" in query.by
-    values = load_values(session, catalogue, query, query.quarters)
-    current = compile_span(values, rule_map, query.quarters, by=by, option_breakdown=option_breakdown)
+    current = compile_from_db(session, catalogue, query, query.quarters, rule_map, by, option_breakdown)
     keys = ["indicator", *by, *(["option"] if option_breakdown else [])]
     # The previous period is the span moved back by its own length (a quarter, a year, a year to date).
     previous_quarters = [parse_period(q).shift(-len(query.quarters)).id for q in query.quarters]
     last_year = [parse_period(q).shift(-4).id for q in query.quarters]
-    earlier = compile_span(load_values(session, catalogue, query, previous_quarters), rule_map, previous_quarters,
-                           by=by, option_breakdown=option_breakdown)
-    year_ago = compile_span(load_values(session, catalogue, query, last_year), rule_map, last_year,
-                            by=by, option_breakdown=option_breakdown)
+    earlier = compile_from_db(session, catalogue, query, previous_quarters, rule_map, by, option_breakdown)
+    year_ago = compile_from_db(session, catalogue, query, last_year, rule_map, by, option_breakdown)
     if "period" in by:
         shift = {p: q for p, q in zip(previous_quarters, query.quarters, strict=True)}
         earlier["period"] = earlier["period"].map(shift)
@@ -227,9 +224,8 @@ def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year:
         carried = {i.indicator.code for i in catalogue.forms[catalogue.programmes[query.scope].id].items}
         query.indicators = sorted(carried)
     rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
-    values = load_values(session, catalogue, query, query.quarters)
-    per_quarter = compile_span(values, rule_map, query.quarters, by=["period"])
-    year = compile_span(values, rule_map, query.quarters)
+    per_quarter = compile_from_db(session, catalogue, query, query.quarters, rule_map, ["period"], False)
+    year = compile_from_db(session, catalogue, query, query.quarters, rule_map, [], False)
     targets = load_targets(session, catalogue, query)
     mine = targets[targets["org_unit"] == query.org_unit.code]
     lookup = {(r["indicator"], r["period"]): r["value"] for r in mine.to_dict("records")}
@@ -269,3 +265,85 @@ def _cell(rule: Rule, row: pd.DataFrame, target: float | None, baseline: float |
     pct = scored["achievement"]
     return {"actual": actual, "target": target, "achievement": None if pct != pct else float(pct),
             "status": scored["status"]}
+
+
+def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],
+                    by: list[str]) -> pd.DataFrame:
+    """The same input compile_span needs, pre-aggregated by the database.
+
+    Per unit and quarter the `total` option wins over the sum of the parts; for stock
+    indicators each unit keeps its latest quarter in the span (a window function); the rest is
+    summed per indicator, component and programme (plus org unit when the rows are by org unit).
+    compile_span then applies the same rules to far fewer rows.
+    """
+    from sqlalchemy import case
+
+    states = ["approved", "submitted"] if query.include_submitted else ["approved"]
+    per_unit = (
+        select(DataValue.indicator_id, DataValue.component, DataValue.programme_id, DataValue.org_unit_id,
+               DataValue.period,
+               func.coalesce(func.sum(case((OptionCombo.is_total, DataValue.value))),
+                             func.sum(case((OptionCombo.is_total.is_(False), DataValue.value)))).label("value"))
+        .join(Return, Return.id == DataValue.return_id)
+        .join(OptionCombo, OptionCombo.id == DataValue.option_combo_id)
+        .where(Return.state.in_(states), DataValue.period.in_(quarters),
+               DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
+               DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
+        .group_by(DataValue.indicator_id, DataValue.component, DataValue.programme_id, DataValue.org_unit_id,
+                  DataValue.period)
+    )
+    if query.org_unit.level > 1:
+        per_unit = per_unit.where(DataValue.org_unit_id.in_(
+            select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+    unit = per_unit.subquery()
+    if len(quarters) == 1:
+        # One quarter: every unit's latest quarter is that quarter; no window needed.
+        keys = [unit.c.indicator_id, unit.c.component, unit.c.programme_id]
+        if "org_unit" in by:
+            keys.append(unit.c.org_unit_id)
+        return _aggregated_frame(session, catalogue, query, quarters, by,
+                                 select(*keys, func.sum(unit.c.value)).group_by(*keys))
+    ranked = (
+        select(unit, Indicator.time_aggregation,
+               func.max(unit.c.period).over(partition_by=[unit.c.indicator_id, unit.c.programme_id,
+                                                          unit.c.org_unit_id]).label("latest"))
+        .join(Indicator, Indicator.id == unit.c.indicator_id)
+    ).subquery()
+    keys = [ranked.c.indicator_id, ranked.c.component, ranked.c.programme_id]
+    if "org_unit" in by:
+        keys.append(ranked.c.org_unit_id)
+    statement = (select(*keys, func.sum(ranked.c.value))
+                 .where((ranked.c.time_aggregation == "sum") | (ranked.c.period == ranked.c.latest))
+                 .group_by(*keys))
+    return _aggregated_frame(session, catalogue, query, quarters, by, statement)
+
+
+def _aggregated_frame(session: Session, catalogue: Catalogue, query: Query, quarters: list[str], by: list[str],
+                      statement) -> pd.DataFrame:
+    rows = session.connection().execute(statement).fetchall()
+    names = ["indicator", "component", "programme"] + (["org_unit"] if "org_unit" in by else []) + ["value"]
+    frame = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
+    frame["indicator"] = frame["indicator"].map({i.id: c for c, i in catalogue.indicators.items()})
+    frame["programme"] = frame["programme"].map({p.id: c for c, p in catalogue.programmes.items()})
+    if "org_unit" in by:
+        frame["org_unit"] = frame["org_unit"].map({u.id: c for c, u in catalogue.org_units.items()})
+    else:
+        frame["org_unit"] = query.org_unit.code
+    frame["option"] = "total"
+    frame["period"] = quarters[-1]
+    frame["value"] = frame["value"].astype(float)
+    return frame[["indicator", "component", "option", "programme", "org_unit", "period", "value"]]
+
+
+def compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],
+                    rule_map: dict[str, Rule], by: list[str], option_breakdown: bool) -> pd.DataFrame:
+    """compile_span over the database: pre-aggregated unless options are broken down."""
+    if option_breakdown:
+        return compile_span(load_values(session, catalogue, query, quarters), rule_map, quarters, by=by,
+                            option_breakdown=True)
+    if "period" in by:
+        rest = [d for d in by if d != "period"]
+        frames = [compile_from_db(session, catalogue, query, [q], rule_map, rest, False).assign(period=q)
+                  for q in quarters]
+        return pd.concat(frames, ignore_index=True)
+    return compile_span(load_aggregated(session, catalogue, query, quarters, by), rule_map, quarters, by=by)

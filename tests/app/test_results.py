@@ -130,3 +130,22 @@ def test_dashboards_render_with_filters_in_the_url(client, scenario):
     assert "On track" in page or "Off track" in page or "Needs attention" in page
     indicator = client.get("/dashboard/indicators/SA07?period=2026Q1&programme=HSNP").get_data(as_text=True)
     assert "<svg" in indicator and "Turkana" in indicator and "target 1,000" in indicator
+
+
+@pytest.mark.parametrize("by", [[], ["org_unit"], ["programme"]])
+def test_database_pre_aggregation_equals_compiling_every_value(session, by):
+    from indicators.compile import compile_span
+    from mel.results.service import compile_from_db, load_values, resolve_query, rules
+
+    catalogue = load_catalogue(session)
+    rule_map = rules(catalogue)
+    query = resolve_query(catalogue, indicators=None, period="2024July", org_unit="KE", programme="ALL", by=by)
+    expected = compile_span(load_values(session, catalogue, query, query.quarters), rule_map, query.quarters, by=by)
+    got = compile_from_db(session, catalogue, query, query.quarters, rule_map, by, False)
+    keys = ["indicator", *by]
+    pd_expected = expected.sort_values(keys).reset_index(drop=True)
+    pd_got = got.sort_values(keys).reset_index(drop=True)
+    assert len(pd_got) == len(pd_expected) > 30
+    for column in ("actual", "numerator", "denominator"):
+        assert pd_got[column].fillna(-1).round(4).tolist() == pd_expected[column].fillna(-1).round(4).tolist(), column
+    assert pd_got["note"].tolist() == pd_expected["note"].tolist()
