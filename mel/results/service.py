@@ -279,6 +279,8 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
     from sqlalchemy import case
 
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
+    if len(quarters) == 1:
+        return _one_quarter(session, catalogue, query, quarters, by, states)
     per_unit = (
         select(DataValue.indicator_id, DataValue.component, DataValue.programme_id, DataValue.org_unit_id,
                DataValue.period,
@@ -296,13 +298,6 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
         per_unit = per_unit.where(DataValue.org_unit_id.in_(
             select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
     unit = per_unit.subquery()
-    if len(quarters) == 1:
-        # One quarter: every unit's latest quarter is that quarter; no window needed.
-        keys = [unit.c.indicator_id, unit.c.component, unit.c.programme_id]
-        if "org_unit" in by:
-            keys.append(unit.c.org_unit_id)
-        return _aggregated_frame(session, catalogue, query, quarters, by,
-                                 select(*keys, func.sum(unit.c.value)).group_by(*keys))
     ranked = (
         select(unit, Indicator.time_aggregation,
                func.max(unit.c.period).over(partition_by=[unit.c.indicator_id, unit.c.programme_id,
@@ -323,6 +318,14 @@ def _aggregated_frame(session: Session, catalogue: Catalogue, query: Query, quar
     rows = session.connection().execute(statement).fetchall()
     names = ["indicator", "component", "programme"] + (["org_unit"] if "org_unit" in by else []) + ["value"]
     frame = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
+    return _finish(catalogue, query, quarters, by, frame, names)
+
+
+def _finish(catalogue: Catalogue, query: Query, quarters: list[str], by: list[str], frame: pd.DataFrame,
+            names: list[str]) -> pd.DataFrame:
+    """Codes for ids, and the columns compile_span expects."""
+    if frame.empty:
+        frame = pd.DataFrame(columns=names)
     frame["indicator"] = frame["indicator"].map({i.id: c for c, i in catalogue.indicators.items()})
     frame["programme"] = frame["programme"].map({p.id: c for c, p in catalogue.programmes.items()})
     if "org_unit" in by:
@@ -347,3 +350,46 @@ def compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarte
                   for q in quarters]
         return pd.concat(frames, ignore_index=True)
     return compile_span(load_aggregated(session, catalogue, query, quarters, by), rule_map, quarters, by=by)
+
+
+def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters: list[str], by: list[str],
+                 states: list[str]) -> pd.DataFrame:
+    """One quarter, as one GROUP BY over the parts, then corrected where a unit also gave a total.
+
+    Totals are rare; they are found through the (option combo, period) index, and for those
+    units the total replaces the sum of the parts, as compile_span would do.
+    """
+    from sqlalchemy import tuple_
+
+    with_unit = "org_unit" in by
+    scope = [Return.state.in_(states), DataValue.period == quarters[0],
+             DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
+             DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes])]
+    if query.org_unit.level > 1:
+        scope.append(DataValue.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+    keys = [DataValue.indicator_id, DataValue.component, DataValue.programme_id]
+    group = keys + ([DataValue.org_unit_id] if with_unit else [])
+    total_ids = [combo for combo, code in catalogue.combo_codes.items() if code == "total"]
+    parts = (select(*group, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
+             .where(*scope, DataValue.option_combo_id.not_in(total_ids)).group_by(*group))
+    names = ["indicator", "component", "programme"] + (["org_unit"] if with_unit else []) + ["value"]
+    frame = pd.DataFrame.from_records(session.connection().execute(parts).fetchall(), columns=names)
+    totals = session.connection().execute(
+        select(*keys, DataValue.org_unit_id, DataValue.value).join(Return, Return.id == DataValue.return_id)
+        .where(*scope, DataValue.option_combo_id.in_(total_ids))).fetchall()
+    if totals:
+        unit_keys = ["indicator", "component", "programme", "org_unit"]
+        given = pd.DataFrame.from_records(totals, columns=[*unit_keys, "value"])
+        replaced = session.connection().execute(
+            select(*keys, DataValue.org_unit_id, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
+            .where(*scope, DataValue.option_combo_id.not_in(total_ids),
+                   tuple_(*keys, DataValue.org_unit_id).in_([tuple(k) for k in given[unit_keys].itertuples(index=False)]))
+            .group_by(*keys, DataValue.org_unit_id)).fetchall()
+        removed = pd.DataFrame.from_records(replaced, columns=[*unit_keys, "value"]).assign(
+            value=lambda f: -f["value"].astype(float))
+        group_cols = names[:-1]
+        adjust = pd.concat([given.assign(value=given["value"].astype(float)), removed])
+        adjust = adjust.groupby(group_cols, as_index=False)["value"].sum()
+        frame = pd.concat([frame.assign(value=frame["value"].astype(float)), adjust])
+        frame = frame.groupby(group_cols, as_index=False)["value"].sum()
+    return _finish(catalogue, query, quarters, by, frame, names)

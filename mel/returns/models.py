@@ -86,6 +86,8 @@ class DataValue(Base):
         CheckConstraint(_in("component", COMPONENTS), name="component_known"),
         CheckConstraint("value >= 0", name="value_non_negative"),
         Index("ix_data_value_period_indicator", "period", "indicator_id"),
+        # Finds the few `total` figures of a period without scanning the parts (results).
+        Index("ix_data_value_combo_period", "option_combo_id", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import openpyxl
+import pandas as pd
 import pytest
 import time_machine
 
@@ -132,14 +133,15 @@ def test_dashboards_render_with_filters_in_the_url(client, scenario):
     assert "<svg" in indicator and "Turkana" in indicator and "target 1,000" in indicator
 
 
+@pytest.mark.parametrize("period", ["2024July", "2025Q2"])
 @pytest.mark.parametrize("by", [[], ["org_unit"], ["programme"]])
-def test_database_pre_aggregation_equals_compiling_every_value(session, by):
+def test_database_pre_aggregation_equals_compiling_every_value(session, by, period):
     from indicators.compile import compile_span
     from mel.results.service import compile_from_db, load_values, resolve_query, rules
 
     catalogue = load_catalogue(session)
     rule_map = rules(catalogue)
-    query = resolve_query(catalogue, indicators=None, period="2024July", org_unit="KE", programme="ALL", by=by)
+    query = resolve_query(catalogue, indicators=None, period=period, org_unit="KE", programme="ALL", by=by)
     expected = compile_span(load_values(session, catalogue, query, query.quarters), rule_map, query.quarters, by=by)
     got = compile_from_db(session, catalogue, query, query.quarters, rule_map, by, False)
     keys = ["indicator", *by]
@@ -149,3 +151,24 @@ def test_database_pre_aggregation_equals_compiling_every_value(session, by):
     for column in ("actual", "numerator", "denominator"):
         assert pd_got[column].fillna(-1).round(4).tolist() == pd_expected[column].fillna(-1).round(4).tolist(), column
     assert pd_got["note"].tolist() == pd_expected["note"].tolist()
+
+
+def test_a_total_given_with_its_parts_is_counted_once(client, session, scenario):
+    from indicators.compile import compile_span
+    from mel.results.service import compile_from_db, load_values, resolve_query, rules
+
+    secretariat = load_user(session, "secretariat@demo.test")
+    rows = flat_rows(session, "HSNP", "010", "2026Q1", 50)
+    extra = rows[rows["indicator"] == "SA07"].iloc[[0]].assign(option="total", value="100")
+    with time_machine.travel(NOW, tick=False):
+        result = ingest(session, secretariat, Incoming(pd.concat([rows, extra]), "api"), programme="HSNP", now=NOW)
+        assert result.outcome == "stored", [e.message for e in result.errors]
+        record = session.get(return_ops.Return, result.returns[0].return_id)
+        explain_all(session, secretariat, record)
+        return_ops.submit(session, secretariat, record, now=NOW)
+    catalogue = load_catalogue(session)
+    query = resolve_query(catalogue, indicators=["SA07"], period="2026Q1", org_unit="KE", programme="HSNP",
+                          include_submitted=True)
+    fast = compile_from_db(session, catalogue, query, query.quarters, rules(catalogue), [], False)
+    full = compile_span(load_values(session, catalogue, query, query.quarters), rules(catalogue), query.quarters)
+    assert fast["actual"].tolist() == full["actual"].tolist() == [800 + 100]
