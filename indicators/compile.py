@@ -47,6 +47,8 @@ def _totals(values: pd.DataFrame) -> pd.DataFrame:
     """One figure per unit and period: the `total` option if given, else the sum of the parts."""
     keys = ["indicator", "component", "programme", "org_unit", "period"]
     is_total = values["option"] == "total"
+    if is_total.all():
+        return values  # already one figure per unit and period (e.g. pre-aggregated by the database)
     parts = values[~is_total].groupby(keys, sort=False)["value"].sum()
     totals = values[is_total].set_index(keys)["value"]
     return totals.combine_first(parts).rename("value").reset_index().assign(option="total")
@@ -54,6 +56,8 @@ def _totals(values: pd.DataFrame) -> pd.DataFrame:
 
 def _latest(frame: pd.DataFrame, rules: dict[str, Rule], order: dict[str, int]) -> pd.DataFrame:
     """Keep, for `last` indicators, each unit's latest reported period in the span."""
+    if len(order) == 1:
+        return frame  # one period: it is every unit's latest
     stock = frame["indicator"].map(lambda code: rules[code].time_aggregation == "last")
     flows, stocks = frame[~stock], frame[stock]
     if stocks.empty:

@@ -317,8 +317,16 @@ def _aggregated_frame(session: Session, catalogue: Catalogue, query: Query, quar
                       statement) -> pd.DataFrame:
     rows = session.connection().execute(statement).fetchall()
     names = ["indicator", "component", "programme"] + (["org_unit"] if "org_unit" in by else []) + ["value"]
-    frame = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(columns=names)
-    return _finish(catalogue, query, quarters, by, frame, names)
+    return _finish(catalogue, query, quarters, by, _frame(rows, names), names)
+
+
+def _frame(rows, names: list[str]) -> pd.DataFrame:
+    """Rows to columns directly: DataFrame.from_records on Row objects is several times slower."""
+    if not rows:
+        return pd.DataFrame(columns=names)
+    return pd.DataFrame(dict(zip(names, zip(*rows, strict=True), strict=True)))
+
+
 
 
 def _finish(catalogue: Catalogue, query: Query, quarters: list[str], by: list[str], frame: pd.DataFrame,
@@ -373,7 +381,7 @@ def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters:
     parts = (select(*group, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
              .where(*scope, DataValue.option_combo_id.not_in(total_ids)).group_by(*group))
     names = ["indicator", "component", "programme"] + (["org_unit"] if with_unit else []) + ["value"]
-    frame = pd.DataFrame.from_records(session.connection().execute(parts).fetchall(), columns=names)
+    frame = _frame(session.connection().execute(parts).fetchall(), names)
     totals = session.connection().execute(
         select(*keys, DataValue.org_unit_id, DataValue.value).join(Return, Return.id == DataValue.return_id)
         .where(*scope, DataValue.option_combo_id.in_(total_ids))).fetchall()
