@@ -45,6 +45,9 @@ class Config:
     HISTORY_BAND = 0.5
     HISTORY_Z = 3.5
 
+    # Reminders: days before the due date (and on the due day).
+    REMINDER_DAYS = [7, 2]
+
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0
     STATUS_NEEDS_ATTENTION = 70.0

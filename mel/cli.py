@@ -27,7 +27,7 @@ def _fail(exc: MelError) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
-                    quickstart_command, import_command):
+                    quickstart_command, import_command, jobs_group):
         app.cli.add_command(command)
 
 
@@ -281,6 +281,48 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
                     click.echo(f"    - {detail.message}", err=True)
         if refused:
             sys.exit(1)
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """The reporting calendar's scheduled jobs."""
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list() -> None:
+    """List the jobs with their schedule and last run."""
+    from sqlalchemy import select
+
+    from mel.scheduler.jobs import JOBS
+    from mel.scheduler.models import JobRun
+
+    session = db.session
+    for job in JOBS.values():
+        last = session.scalars(select(JobRun).where(JobRun.job_id == job.id).order_by(JobRun.id.desc())).first()
+        when = f"daily {job.trigger['hour']:02d}:{job.trigger['minute']:02d}"
+        seen = f"last {last.started_at:%Y-%m-%d %H:%M} {last.outcome}: {last.detail}" if last else "never run"
+        click.echo(f"{job.id:<18} {when:<12} {job.description}\n{'':<18} {seen}")
+
+
+@jobs_group.command("run")
+@click.argument("job_id")
+@click.option("--now", "now_text", default=None, help="Pretend it is this moment (ISO 8601), e.g. 2025-10-08T07:00+03:00.")
+@with_appcontext
+def jobs_run(job_id: str, now_text: str | None) -> None:
+    """Run one job now and print what it did."""
+    from datetime import datetime
+
+    from mel.scheduler.runner import run_job
+
+    now = datetime.fromisoformat(now_text) if now_text else None
+    try:
+        run = run_job(db.session, current_app.config, job_id, now=now, trigger="cli")
+    except MelError as exc:
+        _fail(exc)
+    click.echo(f"{run.job_id}: {run.outcome} in {run.duration_ms} ms — {run.detail}")
+    if run.outcome != "ok":
+        sys.exit(1)
 
 
 @click.command("run")

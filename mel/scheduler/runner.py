@@ -1,0 +1,46 @@
+"""Run one job, record the run, then send the e-mail it produced; never let a job crash the caller."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from mel.db import utcnow
+from mel.errors import NotFound
+from mel.review import notify
+from mel.scheduler.jobs import JOBS
+from mel.scheduler.models import JobRun
+
+log = logging.getLogger(__name__)
+
+
+def run_job(session: Session, config: dict, job_id: str, *, now: datetime | None = None,
+            trigger: str = "manual") -> JobRun:
+    """Run a job by id and keep a record of it (outcome, detail, duration)."""
+    job = JOBS.get(job_id)
+    if job is None:
+        raise NotFound(f"No job {job_id!r}; the jobs are {', '.join(JOBS)}.")
+    run = JobRun(job_id=job_id, trigger=trigger, started_at=utcnow(), outcome="running")
+    session.add(run)
+    session.commit()
+    started = time.perf_counter()
+    try:
+        run.detail = job.function(session, config, now or utcnow())
+        session.commit()
+        sent = notify.send_pending(session, config)
+        session.commit()
+        if sent:
+            run.detail += f"; {sent} e-mail(s) sent"
+        run.outcome = "ok"
+    except Exception as exc:  # a failing job is recorded and logged, the scheduler goes on
+        session.rollback()
+        log.exception("job %s failed", job_id)
+        run = session.merge(run)
+        run.outcome, run.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
+    run.finished_at = utcnow()
+    run.duration_ms = int((time.perf_counter() - started) * 1000)
+    session.commit()
+    return run

@@ -1,0 +1,114 @@
+"""The reporting calendar's jobs over one quarter, with e-mail to a loopback SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from email import message_from_bytes
+from email.policy import default
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from mel.review.models import Notification
+from mel.scheduler.jobs import JOBS
+from mel.scheduler.models import JobRun
+from mel.scheduler.runner import run_job
+from tests.app.returns_helpers import rows_like, send
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def mail(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "BASE_URL": "https://mel.example"}
+    controller.stop()
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=NAIROBI)
+
+
+def to(inbox, email):
+    """Subject and plain-text body of each message to one address, decoded."""
+    found = []
+    for envelope in inbox.messages:
+        if email in envelope.rcpt_tos:
+            message = message_from_bytes(envelope.content, policy=default)
+            found.append(message["Subject"] + "\n" + message.get_body(("plain",)).get_content())
+    return found
+
+
+def test_a_quarters_calendar_runs_itself(session, mail):
+    inbox, config = mail
+    # FY2025/26 Q1 (2025Q3) ended 30 September: window opens, reminders 8 and 13 October,
+    # due 15 October, late from the 16th. Kisumu's OPCT return arrives before the first reminder.
+    assert run_job(session, config, "open_windows", now=at("2025-10-01T06:00")).outcome == "ok"
+    opened = to(inbox, "officer.kisumu@demo.test")
+    assert len(opened) == 1 and "Reporting for FY2025/26 Q1 (Jul–Sep 2025) is open" in opened[0]
+    send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"]), now=at("2025-10-05T09:00"))
+    for day in ("2025-10-08T07:00", "2025-10-13T07:00", "2025-10-15T07:00"):
+        assert run_job(session, config, "remind_due", now=at(day)).outcome == "ok"
+    kisumu = [m for m in to(inbox, "officer.kisumu@demo.test") if "Reminder" in m]
+    assert len(kisumu) == 3
+    assert "in 7 days" in kisumu[0] and "in 2 days" in kisumu[1] and "due today" in kisumu[2]
+    # Only the officer's own returns, with direct links; the draft OPCT return is still owed.
+    assert "https://mel.example/returns/COUNTY/042/2025Q3" in kisumu[0]
+    assert "https://mel.example/returns/OPCT/042/2025Q3" in kisumu[0] and "draft, not submitted" in kisumu[0]
+    assert "/returns/OPCT/037/" not in kisumu[0]
+    national = [m for m in to(inbox, "officer.opct@demo.test") if "Reminder" in m]
+    assert "47 return(s)" in national[0] and "/returns/OPCT/037/2025Q3" in national[0]
+    run = run_job(session, config, "mark_late", now=at("2025-10-16T08:00"))
+    assert run.outcome == "ok" and "1 draft(s) marked late" in run.detail
+    digest = to(inbox, "secretariat@demo.test")
+    assert len(digest) == 1 and "late" in digest[0] and "OPCT: 47 missing" in digest[0]
+
+
+def test_running_every_job_twice_sends_nothing_twice(session, mail):
+    inbox, config = mail
+    moments = {"open_windows": "2025-10-01T06:00", "remind_due": "2025-10-08T07:00",
+               "mark_late": "2025-10-16T08:00", "data_quality_scan": "2025-10-20T02:00", "prune": "2025-10-20T03:00"}
+    for job_id, moment in moments.items():
+        run_job(session, config, job_id, now=at(moment))
+    sent, notices = len(inbox.messages), session.scalar(select(func.count()).select_from(Notification))
+    for job_id, moment in moments.items():
+        assert run_job(session, config, job_id, now=at(moment)).outcome == "ok"
+    assert len(inbox.messages) == sent and sent > 0
+    assert session.scalar(select(func.count()).select_from(Notification)) == notices
+    assert session.scalar(select(func.count()).select_from(JobRun)) == 2 * len(JOBS)
+
+
+def test_a_failing_job_is_recorded_not_raised(session, app, monkeypatch):
+    def broken(session, config, now):
+        raise RuntimeError("database unreachable")
+
+    from mel.scheduler import jobs
+
+    monkeypatch.setitem(jobs.JOBS, "prune", jobs.Job("prune", "x", broken, {"hour": 3, "minute": 0}))
+    run = run_job(session, app.config, "prune")
+    assert run.outcome == "error" and "database unreachable" in run.detail
+
+
+def test_jobs_command_line(runner, session):
+    listing = runner.invoke(args=["jobs", "list"])
+    assert listing.exit_code == 0 and "remind_due" in listing.output and "never run" in listing.output
+    result = runner.invoke(args=["jobs", "run", "prune"])
+    assert result.exit_code == 0 and "prune: ok" in result.output
+    assert runner.invoke(args=["jobs", "run", "nope"]).exit_code == 1
