@@ -46,6 +46,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     from mel.results.views import bp as results_bp
     from mel.returns.views import bp as returns_bp
     from mel.review.views import bp as review_bp
+    from mel.scheduler.views import bp as jobs_bp
     from mel.web.views import bp as web_bp
 
     app.register_blueprint(accounts_bp)
@@ -55,6 +56,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(jobs_bp)
     init_api(app)
 
     from mel.cli import register_commands

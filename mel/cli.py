@@ -27,7 +27,7 @@ def _fail(exc: MelError) -> None:
 
 def register_commands(app: Flask) -> None:
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
-                    quickstart_command, import_command, jobs_group):
+                    quickstart_command, import_command, jobs_group, scheduler_command):
         app.cli.add_command(command)
 
 
@@ -325,6 +325,27 @@ def jobs_run(job_id: str, now_text: str | None) -> None:
         sys.exit(1)
 
 
+@click.command("scheduler")
+@click.option("--lease-seconds", default=60, show_default=True, help="How long the lease lasts between renewals.")
+@with_appcontext
+def scheduler_command(lease_seconds: int) -> None:
+    """Run the scheduler process (one active per database; others wait for the lease)."""
+    import signal
+    import threading
+
+    from mel.scheduler.process import run
+
+    stop = threading.Event()
+    # systemd and container runtimes stop services with SIGTERM: finish cleanly and hand over the lease.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("Scheduler starting; stop with Ctrl+C.")
+    try:
+        run(current_app._get_current_object(), lease_seconds=lease_seconds, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+    click.echo("Scheduler stopped.")
+
+
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -344,8 +365,9 @@ def _serve(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler inside the development server.")
 @with_appcontext
-def quickstart_command(host: str, port: int, no_serve: bool) -> None:
+def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool) -> None:
     """Upgrade the database, seed the catalogue, load the demo and serve it."""
     from mel.catalogue.operations import seed_catalogue
     from mel.demo import DEMO_PASSWORD, load_demo
@@ -364,6 +386,10 @@ def quickstart_command(host: str, port: int, no_serve: bool) -> None:
         click.echo(f"  {role:<12} {email}")
     click.echo("Stop with Ctrl+C.")
     if not no_serve:
+        if not no_scheduler:
+            from mel.scheduler.process import start_in_thread
+
+            start_in_thread(current_app._get_current_object())
         _serve(host, port)
 
 

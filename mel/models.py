@@ -36,6 +36,6 @@ from mel.returns.models import (  # noqa: F401
     ValueFlag,
 )
 from mel.review.models import Notification, QueryMessage, ValueQuery  # noqa: F401
-from mel.scheduler.models import JobRun  # noqa: F401
+from mel.scheduler.models import JobRun, SchedulerLease, apscheduler_jobs  # noqa: F401
 
 metadata = Base.metadata

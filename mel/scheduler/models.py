@@ -28,3 +28,25 @@ class JobRun(Base):
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     outcome: Mapped[str] = mapped_column(String(10), default="running")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class SchedulerLease(Base):
+    """Which scheduler process is active: the holder renews it; another takes over when it expires."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# APScheduler's SQLAlchemyJobStore table, declared here so that migrations own it.
+from sqlalchemy import Column, Float, LargeBinary, Table, Unicode  # noqa: E402
+
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

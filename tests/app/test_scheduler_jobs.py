@@ -112,3 +112,26 @@ def test_jobs_command_line(runner, session):
     result = runner.invoke(args=["jobs", "run", "prune"])
     assert result.exit_code == 0 and "prune: ok" in result.output
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code == 1
+
+
+def test_only_one_scheduler_holds_the_lease(session):
+    from mel.scheduler.process import acquire_lease, release_lease
+
+    assert acquire_lease(session, "host-a", 60) is True
+    assert acquire_lease(session, "host-b", 60) is False  # waits while a holds it
+    assert acquire_lease(session, "host-a", 60) is True  # a renews
+    release_lease(session, "host-a")
+    assert acquire_lease(session, "host-b", 60) is True  # b takes over once a lets go (or expires)
+    assert acquire_lease(session, "host-a", 60) is False
+
+
+def test_admin_page_lists_jobs_and_runs_one_now(client, session):
+    from tests.conftest import csrf_token, login
+
+    login(client, "secretariat@demo.test")
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "remind_due" in page and "Run now" in page
+    response = client.post("/admin/jobs/prune/run", data={"csrf_token": csrf_token(client, "/admin/jobs/")})
+    assert response.status_code == 302
+    assert "prune" in client.get("/admin/jobs/").get_data(as_text=True)
+    assert session.scalars(select(JobRun).where(JobRun.trigger == "admin")).first().outcome == "ok"

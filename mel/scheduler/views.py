@@ -1,0 +1,42 @@
+"""Admin page of the scheduled jobs: schedule, next run, last runs, run now (secretariat)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from mel.accounts.auth import authenticated_user
+from mel.db import db
+from mel.errors import Forbidden
+from mel.scheduler.jobs import JOBS
+from mel.scheduler.models import JobRun, SchedulerLease
+from mel.scheduler.process import LEASE, next_runs
+from mel.scheduler.runner import run_job
+
+bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+
+
+def _secretariat() -> None:
+    if authenticated_user().role != "secretariat":
+        raise Forbidden("Only the secretariat manages the scheduled jobs.")
+
+
+@bp.route("/")
+@login_required
+def index():
+    _secretariat()
+    session = db.session
+    runs = list(session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(50)))
+    lease = session.get(SchedulerLease, LEASE)
+    return render_template("admin/jobs.html", jobs=JOBS.values(), runs=runs, lease=lease,
+                           next_runs=next_runs(session))
+
+
+@bp.route("/<job_id>/run", methods=["POST"])
+@login_required
+def run_now(job_id: str):
+    _secretariat()
+    run = run_job(db.session, current_app.config, job_id, trigger="admin")
+    flash(f"{run.job_id}: {run.outcome} in {run.duration_ms} ms — {run.detail}", "info" if run.outcome == "ok" else "error")
+    return redirect(url_for("jobs.index"))
