@@ -47,6 +47,8 @@ class Config:
 
     # Reminders: days before the due date (and on the due day).
     REMINDER_DAYS = [7, 2]
+    # 0: jobs run at their daily times; N > 0: every N seconds (for trials and tests).
+    SCHEDULER_INTERVAL_SECONDS = 0
 
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0

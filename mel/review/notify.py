@@ -6,8 +6,9 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from html import escape
+from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,6 +20,9 @@ from mel.returns.models import Return
 from mel.review.models import Notification
 
 log = logging.getLogger(__name__)
+# Mail is rendered outside requests too (scheduler, CLI), so it has its own template environment.
+_EMAIL = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parents[2] / "templates")),
+                     autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 
 
 def return_link(session: Session, record: Return) -> str:
@@ -115,14 +119,12 @@ def _connect(config: dict) -> smtplib.SMTP:
 
 
 def _message(config: dict, to: str, note: Notification) -> EmailMessage:
+    """One e-mail: plain text and HTML bodies from templates/email/, with the link made absolute."""
     link = config.get("BASE_URL", "").rstrip("/") + note.link if note.link else ""
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM", "Kenya SP MEL <no-reply@localhost>")
     message["To"] = to
     message["Subject"] = note.subject
-    text = f"{note.body}\n\n{('Open it: ' + link) if link else ''}\n\n— Kenya social protection MEL service\n"
-    message.set_content(text)
-    html = (f"<p>{escape(note.body)}</p>" + (f'<p><a href="{escape(link)}">Open it in the MEL service</a></p>' if link else "")
-            + "<p style=\"color:#666\">Kenya social protection MEL service</p>")
-    message.add_alternative(html, subtype="html")
+    message.set_content(_EMAIL.get_template("email/notice.txt").render(note=note, link=link))
+    message.add_alternative(_EMAIL.get_template("email/notice.html").render(note=note, link=link), subtype="html")
     return message

@@ -83,9 +83,11 @@ def run(app: Flask, *, lease_seconds: int = 60, stop: threading.Event | None = N
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = build_scheduler(app)
     scheduler.start(paused=True)
+    interval = int(app.config.get("SCHEDULER_INTERVAL_SECONDS") or 0)
     for job in JOBS.values():
-        scheduler.add_job(execute, "cron", args=[job.id], id=job.id, name=job.description,
-                          replace_existing=True, **job.trigger)
+        trigger = {"trigger": "interval", "seconds": interval} if interval else {"trigger": "cron", **job.trigger}
+        scheduler.add_job(execute, args=[job.id], id=job.id, name=job.description, replace_existing=True,
+                          **trigger)
     active = False
     try:
         while not stop.is_set():

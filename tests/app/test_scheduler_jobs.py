@@ -73,6 +73,9 @@ def test_a_quarters_calendar_runs_itself(session, mail):
     assert "https://mel.example/returns/COUNTY/042/2025Q3" in kisumu[0]
     assert "https://mel.example/returns/OPCT/042/2025Q3" in kisumu[0] and "draft, not submitted" in kisumu[0]
     assert "/returns/OPCT/037/" not in kisumu[0]
+    html = [message_from_bytes(e.content, policy=default).get_body(("html",)).get_content()
+            for e in inbox.messages if "officer.kisumu@demo.test" in e.rcpt_tos]
+    assert any('<a href="https://mel.example/returns/COUNTY/042/2025Q3">' in body for body in html)
     national = [m for m in to(inbox, "officer.opct@demo.test") if "Reminder" in m]
     assert "47 return(s)" in national[0] and "/returns/OPCT/037/2025Q3" in national[0]
     run = run_job(session, config, "mark_late", now=at("2025-10-16T08:00"))
@@ -135,3 +138,47 @@ def test_admin_page_lists_jobs_and_runs_one_now(client, session):
     assert response.status_code == 302
     assert "prune" in client.get("/admin/jobs/").get_data(as_text=True)
     assert session.scalars(select(JobRun).where(JobRun.trigger == "admin")).first().outcome == "ok"
+
+
+def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
+    """Two real `mel scheduler` processes on one database: the lease lets one of them run jobs."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from mel.app import create_app
+    from mel.catalogue.operations import seed_catalogue
+    from mel.db import db
+    from mel.migrate import upgrade
+    from tests.conftest import fresh_database_url
+
+    url = fresh_database_url(tmp_path_factory, "sched")
+    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("s")))
+    with app.app_context():
+        upgrade(db.engine)
+        seed_catalogue(db.session)
+        db.session.commit()
+    env = {**os.environ, "MEL_ENV": "development", "MEL_DATABASE_URL": url, "MEL_SCHEDULER_INTERVAL_SECONDS": "2",
+           "MEL_INSTANCE_DIR": str(tmp_path_factory.mktemp("p"))}
+    command = [sys.executable, "-c", "from mel.cli import main; main()", "scheduler", "--lease-seconds", "4"]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                 for _ in range(2)]
+    try:
+        time.sleep(12)
+    finally:
+        for process in processes:
+            process.terminate()
+        outputs = [process.communicate(timeout=30)[0].decode() for process in processes]
+    with app.app_context():
+        runs = db.session.scalars(select(JobRun).where(JobRun.trigger == "schedule").order_by(JobRun.started_at)).all()
+        holders = db.session.execute(select(func.count()).select_from(JobRun)).scalar()
+        db.engine.dispose()
+    assert holders and runs, outputs
+    for job_id in JOBS:
+        starts = [r.started_at for r in runs if r.job_id == job_id]
+        assert starts, (job_id, outputs)
+        gaps = [(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)]
+        # Each firing ran in one process only: no two runs of a job start together.
+        assert all(gap > 1.0 for gap in gaps), (job_id, gaps)
+    assert all(r.outcome == "ok" for r in runs), [(r.job_id, r.detail) for r in runs if r.outcome != "ok"]
