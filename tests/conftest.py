@@ -133,3 +133,19 @@ def as_user(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def smtp_server():
+    """(inbox, port) of a real SMTP server (aiosmtpd) on 127.0.0.1 for the test."""
+    from aiosmtpd.controller import Controller
+
+    from tests.app.smtp_helpers import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()

@@ -13,6 +13,7 @@ from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.db import db
 from mel.errors import NotFound, ValidationFailed
+from mel.periods import financial_year
 from mel.plans import operations, queries
 from mel.plans.models import Activity, WorkPlan
 from mel.returns.resolve import load_catalogue
@@ -144,10 +145,7 @@ class Targets(MethodView):
 
 
 def _plan(session, fiscal_year: str) -> WorkPlan:
-    try:
-        fy = parse_period(fiscal_year).id
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
+    fy = financial_year(fiscal_year).id
     plan = session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy))
     if plan is None:
         raise NotFound(f"There is no joint work plan for {fiscal_year}.")

@@ -15,6 +15,7 @@ from indicators.validation import Issue, describe, duplicate_issues, parse_numbe
 from mel.catalogue.models import Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.periods import financial_year
 from mel.plans.models import (
     ACTIVITY_STATUSES,
     SECTOR,
@@ -44,12 +45,7 @@ class PlanContent:
 def get_pmp(session: Session, catalogue: Catalogue, scope: str, fiscal_year: str, *, create: bool = False) -> Pmp:
     """The PMP of a programme (or SECTOR) for a financial year."""
     scope = scope.strip().upper()
-    try:
-        fy = parse_period(fiscal_year)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    if fy.type is not PeriodType.FINANCIAL_YEAR:
-        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2025July.")
+    fy = financial_year(fiscal_year)
     programme = None
     if scope != SECTOR:
         programme = catalogue.programmes.get(scope)
@@ -416,12 +412,7 @@ def create_workplan(session: Session, user, fiscal_year: str, title: str = "") -
     """Start the joint work plan of a financial year (secretariat)."""
     if user.role != "secretariat":
         raise Forbidden("Only the secretariat starts a joint work plan.")
-    try:
-        fy = parse_period(fiscal_year)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    if fy.type is not PeriodType.FINANCIAL_YEAR:
-        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2025July.")
+    fy = financial_year(fiscal_year)
     if session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy.id)) is not None:
         raise Conflict(f"The {fy.label} work plan already exists.")
     plan = WorkPlan(fiscal_year=fy.id, title=title.strip() or f"Sector joint work plan {fy.short_label}")

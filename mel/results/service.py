@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indicators.compile import Rule, Thresholds, achievement, compile_span, trend
-from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from indicators.periods import Period, PeriodType, parse_period
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import NotFound, ValidationFailed
+from mel.periods import financial_year
+from mel.periods import period as parse_any
 from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
 from mel.returns.models import DataValue, Return
 from mel.returns.resolve import Catalogue, find_org_unit
@@ -42,10 +44,7 @@ def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period:
     unknown = [c for c in codes if c not in catalogue.indicators]
     if unknown:
         raise ValidationFailed(f"Indicator(s) {', '.join(unknown)} are not in the catalogue.")
-    try:
-        span = parse_period(period)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
+    span = parse_any(period)
     if span.type is PeriodType.QUARTER:
         quarters = [q.id for q in span.financial_year().quarters() if q <= span] if ytd else [span.id]
         label = f"{span.financial_year().short_label} to {span.short_label.split(' ')[-1]}" if ytd else span.label
@@ -212,12 +211,7 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
 def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year: str, org_unit: str = "KE",
          include_submitted: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
     """The Indicator Performance Tracking Table of a programme (or ALL, the sector) for a year."""
-    try:
-        fy = parse_period(fiscal_year)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    if fy.type is not PeriodType.FINANCIAL_YEAR:
-        raise ValidationFailed(f"{fiscal_year!r} is not a financial year: use the form 2024July.")
+    fy = financial_year(fiscal_year)
     query = resolve_query(catalogue, indicators=None, period=fy.id, org_unit=org_unit, programme=programme,
                           include_submitted=include_submitted)
     if query.scope != SECTOR:

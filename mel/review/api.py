@@ -7,11 +7,11 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
-from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.db import db
-from mel.errors import Forbidden, NotFound, ValidationFailed
+from mel.errors import Forbidden, NotFound
+from mel.periods import quarter
 from mel.returns import operations as return_ops
 from mel.returns.resolve import load_catalogue
 from mel.review import notify, operations, queries
@@ -55,13 +55,7 @@ class AnswerPost(ma.Schema):
 
 
 def _quarter(period: str) -> str:
-    try:
-        parsed = parse_period(period)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    if parsed.type.value != "quarter":
-        raise ValidationFailed(f"{period!r} is not a quarter; the review is per quarter, e.g. 2025Q3.")
-    return parsed.id
+    return quarter(period).id
 
 
 def _reviewers_only() -> None:

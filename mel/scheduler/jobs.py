@@ -42,6 +42,10 @@ def _reporting_quarter(today: date) -> str:
     return quarter_of(today).previous().id
 
 
+def _window(catalogue, programme: str, period: str):
+    return window_for(catalogue.forms[catalogue.programmes[programme].id], period)
+
+
 def _officers(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.role == "officer", User.is_active.is_(True))
                                 .options(selectinload(User.programmes), selectinload(User.org_units))))
@@ -86,7 +90,7 @@ def open_windows(session: Session, config: dict, now: datetime) -> str:
     sent = 0
     label = parse_period(period).label
     for officer, mine in _by_officer(session, catalogue, rows).values():
-        due = min(window_for(catalogue.forms[catalogue.programmes[r["programme"]].id], period).due for r in mine)
+        due = min(_window(catalogue, r["programme"], period).due for r in mine)
         sent += len(_store(session, [officer], kind="window_open",
                            subject=f"Reporting for {label} is open: {len(mine)} return(s) due {due:%d %B %Y}",
                            body=f"The window for {label} is open. Your returns:\n{_lines(config, mine, period)}",
@@ -102,7 +106,7 @@ def remind_due(session: Session, config: dict, now: datetime) -> str:
     days_wanted = {int(d) for d in config.get("REMINDER_DAYS", [7, 2])} | {0}
     due_rows = []
     for row in rows:
-        due = window_for(catalogue.forms[catalogue.programmes[row["programme"]].id], period).due
+        due = _window(catalogue, row["programme"], period).due
         if (due - today).days in days_wanted:
             due_rows.append({**row, "due": due, "days": (due - today).days})
     sent = 0
@@ -123,7 +127,7 @@ def mark_late(session: Session, config: dict, now: datetime) -> str:
     period = _reporting_quarter(today)
     catalogue, rows = _owed(session, period)
     overdue = [r for r in rows
-               if window_for(catalogue.forms[catalogue.programmes[r["programme"]].id], period).due < today]
+               if _window(catalogue, r["programme"], period).due < today]
     if not overdue:
         return f"{period}: nothing overdue"
     ids = [r["return_id"] for r in overdue if r["return_id"] == r["return_id"] and r["return_id"]]

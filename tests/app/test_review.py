@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from mel.accounts.operations import load_user
@@ -18,21 +15,7 @@ from mel.review import notify
 from mel.review import operations as review
 from mel.review.models import Notification, QueryMessage
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.app.smtp_helpers import free_port
 
 
 def submitted_return(session):
@@ -107,21 +90,15 @@ def test_bulk_approval_takes_only_clean_returns(session):
     assert flagged.state == "draft"
 
 
-def test_a_reviewer_gets_an_email_with_a_link_when_a_return_is_submitted(app, session):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        submitted_return(session)
-        config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": controller.port,
-                  "BASE_URL": "https://mel.example.go.ke"}
-        sent = notify.send_pending(session, config)
-    finally:
-        controller.stop()
+def test_a_reviewer_gets_an_email_with_a_link_when_a_return_is_submitted(app, session, smtp_server):
+    inbox, port = smtp_server
+    submitted_return(session)
+    config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "BASE_URL": "https://mel.example.go.ke"}
+    sent = notify.send_pending(session, config)
     assert sent >= 1
-    to_reviewer = [m for m in inbox.messages if "reviewer@demo.test" in m.rcpt_tos]
+    to_reviewer = inbox.bodies("reviewer@demo.test")
     assert len(to_reviewer) == 1
-    content = to_reviewer[0].content.decode()
+    content = to_reviewer[0]
     assert "Submitted for review" in content and "https://mel.example.go.ke/returns/OPCT/042/2025Q3" in content
     assert all(n.emailed_at for n in session.scalars(select(Notification)))
     assert notify.send_pending(session, config) == 0  # nothing is sent twice

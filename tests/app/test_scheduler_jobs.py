@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime
-from email import message_from_bytes
-from email.policy import default
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from mel.review.models import Notification
@@ -21,25 +17,10 @@ from tests.app.returns_helpers import rows_like, send
 NAIROBI = ZoneInfo("Africa/Nairobi")
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope)
-        return "250 OK"
-
-
 @pytest.fixture
-def mail(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "BASE_URL": "https://mel.example"}
-    controller.stop()
+def mail(app, smtp_server):
+    inbox, port = smtp_server
+    return inbox, {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "BASE_URL": "https://mel.example"}
 
 
 def at(day: str) -> datetime:
@@ -47,13 +28,7 @@ def at(day: str) -> datetime:
 
 
 def to(inbox, email):
-    """Subject and plain-text body of each message to one address, decoded."""
-    found = []
-    for envelope in inbox.messages:
-        if email in envelope.rcpt_tos:
-            message = message_from_bytes(envelope.content, policy=default)
-            found.append(message["Subject"] + "\n" + message.get_body(("plain",)).get_content())
-    return found
+    return inbox.bodies(email)
 
 
 def test_a_quarters_calendar_runs_itself(session, mail):
@@ -73,8 +48,7 @@ def test_a_quarters_calendar_runs_itself(session, mail):
     assert "https://mel.example/returns/COUNTY/042/2025Q3" in kisumu[0]
     assert "https://mel.example/returns/OPCT/042/2025Q3" in kisumu[0] and "draft, not submitted" in kisumu[0]
     assert "/returns/OPCT/037/" not in kisumu[0]
-    html = [message_from_bytes(e.content, policy=default).get_body(("html",)).get_content()
-            for e in inbox.messages if "officer.kisumu@demo.test" in e.rcpt_tos]
+    html = inbox.bodies("officer.kisumu@demo.test", "html")
     assert any('<a href="https://mel.example/returns/COUNTY/042/2025Q3">' in body for body in html)
     national = [m for m in to(inbox, "officer.opct@demo.test") if "Reminder" in m]
     assert "47 return(s)" in national[0] and "/returns/OPCT/037/2025Q3" in national[0]
