@@ -50,6 +50,17 @@ class Config:
     # 0: jobs run at their daily times; N > 0: every N seconds (for trials and tests).
     SCHEDULER_INTERVAL_SECONDS = 0
 
+    # Reporting calendar: the TWG reviews within this many days of quarter end; the scheduler then
+    # drafts the sector quarterly report (the report itself is due at +45 days).
+    REVIEW_DAYS = 30
+
+    # Reports: where PDFs are kept (default instance/reports) and where they render:
+    # "process" (a short-lived worker process per report), "thread" or "inline".
+    REPORTS_DIR = ""
+    REPORT_EXECUTOR = "process"
+    # Processes that render the county annex of the sector report in parallel (1: no parallelism).
+    REPORT_WORKERS = 2
+
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0
     STATUS_NEEDS_ATTENTION = 70.0
@@ -96,6 +107,7 @@ class TestingConfig(Config):
     DATABASE_URL = "sqlite://"
     WTF_CSRF_ENABLED = True
     SECRET_KEY = "testing-secret-key-not-for-production-use"
+    REPORT_EXECUTOR = "inline"
 
 
 class ProductionConfig(Config):

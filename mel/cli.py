@@ -26,8 +26,10 @@ def _fail(exc: MelError) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from mel.reporting.cli import report_group
+
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
-                    quickstart_command, import_command, jobs_group, scheduler_command):
+                    quickstart_command, import_command, jobs_group, scheduler_command, report_group):
         app.cli.add_command(command)
 
 

@@ -27,6 +27,7 @@ from mel.plans.models import (  # noqa: F401
     Target,
     WorkPlan,
 )
+from mel.reporting.models import ReportRun  # noqa: F401
 from mel.returns.models import (  # noqa: F401
     DataValue,
     ImportBatch,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+from collections.abc import Mapping, Sequence
 from html import escape
+
+from reports.icons import ICONS, icon
+
+__all__ = ["ICONS", "STATUS_COLOURS", "STATUS_LABELS", "bar_chart", "data_uri", "hbar_chart", "icon",
+           "line_chart", "status_strip"]
 
 
 def _fmt(value: float) -> str:
@@ -16,23 +22,117 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
 
 
+STATUS_ORDER = ("on_track", "needs_attention", "off_track", "no_target", "not_reported")
+STATUS_LABELS: dict[str, str] = {"on_track": "On track", "needs_attention": "Needs attention",
+                                 "off_track": "Off track", "not_reported": "Not reported",
+                                 "no_target": "No target"}
+STATUS_COLOURS: dict[str, str] = {"on_track": "#1b7f3b", "needs_attention": "#b36b00",
+                                  "off_track": "#b3261e", "not_reported": "#6b6b6b",
+                                  "no_target": "#4a5a8a"}
+SERIES = "#0b6e4f"
+SERIES_DARK = "#064d37"  # SERIES darkened: the latest point of a line
+SERIES_MUTED = "#79af9e"  # SERIES at 55% on white: earlier periods recede, the latest stands out
+TARGET = "#8a5a00"
+CHAR_WIDTH = 0.55  # average glyph width as a share of font size (Liberation Sans / Arial)
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+
+
+def _text_width(text: str, size: float) -> float:
+    return len(text) * CHAR_WIDTH * size
+
+
+def _max_chars(room: float, size: float) -> int:
+    return max(1, int(room / (CHAR_WIDTH * size)))
+
+
+def _truncate(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[:max(0, max_chars - 1)].rstrip() + "…"
+
+
+def _open(width: float, height: float, title: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+            f'viewBox="0 0 {width:g} {height:g}" role="img" aria-label="{escape(title)}" '
+            f'font-family="{FONT}"><title>{escape(title)}</title>')
+
+
+def _text(x: float, y: float, content: str, *, size: float = 9, anchor: str = "start",
+          fill: str = "#555", extra: str = "") -> str:
+    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" '
+            f'fill="{fill}"{extra}>{escape(content)}</text>')
+
+
+def _halo(x: float, y: float, content: str, size: float, anchor: str = "start") -> str:
+    """A white patch behind a label, so a target line running through it does not strike it out."""
+    w = _text_width(content, size)
+    left = x - w / 2 if anchor == "middle" else x - w if anchor == "end" else x
+    return (f'<rect class="halo" x="{left - 1:.1f}" y="{y - size * 0.8:.1f}" width="{w + 2:.1f}" '
+            f'height="{size + 1:g}" fill="#fff"/>')
+
+
+def _header(title: str, width: float, target_text: str = "") -> list[str]:
+    """The title on the left and, when there is a target, a dashed-line key on the right."""
+    parts = []
+    room = width - 8
+    if target_text:
+        key_w = _text_width(target_text, 9)
+        parts.append(f'<line x1="{width - 4 - key_w - 18:.1f}" y1="8.5" x2="{width - 4 - key_w - 4:.1f}" '
+                     f'y2="8.5" stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
+        parts.append(_text(width - 4, 12, target_text, anchor="end", fill=TARGET))
+        room -= key_w + 28
+    parts.append(_text(4, 12, _truncate(title, _max_chars(room, 10)), size=10, fill="#333"))
+    return parts
+
+
+def _place(centres: Sequence[float], texts: Sequence[str], size: float, lo: float, hi: float,
+           *, min_chars: int | None = None, gap: float = 4) -> list[tuple[int, float, str]]:
+    """Pick every n-th label, always the last, so that none overlaps another or leaves [lo, hi].
+
+    Labels shorter than `min_chars` are never truncated; without `min_chars` none is (numbers).
+    Returns (index, centre x, text) for each label to draw, centred on x.
+    """
+    count = len(centres)
+    pitch = centres[1] - centres[0] if count > 1 else hi - lo
+    placed: list[tuple[int, float, str, float]] = []
+    for step in range(1, count + 1):
+        chosen = sorted(range(count - 1, -1, -step))
+        chars = _max_chars(min(step * pitch - gap, hi - lo), size)
+        needed = max(len(texts[i]) if min_chars is None else min(len(texts[i]), min_chars)
+                     for i in chosen)
+        if needed > chars and step < count:
+            continue
+        placed = []
+        for i in chosen:
+            text = _truncate(texts[i], chars)
+            half = _text_width(text, size) / 2
+            placed.append((i, min(max(centres[i], lo + half), hi - half), text, half))
+        if all(a[1] + a[3] + gap <= b[1] - b[3] for a, b in zip(placed, placed[1:], strict=False)):
+            break
+    return [(i, x, text) for i, x, text, _ in placed]
+
+
 def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 320,
                height: int = 120, target: float | None = None, highlight_last: bool = True) -> str:
-    """A line of values over periods (gaps for missing ones), with an optional target line."""
+    """A line of values over periods (gaps for missing ones), with an optional target line.
+
+    The title row holds the title and, when there is a target, a dashed-line key (as in bar_chart),
+    so the target's words never meet the title or the line. Only the first and last periods are
+    named: shrunk to 8 px when they crowd each other, then only the last.
+    """
     known = [v for v in values if v is not None]
-    left, right, top, bottom = 44, 8, 18, 22
-    plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-             f'<title>{escape(title)}</title>',
-             f'<text x="{left}" y="12" font-size="10" fill="#333">{escape(title)}</text>']
+    target_text = f"target {_fmt(target)}" if target is not None else ""
+    parts = [_open(width, height, title), *_header(title, width, target_text)]
     if not known:
-        parts.append(f'<text x="{left}" y="{top + plot_h / 2}" font-size="10" fill="#777">No figures yet</text></svg>')
-        return "".join(parts)
-    low = min(known + ([target] if target is not None else []))
-    high = max(known + ([target] if target is not None else []))
-    low = min(0.0, low)
+        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
+        return "".join(parts) + "</svg>"
+    scale = known + ([target] if target is not None else [])
+    low, high = min(0.0, *scale), max(scale)
     span = (high - low) or 1.0
+    y_texts = [_fmt(low)] if _fmt(high) == _fmt(low) else [_fmt(low), _fmt(high)]
+    # the y labels sit right-aligned in a column as wide as the wider of them; the plot starts
+    # 22 px down, so the highest label (9 px, raised 3 px) clears the 10 px title row
+    right, top, bottom = 8.0, 22.0, 18.0
+    left = max(24.0, max(_text_width(t, 9) for t in y_texts) + 10)
+    plot_w, plot_h = max(1.0, width - left - right), max(1.0, height - top - bottom)
     step = plot_w / max(1, len(values) - 1)
 
     def x(i: int) -> float:
@@ -41,29 +141,239 @@ def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
     def y(v: float) -> float:
         return top + plot_h - (v - low) / span * plot_h
 
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999" stroke-width="0.5"/>')
-    for value in (low, high):
-        parts.append(f'<text x="{left - 4}" y="{y(value) + 3:.1f}" font-size="9" text-anchor="end" fill="#555">{_fmt(value)}</text>')
+    parts.append(f'<line x1="{left:g}" y1="{top + plot_h:g}" x2="{left + plot_w:g}" y2="{top + plot_h:g}" '
+                 f'stroke="#999" stroke-width="0.5"/>')
+    if len(y_texts) == 2 and plot_h < 10:  # too short to name both ends apart: keep the top
+        y_texts = y_texts[1:]
+    for text in y_texts:
+        value = high if text == _fmt(high) else low
+        parts.append(_text(left - 4, y(value) + 3, text, anchor="end"))
     if target is not None:
-        parts.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" '
-                     f'stroke="#8a5a00" stroke-dasharray="4 3" stroke-width="1"/>'
-                     f'<text x="{left + plot_w}" y="{y(target) - 3:.1f}" font-size="9" text-anchor="end" fill="#8a5a00">target {_fmt(target)}</text>')
+        parts.append(f'<line x1="{left:g}" y1="{y(target):.1f}" x2="{left + plot_w:g}" y2="{y(target):.1f}" '
+                     f'stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
     segment: list[str] = []
+    for i, value in enumerate([*values, None]):
+        if value is not None:
+            segment.append(f"{x(i):.1f},{y(value):.1f}")
+            continue
+        if len(segment) > 1:
+            parts.append(f'<polyline fill="none" stroke="{SERIES}" stroke-width="1.8" '
+                         f'points="{" ".join(segment)}"/>')
+        segment = []
+    last = len(values) - 1
     for i, value in enumerate(values):
         if value is None:
-            if len(segment) > 1:
-                parts.append(f'<polyline fill="none" stroke="#0b6e4f" stroke-width="1.8" points="{" ".join(segment)}"/>')
-            segment = []
             continue
-        segment.append(f"{x(i):.1f},{y(value):.1f}")
-    if len(segment) > 1:
-        parts.append(f'<polyline fill="none" stroke="#0b6e4f" stroke-width="1.8" points="{" ".join(segment)}"/>')
+        if highlight_last and i == last:  # the latest figure: bigger, darker, ringed in white
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.6" fill="{SERIES_DARK}" '
+                         f'stroke="#fff" stroke-width="1"/>')
+        else:
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="2" fill="{SERIES}"/>')
+    parts += _line_x_labels(labels, left, left + plot_w, height - 5)
+    return "".join(parts) + "</svg>"
+
+
+def _line_x_labels(labels: Sequence[str], start: float, end: float, baseline: float) -> list[str]:
+    """The first period's name at the left end of the plot and the last's at the right end."""
+    if not labels:
+        return []
+    first, final = labels[0], labels[-1]
+    if len(labels) == 1:  # a single period: its point stands at the left end
+        return [_text(start, baseline, _truncate(first, _max_chars(end + 6 - start, 9)))]
+    for size in (9.0, 8.5, 8.0):
+        if start + _text_width(first, size) + 6 <= end - _text_width(final, size):
+            return [_text(start, baseline, first, size=size),
+                    _text(end, baseline, final, size=size, anchor="end")]
+    # alone, the last name may reach back past the plot's left end, but not out of the chart
+    return [_text(end, baseline, _truncate(final, _max_chars(end - 2, 9)), anchor="end")]
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 320,
+              height: int = 140, target: float | None = None, unit: str = "",
+              highlight_last: bool = True) -> str:
+    """Vertical bars from zero, one per period, labelled with their values; gaps say n/a."""
+    if len(labels) != len(values):
+        raise ValueError(f"bar_chart {title!r}: {len(labels)} labels but {len(values)} values")
+    if height < 70:
+        raise ValueError(f"bar_chart {title!r}: height {height} leaves no room for bars (70 at least)")
+    known = [v for v in values if v is not None]
+    target_text = f"target {_fmt(target)}{unit}" if target is not None else ""
+    parts = [_open(width, height, title), *_header(title, width, target_text)]
+    if not known:
+        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
+        return "".join(parts) + "</svg>"
+    scale = known + ([target] if target is not None else [])
+    high, low = max(0.0, *scale), min(0.0, *scale)
+    span = (high - low) or 1.0
+    negative = low < 0
+    # room above the plot for value labels, below it for x labels (and labels of negative bars)
+    top, bottom = 30.0, height - 16.0 - (11 if negative else 0)
+    side = 6.0
+    slot = (width - 2 * side) / len(values)
+    bar_w = min(slot * 0.7, 48.0)
+    centres = [side + slot * (i + 0.5) for i in range(len(values))]
+
+    def y(value: float) -> float:
+        return bottom - (value - low) / span * (bottom - top)
+
+    base = y(0)
+    last = len(values) - 1
     for i, value in enumerate(values):
-        if value is not None:
-            last = highlight_last and i == len(values) - 1
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{3.2 if last else 2}" fill="{"#a4262c" if last else "#0b6e4f"}"/>')
-    for i in (0, len(labels) - 1):
-        anchor = "start" if i == 0 else "end"
-        parts.append(f'<text x="{x(i):.1f}" y="{height - 6}" font-size="9" text-anchor="{anchor}" fill="#555">{escape(labels[i])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        if value is None:
+            continue
+        fill = SERIES if not highlight_last or i == last else SERIES_MUTED
+        parts.append(f'<rect class="bar" x="{centres[i] - bar_w / 2:.2f}" y="{min(y(value), base):.2f}" '
+                     f'width="{bar_w:.2f}" height="{abs(base - y(value)):.2f}" fill="{fill}"/>')
+    parts.append(f'<line x1="{side}" y1="{base:.1f}" x2="{width - side}" y2="{base:.1f}" '
+                 f'stroke="#999" stroke-width="0.75"/>')
+    if target is not None:
+        parts.append(f'<line x1="{side}" y1="{y(target):.1f}" x2="{width - side}" y2="{y(target):.1f}" '
+                     f'stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
+    value_texts = ["n/a" if v is None else f"{_fmt(v)}{unit}" for v in values]
+    for i, x, text in _place(centres, value_texts, 9, 1, width - 1):
+        value = values[i]
+        if value is None:
+            parts.append(_text(x, base - 3, text, size=8, anchor="middle", fill="#777"))
+            continue
+        bold = ' font-weight="bold"' if highlight_last and i == last else ""
+        label_y = y(value) - 3 if value >= 0 else y(value) + 10
+        parts.append(_halo(x, label_y, text, 9, "middle"))
+        parts.append(_text(x, label_y, text, anchor="middle", fill="#333", extra=bold))
+    for _, x, text in _place(centres, list(labels), 9, 1, width - 1, min_chars=10):
+        parts.append(_text(x, height - 5, text, anchor="middle"))
+    return "".join(parts) + "</svg>"
+
+
+def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 360,
+               bar_height: int = 14, max_value: float | None = None, unit: str = "%",
+               statuses: Sequence[str] | None = None, reference: float | None = None,
+               reference_label: str = "target") -> str:
+    """One horizontal bar per row (say, achievement per indicator), named on the left."""
+    if len(labels) != len(values) or (statuses is not None and len(statuses) != len(values)):
+        raise ValueError(f"hbar_chart {title!r}: labels, values and statuses must be the same length")
+    unknown = sorted(set(statuses or ()) - set(STATUS_LABELS))
+    if unknown:
+        raise ValueError(f"hbar_chart {title!r}: unknown status {unknown}; use one of {list(STATUS_LABELS)}")
+    row = max(bar_height + 6, 13)
+    top = 18 + (12 if reference is not None else 0)
+    height = top + max(1, len(values)) * row + 4
+    parts = [_open(width, height, title), *_header(title, width)]
+    if not values:
+        parts.append(_text(4, top + row / 2 + 3, "No figures yet", size=10, fill="#777"))
+        return "".join(parts) + "</svg>"
+    known = [v for v in values if v is not None]
+    value_texts = [f"{_fmt(v)}{unit}" for v in known]
+    value_w = max((_text_width(t, 9) for t in value_texts), default=0) + 8
+    status_w = max(_text_width(STATUS_LABELS[s], 8) for s in statuses) + 6 if statuses else 0
+    # the label column gives way before the bars get shorter than 40 px
+    label_w = min(round(width * 0.38), width - value_w - status_w - 2 - 40)
+    if label_w < 30:
+        raise ValueError(f"hbar_chart {title!r}: width {width} is too narrow for its values and statuses")
+    bar_x = label_w
+    room = width - bar_x - value_w - status_w - 2
+    scale = max_value or max([*known, reference or 0, 0]) or 1.0
+
+    def length(value: float) -> float:
+        return max(0.0, min(value, scale)) / scale * room
+
+    label_chars = _max_chars(label_w - 8, 9)
+    words: list[str] = []  # drawn after the reference line, so it never runs through them
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        bar_y = top + i * row + (row - bar_height) / 2
+        text_y = bar_y + bar_height / 2 + 3.2
+        words.append(_text(label_w - 6, text_y, _truncate(label, label_chars), anchor="end", fill="#333"))
+        status = statuses[i] if statuses else None
+        if value is None:
+            missing = _truncate("not reported", _max_chars(room + value_w - 4, 8))
+            words += [_halo(bar_x + 2, text_y, missing, 8),
+                      _text(bar_x + 2, text_y, missing, size=8, fill="#6b6b6b", extra=' font-style="italic"')]
+        else:
+            fill = STATUS_COLOURS[status] if status else SERIES
+            parts.append(f'<rect class="bar" x="{bar_x}" y="{bar_y:.2f}" width="{length(value):.2f}" '
+                         f'height="{bar_height}" fill="{fill}"/>')
+            text = f"{_fmt(value)}{unit}"
+            words += [_halo(bar_x + length(value) + 4, text_y, text, 9),
+                      _text(bar_x + length(value) + 4, text_y, text, fill="#333")]
+        if status:
+            words.append(_text(width - 2, text_y, STATUS_LABELS[status], size=8, anchor="end",
+                               fill=STATUS_COLOURS[status]))
+    if reference is not None:
+        ref_x = bar_x + length(reference)
+        parts.append(f'<line x1="{ref_x:.1f}" y1="{top - 2}" x2="{ref_x:.1f}" y2="{height - 2}" '
+                     f'stroke="{TARGET}" stroke-dasharray="3 2" stroke-width="1"/>')
+        text = _truncate(f"{reference_label} {_fmt(reference)}{unit}".strip(), _max_chars(width - 4, 8))
+        half = _text_width(text, 8) / 2
+        parts.append(_text(min(max(ref_x, 2 + half), width - 2 - half), top - 4, text, size=8,
+                           anchor="middle", fill=TARGET))
+    parts += words
+    return "".join(parts) + "</svg>"
+
+
+def _legend_lines(entries: Sequence[str], width: float) -> tuple[float, list[list[str]]]:
+    """Font size and lines for the legend: shrink to 8 before wrapping onto more lines."""
+    def entry_w(text: str, size: float) -> float:
+        return size + 3 + _text_width(text, size)  # swatch, gap, words
+
+    room = width - 4
+    for size in (9.0, 8.5, 8.0):
+        if sum(entry_w(e, size) for e in entries) + 10 * (len(entries) - 1) <= room:
+            return size, [list(entries)]
+    lines: list[list[str]] = [[]]
+    used = 0.0
+    for entry in entries:
+        needed = entry_w(entry, 8) + (10 if lines[-1] else 0)
+        if lines[-1] and used + needed > room:
+            lines.append([])
+            used, needed = 0.0, entry_w(entry, 8)
+        lines[-1].append(entry)
+        used += needed
+    return 8.0, lines
+
+
+def status_strip(counts: Mapping[str, int], *, width: int = 360, height: int = 34,
+                 title: str = "Indicator status") -> str:
+    """One stacked bar of indicator statuses with a legend of counts underneath."""
+    unknown = sorted(set(counts) - set(STATUS_LABELS))
+    if unknown:
+        raise ValueError(f"status_strip: unknown status {unknown}; use one of {list(STATUS_LABELS)}")
+    if any(count < 0 for count in counts.values()):
+        raise ValueError(f"status_strip: counts must not be negative, got {dict(counts)}")
+    items = [(key, counts[key]) for key in STATUS_ORDER if counts.get(key, 0) > 0]
+    entries = [f"{STATUS_LABELS[key]} {count}" for key, count in items]
+    summary = " · ".join(entries) or "No indicators"
+    if not items:
+        return _open(width, height, f"{title}: {summary}") + _text(2, height / 2 + 3, summary,
+                                                                    size=10, fill="#777") + "</svg>"
+    size, lines = _legend_lines(entries, width)
+    bar_y, bar_h, bar_w = 2.0, max(8.0, height - 20.0), width - 4.0
+    first_line = bar_y + bar_h + 11
+    height = max(height, round(first_line + (len(lines) - 1) * 11 + 5))
+    parts = [_open(width, height, f"{title}: {summary}")]
+    total = sum(count for _, count in items)
+    x = 2.0
+    for key, count in items:
+        seg_w = count / total * bar_w
+        parts.append(f'<rect class="segment" x="{x:.2f}" y="{bar_y}" width="{seg_w:.2f}" height="{bar_h}" '
+                     f'fill="{STATUS_COLOURS[key]}"/>')
+        if bar_h >= 10 and _text_width(str(count), 8) <= seg_w - 4:
+            parts.append(_text(x + seg_w / 2, bar_y + bar_h / 2 + 3, str(count), size=8, anchor="middle",
+                               fill="#fff", extra=' font-weight="bold"'))
+        if x > 2:  # a white seam keeps segments apart in grey-scale print
+            parts.append(f'<line x1="{x:.2f}" y1="{bar_y}" x2="{x:.2f}" y2="{bar_y + bar_h}" '
+                         f'stroke="#fff" stroke-width="1"/>')
+        x += seg_w
+    colours = {entry: STATUS_COLOURS[key] for entry, (key, _) in zip(entries, items, strict=True)}
+    for n, line in enumerate(lines):
+        x, y = 2.0, first_line + n * 11
+        for entry in line:
+            text = _truncate(entry, _max_chars(width - 4 - size - 3, size))
+            parts.append(f'<rect class="swatch" x="{x:.1f}" y="{y - size * 0.8:.1f}" width="{size:g}" '
+                         f'height="{size:g}" fill="{colours[entry]}"/>')
+            parts.append(_text(x + size + 3, y, text, size=size, fill="#333"))
+            x += size + 3 + _text_width(text, size) + 10
+    return "".join(parts) + "</svg>"
+
+
+def data_uri(svg: str) -> str:
+    """The SVG as a data: URI for <img src>, which WeasyPrint renders faster than inline SVG."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import xml.etree.ElementTree as ET
 
-from reports.charts import line_chart
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reports.charts import (
+    ICONS,
+    STATUS_COLOURS,
+    STATUS_LABELS,
+    bar_chart,
+    data_uri,
+    hbar_chart,
+    icon,
+    line_chart,
+    status_strip,
+)
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -21,3 +37,305 @@ def test_line_chart_is_valid_svg_with_a_title_and_target():
 
 def test_line_chart_without_figures_says_so():
     assert "No figures yet" in line_chart(["a", "b"], [None, None], title="x")
+
+
+# --- bar, horizontal bar and status charts, icons -------------------------------------------------
+
+CHAR_WIDTH = 0.55
+
+
+def parse(svg: str, *, viewbox: str | None = None) -> ET.Element:
+    """The chart as XML, after checking what every chart must have: size, viewBox, role and title first."""
+    root = ET.fromstring(svg)
+    assert root.tag == f"{NS}svg" and root.get("role") == "img" and root.get("aria-label")
+    assert root[0].tag == f"{NS}title" and root[0].text == root.get("aria-label")
+    assert root.get("viewBox") == (viewbox or f"0 0 {root.get('width')} {root.get('height')}")
+    return root
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{NS}text")]
+
+
+def text_boxes(root: ET.Element) -> list[tuple[float, float, float, float, str]]:
+    """Estimated box (left, right, top, bottom) of every text, anchor aware."""
+    boxes = []
+    for t in root.iter(f"{NS}text"):
+        size, x, y = float(t.get("font-size")), float(t.get("x")), float(t.get("y"))
+        assert size >= 8, f"font size {size} for {t.text!r}"
+        text = t.text or ""
+        w = len(text) * CHAR_WIDTH * size
+        left = {"start": x, "middle": x - w / 2, "end": x - w}[t.get("text-anchor", "start")]
+        boxes.append((left, left + w, y - 0.75 * size, y + 0.25 * size, text))
+    return boxes
+
+
+def assert_text_fits(svg: str) -> ET.Element:
+    """No text leaves the viewBox and no two texts overlap."""
+    root = parse(svg)
+    width, height = float(root.get("width")), float(root.get("height"))
+    boxes = text_boxes(root)
+    eps = 0.05
+    for left, right, top, bottom, text in boxes:
+        assert left >= -eps and right <= width + eps, f"{text!r} spans {left:.1f}..{right:.1f} of {width}"
+        assert top >= -eps and bottom <= height + eps, f"{text!r} spans {top:.1f}..{bottom:.1f} of {height}"
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = (a[1] <= b[0] + eps or b[1] <= a[0] + eps or a[3] <= b[2] + eps or b[3] <= a[2] + eps)
+            assert apart, f"{a[4]!r} overlaps {b[4]!r}"
+    return root
+
+
+def bars(root: ET.Element, cls: str = "bar") -> list[ET.Element]:
+    return [r for r in root.iter(f"{NS}rect") if r.get("class") == cls]
+
+
+def test_bar_chart_draws_one_bar_per_known_value_with_heights_in_proportion():
+    root = assert_text_fits(bar_chart(["Q1", "Q2", "Q3", "Q4"], [10, 20, None, 40], title="SA02 paid on time",
+                                      unit="%"))
+    heights = [float(r.get("height")) for r in bars(root)]
+    assert len(heights) == 3
+    assert abs(heights[1] - 2 * heights[0]) < 0.5 and abs(heights[2] - 4 * heights[0]) < 0.5
+    # bars stand on one baseline, and the scale starts at zero (10 is a quarter of 40, not zero)
+    assert len({round(float(r.get("y")) + float(r.get("height")), 1) for r in bars(root)}) == 1
+    assert {"10%", "20%", "40%", "n/a", "Q1", "Q4"} <= set(texts(root))
+
+
+def test_bar_chart_target_is_a_labelled_dashed_line_and_large_values_are_abbreviated():
+    root = assert_text_fits(bar_chart(["FY23/24", "FY24/25"], [812_000, 1_250_000], title="Paid",
+                                      target=1_400_000))
+    assert {"812k", "1.2M", "target 1.4M"} <= set(texts(root))
+    dashed = [line for line in root.iter(f"{NS}line") if line.get("stroke-dasharray")]
+    assert dashed and all(line.get("stroke") == "#8a5a00" for line in dashed)
+    # the target, the highest figure, sets the scale: the 1.25M bar is 1.25/1.4 of the plot
+    plot_h = 140 - 16 - 30
+    assert abs(float(bars(root)[1].get("height")) - 1.25 / 1.4 * plot_h) < 0.5
+
+
+def test_bar_chart_highlights_the_latest_bar_unless_asked_not_to():
+    fills = [r.get("fill") for r in bars(parse(bar_chart(["a", "b", "c"], [1, 2, 3], title="t")))]
+    assert fills[-1] == "#0b6e4f" and fills[0] != fills[-1]
+    plain = [r.get("fill") for r in bars(parse(bar_chart(["a", "b", "c"], [1, 2, 3], title="t",
+                                                         highlight_last=False)))]
+    assert set(plain) == {"#0b6e4f"}
+
+
+def test_bar_chart_thins_crowded_labels_and_truncates_long_ones():
+    months = [f"Month {i:02d} of FY2025/26" for i in range(1, 25)]
+    root = assert_text_fits(bar_chart(months, [float(i * 1000 + 0.5) for i in range(24)],
+                                      title="A title far too long to fit across the top of a small chart "
+                                            "without being cut short", width=320))
+    labels = [t for t in texts(root) if t.startswith("Month")]
+    assert 1 < len(labels) < 24 and labels[-1] == months[-1]  # the latest period is always named
+    assert texts(root)[0].endswith("…")  # the title
+    assert "23k" in texts(root)  # and the latest value is always labelled
+    few = assert_text_fits(bar_chart(months[:3], [1, 2, 3], title="t"))
+    cut = [t for t in texts(few) if t.startswith("Month")]
+    assert len(cut) == 3 and all(t.endswith("…") and months[i].startswith(t[:-1]) for i, t in enumerate(cut))
+
+
+def test_bar_chart_handles_negative_and_missing_values():
+    root = assert_text_fits(bar_chart(["Q1", "Q2", "Q3"], [-5, 10, None], title="Net change"))
+    assert {"-5", "10", "n/a"} <= set(texts(root))
+    assert "No figures yet" in texts(parse(bar_chart(["a"], [None], title="x")))
+
+
+def test_hbar_chart_bar_lengths_are_in_proportion_and_missing_rows_say_so():
+    root = assert_text_fits(hbar_chart(["CT-OVC", "OPCT", "PwSD-CT", "HSNP"], [25, 50, None, 100],
+                                       title="Returns on time (%)", max_value=100, reference=100))
+    widths = [float(r.get("width")) for r in bars(root)]
+    assert len(widths) == 3
+    assert abs(widths[1] - 2 * widths[0]) < 0.5 and abs(widths[2] - 4 * widths[0]) < 0.5
+    assert {"25%", "50%", "100%", "not reported", "target 100%"} <= set(texts(root))
+    ref = [line for line in root.iter(f"{NS}line") if line.get("stroke-dasharray")]
+    assert len(ref) == 1 and abs(float(ref[0].get("x1")) - (float(bars(root)[0].get("x")) + widths[2])) < 0.5
+
+
+def test_hbar_chart_grows_with_rows_and_truncates_long_labels():
+    short = parse(hbar_chart(["a", "b"], [1, 2], title="t"))
+    labels = [f"SA{i:02d} Proportion of eligible households enrolled in the programme" for i in range(6)]
+    root = assert_text_fits(hbar_chart(labels, [10, 20, 30, 40, 50, 60], title="t"))
+    assert float(root.get("height")) > float(short.get("height"))
+    assert all(t.endswith("…") for t in texts(root) if t.startswith("SA"))
+
+
+def test_hbar_chart_statuses_colour_the_bars_and_are_written_out():
+    statuses = ["on_track", "needs_attention", "off_track", "not_reported"]
+    root = assert_text_fits(hbar_chart(["SA01", "SA02", "SA07", "SA11"], [104, 81, 40, None], title="t",
+                                       statuses=statuses, reference=100))
+    assert [r.get("fill") for r in bars(root)] == [STATUS_COLOURS[s] for s in statuses[:3]]
+    assert {STATUS_LABELS[s] for s in statuses} <= set(texts(root))
+    with pytest.raises(ValueError, match="unknown status"):
+        hbar_chart(["a"], [1], title="t", statuses=["late"])
+
+
+def test_status_strip_segments_are_in_proportion_and_the_legend_counts_them():
+    counts = {"on_track": 12, "needs_attention": 3, "off_track": 2, "no_target": 0, "not_reported": 1}
+    root = assert_text_fits(status_strip(counts))
+    segments = bars(root, "segment")
+    assert [s.get("fill") for s in segments] == [STATUS_COLOURS[k] for k in
+                                                 ("on_track", "needs_attention", "off_track", "not_reported")]
+    widths = [float(s.get("width")) for s in segments]
+    unit = widths[-1]
+    assert all(abs(w - c * unit) < 0.5 for w, c in zip(widths, (12, 3, 2, 1), strict=True))
+    assert {"On track 12", "Needs attention 3", "Off track 2", "Not reported 1"} <= set(texts(root))
+    assert not any(t.startswith("No target") for t in texts(root))
+    assert root[0].text == "Indicator status: On track 12 · Needs attention 3 · Off track 2 · Not reported 1"
+
+
+def test_status_strip_legend_wraps_when_it_cannot_fit():
+    counts = {"on_track": 120, "needs_attention": 30, "off_track": 20, "no_target": 4, "not_reported": 10}
+    wide = assert_text_fits(status_strip(counts, width=640))
+    narrow = assert_text_fits(status_strip(counts, width=200))
+    assert float(narrow.get("height")) > float(wide.get("height")) == 34
+    assert len({t.get("y") for t in wide.iter(f"{NS}text") if not t.text.isdigit()}) == 1
+    legend = [t for t in narrow.iter(f"{NS}text") if not t.text.isdigit()]
+    assert len({t.get("y") for t in legend}) >= 2 and all(float(t.get("font-size")) == 8 for t in legend)
+
+
+def test_status_strip_without_indicators_and_with_unknown_statuses():
+    assert texts(parse(status_strip(dict.fromkeys(STATUS_LABELS, 0)))) == ["No indicators"]
+    with pytest.raises(ValueError, match="delayed"):
+        status_strip({"delayed": 2})
+
+
+def test_chart_text_is_escaped():
+    root = parse(hbar_chart(["<b>R&D</b>"], [1], title='"A" & <B>'))
+    assert root[0].text == '"A" & <B>' and "<b>R&D</b>" in texts(root)
+
+
+QUARTERS = [f"FY{y}/{(y + 1) % 100:02d} Q{q}" for y in (2024, 2025) for q in range(1, 5)]
+LONG_TITLE = "SA01 Number of households enrolled in the cash transfer progr"  # 60, as reports cut them
+
+
+def circles(root: ET.Element) -> list[ET.Element]:
+    return list(root.iter(f"{NS}circle"))
+
+
+def assert_points_clear_of_title_row(root: ET.Element) -> None:
+    """Every dot lies inside the chart and below the title row (10 px text on a 12 px baseline)."""
+    width, height = float(root.get("width")), float(root.get("height"))
+    for c in circles(root):
+        cx, cy, r = float(c.get("cx")), float(c.get("cy")), float(c.get("r"))
+        assert 0 <= cx - r and cx + r <= width and 12 + 0.25 * 10 <= cy - r and cy + r <= height
+
+
+def test_line_chart_long_title_is_cut_and_the_target_is_a_key_in_the_title_row():
+    root = assert_text_fits(line_chart(QUARTERS, [100, 120, None, 150, 151, 152, 155, 160], title=LONG_TITLE,
+                                       width=250, height=110, target=160))
+    title, key = root.find(f"{NS}text[@fill='#333']"), root.find(f"{NS}text[@fill='#8a5a00']")
+    assert title.text.endswith("…") and LONG_TITLE.startswith(title.text[:-1])
+    assert key.text == "target 160" and key.get("y") == title.get("y")
+    dashed = [line for line in root.iter(f"{NS}line") if line.get("stroke-dasharray")]
+    assert len(dashed) == 2 and all(line.get("stroke") == "#8a5a00" for line in dashed)  # key and target line
+    assert_points_clear_of_title_row(root)  # the last point, on the target, stays under the key
+
+
+def test_line_chart_names_first_and_last_periods_shrinking_then_dropping_the_first():
+    def x_labels(width: int) -> list[tuple[str, float]]:
+        root = assert_text_fits(line_chart(QUARTERS, range(8), title=LONG_TITLE, width=width, height=110))
+        return [(t.text, float(t.get("font-size"))) for t in root.iter(f"{NS}text") if t.text.startswith("FY")]
+
+    assert x_labels(250) == [("FY2024/25 Q1", 9), ("FY2025/26 Q4", 9)]
+    shrunk = x_labels(150)
+    assert [t for t, _ in shrunk] == ["FY2024/25 Q1", "FY2025/26 Q4"] and all(8 <= s < 9 for _, s in shrunk)
+    assert [t for t, _ in x_labels(130)] == ["FY2025/26 Q4"]
+    one = assert_text_fits(line_chart(["FY2025/26 Q4"], [5], title="t", width=120, height=90))
+    assert [t for t in texts(one) if t.startswith("FY")] == ["FY2025/26 Q4"]
+
+
+def test_line_chart_matches_the_other_charts_and_highlights_the_latest_point_in_the_series_colour():
+    line, bar = parse(line_chart(QUARTERS, range(8), title="t")), parse(bar_chart(["a"], [1], title="t"))
+    assert line.get("font-family") == bar.get("font-family")
+    dots = circles(line)
+    latest, earlier = dots[-1], dots[:-1]
+    assert latest.get("fill") not in set(STATUS_COLOURS.values()) | {"#a4262c"}
+    assert latest.get("fill").startswith("#0") and float(latest.get("r")) > float(earlier[0].get("r"))
+    assert {c.get("fill") for c in earlier} == {"#0b6e4f"}
+    plain = circles(parse(line_chart(QUARTERS, range(8), title="t", highlight_last=False)))
+    assert {(c.get("fill"), c.get("r")) for c in plain} == {("#0b6e4f", "2")}
+
+
+def test_line_chart_y_labels_name_both_ends_of_the_scale_once():
+    root = assert_text_fits(line_chart(QUARTERS[:3], [812_000, None, 1_250_000], title=LONG_TITLE, width=250,
+                                       height=110, target=1_400_000))
+    assert {"0", "1.4M", "target 1.4M"} <= set(texts(root))
+    flat = assert_text_fits(line_chart(QUARTERS[:2], [0, 0], title="t", width=250, height=110))
+    assert texts(flat).count("0") == 1
+    low = assert_text_fits(line_chart(QUARTERS[:2], [-2e6, 5e10], title="t", width=250, height=110))
+    assert {"-2.0M", "50.0bn"} <= set(texts(low))
+
+
+@settings(max_examples=80, deadline=None)
+@given(labels=st.lists(st.text(alphabet="abcXYZ &<>/0123456789 ", max_size=16), min_size=1, max_size=30),
+       raw=st.lists(st.one_of(st.none(), st.floats(-2e6, 5e10, allow_nan=False)), min_size=30, max_size=30),
+       width=st.integers(120, 720), height=st.integers(80, 240),
+       target=st.one_of(st.none(), st.floats(0, 1e9)), title=st.text(alphabet="SA0 1xyz&<", max_size=60))
+def test_line_chart_text_never_overflows_or_overlaps(labels, raw, width, height, target, title):
+    values = raw[:len(labels)]
+    root = assert_text_fits(line_chart(labels, values, title=title or "t", width=width, height=height,
+                                       target=target))
+    assert_points_clear_of_title_row(root)
+    assert len(circles(root)) == sum(v is not None for v in values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels=st.lists(st.text(alphabet="abcXYZ &<>/0123456789 ", max_size=40), min_size=1, max_size=30),
+       raw=st.lists(st.one_of(st.none(), st.floats(-2e6, 5e10, allow_nan=False)), min_size=30, max_size=30),
+       width=st.integers(160, 640), height=st.integers(80, 240),
+       target=st.one_of(st.none(), st.floats(0, 1e9)), unit=st.sampled_from(["", "%"]))
+def test_bar_chart_text_never_overflows_or_overlaps(labels, raw, width, height, target, unit):
+    values = raw[:len(labels)]
+    root = assert_text_fits(bar_chart(labels, values, title="Any " * 30, width=width, height=height,
+                                      target=target, unit=unit))
+    assert len(bars(root)) == sum(v is not None for v in values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.text(alphabet="abc XYZ&<", max_size=60),
+                               st.one_of(st.none(), st.floats(0, 1e12)),
+                               st.sampled_from(list(STATUS_LABELS))), min_size=1, max_size=12),
+       width=st.integers(240, 640), with_status=st.booleans(),
+       reference=st.one_of(st.none(), st.floats(0, 200)))
+def test_hbar_chart_text_never_overflows_or_overlaps(rows, width, with_status, reference):
+    labels, values, statuses = zip(*rows, strict=True)
+    assert_text_fits(hbar_chart(labels, values, title="t " * 50, width=width, reference=reference,
+                                statuses=statuses if with_status else None))
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=st.fixed_dictionaries({k: st.integers(0, 100_000) for k in STATUS_LABELS}),
+       width=st.integers(120, 640))
+def test_status_strip_text_never_overflows_or_overlaps(counts, width):
+    assert_text_fits(status_strip(counts, width=width))
+
+
+def test_every_icon_is_a_titled_svg_and_unknown_names_are_refused():
+    for name in ICONS:
+        root = parse(icon(name, size=40, colour="#b3261e"), viewbox="0 0 24 24")
+        assert root.get("width") == "40" and "#b3261e" in ET.tostring(root, encoding="unicode")
+    with pytest.raises(ValueError, match="people.*check"):
+        icon("rocket")
+
+
+def test_data_uri_round_trips():
+    svg = bar_chart(["Q1"], [4321], title="Ksh – “quoted”")
+    prefix = "data:image/svg+xml;base64,"
+    uri = data_uri(svg)
+    assert uri.startswith(prefix) and base64.b64decode(uri[len(prefix):]).decode("utf-8") == svg
+
+
+def test_charts_render_through_weasyprint_with_extractable_value_labels():
+    weasyprint = pytest.importorskip("weasyprint")
+    pdfplumber = pytest.importorskip("pdfplumber")
+    charts = [bar_chart(["Q1", "Q2"], [1200, 4321], title="Paid"),
+              hbar_chart(["OPCT"], [96.5], title="On time", reference=100),
+              status_strip({"on_track": 3, "off_track": 1}),
+              line_chart(["Q1", "Q2"], [1, 2], title="Line"),
+              icon("people")]
+    images = "".join(f'<p><img src="{data_uri(svg)}"></p>' for svg in charts)
+    inline = bar_chart(["Q1", "Q2"], [10, 8765], title="Inline")
+    pdf = weasyprint.HTML(string=f"<html><body>{images}<div>{inline}</div></body></html>").write_pdf()
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        text = "".join(page.extract_text() or "" for page in document.pages)
+    assert "4,321" in text and "96.5%" in text and "8,765" in text

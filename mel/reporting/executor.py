@@ -1,0 +1,44 @@
+"""Where a queued report renders: a worker process (default), a thread, or inline.
+
+A report with the county annex takes several seconds of CPU and WeasyPrint keeps much of its
+memory afterwards, so by default each run renders in a short-lived `mel report render-run`
+process that exits when done. Progress is in the database, so any web server can show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def start(app: Flask, run_id: int) -> None:
+    """Start rendering a committed, queued run the way REPORT_EXECUTOR says."""
+    mode = app.config.get("REPORT_EXECUTOR", "process")
+    if mode == "inline":
+        _render(app, run_id)
+    elif mode == "thread":
+        threading.Thread(target=_render, args=(app, run_id), daemon=True, name=f"report-{run_id}").start()
+    else:
+        env = {**os.environ, "MEL_DATABASE_URL": app.config["DATABASE_URL"],
+               "MEL_INSTANCE_DIR": app.config["INSTANCE_DIR"], "MEL_ENV": "production" if app.config.get("ENV_NAME") == "production" else "development"}
+        if app.config.get("REPORTS_DIR"):
+            env["MEL_REPORTS_DIR"] = app.config["REPORTS_DIR"]
+        command = [sys.executable, "-c", "from mel.cli import main; main()", "report", "render-run", str(run_id)]
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+        log.info("report run %s rendering in a worker process", run_id)
+
+
+def _render(app: Flask, run_id: int) -> None:
+    from mel.db import db
+    from mel.reporting.operations import execute
+
+    with app.app_context():
+        execute(db.session, run_id, app.config)

@@ -1,0 +1,163 @@
+"""Report pages: generate (secretariat), follow progress, preview in the browser, download, publish."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from indicators.periods import parse_period
+from mel.accounts.auth import authenticated_user
+from mel.accounts.models import User
+from mel.db import db, utcnow
+from mel.errors import Forbidden
+from mel.reporting import executor, operations
+from mel.returns.models import Return
+from mel.returns.resolve import load_catalogue
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+KIND_LABELS = {"sector": "Sector quarterly progress report", "programme": "Programme report",
+               "county": "County profile", "factsheet": "Fact sheet (two pages)"}
+
+
+def _require(*roles: str):
+    user = authenticated_user()
+    if user.role not in roles:
+        raise Forbidden("Only the secretariat generates and publishes reports.")
+    return user
+
+
+def _emails() -> dict[int, str]:
+    return dict(db.session.execute(select(User.id, User.email)).all())
+
+
+def _quarters() -> list[str]:
+    latest = db.session.scalar(select(func.max(Return.period))) or "2025Q2"
+    last = parse_period(latest)
+    return [last.shift(-n).id for n in range(0, 8)]
+
+
+@bp.route("/")
+@login_required
+def index():
+    user = authenticated_user()
+    session = db.session
+    runs = operations.visible_runs(session, user)
+    catalogue = load_catalogue(session)
+    approved = session.scalar(select(func.max(Return.period)).where(Return.state == "approved"))
+    return render_template("reporting/index.html", runs=[operations.run_body(r, _emails()) for r in runs],
+                           kinds=KIND_LABELS, quarters=_quarters(), default_period=approved,
+                           programmes=sorted(catalogue.programmes.items()),
+                           counties=sorted((u for u in catalogue.org_units.values() if u.level == 2),
+                                           key=lambda u: u.code),
+                           can_generate=user.role == "secretariat", can_preview=user.role in ("secretariat", "reviewer"))
+
+
+@bp.route("/", methods=["POST"])
+@login_required
+def generate():
+    user = _require("secretariat")
+    form = request.form
+    run = operations.request_report(db.session, kind=form.get("kind", ""), period=form.get("period", ""),
+                                    programme=form.get("programme"), org_unit=form.get("org_unit"),
+                                    accessible=form.get("accessible") == "on", user=user, trigger="web")
+    db.session.commit()
+    executor.start(current_app._get_current_object(), run.id)
+    return redirect(url_for("reports.show", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>")
+@login_required
+def show(run_id: int):
+    user = authenticated_user()
+    run = operations.get_visible(db.session, user, run_id)
+    return render_template("reporting/run.html", run=operations.run_body(run, _emails()), kinds=KIND_LABELS,
+                           can_publish=user.role == "secretariat")
+
+
+@bp.route("/runs/<int:run_id>/status")
+@login_required
+def status(run_id: int):
+    run = operations.get_visible(db.session, authenticated_user(), run_id)
+    return jsonify(operations.run_body(run, _emails()))
+
+
+@bp.route("/runs/<int:run_id>/pdf")
+@login_required
+def pdf(run_id: int):
+    run = operations.get_visible(db.session, authenticated_user(), run_id)
+    data = operations.pdf_bytes(run)
+    name = f"{run.kind}-{run.period}{'' if run.programme == 'ALL' else '-' + run.programme}" \
+           f"{'' if run.org_unit == 'KE' else '-' + run.org_unit}{'' if run.is_published else '-draft'}.pdf"
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"',
+                             "X-Content-SHA256": run.sha256})
+
+
+@bp.route("/runs/<int:run_id>/preview")
+@login_required
+def run_preview(run_id: int):
+    """The run's own data as HTML: the same figures as its PDF."""
+    from reports.model import build
+    from reports.render import render_html
+
+    run = operations.get_visible(db.session, authenticated_user(), run_id)
+    if run.snapshot is None:
+        flash("This report has not gathered its figures yet.", "error")
+        return redirect(url_for("reports.show", run_id=run.id))
+    model = build(operations.load_snapshot(run), is_draft=not run.is_published, reference=operations.reference(run))
+    return render_html(model, preview=True)
+
+
+@bp.route("/preview")
+@login_required
+def live_preview():
+    """Today's figures as an HTML report, without keeping a run (secretariat and reviewers)."""
+    from mel.reporting.snapshot import gather
+    from reports.model import build
+    from reports.render import render_html
+
+    _require("secretariat", "reviewer")
+    args = request.args
+    session = db.session
+    params = operations.check_parameters(session, kind=args.get("kind", "sector"), period=args.get("period", ""),
+                                         programme=args.get("programme"), org_unit=args.get("org_unit"))
+    snapshot = gather(session, load_catalogue(session), kind=params["kind"], period=params["period"],
+                      programme=params["programme"], org_unit=params["org_unit"],
+                      thresholds=operations.thresholds(current_app.config), generated_at=utcnow())
+    return render_html(build(snapshot, is_draft=True, reference="Preview (not kept)"), preview=True)
+
+
+@bp.route("/runs/<int:run_id>/publish", methods=["POST"])
+@login_required
+def publish(run_id: int):
+    user = _require("secretariat")
+    run = operations.get_visible(db.session, user, run_id)
+    operations.publish(db.session, run, user, current_app.config)
+    db.session.commit()
+    flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
+    return redirect(url_for("reports.show", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
+@login_required
+def rerun(run_id: int):
+    user = _require("secretariat")
+    run = operations.get_visible(db.session, user, run_id)
+    again = operations.rerun(db.session, run, user)
+    db.session.commit()
+    executor.start(current_app._get_current_object(), again.id)
+    flash(f"Rendering run {run.id}'s figures again as run {again.id}.", "info")
+    return redirect(url_for("reports.show", run_id=again.id))
+

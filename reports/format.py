@@ -1,0 +1,64 @@
+"""How figures are printed in reports: one place, so a test can print an API value the same way."""
+
+from __future__ import annotations
+
+STATUS_LABELS = {"on_track": "On track", "needs_attention": "Needs attention", "off_track": "Off track",
+                 "not_reported": "Not reported", "no_target": "No target"}
+TREND_LABELS = {"improving": "▲ better", "worsening": "▼ worse", "stable": "= same", "": "–"}
+DASH = "–"
+
+
+def in_millions(measure: str, unit: str, values) -> bool:
+    """Large KES amounts print in millions; small ones (a monthly transfer) in shillings."""
+    return measure == "amount" and unit == "KES" and any(v is not None and abs(v) >= 1e6 for v in values)
+
+
+def table_unit(unit: str, measure: str, millions: bool = False) -> str:
+    """The unit a table column shows: KES m for amounts in millions, percentages and days as they are."""
+    if millions:
+        return "KES m"
+    return {"number": "number", "percent": "%", "days": "days"}.get(unit, unit)
+
+
+def figure(value: float | None, measure: str, unit: str, millions: bool = False) -> str:
+    """A figure as printed in tables: counts whole with separators, ratios to 1 decimal, KES m to 1 decimal."""
+    if value is None:
+        return DASH
+    if measure == "ratio":
+        return f"{value:,.1f}"
+    if millions:
+        return f"{value / 1e6:,.1f}"
+    if measure == "amount":
+        return f"{value:,.2f}" if not float(value).is_integer() and abs(value) < 1e4 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def headline(value: float | None, measure: str, unit: str) -> str:
+    """A figure for a key-figure card: short (1.2 million, KES 10.2 billion, 96.2%)."""
+    if value is None:
+        return "not reported"
+    if measure == "ratio":
+        return f"{value:,.1f}%" if unit == "percent" else f"{value:,.1f} {unit}"
+    prefix = "KES " if unit == "KES" else ""
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"{prefix}{value / size:,.2f} {word}"
+    return f"{prefix}{value:,.0f}"
+
+
+def percent(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.0f}%"
+
+
+def change(current: float | None, earlier: float | None) -> str:
+    """Relative change as text (+4.2%), or a dash when it cannot be computed."""
+    if current is None or earlier in (None, 0):
+        return DASH
+    return f"{(current - earlier) / abs(earlier) * 100:+.1f}%"
+
+
+def money_millions(value) -> str:
+    """KES (text or number) in millions for work-plan budgets."""
+    if value in (None, ""):
+        return DASH
+    return f"{float(value) / 1e6:,.1f}"

@@ -1,0 +1,389 @@
+"""The plain report model: what a report shows, built from a snapshot of compiled results.
+
+No Flask, no database: `build(snapshot, ...)` takes the JSON-ready snapshot that the service
+gathered (and stored with the run) and returns dataclasses the templates print as they are.
+Figures are formatted here, once, with reports.format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reports import charts
+from reports.format import (
+    STATUS_LABELS,
+    TREND_LABELS,
+    change,
+    figure,
+    headline,
+    in_millions,
+    percent,
+    table_unit,
+)
+
+KIND_TITLES = {"sector": "Social Protection Sector Quarterly Progress Report",
+               "programme": "Programme Progress Report", "county": "County Social Protection Profile",
+               "factsheet": "Social Protection Fact Sheet"}
+# The key figures policymakers ask for first (DESIGN.md): payments, money, coverage, timeliness, grievances.
+KEY_FIGURES = (("SA02", "Older persons paid (Inua Jamii 70+)", "people"),
+               ("SA04", "CT-OVC households paid", "people"),
+               ("SA10", "Cash transfers disbursed", "money"),
+               ("SPX05", "Population covered by at least one benefit", "shield"),
+               ("SA11", "Payments made on schedule", "clock"),
+               ("SPX10", "Grievances received", "chat"),
+               ("SPX11", "Grievances resolved within the standard", "check"),
+               ("HI01", "SHA registered principal members", "health"))
+STATUS_ORDER = ("on_track", "needs_attention", "off_track", "no_target", "not_reported")
+
+
+@dataclass
+class Figure:
+    """One indicator's line: printed text for every column, and the raw numbers for charts."""
+
+    code: str
+    name: str
+    unit: str
+    level: str
+    baseline: str
+    target: str
+    actual: str
+    achievement: str
+    status: str
+    status_label: str
+    trend: str
+    previous: str
+    last_year: str
+    ytd_target: str = "–"
+    ytd_actual: str = "–"
+    ytd_achievement: str = "–"
+    ytd_status: str = "not_reported"
+    note: str = ""
+    value: float | None = None
+    target_value: float | None = None
+
+
+@dataclass
+class KeyFigure:
+    code: str
+    label: str
+    icon: str
+    value: str
+    target: str
+    achievement: str
+    status: str
+    status_label: str
+    last_year: str
+    change: str
+    note: str = ""
+
+
+@dataclass
+class Chart:
+    title: str
+    uri: str  # data:image/svg+xml;base64,… (rendered as <img> with alt text)
+
+
+@dataclass
+class PillarSection:
+    code: str
+    name: str
+    description: str
+    figures: list[Figure]
+    charts: list[Chart]
+    status_counts: dict[str, int]
+
+
+@dataclass
+class CountyPage:
+    code: str
+    name: str
+    figures: list[Figure]
+    returns: dict | None
+    strip: str  # data URI of the status strip
+
+
+@dataclass
+class WorkingGroup:
+    code: str
+    name: str
+    activities: list[dict]
+    status_counts: dict[str, int]
+    budget: str
+
+
+@dataclass
+class Report:
+    kind: str
+    title: str
+    subtitle: str
+    period: str
+    period_label: str
+    scope: str
+    generated_at: str
+    data_as_of: str
+    is_draft: bool
+    reference: str
+    key_figures: list[KeyFigure] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    status_strip: str = ""
+    returns: dict = field(default_factory=dict)
+    completeness_chart: str = ""
+    pillars: list[PillarSection] = field(default_factory=list)
+    programmes: list[PillarSection] = field(default_factory=list)
+    workplan: list[WorkingGroup] = field(default_factory=list)
+    counties: list[CountyPage] = field(default_factory=list)
+    county_table: list[dict] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
+    method: list[tuple[str, str]] = field(default_factory=list)
+    accessible: bool = False
+
+
+def _when(text: str | None) -> str:
+    if not text:
+        return "–"
+    return datetime.fromisoformat(text).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+
+
+def _figure(row: dict, info: dict, ytd: dict | None = None) -> Figure:
+    measure, unit = info["measure"], info["unit"]
+    ytd = ytd or {}
+    millions = in_millions(measure, unit, [row.get(k) for k in ("actual", "target", "baseline", "previous", "last_year")]
+                           + [ytd.get("actual"), ytd.get("target")])
+
+    def fmt(value):
+        return figure(value, measure, unit, millions)
+
+    status = row.get("status") or "not_reported"
+    return Figure(
+        code=row["indicator"], name=info["short_name"], unit=table_unit(unit, measure, millions), level=info["level"],
+        baseline=fmt(row.get("baseline")), target=fmt(row.get("target")), actual=fmt(row.get("actual")),
+        achievement=percent(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
+        trend=TREND_LABELS.get(row.get("previous_trend") or "", "–"), previous=fmt(row.get("previous")),
+        last_year=fmt(row.get("last_year")), ytd_target=fmt(ytd.get("target")), ytd_actual=fmt(ytd.get("actual")),
+        ytd_achievement=percent(ytd.get("achievement")), ytd_status=ytd.get("status") or "not_reported",
+        note=row.get("note") or "", value=row.get("actual"), target_value=row.get("target"))
+
+
+def _counts(figures: list[Figure]) -> dict[str, int]:
+    counts = dict.fromkeys(STATUS_ORDER, 0)
+    for item in figures:
+        counts[item.status] += 1
+    return counts
+
+
+def _figures(snapshot: dict, rows: list[dict], ytd_rows: list[dict] | None = None,
+             codes: list[str] | None = None) -> list[Figure]:
+    indicators = snapshot["indicators"]
+    ytd = {r["indicator"]: r for r in ytd_rows or []}
+    wanted = set(codes) if codes is not None else None
+    ordered = sorted(rows, key=lambda r: (r["indicator"][:2], int("".join(c for c in r["indicator"] if c.isdigit()) or 0)))
+    return [_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"])) for r in ordered
+            if wanted is None or r["indicator"] in wanted]
+
+
+def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
+    found = {r["indicator"]: r for r in rows}
+    out = []
+    for code, label, icon in KEY_FIGURES:
+        row, info = found.get(code), snapshot["indicators"][code]
+        if row is None:
+            continue
+        status = row.get("status") or "not_reported"
+        out.append(KeyFigure(
+            code=code, label=label, icon=icon, value=headline(row.get("actual"), info["measure"], info["unit"]),
+            target=headline(row.get("target"), info["measure"], info["unit"]) if row.get("target") is not None else "no target",
+            achievement=percent(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
+            last_year=headline(row.get("last_year"), info["measure"], info["unit"]) if row.get("last_year") is not None else "–",
+            change=change(row.get("actual"), row.get("last_year")), note=row.get("note") or ""))
+    return out
+
+
+def _history_charts(snapshot: dict, figures: list[Figure], limit: int | None = None) -> list[Chart]:
+    history = snapshot.get("history") or {}
+    series, labels = history.get("series", {}), history.get("labels", [])
+    made = []
+    for item in figures:
+        values = series.get(item.code)
+        if not values or not any(v is not None for v in values):
+            continue
+        title = f"{item.code} {item.name}"
+        svg = charts.line_chart(labels, values, title=title[:60], width=250, height=110, target=item.target_value)
+        made.append(Chart(title, charts.data_uri(svg)))
+        if limit and len(made) >= limit:
+            break
+    return made
+
+
+def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]:
+    measured = counts["on_track"] + counts["needs_attention"] + counts["off_track"]
+    lines = []
+    if measured:
+        lines.append(f"Of {measured} indicators with a target and a figure this quarter, {counts['on_track']} are on "
+                     f"track, {counts['needs_attention']} need attention and {counts['off_track']} are off track.")
+    if counts["no_target"]:
+        lines.append(f"{counts['no_target']} indicators were reported without a target in the PMP.")
+    if counts["not_reported"]:
+        lines.append(f"{counts['not_reported']} indicators have no figure for the quarter (not reported, or not "
+                     "added across programmes because the same people can be in several).")
+    overall = returns.get("overall")
+    if overall:
+        lines.append(f"{overall['received']} of {overall['expected']} expected returns were received "
+                     f"({overall['completeness']:.0f}% complete); {overall['on_time']} by the due date "
+                     f"({overall['timeliness']:.0f}% on time).")
+    thresholds = snapshot["thresholds"]
+    lines.append(f"Status bands: on track at {thresholds['on_track']:.0f}% of target or more, needs attention from "
+                 f"{thresholds['needs_attention']:.0f}%, off track below.")
+    return lines
+
+
+def _method(snapshot: dict) -> list[tuple[str, str]]:
+    pmp = snapshot.get("pmp")
+    plan = (f"Targets and baselines come from the {pmp['title']} (version {pmp['version']}, {pmp['reason']})."
+            if pmp else "No performance monitoring plan was found for this scope and year: no targets are shown.")
+    return [
+        ("Data used", f"Approved figures only, as of {_when(snapshot.get('data_as_of'))}. Figures submitted but not "
+                      "yet approved by the MERL TWG are left out. The report was generated on "
+                      f"{_when(snapshot.get('generated_at'))}; its figures are kept with it, so generating it again "
+                      "later prints the same numbers."),
+        ("Aggregation", "Counts and amounts add across counties and programmes. Percentages add their numerators "
+                        "and denominators separately and then divide; they are never averages of percentages. "
+                        "Within a financial year, flow indicators add their quarters and stock indicators take each "
+                        "reporting unit's latest quarter. Indicators that could count the same person twice are "
+                        "not added across programmes."),
+        ("Targets and achievement", plan + " Achievement is actual ÷ target for indicators that should rise; for "
+                                    "those that should fall it is progress from the baseline toward the target, or "
+                                    "target ÷ actual when there is no baseline."),
+        ("Status", f"On track: {snapshot['thresholds']['on_track']:.0f}% of target or more; needs attention: from "
+                   f"{snapshot['thresholds']['needs_attention']:.0f}%; off track: below. Every colour also carries "
+                   "its label, for grey-scale print and colour-blind readers."),
+        ("Completeness and timeliness", "Completeness is returns received (submitted or approved) ÷ returns "
+                                        "expected from the reporting forms; timeliness counts only those received by "
+                                        "the due date (15 days after the quarter)."),
+        ("Units", "Large amounts in tables are in millions of Kenya shillings (KES m), small ones (a monthly "
+                  "transfer) in shillings; percentages to one decimal."),
+    ]
+
+
+def _header(snapshot: dict, *, is_draft: bool, reference: str, accessible: bool) -> dict:
+    kind = snapshot["kind"]
+    if kind == "programme":
+        scope = f"{snapshot['programmes'][snapshot['programme']]['name']} ({snapshot['programme']})"
+    elif kind == "county":
+        scope = f"{snapshot['org_unit_name']} County ({snapshot['org_unit']})"
+    else:
+        scope = "Kenya, all programmes"
+    return {"kind": kind, "title": KIND_TITLES[kind], "subtitle": snapshot["period_label"],
+            "period": snapshot["period"], "period_label": snapshot["period_label"], "scope": scope,
+            "generated_at": _when(snapshot.get("generated_at")), "data_as_of": _when(snapshot.get("data_as_of")),
+            "is_draft": is_draft, "reference": reference, "accessible": accessible}
+
+
+def _pillar_sections(snapshot: dict, figures: list[Figure], chart_limit: int | None = None) -> list[PillarSection]:
+    sections = []
+    for pillar in snapshot["pillars"]:
+        mine = [f for f in figures if snapshot["indicators"][f.code]["pillar"] == pillar["code"]]
+        if mine:
+            sections.append(PillarSection(pillar["code"], pillar["name"], pillar["description"], mine,
+                                          _history_charts(snapshot, mine, chart_limit), _counts(mine)))
+    return sections
+
+
+def _returns(snapshot: dict) -> dict:
+    returns = snapshot.get("returns") or {}
+    names = {**{c: p["name"] for c, p in snapshot["programmes"].items()}, **snapshot["counties"],
+             "KE": "Kenya (national)"}
+    for key, field_name in (("by_programme", "programme"), ("by_org_unit", "org_unit")):
+        for row in returns.get(key, []):
+            row["name"] = names.get(row[field_name], row[field_name])
+    return returns
+
+
+def _completeness_chart(returns: dict) -> str:
+    rows = returns.get("by_programme", [])
+    if not rows:
+        return ""
+    return charts.data_uri(charts.hbar_chart([r["programme"] for r in rows], [r["timeliness"] for r in rows],
+                                             title="Returns received by the due date, by programme (%)",
+                                             width=520, max_value=100, unit="%", reference=100))
+
+
+def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessible: bool = False) -> Report:
+    """The report model of a snapshot (any kind)."""
+    report = Report(**_header(snapshot, is_draft=is_draft, reference=reference, accessible=accessible))
+    report.method = _method(snapshot)
+    report.returns = _returns(snapshot)
+    report.quality = snapshot.get("quality") or {}
+    figures = _figures(snapshot, snapshot["results"], snapshot.get("ytd"))
+    report.key_figures = _key_figures(snapshot, snapshot["results"])
+    report.status_counts = _counts(figures)
+    report.status_strip = charts.data_uri(charts.status_strip(report.status_counts, width=520,
+                                                              title="Status of all indicators this quarter"))
+    report.summary = _summary(snapshot, report.status_counts, report.returns)
+    report.completeness_chart = _completeness_chart(report.returns)
+    kind = snapshot["kind"]
+    if kind == "county":
+        for code, rows in snapshot.get("by_programme", {}).items():
+            mine = _figures(snapshot, rows)
+            name = snapshot["programmes"][code]["name"]
+            report.programmes.append(PillarSection(code, name, "", mine, [], _counts(mine)))
+        report.pillars = _pillar_sections(snapshot, figures, chart_limit=0)
+        return report
+    report.pillars = _pillar_sections(snapshot, figures, chart_limit=4 if kind == "factsheet" else None)
+    if kind in ("sector", "programme"):
+        report.counties = _county_pages(snapshot) if kind == "sector" else []
+        report.county_table = _county_table(snapshot) if kind == "programme" else []
+    if kind == "sector":
+        report.workplan = _workplan(snapshot)
+    return report
+
+
+def _county_pages(snapshot: dict) -> list[CountyPage]:
+    by_unit: dict[str, list[dict]] = {}
+    for row in snapshot.get("by_county", []):
+        if row.get("actual") is not None or row.get("target") is not None:
+            by_unit.setdefault(row["org_unit"], []).append(row)
+    returns = {r["org_unit"]: r for r in (snapshot.get("returns") or {}).get("by_org_unit", [])}
+    pages = []
+    for code, name in snapshot["counties"].items():
+        figures = _figures(snapshot, by_unit.get(code, []))
+        pages.append(CountyPage(code, name, figures, returns.get(code),
+                                charts.data_uri(charts.status_strip(_counts(figures), width=500,
+                                                                    title=f"{name}: status of indicators"))))
+    return pages
+
+
+def _county_table(snapshot: dict) -> list[dict]:
+    """Programme report: each county's figure for the programme's indicators (first five)."""
+    codes = snapshot.get("carried", [])[:5]
+    info = snapshot["indicators"]
+    returns = {r["org_unit"]: r for r in (snapshot.get("returns") or {}).get("by_org_unit", [])}
+    cells: dict[str, dict[str, str]] = {}
+    for row in snapshot.get("by_county", []):
+        if row["indicator"] in codes:
+            i = info[row["indicator"]]
+            millions = in_millions(i["measure"], i["unit"], [row.get("actual")])
+            text = figure(row.get("actual"), i["measure"], i["unit"], millions) + (" m" if millions else "")
+            cells.setdefault(row["org_unit"], {})[row["indicator"]] = text
+    return [{"code": code, "name": snapshot["counties"].get(code, code), "cells": [cells[code].get(c, "–") for c in codes],
+             "returns": returns.get(code), "codes": codes}
+            for code in sorted(set(cells) | set(returns)) if code in snapshot["counties"]]
+
+
+def _workplan(snapshot: dict) -> list[WorkingGroup]:
+    plan = snapshot.get("workplan")
+    if not plan:
+        return []
+    groups = []
+    for code, name in plan["working_groups"].items():
+        activities = [a for a in plan["activities"] if a["working_group"] == code]
+        if not activities:
+            continue
+        counts: dict[str, int] = {}
+        for activity in activities:
+            status = (activity["current"] or {}).get("status", "not_started")
+            counts[status] = counts.get(status, 0) + 1
+        budget = sum(float(a["budget_kes"] or 0) for a in activities)
+        groups.append(WorkingGroup(code, name, activities, counts, f"{budget / 1e6:,.1f}"))
+    return groups

@@ -1,0 +1,118 @@
+"""Render a report model to HTML (browser preview) and to PDF with WeasyPrint.
+
+WeasyPrint gets a URL fetcher that serves only `data:` URIs and files under the report
+templates and the static folder: a report never reaches the network or reads other files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from reports import charts
+from reports.format import STATUS_LABELS, money_millions
+from reports.model import Report
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates" / "reports"
+STATIC = ROOT / "mel" / "static"
+TEMPLATE_OF = {"sector": "sector.html", "programme": "programme.html", "county": "county.html",
+               "factsheet": "factsheet.html"}
+ACTIVITY_LABELS = {"not_started": "Not started", "on_track": "On track", "delayed": "Delayed",
+                   "completed": "Completed"}
+
+_environment: Environment | None = None
+
+
+def environment() -> Environment:
+    global _environment
+    if _environment is None:
+        env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True)
+        env.filters["millions"] = money_millions
+        env.filters["css_string"] = css_string
+        env.globals.update(STATUS_LABELS=STATUS_LABELS, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri)
+        _environment = env
+    return _environment
+
+
+def css_string(text: str) -> Markup:
+    """Text for a CSS string literal inside <style>: quotes, backslashes and markup escaped."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return Markup(escaped.replace("<", "\\3c ").replace(">", "\\3e "))
+
+
+def _icon_uri(name: str, size: int = 34, colour: str = "#0b6e4f") -> str:
+    from reports.icons import icon
+
+    return charts.data_uri(icon(name, size=size, colour=colour))
+
+
+def render_html(report: Report, *, preview: bool = False) -> str:
+    """The report as one HTML document; `preview` inlines the styles for a browser."""
+    template = environment().get_template(TEMPLATE_OF[report.kind])
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8") if preview else ""
+    return template.render(report=report, preview=preview, inline_css=css)
+
+
+class LocalOnlyFetcher:
+    """A WeasyPrint URL fetcher for data: URIs and files under the allowed folders only."""
+
+    def __init__(self, roots: tuple[Path, ...] = (TEMPLATES, STATIC)):
+        from weasyprint.urls import URLFetcher
+
+        self.roots = tuple(r.resolve() for r in roots)
+        self.refused: list[str] = []
+        self._inner = URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
+
+    def allows(self, url: str) -> bool:
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            return True
+        if scheme != "file":
+            return False
+        path = Path(unquote(urlsplit(url).path)).resolve()
+        return any(path.is_relative_to(root) for root in self.roots)
+
+    def __call__(self, url: str):
+        return self.fetch(url)
+
+    def fetch(self, url: str, headers=None):
+        if not self.allows(url):
+            self.refused.append(url)
+            log.warning("report rendering refused to fetch %s", url[:200])
+            raise ValueError(f"reports fetch only data: URIs and files under the report templates: {url[:200]}")
+        return self._inner.fetch(url, headers)
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+    timings: dict[str, float] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+
+
+def render_pdf(report: Report, *, html: str | None = None) -> Rendered:
+    """The report as PDF bytes, with page count and where the time went (seconds)."""
+    from weasyprint import HTML
+
+    started = time.perf_counter()
+    html = html if html is not None else render_html(report)
+    templated = time.perf_counter()
+    fetcher = LocalOnlyFetcher()
+    options = {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
+    document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render(**options)
+    laid_out = time.perf_counter()
+    pdf = document.write_pdf(**options)
+    written = time.perf_counter()
+    return Rendered(pdf, len(document.pages),
+                    {"jinja": templated - started, "layout": laid_out - templated, "write": written - laid_out},
+                    fetcher.refused)
