@@ -62,34 +62,33 @@ def render_html(report: Report, *, preview: bool = False) -> str:
     return template.render(report=report, preview=preview, inline_css=css)
 
 
-class LocalOnlyFetcher:
+def local_only_fetcher(roots: tuple[Path, ...] = (TEMPLATES, STATIC)):
     """A WeasyPrint URL fetcher for data: URIs and files under the allowed folders only."""
+    from weasyprint.urls import URLFetcher
 
-    def __init__(self, roots: tuple[Path, ...] = (TEMPLATES, STATIC)):
-        from weasyprint.urls import URLFetcher
+    class LocalOnlyFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
+            self.roots = tuple(r.resolve() for r in roots)
+            self.refused: list[str] = []
 
-        self.roots = tuple(r.resolve() for r in roots)
-        self.refused: list[str] = []
-        self._inner = URLFetcher(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1)
+        def allows(self, url: str) -> bool:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return True
+            if scheme != "file":
+                return False
+            path = Path(unquote(urlsplit(url).path)).resolve()
+            return any(path.is_relative_to(root) for root in self.roots)
 
-    def allows(self, url: str) -> bool:
-        scheme = url.split(":", 1)[0].lower()
-        if scheme == "data":
-            return True
-        if scheme != "file":
-            return False
-        path = Path(unquote(urlsplit(url).path)).resolve()
-        return any(path.is_relative_to(root) for root in self.roots)
+        def fetch(self, url: str, headers=None):
+            if not self.allows(url):
+                self.refused.append(url)
+                log.warning("report rendering refused to fetch %s", url[:200])
+                raise ValueError(f"reports fetch only data: URIs and files under the report templates: {url[:200]}")
+            return super().fetch(url, headers)
 
-    def __call__(self, url: str):
-        return self.fetch(url)
-
-    def fetch(self, url: str, headers=None):
-        if not self.allows(url):
-            self.refused.append(url)
-            log.warning("report rendering refused to fetch %s", url[:200])
-            raise ValueError(f"reports fetch only data: URIs and files under the report templates: {url[:200]}")
-        return self._inner.fetch(url, headers)
+    return LocalOnlyFetcher()
 
 
 @dataclass
@@ -107,7 +106,7 @@ def render_pdf(report: Report, *, html: str | None = None) -> Rendered:
     started = time.perf_counter()
     html = html if html is not None else render_html(report)
     templated = time.perf_counter()
-    fetcher = LocalOnlyFetcher()
+    fetcher = local_only_fetcher()
     options = {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render(**options)
     laid_out = time.perf_counter()

@@ -63,6 +63,7 @@ def init_api(app: Flask) -> Api:
     api.spec.options["security"] = [{"bearerAuth": []}]
     from mel.catalogue.api import blp as catalogue_blp
     from mel.plans.api import blp as plans_blp
+    from mel.reporting.api import blp as reports_blp
     from mel.results.api import blp as results_blp
     from mel.returns.api import blp as returns_blp
     from mel.review.api import blp as review_blp
@@ -72,4 +73,5 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(plans_blp)
     api.register_blueprint(review_blp)
     api.register_blueprint(results_blp)
+    api.register_blueprint(reports_blp)
     return api

@@ -171,8 +171,9 @@ def _data_as_of(session: Session, period: str):
 
 
 def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, programme: str = "ALL",
-           org_unit: str = "KE", thresholds: Thresholds = Thresholds(), generated_at: datetime) -> dict:
+           org_unit: str = "KE", thresholds: Thresholds | None = None, generated_at: datetime) -> dict:
     """Everything a report of this kind needs, as plain data."""
+    thresholds = thresholds or Thresholds()
     quarter = parse_quarter(period)
     period = quarter.id
     fy = quarter.financial_year()
