@@ -15,6 +15,8 @@ def cross_unit_outliers(frame: pd.DataFrame, *, z_threshold: float = 3.5, min_un
     `min_units` units are skipped, and so are differences from the median below
     `min_difference` (percentage points), which a tight spread would otherwise magnify.
     """
+    if "metric" not in frame:  # nothing to compare (no figures in the period)
+        return frame.assign(z=[], median=[]) if frame.empty else frame.iloc[0:0].assign(metric=[], z=[], median=[])
     frame = frame.dropna(subset=["metric"])
     if frame.empty:
         return frame.assign(z=[])

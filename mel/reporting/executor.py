@@ -26,14 +26,33 @@ def start(app: Flask, run_id: int) -> None:
     elif mode == "thread":
         threading.Thread(target=_render, args=(app, run_id), daemon=True, name=f"report-{run_id}").start()
     else:
-        env = {**os.environ, "MEL_DATABASE_URL": app.config["DATABASE_URL"],
-               "MEL_INSTANCE_DIR": app.config["INSTANCE_DIR"], "MEL_ENV": "production" if app.config.get("ENV_NAME") == "production" else "development"}
-        if app.config.get("REPORTS_DIR"):
-            env["MEL_REPORTS_DIR"] = app.config["REPORTS_DIR"]
-        command = [sys.executable, "-c", "from mel.cli import main; main()", "report", "render-run", str(run_id)]
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        subprocess.Popen(_command(run_id), env=_environment(app.config), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
         log.info("report run %s rendering in a worker process", run_id)
+
+
+def run_and_wait(session, config, run_id: int, timeout: int = 900) -> None:
+    """Render a committed, queued run now and wait for it (the scheduler's report jobs)."""
+    if config.get("REPORT_EXECUTOR", "process") != "process":
+        from mel.reporting.operations import execute
+
+        execute(session, run_id, config)
+        return
+    subprocess.run(_command(run_id), env=_environment(config), stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=timeout, check=False)
+    session.expire_all()
+
+
+def _command(run_id: int) -> list[str]:
+    return [sys.executable, "-c", "from mel.cli import main; main()", "report", "render-run", str(run_id)]
+
+
+def _environment(config) -> dict[str, str]:
+    env = {**os.environ, "MEL_DATABASE_URL": config["DATABASE_URL"], "MEL_INSTANCE_DIR": config["INSTANCE_DIR"],
+           "MEL_ENV": "production" if config.get("ENV_NAME") == "production" else "development"}
+    if config.get("REPORTS_DIR"):
+        env["MEL_REPORTS_DIR"] = config["REPORTS_DIR"]
+    return env
 
 
 def _render(app: Flask, run_id: int) -> None:

@@ -169,6 +169,38 @@ def data_quality_scan(session: Session, config: dict, now: datetime) -> str:
     return f"{period}: {unexplained} unexplained warning(s), {len(stale)} stale queries"
 
 
+def draft_sector_report(session: Session, config: dict, now: datetime) -> str:
+    """After the TWG's review deadline, draft the sector quarterly report once and tell the secretariat."""
+    from mel.reporting import executor, operations
+    from mel.reporting.models import ReportRun
+
+    today = _today(config, now)
+    period = _reporting_quarter(today)
+    quarter = parse_period(period)
+    deadline = quarter.end + timedelta(days=int(config.get("REVIEW_DAYS", 30)))
+    if today <= deadline:
+        return f"{period}: review open until {deadline:%d %B %Y}; no draft yet"
+    existing = session.scalar(select(ReportRun).where(ReportRun.kind == "sector", ReportRun.period == period,
+                                                      ReportRun.trigger == "schedule",
+                                                      ReportRun.state.in_(["queued", "running", "done"])))
+    if existing is not None:
+        return f"{period}: draft sector report already made (run {existing.id}, {existing.state})"
+    run = operations.request_report(session, kind="sector", period=period, trigger="schedule")
+    session.commit()
+    executor.run_and_wait(session, config, run.id)
+    session.refresh(run)
+    if run.state != "done":
+        return f"{period}: draft sector report failed (run {run.id}): {run.error.splitlines()[0] if run.error else ''}"
+    secretariat = list(session.scalars(select(User).where(User.role == "secretariat", User.is_active.is_(True))))
+    base = config.get("BASE_URL", "").rstrip("/")
+    _store(session, secretariat, kind="report_draft",
+           subject=f"Draft sector report for {quarter.label} is ready ({run.page_count} pages)",
+           body=f"The MERL TWG's review deadline passed on {deadline:%d %B %Y}. The draft sector quarterly "
+                f"report is ready for checking before you publish it:\n{base}/reports/runs/{run.id}",
+           link=f"/reports/runs/{run.id}", dedupe=f"draft:{period}")
+    return f"{period}: draft sector report made (run {run.id}, {run.page_count} pages)"
+
+
 def prune(session: Session, config: dict, now: datetime) -> str:
     """Delete expired or revoked sessions and tokens, and notices read long ago."""
     sessions = session.execute(delete(LoginSession).where(or_(
@@ -177,13 +209,25 @@ def prune(session: Session, config: dict, now: datetime) -> str:
         ApiToken.expires_at < now - timedelta(days=30),
         ApiToken.revoked_at < now - timedelta(days=30)))).rowcount
     notices = session.execute(delete(Notification).where(Notification.read_at < now - timedelta(days=180))).rowcount
-    return f"pruned {sessions} session(s), {tokens} token(s), {notices} old notice(s)"
+    from mel.reporting.models import ReportRun
+
+    # A report whose worker died is marked failed, so nobody waits for it; it can be generated again.
+    stopped = session.execute(update(ReportRun).where(
+        ReportRun.published_at.is_(None), or_(
+            (ReportRun.state == "running") & (ReportRun.heartbeat_at < now - timedelta(minutes=15)),
+            (ReportRun.state == "queued") & (ReportRun.requested_at < now - timedelta(hours=1))))
+        .values(state="failed", stage="failed", error="The report worker stopped before finishing.")
+        .execution_options(synchronize_session=False)).rowcount
+    return (f"pruned {sessions} session(s), {tokens} token(s), {notices} old notice(s); "
+            f"{stopped} stopped report run(s) marked failed")
 
 
 JOBS: dict[str, Job] = {job.id: job for job in (
     Job("open_windows", "Tell officers the reporting window is open", open_windows, {"hour": 6, "minute": 0}),
     Job("remind_due", "Remind officers of returns due soon (and on the due day)", remind_due, {"hour": 7, "minute": 0}),
     Job("mark_late", "Mark missing returns late; digest to the secretariat", mark_late, {"hour": 8, "minute": 0}),
+    Job("draft_sector_report", "Draft the sector quarterly report after the review deadline", draft_sector_report,
+        {"hour": 9, "minute": 0}),
     Job("data_quality_scan", "Nightly data-quality digest to reviewers", data_quality_scan, {"hour": 2, "minute": 0}),
     Job("prune", "Remove expired sessions, old tokens and old notices", prune, {"hour": 3, "minute": 0}),
 )}

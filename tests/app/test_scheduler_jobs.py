@@ -6,8 +6,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from mel.reporting.models import ReportRun
 from mel.review.models import Notification
 from mel.scheduler.jobs import JOBS
 from mel.scheduler.models import JobRun
@@ -56,12 +58,25 @@ def test_a_quarters_calendar_runs_itself(session, mail):
     assert run.outcome == "ok" and "1 draft(s) marked late" in run.detail
     digest = to(inbox, "secretariat@demo.test")
     assert len(digest) == 1 and "late" in digest[0] and "OPCT: 47 missing" in digest[0]
+    # The TWG reviews until 30 October; the next morning the draft sector report is made, once.
+    with time_machine.travel(at("2025-10-30T09:00"), tick=False):
+        early = run_job(session, config, "draft_sector_report")
+    assert early.outcome == "ok" and "review open until 30 October 2025" in early.detail
+    with time_machine.travel(at("2025-10-31T09:00"), tick=False):
+        drafted = run_job(session, config, "draft_sector_report")
+    assert drafted.outcome == "ok" and "draft sector report made" in drafted.detail, drafted.detail
+    run = session.scalars(select(ReportRun).where(ReportRun.trigger == "schedule")).one()
+    assert run.kind == "sector" and run.period == "2025Q3" and run.state == "done" and run.page_count > 47
+    ready = [m for m in to(inbox, "secretariat@demo.test") if "Draft sector report" in m]
+    assert len(ready) == 1 and f"https://mel.example/reports/runs/{run.id}" in ready[0]
+    assert not [m for m in to(inbox, "officer.kisumu@demo.test") if "Draft sector report" in m]
 
 
 def test_running_every_job_twice_sends_nothing_twice(session, mail):
     inbox, config = mail
     moments = {"open_windows": "2025-10-01T06:00", "remind_due": "2025-10-08T07:00",
-               "mark_late": "2025-10-16T08:00", "data_quality_scan": "2025-10-20T02:00", "prune": "2025-10-20T03:00"}
+               "mark_late": "2025-10-16T08:00", "data_quality_scan": "2025-10-20T02:00", "prune": "2025-10-20T03:00",
+               "draft_sector_report": "2025-11-01T09:00"}
     for job_id, moment in moments.items():
         run_job(session, config, job_id, now=at(moment))
     sent, notices = len(inbox.messages), session.scalar(select(func.count()).select_from(Notification))
@@ -70,6 +85,7 @@ def test_running_every_job_twice_sends_nothing_twice(session, mail):
     assert len(inbox.messages) == sent and sent > 0
     assert session.scalar(select(func.count()).select_from(Notification)) == notices
     assert session.scalar(select(func.count()).select_from(JobRun)) == 2 * len(JOBS)
+    assert session.scalar(select(func.count()).select_from(ReportRun)) == 1  # drafted once
 
 
 def test_a_failing_job_is_recorded_not_raised(session, app, monkeypatch):
@@ -134,7 +150,8 @@ def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
         seed_catalogue(db.session)
         db.session.commit()
     env = {**os.environ, "MEL_ENV": "development", "MEL_DATABASE_URL": url, "MEL_SCHEDULER_INTERVAL_SECONDS": "2",
-           "MEL_INSTANCE_DIR": str(tmp_path_factory.mktemp("p"))}
+           "MEL_INSTANCE_DIR": str(tmp_path_factory.mktemp("p")),
+           "MEL_REVIEW_DAYS": "400"}  # no report drafting in this test: it is about the lease
     command = [sys.executable, "-c", "from mel.cli import main; main()", "scheduler", "--lease-seconds", "4"]
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                  for _ in range(2)]
