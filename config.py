@@ -58,8 +58,6 @@ class Config:
     # "process" (a short-lived worker process per report), "thread" or "inline".
     REPORTS_DIR = ""
     REPORT_EXECUTOR = "process"
-    # Processes that render the county annex of the sector report in parallel (1: no parallelism).
-    REPORT_WORKERS = 2
 
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0

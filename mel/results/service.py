@@ -122,20 +122,30 @@ def load_targets(session: Session, catalogue: Catalogue, query: Query) -> pd.Dat
         columns=["indicator", "org_unit", "period", "value", "baseline", "baseline_period", "pmp_version"])
 
 
-def _target_for(targets: pd.DataFrame, rule: Rule, query: Query, org_unit: str) -> tuple[float | None, float | None, int | None]:
-    mine = targets[(targets["indicator"] == rule.code) & (targets["org_unit"] == org_unit)]
-    if mine.empty:
+def _target_index(targets: pd.DataFrame) -> dict[tuple[str, str], list[tuple]]:
+    """Targets grouped once by (indicator, org unit): (period, value, baseline, version) rows."""
+    index: dict[tuple[str, str], list[tuple]] = {}
+    for indicator, unit, period, value, baseline, version in targets[
+            ["indicator", "org_unit", "period", "value", "baseline", "pmp_version"]].itertuples(index=False):
+        index.setdefault((indicator, unit), []).append((period, value, baseline, version))
+    return index
+
+
+def _target_for(index: dict[tuple[str, str], list[tuple]], rule: Rule, query: Query,
+                org_unit: str) -> tuple[float | None, float | None, int | None]:
+    mine = index.get((rule.code, org_unit))
+    if not mine:
         return None, None, None
-    baseline, version = mine["baseline"].iloc[0], int(mine["pmp_version"].iloc[0])
+    baseline, version = mine[0][2], int(mine[0][3])
     if query.span.type is PeriodType.FINANCIAL_YEAR:
-        year = mine[mine["period"] == query.span.id]["value"]
-        return (float(year.iloc[0]) if len(year) else None), baseline, version
-    quarters = mine[mine["period"].isin(query.quarters)].set_index("period")["value"]
-    if quarters.empty:
+        year = [value for period, value, _, _ in mine if period == query.span.id]
+        return (float(year[0]) if year else None), baseline, version
+    quarters = {period: value for period, value, _, _ in mine if period in query.quarters}
+    if not quarters:
         return None, baseline, version
     if rule.time_aggregation == "last" or rule.measure == "ratio":
         return float(quarters.get(query.quarters[-1], np.nan)), baseline, version
-    return float(quarters.sum()), baseline, version
+    return float(sum(quarters.values())), baseline, version
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -160,7 +170,7 @@ def results(session: Session, catalogue: Catalogue, query: Query,
         year_ago["period"] = year_ago["period"].map(dict(zip(last_year, query.quarters, strict=True)))
     frame = trend(rule_map, current, earlier, keys, "previous")
     frame = trend(rule_map, frame, year_ago, keys, "last_year")
-    targets = load_targets(session, catalogue, query)
+    targets = _target_index(load_targets(session, catalogue, query))
     found = [_target_for(targets, rule_map[row["indicator"]], query,
                          row["org_unit"] if "org_unit" in by else query.org_unit.code)
              if "programme" not in by or query.scope != SECTOR else (None, None, None)
