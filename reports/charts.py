@@ -110,6 +110,23 @@ def _place(centres: Sequence[float], texts: Sequence[str], size: float, lo: floa
     return [(i, x, text) for i, x, text, _ in placed]
 
 
+def _start(values: Sequence[float | None], *, title: str, width: float, height: float,
+           target: float | None, target_suffix: str = "") -> tuple[str, list[str], float, float]:
+    """Open a chart (svg, title row with the target key) and scale it from zero.
+
+    Returns (empty, parts, low, high): `empty` is the whole "No figures yet" chart when no value
+    is known, else "".
+    """
+    known = [v for v in values if v is not None]
+    target_text = f"target {_fmt(target)}{target_suffix}" if target is not None else ""
+    parts = [_open(width, height, title), *_header(title, width, target_text)]
+    if not known:
+        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
+        return "".join(parts) + "</svg>", parts, 0.0, 0.0
+    scale = known + ([target] if target is not None else [])
+    return "", parts, min(0.0, *scale), max(0.0, *scale)
+
+
 def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 320,
                height: int = 120, target: float | None = None, highlight_last: bool = True) -> str:
     """A line of values over periods (gaps for missing ones), with an optional target line.
@@ -118,14 +135,9 @@ def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
     so the target's words never meet the title or the line. Only the first and last periods are
     named: shrunk to 8 px when they crowd each other, then only the last.
     """
-    known = [v for v in values if v is not None]
-    target_text = f"target {_fmt(target)}" if target is not None else ""
-    parts = [_open(width, height, title), *_header(title, width, target_text)]
-    if not known:
-        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
-        return "".join(parts) + "</svg>"
-    scale = known + ([target] if target is not None else [])
-    low, high = min(0.0, *scale), max(scale)
+    empty, parts, low, high = _start(values, title=title, width=width, height=height, target=target)
+    if empty:
+        return empty
     span = (high - low) or 1.0
     y_texts = [_fmt(low)] if _fmt(high) == _fmt(low) else [_fmt(low), _fmt(high)]
     # the y labels sit right-aligned in a column as wide as the wider of them; the plot starts
@@ -196,14 +208,10 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
         raise ValueError(f"bar_chart {title!r}: {len(labels)} labels but {len(values)} values")
     if height < 70:
         raise ValueError(f"bar_chart {title!r}: height {height} leaves no room for bars (70 at least)")
-    known = [v for v in values if v is not None]
-    target_text = f"target {_fmt(target)}{unit}" if target is not None else ""
-    parts = [_open(width, height, title), *_header(title, width, target_text)]
-    if not known:
-        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
-        return "".join(parts) + "</svg>"
-    scale = known + ([target] if target is not None else [])
-    high, low = max(0.0, *scale), min(0.0, *scale)
+    empty, parts, low, high = _start(values, title=title, width=width, height=height, target=target,
+                                     target_suffix=unit)
+    if empty:
+        return empty
     span = (high - low) or 1.0
     negative = low < 0
     # room above the plot for value labels, below it for x labels (and labels of negative bars)

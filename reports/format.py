@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-STATUS_LABELS = {"on_track": "On track", "needs_attention": "Needs attention", "off_track": "Off track",
-                 "not_reported": "Not reported", "no_target": "No target"}
+from reports.charts import STATUS_LABELS  # noqa: F401 - one list of status words, re-exported here
+
 TREND_LABELS = {"improving": "▲ better", "worsening": "▼ worse", "stable": "= same", "": "–"}
 DASH = "–"
 

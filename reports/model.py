@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reports import charts
+from reports.charts import STATUS_ORDER
 from reports.format import (
     STATUS_LABELS,
     TREND_LABELS,
@@ -34,7 +35,6 @@ KEY_FIGURES = (("SA02", "Older persons paid (Inua Jamii 70+)", "people"),
                ("SPX10", "Grievances received", "chat"),
                ("SPX11", "Grievances resolved within the standard", "check"),
                ("HI01", "SHA registered principal members", "health"))
-STATUS_ORDER = ("on_track", "needs_attention", "off_track", "no_target", "not_reported")
 
 
 @dataclass
