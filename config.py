@@ -58,6 +58,8 @@ class Config:
     # "process" (a short-lived worker process per report), "thread" or "inline".
     REPORTS_DIR = ""
     REPORT_EXECUTOR = "process"
+    # Worker processes that lay out the sector report's county annex (1: all in one document).
+    REPORT_WORKERS = 1
 
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0

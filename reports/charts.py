@@ -385,3 +385,24 @@ def status_strip(counts: Mapping[str, int], *, width: int = 360, height: int = 3
 def data_uri(svg: str) -> str:
     """The SVG as a data: URI for <img src>, which WeasyPrint renders faster than inline SVG."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+# Block letters on a 90 × 100 grid, drawn as strokes: a watermark of paths has no text to
+# get mixed into the words of the page when a reader copies or extracts them.
+_LETTERS = {"D": "M10 0 V100 H40 Q80 100 80 50 Q80 0 40 0 Z", "R": "M10 100 V0 H50 Q80 0 80 25 Q80 50 50 50 H10 M45 50 L80 100",
+            "A": "M5 100 L40 0 L75 100 M20 60 H60", "F": "M75 0 H10 V100 M10 50 H60", "T": "M5 0 H75 M40 0 V100"}
+
+
+def watermark(word: str = "DRAFT", *, colour: str = "#b3261e", opacity: float = 0.11) -> str:
+    """A large diagonal word in block letters, for a page background (the DRAFT mark)."""
+    unknown = sorted(set(word) - set(_LETTERS))
+    if unknown:
+        raise ValueError(f"watermark: no letter shape for {unknown}; known: {''.join(sorted(_LETTERS))}")
+    width = 90 * len(word)
+    letters = "".join(f'<path transform="translate({90 * n} 0)" d="{_LETTERS[ch]}"/>' for n, ch in enumerate(word))
+    size = width + 40
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="0 0 {size} {size}" '
+            f'role="img" aria-label="{escape(word)}"><title>{escape(word)}</title>'
+            f'<g transform="rotate(-40 {size / 2} {size / 2}) translate(20 {size / 2 - 50})" fill="none" '
+            f'stroke="{colour}" stroke-opacity="{opacity}" stroke-width="13" stroke-linejoin="round" '
+            f'stroke-linecap="round">{letters}</g></svg>')

@@ -38,7 +38,8 @@ def environment() -> Environment:
                           trim_blocks=True, lstrip_blocks=True)
         env.filters["millions"] = money_millions
         env.filters["css_string"] = css_string
-        env.globals.update(STATUS_LABELS=STATUS_LABELS, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri)
+        env.globals.update(STATUS_LABELS=STATUS_LABELS, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri,
+                           draft_uri=charts.data_uri(charts.watermark("DRAFT")))
         _environment = env
     return _environment
 
@@ -55,11 +56,11 @@ def _icon_uri(name: str, size: int = 34, colour: str = "#0b6e4f") -> str:
     return charts.data_uri(icon(name, size=size, colour=colour))
 
 
-def render_html(report: Report, *, preview: bool = False) -> str:
+def render_html(report: Report, *, preview: bool = False, template: str | None = None, **context) -> str:
     """The report as one HTML document; `preview` inlines the styles for a browser."""
-    template = environment().get_template(TEMPLATE_OF[report.kind])
+    page = environment().get_template(template or TEMPLATE_OF[report.kind])
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8") if preview else ""
-    return template.render(report=report, preview=preview, inline_css=css)
+    return page.render(report=report, preview=preview, inline_css=css, **context)
 
 
 def local_only_fetcher(roots: tuple[Path, ...] = (TEMPLATES, STATIC)):
@@ -99,15 +100,31 @@ class Rendered:
     refused: list[str] = field(default_factory=list)
 
 
-def render_pdf(report: Report, *, html: str | None = None) -> Rendered:
-    """The report as PDF bytes, with page count and where the time went (seconds)."""
+def weasy_options(report: Report) -> dict:
+    return {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
+
+
+def render_pdf(report: Report, *, html: str | None = None, workers: int = 1) -> Rendered:
+    """The report as PDF bytes, with page count and where the time went (seconds).
+
+    With `workers` > 1 the county annex of a sector report is laid out in that many worker
+    processes (see reports/parallel.py); a tagged (accessible) PDF is always one document,
+    because its structure tree cannot be joined from parts.
+    """
     from weasyprint import HTML
 
+    if workers > 1 and html is None and report.kind == "sector" and not report.accessible \
+            and len(report.counties) >= 2 * workers:
+        from reports.parallel import render_split
+
+        split = render_split(report, workers)
+        if split is not None:
+            return split
     started = time.perf_counter()
     html = html if html is not None else render_html(report)
     templated = time.perf_counter()
     fetcher = local_only_fetcher()
-    options = {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
+    options = weasy_options(report)
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render(**options)
     laid_out = time.perf_counter()
     pdf = document.write_pdf(**options)

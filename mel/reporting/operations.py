@@ -139,7 +139,7 @@ def execute(session: Session, run_id: int, config) -> ReportRun:
         _progress(session, run, 25, "building the report")
         model = build(snapshot, is_draft=True, reference=reference(run), accessible=run.is_accessible)
         _progress(session, run, 35, "laying out the pages")
-        rendered = render_pdf(model)
+        rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
         _progress(session, run, 90, "saving the PDF")
         _save_pdf(run, rendered.pdf, config)
         run.page_count = rendered.pages
@@ -178,7 +178,7 @@ def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
     if run.state != "done" or run.snapshot is None:
         raise Conflict(f"Report run {run.id} is {run.state}; only a finished report can be published.")
     rendered = render_pdf(build(load_snapshot(run), is_draft=False, reference=reference(run),
-                                accessible=run.is_accessible))
+                                accessible=run.is_accessible), workers=int(config.get("REPORT_WORKERS", 1)))
     _save_pdf(run, rendered.pdf, config, suffix="published")
     run.page_count = rendered.pages
     run.published_at, run.published_by_id = utcnow(), user.id

@@ -35,7 +35,8 @@ def sector(app):
         snapshot = gather(session, load_catalogue(session), kind="sector", period=PERIOD,
                           generated_at=datetime(2025, 8, 20, tzinfo=UTC))
         session.rollback()
-    rendered = render_pdf(build(snapshot, is_draft=True, reference="test run"))
+    rendered = render_pdf(build(snapshot, is_draft=True, reference="test run"), workers=2)
+    assert "join" in rendered.timings  # the county annex was laid out in worker processes
     return snapshot, rendered.pdf, rendered.pages
 
 
@@ -83,6 +84,21 @@ def test_sector_report_has_contents_bookmarks_and_page_furniture(sector):
         assert "Social Protection Sector Quarterly Progress Report" in page.splitlines()[0]
         assert "DRAFT" in page
     assert "FY2024/25 Q4 (Apr–Jun 2025)" in texts[0]
+
+
+def test_county_annex_from_workers_reads_as_one_document(sector):
+    """The joined PDF has the same pages, words, bookmarks and links as the one-process render."""
+    snapshot, joined, pages = sector
+    whole = render_pdf(build(snapshot, is_draft=True, reference="test run"), workers=1)
+    assert "join" not in whole.timings and whole.pages == pages
+    assert page_texts(joined) == page_texts(whole.pdf)
+    assert outline(joined) == outline(whole.pdf)
+    reader = pypdf.PdfReader(io.BytesIO(joined))
+    links = [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", [])]
+    named = reader.named_destinations
+    targets = {reader.get_destination_page_number(named[str(link["/Dest"])]) + 1 for link in links if "/Dest" in link}
+    # The county index links to every county page, now drawn by the workers.
+    assert set(range(pages - 46, pages + 1)) <= targets
 
 
 def test_iptt_figures_equal_the_results_api(sector, client, session):

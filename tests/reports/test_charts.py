@@ -339,3 +339,15 @@ def test_charts_render_through_weasyprint_with_extractable_value_labels():
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         text = "".join(page.extract_text() or "" for page in document.pages)
     assert "4,321" in text and "96.5%" in text and "8,765" in text
+
+
+def test_watermark_is_drawn_with_paths_not_text():
+    import xml.etree.ElementTree as ET
+
+    from reports.charts import watermark
+
+    root = ET.fromstring(watermark("DRAFT"))
+    tags = [element.tag.split("}")[-1] for element in root.iter()]
+    assert tags.count("path") == 5 and "text" not in tags and tags[1] == "title"
+    with pytest.raises(ValueError, match="no letter shape"):
+        watermark("DRAFTS")
