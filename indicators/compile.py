@@ -8,7 +8,8 @@ The rules (DESIGN.md, step 5):
 - an indicator not additive across programmes is not summed across programmes: the result is
   empty and says why;
 - achievement: increase → actual ÷ target; decrease → progress from the baseline toward the
-  target when a baseline exists, else target ÷ actual; with a status band and a trend.
+  target when the baseline lies above the target, else target ÷ actual; at least 100% exactly
+  when the target is met; with a status band and a trend.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 DIMENSIONS = ("org_unit", "programme", "period", "option")
+NOT_ADDED_NOTE = "not added across programmes: the same people can be in several"
 VALUE_COLUMNS = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
 
 
@@ -101,7 +103,7 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
         computed = result["numerator"] / result["denominator"].where(result["denominator"] > 0) * factors
     result["actual"] = result["actual"].where(~ratio, computed)
     blocked = result["indicator"].map(lambda c: not rules[c].additive) & (result["programmes"] > 1)
-    result["note"] = np.where(blocked, "not added across programmes: the same people can be in several", "")
+    result["note"] = np.where(blocked, NOT_ADDED_NOTE, "")
     for column in ("actual", "numerator", "denominator"):
         result.loc[blocked, column] = np.nan
     if not option_breakdown:
@@ -113,27 +115,76 @@ def _empty(by: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=["indicator", *by, "actual", "numerator", "denominator", "note"])
 
 
+STATUS_ORDER = ("on_track", "needs_attention", "off_track", "no_target", "not_added", "not_reported")
+STATUS_LABELS: dict[str, str] = {"on_track": "On track", "needs_attention": "Needs attention",
+                                 "off_track": "Off track", "no_target": "No target",
+                                 "not_added": "Not added", "not_reported": "Not reported"}
+STATUS_MEANINGS: dict[str, str] = {
+    "on_track": "the figure reached the on-track share of its target or more",
+    "needs_attention": "the figure reached the needs-attention share of its target, but not the on-track share",
+    "off_track": "the figure is below the needs-attention share of its target",
+    "no_target": "there is a figure but no target applies to it",
+    "not_added": "the programmes' figures were not added because the same people can be in several",
+    "not_reported": "no approved figure for the period",
+}
+
+
+def score(direction: str, actual: float | None, target: float | None,
+          baseline: float | None = None) -> tuple[float | None, str]:
+    """Achievement (percent, unrounded) of an actual against its target, and the method used.
+
+    increase: actual ÷ target. decrease: progress from the baseline toward the target when the
+    baseline lies above the target (the plan promises a fall), else target ÷ actual. The result
+    is at least 100 exactly when the target is met (increase: actual ≥ target; decrease:
+    actual ≤ target) and below 100 when it is missed. Where the formula would divide by zero
+    (a zero target to rise to, a zero actual to fall to) the target is met: 100. The division
+    comes first: x / x is exactly 1 in floating point, so a figure equal to its target is 100.
+    """
+    if actual is None or target is None or actual != actual or target != target:
+        return None, ""
+    if direction == "increase":
+        if target > 0:
+            return actual / target * 100, "actual ÷ target"
+        return (100.0 if actual >= target else 0.0), "actual ÷ target (target is zero)"
+    if baseline is not None and baseline == baseline and baseline > target:
+        return (baseline - actual) / (baseline - target) * 100, "progress from baseline to target"
+    if actual > 0:
+        return target / actual * 100, "target ÷ actual"
+    return (100.0 if actual <= target else 0.0), "target ÷ actual (actual is zero)"
+
+
+def status_of(achieved: float | None, has_actual: bool, thresholds: Thresholds, *, not_added: bool = False) -> str:
+    """The status band of one figure (DESIGN.md step 5; thresholds from configuration)."""
+    if not_added:
+        return "not_added"
+    if not has_actual:
+        return "not_reported"
+    if achieved is None:
+        return "no_target"
+    if achieved >= thresholds.on_track:
+        return "on_track"
+    if achieved >= thresholds.needs_attention:
+        return "needs_attention"
+    return "off_track"
+
+
 def achievement(rules: dict[str, Rule], frame: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
-    """Add achievement (percent), the method used and the status band to rows with actual/target/baseline."""
+    """Add achievement (percent, unrounded), the method used and the status band to rows with actual/target/baseline."""
     frame = frame.copy()
-    increase = frame["indicator"].map(lambda c: rules[c].direction == "increase")
-    actual, target = frame["actual"].astype(float), frame["target"].astype(float)
-    baseline = frame["baseline"].astype(float) if "baseline" in frame else pd.Series(np.nan, index=frame.index)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_up = actual / target * 100
-        from_baseline = (baseline - actual) / (baseline - target) * 100
-        ratio_down = target / actual * 100
-    use_baseline = ~increase & baseline.notna() & (baseline != target)
-    value = np.where(increase, ratio_up, np.where(use_baseline, from_baseline, ratio_down))
-    frame["achievement"] = pd.Series(value, index=frame.index).replace([np.inf, -np.inf], np.nan).round(1)
-    frame["achievement_method"] = np.where(
-        increase, "actual ÷ target", np.where(use_baseline, "progress from baseline to target", "target ÷ actual"))
-    frame.loc[target.isna() | actual.isna(), "achievement_method"] = ""
-    status = np.select(
-        [actual.isna(), frame["achievement"].isna(), frame["achievement"] >= thresholds.on_track,
-         frame["achievement"] >= thresholds.needs_attention],
-        ["not_reported", "no_target", "on_track", "needs_attention"], default="off_track")
-    frame["status"] = status
+    columns = {name: (frame[name].astype(float).tolist() if name in frame else [np.nan] * len(frame))
+               for name in ("actual", "target", "baseline")}
+    notes = frame["note"].fillna("").tolist() if "note" in frame else [""] * len(frame)
+    values, methods, statuses = [], [], []
+    for code, actual, target, baseline, note in zip(frame["indicator"], columns["actual"], columns["target"],
+                                                    columns["baseline"], notes, strict=True):
+        achieved, method = score(rules[code].direction, actual, target, baseline)
+        values.append(np.nan if achieved is None else achieved)
+        methods.append(method)
+        statuses.append(status_of(achieved, actual == actual, thresholds,
+                                  not_added=note == NOT_ADDED_NOTE and actual != actual))
+    frame["achievement"] = pd.Series(values, index=frame.index, dtype=float)
+    frame["achievement_method"] = methods
+    frame["status"] = statuses
     return frame
 
 

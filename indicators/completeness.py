@@ -24,7 +24,8 @@ def completeness(expected: pd.DataFrame, *, by: str) -> pd.DataFrame:
     grouped = frame.groupby(GROUPS[by], sort=True).agg(
         expected=("state", "size"), received=("received", "sum"), on_time=("on_time", "sum"),
         required=("required", "sum"), filled=("filled", "sum"))
-    grouped["completeness"] = (grouped["received"] / grouped["expected"] * 100).round(1)
-    grouped["timeliness"] = (grouped["on_time"] / grouped["expected"] * 100).round(1)
-    grouped["value_completeness"] = (grouped["filled"] / grouped["required"].where(grouped["required"] > 0) * 100).round(1)
+    # Unrounded: rounding happens once, at display (indicators/display.py).
+    grouped["completeness"] = grouped["received"] / grouped["expected"] * 100
+    grouped["timeliness"] = grouped["on_time"] / grouped["expected"] * 100
+    grouped["value_completeness"] = grouped["filled"] / grouped["required"].where(grouped["required"] > 0) * 100
     return grouped.reset_index()

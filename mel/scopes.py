@@ -35,3 +35,16 @@ def can_access(user: User, programme_id: int, org_unit: OrgUnit) -> bool:
     return programme_id in {p.id for p in user.programmes} and any(
         org_unit.path.startswith(unit.path) for unit in user.org_units
     )
+
+
+def can_see_unapproved(user: User, programme_ids: list[int], org_unit: OrgUnit) -> bool:
+    """Whether figures not yet approved may be shown to the user for these programmes at this org unit.
+
+    Reviewers and the secretariat: always. Officers: when every programme is theirs and the
+    org unit lies within theirs. Viewers (and their API tokens): never.
+    """
+    if user.role in ("reviewer", "secretariat"):
+        return True
+    if user.role != "officer":
+        return False
+    return bool(programme_ids) and all(can_access(user, programme_id, org_unit) for programme_id in programme_ids)

@@ -6,9 +6,10 @@ import base64
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from indicators.compile import STATUS_LABELS, STATUS_ORDER
 from reports.icons import ICONS, icon
 
-__all__ = ["ICONS", "STATUS_COLOURS", "STATUS_LABELS", "bar_chart", "data_uri", "hbar_chart", "icon",
+__all__ = ["ICONS", "STATUS_COLOURS", "STATUS_LABELS", "STATUS_ORDER", "bar_chart", "data_uri", "hbar_chart", "icon",
            "line_chart", "status_strip"]
 
 
@@ -22,13 +23,9 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
 
 
-STATUS_ORDER = ("on_track", "needs_attention", "off_track", "no_target", "not_reported")
-STATUS_LABELS: dict[str, str] = {"on_track": "On track", "needs_attention": "Needs attention",
-                                 "off_track": "Off track", "not_reported": "Not reported",
-                                 "no_target": "No target"}
 STATUS_COLOURS: dict[str, str] = {"on_track": "#1b7f3b", "needs_attention": "#b36b00",
                                   "off_track": "#b3261e", "not_reported": "#6b6b6b",
-                                  "no_target": "#4a5a8a"}
+                                  "no_target": "#4a5a8a", "not_added": "#8a8a8a"}
 SERIES = "#0b6e4f"
 SERIES_DARK = "#064d37"  # SERIES darkened: the latest point of a line
 SERIES_MUTED = "#79af9e"  # SERIES at 55% on white: earlier periods recede, the latest stands out

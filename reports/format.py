@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from reports.charts import STATUS_LABELS  # noqa: F401 - one list of status words, re-exported here
+from indicators.compile import STATUS_LABELS  # noqa: F401 - one list of status words, re-exported here
+from indicators.display import DASH, returns_coverage  # noqa: F401 - re-exported for templates
+from indicators.display import achievement as achievement_text
+from indicators.display import change as change_text
+from indicators.display import percent as percent_text
 
 TREND_LABELS = {"improving": "▲ better", "worsening": "▼ worse", "stable": "= same", "": "–"}
-DASH = "–"
 
 
 def in_millions(measure: str, unit: str, values) -> bool:
@@ -47,14 +50,18 @@ def headline(value: float | None, measure: str, unit: str) -> str:
 
 
 def percent(value: float | None) -> str:
-    return DASH if value is None else f"{value:,.0f}%"
+    """Completeness, timeliness and other shares: whole percent, rounded half up once."""
+    return percent_text(value)
 
 
-def change(current: float | None, earlier: float | None) -> str:
-    """Relative change as text (+4.2%), or a dash when it cannot be computed."""
-    if current is None or earlier in (None, 0):
-        return DASH
-    return f"{(current - earlier) / abs(earlier) * 100:+.1f}%"
+def achievement(value: float | None) -> str:
+    """Achievement against target: whole percent, truncated (never shows a band not reached)."""
+    return achievement_text(value)
+
+
+def change(current: float | None, earlier: float | None, measure: str) -> str:
+    """Change as text: points for ratios (+26.8 pts), relative for counts and amounts (+4.2%)."""
+    return change_text(current, earlier, measure)
 
 
 def money_millions(value) -> str:

@@ -15,11 +15,13 @@ from reports.charts import STATUS_ORDER
 from reports.format import (
     STATUS_LABELS,
     TREND_LABELS,
+    achievement,
     change,
     figure,
     headline,
     in_millions,
     percent,
+    returns_coverage,
     table_unit,
 )
 
@@ -61,6 +63,9 @@ class Figure:
     note: str = ""
     value: float | None = None
     target_value: float | None = None
+    coverage: str = ""  # "1 of 251 returns" when the figure rests on fewer returns than expected
+    target_source: str = ""  # where a target not from the report's own plan came from
+    target_note: str = ""  # why there is no target
 
 
 @dataclass
@@ -76,6 +81,8 @@ class KeyFigure:
     last_year: str
     change: str
     note: str = ""
+    coverage: str = ""
+    target_source: str = ""
 
 
 @dataclass
@@ -146,7 +153,7 @@ def _when(text: str | None) -> str:
     return datetime.fromisoformat(text).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
 
 
-def _figure(row: dict, info: dict, ytd: dict | None = None) -> Figure:
+def _figure(row: dict, info: dict, ytd: dict | None = None, own_plan: str | None = None) -> Figure:
     measure, unit = info["measure"], info["unit"]
     ytd = ytd or {}
     millions = in_millions(measure, unit, [row.get(k) for k in ("actual", "target", "baseline", "previous", "last_year")]
@@ -159,11 +166,27 @@ def _figure(row: dict, info: dict, ytd: dict | None = None) -> Figure:
     return Figure(
         code=row["indicator"], name=info["short_name"], unit=table_unit(unit, measure, millions), level=info["level"],
         baseline=fmt(row.get("baseline")), target=fmt(row.get("target")), actual=fmt(row.get("actual")),
-        achievement=percent(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
+        achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
         trend=TREND_LABELS.get(row.get("previous_trend") or "", "–"), previous=fmt(row.get("previous")),
         last_year=fmt(row.get("last_year")), ytd_target=fmt(ytd.get("target")), ytd_actual=fmt(ytd.get("actual")),
-        ytd_achievement=percent(ytd.get("achievement")), ytd_status=ytd.get("status") or "not_reported",
-        note=row.get("note") or "", value=row.get("actual"), target_value=row.get("target"))
+        ytd_achievement=achievement(ytd.get("achievement")), ytd_status=ytd.get("status") or "not_reported",
+        note=row.get("note") or "", value=row.get("actual"), target_value=row.get("target"),
+        coverage=coverage(row), target_source=_borrowed(row, own_plan), target_note=row.get("target_note") or "")
+
+
+def coverage(row: dict) -> str:
+    """ "1 of 251 returns" for a figure resting on fewer returns than expected (never for a figure not added)."""
+    if row.get("status") in ("not_reported", "not_added"):
+        return ""
+    return returns_coverage(row.get("returns_received"), row.get("returns_expected"))
+
+
+def _borrowed(row: dict, own_plan: str | None) -> str:
+    """The source of a target that is not the report's own plan ("sum of programme targets: …")."""
+    source = row.get("target_source") or ""
+    if not source or (own_plan and row.get("pmp") == own_plan):
+        return ""
+    return source
 
 
 def _counts(figures: list[Figure]) -> dict[str, int]:
@@ -179,7 +202,9 @@ def _figures(snapshot: dict, rows: list[dict], ytd_rows: list[dict] | None = Non
     ytd = {r["indicator"]: r for r in ytd_rows or []}
     wanted = set(codes) if codes is not None else None
     ordered = sorted(rows, key=lambda r: (r["indicator"][:2], int("".join(c for c in r["indicator"] if c.isdigit()) or 0)))
-    return [_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"])) for r in ordered
+    own = snapshot.get("pmp")
+    own_plan = f"{own['scope']} {own['fiscal_year']}" if own else None
+    return [_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"]), own_plan) for r in ordered
             if wanted is None or r["indicator"] in wanted]
 
 
@@ -194,9 +219,10 @@ def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
         out.append(KeyFigure(
             code=code, label=label, icon=icon, value=headline(row.get("actual"), info["measure"], info["unit"]),
             target=headline(row.get("target"), info["measure"], info["unit"]) if row.get("target") is not None else "no target",
-            achievement=percent(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
+            achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
             last_year=headline(row.get("last_year"), info["measure"], info["unit"]) if row.get("last_year") is not None else "–",
-            change=change(row.get("actual"), row.get("last_year")), note=row.get("note") or ""))
+            change=change(row.get("actual"), row.get("last_year"), info["measure"]), note=row.get("note") or "",
+            coverage=coverage(row), target_source=row.get("target_source") or ""))
     return out
 
 
@@ -225,13 +251,15 @@ def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]
     if counts["no_target"]:
         lines.append(f"{counts['no_target']} indicators were reported without a target in the PMP.")
     if counts["not_reported"]:
-        lines.append(f"{counts['not_reported']} indicators have no figure for the quarter (not reported, or not "
-                     "added across programmes because the same people can be in several).")
+        lines.append(f"{counts['not_reported']} indicators have no approved figure for the quarter.")
+    if counts["not_added"]:
+        lines.append(f"{counts['not_added']} indicators are not added across programmes, because the same people "
+                     "can be in several; the programme reports give their figures.")
     overall = returns.get("overall")
     if overall:
         lines.append(f"{overall['received']} of {overall['expected']} expected returns were received "
-                     f"({overall['completeness']:.0f}% complete); {overall['on_time']} by the due date "
-                     f"({overall['timeliness']:.0f}% on time).")
+                     f"({percent(overall['completeness'])} complete); {overall['on_time']} by the due date "
+                     f"({percent(overall['timeliness'])} on time).")
     thresholds = snapshot["thresholds"]
     lines.append(f"Status bands: on track at {thresholds['on_track']:.0f}% of target or more, needs attention from "
                  f"{thresholds['needs_attention']:.0f}%, off track below.")
@@ -241,7 +269,12 @@ def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]
 def _method(snapshot: dict) -> list[tuple[str, str]]:
     pmp = snapshot.get("pmp")
     plan = (f"Targets and baselines come from the {pmp['title']} (version {pmp['version']}, {pmp['reason']})."
-            if pmp else "No performance monitoring plan was found for this scope and year: no targets are shown.")
+            if pmp else "This scope has no performance monitoring plan of its own for the year.")
+    plan += (" Where that plan sets no target for a figure, a county's targets are added up to the national one "
+             "(counts and amounts), and a sector figure takes the target of the only programme reporting it, or "
+             "the sum of the programmes' targets when several report a count or an amount that may be added and "
+             "every one of them has a target; such targets are labelled with their source. A baseline is used only "
+             "at the org unit and plan of its target.")
     return [
         ("Data used", f"Approved figures only, as of {_when(snapshot.get('data_as_of'))}. Figures submitted but not "
                       "yet approved by the MERL TWG are left out. The report was generated on "
@@ -253,8 +286,10 @@ def _method(snapshot: dict) -> list[tuple[str, str]]:
                         "reporting unit's latest quarter. Indicators that could count the same person twice are "
                         "not added across programmes."),
         ("Targets and achievement", plan + " Achievement is actual ÷ target for indicators that should rise; for "
-                                    "those that should fall it is progress from the baseline toward the target, or "
-                                    "target ÷ actual when there is no baseline."),
+                                    "those that should fall it is progress from the baseline toward the target "
+                                    "when the plan promises a fall from the baseline, else target ÷ actual. It is "
+                                    "100% or more exactly when the target is met, and is printed truncated to a "
+                                    "whole percent, so a missed target never prints as 100%."),
         ("Status", f"On track: {snapshot['thresholds']['on_track']:.0f}% of target or more; needs attention: from "
                    f"{snapshot['thresholds']['needs_attention']:.0f}%; off track: below. Every colour also carries "
                    "its label, for grey-scale print and colour-blind readers."),
@@ -262,7 +297,9 @@ def _method(snapshot: dict) -> list[tuple[str, str]]:
                                         "expected from the reporting forms; timeliness counts only those received by "
                                         "the due date (15 days after the quarter)."),
         ("Units", "Large amounts in tables are in millions of Kenya shillings (KES m), small ones (a monthly "
-                  "transfer) in shillings; percentages to one decimal."),
+                  "transfer) in shillings; percentages to one decimal. Changes of a percentage are in percentage "
+                  "points (pts), changes of counts and amounts relative (%). Figures are rounded once, when "
+                  "printed. A figure resting on fewer returns than expected says so (\"40 of 47 returns\")."),
     ]
 
 

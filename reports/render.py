@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from reports import charts
-from reports.format import STATUS_LABELS, money_millions
+from reports.charts import STATUS_ORDER
+from reports.format import STATUS_LABELS, money_millions, percent_text
 from reports.model import Report
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,8 @@ def environment() -> Environment:
                           trim_blocks=True, lstrip_blocks=True)
         env.filters["millions"] = money_millions
         env.filters["css_string"] = css_string
-        env.globals.update(STATUS_LABELS=STATUS_LABELS, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri,
+        env.filters["pct"] = percent_text
+        env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_ORDER=STATUS_ORDER, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri,
                            draft_uri=charts.data_uri(charts.watermark("DRAFT")))
         _environment = env
     return _environment

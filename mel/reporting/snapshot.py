@@ -24,7 +24,7 @@ from mel.errors import NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.plans.models import SECTOR, WORKING_GROUPS, Pmp, PmpVersion, WorkPlan
 from mel.plans.queries import workplan_body
-from mel.results.service import compile_from_db, resolve_query, results, rules
+from mel.results.service import TargetBook, compile_from_db, resolve_query, results, rules
 from mel.returns.models import Return, ReturnEvent
 from mel.returns.resolve import Catalogue, find_org_unit
 from mel.review import quality
@@ -201,11 +201,13 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         **_catalogue_part(session, catalogue),
     }
 
+    book = TargetBook(session, catalogue)  # one target rule, plans loaded once for every table
+
     def compiled(**kwargs) -> list[dict]:
         query = resolve_query(catalogue, indicators=kwargs.pop("indicators", None), period=period,
                               org_unit=kwargs.pop("org_unit", org_unit), programme=kwargs.pop("programme", programme),
                               **kwargs)
-        return results(session, catalogue, query, thresholds)
+        return results(session, catalogue, query, thresholds, book=book)
 
     if kind == "programme":
         carried = sorted(catalogue.form_indicators(catalogue.programmes[programme].id))

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from webargs.fields import DelimitedList
 
 from indicators.compile import Thresholds
+from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.db import db
 from mel.results.service import BY_CHOICES, resolve_query, results
@@ -19,8 +20,9 @@ from mel.returns.resolve import load_catalogue
 blp = api_blueprint("results_api", __name__, "Results: approved figures compiled against targets.")
 
 COLUMNS = ["indicator", "org_unit", "programme", "period", "option", "span", "actual", "numerator", "denominator",
-           "target", "baseline", "achievement", "achievement_method", "status", "previous", "previous_trend",
-           "last_year", "last_year_trend", "completeness", "pmp", "pmp_version", "note"]
+           "target", "target_source", "target_note", "baseline", "baseline_period", "achievement",
+           "achievement_method", "status", "previous", "previous_trend", "last_year", "last_year_trend",
+           "completeness", "returns_received", "returns_expected", "pmp", "pmp_version", "note"]
 
 
 class ResultsArgs(ma.Schema):
@@ -52,7 +54,8 @@ class Results(MethodView):
         catalogue = load_catalogue(session)
         query = resolve_query(catalogue, indicators=args.get("indicator"), period=args["period"],
                               org_unit=args["org_unit"], programme=args["programme"], ytd=args["ytd"],
-                              include_submitted=args.get("include") == "submitted", by=args["by"])
+                              include_submitted=args.get("include") == "submitted", by=args["by"],
+                              user=authenticated_user())
         config = current_app.config
         rows = results(session, catalogue, query, Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"]))
         if args["format"] == "json":
@@ -100,4 +103,4 @@ class Iptt(MethodView):
         config = current_app.config
         return iptt(session, load_catalogue(session), programme=args["programme"], fiscal_year=args["fy"],
                     org_unit=args["org_unit"], include_submitted=args.get("include") == "submitted",
-                    thresholds=Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"]))
+                    user=authenticated_user(), thresholds=Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"]))

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from indicators.compile import Rule, Thresholds, achievement, compile_span, trend
+from indicators.compile import (
+    NOT_ADDED_NOTE,
+    Rule,
+    Thresholds,
+    achievement,
+    compile_span,
+    score,
+    status_of,
+    trend,
+)
 from indicators.periods import Period, PeriodType, parse_period
+from indicators.targets import Indicator as TargetIndicator
+from indicators.targets import Plan, Reporting, Span, TargetChoice
+from indicators.targets import choose as choose_target
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
-from mel.errors import NotFound, ValidationFailed
+from mel.errors import Forbidden, NotFound, ValidationFailed
 from mel.periods import financial_year
 from mel.periods import period as parse_any
 from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
 from mel.returns.models import DataValue, Return
 from mel.returns.resolve import Catalogue, find_org_unit
+from mel.scopes import can_see_unapproved
 
 BY_CHOICES = ("org_unit", "programme", "period", "option")
+SUBSET = "SUBSET"
 
 
 @dataclass
@@ -32,14 +45,19 @@ class Query:
     label: str
     org_unit: OrgUnit
     programmes: list[str]
-    scope: str  # the PMP whose targets apply: a programme code or SECTOR
+    scope: str  # the plan scope: a programme code, SECTOR (all programmes) or SUBSET (several named)
     include_submitted: bool
     by: list[str]
 
 
 def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period: str, org_unit: str | None,
                   programme: str | None, ytd: bool = False, include_submitted: bool = False,
-                  by: list[str] | None = None) -> Query:
+                  by: list[str] | None = None, user=None) -> Query:
+    """A results query from the parameters people send; unapproved figures only for those allowed them.
+
+    `user` is required with `include_submitted`: whether someone may read figures not yet
+    approved is decided here, for every product that can show them (scopes.can_see_unapproved).
+    """
     codes = [c.strip().upper() for c in (indicators or []) if c.strip()] or sorted(catalogue.indicators)
     unknown = [c for c in codes if c not in catalogue.indicators]
     if unknown:
@@ -62,12 +80,26 @@ def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period:
         missing = [p for p in programmes if p not in catalogue.programmes]
         if missing:
             raise ValidationFailed(f"Programme(s) {', '.join(missing)} are not known.")
-        scope = programmes[0] if len(programmes) == 1 else SECTOR
+        programmes = sorted(set(programmes))
+        scope = programmes[0] if len(programmes) == 1 else SUBSET
     dims = [d for d in (by or []) if d]
     bad = [d for d in dims if d not in BY_CHOICES]
     if bad:
         raise ValidationFailed(f"by={','.join(bad)} is not one of {', '.join(BY_CHOICES)}.")
+    if include_submitted:
+        if user is None:
+            raise TypeError("include_submitted needs the user asking for it")
+        unapproved_allowed(user, catalogue, programmes, unit)
     return Query(codes, span, quarters, label, unit, programmes, scope, include_submitted, dims)
+
+
+def unapproved_allowed(user, catalogue: Catalogue, programmes: list[str], unit: OrgUnit) -> None:
+    """Forbidden unless the user may read the not-yet-approved figures of these programmes at this org unit."""
+    if not can_see_unapproved(user, [catalogue.programmes[p].id for p in programmes], unit):
+        what = "approved figures only" if user.role == "viewer" else "unapproved figures only within your own scope"
+        raise Forbidden(f"include=submitted is not open to you: {user.role_label}s see {what} "
+                        f"({', '.join(programmes) if len(programmes) <= 3 else 'these programmes'} in {unit.name} "
+                        "is outside it). Leave out include=submitted for approved figures.")
 
 
 def rules(catalogue: Catalogue) -> dict[str, Rule]:
@@ -103,57 +135,86 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
     return frame
 
 
-def load_targets(session: Session, catalogue: Catalogue, query: Query) -> pd.DataFrame:
-    """Targets and baselines of the applicable PMP's current version for the span and org unit(s)."""
-    fy = query.span.financial_year() if query.span.type is PeriodType.QUARTER else query.span
-    rows = session.execute(
-        select(PmpLine.indicator_id, Target.org_unit_id, Target.period, Target.value, PmpLine.baseline_value,
-               PmpLine.baseline_period, PmpVersion.number)
-        .join(PmpVersion, PmpVersion.id == PmpLine.version_id)
-        .join(Pmp, (Pmp.id == PmpVersion.pmp_id) & (Pmp.current_version == PmpVersion.number))
-        .join(Target, Target.line_id == PmpLine.id)
-        .where(Pmp.scope == query.scope, Pmp.fiscal_year == fy.id)
-    ).all()
+def load_plans(session: Session, catalogue: Catalogue, fiscal_year: str) -> dict[str, Plan]:
+    """The current version of every PMP of a financial year (programmes and the sector)."""
     indicator_codes = {i.id: c for c, i in catalogue.indicators.items()}
     unit_codes = {u.id: c for c, u in catalogue.org_units.items()}
-    return pd.DataFrame(
-        [(indicator_codes[i], unit_codes[u], p, float(v), None if b is None else float(b), bp, n)
-         for i, u, p, v, b, bp, n in rows],
-        columns=["indicator", "org_unit", "period", "value", "baseline", "baseline_period", "pmp_version"])
+    current = (select(Pmp.scope, PmpVersion.number, PmpLine.id, PmpLine.indicator_id, PmpLine.baseline_value,
+                      PmpLine.baseline_period)
+               .join(PmpVersion, (PmpVersion.pmp_id == Pmp.id) & (PmpVersion.number == Pmp.current_version))
+               .join(PmpLine, PmpLine.version_id == PmpVersion.id)
+               .where(Pmp.fiscal_year == fiscal_year))
+    lines = session.execute(current).all()
+    line_ids = [line[2] for line in lines]
+    targets: dict[int, list] = {}
+    if line_ids:
+        for line_id, unit_id, period, value in session.execute(
+                select(Target.line_id, Target.org_unit_id, Target.period, Target.value)
+                .where(Target.line_id.in_(line_ids))):
+            targets.setdefault(line_id, []).append((unit_codes[unit_id], period, float(value)))
+    built: dict[str, tuple[int, dict, dict]] = {}
+    for scope, version, line_id, indicator_id, baseline, baseline_period in lines:
+        _, values, baselines = built.setdefault(scope, (version, {}, {}))
+        code = indicator_codes[indicator_id]
+        baselines[code] = (None if baseline is None else float(baseline), baseline_period or "")
+        for unit, period, value in targets.get(line_id, []):
+            values[(code, unit, period)] = value
+    return {scope: Plan(scope, version, values, baselines) for scope, (version, values, baselines) in built.items()}
 
 
-def _target_index(targets: pd.DataFrame) -> dict[tuple[str, str], list[tuple]]:
-    """Targets grouped once by (indicator, org unit): (period, value, baseline, version) rows."""
-    index: dict[tuple[str, str], list[tuple]] = {}
-    for indicator, unit, period, value, baseline, version in targets[
-            ["indicator", "org_unit", "period", "value", "baseline", "pmp_version"]].itertuples(index=False):
-        index.setdefault((indicator, unit), []).append((period, value, baseline, version))
-    return index
+def reporting(catalogue: Catalogue) -> Reporting:
+    """Who carries which indicator where, from the reporting forms."""
+    codes = {p.id: c for c, p in catalogue.programmes.items()}
+    return Reporting(
+        carries={codes[pid]: frozenset(i.indicator.code for i in form.items) for pid, form in catalogue.forms.items()},
+        units={codes[pid]: frozenset(u.code for u in form.org_units) for pid, form in catalogue.forms.items()},
+        paths={code: unit.path for code, unit in catalogue.org_units.items()})
 
 
-def _target_for(index: dict[tuple[str, str], list[tuple]], rule: Rule, query: Query,
-                org_unit: str) -> tuple[float | None, float | None, int | None]:
-    mine = index.get((rule.code, org_unit))
-    if not mine:
-        return None, None, None
-    baseline, version = mine[0][2], int(mine[0][3])
-    if query.span.type is PeriodType.FINANCIAL_YEAR:
-        year = [value for period, value, _, _ in mine if period == query.span.id]
-        return (float(year[0]) if year else None), baseline, version
-    quarters = {period: value for period, value, _, _ in mine if period in query.quarters}
-    if not quarters:
-        return None, baseline, version
-    if rule.time_aggregation == "last" or rule.measure == "ratio":
-        return float(quarters.get(query.quarters[-1], np.nan)), baseline, version
-    return float(sum(quarters.values())), baseline, version
+class TargetBook:
+    """Targets chosen for cells by the one rule in indicators/targets.py; plans loaded once per year."""
+
+    def __init__(self, session: Session, catalogue: Catalogue) -> None:
+        self.session, self.catalogue = session, catalogue
+        self.reporting = reporting(catalogue)
+        self.programmes = sorted(catalogue.programmes)
+        self.indicators = {code: TargetIndicator(code, i.measure, i.time_aggregation, i.is_additive_across_programmes)
+                           for code, i in catalogue.indicators.items()}
+        self._plans: dict[str, dict[str, Plan]] = {}
+        self._cache: dict[tuple, TargetChoice] = {}
+
+    def plans(self, fiscal_year: str) -> dict[str, Plan]:
+        if fiscal_year not in self._plans:
+            self._plans[fiscal_year] = load_plans(self.session, self.catalogue, fiscal_year)
+        return self._plans[fiscal_year]
+
+    def choose(self, indicator: str, scope: str | tuple[str, ...], org_unit: str, span: Span) -> TargetChoice:
+        key = (indicator, scope, org_unit, span)
+        if key not in self._cache:
+            year = span.year or parse_period(span.quarters[0]).financial_year().id
+            choice = choose_target(self.indicators[indicator], scope if isinstance(scope, str) else list(scope),
+                                   org_unit, span, self.plans(year), self.reporting, self.programmes)
+            self._cache[key] = replace(choice, plan=f"{choice.plan} {year}") if choice.plan else choice
+        return self._cache[key]
+
+
+def query_span(query: Query) -> Span:
+    """The span of a query's cells: the financial year's id when the query is for a whole year."""
+    return Span(tuple(query.quarters), query.span.id if query.span.type is PeriodType.FINANCIAL_YEAR else None)
+
+
+def cell_scope(query: Query) -> str | tuple[str, ...]:
+    """A query's plan scope: one programme, SECTOR for all of them, or the list it names."""
+    return query.scope if query.scope != SUBSET else tuple(query.programmes)
 
 
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-def results(session: Session, catalogue: Catalogue, query: Query,
-            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[dict]:
-    """Rows of results: keys, actual, numerator, denominator, target, baseline, achievement, status, trend."""
+def results(session: Session, catalogue: Catalogue, query: Query, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+            book: TargetBook | None = None) -> list[dict]:
+    """Rows of results: keys, actual, numerator, denominator, target (and where it came from), baseline,
+    achievement, status, trend, and the returns behind the figure."""
     rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
     by = [d for d in query.by if d != "option"]
     option_breakdown = "option" in query.by
@@ -170,33 +231,46 @@ def results(session: Session, catalogue: Catalogue, query: Query,
         year_ago["period"] = year_ago["period"].map(dict(zip(last_year, query.quarters, strict=True)))
     frame = trend(rule_map, current, earlier, keys, "previous")
     frame = trend(rule_map, frame, year_ago, keys, "last_year")
-    targets = _target_index(load_targets(session, catalogue, query))
-    found = [_target_for(targets, rule_map[row["indicator"]], query,
-                         row["org_unit"] if "org_unit" in by else query.org_unit.code)
-             if "programme" not in by or query.scope != SECTOR else (None, None, None)
-             for row in frame.to_dict("records")] if not frame.empty else []
-    frame["target"] = [f[0] for f in found]
-    frame["baseline"] = [f[1] for f in found]
-    frame["pmp_version"] = [f[2] for f in found]
-    frame = achievement(rule_map, frame, thresholds) if not frame.empty else frame
-    if not frame.empty:
-        frame = frame.merge(_completeness(session, catalogue, query, keys),
-                            on=[k for k in keys if k != "option"], how="left")
+    if frame.empty:
+        return []
+    book = book or TargetBook(session, catalogue)
+    span, scope = query_span(query), cell_scope(query)
+    choices = []
+    for row in frame.to_dict("records"):
+        if option_breakdown and row.get("option") != "total":
+            choices.append(TargetChoice(note="targets are set for totals, not for each disaggregation"))
+            continue
+        choices.append(book.choose(row["indicator"], row["programme"] if "programme" in by else scope,
+                                   row["org_unit"] if "org_unit" in by else query.org_unit.code,
+                                   Span((row["period"],)) if "period" in by else span))
+    frame["target"] = [c.value for c in choices]
+    frame["baseline"] = [c.baseline for c in choices]
+    frame["baseline_period"] = [c.baseline_period or None for c in choices]
+    frame["target_source"] = [c.source for c in choices]
+    frame["target_note"] = [c.note for c in choices]
+    frame["pmp"] = [c.plan or None for c in choices]
+    frame["pmp_version"] = [c.version for c in choices]
+    frame = achievement(rule_map, frame, thresholds)
+    frame = frame.merge(_completeness(session, catalogue, query, keys), on=[k for k in keys if k != "option"],
+                        how="left")
     out = []
     for row in frame.to_dict("records"):
         clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-        clean["period"] = clean.get("period", query.span.id if len(query.quarters) > 1 or not query.quarters else query.quarters[0])
+        clean["period"] = clean.get("period", query.span.id if len(query.quarters) > 1 else query.quarters[0])
         clean["span"] = query.label
-        clean["pmp"] = f"{query.scope} {query.span.financial_year().id if query.span.type is PeriodType.QUARTER else query.span.id}"
+        for count in ("returns_expected", "returns_received"):
+            clean[count] = None if clean.get(count) is None else int(clean[count])
         out.append(clean)
     return out
 
 
-def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: list[str]) -> pd.DataFrame:
-    """Share of the expected returns carrying each indicator that are behind the figures."""
-    states = {"approved", "submitted"} if query.include_submitted else {"approved"}
-    received = {(r.programme_id, r.org_unit_id, r.period) for r in session.scalars(
-        select(Return).where(Return.period.in_(query.quarters), Return.state.in_(list(states))))}
+def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: list[str],
+                  quarters: list[str] | None = None) -> pd.DataFrame:
+    """The returns expected to carry each indicator and how many are behind the figures (unrounded share)."""
+    quarters = quarters or query.quarters
+    states = ["approved", "submitted"] if query.include_submitted else ["approved"]
+    received = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)
+                                   .where(Return.period.in_(quarters), Return.state.in_(states))).all())
     rows = []
     for code in query.programmes:
         programme = catalogue.programmes[code]
@@ -207,34 +281,32 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
         for unit in form.org_units:
             if not unit.path.startswith(query.org_unit.path):
                 continue
-            for quarter in query.quarters:
+            for quarter in quarters:
                 got = (programme.id, unit.id, quarter) in received
                 rows += [(indicator, code, unit.code, quarter, got) for indicator in carried]
     frame = pd.DataFrame(rows, columns=["indicator", "programme", "org_unit", "period", "received"])
     group = [k for k in keys if k != "option"]
-    table = frame.groupby(group)["received"].mean().mul(100).round(1).rename("completeness").reset_index()
-    if "option" in keys:
-        return table  # merged on the other keys; every option of an indicator shares it
+    table = frame.groupby(group)["received"].agg(returns_expected="size", returns_received="sum").reset_index()
+    table["completeness"] = table["returns_received"] / table["returns_expected"] * 100
     return table
 
 
 def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year: str, org_unit: str = "KE",
-         include_submitted: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+         include_submitted: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS, user=None,
+         book: TargetBook | None = None) -> dict:
     """The Indicator Performance Tracking Table of a programme (or ALL, the sector) for a year."""
     fy = financial_year(fiscal_year)
     query = resolve_query(catalogue, indicators=None, period=fy.id, org_unit=org_unit, programme=programme,
-                          include_submitted=include_submitted)
-    if query.scope != SECTOR:
-        carried = {i.indicator.code for i in catalogue.forms[catalogue.programmes[query.scope].id].items}
-        query.indicators = sorted(carried)
+                          include_submitted=include_submitted, user=user)
+    if query.scope not in (SECTOR, SUBSET):
+        query.indicators = sorted(catalogue.form_indicators(catalogue.programmes[query.scope].id))
     rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
     per_quarter = compile_from_db(session, catalogue, query, query.quarters, rule_map, ["period"], False)
     year = compile_from_db(session, catalogue, query, query.quarters, rule_map, [], False)
-    targets = load_targets(session, catalogue, query)
-    mine = targets[targets["org_unit"] == query.org_unit.code]
-    lookup = {(r["indicator"], r["period"]): r["value"] for r in mine.to_dict("records")}
-    baselines = {r["indicator"]: (r["baseline"], r["baseline_period"]) for r in mine.to_dict("records")}
-    version = int(mine["pmp_version"].iloc[0]) if len(mine) else None
+    book = book or TargetBook(session, catalogue)
+    scope, unit = cell_scope(query), query.org_unit.code
+    quarter_counts = _counts(_completeness(session, catalogue, query, ["indicator", "period"]), ["indicator", "period"])
+    year_counts = _counts(_completeness(session, catalogue, query, ["indicator"]), ["indicator"])
     lines = []
     for code in query.indicators:
         rule = rule_map[code]
@@ -242,33 +314,47 @@ def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year:
         cells = []
         for quarter in query.quarters:
             row = per_quarter[(per_quarter["indicator"] == code) & (per_quarter["period"] == quarter)]
-            cells.append(_cell(rule, row, lookup.get((code, quarter)), baselines.get(code, (None, None))[0], thresholds))
+            cells.append(_cell(rule, row, book.choose(code, scope, unit, Span((quarter,))), thresholds,
+                               quarter_counts.get((code, quarter))))
         year_row = year[year["indicator"] == code]
-        year_cell = _cell(rule, year_row, lookup.get((code, fy.id)), baselines.get(code, (None, None))[0], thresholds)
+        year_choice = book.choose(code, scope, unit, query_span(query))
+        year_cell = _cell(rule, year_row, year_choice, thresholds, year_counts.get((code,)))
         if indicator.frequency == "annual" and year_cell["actual"] is None and cells[-1]["actual"] is not None:
-            year_cell = {**cells[-1], "target": lookup.get((code, fy.id))}
-        baseline = baselines.get(code, (None, None))
+            year_cell = _cell(rule, per_quarter[(per_quarter["indicator"] == code)
+                                                & (per_quarter["period"] == query.quarters[-1])],
+                              year_choice, thresholds, quarter_counts.get((code, query.quarters[-1])))
         lines.append({"indicator": code, "name": indicator.name, "short_name": indicator.short_name,
                       "pillar": catalogue.pillar_codes.get(indicator.pillar_id, ""), "unit": indicator.unit,
                       "measure": indicator.measure, "direction": indicator.direction,
-                      "time_aggregation": indicator.time_aggregation, "baseline": baseline[0],
-                      "baseline_period": baseline[1], "quarters": cells, "year": year_cell,
+                      "time_aggregation": indicator.time_aggregation, "baseline": year_choice.baseline,
+                      "baseline_period": year_choice.baseline_period or None, "quarters": cells, "year": year_cell,
+                      "target_source": year_choice.source, "target_note": year_choice.note,
                       "note": (year_row["note"].iloc[0] if len(year_row) else "")})
-    return {"programme": query.scope, "fiscal_year": fy.id, "fiscal_year_label": fy.label,
+    own = book.plans(fy.id).get(query.scope)
+    return {"programme": query.scope if query.scope != SUBSET else ",".join(query.programmes),
+            "fiscal_year": fy.id, "fiscal_year_label": fy.label,
             "org_unit": query.org_unit.code, "quarters": query.quarters,
-            "quarter_labels": [parse_period(q).short_label for q in query.quarters], "pmp_version": version,
-            "lines": lines}
+            "quarter_labels": [parse_period(q).short_label for q in query.quarters],
+            "pmp_version": own.version if own else None, "lines": lines}
 
 
-def _cell(rule: Rule, row: pd.DataFrame, target: float | None, baseline: float | None, thresholds: Thresholds) -> dict:
-    actual = float(row["actual"].iloc[0]) if len(row) and row["actual"].iloc[0] == row["actual"].iloc[0] else None
-    frame = pd.DataFrame({"indicator": [rule.code], "actual": [actual if actual is not None else np.nan],
-                          "target": [target if target is not None else np.nan],
-                          "baseline": [baseline if baseline is not None else np.nan]})
-    scored = achievement({rule.code: rule}, frame, thresholds).iloc[0]
-    pct = scored["achievement"]
-    return {"actual": actual, "target": target, "achievement": None if pct != pct else float(pct),
-            "status": scored["status"]}
+def _counts(table: pd.DataFrame, keys: list[str]) -> dict[tuple, tuple[int, int]]:
+    return {tuple(row[k] for k in keys): (int(row["returns_received"]), int(row["returns_expected"]))
+            for row in table.to_dict("records")}
+
+
+def _cell(rule: Rule, row: pd.DataFrame, choice: TargetChoice, thresholds: Thresholds,
+          counts: tuple[int, int] | None) -> dict:
+    value = row["actual"].iloc[0] if len(row) else None
+    actual = None if value is None or value != value else float(value)
+    note = row["note"].iloc[0] if len(row) else ""
+    achieved, method = score(rule.direction, actual, choice.value, choice.baseline)
+    received, expected = counts or (None, None)
+    return {"actual": actual, "target": choice.value, "achievement": achieved, "achievement_method": method,
+            "status": status_of(achieved, actual is not None, thresholds,
+                                not_added=note == NOT_ADDED_NOTE and actual is None),
+            "target_source": choice.source, "returns_received": received, "returns_expected": expected,
+            "completeness": None if not expected else received / expected * 100}
 
 
 def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],

@@ -11,7 +11,7 @@ from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
 from mel.db import db
 from mel.errors import NotFound
-from mel.results.service import iptt, resolve_query, results
+from mel.results.service import TargetBook, iptt, resolve_query, results
 from mel.returns.models import Return
 from mel.returns.resolve import load_catalogue
 from reports.charts import line_chart
@@ -47,10 +47,11 @@ def sector():
     filters = _filters(session)
     query = resolve_query(catalogue, indicators=list(KEY_FIGURES), period=filters["period"],
                           org_unit=filters["org_unit"], programme=filters["programme"])
-    figures = {r["indicator"]: r for r in results(session, catalogue, query, _thresholds())}
+    book = TargetBook(session, catalogue)
+    figures = {r["indicator"]: r for r in results(session, catalogue, query, _thresholds(), book=book)}
     fy = parse_period(filters["period"]).financial_year().id
     table = iptt(session, catalogue, programme=filters["programme"], fiscal_year=fy, org_unit=filters["org_unit"],
-                 thresholds=_thresholds())
+                 thresholds=_thresholds(), book=book)
     pillars = {}
     for line in table["lines"]:
         pillars.setdefault(line["pillar"], []).append(line)
@@ -75,7 +76,8 @@ def indicator(code: str):
     history = resolve_query(catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"],
                             programme=filters["programme"], by=["period"])
     history.quarters = history_periods
-    series = {r["period"]: r for r in results(session, catalogue, history, _thresholds())}
+    book = TargetBook(session, catalogue)
+    series = {r["period"]: r for r in results(session, catalogue, history, _thresholds(), book=book)}
     values = [series.get(p, {}).get("actual") for p in history_periods]
     target = series.get(period.id, {}).get("target")
     chart = Markup(line_chart([parse_period(p).short_label for p in history_periods], values,
@@ -83,10 +85,10 @@ def indicator(code: str):
                               target=target))
     by_county = results(session, catalogue, resolve_query(
         catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme=filters["programme"],
-        by=["org_unit"]), _thresholds())
+        by=["org_unit"]), _thresholds(), book=book)
     by_programme = results(session, catalogue, resolve_query(
         catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme="ALL",
-        by=["programme"]), _thresholds())
+        by=["programme"]), _thresholds(), book=book)
     names = {u.code: u.name for u in catalogue.org_units.values()}
     return render_template("results/indicator.html", filters=filters, indicator=catalogue.indicators[code],
                            chart=chart, current=series.get(period.id), by_county=by_county,

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from flask import Flask
 
+from indicators import display
+from indicators.compile import STATUS_LABELS, STATUS_ORDER
 from indicators.periods import PeriodError, parse_period
 
 
@@ -38,6 +40,13 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period")
     app.add_template_filter(number, "number")
     app.add_template_filter(plain, "plain")
+    # Rounding and wording of computed figures: one place (indicators/display.py) for web and reports.
+    app.add_template_filter(display.percent, "pct")
+    app.add_template_filter(display.achievement, "achievement")
+    app.add_template_global(display.change, "change")
+    app.add_template_global(display.returns_coverage, "coverage")
+    app.add_template_global(STATUS_LABELS, "STATUS_LABELS")
+    app.add_template_global(STATUS_ORDER, "STATUS_ORDER")
 
     @app.context_processor
     def _globals():

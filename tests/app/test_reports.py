@@ -19,7 +19,7 @@ from mel.reporting.models import ReportRun
 from mel.reporting.snapshot import gather
 from mel.returns.models import Return
 from mel.returns.resolve import load_catalogue
-from reports.format import figure, in_millions, percent
+from reports.format import achievement, figure, in_millions
 from reports.model import build
 from reports.render import render_pdf
 from tests.conftest import csrf_token
@@ -121,7 +121,7 @@ def test_iptt_figures_equal_the_results_api(sector, client, session):
                                                                                "previous", "last_year")]
                                + [ytd[code]["actual"], ytd[code]["target"]])
         expected = [figure(row[k], info["measure"], info["unit"], millions) for k in ("baseline", "target", "actual")]
-        expected.append(percent(row["achievement"]))
+        expected.append(achievement(row["achievement"]))
         line = next((ln for ln in lines if ln.startswith(f"{code} ")), None)
         assert line is not None, f"{code} is not in the IPTT"
         tokens = line.split()

@@ -168,7 +168,7 @@ def test_a_total_given_with_its_parts_is_counted_once(client, session, scenario)
         return_ops.submit(session, secretariat, record, now=NOW)
     catalogue = load_catalogue(session)
     query = resolve_query(catalogue, indicators=["SA07"], period="2026Q1", org_unit="KE", programme="HSNP",
-                          include_submitted=True)
+                          include_submitted=True, user=secretariat)
     fast = compile_from_db(session, catalogue, query, query.quarters, rules(catalogue), [], False)
     full = compile_span(load_values(session, catalogue, query, query.quarters), rules(catalogue), query.quarters)
     assert fast["actual"].tolist() == full["actual"].tolist() == [800 + 100]
