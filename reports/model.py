@@ -8,7 +8,8 @@ Figures are formatted here, once, with reports.format.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from reports import charts
 from reports.charts import STATUS_ORDER
@@ -147,10 +148,13 @@ class Report:
     accessible: bool = False
 
 
-def _when(text: str | None) -> str:
+def _when(text: str | None, zone: str = "UTC") -> str:
+    """A stored instant in the report's time zone, named: `16 January 2026, 02:30 EAT`."""
     if not text:
         return "–"
-    return datetime.fromisoformat(text).strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+    moment = datetime.fromisoformat(text)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps naive UTC
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d %B %Y, %H:%M %Z").lstrip("0")
 
 
 def _figure(row: dict, info: dict, ytd: dict | None = None, own_plan: str | None = None) -> Figure:
@@ -267,6 +271,7 @@ def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]
 
 
 def _method(snapshot: dict) -> list[tuple[str, str]]:
+    zone = snapshot.get("timezone", "UTC")
     pmp = snapshot.get("pmp")
     plan = (f"Targets and baselines come from the {pmp['title']} (version {pmp['version']}, {pmp['reason']})."
             if pmp else "This scope has no performance monitoring plan of its own for the year.")
@@ -276,9 +281,9 @@ def _method(snapshot: dict) -> list[tuple[str, str]]:
              "every one of them has a target; such targets are labelled with their source. A baseline is used only "
              "at the org unit and plan of its target.")
     return [
-        ("Data used", f"Approved figures only, as of {_when(snapshot.get('data_as_of'))}. Figures submitted but not "
+        ("Data used", f"Approved figures only, as of {_when(snapshot.get('data_as_of'), zone)}. Figures submitted but not "
                       "yet approved by the MERL TWG are left out. The report was generated on "
-                      f"{_when(snapshot.get('generated_at'))}; its figures are kept with it, so generating it again "
+                      f"{_when(snapshot.get('generated_at'), zone)}; its figures are kept with it, so generating it again "
                       "later prints the same numbers."),
         ("Aggregation", "Counts and amounts add across counties and programmes. Percentages add their numerators "
                         "and denominators separately and then divide; they are never averages of percentages. "
@@ -313,7 +318,8 @@ def _header(snapshot: dict, *, is_draft: bool, reference: str, accessible: bool)
         scope = "Kenya, all programmes"
     return {"kind": kind, "title": KIND_TITLES[kind], "subtitle": snapshot["period_label"],
             "period": snapshot["period"], "period_label": snapshot["period_label"], "scope": scope,
-            "generated_at": _when(snapshot.get("generated_at")), "data_as_of": _when(snapshot.get("data_as_of")),
+            "generated_at": _when(snapshot.get("generated_at"), snapshot.get("timezone", "UTC")),
+            "data_as_of": _when(snapshot.get("data_as_of"), snapshot.get("timezone", "UTC")),
             "is_draft": is_draft, "reference": reference, "accessible": accessible}
 
 
@@ -403,7 +409,7 @@ def _county_table(snapshot: dict) -> list[dict]:
             millions = in_millions(i["measure"], i["unit"], [row.get("actual")])
             text = figure(row.get("actual"), i["measure"], i["unit"], millions) + (" m" if millions else "")
             cells.setdefault(row["org_unit"], {})[row["indicator"]] = text
-    return [{"code": code, "name": snapshot["counties"].get(code, code), "cells": [cells[code].get(c, "–") for c in codes],
+    return [{"code": code, "name": snapshot["counties"].get(code, code), "cells": [cells.get(code, {}).get(c, "–") for c in codes],
              "returns": returns.get(code), "codes": codes}
             for code in sorted(set(cells) | set(returns)) if code in snapshot["counties"]]
 
