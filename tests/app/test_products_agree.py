@@ -137,7 +137,7 @@ def test_the_county_annex_prints_the_hsnp_county_targets(products):
 def test_the_html_prints_what_the_model_holds(products):
     """Each printed IPTT row carries the line's actual, target and achievement as formatted (the fact
     sheet prints headlines, not tables)."""
-    for (kind, programme, unit), (model, html) in products.items():
+    for (kind, _programme, unit), (model, html) in products.items():
         if kind == "factsheet":
             continue
         text = unescape(re.sub(r"<[^>]+>", " ", html))
