@@ -154,9 +154,9 @@ def choose(indicator: Indicator, scope: str | Sequence[str], unit: str, span: Sp
         programme = carriers[0]
         choice = found[programme]
         if not choice.found:
-            return TargetChoice(note=f"{where}, and {programme} (the only programme reporting it) has none")
+            return TargetChoice(note=f"{where}, nor does {programme}, the only programme reporting it")
         return TargetChoice(choice.value, choice.baseline, choice.baseline_period,
-                            f"{choice.source} (only programme reporting it)", choice.plan, choice.version)
+                            f"{choice.source}, the only programme reporting it", choice.plan, choice.version)
     if indicator.measure == "ratio" or not indicator.additive:
         kind = "a percentage" if indicator.measure == "ratio" else "not added across programmes"
         return TargetChoice(note=f"{where}; programme targets are not added ({kind})")

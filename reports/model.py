@@ -185,6 +185,12 @@ def coverage(row: dict) -> str:
     return returns_coverage(row.get("returns_received"), row.get("returns_expected"))
 
 
+def _own_plan(snapshot: dict) -> str | None:
+    """The report's own plan as results name it ("SECTOR 2024July"), if it has one."""
+    own = snapshot.get("pmp")
+    return f"{own['scope']} {own['fiscal_year']}" if own else None
+
+
 def _borrowed(row: dict, own_plan: str | None) -> str:
     """The source of a target that is not the report's own plan ("sum of programme targets: …")."""
     source = row.get("target_source") or ""
@@ -201,19 +207,19 @@ def _counts(figures: list[Figure]) -> dict[str, int]:
 
 
 def _figures(snapshot: dict, rows: list[dict], ytd_rows: list[dict] | None = None,
-             codes: list[str] | None = None) -> list[Figure]:
+             codes: list[str] | None = None, own_plan: str | None = None) -> list[Figure]:
     indicators = snapshot["indicators"]
     ytd = {r["indicator"]: r for r in ytd_rows or []}
     wanted = set(codes) if codes is not None else None
     ordered = sorted(rows, key=lambda r: (r["indicator"][:2], int("".join(c for c in r["indicator"] if c.isdigit()) or 0)))
-    own = snapshot.get("pmp")
-    own_plan = f"{own['scope']} {own['fiscal_year']}" if own else None
+    own_plan = own_plan or _own_plan(snapshot)
     return [_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"]), own_plan) for r in ordered
             if wanted is None or r["indicator"] in wanted]
 
 
 def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
     found = {r["indicator"]: r for r in rows}
+    own_plan = _own_plan(snapshot)
     out = []
     for code, label, icon in KEY_FIGURES:
         row, info = found.get(code), snapshot["indicators"][code]
@@ -226,7 +232,7 @@ def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
             achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
             last_year=headline(row.get("last_year"), info["measure"], info["unit"]) if row.get("last_year") is not None else "–",
             change=change(row.get("actual"), row.get("last_year"), info["measure"]), note=row.get("note") or "",
-            coverage=coverage(row), target_source=row.get("target_source") or ""))
+            coverage=coverage(row), target_source=_borrowed(row, own_plan)))
     return out
 
 
@@ -368,7 +374,7 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
     kind = snapshot["kind"]
     if kind == "county":
         for code, rows in snapshot.get("by_programme", {}).items():
-            mine = _figures(snapshot, rows)
+            mine = _figures(snapshot, rows, own_plan=f"{code} {snapshot['fiscal_year']}")
             name = snapshot["programmes"][code]["name"]
             report.programmes.append(PillarSection(code, name, "", mine, [], _counts(mine)))
         report.pillars = _pillar_sections(snapshot, figures, chart_limit=0)

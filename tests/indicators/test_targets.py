@@ -68,7 +68,7 @@ def test_a_sector_cell_reported_by_one_programme_takes_that_programmes_target():
     # SA02 (older persons paid): the OPCT report said 74%, the sector report "No target".
     choice = pick(STOCK, SECTOR)
     assert (choice.value, choice.baseline) == (600, 500)
-    assert choice.source == "OPCT PMP v2 (only programme reporting it)"
+    assert choice.source == "OPCT PMP v2, the only programme reporting it"
     assert pick(STOCK, SECTOR).value == pick(STOCK, "OPCT").value
 
 
