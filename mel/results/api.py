@@ -49,7 +49,16 @@ class Results(MethodView):
     @blp.arguments(ResultsArgs, location="query")
     @blp.response(200)
     def get(self, args):
-        """Figures for indicators × period × org unit × programme (× option), with target, achievement, status, trend."""
+        """Figures for indicators × period × org unit × programme (× option), with target, achievement, status, trend.
+
+        Each row: actual, numerator, denominator; target with `target_source` (its plan, or how it
+        was derived: a programme's county targets added, the only programme reporting it, the sum of
+        programme targets) or `target_note` (why there is none); baseline; achievement (unrounded
+        percent) and its method; status (on_track, needs_attention, off_track, no_target,
+        not_added, not_reported); previous and last_year with trends; returns_received and
+        returns_expected with completeness. `include=submitted` adds figures not yet approved,
+        for reviewers, the secretariat and officers within their own scope (403 for others).
+        """
         session = db.session
         catalogue = load_catalogue(session)
         query = resolve_query(catalogue, indicators=args.get("indicator"), period=args["period"],
@@ -96,7 +105,11 @@ class Iptt(MethodView):
     @blp.arguments(IpttArgs, location="query")
     @blp.response(200)
     def get(self, args):
-        """Indicator Performance Tracking Table: baseline, per-quarter and year target / actual / % achieved."""
+        """Indicator Performance Tracking Table: baseline, per-quarter and year target / actual / % achieved.
+
+        Targets follow the same rule as /results (each cell names its `target_source`);
+        `include=submitted` follows the same permission.
+        """
         from mel.results.service import iptt
 
         session = db.session
