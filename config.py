@@ -26,6 +26,8 @@ class Config:
     DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'mel.sqlite3'}"
     DATABASE_ECHO = False
     LOG_LEVEL = "INFO"
+    # MEL_TIMEZONE: the reporting calendar's zone. Windows, lateness, the quarter being reported on and
+    # every time shown (pages, jobs, report stamps) follow its day; instants are stored in UTC (mel.clock).
     TIMEZONE = "Africa/Nairobi"
     BASE_URL = "http://127.0.0.1:5000"
 

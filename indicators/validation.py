@@ -75,6 +75,12 @@ class Rule:
         return refs + [r for r in self.right.references() if r not in refs]
 
     @property
+    def indicators(self) -> tuple[str, ...]:
+        """The indicator codes the rule names, in order: an explanation on any of their figures
+        in a return explains the rule's warning for that return."""
+        return tuple(dict.fromkeys(ref.indicator for ref in self.references))
+
+    @property
     def text(self) -> str:
         return f"{self.left.text} {self.operator} {self.right.text}"
 
@@ -255,9 +261,10 @@ def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> li
     positive_over_zero = (wide["numerator"] > 0) & (wide["denominator"] == 0)
     above = (factors == 100) & (wide["numerator"] > wide["denominator"]) & (wide["denominator"] > 0)
     for row in wide[half].to_dict("records"):
-        given, missing = ("numerator", "denominator") if row["numerator"] == row["numerator"] else ("denominator", "numerator")
+        # pd.notna: a nullable (Float64) frame gives None, not NaN, for the missing part.
+        given, missing = ("numerator", "denominator") if pd.notna(row["numerator"]) else ("denominator", "numerator")
         issues.append(_issue("error", "incomplete_ratio",
-                             f"the {given} is given but the {missing} is missing; give both.",
+                             f"enter the {missing} too, or clear the {given}.",
                              {**_locate(effective, row, given), "component": given}))
     for row in wide[positive_over_zero].to_dict("records"):
         issues.append(_issue("error", "zero_denominator",

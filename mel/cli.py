@@ -29,7 +29,8 @@ def register_commands(app: Flask) -> None:
     from mel.reporting.cli import report_group
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
-                    quickstart_command, import_command, jobs_group, scheduler_command, report_group):
+                    quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
+                    report_group):
         app.cli.add_command(command)
 
 
@@ -45,7 +46,10 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations up to a revision."""
     from mel.migrate import current_revision, upgrade
 
-    upgrade(db.engine, revision)
+    try:
+        upgrade(db.engine, revision)
+    except MelError as exc:  # a migration that needs a person first (e.g. `mel returns repair`)
+        _fail(exc)
     click.echo(f"Database at revision {current_revision(db.engine)} ({_safe_url()}).")
 
 
@@ -283,6 +287,38 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
                     click.echo(f"    - {detail.message}", err=True)
         if refused:
             sys.exit(1)
+
+
+@click.group("returns")
+def returns_group() -> None:
+    """Maintain quarterly returns."""
+
+
+@returns_group.command("repair")
+@click.option("--dry-run", is_flag=True, help="List what would move; change nothing.")
+@with_appcontext
+def returns_repair(dry_run: bool) -> None:
+    """Move each figure filed in another quarter's return to its own return; safe to repeat.
+
+    Imports before release 0009 filed every quarter of one org unit in a file in one return.
+    Each figure keeps its review state; a missing return is created. Exits 1 when figures had to
+    be left where they are (they are listed with what to do).
+    """
+    from mel.returns.repair import repair_misplaced_values
+
+    session = db.session
+    config = current_app.config
+    report = repair_misplaced_values(session, dry_run=dry_run, history_band=config["HISTORY_BAND"],
+                                     history_z=config["HISTORY_Z"])
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    for move in report.moves:
+        click.echo(f"  {move.line(dry_run)}")
+    click.echo(report.describe())
+    if report.left:
+        sys.exit(1)
 
 
 @click.group("jobs")

@@ -8,6 +8,7 @@ from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from mel.converters import BadIdentifier
 from mel.errors import ErrorDetail, MelError, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,17 @@ def _flatten(messages, prefix: str = "") -> list[ErrorDetail]:
     return details
 
 
+def _discard_failed_work() -> None:
+    """Roll back before answering: a failed statement leaves PostgreSQL's transaction unusable, and the
+    error page itself reads the database (the signed-in person's notices)."""
+    from mel.db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the answer must still go out
+        log.exception("rollback after an unhandled error failed")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(MelError)
     def _mel_error(exc: MelError):
@@ -60,6 +72,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, BadIdentifier):  # a malformed period in the path, refused while routing
+            return _mel_error(exc.error)
         status = exc.code or 500
         data = getattr(exc, "data", None) or {}
         if wants_json():
@@ -76,6 +90,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _discard_failed_work()
         message = "Something went wrong on our side. The error was logged; nothing was saved."
         if wants_json():
             return jsonify({"status": 500, "error": "internal_error", "message": message}), 500

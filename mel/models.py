@@ -31,6 +31,7 @@ from mel.reporting.models import ReportRun  # noqa: F401
 from mel.returns.models import (  # noqa: F401
     DataValue,
     ImportBatch,
+    NarrativeChange,
     Return,
     ReturnEvent,
     ValueChange,

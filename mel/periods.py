@@ -1,30 +1,39 @@
-"""Periods as the service's edges receive them: a bad identifier becomes a located 422 error."""
+"""Periods as the service's edges receive them: a bad identifier becomes a located 422 error.
+
+Every period that arrives from outside (URL path, query string, form, JSON body, CLI option) is
+parsed here, so a malformed one is always the same ValidationFailed naming the value and what
+was expected, never a PeriodError escaping as a 500.
+"""
 
 from __future__ import annotations
 
 from indicators.periods import Period, PeriodError, PeriodType, parse_period
-from mel.errors import ValidationFailed
+from mel.errors import ErrorDetail, ValidationFailed
 
 
-def period(value: str) -> Period:
+def _refuse(message: str, value: object, field: str) -> ValidationFailed:
+    return ValidationFailed(message, [ErrorDetail(message, {"field": field, "value": str(value)})])
+
+
+def period(value: str | Period, field: str = "period") -> Period:
     """Any DHIS2 period identifier, or ValidationFailed quoting it and the accepted forms."""
     try:
         return parse_period(value)
     except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
+        raise _refuse(str(exc), value, field) from None
 
 
-def financial_year(value: str) -> Period:
+def financial_year(value: str | Period, field: str = "fiscal_year") -> Period:
     """A July–June financial year such as 2025July."""
-    parsed = period(value)
+    parsed = period(value, field)
     if parsed.type is not PeriodType.FINANCIAL_YEAR:
-        raise ValidationFailed(f"{value!r} is not a financial year: use the form 2025July.")
+        raise _refuse(f"{value!r} is not a financial year: use the form 2025July.", value, field)
     return parsed
 
 
-def quarter(value: str) -> Period:
+def quarter(value: str | Period, field: str = "period") -> Period:
     """A calendar quarter such as 2025Q3 (shown as FY2025/26 Q1)."""
-    parsed = period(value)
+    parsed = period(value, field)
     if parsed.type is not PeriodType.QUARTER:
-        raise ValidationFailed(f"{value!r} is not a quarter; use the form 2025Q3.")
+        raise _refuse(f"{value!r} is not a quarter; use the form 2025Q3.", value, field)
     return parsed

@@ -28,6 +28,10 @@ def scoped_returns(user: User) -> Select:
     return query
 
 
+# Roles that enter figures and write returns (officers within their scope, the secretariat anywhere).
+ENTERING_ROLES = ("officer", "secretariat")
+
+
 def can_access(user: User, programme_id: int, org_unit: OrgUnit) -> bool:
     """Whether an officer's scope covers a programme in an org unit (others: always)."""
     if user.role != "officer":
@@ -48,3 +52,8 @@ def can_see_unapproved(user: User, programme_ids: list[int], org_unit: OrgUnit) 
     if user.role != "officer":
         return False
     return bool(programme_ids) and all(can_access(user, programme_id, org_unit) for programme_id in programme_ids)
+
+
+def can_enter(user: User, programme_id: int, org_unit: OrgUnit) -> bool:
+    """Whether the user may write a programme's returns in an org unit: figures, narrative, submission."""
+    return user.role in ENTERING_ROLES and can_access(user, programme_id, org_unit)

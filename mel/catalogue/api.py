@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask.views import MethodView
 
 from indicators.periods import PeriodError, PeriodType, financial_year_of, parse_period
+from mel import clock
 from mel.api import api_blueprint
 from mel.catalogue import queries
 from mel.catalogue.schemas import (
@@ -79,7 +78,7 @@ class Periods(MethodView):
     @blp.response(200, PeriodSchema(many=True))
     def get(self, args):
         """Periods of a financial year (quarters by default), with their Kenyan labels."""
-        fy = parse_period(args["fy"]) if args.get("fy") else financial_year_of(date.today())
+        fy = parse_period(args["fy"]) if args.get("fy") else financial_year_of(clock.today())
         if fy.type is not PeriodType.FINANCIAL_YEAR:
             raise ValidationFailed(f"fy={fy.id!r} is not a financial year: use the form 2025July.")
         kind = PeriodType(args["type"])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.converters import Key
 from mel.db import db
 from mel.errors import NotFound, ValidationFailed
 from mel.periods import financial_year
@@ -39,7 +40,7 @@ class LineSchema(ma.Schema):
 
 
 class PmpPutSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "The current version you read (0 for a new plan)"})
+    version = Key(required=True, metadata={"description": "The current version you read (0 for a new plan)"})
     reason = ma.fields.String(required=True, metadata={"description": "Why this revision (kept with the version)"})
     lines = ma.fields.List(ma.fields.Nested(LineSchema), required=True)
 
@@ -50,7 +51,7 @@ class PmpQuerySchema(ma.Schema):
 
 
 class VersionQuerySchema(ma.Schema):
-    version = ma.fields.Integer(metadata={"description": "An older version to read (default: current)"})
+    version = Key(metadata={"description": "An older version to read (default: current)"})
 
 
 class TargetQuerySchema(ma.Schema):
@@ -81,7 +82,7 @@ class ProgressSchema(ma.Schema):
     percent_complete = ma.fields.Raw(required=True)
     spend_to_date = ma.fields.Raw(required=True, metadata={"description": "KES"})
     note = ma.fields.String(load_default="")
-    version = ma.fields.Integer(metadata={"description": "The version you read; a stale one gets 409"})
+    version = Key(metadata={"description": "The version you read; a stale one gets 409"})
 
 
 @blp.route("/pmps")
@@ -90,10 +91,11 @@ class PmpList(MethodView):
     @blp.response(200)
     def get(self, args):
         """The plans, with their versions and the reasons for each revision."""
-        return queries.pmp_list(db.session, fiscal_year=args.get("fy"), scope=args.get("scope"))
+        fy = financial_year(args["fy"], "fy").id if args.get("fy") else None
+        return queries.pmp_list(db.session, fiscal_year=fy, scope=args.get("scope"))
 
 
-@blp.route("/pmps/<scope>/<fiscal_year>")
+@blp.route("/pmps/<scope>/<fy:fiscal_year>")
 class PmpItem(MethodView):
     @blp.arguments(VersionQuerySchema, location="query")
     @blp.response(200)
@@ -152,7 +154,7 @@ def _plan(session, fiscal_year: str) -> WorkPlan:
     return plan
 
 
-@blp.route("/workplans/<fiscal_year>")
+@blp.route("/workplans/<fy:fiscal_year>")
 class WorkPlanItem(MethodView):
     @blp.response(200)
     def get(self, fiscal_year):
@@ -170,7 +172,7 @@ class WorkPlanItem(MethodView):
         return queries.workplan_body(session, plan)
 
 
-@blp.route("/workplans/<fiscal_year>/activities/<code>")
+@blp.route("/workplans/<fy:fiscal_year>/activities/<code>")
 class ActivityItem(MethodView):
     @blp.arguments(ActivitySchema)
     @blp.response(200)
@@ -185,7 +187,7 @@ class ActivityItem(MethodView):
         return next(a for a in body["activities"] if a["code"] == code.upper())
 
 
-@blp.route("/workplans/<fiscal_year>/activities/<code>/progress/<period>")
+@blp.route("/workplans/<fy:fiscal_year>/activities/<code>/progress/<quarter:period>")
 class ActivityProgress(MethodView):
     @blp.arguments(ProgressSchema)
     @blp.response(200)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
+from mel.converters import key_arg
 from mel.db import db, utcnow
 from mel.errors import Forbidden, MelError, NotFound, ValidationFailed
 from mel.plans import operations, queries
@@ -71,7 +72,7 @@ def _pmp(scope: str, fiscal_year: str):
         raise NotFound(exc.message) from None
 
 
-@bp.route("/pmps/<scope>/<fiscal_year>", methods=["GET", "POST"])
+@bp.route("/pmps/<scope>/<fy:fiscal_year>", methods=["GET", "POST"])
 @login_required
 def pmp_page(scope: str, fiscal_year: str):
     session = db.session
@@ -96,19 +97,19 @@ def pmp_page(scope: str, fiscal_year: str):
         except MelError as exc:
             session.rollback()
             error = exc
-    number = request.args.get("version", type=int)
+    number = request.args.get("version", type=key_arg)
     body = queries.pmp_body(session, pmp, number)
     history = queries.pmp_list(session, fiscal_year=pmp.fiscal_year, scope=pmp.scope)[0]["versions"]
     return render_template("plans/pmp.html", pmp=pmp, body=body, history=history, error=error,
                            can_edit=user.role == "secretariat"), (422 if error else 200)
 
 
-@bp.route("/pmps/<scope>/<fiscal_year>/template.xlsx")
+@bp.route("/pmps/<scope>/<fy:fiscal_year>/template.xlsx")
 @login_required
 def pmp_template(scope: str, fiscal_year: str):
     session = db.session
     pmp = _pmp(scope, fiscal_year)
-    body = queries.pmp_body(session, pmp, request.args.get("version", type=int))
+    body = queries.pmp_body(session, pmp, request.args.get("version", type=key_arg))
     catalogue = load_catalogue(session)
     rows = []
     for line in body["lines"]:
@@ -138,7 +139,7 @@ def _workplan(fiscal_year: str) -> WorkPlan:
     return plan
 
 
-@bp.route("/workplans/<fiscal_year>", methods=["GET", "POST"])
+@bp.route("/workplans/<fy:fiscal_year>", methods=["GET", "POST"])
 @login_required
 def workplan_page(fiscal_year: str):
     session = db.session
@@ -165,7 +166,7 @@ def workplan_page(fiscal_year: str):
                            can_edit=user.role == "secretariat"), (422 if error else 200)
 
 
-@bp.route("/workplans/<fiscal_year>/template.xlsx")
+@bp.route("/workplans/<fy:fiscal_year>/template.xlsx")
 @login_required
 def workplan_template(fiscal_year: str):
     session = db.session
@@ -182,15 +183,16 @@ def workplan_template(fiscal_year: str):
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=f"JWP_{plan.fiscal_year}.xlsx")
 
 
-@bp.route("/workplans/<fiscal_year>/<code>", methods=["GET", "POST"])
+@bp.route("/workplans/<fy:fiscal_year>/<code>", methods=["GET", "POST"])
 @login_required
 def activity_page(fiscal_year: str, code: str):
     session = db.session
     user = authenticated_user()
     plan = _workplan(fiscal_year)
-    activity = session.scalar(select(Activity).where(Activity.plan_id == plan.id, Activity.code == code.upper())
-                              .options(selectinload(Activity.updates), selectinload(Activity.indicators),
-                                       selectinload(Activity.results_node)))
+    load = (select(Activity).where(Activity.plan_id == plan.id, Activity.code == code.upper())
+            .options(selectinload(Activity.updates), selectinload(Activity.indicators),
+                     selectinload(Activity.results_node)))
+    activity = session.scalar(load)
     if activity is None:
         raise NotFound(f"Activity {code!r} is not in the {plan.title}.")
     error = None
@@ -206,6 +208,7 @@ def activity_page(fiscal_year: str, code: str):
             return redirect(url_for("plans.activity_page", fiscal_year=plan.fiscal_year, code=activity.code))
         except MelError as exc:
             session.rollback()
+            activity = session.scalar(load)  # the rollback expired it, relationships included
             error = exc
     quarters = parse_period(plan.fiscal_year).quarters()
     updates = {u.period: u for u in activity.updates}
@@ -214,7 +217,7 @@ def activity_page(fiscal_year: str, code: str):
                            error=error, can_edit=user.role in ("secretariat", "officer")), (422 if error else 200)
 
 
-@bp.route("/pmps/<scope>/<fiscal_year>/edit", methods=["GET", "POST"])
+@bp.route("/pmps/<scope>/<fy:fiscal_year>/edit", methods=["GET", "POST"])
 @login_required
 def pmp_edit(scope: str, fiscal_year: str):
     """Edit a plan in the browser; saving stores a new version with the reason given."""

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indicators.compile import Thresholds
+from mel import clock
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
@@ -132,7 +133,7 @@ def execute(session: Session, run_id: int, config) -> ReportRun:
         if run.snapshot is None:
             catalogue = load_catalogue(session)
             snapshot = gather(session, catalogue, kind=run.kind, period=run.period, programme=run.programme,
-                              org_unit=run.org_unit, thresholds=thresholds(config), generated_at=utcnow())
+                              org_unit=run.org_unit, thresholds=thresholds(config), generated_at=clock.local_now(config))
             _store_snapshot(run, snapshot)
         else:
             snapshot = load_snapshot(run)

@@ -195,6 +195,7 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         "period_short": quarter.short_label, "fiscal_year": fy.id, "fiscal_year_label": fy.label,
         "fy_quarter": quarter.fy_quarter, "programme": programme, "org_unit": org_unit,
         "org_unit_name": catalogue.org_units[org_unit].name, "generated_at": generated_at,
+        "timezone": getattr(generated_at.tzinfo, "key", "UTC"),  # shown times follow it (MEL_TIMEZONE)
         "data_as_of": _data_as_of(session, period),
         "thresholds": {"on_track": thresholds.on_track, "needs_attention": thresholds.needs_attention},
         "pmp": _pmp_part(session, scope, fy.id),

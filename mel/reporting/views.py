@@ -17,9 +17,10 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from indicators.periods import parse_period
+from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
-from mel.db import db, utcnow
+from mel.db import db
 from mel.errors import Forbidden
 from mel.reporting import executor, operations
 from mel.returns.models import Return
@@ -135,7 +136,7 @@ def live_preview():
                                          programme=args.get("programme"), org_unit=args.get("org_unit"))
     snapshot = gather(session, load_catalogue(session), kind=params["kind"], period=params["period"],
                       programme=params["programme"], org_unit=params["org_unit"],
-                      thresholds=operations.thresholds(current_app.config), generated_at=utcnow())
+                      thresholds=operations.thresholds(current_app.config), generated_at=clock.local_now())
     return render_html(build(snapshot, is_draft=True, reference="Preview (not kept)"), preview=True)
 
 

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.converters import Key
 from mel.db import db
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
@@ -33,9 +34,9 @@ class FigureSchema(ma.Schema):
 
 
 class ReturnPutSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={
+    version = Key(required=True, metadata={
         "description": "The version you read (0 for a return that does not exist yet); a stale version gets 409"})
-    narrative = ma.fields.String()
+    narrative = ma.fields.String(metadata={"description": "Left as it is when not sent; \"\" clears it"})
     values = ma.fields.List(ma.fields.Nested(FigureSchema), load_default=list)
     clear_missing = ma.fields.Boolean(load_default=False, metadata={
         "description": "Delete stored figures that are not in `values` (replace the whole return)"})
@@ -128,7 +129,7 @@ def _refused(result: IngestResult):
     raise ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location) for e in result.errors[:500]])
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>")
 class ReturnItem(MethodView):
     @blp.response(200, ReturnSchema)
     def get(self, programme, org_unit, period):
@@ -169,10 +170,10 @@ class ReturnItem(MethodView):
             if result.errors:
                 session.rollback()
                 _refused(result)
-        if "narrative" in payload and not payload["dry_run"]:
-            record = record or operations.ensure_return(session, catalogue, prog, unit, period_id)
-            session.refresh(record)
-            operations.save_narrative(session, record, payload["narrative"])
+        if "narrative" in payload:
+            # Same role, scope, window and state rules as the figures; a dry run checks, then rolls back.
+            operations.save_narrative(session, user, catalogue, prog, unit, period_id, payload["narrative"],
+                                      channel="api")
         if payload["dry_run"]:
             session.rollback()
         else:
@@ -180,7 +181,7 @@ class ReturnItem(MethodView):
         return (result or IngestResult("unchanged")).as_dict()
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/submit")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/submit")
 class ReturnSubmit(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(422, description="Errors, missing figures or unexplained warnings; all listed")

@@ -11,6 +11,7 @@ from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
     Issue,
+    Rule,
     fmt,
     history_issues,
     missing_issues,
@@ -20,7 +21,14 @@ from indicators.validation import (
 )
 from mel.accounts.models import User
 from mel.catalogue.models import ReportingForm
-from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange, ValueFlag
+from mel.returns.models import (
+    DataValue,
+    NarrativeChange,
+    Return,
+    ReturnEvent,
+    ValueChange,
+    ValueFlag,
+)
 from mel.returns.resolve import Catalogue
 
 HISTORY_WINDOW = 8
@@ -31,16 +39,23 @@ def form_id(session: Session, programme_id: int) -> int:
 
 
 def _ratios(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """Turn numerator/denominator pairs into one `ratio` figure per option (N ÷ D × factor)."""
+    """Turn numerator/denominator pairs into one `ratio` figure per option (N ÷ D × factor).
+
+    Only complete pairs with a positive denominator give a ratio: half a pair is refused by
+    `ratio_issues` (a located error), so the history check has nothing to say about it.
+    """
     parts = frame[frame["component"].isin(["numerator", "denominator"])]
+    empty = pd.DataFrame(columns=[*VALUE_KEY, "number"])
     if parts.empty:
-        return pd.DataFrame(columns=[*VALUE_KEY, "number"])
+        return empty
     keys = ["programme", "org_unit", "period", "indicator", "option"]
     wide = parts.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
-    wide = wide.dropna()
-    wide = wide[wide.get("denominator", 0) > 0]
+    if "numerator" not in wide or "denominator" not in wide:
+        return empty
+    wide = wide.dropna(subset=["numerator", "denominator"])
+    wide = wide[wide["denominator"] > 0]
     if wide.empty:
-        return pd.DataFrame(columns=[*VALUE_KEY, "number"])
+        return empty
     factors = [catalogue.specs[code].factor or 1 for code in wide.index.get_level_values("indicator")]
     ratio = (wide["numerator"] / wide["denominator"] * np.array(factors)).rename("number").reset_index()
     ratio["component"] = "ratio"
@@ -104,6 +119,21 @@ def flag_key(issue: Issue) -> str:
     return f"{issue.code}:{indicator}:{location.get('option', '')}"
 
 
+def typed_explanation(typed: dict, key: tuple, issue: Issue, rules: dict[str, Rule]) -> str:
+    """The explanation typed with this write for a warning of the return at `key`, or "".
+
+    A figure's warning is explained on that figure (or any option of its indicator); a rule's
+    warning by an explanation on any figure of the indicators the rule names.
+    """
+    if issue.code == "rule":
+        rule = rules.get(str(issue.location.get("rule", "")))
+        codes = rule.indicators if rule else ()
+        return next((typed[(*key, code, "*")] for code in codes if (*key, code, "*") in typed), "")
+    indicator = str(issue.location.get("indicator", ""))
+    return typed.get((*key, indicator, issue.location.get("option", ""))) \
+        or typed.get((*key, indicator.split(".")[0], "*"), "")
+
+
 def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.DataFrame,
                   catalogue: Catalogue, user: User) -> None:
     """Store each changed return's warnings as flags, keeping explanations already given."""
@@ -112,35 +142,62 @@ def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.Da
         suffix = {"numerator": ".N", "denominator": ".D"}.get(row["component"], "")
         typed[(row["programme"], row["org_unit"], row["period"], row["indicator"] + suffix, row["option"])] = row["explanation"]
         typed.setdefault((row["programme"], row["org_unit"], row["period"], row["indicator"], "*"), row["explanation"])
+    rules = {rule.code: rule for rule in catalogue.rules}
     for key, outcome in outcomes.items():
-        if not outcome.changed:
-            continue
-        record = existing[key]
-        previous = {f.flag_key: (f.explanation, f.explained_by_id) for f in
-                    session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))}
-        session.execute(delete(ValueFlag).where(ValueFlag.return_id == record.id))
-        rows = []
-        for issue in outcome.warnings:
-            fkey = flag_key(issue)
-            indicator = str(issue.location.get("indicator", "")).split(".")[0]
-            explanation, by = previous.get(fkey, ("", None))
-            given = typed.get((*key, issue.location.get("indicator", ""), issue.location.get("option", ""))) \
-                or typed.get((*key, indicator, "*"))
-            if given:
-                explanation, by = given, user.id
-            rows.append({
-                "return_id": record.id, "flag_key": fkey[:200], "kind": issue.code, "severity": "warning",
-                "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
-                "component": {".N": "numerator", ".D": "denominator"}.get(str(issue.location.get("indicator", ""))[-2:], "value"),
-                "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
-                "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
-                "explanation": explanation, "explained_by_id": by,
-            })
-        if rows:
-            # One flag per key: the first message wins (a ratio and its parts can share a key).
-            unique = {r["flag_key"]: r for r in reversed(rows)}
-            session.execute(insert(ValueFlag), list(unique.values()))
+        if outcome.changed:
+            _store_flags(session, existing[key].id, outcome.warnings, catalogue,
+                         lambda issue, key=key: typed_explanation(typed, key, issue, rules), user.id)
     session.flush()
+
+
+def refresh_flags(session: Session, record: Return, catalogue: Catalogue, *, band: float = 0.5,
+                  z_threshold: float = 3.5) -> int:
+    """Recompute a return's warnings from its stored figures, keeping the explanations given.
+
+    For repairs that change what a return holds without a write of figures; returns the number
+    of flags the return now has.
+    """
+    frame = stored_frame(session, record, catalogue)
+    key = tuple(frame[["programme", "org_unit", "period"]].iloc[0]) if not frame.empty else None
+    warnings: list[Issue] = []
+    if key is not None:
+        consistency = (ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
+                       + rule_issues(frame, catalogue.rules))
+        warnings = [i for i in consistency if not i.is_error]
+        warnings += history_warnings(session, frame, {key}, catalogue, band=band, z_threshold=z_threshold)
+    count = _store_flags(session, record.id, warnings, catalogue, lambda issue: "", None)
+    session.flush()
+    return count
+
+
+def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalogue: Catalogue,
+                 given_for, user_id: int | None) -> int:
+    """Replace a return's flags by `warnings`; an explanation typed now (`given_for`) wins over
+    the one a flag of the same key had."""
+    previous = {f.flag_key: (f.explanation, f.explained_by_id) for f in
+                session.scalars(select(ValueFlag).where(ValueFlag.return_id == return_id))}
+    session.execute(delete(ValueFlag).where(ValueFlag.return_id == return_id))
+    rows = []
+    for issue in warnings:
+        fkey = flag_key(issue)
+        indicator = str(issue.location.get("indicator", "")).split(".")[0]
+        explanation, by = previous.get(fkey, ("", None))
+        given = given_for(issue)
+        if given:
+            explanation, by = given, user_id
+        rows.append({
+            "return_id": return_id, "flag_key": fkey[:200], "kind": issue.code, "severity": "warning",
+            "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
+            "component": {".N": "numerator", ".D": "denominator"}.get(str(issue.location.get("indicator", ""))[-2:], "value"),
+            "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
+            "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
+            "explanation": explanation, "explained_by_id": by,
+        })
+    # One flag per key: the first message wins (a ratio and its parts can share a key).
+    unique = {r["flag_key"]: r for r in reversed(rows)}
+    if unique:
+        session.execute(insert(ValueFlag), list(unique.values()))
+    return len(unique)
 
 
 def stored_frame(session: Session, record: Return, catalogue: Catalogue) -> pd.DataFrame:
@@ -200,6 +257,11 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
         select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)
         .where(ReturnEvent.return_id == record.id).order_by(ReturnEvent.at.desc()).limit(1)
     ).all()
+    narratives = session.execute(
+        select(NarrativeChange, User.email).join(User, User.id == NarrativeChange.changed_by_id, isouter=True)
+        .where(NarrativeChange.return_id == record.id, NarrativeChange.return_version > expected)
+        .order_by(NarrativeChange.changed_at)
+    ).all()
     session.refresh(record)
     parts = [f"This return is now at version {record.version}, but you edited version {expected}."]
     if changes:
@@ -213,7 +275,10 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
         more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
         parts.append(f"{', '.join(who)} changed {len(changes)} figure{'s' if len(changes) != 1 else ''} "
                      f"at {when:%d %b %Y %H:%M}: {'; '.join(listed)}{more}.")
-    elif events:
+    if narratives:
+        change, email = narratives[-1]
+        parts.append(f"{email or 'Someone'} changed the narrative at {change.changed_at:%d %b %Y %H:%M}.")
+    elif events and not changes:
         event, email = events[0]
         parts.append(f"{email or 'Someone'} made it {event.to_state} at {event.at:%d %b %Y %H:%M}.")
     parts.append("Nothing of yours was saved; reload the return and enter your changes again.")

@@ -29,6 +29,7 @@ from indicators.validation import (
     total_issues,
     value_issues,
 )
+from mel import clock
 from mel.accounts.models import User
 from mel.catalogue.models import Programme
 from mel.db import bulk_insert, utcnow
@@ -37,7 +38,7 @@ from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
 from mel.returns.resolve import Catalogue, load_catalogue, resolve_rows
 from mel.returns.workflow import is_editable, not_editable_message, window_problem
-from mel.scopes import can_access
+from mel.scopes import ENTERING_ROLES, can_access
 
 log = logging.getLogger(__name__)
 RETURN_KEY = ["programme", "org_unit", "period"]
@@ -172,11 +173,12 @@ def ingest(
     effective = _effective(stored, frame, diff)
     outcomes = _outcomes(frame, existing, diff, catalogue)
     changed_keys = {key for key, o in outcomes.items() if o.changed}
-    today = now.date()
+    today = clock.today(now)
     for key, outcome in outcomes.items():
         record = existing.get(key)
         form = catalogue.forms[target.id]
-        if outcome.changed or record is None:
+        # Figures that are already stored as sent are not a change: never refused for the window.
+        if outcome.changed:
             reason = window_problem(form, key[2], user, today)
             if reason:
                 problems.append(Issue("error", "window", f"{target.code} {outcome.org_unit_name}: {reason}",
@@ -244,7 +246,7 @@ def _only_queried(session: Session, record: Return, diff: pd.DataFrame, key: tup
 
 def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> None:
     """An officer's file touching anything outside their scope is refused whole."""
-    if user.role not in ("officer", "secretariat"):
+    if user.role not in ENTERING_ROLES:
         raise Forbidden(f"{user.role_label}s cannot enter figures.")
     forbidden = sorted({code for code in frame["org_unit"].dropna().unique()
                         if not can_access(user, programme.id, catalogue.org_units[code])})
@@ -254,6 +256,7 @@ def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programm
 
 
 def _existing_returns(session: Session, frame: pd.DataFrame) -> dict[tuple, Return]:
+    """The stored returns of the file, keyed by (programme code, org unit code, period)."""
     keys = {(int(p), int(o), str(per)) for p, o, per in
             frame[["programme_id", "org_unit_id", "period"]].drop_duplicates().itertuples(index=False)}
     if not keys:
@@ -261,27 +264,31 @@ def _existing_returns(session: Session, frame: pd.DataFrame) -> dict[tuple, Retu
     found = session.scalars(
         select(Return).where(tuple_(Return.programme_id, Return.org_unit_id, Return.period).in_(list(keys)))
     )
-    codes = frame.drop_duplicates("org_unit_id").set_index("org_unit_id")["org_unit"].to_dict()
-    programme = frame["programme"].iloc[0]
-    return {(programme, codes[r.org_unit_id], r.period): r for r in found}
+    programmes = dict(zip(frame["programme_id"].astype(int), frame["programme"], strict=True))
+    units = dict(zip(frame["org_unit_id"].astype(int), frame["org_unit"], strict=True))
+    return {(programmes[r.programme_id], units[r.org_unit_id], r.period): r for r in found}
 
 
 def _stored_values(session: Session, existing: dict[tuple, Return], catalogue: Catalogue) -> pd.DataFrame:
-    """Every stored figure of the returns the file touches, keyed by codes."""
+    """Every stored figure of the returns the file touches, keyed by its own codes."""
     columns = VALUE_KEY + ["id", "stored", "comment", "explanation", "indicator_id", "option_combo_id"]
     if not existing:
         return pd.DataFrame(columns=columns)
-    by_id = {r.id: key for key, r in existing.items()}
+    return_ids = [r.id for r in existing.values()]
     indicator_codes = {i.id: code for code, i in catalogue.indicators.items()}
+    programme_codes = {p.id: code for code, p in catalogue.programmes.items()}
+    unit_codes = {u.id: code for code, u in catalogue.org_units.items()}
     rows = session.execute(
-        select(DataValue.id, DataValue.return_id, DataValue.indicator_id, DataValue.component,
-               DataValue.option_combo_id, DataValue.value, DataValue.comment, DataValue.explanation)
-        .where(DataValue.return_id.in_(list(by_id)))
+        select(DataValue.id, DataValue.programme_id, DataValue.org_unit_id, DataValue.period,
+               DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.value,
+               DataValue.comment, DataValue.explanation)
+        .where(DataValue.return_id.in_(return_ids))
     ).all()
     records = []
-    for value_id, return_id, indicator_id, component, combo_id, value, comment, explanation in rows:
-        programme, org_unit, period = by_id[return_id]
-        records.append({"programme": programme, "org_unit": org_unit, "period": period,
+    for (value_id, programme_id, org_unit_id, period, indicator_id, component, combo_id, value, comment,
+         explanation) in rows:
+        records.append({"programme": programme_codes[programme_id], "org_unit": unit_codes[org_unit_id],
+                        "period": period,
                         "indicator": indicator_codes[indicator_id], "component": component,
                         "option": catalogue.combo_codes[combo_id], "id": value_id,
                         "stored": Decimal(value), "comment": comment or "",
@@ -292,8 +299,8 @@ def _stored_values(session: Session, existing: dict[tuple, Return], catalogue: C
 
 def _diff(frame: pd.DataFrame, stored: pd.DataFrame, delete_empty: bool) -> pd.DataFrame:
     """Classify each incoming figure: create, update, unchanged, delete or ignore (empty)."""
-    merged = frame.merge(stored[VALUE_KEY + ["id", "stored", "comment"]].rename(columns={"comment": "old_comment"}),
-                         on=VALUE_KEY, how="left")
+    merged = frame.merge(stored[VALUE_KEY + ["id", "stored", "comment", "explanation"]].rename(
+        columns={"comment": "old_comment", "explanation": "old_explanation"}), on=VALUE_KEY, how="left")
     empty = merged["value"] == ""
     new_value = merged["value"].map(lambda v: Decimal(v) if v else None)
     merged["new"] = new_value
@@ -301,9 +308,12 @@ def _diff(frame: pd.DataFrame, stored: pd.DataFrame, delete_empty: bool) -> pd.D
     same_value = has_stored & ~empty & (merged["new"] == merged["stored"])
     comment = merged["comment"].fillna("").astype(str)
     same_comment = (comment == "") | (comment == merged["old_comment"].fillna(""))
+    # A new explanation is a change too: it is stored with the figure and explains its warnings.
+    explanation = merged["explanation"].fillna("").astype(str)
+    same_explanation = (explanation == "") | (explanation == merged["old_explanation"].fillna(""))
     action = pd.Series("create", index=merged.index, dtype="object")
     action[has_stored] = "update"
-    action[same_value & same_comment] = "unchanged"
+    action[same_value & same_comment & same_explanation] = "unchanged"
     action[empty & ~has_stored] = "ignore"
     action[empty & has_stored] = "delete" if delete_empty else "unchanged"
     merged["action"] = action
@@ -370,9 +380,10 @@ def _store(session, user, incoming, programme, frame, stored, diff, existing, ou
             {"programme_id": programme.id, "org_unit_id": int(org_ids[key[1]]), "period": key[2],
              "form_id": form_id, "state": "draft", "version": 1, "created_at": now, "updated_at": now}
             for key in new_keys]).all()
-        by_unit = {r.org_unit_id: r for r in created}
+        # A file may hold several quarters of one org unit: a return is its org unit AND period.
+        by_address = {(r.org_unit_id, r.period): r for r in created}
         for key in new_keys:
-            existing[key] = by_unit[int(org_ids[key[1]])]
+            existing[key] = by_address[(int(org_ids[key[1]]), key[2])]
     for key, outcome in outcomes.items():
         if not outcome.changed:
             continue

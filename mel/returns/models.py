@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -35,6 +36,7 @@ EDITABLE_STATES = ("draft", "returned", "reopened")
 
 # Exact decimal storage: counts are whole numbers, KES amounts keep cents.
 VALUE_TYPE = Numeric(22, 2)
+RETURN_ADDRESS_KEY = "uq_data_return_id_programme_id_org_unit_id_period"
 
 
 class Return(Base):
@@ -46,6 +48,9 @@ class Return(Base):
         CheckConstraint(_in("state", RETURN_STATES), name="state_known"),
         CheckConstraint("version >= 1", name="version_positive"),
         Index("ix_data_return_period_state", "period", "state"),
+        # The parent key of DataValue's foreign key to its return's address (a unique index, not a
+        # constraint: SQLite can add one without rebuilding data_return, which would cascade).
+        Index(RETURN_ADDRESS_KEY, "id", "programme_id", "org_unit_id", "period", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,15 +90,19 @@ class DataValue(Base):
         ),
         CheckConstraint(_in("component", COMPONENTS), name="component_known"),
         CheckConstraint("value >= 0", name="value_non_negative"),
+        # A figure belongs to the return of its own programme, org unit and period, never another.
+        ForeignKeyConstraint(
+            ["return_id", "programme_id", "org_unit_id", "period"],
+            ["data_return.id", "data_return.programme_id", "data_return.org_unit_id", "data_return.period"],
+            ondelete="CASCADE",
+        ),
         Index("ix_data_value_period_indicator", "period", "indicator_id"),
         # Finds the few `total` figures of a period without scanning the parts (results).
         Index("ix_data_value_combo_period", "option_combo_id", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    return_id: Mapped[int] = mapped_column(
-        ForeignKey("data_return.id", ondelete="CASCADE"), index=True
-    )
+    return_id: Mapped[int] = mapped_column(index=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
     component: Mapped[str] = mapped_column(String(12), default="value")
     option_combo_id: Mapped[int] = mapped_column(ForeignKey("option_combo.id"))
@@ -213,3 +222,22 @@ class ValueFlag(Base):
     @property
     def is_explained(self) -> bool:
         return bool(self.explanation.strip())
+
+
+class NarrativeChange(Base):
+    """Append-only audit of a return's narrative: old and new text, who, when, through which path."""
+
+    __tablename__ = "narrative_change"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+        Index("ix_narrative_change_return_changed", "return_id", "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("data_return.id", ondelete="CASCADE"))
+    old_text: Mapped[str] = mapped_column(Text, default="")
+    new_text: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(10))
+    return_version: Mapped[int] = mapped_column(Integer)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,15 +8,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from indicators.periods import PeriodError, parse_period
+from mel import clock, periods
 from mel.accounts.models import User
 from mel.catalogue.models import Programme
 from mel.db import utcnow
-from mel.errors import ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
-from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
+from mel.returns.models import DataValue, NarrativeChange, Return, ReturnEvent, ValueFlag
 from mel.returns.resolve import Catalogue, find_org_unit, load_catalogue
 from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
-from mel.scopes import can_access
+from mel.scopes import ENTERING_ROLES, can_access, can_enter
 
 
 def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit: str,
@@ -30,9 +31,7 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
         raise NotFound(f"Org unit {org_unit!r} is not known: use a county code (042), name or KE.")
     if unit.code not in catalogue.form_org_units(prog.id):
         raise NotFound(f"{prog.code} does not report for {unit.name}.")
-    quarter = parse_period(period)
-    if quarter.type.value != "quarter":
-        raise ValidationFailed(f"{period!r} is not a quarter; returns are quarterly, e.g. 2025Q3.")
+    quarter = periods.quarter(period)
     record = session.scalar(select(Return).where(
         Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
     return prog, unit, quarter.id, record
@@ -71,6 +70,30 @@ def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, 
     return record
 
 
+def check_enter(user: User, programme: Programme, unit, what: str = "change") -> None:
+    """Refuse (403) a user whose role or scope does not let them write this programme's returns here."""
+    if user.role not in ENTERING_ROLES:
+        raise Forbidden(f"{user.role_label}s cannot {what} returns.")
+    if not can_enter(user, programme.id, unit):
+        raise Forbidden(f"You may not {what} {programme.code} returns for {unit.name}.")
+
+
+def check_writable(user: User, catalogue: Catalogue, programme: Programme, unit, period: str,
+                   record: Return | None, now: datetime, what: str = "change") -> None:
+    """Refuse unless this user may write this return now: role and scope (403), state, window (422).
+
+    The rules the ingest applies to figures (`can_enter`, `is_editable`, `window_problem`), for the
+    writes that are not figures: the narrative and the submission.
+    """
+    check_enter(user, programme, unit, what)
+    label = f"{programme.code} {unit.name} {parse_period(period).label}"
+    if not is_editable(record):
+        raise ValidationFailed(f"{label}: {not_editable_message(record, label)}")
+    reason = window_problem(catalogue.forms[programme.id], period, user, clock.today(now))
+    if reason:
+        raise ValidationFailed(f"{label}: {reason}")
+
+
 def submit(session: Session, user: User, record: Return, *, channel: str = "web",
            now: datetime | None = None, catalogue: Catalogue | None = None) -> ReturnEvent:
     """Submit a return: no errors, every required figure present, every warning explained."""
@@ -78,14 +101,8 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
     now = now or utcnow()
     unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
     programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
-    if not can_access(user, programme.id, unit):
-        raise Forbidden(f"You may not submit {programme.code} returns for {unit.name}.")
+    check_writable(user, catalogue, programme, unit, record.period, record, now, what="submit")
     label = f"{programme.code} {unit.name} {parse_period(record.period).label}"
-    if not is_editable(record):
-        raise ValidationFailed(f"{label}: {not_editable_message(record, label)}")
-    reason = window_problem(catalogue.forms[programme.id], record.period, user, now.date())
-    if reason:
-        raise ValidationFailed(f"{label}: {reason}")
     errors, unexplained = checks.submission_problems(session, record, catalogue)
     details = [ErrorDetail(e.message, e.location) for e in errors]
     details += [ErrorDetail(f"{f.message} (warning not yet explained)", {"flag": f.flag_key}) for f in unexplained]
@@ -124,20 +141,33 @@ def explain_flags(session: Session, user: User, record: Return, explanations: di
     return changed
 
 
-def save_narrative(session: Session, record: Return, narrative: str, expected_version: int | None = None) -> bool:
-    """Update the narrative of an editable return (bumps the version when it changes)."""
+def save_narrative(session: Session, user: User, catalogue: Catalogue, programme: Programme, unit,
+                   period: str, narrative: str, *, channel: str = "web", expected_version: int | None = None,
+                   now: datetime | None = None) -> Return | None:
+    """Write a return's narrative under the rules of its figures, and audit the change.
+
+    Role and scope are checked on every write; window and state only when the text changes (as for
+    figures: sending what is stored is not a change). The return is created if it does not exist
+    yet and the text is not empty. Bumps the version; returns the return (None if there is none).
+    """
     narrative = narrative.strip()
-    if narrative == (record.narrative or ""):
-        return False
-    if not is_editable(record):
-        raise ValidationFailed("The narrative can only be changed while the return is editable.")
+    check_enter(user, programme, unit)
+    record = session.scalar(select(Return).where(
+        Return.programme_id == programme.id, Return.org_unit_id == unit.id, Return.period == period))
+    old = (record.narrative or "") if record is not None else ""
+    if narrative == old:
+        return record
+    now = now or utcnow()
+    check_writable(user, catalogue, programme, unit, period, record, now)
+    record = record or ensure_return(session, catalogue, programme, unit, period, now)
     version = expected_version if expected_version is not None else record.version
     result = session.execute(update(Return).where(Return.id == record.id, Return.version == version)
-                             .values(narrative=narrative, version=Return.version + 1, updated_at=utcnow())
+                             .values(narrative=narrative, version=Return.version + 1, updated_at=now)
                              .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        from mel.errors import Conflict
-
         raise Conflict(checks.conflict_message(session, record, version))
     session.refresh(record)
-    return True
+    session.add(NarrativeChange(return_id=record.id, old_text=old, new_text=narrative, channel=channel,
+                                return_version=record.version, changed_by_id=user.id, changed_at=now))
+    session.flush()
+    return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -11,7 +12,14 @@ from sqlalchemy.orm import Session
 from indicators.periods import parse_period
 from mel.accounts.models import User
 from mel.catalogue.models import Indicator, OrgUnit, Programme
-from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange, ValueFlag
+from mel.returns.models import (
+    DataValue,
+    NarrativeChange,
+    Return,
+    ReturnEvent,
+    ValueChange,
+    ValueFlag,
+)
 from mel.returns.resolve import Catalogue
 from mel.returns.workbook import TemplateRow
 from mel.returns.workflow import Window, window_for
@@ -67,6 +75,19 @@ class Block:
         if top is None or not bottom:
             return None
         return float(top) / float(bottom) * (self.indicator.factor or 1)
+
+    def shown_ratio(self, option: str, typed: dict[str, str]) -> float | None:
+        """The ratio of the parts on screen: as typed after a refused save (None if unreadable), else stored."""
+        n, d = self.cell("numerator", option), self.cell("denominator", option)
+        if not n or not d or (n.field not in typed and d.field not in typed):
+            return self.ratio(option)
+        try:
+            top, bottom = float(typed.get(n.field, "")), float(typed.get(d.field, ""))
+        except ValueError:
+            return None
+        if not (math.isfinite(top) and math.isfinite(bottom)) or bottom <= 0:
+            return None
+        return top / bottom * (self.indicator.factor or 1)
 
 
 @dataclass
@@ -160,7 +181,7 @@ def template_rows(grids_: list[Grid]) -> list[TemplateRow]:
 
 
 def history(session: Session, record: Return) -> list[dict]:
-    """Value changes and state changes of a return, newest first, with who and why."""
+    """Value, narrative and state changes of a return, newest first, with who and why."""
     users = {u.id: u.email for u in session.scalars(select(User))}
     indicators = {i.id: i.code for i in session.scalars(select(Indicator))}
     from mel.catalogue.models import OptionCombo
@@ -180,6 +201,12 @@ def history(session: Session, record: Return) -> list[dict]:
             "at": event.at, "who": users.get(event.user_id, "system"), "kind": "state",
             "channel": event.channel, "from": event.from_state, "to": event.to_state,
             "why": event.reason, "codes": event.reason_codes,
+        })
+    for change in session.scalars(select(NarrativeChange).where(NarrativeChange.return_id == record.id)):
+        entries.append({
+            "at": change.changed_at, "who": users.get(change.changed_by_id, "system"), "kind": "narrative",
+            "channel": change.channel, "version": change.return_version, "old": change.old_text,
+            "new": change.new_text, "why": "",
         })
     entries.sort(key=lambda e: (e["at"].replace(tzinfo=None), e["kind"] == "state"), reverse=True)
     return entries

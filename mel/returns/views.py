@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from flask import (
     Blueprint,
@@ -16,6 +18,7 @@ from flask import (
 from flask_login import login_required
 
 from indicators.periods import PeriodError, parse_period
+from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
@@ -24,7 +27,7 @@ from mel.returns.ingest import Incoming, ingest
 from mel.returns.resolve import load_catalogue
 from mel.returns.workbook import build_template, read_return_file
 from mel.review import notify
-from mel.scopes import can_access
+from mel.scopes import ENTERING_ROLES, can_access, can_enter
 from mel.web.views import reporting_quarter
 
 bp = Blueprint("returns", __name__)
@@ -48,21 +51,59 @@ def _grid_or_404(programme: str, org_unit: str, period: str):
     return user, catalogue, grid
 
 
-def _can_edit(user, grid) -> bool:
-    return (user.role in ("officer", "secretariat") and can_access(user, grid.programme.id, grid.org_unit)
-            and (grid.record is None or grid.record.is_editable))
+@dataclass(frozen=True)
+class Access:
+    """What the signed-in user may do on one return, decided before anything is written.
+
+    A refused save rolls the session back, which expires every loaded object; the page shown
+    after it reads these flags, never the user's scope again (its relationships are lazy="raise").
+    """
+
+    can_edit: bool
+    can_answer: bool
 
 
-@bp.route("/returns/<programme>/<org_unit>/<period>", methods=["GET"])
+def _access(user, grid) -> Access:
+    may_enter = can_enter(user, grid.programme.id, grid.org_unit)
+    return Access(can_edit=may_enter and (grid.record is None or grid.record.is_editable), can_answer=may_enter)
+
+
+def _page(catalogue, grid, access: Access, *, form=None, errors=(), cell_errors=None, warnings=(), status=200):
+    """The return page; after a refused or checked save, with what was typed and where each problem is.
+
+    `form` is the posted form: its figures, comments, explanations, narrative and the version they
+    were typed against are shown as typed (a stale version stays stale, so saving again conflicts).
+    """
+    session = db.session
+    record = grid.record
+    typed = {k: v for k, v in form.items() if k.startswith(("v.", "c.", "x."))} if form is not None else {}
+    if form is not None and "narrative" in form:
+        narrative = form["narrative"]
+    else:
+        narrative = record.narrative if record else ""
+    version = form.get("version") if form is not None and form.get("version") else (record.version if record else 0)
+    return render_template(
+        "returns/grid.html", grid=grid, history=queries.history(session, record) if record else [],
+        can_edit=access.can_edit, can_answer=access.can_answer, threads=_threads(catalogue, grid),
+        typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
+        warnings=list(warnings), today=clock.today()), status
+
+
+def _page_after_rollback(address: tuple[str, str, str], access: Access, form, **kwargs):
+    """The page after `session.rollback()`: catalogue and grid loaded again, nothing read from before."""
+    session = db.session
+    catalogue = load_catalogue(session)
+    programme, org_unit, period = address
+    grid = queries.grids(session, catalogue, catalogue.programmes[programme], [catalogue.org_units[org_unit]],
+                         period)[0]
+    return _page(catalogue, grid, access, form=form, **kwargs)
+
+
+@bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
 @login_required
 def return_page(programme: str, org_unit: str, period: str):
     user, catalogue, grid = _grid_or_404(programme, org_unit, period)
-    history = queries.history(db.session, grid.record) if grid.record else []
-    return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
-                           typed={}, errors=[], cell_errors={}, today=utcnow().date(),
-                           threads=_threads(catalogue, grid),
-                           can_answer=user.role in ("officer", "secretariat")
-                           and can_access(user, grid.programme.id, grid.org_unit))
+    return _page(catalogue, grid, _access(user, grid))
 
 
 def _threads(catalogue, grid) -> list[dict]:
@@ -91,48 +132,59 @@ def _typed_rows(form, grid) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-@bp.route("/returns/<programme>/<org_unit>/<period>", methods=["POST"])
+@bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["POST"])
 @login_required
 def save_return(programme: str, org_unit: str, period: str):
     user, catalogue, grid = _grid_or_404(programme, org_unit, period)
-    if not _can_edit(user, grid):
+    access = _access(user, grid)
+    if not access.can_edit:
         raise Forbidden("You cannot change this return in its current state.")
     session = db.session
     form = request.form
     action = form.get("action", "save")
+    address = (grid.programme.code, grid.org_unit.code, grid.period)
     rows = _typed_rows(form, grid)
     expected = int(form["version"]) if form.get("version") and grid.record else None
+    record = grid.record
+    narrative_changes = "narrative" in form and form["narrative"].strip() != ((record.narrative or "") if record else "")
     try:
         result = ingest(session, user, Incoming(rows, "web"), programme=grid.programme.code,
                         dry_run=action == "check", delete_empty=True, expected_version=expected,
                         **ingest_settings())
+        if not result.errors and action != "check":
+            # A form without the field (an old page, a script) leaves the narrative as it was.
+            if "narrative" in form:
+                record = operations.save_narrative(session, user, catalogue, grid.programme, grid.org_unit,
+                                                   grid.period, form["narrative"], channel="web") or record
+            record = record or operations.find_return(session, catalogue, *address)[3]
+            explanations = {int(k[2:]): v for k, v in form.items() if k.startswith("x.") and k[2:].isdigit()}
+            if explanations and record is not None:
+                operations.explain_flags(session, user, record, explanations)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _rerender(user, grid, form, [exc.message], {}, 409 if isinstance(exc, Conflict) else 422)
+        return _page_after_rollback(address, access, form, errors=[exc.message],
+                                    status=409 if isinstance(exc, Conflict) else 422)
     if result.errors:
         session.rollback()
         cell_errors: dict[str, list[str]] = {}
         for issue in result.errors:
             key = f"{issue.location.get('indicator', '')}|{issue.location.get('option', '')}"
             cell_errors.setdefault(key, []).append(issue.message.split(": ", 1)[-1])
-        return _rerender(user, grid, form, [e.message for e in result.errors], cell_errors, 422)
+        return _page_after_rollback(address, access, form, errors=[e.message for e in result.errors],
+                                    cell_errors=cell_errors, status=422)
     if action == "check":
         session.rollback()
         flash(f"Check only: {result.describe()} " + (
             f"{len(result.warnings)} warning(s) will need an explanation." if result.warnings else "No problems found."),
             "info")
-        return _rerender(user, grid, form, [], {}, 200, warnings=[w.message for w in result.warnings])
-    record = grid.record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit, grid.period)
-    session.refresh(record)
-    explanations = {int(k[2:]): v for k, v in form.items() if k.startswith("x.") and k[2:].isdigit()}
-    if explanations:
-        operations.explain_flags(session, user, record, explanations)
-    operations.save_narrative(session, record, form.get("narrative", ""))
+        return _page_after_rollback(address, access, form, warnings=[w.message for w in result.warnings])
     session.commit()
     message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
-    flash(message, "info")
+    flash(message + (" The narrative was saved." if narrative_changes else ""), "info")
     if action == "submit":
         try:
+            record = record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit,
+                                                        grid.period)
             operations.submit(session, user, record, channel="web", catalogue=catalogue)
             session.commit()
             notify.send_pending(session, current_app.config)
@@ -143,20 +195,10 @@ def save_return(programme: str, org_unit: str, period: str):
             flash(exc.message, "error")
             for detail in exc.details[:20]:
                 flash(detail.message, "error")
-    return redirect(url_for("returns.return_page", programme=grid.programme.code,
-                            org_unit=grid.org_unit.code, period=grid.period))
+    return redirect(url_for("returns.return_page", programme=address[0], org_unit=address[1], period=address[2]))
 
 
-def _rerender(user, grid, form, errors, cell_errors, status, warnings=None):
-    typed = {k: v for k, v in form.items() if k.startswith(("v.", "c."))}
-    history = queries.history(db.session, grid.record) if grid.record else []
-    return render_template("returns/grid.html", grid=grid, history=history, can_edit=_can_edit(user, grid),
-                           typed=typed, errors=errors, cell_errors=cell_errors, warnings=warnings or [],
-                           narrative=form.get("narrative"), today=utcnow().date(), threads=[],
-                           can_answer=False), status
-
-
-@bp.route("/returns/<programme>/<org_unit>/<period>/template.xlsx")
+@bp.route("/returns/<programme>/<org_unit>/<quarter:period>/template.xlsx")
 @login_required
 def return_template(programme: str, org_unit: str, period: str):
     _, _, grid = _grid_or_404(programme, org_unit, period)
@@ -198,7 +240,7 @@ def _send_template(grids, filename: str):
 @login_required
 def upload():
     user = authenticated_user()
-    if user.role not in ("officer", "secretariat"):
+    if user.role not in ENTERING_ROLES:
         raise Forbidden("Only officers and the secretariat upload returns.")
     session = db.session
     catalogue = load_catalogue(session)

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from indicators.periods import parse_period
+from mel import clock
 from mel.accounts.models import User
 from mel.catalogue.models import ReportingForm
 from mel.db import utcnow
@@ -50,7 +51,7 @@ def window_for(form: ReportingForm, period: str) -> Window:
 
 
 def window_problem(form: ReportingForm, period: str, user: User, today: date) -> str | None:
-    """Why this user may not send figures for the period today, or None."""
+    """Why this user may not send figures for the period on `today` (a Nairobi date: clock.today), or None."""
     window = window_for(form, period)
     label = parse_period(period).label
     if today < window.opens:
@@ -95,7 +96,7 @@ def move(
     if to_state == "submitted":
         form_due = window_for(session.get(ReportingForm, record.form_id), record.period).due
         values |= {"submitted_at": now, "submitted_by_id": user.id,
-                   "is_late": now.date() > form_due}
+                   "is_late": clock.today(now) > form_due}
     if to_state == "approved":
         values |= {"approved_at": now, "approved_by_id": user.id}
     result = session.execute(

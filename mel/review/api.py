@@ -108,7 +108,7 @@ class Completeness(MethodView):
         return queries.completeness_table(session, load_catalogue(session), _quarter(args["period"]), args["by"])
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/approve")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/approve")
 class Approve(MethodView):
     @blp.response(200)
     @blp.alt_response(409, description="Not submitted, or queries still open")
@@ -120,7 +120,7 @@ class Approve(MethodView):
         return _state(record)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/return")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/return")
 class ReturnToOfficer(MethodView):
     @blp.arguments(ReturnArgs)
     @blp.response(200)
@@ -134,7 +134,7 @@ class ReturnToOfficer(MethodView):
         return _state(record)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/reopen")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/reopen")
 class Reopen(MethodView):
     @blp.arguments(ReasonArgs)
     @blp.response(200)
@@ -160,7 +160,7 @@ def query_body(session, catalogue, query: ValueQuery) -> dict:
                           "at": m.created_at.isoformat()} for m in messages]}
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/queries")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries")
 class Queries(MethodView):
     @blp.response(200)
     def get(self, programme, org_unit, period):
@@ -182,7 +182,7 @@ class Queries(MethodView):
         return query_body(session, catalogue, query)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<period>/queries/<int:query_id>")
+@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries/<int:query_id>")
 class QueryItem(MethodView):
     @blp.arguments(AnswerPost)
     @blp.response(200)

@@ -94,12 +94,11 @@ def review_queue(session: Session, catalogue: Catalogue, period: str, *, program
                               ascending=[True, False, False, True, True])
     rows = frame.drop(columns=["attention"]).to_dict("records")
     for row in rows:
-        # pandas turns a missing timestamp into NaT; people and JSON want nothing there.
-        if row["submitted_at"] is None or row["submitted_at"] != row["submitted_at"]:
-            row["submitted_at"] = None
-        else:
-            row["submitted_at"] = row["submitted_at"].to_pydatetime()
-        row["return_id"] = None if row["return_id"] != row["return_id"] else int(row["return_id"])
+        # A return not started has no id and no submission time: None when no return of the quarter
+        # exists, NaN/NaT beside returns that do. People and JSON want nothing there either way.
+        submitted, return_id = row["submitted_at"], row["return_id"]
+        row["submitted_at"] = None if pd.isna(submitted) else pd.Timestamp(submitted).to_pydatetime()
+        row["return_id"] = None if pd.isna(return_id) else int(return_id)
     return rows
 
 

@@ -9,7 +9,8 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
-from indicators.periods import PeriodError, parse_period
+from indicators.periods import parse_period
+from mel import periods
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.db import db
@@ -28,11 +29,7 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 
 
 def _period(value: str | None) -> str:
-    try:
-        period = parse_period(value) if value else reporting_quarter()
-    except PeriodError as exc:
-        raise NotFound(str(exc)) from None
-    return period.id
+    return (periods.quarter(value) if value else reporting_quarter()).id
 
 
 def _reviewer():
@@ -100,7 +97,7 @@ def _figure(indicator, sums: dict | None) -> float | None:
     return sums.get("value")
 
 
-@bp.route("/<programme>/<org_unit>/<period>", methods=["GET", "POST"])
+@bp.route("/<programme>/<org_unit>/<quarter:period>", methods=["GET", "POST"])
 @login_required
 def review_return(programme: str, org_unit: str, period: str):
     user = _reviewer()

@@ -11,12 +11,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from indicators.periods import parse_period, quarter_of
+from indicators.periods import parse_period
+from mel import clock
 from mel.accounts.models import ApiToken, LoginSession, User
 from mel.returns.models import Return
 from mel.returns.resolve import load_catalogue
@@ -35,11 +35,11 @@ class Job:
 
 
 def _today(config: dict, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(config.get("TIMEZONE", "Africa/Nairobi"))).date()
+    return clock.today(now, config)
 
 
 def _reporting_quarter(today: date) -> str:
-    return quarter_of(today).previous().id
+    return clock.reporting_quarter(today).id
 
 
 def _window(catalogue, programme: str, period: str):

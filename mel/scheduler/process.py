@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mel import clock
 from mel.db import db, utcnow
 from mel.scheduler.jobs import JOBS
 from mel.scheduler.models import SchedulerLease
@@ -70,7 +71,7 @@ def build_scheduler(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-        timezone=app.config.get("TIMEZONE", "Africa/Nairobi"),
+        timezone=clock.zone_name(app.config),
     )
     return scheduler
 

@@ -9,6 +9,7 @@ from flask import Flask
 from indicators import display
 from indicators.compile import STATUS_LABELS, STATUS_ORDER
 from indicators.periods import PeriodError, parse_period
+from mel.clock import local_time
 
 
 def period_label(value: str | None, short: bool = False) -> str:
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period")
     app.add_template_filter(number, "number")
     app.add_template_filter(plain, "plain")
+    app.add_template_filter(local_time, "local_time")
     # Rounding and wording of computed figures: one place (indicators/display.py) for web and reports.
     app.add_template_filter(display.percent, "pct")
     app.add_template_filter(display.achievement, "achievement")

@@ -9,7 +9,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from indicators.periods import quarter_of
+from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm
@@ -40,8 +40,8 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
 
 
 def reporting_quarter(today: date | None = None):
-    """The quarter officers are reporting on now: the last one that has ended."""
-    return quarter_of(today or date.today()).previous()
+    """The quarter officers are reporting on now: the last one that has ended, on Nairobi's calendar."""
+    return clock.reporting_quarter(today)
 
 
 @bp.route("/")

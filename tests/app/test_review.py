@@ -44,7 +44,9 @@ def test_submit_query_correct_return_resubmit_approve(session):
         assert record.state == "submitted" and query.status == "answered"
         review.return_to_officer(session, catalogue, reviewer, record, ["explanation"],
                                  "Please add a narrative on the missed enrolment sheets.")
-        return_ops.save_narrative(session, record, "Two enrolment sheets from Seme were entered late.")
+        return_ops.save_narrative(session, officer, catalogue, catalogue.programmes["OPCT"],
+                                  catalogue.org_units["042"], record.period,
+                                  "Two enrolment sheets from Seme were entered late.")
         return_ops.submit(session, officer, record)
         review.approve(session, catalogue, reviewer, record)
     assert record.state == "approved"

@@ -1,0 +1,163 @@
+"""Every refused save in the web grid re-renders the grid with the typed values and located messages."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from mel.returns.models import DataValue, Return
+from tests.app.returns_helpers import IN_WINDOW, rows_like, send
+from tests.conftest import csrf_token, login
+
+PAGE = "/returns/OPCT/042/2025Q3"
+COMPONENT = {".N": "numerator", ".D": "denominator"}
+# The window of 2025Q3 closed on 14 Nov 2025; a fortnight later only the secretariat may send.
+AFTER_CLOSE = datetime(2025, 11, 28, 9, 0, tzinfo=UTC)
+ROLES = ["officer.kisumu@demo.test", "officer.opct@demo.test", "secretariat@demo.test"]
+
+
+def field_name(code: str, option: str) -> str:
+    component = COMPONENT.get(code[-2:], "value")
+    indicator = code[:-2] if component != "value" else code
+    return f"v.{indicator}.{component}.{option}"
+
+
+def grid_form(session, client, *, version: str = "0", narrative: str = "Two payment cycles paid.",
+              action: str = "save") -> dict:
+    """The grid's form as a browser posts it, filled from last quarter grown by 1%."""
+    rows = rows_like(session, "OPCT", ["042"])
+    data = {field_name(r["indicator"], r["option"]): r["value"] for r in rows.to_dict("records")}
+    return data | {"csrf_token": csrf_token(client, PAGE), "version": version, "action": action,
+                   "narrative": narrative, "c.SA02.value.F": "checked against the payroll"}
+
+
+def input_value(page: str, name: str) -> str | None:
+    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def alert(page: str) -> str:
+    """The page's error box (what a failed assertion should show), else its start."""
+    match = re.search(r'<div class="error" role="alert">.*?</div>', page, re.S)
+    return match.group(0) if match else page[:2000]
+
+
+def textarea(page: str, name: str) -> str | None:
+    match = re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>([^<]*)</textarea>', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+def saved_draft(session, factor: float = 1.01) -> None:
+    """A draft saved (and committed, as a request would) by the OPCT desk."""
+    result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"], factor=factor))
+    assert result.outcome == "stored", [e.message for e in result.errors]
+    session.commit()
+
+
+def figures(session) -> list:
+    return session.execute(select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
+                                  DataValue.value).where(DataValue.period == "2025Q3")
+                           .order_by(DataValue.id)).all()
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["draft", "not-started"])
+@pytest.mark.parametrize("email", ROLES)
+def test_a_typo_in_a_cell_shows_the_cell_error_and_keeps_every_typed_value(email, started, client, session):
+    if started:
+        saved_draft(session)
+    before = figures(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, email)
+        data = grid_form(session, client, version="1" if started else "0")
+        data["v.SA02.value.F"] = "1,000"
+        data["v.SA01.value.F_A70P"] = "12x"
+        response = client.post(PAGE, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:2000]
+    assert "Nothing was saved." in page
+    assert "&#39;1,000&#39; has a thousands separator; type 1000" in page
+    assert re.search(r'name="v\.SA02\.value\.F"[^>]*aria-invalid="true"', page)
+    assert 'class="cell-error" id="err-v-SA01-value-F_A70P"' in page
+    assert input_value(page, "v.SA02.value.F") == "1,000" and input_value(page, "v.SA01.value.F_A70P") == "12x"
+    assert input_value(page, "v.SA14.value.F_A70P") == data["v.SA14.value.F_A70P"]
+    assert input_value(page, "c.SA02.value.F") == "checked against the payroll"
+    assert textarea(page, "narrative") == "Two payment cycles paid."
+    assert figures(session) == before
+    assert session.scalar(select(func.count()).select_from(Return).where(Return.period == "2025Q3")) == int(started)
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_a_stale_version_shows_the_conflict_and_keeps_the_typed_values(email, client, session):
+    saved_draft(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, email)
+        data = grid_form(session, client, version="1")
+        # Someone else saves first: the return moves to version 2.
+        saved_draft(session, factor=1.02)
+        before = figures(session)
+        data["v.SA02.value.F"] = "4321"
+        response = client.post(PAGE, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409, page[:2000]
+    assert "This return is now at version 2, but you edited version 1." in page
+    assert "officer.opct@demo.test changed" in page
+    assert input_value(page, "v.SA02.value.F") == "4321"
+    assert textarea(page, "narrative") == "Two payment cycles paid."
+    # The form still carries the version the typed values were based on: saving again conflicts again.
+    assert input_value(page, "version") == "1"
+    assert figures(session) == before
+
+
+@pytest.mark.parametrize("email", ["officer.kisumu@demo.test", "officer.opct@demo.test"])
+def test_a_closed_window_shows_why_and_keeps_the_typed_values(email, client, session):
+    saved_draft(session)
+    before = figures(session)
+    with time_machine.travel(AFTER_CLOSE, tick=False):
+        login(client, email)
+        data = grid_form(session, client, version="1")
+        data["v.SA02.value.F"] = "4321"
+        response = client.post(PAGE, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:2000]
+    assert "closed on 14 November 2025; only the secretariat can accept figures now" in page
+    assert input_value(page, "v.SA02.value.F") == "4321"
+    assert textarea(page, "narrative") == "Two payment cycles paid."
+    assert figures(session) == before
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_check_only_re_renders_the_typed_values_and_stores_nothing(email, client, session):
+    saved_draft(session)
+    before = figures(session)
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, email)
+        data = grid_form(session, client, version="1", action="check")
+        data["v.SA02.value.F"] = "4321"
+        response = client.post(PAGE, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    assert "Check only: check only, nothing stored" in page
+    assert input_value(page, "v.SA02.value.F") == "4321"
+    assert textarea(page, "narrative") == "Two payment cycles paid."
+    assert figures(session) == before
+
+
+def test_a_refused_submit_keeps_the_saved_draft_and_lists_the_reasons(client, session):
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, "officer.kisumu@demo.test")
+        data = grid_form(session, client, action="submit")
+        for name in [k for k in data if k.startswith("v.SA12.")]:
+            data[name] = ""
+        response = client.post(PAGE, data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        page = client.get(PAGE).get_data(as_text=True)
+    assert "Saved:" in page and "cannot be submitted" in page
+    assert "SA12.N" in page and "required value is empty" in page
+    record = session.scalar(select(Return).where(Return.period == "2025Q3"))
+    assert record.state == "draft" and record.narrative == "Two payment cycles paid."
+    assert textarea(page, "narrative") == "Two payment cycles paid."
