@@ -34,6 +34,7 @@ from indicators.compile import compile_span  # noqa: E402
 from indicators.periods import parse_period  # noqa: E402
 from mel.accounts.operations import create_user  # noqa: E402
 from mel.app import create_app  # noqa: E402
+from mel.catalogue.lookup import load_catalogue  # noqa: E402
 from mel.catalogue.models import (  # noqa: E402
     Indicator,
     OrgUnit,
@@ -46,7 +47,6 @@ from mel.db import bulk_insert, db  # noqa: E402
 from mel.migrate import upgrade  # noqa: E402
 from mel.results.service import compile_from_db, load_values, resolve_query, results, rules  # noqa: E402
 from mel.returns.models import DataValue, Return  # noqa: E402
-from mel.returns.resolve import load_catalogue  # noqa: E402
 
 PROGRAMMES = 41
 QUARTERS = [q.id for fy in ("2020July", "2021July", "2022July", "2023July", "2024July")

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mel.accounts.operations import create_user, load_user  # noqa: E402
 from mel.app import create_app  # noqa: E402
+from mel.catalogue.lookup import load_catalogue  # noqa: E402
 from mel.catalogue.models import (  # noqa: E402
     Indicator,
     OrgUnit,
@@ -40,7 +41,6 @@ from mel.db import db  # noqa: E402
 from mel.migrate import upgrade  # noqa: E402
 from mel.returns.ingest import Incoming, ingest  # noqa: E402
 from mel.returns.models import DataValue, Return  # noqa: E402
-from mel.returns.resolve import load_catalogue  # noqa: E402
 from mel.returns.workbook import read_return_file  # noqa: E402
 
 PERIOD = "2025Q2"  # FY Q4: annual indicators are due too

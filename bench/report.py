@@ -87,9 +87,9 @@ def child_report(url: str, period: str, workers: int, accessible: bool) -> dict:
     sampler.start()
     started = time.perf_counter()
     from mel.app import create_app
+    from mel.catalogue.lookup import load_catalogue
     from mel.db import db
     from mel.reporting.snapshot import gather
-    from mel.returns.resolve import load_catalogue
     from reports.model import build
     from reports.render import render_pdf
 
@@ -150,7 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         if args.database_url and args.database_url.startswith("postgresql"):
-            from tests.conftest import reset_postgres_database
+            from tests.helpers import reset_postgres_database
 
             reset_postgres_database(url)
         print(f"preparing the demo database ({url.split('@')[-1]}) …", flush=True)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from indicators.figures import ratios
+
 DIMENSIONS = ("org_unit", "programme", "period", "option")
 NOT_ADDED_NOTE = "not added across programmes: the same people can be in several"
 VALUE_COLUMNS = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
@@ -98,10 +100,8 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
     result = summed.join(programmes.rename("programmes")).reset_index()
     result = result.rename(columns={"value": "actual"})
     factors = result["indicator"].map(lambda c: rules[c].factor or 1).astype(float)
-    ratio = result["indicator"].map(lambda c: rules[c].measure == "ratio")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        computed = result["numerator"] / result["denominator"].where(result["denominator"] > 0) * factors
-    result["actual"] = result["actual"].where(~ratio, computed)
+    is_ratio = result["indicator"].map(lambda c: rules[c].measure == "ratio")
+    result["actual"] = result["actual"].where(~is_ratio, ratios(result["numerator"], result["denominator"], factors))
     blocked = result["indicator"].map(lambda c: not rules[c].additive) & (result["programmes"] > 1)
     result["note"] = np.where(blocked, NOT_ADDED_NOTE, "")
     for column in ("actual", "numerator", "denominator"):

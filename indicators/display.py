@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeGuard
 
 DASH = "–"
 
@@ -29,20 +30,21 @@ def round_half_up(value: float, places: int = 0) -> float:
     return float(cleared.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _known(value: float | None) -> TypeGuard[float]:
+    """Whether there is a figure to print (neither None nor NaN)."""
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def percent(value: float | None, places: int = 0) -> str:
     """A percentage such as completeness or timeliness: 68.53 → "69%"."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     return f"{round_half_up(value, places):,.{places}f}%"
 
 
 def achievement(value: float | None) -> str:
     """Achievement against target, truncated to a whole percent: 99.9 → "99%", 100 → "100%"."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     whole = math.floor(round(value, 6))  # 94.99999999999997 is 95 in float noise, not 94
     if value < 100 <= whole:
@@ -52,7 +54,7 @@ def achievement(value: float | None) -> str:
 
 def change(current: float | None, earlier: float | None, measure: str) -> str:
     """The change from `earlier` to `current`: points for ratios, relative for counts and amounts."""
-    if _missing(current) or _missing(earlier):
+    if not _known(current) or not _known(earlier):
         return DASH
     if measure == "ratio":
         points = round_half_up(current - earlier, 1)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from indicators.figures import COMPONENT_OF_SUFFIX, figure_code
+
 OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,19}$")
-COMPONENT_SUFFIX = {"N": "numerator", "D": "denominator"}
+COMPONENT_SUFFIX = {suffix[1:]: component for suffix, component in COMPONENT_OF_SUFFIX.items()}  # N, D
 
 
 class ExpressionError(ValueError):
@@ -32,8 +34,7 @@ class Reference:
 
     @property
     def name(self) -> str:
-        suffix = {"numerator": ".N", "denominator": ".D"}.get(self.component, "")
-        return f"{self.indicator}{suffix}"
+        return figure_code(self.indicator, self.component)
 
     @property
     def column(self) -> str:
@@ -107,7 +108,7 @@ class Expression:
             if isinstance(node, ast.UnaryOp):
                 value = ev(node.operand)
                 return -value if isinstance(node.op, ast.USub) else value
-            if isinstance(node, ast.Constant):
+            if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
                 return float(node.value)
             ref = _reference(node, self.text)
             if ref.column in frame:

@@ -104,9 +104,13 @@ def _span_value(plan: Plan, indicator: Indicator, unit: str, span: Span) -> floa
     quarters = [plan.targets.get((indicator.code, unit, q)) for q in span.quarters]
     if indicator.time_aggregation == "last" or indicator.measure == "ratio":
         return quarters[-1]
-    if any(q is None for q in quarters):
-        return None  # a year to date needs every quarter's target
-    return float(sum(quarters))
+    return _total(quarters)  # a year to date needs every quarter's target
+
+
+def _total(values: Sequence[float | None]) -> float | None:
+    """The sum of `values`, or None when any of them is missing."""
+    known = [v for v in values if v is not None]
+    return float(sum(known)) if len(known) == len(values) else None
 
 
 def _from_plan(plan: Plan | None, indicator: Indicator, unit: str, span: Span, reporting: Reporting,
@@ -125,10 +129,10 @@ def _from_plan(plan: Plan | None, indicator: Indicator, unit: str, span: Span, r
                     for u in reporting.under(unit, p)})
     if not below:
         return TargetChoice()
-    parts = [_span_value(plan, indicator, u, span) for u in below]
-    if any(p is None for p in parts):
+    total = _total([_span_value(plan, indicator, u, span) for u in below])
+    if total is None:
         return TargetChoice()
-    return TargetChoice(float(sum(parts)), source=f"sum of county targets, {label}", plan=plan.scope,
+    return TargetChoice(total, source=f"sum of county targets, {label}", plan=plan.scope,
                         version=plan.version)
 
 
@@ -163,10 +167,9 @@ def choose(indicator: Indicator, scope: str | Sequence[str], unit: str, span: Sp
     if lacking:
         return TargetChoice(note=f"{where}, and {', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} "
                                  "no target to add")
-    baselines = [c.baseline for c in found.values()]
-    baseline = float(sum(baselines)) if all(b is not None for b in baselines) else None
+    baseline = _total([c.baseline for c in found.values()])
     periods = {c.baseline_period for c in found.values()}
-    return TargetChoice(float(sum(c.value for c in found.values())), baseline,
+    return TargetChoice(_total([c.value for c in found.values()]), baseline,
                         periods.pop() if baseline is not None and len(periods) == 1 else "",
                         "sum of programme targets: " + ", ".join(
                             f"{p} v{found[p].version}" for p in carriers))

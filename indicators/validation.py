@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 
 from indicators.expressions import Expression, Reference, compare
+from indicators.figures import LOCATION_COLUMNS, figure_code
 from indicators.periods import PeriodError, parse_period
 
 VALUE_KEY = ["programme", "org_unit", "period", "indicator", "component", "option"]
-LOCATION_COLUMNS = ["file", "sheet", "row", "column"]
-COMPONENT_SUFFIX = {"numerator": ".N", "denominator": ".D", "value": ""}
 MISSING_STRATEGIES = ("skip_if_any_missing", "skip_if_all_missing", "never_skip")
 MAX_VALUE = 1e15
 
@@ -111,7 +110,7 @@ def location_of(row: dict[str, Any]) -> dict[str, Any]:
         if value is not None and value == value and value != "":
             location[column] = value
     if "indicator" in location:
-        location["indicator"] = f"{location['indicator']}{COMPONENT_SUFFIX.get(row.get('component', 'value'), '')}"
+        location["indicator"] = figure_code(location["indicator"], row.get("component", "value"))
     location.pop("component", None)
     return location
 

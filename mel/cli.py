@@ -231,10 +231,10 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     from pathlib import Path
 
     from mel.accounts.operations import load_user, system_actor
+    from mel.catalogue.lookup import load_catalogue
     from mel.returns import operations
     from mel.returns.ingest import Incoming, ingest
     from mel.returns.models import Return
-    from mel.returns.resolve import load_catalogue
     from mel.returns.workbook import read_return_file
     from mel.review import notify
 
@@ -267,14 +267,14 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     session.commit()
     click.echo(result.describe())
     if submit and not dry_run:
-        catalogue = load_catalogue(session)
         refused = 0
         for outcome in result.returns:
             record = session.get(Return, outcome.return_id) if outcome.return_id else None
             if record is None or not record.is_editable:
                 continue
             try:
-                operations.submit(session, user, record, channel="cli", catalogue=catalogue)
+                # Read once for the command, and again after a refused submission's rollback.
+                operations.submit(session, user, record, channel="cli", catalogue=load_catalogue(session))
                 session.commit()
                 notify.send_pending(session, current_app.config)
                 session.commit()

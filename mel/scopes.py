@@ -1,4 +1,10 @@
-"""What a user may see: officers only their programmes and org units (and what lies under them)."""
+"""The permission language: every "may this user…" of the service is a named predicate here.
+
+Views, the API, exports, the CLI and templates (as Jinja globals) ask these predicates; no role
+tuple is written anywhere else. Officers are scoped to their programmes and org units (and what
+lies under them); reviewers read everything and decide on returns; the secretariat administers;
+viewers read approved figures and published reports.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +36,38 @@ def scoped_returns(user: User) -> Select:
 
 # Roles that enter figures and write returns (officers within their scope, the secretariat anywhere).
 ENTERING_ROLES = ("officer", "secretariat")
+REVIEWING_ROLES = ("reviewer", "secretariat")
+
+
+def can_review(user: User) -> bool:
+    """Review returns: the queue, queries, approve, return; previews of reports and the data-quality page."""
+    return user.role in REVIEWING_ROLES
+
+
+def can_administer(user: User) -> bool:
+    """Keep the framework: catalogue and results framework, plans, users, jobs; generate and
+    publish reports; reopen approved returns."""
+    return user.role == "secretariat"
+
+
+def is_entering_role(user: User) -> bool:
+    """A role that enters figures at all (officers within scope, the secretariat anywhere)."""
+    return user.role in ENTERING_ROLES
+
+
+def can_record_progress(user: User) -> bool:
+    """Record quarterly progress of joint work-plan activities."""
+    return user.role in ENTERING_ROLES
+
+
+def sees_published_reports_only(user: User) -> bool:
+    """Viewers and officers read published report runs only; draft runs are the secretariat's and TWG's."""
+    return user.role in ("viewer", "officer")
+
+
+def sees_approved_returns_only(user: User) -> bool:
+    """Viewers read approved returns only."""
+    return user.role == "viewer"
 
 
 def can_access(user: User, programme_id: int, org_unit: OrgUnit) -> bool:

@@ -155,8 +155,8 @@ def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
     if len(y_texts) == 2 and plot_h < 10:  # too short to name both ends apart: keep the top
         y_texts = y_texts[1:]
     for text in y_texts:
-        value = high if text == _fmt(high) else low
-        parts.append(_text(left - 4, y(value) + 3, text, anchor="end"))
+        level = high if text == _fmt(high) else low
+        parts.append(_text(left - 4, y(level) + 3, text, anchor="end"))
     if target is not None:
         parts.append(f'<line x1="{left:g}" y1="{y(target):.1f}" x2="{left + plot_w:g}" y2="{y(target):.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')

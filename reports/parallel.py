@@ -38,10 +38,12 @@ class _Worker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def send(self, html: str) -> None:
+        assert self.process.stdin is not None  # opened with PIPE
         self.process.stdin.write(html.encode("utf-8"))
         self.process.stdin.close()
 
     def result(self) -> tuple[bytes, int, list[str], float]:
+        assert self.process.stdout is not None and self.process.stderr is not None  # opened with PIPE
         out, err = self.process.stdout.read(), self.process.stderr.read()
         if self.process.wait() != 0:
             raise RuntimeError(f"a report worker failed: {err.decode(errors='replace')[-2000:]}")
@@ -99,8 +101,9 @@ def render_split(report: Report, workers: int) -> Rendered | None:
             document = HTML(string=main_html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
             laid_out = time.perf_counter()
             where = {anchor: n for n, page in enumerate(document.pages) for anchor in page.anchors}
-            slots = [where.get(f"county-{c.code}") for c in report.counties]
-            if None in slots or slots != list(range(slots[0], slots[0] + len(slots))):
+            found = [where.get(f"county-{c.code}") for c in report.counties]
+            slots = [n for n in found if n is not None]
+            if len(slots) < len(found) or slots != list(range(slots[0], slots[0] + len(slots))):
                 log.warning("county slots are not consecutive pages; rendering the report as one document")
                 return None
             total, first = len(document.pages), slots[0]

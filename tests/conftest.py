@@ -5,44 +5,17 @@ The suite runs on SQLite by default and on PostgreSQL when MEL_TEST_DATABASE_URL
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from mel.app import create_app
 from mel.catalogue.operations import seed_catalogue
-from mel.db import db, make_engine
-from mel.demo import DEMO_PASSWORD, load_demo
+from mel.db import db
+from mel.demo import load_demo
 from mel.migrate import upgrade
-
-PG_URL = os.environ.get("MEL_TEST_DATABASE_URL")
-
-
-def reset_postgres_database(url: str) -> None:
-    """Drop and recreate a PostgreSQL database so every run starts empty."""
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    name = parsed.database
-    assert re.fullmatch(r"[a-z_][a-z0-9_]*", name or ""), f"unsafe test database name {name!r}"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
-def fresh_database_url(tmp_path_factory, suffix: str) -> str:
-    """A new empty database on the backend under test."""
-    if PG_URL:
-        url = make_url(PG_URL)
-        fresh = url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
-        reset_postgres_database(fresh)
-        return fresh
-    return f"sqlite:///{tmp_path_factory.mktemp(suffix) / 'mel.sqlite3'}"
+from tests.helpers import PG_URL, login, reset_postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -105,22 +78,6 @@ def client(app, session):
 @pytest.fixture
 def runner(app, session):
     return app.test_cli_runner()
-
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    """The CSRF token of a rendered form."""
-    page = client.get(path).get_data(as_text=True)
-    match = CSRF_RE.search(page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
-
-
-def login(client, email: str, password: str = DEMO_PASSWORD):
-    token = csrf_token(client)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture

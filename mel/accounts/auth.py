@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import Flask, current_app, g, request
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 
 from mel.accounts import operations
 from mel.accounts.models import User
 from mel.db import db
-from mel.errors import Forbidden, Unauthorized
+from mel.errors import Unauthorized
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -73,20 +70,3 @@ def authenticated_user() -> User:
         )
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
-
-def roles_required(*roles: str) -> Callable:
-    """Decorator: the caller must be signed in and hold one of the roles."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            user = authenticated_user()
-            if roles and user.role not in roles:
-                raise Forbidden(
-                    f"This needs the role {' or '.join(roles)}; you are signed in as {user.role_label}."
-                )
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator

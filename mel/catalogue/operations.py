@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     CategoryOption,
     DisaggregationCategory,
@@ -96,6 +97,7 @@ def seed_catalogue(session: Session) -> SeedSummary:
     _seed_indicators(session, summary, pillars, nodes, sets)
     _seed_forms(session, summary)
     _seed_rules(session, summary)
+    forget_catalogue(session)
     log.debug(summary.describe())
     return summary
 
@@ -377,4 +379,5 @@ def save_results_framework(session: Session, nodes: list[dict], new: dict | None
             indicator.results_node_id = target
             changed += 1
     session.flush()
+    forget_catalogue(session)
     return changed

@@ -116,6 +116,14 @@ INDICATOR_LOADERS = (
     .selectinload(DisaggregationSetCategory.category),
     selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
 )
+# What the request's Catalogue (mel.catalogue.lookup) reads with its indicators and forms.
+CATALOGUE_INDICATOR_LOADERS = (
+    selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
+)
+CATALOGUE_FORM_LOADERS = (
+    selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
+    selectinload(ReportingForm.org_units),
+)
 
 
 def indicators(

@@ -13,6 +13,7 @@ from mel.catalogue import queries
 from mel.catalogue.models import OrgUnit, Programme, ReportingForm
 from mel.db import db
 from mel.errors import NotFound
+from mel.scopes import can_administer
 
 bp = Blueprint("catalogue", __name__)
 
@@ -111,7 +112,7 @@ def results_framework_edit():
     from mel.catalogue.operations import save_results_framework
     from mel.errors import Forbidden, MelError
 
-    if authenticated_user().role != "secretariat":
+    if not can_administer(authenticated_user()):
         raise Forbidden("Only the secretariat edits the results framework.")
     session = db.session
     nodes = sorted(queries.results_nodes(session), key=lambda n: n.sort_order)

@@ -11,13 +11,13 @@ from sqlalchemy.orm import selectinload
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.catalogue.lookup import load_catalogue
 from mel.converters import Key
 from mel.db import db
 from mel.errors import NotFound, ValidationFailed
 from mel.periods import financial_year
 from mel.plans import operations, queries
 from mel.plans.models import Activity, WorkPlan
-from mel.returns.resolve import load_catalogue
 
 blp = api_blueprint("plans_api", __name__, "Performance monitoring plans, targets and joint work plans.")
 

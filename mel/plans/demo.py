@@ -9,13 +9,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from indicators.figures import ratio
 from indicators.periods import parse_period
 from mel.accounts.operations import load_user
+from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Indicator, ResultsNode
 from mel.plans import operations
 from mel.plans.models import SECTOR, Activity, Pmp, WorkPlan
 from mel.returns.models import DataValue
-from mel.returns.resolve import load_catalogue
 
 FISCAL_YEARS = ("2023July", "2024July")
 COUNTY_TARGETS = {"HSNP"}  # HSNP sets targets for each of its eight counties
@@ -60,9 +61,8 @@ def _national(session: Session, programme_id: int | None, indicator: Indicator, 
         query = query.where(DataValue.org_unit_id == unit_id)
     sums = dict(session.execute(query.group_by(DataValue.component)).all())
     if indicator.measure == "ratio":
-        if not sums.get("denominator"):
-            return None
-        return Decimal(sums["numerator"]) / Decimal(sums["denominator"]) * (indicator.factor or 1)
+        value = ratio(sums.get("numerator"), sums.get("denominator"), indicator.factor)
+        return None if value is None else Decimal(repr(value))
     return Decimal(sums["value"]) if sums.get("value") is not None else None
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import PeriodError, PeriodType, parse_period
 from indicators.validation import Issue, describe, duplicate_issues, parse_numbers, value_issues
+from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
@@ -28,7 +29,7 @@ from mel.plans.models import (
     Target,
     WorkPlan,
 )
-from mel.returns.resolve import Catalogue, find_org_unit
+from mel.scopes import can_administer, can_record_progress
 
 LINE_FIELDS = ("baseline_value", "baseline_period", "collection_method", "frequency", "responsible", "notes")
 TARGET_COLUMNS = ["indicator", "org_unit", "period", "value", "file", "sheet", "row", "column"]
@@ -174,7 +175,7 @@ def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list
 def revise(session: Session, catalogue: Catalogue, user, pmp: Pmp, content: PlanContent, *, reason: str,
            expected_version: int | None = None, channel: str = "web", now: datetime | None = None) -> PmpVersion | None:
     """Store a plan as a new version (all or nothing); None when nothing differs from the current one."""
-    if user.role != "secretariat":
+    if not can_administer(user):
         raise Forbidden("Only the secretariat revises performance monitoring plans.")
     if expected_version is not None and expected_version != pmp.current_version:
         raise Conflict(f"{pmp.title} is now at version {pmp.current_version}, but you edited version "
@@ -248,7 +249,7 @@ def record_progress(session: Session, user, activity: Activity, period: str, *, 
                     spend_to_date, note: str = "", expected_version: int | None = None, channel: str = "web",
                     now: datetime | None = None) -> ActivityUpdate:
     """Record a quarter's progress on an activity, auditing every field that changes."""
-    if user.role not in ("secretariat", "officer"):
+    if not can_record_progress(user):
         raise Forbidden("Only the secretariat and lead-agency officers record work-plan progress.")
     problems = []
     quarter = None
@@ -313,7 +314,7 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     from mel.catalogue.models import ResultsNode
     from mel.plans.models import WORKING_GROUPS
 
-    if user.role != "secretariat":
+    if not can_administer(user):
         raise Forbidden("Only the secretariat uploads the joint work plan.")
     fy = parse_period(plan.fiscal_year)
     quarters = {q.id for q in fy.quarters()}
@@ -410,7 +411,7 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
 
 def create_workplan(session: Session, user, fiscal_year: str, title: str = "") -> WorkPlan:
     """Start the joint work plan of a financial year (secretariat)."""
-    if user.role != "secretariat":
+    if not can_administer(user):
         raise Forbidden("Only the secretariat starts a joint work plan.")
     fy = financial_year(fiscal_year)
     if session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy.id)) is not None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
+from mel.catalogue.lookup import load_catalogue
 from mel.converters import key_arg
 from mel.db import db, utcnow
 from mel.errors import Forbidden, MelError, NotFound, ValidationFailed
@@ -32,7 +33,7 @@ from mel.plans.workbook import (
     read_pmp_file,
     read_workplan_file,
 )
-from mel.returns.resolve import load_catalogue
+from mel.scopes import can_administer, can_record_progress
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,7 +62,7 @@ def index():
     workplans = list(session.scalars(select(WorkPlan).order_by(WorkPlan.fiscal_year.desc())))
     return render_template("plans/index.html", plans=plans, years=years, workplans=workplans,
                            next_year=parse_period(workplans[0].fiscal_year).next().id if workplans else "2025July",
-                           can_edit=authenticated_user().role == "secretariat")
+                           can_edit=can_administer(authenticated_user()))
 
 
 def _pmp(scope: str, fiscal_year: str):
@@ -80,7 +81,7 @@ def pmp_page(scope: str, fiscal_year: str):
     pmp = _pmp(scope, fiscal_year)
     error = None
     if request.method == "POST":
-        if user.role != "secretariat":
+        if not can_administer(user):
             raise Forbidden("Only the secretariat revises performance monitoring plans.")
         upload = request.files.get("file")
         try:
@@ -101,7 +102,7 @@ def pmp_page(scope: str, fiscal_year: str):
     body = queries.pmp_body(session, pmp, number)
     history = queries.pmp_list(session, fiscal_year=pmp.fiscal_year, scope=pmp.scope)[0]["versions"]
     return render_template("plans/pmp.html", pmp=pmp, body=body, history=history, error=error,
-                           can_edit=user.role == "secretariat"), (422 if error else 200)
+                           can_edit=can_administer(user)), (422 if error else 200)
 
 
 @bp.route("/pmps/<scope>/<fy:fiscal_year>/template.xlsx")
@@ -163,7 +164,7 @@ def workplan_page(fiscal_year: str):
     groups = {code: [a for a in activities if a.working_group == code] for code in WORKING_GROUPS}
     return render_template("plans/workplan.html", plan=plan, groups=groups, names=WORKING_GROUPS,
                            statuses=ACTIVITY_STATUSES, error=error,
-                           can_edit=user.role == "secretariat"), (422 if error else 200)
+                           can_edit=can_administer(user)), (422 if error else 200)
 
 
 @bp.route("/workplans/<fy:fiscal_year>/template.xlsx")
@@ -214,7 +215,7 @@ def activity_page(fiscal_year: str, code: str):
     updates = {u.period: u for u in activity.updates}
     return render_template("plans/activity.html", plan=plan, activity=activity, quarters=quarters, updates=updates,
                            statuses=ACTIVITY_STATUSES, history=queries.activity_history(session, activity),
-                           error=error, can_edit=user.role in ("secretariat", "officer")), (422 if error else 200)
+                           error=error, can_edit=can_record_progress(user)), (422 if error else 200)
 
 
 @bp.route("/pmps/<scope>/<fy:fiscal_year>/edit", methods=["GET", "POST"])
@@ -223,7 +224,7 @@ def pmp_edit(scope: str, fiscal_year: str):
     """Edit a plan in the browser; saving stores a new version with the reason given."""
     session = db.session
     user = authenticated_user()
-    if user.role != "secretariat":
+    if not can_administer(user):
         raise Forbidden("Only the secretariat revises performance monitoring plans.")
     catalogue = load_catalogue(session)
     pmp = operations.get_pmp(session, catalogue, scope, fiscal_year, create=True)

@@ -14,6 +14,7 @@ from mel.db import db
 from mel.errors import Forbidden
 from mel.reporting import executor, operations
 from mel.reporting.models import REPORT_KINDS
+from mel.scopes import can_administer
 
 blp = api_blueprint("reports_api", __name__, "Reports: generated PDFs with the figures they used.")
 
@@ -71,7 +72,7 @@ class Reports(MethodView):
     def post(self, args):
         """Request a report (secretariat); it renders in the background: follow GET /reports/<id>."""
         user = authenticated_user()
-        if user.role != "secretariat":
+        if not can_administer(user):
             raise Forbidden("Only the secretariat generates reports.")
         run = operations.request_report(db.session, user=user, trigger="api", **args)
         db.session.commit()

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from indicators.compile import Thresholds
 from mel import clock
+from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.reporting.models import REPORT_KINDS, ReportRun
 from mel.reporting.snapshot import gather
-from mel.returns.resolve import find_org_unit, load_catalogue
+from mel.scopes import can_administer, sees_published_reports_only
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
     from reports.model import build
     from reports.render import render_pdf
 
-    if user is None or user.role != "secretariat":
+    if user is None or not can_administer(user):
         raise Forbidden("Only the secretariat publishes reports.")
     if run.is_published:
         raise Conflict(f"Report run {run.id} is already published (on {run.published_at:%d %B %Y}); it cannot change.")
@@ -203,14 +204,14 @@ def pdf_bytes(run: ReportRun) -> bytes:
 def visible_runs(session: Session, user, *, limit: int = 100) -> list[ReportRun]:
     """Report runs a user may see: viewers and officers only published ones."""
     query = select(ReportRun).order_by(ReportRun.id.desc()).limit(limit)
-    if user.role in ("viewer", "officer"):
+    if sees_published_reports_only(user):
         query = query.where(ReportRun.published_at.is_not(None))
     return list(session.scalars(query))
 
 
 def get_visible(session: Session, user, run_id: int) -> ReportRun:
     run = session.get(ReportRun, run_id)
-    if run is None or (user.role in ("viewer", "officer") and not run.is_published):
+    if run is None or (sees_published_reports_only(user) and not run.is_published):
         raise NotFound(f"No report run {run_id}.")
     return run
 

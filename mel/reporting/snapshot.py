@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from indicators.compile import Thresholds
 from indicators.completeness import completeness
 from indicators.periods import parse_period
+from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Pillar
 from mel.errors import NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
@@ -26,7 +27,6 @@ from mel.plans.models import SECTOR, WORKING_GROUPS, Pmp, PmpVersion, WorkPlan
 from mel.plans.queries import workplan_body
 from mel.results.service import TargetBook, compile_from_db, resolve_query, results, rules
 from mel.returns.models import Return, ReturnEvent
-from mel.returns.resolve import Catalogue, find_org_unit
 from mel.review import quality
 from mel.review.queries import expected_returns
 

@@ -20,20 +20,21 @@ from indicators.periods import parse_period
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden
 from mel.reporting import executor, operations
 from mel.returns.models import Return
-from mel.returns.resolve import load_catalogue
+from mel.scopes import can_administer, can_review
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 KIND_LABELS = {"sector": "Sector quarterly progress report", "programme": "Programme report",
                "county": "County profile", "factsheet": "Fact sheet (two pages)"}
 
 
-def _require(*roles: str):
+def _secretariat():
     user = authenticated_user()
-    if user.role not in roles:
+    if not can_administer(user):
         raise Forbidden("Only the secretariat generates and publishes reports.")
     return user
 
@@ -61,13 +62,13 @@ def index():
                            programmes=sorted(catalogue.programmes.items()),
                            counties=sorted((u for u in catalogue.org_units.values() if u.level == 2),
                                            key=lambda u: u.code),
-                           can_generate=user.role == "secretariat", can_preview=user.role in ("secretariat", "reviewer"))
+                           can_generate=can_administer(user), can_preview=can_review(user))
 
 
 @bp.route("/", methods=["POST"])
 @login_required
 def generate():
-    user = _require("secretariat")
+    user = _secretariat()
     form = request.form
     run = operations.request_report(db.session, kind=form.get("kind", ""), period=form.get("period", ""),
                                     programme=form.get("programme"), org_unit=form.get("org_unit"),
@@ -83,7 +84,7 @@ def show(run_id: int):
     user = authenticated_user()
     run = operations.get_visible(db.session, user, run_id)
     return render_template("reporting/run.html", run=operations.run_body(run, _emails()), kinds=KIND_LABELS,
-                           can_publish=user.role == "secretariat")
+                           can_publish=can_administer(user))
 
 
 @bp.route("/runs/<int:run_id>/status")
@@ -129,7 +130,8 @@ def live_preview():
     from reports.model import build
     from reports.render import render_html
 
-    _require("secretariat", "reviewer")
+    if not can_review(authenticated_user()):
+        raise Forbidden("Live previews are for the secretariat and the MERL TWG; published reports are under Reports.")
     args = request.args
     session = db.session
     params = operations.check_parameters(session, kind=args.get("kind", "sector"), period=args.get("period", ""),
@@ -143,7 +145,7 @@ def live_preview():
 @bp.route("/runs/<int:run_id>/publish", methods=["POST"])
 @login_required
 def publish(run_id: int):
-    user = _require("secretariat")
+    user = _secretariat()
     run = operations.get_visible(db.session, user, run_id)
     operations.publish(db.session, run, user, current_app.config)
     db.session.commit()
@@ -154,7 +156,7 @@ def publish(run_id: int):
 @bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
 @login_required
 def rerun(run_id: int):
-    user = _require("secretariat")
+    user = _secretariat()
     run = operations.get_visible(db.session, user, run_id)
     again = operations.rerun(db.session, run, user)
     db.session.commit()

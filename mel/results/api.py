@@ -13,9 +13,9 @@ from webargs.fields import DelimitedList
 from indicators.compile import Thresholds
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.results.service import BY_CHOICES, resolve_query, results
-from mel.returns.resolve import load_catalogue
 
 blp = api_blueprint("results_api", __name__, "Results: approved figures compiled against targets.")
 

@@ -22,13 +22,13 @@ from indicators.periods import Period, PeriodType, parse_period
 from indicators.targets import Indicator as TargetIndicator
 from indicators.targets import Plan, Reporting, Span, TargetChoice
 from indicators.targets import choose as choose_target
+from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import Forbidden, NotFound, ValidationFailed
 from mel.periods import financial_year
 from mel.periods import period as parse_any
 from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
 from mel.returns.models import DataValue, Return
-from mel.returns.resolve import Catalogue, find_org_unit
 from mel.scopes import can_see_unapproved
 
 BY_CHOICES = ("org_unit", "programme", "period", "option")
@@ -127,18 +127,17 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    frame["indicator"] = frame["indicator"].map({i.id: c for c, i in catalogue.indicators.items()})
+    frame["indicator"] = frame["indicator"].map(catalogue.indicator_codes)
     frame["option"] = frame["option"].map(catalogue.combo_codes)
-    frame["programme"] = frame["programme"].map({p.id: c for c, p in catalogue.programmes.items()})
-    frame["org_unit"] = frame["org_unit"].map({u.id: c for c, u in catalogue.org_units.items()})
+    frame["programme"] = frame["programme"].map(catalogue.programme_codes)
+    frame["org_unit"] = frame["org_unit"].map(catalogue.org_unit_codes)
     frame["value"] = frame["value"].astype(float)
     return frame
 
 
 def load_plans(session: Session, catalogue: Catalogue, fiscal_year: str) -> dict[str, Plan]:
     """The current version of every PMP of a financial year (programmes and the sector)."""
-    indicator_codes = {i.id: c for c, i in catalogue.indicators.items()}
-    unit_codes = {u.id: c for c, u in catalogue.org_units.items()}
+    indicator_codes, unit_codes = catalogue.indicator_codes, catalogue.org_unit_codes
     current = (select(Pmp.scope, PmpVersion.number, PmpLine.id, PmpLine.indicator_id, PmpLine.baseline_value,
                       PmpLine.baseline_period)
                .join(PmpVersion, (PmpVersion.pmp_id == Pmp.id) & (PmpVersion.number == Pmp.current_version))
@@ -164,7 +163,7 @@ def load_plans(session: Session, catalogue: Catalogue, fiscal_year: str) -> dict
 
 def reporting(catalogue: Catalogue) -> Reporting:
     """Who carries which indicator where, from the reporting forms."""
-    codes = {p.id: c for c, p in catalogue.programmes.items()}
+    codes = catalogue.programme_codes
     return Reporting(
         carries={codes[pid]: frozenset(i.indicator.code for i in form.items) for pid, form in catalogue.forms.items()},
         units={codes[pid]: frozenset(u.code for u in form.org_units) for pid, form in catalogue.forms.items()},
@@ -424,10 +423,10 @@ def _finish(catalogue: Catalogue, query: Query, quarters: list[str], by: list[st
     """Codes for ids, and the columns compile_span expects."""
     if frame.empty:
         frame = pd.DataFrame(columns=names)
-    frame["indicator"] = frame["indicator"].map({i.id: c for c, i in catalogue.indicators.items()})
-    frame["programme"] = frame["programme"].map({p.id: c for c, p in catalogue.programmes.items()})
+    frame["indicator"] = frame["indicator"].map(catalogue.indicator_codes)
+    frame["programme"] = frame["programme"].map(catalogue.programme_codes)
     if "org_unit" in by:
-        frame["org_unit"] = frame["org_unit"].map({u.id: c for c, u in catalogue.org_units.items()})
+        frame["org_unit"] = frame["org_unit"].map(catalogue.org_unit_codes)
     else:
         frame["org_unit"] = query.org_unit.code
     frame["option"] = "total"

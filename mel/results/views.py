@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import NotFound
 from mel.results.service import TargetBook, iptt, resolve_query, results
 from mel.returns.models import Return
-from mel.returns.resolve import load_catalogue
 from reports.charts import line_chart
 
 bp = Blueprint("results", __name__, url_prefix="/dashboard")

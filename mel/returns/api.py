@@ -7,16 +7,16 @@ import pandas as pd
 from flask import current_app
 from flask.views import MethodView
 
+from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.catalogue.lookup import load_catalogue
 from mel.converters import Key
 from mel.db import db
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
 from mel.returns.ingest import Incoming, IngestResult, ingest
-from mel.returns.resolve import load_catalogue
-from mel.returns.views import ingest_settings
 from mel.returns.workbook import read_return_file
 from mel.review import notify
 from mel.web.filters import plain
@@ -144,19 +144,15 @@ class ReturnItem(MethodView):
     def put(self, payload, programme, org_unit, period):
         """Write figures (and narrative) of a return; all or nothing; the same figures twice change nothing."""
         session, user, catalogue, prog, unit, period_id, record = _load(programme, org_unit, period)
-        rows = pd.DataFrame([
-            {"indicator": f["indicator"], "option": f["option"], "org_unit": unit.code, "period": period_id,
-             "value": "" if f["value"] is None else str(f["value"]), "comment": f["comment"],
-             "explanation": f["explanation"], "file": "", "sheet": "", "row": None, "column": None}
-            for f in payload["values"]], columns=["indicator", "option", "org_unit", "period", "value",
-                                                 "comment", "explanation", "file", "sheet", "row", "column"])
+        rows = ingest_frame([ingest_row(f["indicator"], f["option"], unit.code, period_id, f["value"],
+                                        comment=f["comment"], explanation=f["explanation"])
+                             for f in payload["values"]])
         if payload["clear_missing"] and record is not None:
             given = {(r["indicator"].upper(), r["option"]) for r in rows.to_dict("records")}
             grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
-            extra = [{"indicator": c.code, "option": c.option, "org_unit": unit.code, "period": period_id,
-                      "value": "", "comment": "", "explanation": "", "file": "", "sheet": "", "row": None,
-                      "column": None} for c in grid.cells() if c.value is not None and (c.code, c.option) not in given]
-            rows = pd.concat([rows, pd.DataFrame(extra, columns=rows.columns)], ignore_index=True)
+            extra = [ingest_row(c.code, c.option, unit.code, period_id) for c in grid.cells()
+                     if c.value is not None and (c.code, c.option) not in given]
+            rows = pd.concat([rows, ingest_frame(extra)], ignore_index=True)
         expected = payload["version"]
         if record is None and expected != 0:
             raise NotFound(f"No {prog.code} return for {unit.name} {period_id} exists yet; send version 0 to create it.")
@@ -166,7 +162,8 @@ class ReturnItem(MethodView):
         if not rows.empty:
             result = ingest(session, user, Incoming(rows, "api"), programme=prog.code,
                             dry_run=payload["dry_run"], delete_empty=True,
-                            expected_version=expected if record is not None else None, **ingest_settings())
+                            expected_version=expected if record is not None else None,
+                            **operations.ingest_settings(current_app.config))
             if result.errors:
                 session.rollback()
                 _refused(result)
@@ -213,7 +210,8 @@ class ReturnImport(MethodView):
                                 max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
         channel = "excel" if (upload.filename or "").lower().endswith(".xlsx") else "csv"
         result = ingest(session, user, Incoming(rows, channel, upload.filename or "", data),
-                        programme=args.get("programme"), dry_run=args["dry_run"], **ingest_settings())
+                        programme=args.get("programme"), dry_run=args["dry_run"],
+                        **operations.ingest_settings(current_app.config))
         if result.errors:
             session.rollback()
             _refused(result)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from indicators.figures import figure_code, ratios, split_code
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
@@ -20,6 +20,7 @@ from indicators.validation import (
     total_issues,
 )
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import ReportingForm
 from mel.returns.models import (
     DataValue,
@@ -29,7 +30,6 @@ from mel.returns.models import (
     ValueChange,
     ValueFlag,
 )
-from mel.returns.resolve import Catalogue
 
 HISTORY_WINDOW = 8
 
@@ -57,7 +57,7 @@ def _ratios(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     if wide.empty:
         return empty
     factors = [catalogue.specs[code].factor or 1 for code in wide.index.get_level_values("indicator")]
-    ratio = (wide["numerator"] / wide["denominator"] * np.array(factors)).rename("number").reset_index()
+    ratio = ratios(wide["numerator"], wide["denominator"], factors).rename("number").reset_index()
     ratio["component"] = "ratio"
     located = [c for c in ("file", "sheet", "row", "column") if c in parts]
     if located:
@@ -80,11 +80,9 @@ def _history(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> p
         .where(DataValue.programme_id.in_(programme_ids), DataValue.org_unit_id.in_(unit_ids),
                DataValue.indicator_id.in_(indicator_ids), DataValue.period.in_(sorted(periods)))
     ).all()
-    programme_codes = {p.id: code for code, p in catalogue.programmes.items()}
-    unit_codes = {u.id: code for code, u in catalogue.org_units.items()}
-    indicator_codes = {i.id: code for code, i in catalogue.indicators.items()}
     return pd.DataFrame(
-        [(programme_codes[p], unit_codes[o], per, indicator_codes[i], comp, catalogue.combo_codes[c], float(v))
+        [(catalogue.programme_codes[p], catalogue.org_unit_codes[o], per, catalogue.indicator_codes[i], comp,
+          catalogue.combo_codes[c], float(v))
          for p, o, per, i, comp, c, v in rows],
         columns=[*VALUE_KEY, "number"],
     )
@@ -131,7 +129,7 @@ def typed_explanation(typed: dict, key: tuple, issue: Issue, rules: dict[str, Ru
         return next((typed[(*key, code, "*")] for code in codes if (*key, code, "*") in typed), "")
     indicator = str(issue.location.get("indicator", ""))
     return typed.get((*key, indicator, issue.location.get("option", ""))) \
-        or typed.get((*key, indicator.split(".")[0], "*"), "")
+        or typed.get((*key, split_code(indicator)[0], "*"), "")
 
 
 def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.DataFrame,
@@ -139,8 +137,8 @@ def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.Da
     """Store each changed return's warnings as flags, keeping explanations already given."""
     typed = {}
     for row in frame[frame["explanation"].fillna("") != ""].to_dict("records"):
-        suffix = {"numerator": ".N", "denominator": ".D"}.get(row["component"], "")
-        typed[(row["programme"], row["org_unit"], row["period"], row["indicator"] + suffix, row["option"])] = row["explanation"]
+        code = figure_code(row["indicator"], row["component"])
+        typed[(row["programme"], row["org_unit"], row["period"], code, row["option"])] = row["explanation"]
         typed.setdefault((row["programme"], row["org_unit"], row["period"], row["indicator"], "*"), row["explanation"])
     rules = {rule.code: rule for rule in catalogue.rules}
     for key, outcome in outcomes.items():
@@ -180,7 +178,7 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
     rows = []
     for issue in warnings:
         fkey = flag_key(issue)
-        indicator = str(issue.location.get("indicator", "")).split(".")[0]
+        indicator, component = split_code(str(issue.location.get("indicator", "")))
         explanation, by = previous.get(fkey, ("", None))
         given = given_for(issue)
         if given:
@@ -188,7 +186,7 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
         rows.append({
             "return_id": return_id, "flag_key": fkey[:200], "kind": issue.code, "severity": "warning",
             "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
-            "component": {".N": "numerator", ".D": "denominator"}.get(str(issue.location.get("indicator", ""))[-2:], "value"),
+            "component": component,
             "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
             "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
             "explanation": explanation, "explained_by_id": by,
@@ -202,15 +200,14 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
 
 def stored_frame(session: Session, record: Return, catalogue: Catalogue) -> pd.DataFrame:
     """A return's stored figures as a validation frame."""
-    programme = next(code for code, p in catalogue.programmes.items() if p.id == record.programme_id)
-    unit = next(code for code, u in catalogue.org_units.items() if u.id == record.org_unit_id)
-    codes = {i.id: code for code, i in catalogue.indicators.items()}
+    programme = catalogue.programme_codes[record.programme_id]
+    unit = catalogue.org_unit_codes[record.org_unit_id]
     rows = session.execute(
         select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.value)
         .where(DataValue.return_id == record.id)
     ).all()
     return pd.DataFrame(
-        [(programme, unit, record.period, codes[i], comp, catalogue.combo_codes[c], float(v))
+        [(programme, unit, record.period, catalogue.indicator_codes[i], comp, catalogue.combo_codes[c], float(v))
          for i, comp, c, v in rows],
         columns=[*VALUE_KEY, "number"],
     )
@@ -219,8 +216,8 @@ def stored_frame(session: Session, record: Return, catalogue: Catalogue) -> pd.D
 def required_frame(record: Return, catalogue: Catalogue) -> pd.DataFrame:
     """The figures a complete return must hold: required form items, their components and options."""
     form = catalogue.forms[record.programme_id]
-    programme = next(code for code, p in catalogue.programmes.items() if p.id == record.programme_id)
-    unit = next(code for code, u in catalogue.org_units.items() if u.id == record.org_unit_id)
+    programme = catalogue.programme_codes[record.programme_id]
+    unit = catalogue.org_unit_codes[record.org_unit_id]
     fy_quarter = parse_period(record.period).fy_quarter
     rows = []
     for item in form.items:

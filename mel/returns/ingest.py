@@ -31,12 +31,13 @@ from indicators.validation import (
 )
 from mel import clock
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import Programme
 from mel.db import bulk_insert, utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
-from mel.returns.resolve import Catalogue, load_catalogue, resolve_rows
+from mel.returns.resolve import resolve_rows
 from mel.returns.workflow import is_editable, not_editable_message, window_problem
 from mel.scopes import ENTERING_ROLES, can_access
 
@@ -275,9 +276,6 @@ def _stored_values(session: Session, existing: dict[tuple, Return], catalogue: C
     if not existing:
         return pd.DataFrame(columns=columns)
     return_ids = [r.id for r in existing.values()]
-    indicator_codes = {i.id: code for code, i in catalogue.indicators.items()}
-    programme_codes = {p.id: code for code, p in catalogue.programmes.items()}
-    unit_codes = {u.id: code for code, u in catalogue.org_units.items()}
     rows = session.execute(
         select(DataValue.id, DataValue.programme_id, DataValue.org_unit_id, DataValue.period,
                DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.value,
@@ -287,9 +285,9 @@ def _stored_values(session: Session, existing: dict[tuple, Return], catalogue: C
     records = []
     for (value_id, programme_id, org_unit_id, period, indicator_id, component, combo_id, value, comment,
          explanation) in rows:
-        records.append({"programme": programme_codes[programme_id], "org_unit": unit_codes[org_unit_id],
-                        "period": period,
-                        "indicator": indicator_codes[indicator_id], "component": component,
+        records.append({"programme": catalogue.programme_codes[programme_id],
+                        "org_unit": catalogue.org_unit_codes[org_unit_id], "period": period,
+                        "indicator": catalogue.indicator_codes[indicator_id], "component": component,
                         "option": catalogue.combo_codes[combo_id], "id": value_id,
                         "stored": Decimal(value), "comment": comment or "",
                         "explanation": explanation or "", "indicator_id": indicator_id,

@@ -10,14 +10,19 @@ from sqlalchemy.orm import Session
 from indicators.periods import PeriodError, parse_period
 from mel import clock, periods
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue, find_org_unit, load_catalogue
 from mel.catalogue.models import Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, NarrativeChange, Return, ReturnEvent, ValueFlag
-from mel.returns.resolve import Catalogue, find_org_unit, load_catalogue
 from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
-from mel.scopes import ENTERING_ROLES, can_access, can_enter
+from mel.scopes import ENTERING_ROLES, can_access, can_enter, sees_approved_returns_only
+
+
+def ingest_settings(config) -> dict:
+    """The history-check settings `ingest()` takes, from the application's config."""
+    return {"history_band": config["HISTORY_BAND"], "history_z": config["HISTORY_Z"]}
 
 
 def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit: str,
@@ -50,7 +55,7 @@ def find_readable(session: Session, catalogue: Catalogue, user: User, programme:
     except PeriodError as exc:
         raise ValidationFailed(str(exc)) from None
     check_read(user, prog, unit)
-    if user.role == "viewer" and (record is None or record.state != "approved"):
+    if sees_approved_returns_only(user) and (record is None or record.state != "approved"):
         raise Forbidden("Viewers see approved returns only.")
     return prog, unit, period_id, record
 
@@ -99,8 +104,8 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
     """Submit a return: no errors, every required figure present, every warning explained."""
     catalogue = catalogue or load_catalogue(session)
     now = now or utcnow()
-    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
-    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
+    unit = catalogue.org_unit_by_id[record.org_unit_id]
+    programme = catalogue.programme_by_id[record.programme_id]
     check_writable(user, catalogue, programme, unit, record.period, record, now, what="submit")
     label = f"{programme.code} {unit.name} {parse_period(record.period).label}"
     errors, unexplained = checks.submission_problems(session, record, catalogue)

@@ -9,8 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.figures import figure_code, ratio
 from indicators.periods import parse_period
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import Indicator, OrgUnit, Programme
 from mel.returns.models import (
     DataValue,
@@ -20,11 +22,9 @@ from mel.returns.models import (
     ValueChange,
     ValueFlag,
 )
-from mel.returns.resolve import Catalogue
 from mel.returns.workbook import TemplateRow
 from mel.returns.workflow import Window, window_for
 
-SUFFIX = {"numerator": ".N", "denominator": ".D", "value": ""}
 COMPONENT_LABEL = {"numerator": "Numerator", "denominator": "Denominator", "value": "Value"}
 
 
@@ -43,7 +43,7 @@ class Cell:
 
     @property
     def code(self) -> str:
-        return f"{self.indicator}{SUFFIX[self.component]}"
+        return figure_code(self.indicator, self.component)
 
     @property
     def field(self) -> str:
@@ -72,9 +72,7 @@ class Block:
         if not n or not d:
             return None
         top, bottom = (n.value, d.value) if which == "value" else (n.previous, d.previous)
-        if top is None or not bottom:
-            return None
-        return float(top) / float(bottom) * (self.indicator.factor or 1)
+        return ratio(top, bottom, self.indicator.factor)
 
     def shown_ratio(self, option: str, typed: dict[str, str]) -> float | None:
         """The ratio of the parts on screen: as typed after a refused save (None if unreadable), else stored."""
@@ -85,9 +83,9 @@ class Block:
             top, bottom = float(typed.get(n.field, "")), float(typed.get(d.field, ""))
         except ValueError:
             return None
-        if not (math.isfinite(top) and math.isfinite(bottom)) or bottom <= 0:
+        if not (math.isfinite(top) and math.isfinite(bottom)):
             return None
-        return top / bottom * (self.indicator.factor or 1)
+        return ratio(top, bottom, self.indicator.factor)
 
 
 @dataclass
@@ -192,7 +190,7 @@ def history(session: Session, record: Return) -> list[dict]:
         entries.append({
             "at": change.changed_at, "who": users.get(change.changed_by_id, "system"),
             "kind": "value", "channel": change.channel, "version": change.return_version,
-            "figure": f"{indicators[change.indicator_id]}{SUFFIX[change.component]}",
+            "figure": figure_code(indicators[change.indicator_id], change.component),
             "option": combos[change.option_combo_id], "old": change.old_value, "new": change.new_value,
             "comment": change.new_comment, "why": change.explanation or change.reason,
         })

@@ -22,11 +22,11 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
 from mel.returns import checks
 from mel.returns.models import EDITABLE_STATES, DataValue, Return, ReturnEvent, ValueChange
-from mel.returns.resolve import load_catalogue
 from mel.returns.workflow import TRANSITIONS
 
 STANDING = {"draft": "editable", "returned": "editable", "reopened": "editable",

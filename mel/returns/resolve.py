@@ -2,111 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
-from indicators.expressions import Expression
+from indicators.figures import COMPONENT_OF_SUFFIX
 from indicators.periods import PeriodError, PeriodType, parse_period
-from indicators.validation import IndicatorSpec, Issue, Rule, describe, location_of
-from mel.catalogue.models import (
-    DisaggregationSet,
-    Indicator,
-    OrgUnit,
-    Pillar,
-    Programme,
-    ReportingForm,
-    ReportingFormIndicator,
-    ValidationRule,
-)
-from mel.catalogue.queries import name_key
-
-SUFFIXES = {".N": "numerator", ".D": "denominator"}
-
-
-@dataclass
-class Catalogue:
-    """The slice of the catalogue the ingest service needs, loaded once per request."""
-
-    indicators: dict[str, Indicator]
-    specs: dict[str, IndicatorSpec]
-    combos: dict[tuple[str, str], int]  # (indicator code, option code) -> option combo id
-    combo_codes: dict[int, str]
-    org_units: dict[str, OrgUnit]  # code -> unit
-    org_unit_lookup: dict[str, OrgUnit]  # any accepted spelling -> unit
-    programmes: dict[str, Programme]
-    forms: dict[int, ReportingForm]  # programme id -> form
-    rules: list[Rule] = field(default_factory=list)
-    pillar_codes: dict[int, str] = field(default_factory=dict)
-
-    def form_indicators(self, programme_id: int) -> set[str]:
-        form = self.forms.get(programme_id)
-        return {item.indicator.code for item in form.items} if form else set()
-
-    def form_org_units(self, programme_id: int) -> set[str]:
-        form = self.forms.get(programme_id)
-        return {unit.code for unit in form.org_units} if form else set()
-
-
-def load_catalogue(session: Session) -> Catalogue:
-    indicators = {
-        i.code: i
-        for i in session.scalars(
-            select(Indicator).options(
-                selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos)
-            )
-        )
-    }
-    specs, combos, combo_codes = {}, {}, {}
-    for code, indicator in indicators.items():
-        options = indicator.disaggregation_set.combos
-        specs[code] = IndicatorSpec(
-            code, indicator.measure, indicator.factor,
-            tuple(c.code for c in options if not c.is_total), any(c.is_total for c in options),
-        )
-        for combo in options:
-            combos[(code, combo.code)] = combo.id
-            combo_codes[combo.id] = combo.code
-    units = list(session.scalars(select(OrgUnit)))
-    lookup: dict[str, OrgUnit] = {}
-    for unit in units:
-        lookup[unit.code] = unit
-        lookup[unit.uid] = unit
-        if unit.iso_code:
-            lookup[unit.iso_code.upper()] = unit
-        lookup[name_key(unit.name)] = unit
-        if unit.level == 2:
-            lookup[str(int(unit.code))] = unit
-        else:
-            lookup["kenya"] = unit
-    forms = {
-        form.programme_id: form
-        for form in session.scalars(
-            select(ReportingForm).options(
-                selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
-                selectinload(ReportingForm.org_units),
-            )
-        )
-    }
-    rules = [
-        Rule(r.code, r.name, Expression.parse(r.left), r.operator, Expression.parse(r.right),
-             r.severity, r.importance, r.missing_strategy)
-        for r in session.scalars(select(ValidationRule).where(ValidationRule.is_active.is_(True)))
-    ]
-    return Catalogue(
-        indicators=indicators, specs=specs, combos=combos, combo_codes=combo_codes,
-        org_units={u.code: u for u in units}, org_unit_lookup=lookup,
-        programmes={p.code: p for p in session.scalars(select(Programme))}, forms=forms, rules=rules,
-        pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()),
-    )
-
-
-def find_org_unit(catalogue: Catalogue, raw: str) -> OrgUnit | None:
-    text = str(raw).strip()
-    return (catalogue.org_unit_lookup.get(text) or catalogue.org_unit_lookup.get(text.upper())
-            or catalogue.org_unit_lookup.get(name_key(text)))
+from indicators.validation import Issue, describe, location_of
+from mel.catalogue.lookup import Catalogue, find_org_unit
+from mel.catalogue.models import Programme
 
 
 def _error(code: str, what: str, row: dict) -> Issue:
@@ -124,9 +26,9 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     # Indicator and component: "SA12.N" -> SA12 numerator; plain codes are values.
     raw_indicator = frame["indicator"].astype(str).str.strip().str.upper()
     suffix = raw_indicator.str[-2:]
-    has_suffix = suffix.isin(list(SUFFIXES))
+    has_suffix = suffix.isin(list(COMPONENT_OF_SUFFIX))
     frame["indicator"] = raw_indicator.where(~has_suffix, raw_indicator.str[:-2])
-    frame["component"] = suffix.map(SUFFIXES).where(has_suffix, "value")
+    frame["component"] = suffix.map(COMPONENT_OF_SUFFIX).where(has_suffix, "value")
     form_codes = catalogue.form_indicators(programme.id)
     form_units = catalogue.form_org_units(programme.id)
     measure = frame["indicator"].map(lambda c: catalogue.specs[c].measure if c in catalogue.specs else None)

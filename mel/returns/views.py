@@ -17,26 +17,22 @@ from flask import (
 )
 from flask_login import login_required
 
+from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import PeriodError, parse_period
 from mel import clock
 from mel.accounts.auth import authenticated_user
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.returns import operations, queries
 from mel.returns.ingest import Incoming, ingest
-from mel.returns.resolve import load_catalogue
 from mel.returns.workbook import build_template, read_return_file
 from mel.review import notify
-from mel.scopes import ENTERING_ROLES, can_access, can_enter
-from mel.web.views import reporting_quarter
+from mel.review import queries as review_queries
+from mel.scopes import can_access, can_enter, is_entering_role
 
 bp = Blueprint("returns", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def ingest_settings() -> dict:
-    config = current_app.config
-    return {"history_band": config["HISTORY_BAND"], "history_z": config["HISTORY_Z"]}
 
 
 def _grid_or_404(programme: str, org_unit: str, period: str):
@@ -68,13 +64,23 @@ def _access(user, grid) -> Access:
     return Access(can_edit=may_enter and (grid.record is None or grid.record.is_editable), can_answer=may_enter)
 
 
-def _page(catalogue, grid, access: Access, *, form=None, errors=(), cell_errors=None, warnings=(), status=200):
-    """The return page; after a refused or checked save, with what was typed and where each problem is.
+def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None, errors=(), cell_errors=None,
+          warnings=(), status=200):
+    """The return page, on GET and after a refused or checked save (with what was typed and where each
+    problem is).
 
-    `form` is the posted form: its figures, comments, explanations, narrative and the version they
-    were typed against are shown as typed (a stale version stays stale, so saving again conflicts).
+    After a refused save the session was rolled back, which expired every loaded object: no `grid` is
+    given, the catalogue and the grid are read again from the address (programme, org unit, period
+    codes), and the user's rights come from `access`, decided before the save. `form` is the posted
+    form: its figures, comments, explanations, narrative and the version they were typed against are
+    shown as typed (a stale version stays stale, so saving again conflicts).
     """
     session = db.session
+    catalogue = load_catalogue(session)
+    if grid is None:
+        programme, org_unit, period = address
+        grid = queries.grids(session, catalogue, catalogue.programmes[programme], [catalogue.org_units[org_unit]],
+                             period)[0]
     record = grid.record
     typed = {k: v for k, v in form.items() if k.startswith(("v.", "c.", "x."))} if form is not None else {}
     if form is not None and "narrative" in form:
@@ -84,40 +90,17 @@ def _page(catalogue, grid, access: Access, *, form=None, errors=(), cell_errors=
     version = form.get("version") if form is not None and form.get("version") else (record.version if record else 0)
     return render_template(
         "returns/grid.html", grid=grid, history=queries.history(session, record) if record else [],
-        can_edit=access.can_edit, can_answer=access.can_answer, threads=_threads(catalogue, grid),
+        can_edit=access.can_edit, can_answer=access.can_answer,
+        threads=review_queries.return_threads(session, catalogue, record.id) if record else [],
         typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
         warnings=list(warnings), today=clock.today()), status
-
-
-def _page_after_rollback(address: tuple[str, str, str], access: Access, form, **kwargs):
-    """The page after `session.rollback()`: catalogue and grid loaded again, nothing read from before."""
-    session = db.session
-    catalogue = load_catalogue(session)
-    programme, org_unit, period = address
-    grid = queries.grids(session, catalogue, catalogue.programmes[programme], [catalogue.org_units[org_unit]],
-                         period)[0]
-    return _page(catalogue, grid, access, form=form, **kwargs)
 
 
 @bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
 @login_required
 def return_page(programme: str, org_unit: str, period: str):
-    user, catalogue, grid = _grid_or_404(programme, org_unit, period)
-    return _page(catalogue, grid, _access(user, grid))
-
-
-def _threads(catalogue, grid) -> list[dict]:
-    """The TWG's query threads on this return."""
-    if grid.record is None:
-        return []
-    from sqlalchemy import select
-
-    from mel.review.api import query_body
-    from mel.review.models import ValueQuery
-
-    session = db.session
-    return [query_body(session, catalogue, q) for q in session.scalars(
-        select(ValueQuery).where(ValueQuery.return_id == grid.record.id).order_by(ValueQuery.id))]
+    user, _, grid = _grid_or_404(programme, org_unit, period)
+    return _page((grid.programme.code, grid.org_unit.code, grid.period), _access(user, grid), grid=grid)
 
 
 def _typed_rows(form, grid) -> pd.DataFrame:
@@ -125,11 +108,10 @@ def _typed_rows(form, grid) -> pd.DataFrame:
     for cell in grid.cells():
         if cell.field not in form:
             continue
-        records.append({"indicator": cell.code, "option": cell.option, "org_unit": grid.org_unit.code,
-                        "period": grid.period, "value": form.get(cell.field, "").strip(),
-                        "comment": form.get("c." + cell.field[2:], "").strip(), "explanation": "",
-                        "file": "", "sheet": "", "row": None, "column": None})
-    return pd.DataFrame(records)
+        records.append(ingest_row(cell.code, cell.option, grid.org_unit.code, grid.period,
+                                  form.get(cell.field, "").strip(),
+                                  comment=form.get("c." + cell.field[2:], "").strip()))
+    return ingest_frame(records)
 
 
 @bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["POST"])
@@ -150,7 +132,7 @@ def save_return(programme: str, org_unit: str, period: str):
     try:
         result = ingest(session, user, Incoming(rows, "web"), programme=grid.programme.code,
                         dry_run=action == "check", delete_empty=True, expected_version=expected,
-                        **ingest_settings())
+                        **operations.ingest_settings(current_app.config))
         if not result.errors and action != "check":
             # A form without the field (an old page, a script) leaves the narrative as it was.
             if "narrative" in form:
@@ -162,22 +144,22 @@ def save_return(programme: str, org_unit: str, period: str):
                 operations.explain_flags(session, user, record, explanations)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page_after_rollback(address, access, form, errors=[exc.message],
-                                    status=409 if isinstance(exc, Conflict) else 422)
+        return _page(address, access, form=form, errors=[exc.message],
+                     status=409 if isinstance(exc, Conflict) else 422)
     if result.errors:
         session.rollback()
         cell_errors: dict[str, list[str]] = {}
         for issue in result.errors:
             key = f"{issue.location.get('indicator', '')}|{issue.location.get('option', '')}"
             cell_errors.setdefault(key, []).append(issue.message.split(": ", 1)[-1])
-        return _page_after_rollback(address, access, form, errors=[e.message for e in result.errors],
-                                    cell_errors=cell_errors, status=422)
+        return _page(address, access, form=form, errors=[e.message for e in result.errors],
+                     cell_errors=cell_errors, status=422)
     if action == "check":
         session.rollback()
         flash(f"Check only: {result.describe()} " + (
             f"{len(result.warnings)} warning(s) will need an explanation." if result.warnings else "No problems found."),
             "info")
-        return _page_after_rollback(address, access, form, warnings=[w.message for w in result.warnings])
+        return _page(address, access, form=form, warnings=[w.message for w in result.warnings])
     session.commit()
     message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
     flash(message + (" The narrative was saved." if narrative_changes else ""), "info")
@@ -215,7 +197,7 @@ def programme_template(programme: str):
     if prog is None:
         raise NotFound(f"Programme {programme!r} is not known.")
     try:
-        period = parse_period(request.args.get("period") or reporting_quarter().id).id
+        period = parse_period(request.args.get("period") or clock.reporting_quarter().id).id
     except PeriodError as exc:
         raise ValidationFailed(str(exc)) from None
     units = [u for u in catalogue.forms[prog.id].org_units if can_access(user, prog.id, u)]
@@ -240,14 +222,12 @@ def _send_template(grids, filename: str):
 @login_required
 def upload():
     user = authenticated_user()
-    if user.role not in ENTERING_ROLES:
+    if not is_entering_role(user):
         raise Forbidden("Only officers and the secretariat upload returns.")
     session = db.session
     catalogue = load_catalogue(session)
     programmes = sorted(catalogue.programmes.values(), key=lambda p: p.code)
-    if user.role == "officer":
-        allowed = {p.id for p in user.programmes}
-        programmes = [p for p in programmes if p.id in allowed]
+    programmes = [p for p in programmes if any(can_enter(user, p.id, unit) for unit in getattr(catalogue.forms.get(p.id), "org_units", ()))]
     result, error = None, None
     if request.method == "POST":
         upload_file = request.files.get("file")
@@ -261,7 +241,8 @@ def upload():
                 channel = "excel" if upload_file.filename.lower().endswith(".xlsx") else "csv"
                 result = ingest(session, user, Incoming(rows, channel, upload_file.filename, data),
                                 programme=request.form.get("programme") or None,
-                                dry_run=bool(request.form.get("check_only")), **ingest_settings())
+                                dry_run=bool(request.form.get("check_only")),
+                                **operations.ingest_settings(current_app.config))
                 if result.outcome == "stored":
                     session.commit()
                 else:
@@ -273,4 +254,4 @@ def upload():
     if isinstance(error, Forbidden):
         status = 403
     return render_template("returns/upload.html", programmes=programmes, result=result, error=error,
-                           quarter=reporting_quarter()), status
+                           quarter=clock.reporting_quarter()), status

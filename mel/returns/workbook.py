@@ -23,12 +23,10 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
+from indicators.figures import ROW_COLUMNS
 from mel.errors import ErrorDetail, ValidationFailed
 
-CANONICAL_COLUMNS = (
-    "indicator", "option", "org_unit", "period", "value", "comment", "explanation",
-    "file", "sheet", "row", "column",
-)
+CANONICAL_COLUMNS = ROW_COLUMNS  # the canonical ingest row (indicators/figures.py)
 TEMPLATE_COLUMNS = (
     "org_unit", "org_unit_name", "period", "period_label", "indicator", "indicator_name",
     "option", "option_name", "value", "comment", "explanation", "previous_value",

@@ -15,6 +15,7 @@ from mel.catalogue.models import ReportingForm
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.returns.models import EDITABLE_STATES, Return, ReturnEvent
+from mel.scopes import can_administer
 
 TRANSITIONS = {
     ("draft", "submitted"): ("officer", "secretariat"),
@@ -56,7 +57,7 @@ def window_problem(form: ReportingForm, period: str, user: User, today: date) ->
     label = parse_period(period).label
     if today < window.opens:
         return f"the window for {label} opens on {window.opens:%d %B %Y}; figures cannot be sent before."
-    if today > window.closes and user.role != "secretariat":
+    if today > window.closes and not can_administer(user):
         return (f"the window for {label} closed on {window.closes:%d %B %Y}; only the secretariat "
                 "can accept figures now.")
     return None

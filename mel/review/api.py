@@ -5,17 +5,17 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import select
 
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden, NotFound
 from mel.periods import quarter
 from mel.returns import operations as return_ops
-from mel.returns.resolve import load_catalogue
 from mel.review import notify, operations, queries
-from mel.review.models import RETURN_REASONS, QueryMessage, ValueQuery
+from mel.review.models import RETURN_REASONS, ValueQuery
+from mel.scopes import can_review
 
 blp = api_blueprint("review_api", __name__, "The MERL TWG's review: queue, completeness, decisions, queries.")
 
@@ -59,7 +59,7 @@ def _quarter(period: str) -> str:
 
 
 def _reviewers_only() -> None:
-    if authenticated_user().role not in ("reviewer", "secretariat"):
+    if not can_review(authenticated_user()):
         raise Forbidden("The review queue is for MERL TWG reviewers and the secretariat.")
 
 
@@ -147,19 +147,6 @@ class Reopen(MethodView):
         return _state(record)
 
 
-def query_body(session, catalogue, query: ValueQuery) -> dict:
-    messages = session.scalars(select(QueryMessage).where(QueryMessage.query_id == query.id).order_by(QueryMessage.id))
-    from mel.accounts.models import User
-
-    emails = dict(session.execute(select(User.id, User.email)).all())
-    indicator = next(c for c, i in catalogue.indicators.items() if i.id == query.indicator_id)
-    suffix = {"numerator": ".N", "denominator": ".D"}.get(query.component, "")
-    return {"id": query.id, "indicator": indicator + suffix, "option": catalogue.combo_codes[query.option_combo_id],
-            "status": query.status, "raised_at": query.raised_at.isoformat(),
-            "messages": [{"kind": m.kind, "author": emails.get(m.author_id, "system"), "body": m.body,
-                          "at": m.created_at.isoformat()} for m in messages]}
-
-
 @blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries")
 class Queries(MethodView):
     @blp.response(200)
@@ -167,8 +154,7 @@ class Queries(MethodView):
         """The query threads of a return (visible to its officers and to reviewers)."""
         session, catalogue, record = _record(programme, org_unit, period)
         return_ops.check_read(authenticated_user(), *_owner(catalogue, record))
-        found = session.scalars(select(ValueQuery).where(ValueQuery.return_id == record.id).order_by(ValueQuery.id))
-        return [query_body(session, catalogue, q) for q in found]
+        return queries.return_threads(session, catalogue, record.id)
 
     @blp.arguments(QueryPost)
     @blp.response(201)
@@ -179,7 +165,7 @@ class Queries(MethodView):
                                        payload["option"], payload["text"])
         session.commit()
         _after_commit(session)
-        return query_body(session, catalogue, query)
+        return queries.query_body(session, catalogue, query)
 
 
 @blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries/<int:query_id>")
@@ -203,10 +189,8 @@ class QueryItem(MethodView):
                                     history_band=config["HISTORY_BAND"], history_z=config["HISTORY_Z"])
         session.commit()
         _after_commit(session)
-        return query_body(session, catalogue, query)
+        return queries.query_body(session, catalogue, query)
 
 
 def _owner(catalogue, record):
-    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
-    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
-    return programme, unit
+    return catalogue.programme_by_id[record.programme_id], catalogue.org_unit_by_id[record.org_unit_id]

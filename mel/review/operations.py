@@ -4,42 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.figures import figure_code, ingest_frame, ingest_row, split_code
 from indicators.periods import parse_period
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.models import Return, ReturnEvent, ValueFlag
-from mel.returns.resolve import Catalogue
 from mel.returns.workflow import move
 from mel.review import notify
 from mel.review.models import RETURN_REASONS, QueryMessage, ValueQuery
-from mel.scopes import can_access
-
-SUFFIX = {".N": "numerator", ".D": "denominator"}
+from mel.scopes import can_enter, can_review
 
 
 def _reviewer(user: User) -> None:
-    if user.role not in ("reviewer", "secretariat"):
+    if not can_review(user):
         raise Forbidden("Only MERL TWG reviewers and the secretariat review returns.")
 
 
 def _label(catalogue: Catalogue, record: Return) -> str:
-    programme = next(c for c, p in catalogue.programmes.items() if p.id == record.programme_id)
-    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    programme = catalogue.programme_codes[record.programme_id]
+    unit = catalogue.org_unit_by_id[record.org_unit_id]
     return f"{programme} {unit.name} {parse_period(record.period).label}"
 
 
 def figure_of(catalogue: Catalogue, code: str, option: str) -> tuple[int, str, int]:
     """(indicator id, component, option combo id) of a figure named like SA12.N / F_A70P."""
-    code = code.strip().upper()
-    component = SUFFIX.get(code[-2:], "value")
-    indicator = code[:-2] if component != "value" else code
+    indicator, component = split_code(code.strip().upper())
     if indicator not in catalogue.indicators:
         raise NotFound(f"Indicator {indicator!r} is not in the catalogue.")
     combo = catalogue.combos.get((indicator, option or "default"))
@@ -47,7 +43,7 @@ def figure_of(catalogue: Catalogue, code: str, option: str) -> tuple[int, str, i
         raise NotFound(f"Option {option!r} is not valid for {indicator}.")
     if component not in catalogue.specs[indicator].components:
         raise ValidationFailed(f"{code} is not a figure of {indicator}; use "
-                               f"{' or '.join(indicator + s for s, c in SUFFIX.items() if c in catalogue.specs[indicator].components) or indicator}.")
+                               f"{' or '.join(figure_code(indicator, c) for c in catalogue.specs[indicator].components)}.")
     return catalogue.indicators[indicator].id, component, combo
 
 
@@ -82,9 +78,9 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
                  history_band: float = 0.5, history_z: float = 3.5) -> QueryMessage:
     """The officer answers, and may correct the figure (through the ingest service and its audit)."""
     record = session.get(Return, query.return_id)
-    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
-    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
-    if user.role not in ("officer", "secretariat") or not can_access(user, programme.id, unit):
+    unit = catalogue.org_unit_by_id[record.org_unit_id]
+    programme = catalogue.programme_by_id[record.programme_id]
+    if not can_enter(user, programme.id, unit):
         raise Forbidden("Only the officer responsible for this return (or the secretariat) answers its queries.")
     if query.status != "open":
         raise Conflict("This query is no longer open.")
@@ -93,12 +89,10 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
     now = now or utcnow()
     kind = "answer"
     if corrected_value not in (None, ""):
-        indicator = next(c for c, i in catalogue.indicators.items() if i.id == query.indicator_id)
-        suffix = {"numerator": ".N", "denominator": ".D"}.get(query.component, "")
+        indicator = catalogue.indicator_codes[query.indicator_id]
         option = catalogue.combo_codes[query.option_combo_id]
-        rows = pd.DataFrame([{"indicator": indicator + suffix, "option": option, "org_unit": unit.code,
-                              "period": record.period, "value": str(corrected_value).strip(), "comment": "",
-                              "explanation": text.strip(), "file": "", "sheet": "", "row": None, "column": None}])
+        rows = ingest_frame([ingest_row(figure_code(indicator, query.component), option, unit.code, record.period,
+                                        str(corrected_value).strip(), explanation=text.strip())])
         result = ingest(session, user, Incoming(rows, "web"), programme=programme.code, now=now,
                         history_band=history_band, history_z=history_z)
         if result.errors:

@@ -6,11 +6,12 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.figures import ratios
 from indicators.periods import parse_period
 from indicators.quality import cross_unit_outliers, unchanged_runs
 from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
-from mel.returns.resolve import Catalogue
 from mel.review.models import RETURN_REASONS
 
 
@@ -25,9 +26,7 @@ def _values(session: Session, periods: list[str]) -> pd.DataFrame:
 def report(session: Session, catalogue: Catalogue, period: str) -> dict:
     """Everything the data-quality page (and the report's annex) shows for a quarter."""
     returns = {r.id: r for r in session.scalars(select(Return).where(Return.period == period))}
-    programmes = {p.id: code for code, p in catalogue.programmes.items()}
-    units = {u.id: u for u in catalogue.org_units.values()}
-    indicators = {i.id: i for i in catalogue.indicators.values()}
+    programmes, units, indicators = catalogue.programme_codes, catalogue.org_unit_by_id, catalogue.indicator_by_id
 
     def label(record: Return) -> str:
         return f"{programmes[record.programme_id]} {units[record.org_unit_id].name}"
@@ -48,7 +47,8 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
             if column not in wide:
                 wide[column] = float("nan")
         factors = wide["indicator_id"].map(lambda i: indicators[i].factor or 1)
-        wide["figure"] = wide["value"].where(wide["value"].notna(), wide["numerator"] / wide["denominator"] * factors)
+        wide["figure"] = wide["value"].where(wide["value"].notna(),
+                                             ratios(wide["numerator"], wide["denominator"], factors))
         now = wide[wide["period"] == period]
         before = wide[wide["period"] == quarter.previous().id][["programme_id", "org_unit_id", "indicator_id", "figure"]]
         merged = now.merge(before, on=["programme_id", "org_unit_id", "indicator_id"], how="left", suffixes=("", "_before"))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from indicators.completeness import completeness
+from indicators.figures import figure_code
 from indicators.periods import parse_period
+from mel.accounts.models import User
+from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import OptionCombo
 from mel.returns.models import DataValue, Return, ValueFlag
-from mel.returns.resolve import Catalogue
-from mel.review.models import ValueQuery
+from mel.review.models import QueryMessage, ValueQuery
 
 ATTENTION = {"submitted": 0, "returned": 2, "reopened": 2, "draft": 3, "": 4, "approved": 5}
 
@@ -107,3 +111,54 @@ def completeness_table(session: Session, catalogue: Catalogue, period: str, by: 
     if frame.empty:
         return []
     return completeness(frame, by=by).to_dict("records")
+
+
+def compiled_figures(session: Session, catalogue: Catalogue, programme_id: int, unit_ids: list[int] | None,
+                     periods: list[str]) -> dict[tuple[str, str], float]:
+    """A programme's figures per (indicator code, quarter), in any state, over the given org units.
+
+    Compiled by the same rules as every published figure (indicators.compile): per unit the
+    `total` option if given, else the sum of the parts; ratios as the ratio of sums.
+    """
+    from indicators.compile import compile_span
+    from mel.results.service import rules
+
+    statement = (select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
+                        DataValue.org_unit_id, DataValue.period, DataValue.value)
+                 .where(DataValue.programme_id == programme_id, DataValue.period.in_(periods)))
+    if unit_ids is not None:
+        statement = statement.where(DataValue.org_unit_id.in_(unit_ids))
+    frame = pd.DataFrame(
+        [(catalogue.indicator_codes[i], component, catalogue.combo_codes[combo], "P", unit, period, float(value))
+         for i, component, combo, unit, period, value in session.execute(statement)],
+        columns=["indicator", "component", "option", "programme", "org_unit", "period", "value"])
+    if frame.empty:
+        return {}
+    compiled = compile_span(frame, rules(catalogue), periods, by=["period"])
+    return {(row["indicator"], row["period"]): row["actual"] for row in compiled.to_dict("records")
+            if row["actual"] == row["actual"]}
+
+
+def query_threads(session: Session, catalogue: Catalogue, queries: list[ValueQuery]) -> list[dict]:
+    """Query threads with their messages and authors' e-mails, in one query however many threads."""
+    messages: dict[int, list[dict]] = defaultdict(list)
+    if queries:
+        for message, email in session.execute(
+                select(QueryMessage, User.email).join(User, User.id == QueryMessage.author_id, isouter=True)
+                .where(QueryMessage.query_id.in_([q.id for q in queries])).order_by(QueryMessage.id)):
+            messages[message.query_id].append({"kind": message.kind, "author": email or "system",
+                                               "body": message.body, "at": message.created_at.isoformat()})
+    return [{"id": q.id, "indicator": figure_code(catalogue.indicator_codes[q.indicator_id], q.component),
+             "option": catalogue.combo_codes[q.option_combo_id], "status": q.status,
+             "raised_at": q.raised_at.isoformat(), "messages": messages[q.id]} for q in queries]
+
+
+def return_threads(session: Session, catalogue: Catalogue, return_id: int) -> list[dict]:
+    """Every query thread of a return, oldest first."""
+    found = session.scalars(select(ValueQuery).where(ValueQuery.return_id == return_id).order_by(ValueQuery.id))
+    return query_threads(session, catalogue, list(found))
+
+
+def query_body(session: Session, catalogue: Catalogue, query: ValueQuery) -> dict:
+    """One query thread, as the API returns it."""
+    return query_threads(session, catalogue, [query])[0]

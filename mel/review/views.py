@@ -10,31 +10,30 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from indicators.periods import parse_period
-from mel import periods
+from mel import clock, periods
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
 from mel.plans import queries as plan_queries
 from mel.returns import operations as return_ops
-from mel.returns.models import DataValue, Return, ReturnEvent
-from mel.returns.resolve import load_catalogue
+from mel.returns.models import Return, ReturnEvent
 from mel.review import notify, operations, quality, queries
-from mel.review.api import query_body
 from mel.review.models import RETURN_REASONS, ValueQuery
-from mel.web.views import reporting_quarter
+from mel.scopes import can_review
 from reports.charts import line_chart
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
 def _period(value: str | None) -> str:
-    return (periods.quarter(value) if value else reporting_quarter()).id
+    return (periods.quarter(value) if value else clock.reporting_quarter()).id
 
 
 def _reviewer():
     user = authenticated_user()
-    if user.role not in ("reviewer", "secretariat"):
+    if not can_review(user):
         raise Forbidden("The review is for MERL TWG reviewers and the secretariat.")
     return user
 
@@ -70,31 +69,6 @@ def bulk_approve():
     flash(f"Approved {len(approved)} clean return{'s' if len(approved) != 1 else ''}."
           + (f" Left {len(skipped)}: " + "; ".join(f"{why}" for _, why in skipped[:10]) if skipped else ""), "info")
     return redirect(url_for("review.queue", period=period))
-
-
-def _totals(session, programme_id: int, unit_ids: list[int] | None, periods: list[str]) -> dict:
-    """Per (indicator id, period): {'value'|'numerator'|'denominator': sum} over the org units."""
-    query = select(DataValue.indicator_id, DataValue.period, DataValue.component, DataValue.value,
-                   DataValue.option_combo_id).where(DataValue.programme_id == programme_id,
-                                                    DataValue.period.in_(periods))
-    if unit_ids is not None:
-        query = query.where(DataValue.org_unit_id.in_(unit_ids))
-    parts: dict = defaultdict(lambda: defaultdict(float))
-    totals: dict = defaultdict(lambda: defaultdict(float))
-    from mel.catalogue.models import OptionCombo
-
-    total_combos = set(session.scalars(select(OptionCombo.id).where(OptionCombo.is_total.is_(True))))
-    for indicator_id, period, component, value, combo in session.execute(query):
-        (totals if combo in total_combos else parts)[(indicator_id, period)][component] += float(value)
-    return {key: totals.get(key) or parts[key] for key in set(parts) | set(totals)}
-
-
-def _figure(indicator, sums: dict | None) -> float | None:
-    if not sums:
-        return None
-    if indicator.measure == "ratio":
-        return sums["numerator"] / sums["denominator"] * (indicator.factor or 1) if sums.get("denominator") else None
-    return sums.get("value")
 
 
 @bp.route("/<programme>/<org_unit>/<quarter:period>", methods=["GET", "POST"])
@@ -139,8 +113,8 @@ def review_return(programme: str, org_unit: str, period: str):
     quarter = parse_period(period_id)
     history_periods = [quarter.shift(-n).id for n in range(8, -1, -1)]
     year_ago = quarter.same_period_last_year().id
-    mine = _totals(session, prog.id, [unit.id], history_periods + [year_ago])
-    national = _totals(session, prog.id, None, [period_id]) if unit.level == 2 else {}
+    mine = queries.compiled_figures(session, catalogue, prog.id, [unit.id], history_periods + [year_ago])
+    national = queries.compiled_figures(session, catalogue, prog.id, None, [period_id]) if unit.level == 2 else {}
     targets = {(t["indicator"], t["period"]): float(t["value"]) for t in plan_queries.targets(
         session, indicator=None, scope=prog.code, org_unit=unit.code, period=None)}
     flags = operations.flags_of(session, record)
@@ -150,25 +124,24 @@ def review_return(programme: str, org_unit: str, period: str):
     rows = []
     for item in catalogue.forms[prog.id].items:
         indicator = catalogue.indicators[item.indicator.code]
-        series = [_figure(indicator, mine.get((indicator.id, p))) for p in history_periods]
+        series = [mine.get((indicator.code, p)) for p in history_periods]
         current = series[-1]
         share = None
         if unit.level == 2 and indicator.measure != "ratio" and current is not None:
-            total = _figure(indicator, national.get((indicator.id, period_id)))
+            total = national.get((indicator.code, period_id))
             share = current / total * 100 if total else None
         elif unit.level == 2 and indicator.measure == "ratio":
-            share = _figure(indicator, national.get((indicator.id, period_id)))
+            share = national.get((indicator.code, period_id))
         target = targets.get((indicator.code, period_id))
         labels = [parse_period(p).short_label for p in history_periods]
         rows.append({
             "indicator": indicator, "current": current, "previous": series[-2],
-            "year_ago": _figure(indicator, mine.get((indicator.id, year_ago))), "target": target, "share": share,
+            "year_ago": mine.get((indicator.code, year_ago)), "target": target, "share": share,
             "flags": flag_by_indicator.get(indicator.id, []),
             "options": catalogue.specs[indicator.code].options, "components": catalogue.specs[indicator.code].components,
             "chart": Markup(line_chart(labels, series, title=f"{indicator.code} {indicator.short_name}", target=target)),
         })
-    threads = [query_body(session, catalogue, q) for q in session.scalars(
-        select(ValueQuery).where(ValueQuery.return_id == record.id).order_by(ValueQuery.id))]
+    threads = queries.return_threads(session, catalogue, record.id)
     events = session.execute(select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)
                              .where(ReturnEvent.return_id == record.id).order_by(ReturnEvent.at.desc())).all()
     return render_template("review/return.html", programme=prog, unit=unit, period=period_id, record=record,
@@ -222,8 +195,8 @@ def answer(query_id: int):
     if query is None:
         raise NotFound(f"Query {query_id} does not exist.")
     record = session.get(Return, query.return_id)
-    programme = next(p for p in catalogue.programmes.values() if p.id == record.programme_id)
-    unit = next(u for u in catalogue.org_units.values() if u.id == record.org_unit_id)
+    programme = catalogue.programme_by_id[record.programme_id]
+    unit = catalogue.org_unit_by_id[record.org_unit_id]
     try:
         operations.answer_query(session, catalogue, user, query, request.form.get("text", ""),
                                 corrected_value=request.form.get("corrected_value") or None,

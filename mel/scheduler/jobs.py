@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from indicators.periods import parse_period
 from mel import clock
 from mel.accounts.models import ApiToken, LoginSession, User
+from mel.catalogue.lookup import load_catalogue
 from mel.returns.models import Return
-from mel.returns.resolve import load_catalogue
 from mel.returns.workflow import window_for
 from mel.review.models import Notification, ValueQuery
 from mel.review.notify import _store

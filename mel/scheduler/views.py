@@ -13,12 +13,13 @@ from mel.scheduler.jobs import JOBS
 from mel.scheduler.models import JobRun, SchedulerLease
 from mel.scheduler.process import LEASE, next_runs
 from mel.scheduler.runner import run_job
+from mel.scopes import can_administer
 
 bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
 
 
 def _secretariat() -> None:
-    if authenticated_user().role != "secretariat":
+    if not can_administer(authenticated_user()):
         raise Forbidden("Only the secretariat manages the scheduled jobs.")
 
 

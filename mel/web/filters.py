@@ -49,6 +49,11 @@ def init_app(app: Flask) -> None:
     app.add_template_global(display.returns_coverage, "coverage")
     app.add_template_global(STATUS_LABELS, "STATUS_LABELS")
     app.add_template_global(STATUS_ORDER, "STATUS_ORDER")
+    # The permission language (mel/scopes.py) for templates: {% if can_review(current_user) %}.
+    from mel import scopes
+
+    for name in ("can_review", "can_administer", "can_enter", "can_record_progress", "is_entering_role"):
+        app.add_template_global(getattr(scopes, name), name)
 
     @app.context_processor
     def _globals():

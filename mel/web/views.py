@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, render_template
 from flask_login import login_required
@@ -39,17 +39,12 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
     return expected
 
 
-def reporting_quarter(today: date | None = None):
-    """The quarter officers are reporting on now: the last one that has ended, on Nairobi's calendar."""
-    return clock.reporting_quarter(today)
-
-
 @bp.route("/")
 @login_required
 def home():
     user = authenticated_user()
     session = db.session
-    quarter = reporting_quarter()
+    quarter = clock.reporting_quarter()
     due_days = session.scalar(select(func.min(ReportingForm.due_days))) or 15
     due = quarter.end + timedelta(days=due_days)
     latest_with_data = session.scalar(scoped_returns(user).with_only_columns(func.max(Return.period)))

@@ -11,7 +11,7 @@ from mel.accounts import operations
 from mel.accounts.models import ApiToken, LoginSession, User
 from mel.db import utcnow
 from mel.errors import ValidationFailed
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 
 def test_passwords_are_stored_hashed(session):

@@ -78,7 +78,7 @@ def test_bad_csv_cells_are_refused_with_their_place(post, session, name, change,
 
 
 def template_bytes(client, session) -> openpyxl.Workbook:
-    from tests.conftest import login
+    from tests.helpers import login
 
     with time_machine.travel(IN_WINDOW, tick=False):
         login(client, "officer.opct@demo.test")

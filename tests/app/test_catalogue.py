@@ -101,7 +101,7 @@ def test_one_reporting_form_per_programme_with_its_indicators_and_org_units(sess
 
 
 def test_the_secretariat_edits_the_results_framework(client, session):
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
 
     login(client, "secretariat@demo.test")
     page = client.get("/results-framework/edit").get_data(as_text=True)

@@ -2,61 +2,17 @@
 
 from __future__ import annotations
 
-import html
 import re
-from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from mel.returns.models import DataValue, Return
-from tests.app.returns_helpers import IN_WINDOW, rows_like, send
-from tests.conftest import csrf_token, login
+from tests.app.returns_helpers import IN_WINDOW
+from tests.helpers import AFTER_CLOSE, PAGE, grid_form, input_value, login, saved_draft, textarea
 
-PAGE = "/returns/OPCT/042/2025Q3"
-COMPONENT = {".N": "numerator", ".D": "denominator"}
-# The window of 2025Q3 closed on 14 Nov 2025; a fortnight later only the secretariat may send.
-AFTER_CLOSE = datetime(2025, 11, 28, 9, 0, tzinfo=UTC)
 ROLES = ["officer.kisumu@demo.test", "officer.opct@demo.test", "secretariat@demo.test"]
-
-
-def field_name(code: str, option: str) -> str:
-    component = COMPONENT.get(code[-2:], "value")
-    indicator = code[:-2] if component != "value" else code
-    return f"v.{indicator}.{component}.{option}"
-
-
-def grid_form(session, client, *, version: str = "0", narrative: str = "Two payment cycles paid.",
-              action: str = "save") -> dict:
-    """The grid's form as a browser posts it, filled from last quarter grown by 1%."""
-    rows = rows_like(session, "OPCT", ["042"])
-    data = {field_name(r["indicator"], r["option"]): r["value"] for r in rows.to_dict("records")}
-    return data | {"csrf_token": csrf_token(client, PAGE), "version": version, "action": action,
-                   "narrative": narrative, "c.SA02.value.F": "checked against the payroll"}
-
-
-def input_value(page: str, name: str) -> str | None:
-    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def alert(page: str) -> str:
-    """The page's error box (what a failed assertion should show), else its start."""
-    match = re.search(r'<div class="error" role="alert">.*?</div>', page, re.S)
-    return match.group(0) if match else page[:2000]
-
-
-def textarea(page: str, name: str) -> str | None:
-    match = re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>([^<]*)</textarea>', page)
-    return html.unescape(match.group(1)) if match else None
-
-
-def saved_draft(session, factor: float = 1.01) -> None:
-    """A draft saved (and committed, as a request would) by the OPCT desk."""
-    result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"], factor=factor))
-    assert result.outcome == "stored", [e.message for e in result.errors]
-    session.commit()
 
 
 def figures(session) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from mel.catalogue.operations import seed_catalogue
 from mel.db import db
 from mel.migrate import current_revision, heads
 from mel.models import metadata
-from tests.conftest import fresh_database_url
+from tests.helpers import fresh_database_url
 
 
 def test_there_is_exactly_one_migration_head():
@@ -52,6 +53,7 @@ def test_upgrade_then_seed_twice_on_an_empty_database(tmp_path_factory):
         db.engine.dispose()
 
 
+@pytest.mark.slow  # loads eight quarters of demo history into a new database
 def test_quickstart_prepares_an_empty_database_and_prints_the_logins(tmp_path_factory):
     url = fresh_database_url(tmp_path_factory, "quick")
     app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("q")))

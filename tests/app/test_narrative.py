@@ -13,16 +13,17 @@ from mel.accounts.operations import create_token, load_user
 from mel.returns import operations
 from mel.returns.models import Return
 from tests.app.returns_helpers import IN_WINDOW
-from tests.app.test_grid_refusals import (
+from tests.helpers import (
     AFTER_CLOSE,
     PAGE,
     alert,
+    csrf_token,
     grid_form,
     input_value,
+    login,
     saved_draft,
     textarea,
 )
-from tests.conftest import csrf_token, login
 
 API = "/api/v1/returns/OPCT/042/2025Q3"
 TEXT = "Both payment cycles paid; 112 accounts dormant after the June cycle."
@@ -194,7 +195,7 @@ def test_the_web_grid_refuses_a_narrative_change_after_the_window_closed(client,
         data["csrf_token"] = token
         # The figures are the ones stored: only the narrative would change.
         from tests.app.returns_helpers import rows_like
-        from tests.app.test_grid_refusals import field_name
+        from tests.helpers import field_name
 
         for row in rows_like(session, "OPCT", ["042"]).to_dict("records"):
             data[field_name(row["indicator"], row["option"])] = row["value"]

@@ -9,15 +9,13 @@ import pytest
 import time_machine
 
 from mel.accounts.operations import load_user
+from mel.catalogue.lookup import load_catalogue
 from mel.reporting.snapshot import gather
 from mel.returns import operations as return_ops
 from mel.returns.ingest import Incoming, ingest
-from mel.returns.resolve import load_catalogue
 from mel.review import operations as review
 from reports.model import build
-from tests.app.test_results import explain_all
-from tests.app.test_return_workflow import flat_rows
-from tests.conftest import login
+from tests.helpers import explain_all, flat_rows, login
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)
 

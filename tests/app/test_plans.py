@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from mel.accounts.operations import create_token
 from mel.plans.models import ActivityUpdateChange, Pmp, PmpVersion, Target
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ from html import unescape
 import pytest
 
 from mel.accounts.operations import create_token
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.reporting.snapshot import gather
-from mel.returns.resolve import load_catalogue
 from reports.format import STATUS_LABELS, achievement
 from reports.model import build
 from reports.render import render_html
+
+pytestmark = pytest.mark.slow  # the module's fixtures gather and render every report kind
 
 PERIOD = "2025Q2"  # the demo's latest approved quarter
 COUNTIES = ("023", "042")  # Turkana (HSNP sets county targets there) and Kisumu

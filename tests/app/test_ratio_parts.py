@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from indicators.validation import VALUE_KEY
 from mel.accounts.operations import create_token
+from mel.catalogue.lookup import load_catalogue
 from mel.returns import checks
 from mel.returns.models import DataValue, Return
-from mel.returns.resolve import load_catalogue
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
-from tests.app.test_grid_refusals import PAGE, field_name, grid_form, input_value
-from tests.conftest import login
+from tests.helpers import PAGE, field_name, grid_form, input_value, login
 
 API = "/api/v1/returns/OPCT/042/2025Q3"
 HALVES = [("numerator", "denominator"), ("denominator", "numerator")]

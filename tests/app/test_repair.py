@@ -15,13 +15,13 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mel.app import create_app
+from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm
 from mel.db import db
 from mel.migrate import current_revision, heads
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange
 from mel.returns.repair import misplaced_count
-from mel.returns.resolve import load_catalogue
-from tests.conftest import fresh_database_url
+from tests.helpers import fresh_database_url
 
 QUARTERS = ["2025Q3", "2025Q4", "2026Q1", "2026Q2"]
 AT = datetime(2026, 7, 20, 8, 0, tzinfo=UTC)

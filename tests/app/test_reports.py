@@ -13,16 +13,18 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from mel.accounts.operations import create_token
+from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.reporting import operations
 from mel.reporting.models import ReportRun
 from mel.reporting.snapshot import gather
 from mel.returns.models import Return
-from mel.returns.resolve import load_catalogue
 from reports.format import achievement, figure, in_millions
 from reports.model import build
 from reports.render import render_pdf
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.slow  # WeasyPrint lays out every report; the sector report uses workers
 
 PERIOD = "2025Q2"  # FY2024/25 Q4, the demo's latest approved quarter
 

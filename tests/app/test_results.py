@@ -12,19 +12,13 @@ import pytest
 import time_machine
 
 from mel.accounts.operations import create_token, load_user
+from mel.catalogue.lookup import load_catalogue
 from mel.returns import operations as return_ops
 from mel.returns.ingest import Incoming, ingest
-from mel.returns.resolve import load_catalogue
 from mel.review import operations as review
-from tests.app.test_return_workflow import flat_rows
+from tests.helpers import explain_all, flat_rows
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)  # in the 2026Q1 window
-
-
-def explain_all(session, user, record):
-    """The flat test figures differ from the demo history; the officer explains each warning."""
-    flags = review.flags_of(session, record)
-    return_ops.explain_flags(session, user, record, {f.id: "Test figures." for f in flags})
 
 
 @pytest.fixture
@@ -123,7 +117,7 @@ def test_the_iptt_agrees_with_the_results_api(client, scenario):
 
 
 def test_dashboards_render_with_filters_in_the_url(client, scenario):
-    from tests.conftest import login
+    from tests.helpers import login
 
     login(client, "viewer@demo.test")
     page = client.get("/dashboard/?period=2025Q2&programme=ALL&org_unit=KE").get_data(as_text=True)

@@ -14,7 +14,7 @@ from mel.accounts.operations import create_token
 from mel.catalogue.models import Indicator, OptionCombo
 from mel.returns.models import DataValue, Return, ValueChange
 from tests.app.returns_helpers import IN_WINDOW, rows_like
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 COMPONENT = {".N": "numerator", ".D": "denominator"}
 

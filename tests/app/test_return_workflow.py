@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-import pandas as pd
 import pytest
 import time_machine
 from sqlalchemy import select, text
@@ -20,10 +19,9 @@ from mel.migrate import upgrade
 from mel.returns import operations
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
-from mel.returns.resolve import load_catalogue
 from mel.returns.workflow import move
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
-from tests.conftest import csrf_token, fresh_database_url, login
+from tests.helpers import csrf_token, flat_rows, fresh_database_url, login
 
 
 def stored_return(session, rows=None, programme="OPCT", unit="042"):
@@ -170,25 +168,6 @@ def test_an_officer_cannot_read_or_write_outside_their_scope(client, session):
     assert client.get("/api/v1/returns/OPCT/042/2025Q2", headers=headers).status_code == 200
     put = client.put("/api/v1/returns/OPCT/037/2025Q3", json={"version": 0, "values": []}, headers=headers)
     assert put.status_code == 403
-
-
-def flat_rows(session, programme: str, unit: str, period: str, base: int) -> pd.DataFrame:
-    """Every figure of a programme's form for one org unit, with simple consistent values."""
-    catalogue = load_catalogue(session)
-    form = catalogue.forms[catalogue.programmes[programme].id]
-    records = []
-    for item in form.items:
-        spec = catalogue.specs[item.indicator.code]
-        if item.indicator.frequency == "annual":
-            continue
-        for option in spec.options:
-            for component, value in (("numerator", base // 2), ("denominator", base)) if spec.measure == "ratio" \
-                    else (("value", base // 2 if item.indicator.code == "SA08" else base),):
-                suffix = {"numerator": ".N", "denominator": ".D"}.get(component, "")
-                records.append({"indicator": item.indicator.code + suffix, "option": option, "org_unit": unit,
-                                "period": period, "value": str(value), "comment": "", "explanation": "",
-                                "file": "", "sheet": "", "row": None, "column": None})
-    return pd.DataFrame(records)
 
 
 def test_return_pages_respect_scope_and_roles(client, session):

@@ -7,23 +7,16 @@ import time_machine
 from sqlalchemy import select
 
 from mel.accounts.operations import load_user
+from mel.catalogue.lookup import load_catalogue
 from mel.errors import Conflict
 from mel.returns import operations as return_ops
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange
-from mel.returns.resolve import load_catalogue
 from mel.review import notify
 from mel.review import operations as review
 from mel.review.models import Notification, QueryMessage
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
 from tests.app.smtp_helpers import free_port
-
-
-def submitted_return(session):
-    result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"]))
-    record = session.get(Return, result.returns[0].return_id)
-    with time_machine.travel(IN_WINDOW, tick=False):
-        return_ops.submit(session, load_user(session, "officer.opct@demo.test"), record)
-    return record
+from tests.helpers import submitted_return
 
 
 def test_submit_query_correct_return_resubmit_approve(session):
@@ -165,7 +158,7 @@ def test_decisions_and_queries_through_the_api(client, session):
 
 
 def test_review_pages_show_the_queue_the_return_and_data_quality(client, session):
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
 
     record = submitted_return(session)
     with time_machine.travel(IN_WINDOW, tick=False):
@@ -187,14 +180,14 @@ def test_review_pages_show_the_queue_the_return_and_data_quality(client, session
 
 
 def test_officers_and_viewers_cannot_open_the_review(client):
-    from tests.conftest import login
+    from tests.helpers import login
 
     login(client, "officer.opct@demo.test")
     assert client.get("/review/").status_code == 403
 
 
 def test_the_officer_answers_a_query_on_the_return_page_and_is_notified(client, session):
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
 
     catalogue = load_catalogue(session)
     record = submitted_return(session)

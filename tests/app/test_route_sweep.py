@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from mel.accounts.operations import create_token
 from mel.plans.models import Activity
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 ROLES = {
     "secretariat": "secretariat@demo.test",
@@ -172,6 +172,7 @@ def _requests(app, activity: str):
                     yield method, path, {key: values}, None
 
 
+@pytest.mark.slow  # every route, for every role
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_route_answers_a_malformed_identifier_with_500(app, client, session, role):
     email = ROLES[role]

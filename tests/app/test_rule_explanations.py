@@ -18,7 +18,7 @@ from mel.catalogue.models import OrgUnit, Programme
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.returns.workbook import TEMPLATE_COLUMNS
 from tests.app.returns_helpers import rows_like, send
-from tests.conftest import login
+from tests.helpers import login
 
 PERIOD = "2023Q1"
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # the window closed long ago: the secretariat sends

@@ -33,6 +33,7 @@ def to(inbox, email):
     return inbox.bodies(email)
 
 
+@pytest.mark.slow  # drafts the sector report (PDF)
 def test_a_quarters_calendar_runs_itself(session, mail):
     inbox, config = mail
     # FY2025/26 Q1 (2025Q3) ended 30 September: window opens, reminders 8 and 13 October,
@@ -72,6 +73,7 @@ def test_a_quarters_calendar_runs_itself(session, mail):
     assert not [m for m in to(inbox, "officer.kisumu@demo.test") if "Draft sector report" in m]
 
 
+@pytest.mark.slow  # drafts the sector report (PDF)
 def test_running_every_job_twice_sends_nothing_twice(session, mail):
     inbox, config = mail
     moments = {"open_windows": "2025-10-01T06:00", "remind_due": "2025-10-08T07:00",
@@ -119,7 +121,7 @@ def test_only_one_scheduler_holds_the_lease(session):
 
 
 def test_admin_page_lists_jobs_and_runs_one_now(client, session):
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
 
     login(client, "secretariat@demo.test")
     page = client.get("/admin/jobs/").get_data(as_text=True)
@@ -130,6 +132,7 @@ def test_admin_page_lists_jobs_and_runs_one_now(client, session):
     assert session.scalars(select(JobRun).where(JobRun.trigger == "admin")).first().outcome == "ok"
 
 
+@pytest.mark.slow
 def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
     """Two real `mel scheduler` processes on one database: the lease lets one of them run jobs."""
     import os
@@ -141,7 +144,7 @@ def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
     from mel.catalogue.operations import seed_catalogue
     from mel.db import db
     from mel.migrate import upgrade
-    from tests.conftest import fresh_database_url
+    from tests.helpers import fresh_database_url
 
     url = fresh_database_url(tmp_path_factory, "sched")
     app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("s")))

@@ -14,9 +14,9 @@ from sqlalchemy import insert, select
 
 from mel import clock
 from mel.accounts.operations import load_user
+from mel.catalogue.lookup import load_catalogue
 from mel.returns import operations as return_ops
 from mel.returns.models import Return
-from mel.returns.resolve import load_catalogue
 from mel.scheduler.models import JobRun, apscheduler_jobs
 from tests.app.returns_helpers import rows_like, send
 

@@ -13,9 +13,7 @@ import time_machine
 from mel.accounts.operations import create_token, load_user
 from mel.returns import operations as return_ops
 from mel.returns.ingest import Incoming, ingest
-from tests.app.test_results import explain_all
-from tests.app.test_return_workflow import flat_rows
-from tests.conftest import login
+from tests.helpers import explain_all, flat_rows, login
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)  # inside the 2026Q1 window
 BASE = 1_000  # SA02 in the submitted Kisumu return

@@ -17,10 +17,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from mel.accounts.operations import create_token
+from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Programme
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.models import DataValue, Return, ValueChange
-from mel.returns.resolve import load_catalogue
 from mel.returns.workbook import read_return_file
 from mel.review import operations as review
 from tests.app.returns_helpers import rows_like, user

@@ -7,7 +7,7 @@ import io
 import pypdf
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def sign_in(page, live_server, email):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from mel.db import db
 from mel.returns.models import Return
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # The 2026Q3 window has closed (today is later), so only the secretariat may enter figures:
 # that is the path this test drives. PWSD in Lamu has no return for 2026Q3 in the demo.

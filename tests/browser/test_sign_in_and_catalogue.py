@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mel.web.views import reporting_quarter
+from mel.clock import reporting_quarter
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_keyboard_sign_in_catalogue_and_sign_out(page, live_server, screenshot_dir):

@@ -1,0 +1,149 @@
+"""The catalogue as one request or command sees it: lookups by code and by id, read once.
+
+`load_catalogue(session)` reads indicators (with their option combos), org units, programmes,
+reporting forms, active validation rules and pillar codes in a handful of queries, and keeps the
+result for the rest of the application context (the request, the CLI command, the scheduled job,
+the report worker). The catalogue write operations call `forget_catalogue`; a rollback,
+`expire_all()` or `close()` also makes the next call read it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import g, has_app_context
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from indicators.expressions import Expression
+from indicators.validation import IndicatorSpec, Rule
+from mel.catalogue.models import (
+    Indicator,
+    OrgUnit,
+    Pillar,
+    Programme,
+    ReportingForm,
+    ValidationRule,
+)
+from mel.catalogue.queries import CATALOGUE_FORM_LOADERS, CATALOGUE_INDICATOR_LOADERS, name_key
+
+_CACHE = "_mel_catalogue"
+
+
+@dataclass
+class Catalogue:
+    """The slice of the catalogue that entry, review, compilation and reports look things up in."""
+
+    indicators: dict[str, Indicator]
+    specs: dict[str, IndicatorSpec]
+    combos: dict[tuple[str, str], int]  # (indicator code, option code) -> option combo id
+    combo_codes: dict[int, str]
+    org_units: dict[str, OrgUnit]  # code -> unit
+    org_unit_lookup: dict[str, OrgUnit]  # any accepted spelling -> unit
+    programmes: dict[str, Programme]
+    forms: dict[int, ReportingForm]  # programme id -> form
+    rules: list[Rule] = field(default_factory=list)
+    pillar_codes: dict[int, str] = field(default_factory=dict)
+    # By id, built once from the dicts above.
+    indicator_by_id: dict[int, Indicator] = field(init=False)
+    programme_by_id: dict[int, Programme] = field(init=False)
+    org_unit_by_id: dict[int, OrgUnit] = field(init=False)
+    indicator_codes: dict[int, str] = field(init=False)  # indicator id -> code
+    programme_codes: dict[int, str] = field(init=False)
+    org_unit_codes: dict[int, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.indicator_by_id = {i.id: i for i in self.indicators.values()}
+        self.programme_by_id = {p.id: p for p in self.programmes.values()}
+        self.org_unit_by_id = {u.id: u for u in self.org_units.values()}
+        self.indicator_codes = {i.id: code for code, i in self.indicators.items()}
+        self.programme_codes = {p.id: code for code, p in self.programmes.items()}
+        self.org_unit_codes = {u.id: code for code, u in self.org_units.items()}
+
+    def form_indicators(self, programme_id: int) -> set[str]:
+        form = self.forms.get(programme_id)
+        return {item.indicator.code for item in form.items} if form else set()
+
+    def form_org_units(self, programme_id: int) -> set[str]:
+        form = self.forms.get(programme_id)
+        return {unit.code for unit in form.org_units} if form else set()
+
+
+def load_catalogue(session: Session) -> Catalogue:
+    """The catalogue of this request or command: read on first use, again after a change or rollback."""
+    if not has_app_context():
+        return read_catalogue(session)
+    cached = g.get(_CACHE)
+    if cached is not None and cached[0] is session and _is_current(cached[1], session):
+        return cached[1]
+    catalogue = read_catalogue(session)
+    setattr(g, _CACHE, (session, catalogue))
+    return catalogue
+
+
+def forget_catalogue(session: Session) -> None:
+    """Make the next `load_catalogue` read the catalogue again (after the catalogue was written)."""
+    if has_app_context():
+        cached = g.get(_CACHE)
+        if cached is not None and cached[0] is session:
+            g.pop(_CACHE)
+
+
+def _is_current(catalogue: Catalogue, session: Session) -> bool:
+    """False once a rollback, `expire_all()` or `close()` has expired or detached the rows read.
+
+    Those expire every object of the session at once; an expired indicator has lost its option
+    combos (relationships are lazy="raise"), so one indicator tells for all.
+    """
+    indicator = next(iter(catalogue.indicators.values()), None)
+    if indicator is None:
+        return False
+    state = inspect(indicator)
+    return state.session is session and "disaggregation_set" not in state.unloaded
+
+
+def read_catalogue(session: Session) -> Catalogue:
+    """Read the catalogue from the database (use `load_catalogue`, which reads it once)."""
+    indicators = {i.code: i for i in session.scalars(select(Indicator).options(*CATALOGUE_INDICATOR_LOADERS))}
+    specs, combos, combo_codes = {}, {}, {}
+    for code, indicator in indicators.items():
+        options = indicator.disaggregation_set.combos
+        specs[code] = IndicatorSpec(
+            code, indicator.measure, indicator.factor,
+            tuple(c.code for c in options if not c.is_total), any(c.is_total for c in options),
+        )
+        for combo in options:
+            combos[(code, combo.code)] = combo.id
+            combo_codes[combo.id] = combo.code
+    units = list(session.scalars(select(OrgUnit)))
+    lookup: dict[str, OrgUnit] = {}
+    for unit in units:
+        lookup[unit.code] = unit
+        lookup[unit.uid] = unit
+        if unit.iso_code:
+            lookup[unit.iso_code.upper()] = unit
+        lookup[name_key(unit.name)] = unit
+        if unit.level == 2:
+            lookup[str(int(unit.code))] = unit
+        else:
+            lookup["kenya"] = unit
+    forms = {form.programme_id: form
+             for form in session.scalars(select(ReportingForm).options(*CATALOGUE_FORM_LOADERS))}
+    rules = [
+        Rule(r.code, r.name, Expression.parse(r.left), r.operator, Expression.parse(r.right),
+             r.severity, r.importance, r.missing_strategy)
+        for r in session.scalars(select(ValidationRule).where(ValidationRule.is_active.is_(True)))
+    ]
+    return Catalogue(
+        indicators=indicators, specs=specs, combos=combos, combo_codes=combo_codes,
+        org_units={u.code: u for u in units}, org_unit_lookup=lookup,
+        programmes={p.code: p for p in session.scalars(select(Programme))}, forms=forms, rules=rules,
+        pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()),
+    )
+
+
+def find_org_unit(catalogue: Catalogue, raw: str) -> OrgUnit | None:
+    """An org unit by any accepted spelling: code (042 or 42), ISO code, UID, name, or Kenya."""
+    text = str(raw).strip()
+    return (catalogue.org_unit_lookup.get(text) or catalogue.org_unit_lookup.get(text.upper())
+            or catalogue.org_unit_lookup.get(name_key(text)))
