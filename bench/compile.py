@@ -45,7 +45,7 @@ from mel.catalogue.models import (  # noqa: E402
 from mel.catalogue.operations import seed_catalogue  # noqa: E402
 from mel.db import bulk_insert, db  # noqa: E402
 from mel.migrate import upgrade  # noqa: E402
-from mel.results.service import compile_from_db, load_values, resolve_query, results, rules  # noqa: E402
+from mel.results.queries import compile_from_db, load_values, resolve_query, results, rules  # noqa: E402
 from mel.returns.models import DataValue, Return  # noqa: E402
 
 PROGRAMMES = 41

@@ -29,12 +29,13 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
     db.init_app(app)
 
-    from mel import converters, security
+    from mel import converters, security, unit_of_work
     from mel.accounts import auth
     from mel.api import init_api
     from mel.errors_views import register_error_handlers
     from mel.web import filters
 
+    unit_of_work.init_app(app)  # a request commits once when it succeeds, then sends its notices
     converters.init_app(app)  # before any blueprint adds a rule that uses them
     security.init_app(app)
     auth.init_app(app)

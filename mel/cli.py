@@ -231,24 +231,18 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     from pathlib import Path
 
     from mel.accounts.operations import load_user, system_actor
-    from mel.catalogue.lookup import load_catalogue
     from mel.returns import operations
-    from mel.returns.ingest import Incoming, ingest
-    from mel.returns.models import Return
-    from mel.returns.workbook import read_return_file
-    from mel.review import notify
+    from mel.returns.ingest import IngestSettings
+    from mel.unit_of_work import finish
 
     session = db.session
     path = Path(file)
-    data = path.read_bytes()
     config = current_app.config
     try:
         user = load_user(session, as_email) if as_email else system_actor()
-        rows = read_return_file(data, path.name, max_bytes=config["MAX_UPLOAD_MB"] * 1024 * 1024)
-        channel = "excel" if path.suffix.lower() == ".xlsx" else "csv"
-        result = ingest(session, user, Incoming(rows, "cli" if channel == "csv" else channel, path.name, data),
-                        programme=programme, dry_run=dry_run, history_band=config["HISTORY_BAND"],
-                        history_z=config["HISTORY_Z"])
+        result = operations.import_file(session, user, path.read_bytes(), path.name,
+                                        settings=IngestSettings.from_config(config), programme=programme,
+                                        dry_run=dry_run, channel="cli" if path.suffix.lower() == ".csv" else None)
     except MelError as exc:
         session.rollback()
         _fail(exc)
@@ -264,29 +258,16 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
         for error in result.errors[:200]:
             click.echo(f"  - {error.message}", err=True)
         sys.exit(1)
-    session.commit()
+    submitted, problems = (operations.submit_imported(session, user, result, channel="cli")
+                           if submit and not dry_run else ([], []))
+    finish(session, config)  # one commit for the figures and the submissions, then the notices
     click.echo(result.describe())
-    if submit and not dry_run:
-        refused = 0
-        for outcome in result.returns:
-            record = session.get(Return, outcome.return_id) if outcome.return_id else None
-            if record is None or not record.is_editable:
-                continue
-            try:
-                # Read once for the command, and again after a refused submission's rollback.
-                operations.submit(session, user, record, channel="cli", catalogue=load_catalogue(session))
-                session.commit()
-                notify.send_pending(session, current_app.config)
-                session.commit()
-                click.echo(f"  submitted {outcome.programme} {outcome.org_unit_name} {outcome.period}")
-            except MelError as exc:
-                session.rollback()
-                refused += 1
-                click.secho(f"  not submitted: {exc.message}", fg="red", err=True)
-                for detail in exc.details[:20]:
-                    click.echo(f"    - {detail.message}", err=True)
-        if refused:
-            sys.exit(1)
+    for label in submitted:
+        click.echo(f"  submitted {label}")
+    for problem in problems:
+        click.secho(f"  not submitted: {problem.message}", fg="red", err=True)
+    if problems:
+        sys.exit(1)
 
 
 @click.group("returns")
@@ -304,12 +285,12 @@ def returns_repair(dry_run: bool) -> None:
     Each figure keeps its review state; a missing return is created. Exits 1 when figures had to
     be left where they are (they are listed with what to do).
     """
+    from mel.returns.ingest import IngestSettings
     from mel.returns.repair import repair_misplaced_values
 
     session = db.session
     config = current_app.config
-    report = repair_misplaced_values(session, dry_run=dry_run, history_band=config["HISTORY_BAND"],
-                                     history_z=config["HISTORY_Z"])
+    report = repair_misplaced_values(session, dry_run=dry_run, settings=IngestSettings.from_config(config))
     if dry_run:
         session.rollback()
     else:

@@ -25,7 +25,7 @@ from mel.errors import NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.plans.models import SECTOR, WORKING_GROUPS, Pmp, PmpVersion, WorkPlan
 from mel.plans.queries import workplan_body
-from mel.results.service import TargetBook, compile_from_db, resolve_query, results, rules
+from mel.results.queries import TargetBook, compile_from_db, resolve_query, results, rules
 from mel.returns.models import Return, ReturnEvent
 from mel.review import quality
 from mel.review.queries import expected_returns

@@ -15,7 +15,7 @@ from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
-from mel.results.service import BY_CHOICES, resolve_query, results
+from mel.results.queries import BY_CHOICES, resolve_query, results
 
 blp = api_blueprint("results_api", __name__, "Results: approved figures compiled against targets.")
 
@@ -110,7 +110,7 @@ class Iptt(MethodView):
         Targets follow the same rule as /results (each cell names its `target_source`);
         `include=submitted` follows the same permission.
         """
-        from mel.results.service import iptt
+        from mel.results.queries import iptt
 
         session = db.session
         config = current_app.config

@@ -12,7 +12,7 @@ from indicators.periods import PeriodError, parse_period
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import NotFound
-from mel.results.service import TargetBook, iptt, resolve_query, results
+from mel.results.queries import TargetBook, iptt, resolve_query, results
 from mel.returns.models import Return
 from reports.charts import line_chart
 

@@ -16,9 +16,8 @@ from mel.converters import Key
 from mel.db import db
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
-from mel.returns.ingest import Incoming, IngestResult, ingest
-from mel.returns.workbook import read_return_file
-from mel.review import notify
+from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
+from mel.unit_of_work import finish
 from mel.web.filters import plain
 
 blp = api_blueprint("returns_api", __name__, "Quarterly returns: figures, narrative, state, version.")
@@ -163,7 +162,7 @@ class ReturnItem(MethodView):
             result = ingest(session, user, Incoming(rows, "api"), programme=prog.code,
                             dry_run=payload["dry_run"], delete_empty=True,
                             expected_version=expected if record is not None else None,
-                            **operations.ingest_settings(current_app.config))
+                            settings=IngestSettings.from_config(current_app.config))
             if result.errors:
                 session.rollback()
                 _refused(result)
@@ -188,9 +187,7 @@ class ReturnSubmit(MethodView):
         if record is None:
             raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
         operations.submit(session, user, record, channel="api", catalogue=catalogue)
-        session.commit()
-        notify.send_pending(session, current_app.config)
-        session.commit()
+        finish(session, current_app.config)
         return _body(session, catalogue, prog, unit, period_id)
 
 
@@ -205,44 +202,16 @@ class ReturnImport(MethodView):
         session = db.session
         user = authenticated_user()
         upload = files["file"]
-        data = upload.read()
-        rows = read_return_file(data, upload.filename or "upload",
-                                max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
-        channel = "excel" if (upload.filename or "").lower().endswith(".xlsx") else "csv"
-        result = ingest(session, user, Incoming(rows, channel, upload.filename or "", data),
-                        programme=args.get("programme"), dry_run=args["dry_run"],
-                        **operations.ingest_settings(current_app.config))
+        result = operations.import_file(session, user, upload.read(), upload.filename or "upload",
+                                        settings=IngestSettings.from_config(current_app.config),
+                                        programme=args.get("programme"), dry_run=args["dry_run"])
         if result.errors:
-            session.rollback()
             _refused(result)
-        if result.outcome == "stored":
-            session.commit()
         if args["submit"] and not args["dry_run"]:
-            _submit_all(session, user, result)
+            _, problems = operations.submit_imported(session, user, result, channel="api")
+            if problems:
+                finish(session, current_app.config)  # the figures and the other submissions stay
+                raise ValidationFailed(f"The figures were stored ({result.describe()}) but some returns could "
+                                       "not be submitted.", problems)
         return result.as_dict()
 
-
-def _submit_all(session, user, result: IngestResult) -> None:
-    from sqlalchemy import select
-
-    from mel.returns.models import Return
-
-    catalogue = load_catalogue(session)
-    problems = []
-    for outcome in result.returns:
-        record = session.scalar(select(Return).where(Return.id == outcome.return_id)) if outcome.return_id else None
-        if record is None or not record.is_editable:
-            continue
-        try:
-            operations.submit(session, user, record, channel="api", catalogue=catalogue)
-            session.commit()
-            notify.send_pending(session, current_app.config)
-            session.commit()
-            outcome.state = "submitted"
-        except ValidationFailed as exc:
-            session.rollback()
-            problems.append(ErrorDetail(exc.message, {"org_unit": outcome.org_unit, "period": outcome.period}))
-            problems.extend(exc.details[:20])
-    if problems:
-        raise ValidationFailed(f"The figures were stored ({result.describe()}) but some returns could not be submitted.",
-                               problems)

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from config import Config
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
@@ -43,6 +44,22 @@ from mel.scopes import ENTERING_ROLES, can_access
 
 log = logging.getLogger(__name__)
 RETURN_KEY = ["programme", "org_unit", "period"]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How figures are checked and files accepted: one object, from the configuration (config.py)."""
+
+    history_band: float = Config.HISTORY_BAND  # quarter-on-quarter change flagged with little history
+    history_z: float = Config.HISTORY_Z  # robust z-score flagged against the last eight quarters
+    max_bytes: int = Config.MAX_UPLOAD_MB * 1024 * 1024  # MEL_MAX_UPLOAD_MB, as Flask's MAX_CONTENT_LENGTH
+
+    @classmethod
+    def from_config(cls, config) -> IngestSettings:
+        # The one size setting: Flask refuses larger request bodies (MAX_CONTENT_LENGTH derives from
+        # it), and the file reader applies it to files that do not come through a request (mel import).
+        return cls(float(config["HISTORY_BAND"]), float(config["HISTORY_Z"]),
+                   int(config["MAX_UPLOAD_MB"]) * 1024 * 1024)
 
 
 @dataclass
@@ -150,11 +167,11 @@ def ingest(
     delete_empty: bool = False,
     expected_version: int | None = None,
     now: datetime | None = None,
-    history_band: float = 0.5,
-    history_z: float = 3.5,
+    settings: IngestSettings | None = None,
 ) -> IngestResult:
     """Validate and store the figures of one file or payload, all or nothing."""
     now = now or utcnow()
+    settings = settings or IngestSettings()
     rows = incoming.rows
     result = IngestResult("refused", figures=len(rows), filename=incoming.filename)
     if rows.empty:
@@ -195,7 +212,7 @@ def ingest(
         problems += [i for i in consistency if i.is_error]
         warnings = [i for i in consistency if not i.is_error]
         warnings += checks.history_warnings(session, effective, changed_keys, catalogue,
-                                            band=history_band, z_threshold=history_z)
+                                            band=settings.history_band, z_threshold=settings.history_z)
     for warning in warnings:
         key = (warning.location.get("programme"), warning.location.get("org_unit"), warning.location.get("period"))
         if key in outcomes:

@@ -15,14 +15,49 @@ from mel.catalogue.models import Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
+from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
 from mel.returns.models import DataValue, NarrativeChange, Return, ReturnEvent, ValueFlag
 from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
 from mel.scopes import ENTERING_ROLES, can_access, can_enter, sees_approved_returns_only
 
 
-def ingest_settings(config) -> dict:
-    """The history-check settings `ingest()` takes, from the application's config."""
-    return {"history_band": config["HISTORY_BAND"], "history_z": config["HISTORY_Z"]}
+def import_file(session: Session, user: User, data: bytes, filename: str, *, settings: IngestSettings,
+                programme: str | None = None, dry_run: bool = False, channel: str | None = None) -> IngestResult:
+    """Import an .xlsx template or a CSV of figures, all or nothing: the web upload, the API and
+    `mel import` alike (they only parse their request and print the result)."""
+    from mel.returns.workbook import read_return_file
+
+    rows = read_return_file(data, filename, max_bytes=settings.max_bytes)
+    kind = "excel" if filename.lower().endswith(".xlsx") else "csv"
+    return ingest(session, user, Incoming(rows, channel or kind, filename, data), programme=programme,
+                  dry_run=dry_run, settings=settings)
+
+
+def submit_imported(session: Session, user: User, result: IngestResult, *,
+                    channel: str) -> tuple[list[str], list[ErrorDetail]]:
+    """Submit each editable return an import stored; a refused one is undone alone (a savepoint).
+
+    Returns the labels of the returns submitted, and the problems of those that could not be
+    (each located by org unit and period, then its own details); the figures stay stored.
+    """
+    from mel.unit_of_work import attempt
+
+    submitted: list[str] = []
+    problems: list[ErrorDetail] = []
+    for outcome in result.returns:
+        record = session.get(Return, outcome.return_id) if outcome.return_id else None
+        if record is None or not record.is_editable:
+            continue
+        try:
+            with attempt(session):
+                submit(session, user, record, channel=channel, catalogue=load_catalogue(session))
+            outcome.state = "submitted"
+            submitted.append(f"{outcome.programme} {outcome.org_unit_name} {outcome.period}")
+        except (ValidationFailed, Forbidden) as exc:
+            problems.append(ErrorDetail(f"{outcome.programme} {outcome.org_unit_name} {outcome.period}: {exc.message}",
+                                        {"org_unit": outcome.org_unit, "period": outcome.period}))
+            problems.extend(exc.details[:20])
+    return submitted, problems
 
 
 def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit: str,

@@ -26,6 +26,7 @@ from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
 from mel.returns import checks
+from mel.returns.ingest import IngestSettings
 from mel.returns.models import EDITABLE_STATES, DataValue, Return, ReturnEvent, ValueChange
 from mel.returns.workflow import TRANSITIONS
 
@@ -107,7 +108,7 @@ def _misplaced():
 
 
 def repair_misplaced_values(session: Session, *, dry_run: bool = False, now: datetime | None = None,
-                            history_band: float = 0.5, history_z: float = 3.5) -> RepairReport:
+                            settings: IngestSettings | None = None) -> RepairReport:
     """Move every misplaced data value to the return of its own address; flushes, never commits."""
     now = now or utcnow()
     moves = _plan(session)
@@ -121,8 +122,9 @@ def repair_misplaced_values(session: Session, *, dry_run: bool = False, now: dat
     for moves_here in by_address.values():
         touched |= _apply(session, moves_here, now)
     catalogue = load_catalogue(session)
+    settings = settings or IngestSettings()
     for record in session.scalars(select(Return).where(Return.id.in_(sorted(touched)))):
-        checks.refresh_flags(session, record, catalogue, band=history_band, z_threshold=history_z)
+        checks.refresh_flags(session, record, catalogue, band=settings.history_band, z_threshold=settings.history_z)
     session.flush()
     return report
 

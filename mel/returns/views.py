@@ -25,11 +25,11 @@ from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.returns import operations, queries
-from mel.returns.ingest import Incoming, ingest
-from mel.returns.workbook import build_template, read_return_file
-from mel.review import notify
+from mel.returns.ingest import Incoming, IngestSettings, ingest
+from mel.returns.workbook import build_template
 from mel.review import queries as review_queries
 from mel.scopes import can_access, can_enter, is_entering_role
+from mel.unit_of_work import finish
 
 bp = Blueprint("returns", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -132,7 +132,7 @@ def save_return(programme: str, org_unit: str, period: str):
     try:
         result = ingest(session, user, Incoming(rows, "web"), programme=grid.programme.code,
                         dry_run=action == "check", delete_empty=True, expected_version=expected,
-                        **operations.ingest_settings(current_app.config))
+                        settings=IngestSettings.from_config(current_app.config))
         if not result.errors and action != "check":
             # A form without the field (an old page, a script) leaves the narrative as it was.
             if "narrative" in form:
@@ -168,9 +168,7 @@ def save_return(programme: str, org_unit: str, period: str):
             record = record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit,
                                                         grid.period)
             operations.submit(session, user, record, channel="web", catalogue=catalogue)
-            session.commit()
-            notify.send_pending(session, current_app.config)
-            session.commit()
+            finish(session, current_app.config)
             flash("Submitted to the MERL TWG for review.", "info")
         except (ValidationFailed, Conflict) as exc:
             session.rollback()
@@ -234,18 +232,12 @@ def upload():
         if not upload_file or not upload_file.filename:
             error = MelError("Choose a file to upload (.xlsx template or .csv).")
         else:
-            data = upload_file.read()
             try:
-                rows = read_return_file(data, upload_file.filename,
-                                        max_bytes=current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
-                channel = "excel" if upload_file.filename.lower().endswith(".xlsx") else "csv"
-                result = ingest(session, user, Incoming(rows, channel, upload_file.filename, data),
-                                programme=request.form.get("programme") or None,
-                                dry_run=bool(request.form.get("check_only")),
-                                **operations.ingest_settings(current_app.config))
-                if result.outcome == "stored":
-                    session.commit()
-                else:
+                result = operations.import_file(session, user, upload_file.read(), upload_file.filename,
+                                                settings=IngestSettings.from_config(current_app.config),
+                                                programme=request.form.get("programme") or None,
+                                                dry_run=bool(request.form.get("check_only")))
+                if result.outcome != "stored":
                     session.rollback()
             except MelError as exc:
                 session.rollback()

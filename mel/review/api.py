@@ -13,9 +13,11 @@ from mel.db import db
 from mel.errors import Forbidden, NotFound
 from mel.periods import quarter
 from mel.returns import operations as return_ops
-from mel.review import notify, operations, queries
+from mel.returns.ingest import IngestSettings
+from mel.review import operations, queries
 from mel.review.models import RETURN_REASONS, ValueQuery
 from mel.scopes import can_review
+from mel.unit_of_work import finish
 
 blp = api_blueprint("review_api", __name__, "The MERL TWG's review: queue, completeness, decisions, queries.")
 
@@ -72,11 +74,6 @@ def _record(programme: str, org_unit: str, period: str):
     return session, catalogue, record
 
 
-def _after_commit(session) -> None:
-    notify.send_pending(session, current_app.config)
-    session.commit()
-
-
 def _state(record) -> dict:
     return {"state": record.state, "version": record.version, "is_late": record.is_late}
 
@@ -129,8 +126,7 @@ class ReturnToOfficer(MethodView):
         session, catalogue, record = _record(programme, org_unit, period)
         operations.return_to_officer(session, catalogue, authenticated_user(), record, payload["reasons"],
                                      payload["text"], channel="api")
-        session.commit()
-        _after_commit(session)
+        finish(session, current_app.config)
         return _state(record)
 
 
@@ -142,8 +138,7 @@ class Reopen(MethodView):
         """Reopen an approved return (secretariat, with a reason)."""
         session, catalogue, record = _record(programme, org_unit, period)
         operations.reopen(session, catalogue, authenticated_user(), record, payload["reason"], channel="api")
-        session.commit()
-        _after_commit(session)
+        finish(session, current_app.config)
         return _state(record)
 
 
@@ -163,8 +158,7 @@ class Queries(MethodView):
         session, catalogue, record = _record(programme, org_unit, period)
         query = operations.raise_query(session, catalogue, authenticated_user(), record, payload["indicator"],
                                        payload["option"], payload["text"])
-        session.commit()
-        _after_commit(session)
+        finish(session, current_app.config)
         return queries.query_body(session, catalogue, query)
 
 
@@ -186,9 +180,8 @@ class QueryItem(MethodView):
             value = payload["corrected_value"]
             operations.answer_query(session, catalogue, user, query, payload["text"],
                                     corrected_value=None if value is None else str(value),
-                                    history_band=config["HISTORY_BAND"], history_z=config["HISTORY_Z"])
-        session.commit()
-        _after_commit(session)
+                                    settings=IngestSettings.from_config(config))
+        finish(session, current_app.config)
         return queries.query_body(session, catalogue, query)
 
 

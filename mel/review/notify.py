@@ -18,6 +18,7 @@ from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
 from mel.returns.models import Return
 from mel.review.models import Notification
+from mel.unit_of_work import notices_written
 
 log = logging.getLogger(__name__)
 # Mail is rendered outside requests too (scheduler, CLI), so it has its own template environment.
@@ -32,6 +33,7 @@ def return_link(session: Session, record: Return) -> str:
 
 
 def _store(session: Session, users: list[User], *, kind: str, subject: str, body: str, link: str, dedupe: str) -> list[Notification]:
+    notices_written(session)  # e-mailed by the entry point after its commit (mel/unit_of_work.py)
     created = []
     for user in users:
         if dedupe and session.scalar(select(Notification.id).where(Notification.user_id == user.id,

@@ -14,7 +14,7 @@ from mel.catalogue.lookup import Catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
-from mel.returns.ingest import Incoming, ingest
+from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.models import Return, ReturnEvent, ValueFlag
 from mel.returns.workflow import move
 from mel.review import notify
@@ -75,7 +75,7 @@ def raise_query(session: Session, catalogue: Catalogue, user: User, record: Retu
 
 def answer_query(session: Session, catalogue: Catalogue, user: User, query: ValueQuery, text: str, *,
                  corrected_value: str | None = None, now: datetime | None = None,
-                 history_band: float = 0.5, history_z: float = 3.5) -> QueryMessage:
+                 settings: IngestSettings | None = None) -> QueryMessage:
     """The officer answers, and may correct the figure (through the ingest service and its audit)."""
     record = session.get(Return, query.return_id)
     unit = catalogue.org_unit_by_id[record.org_unit_id]
@@ -94,7 +94,7 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
         rows = ingest_frame([ingest_row(figure_code(indicator, query.component), option, unit.code, record.period,
                                         str(corrected_value).strip(), explanation=text.strip())])
         result = ingest(session, user, Incoming(rows, "web"), programme=programme.code, now=now,
-                        history_band=history_band, history_z=history_z)
+                        settings=settings)
         if result.errors:
             raise ValidationFailed("The correction was refused: " + "; ".join(e.message for e in result.errors),
                                    [])

@@ -121,7 +121,7 @@ def compiled_figures(session: Session, catalogue: Catalogue, programme_id: int, 
     `total` option if given, else the sum of the parts; ratios as the ratio of sums.
     """
     from indicators.compile import compile_span
-    from mel.results.service import rules
+    from mel.results.queries import rules
 
     statement = (select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
                         DataValue.org_unit_id, DataValue.period, DataValue.value)

@@ -18,10 +18,12 @@ from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
 from mel.plans import queries as plan_queries
 from mel.returns import operations as return_ops
+from mel.returns.ingest import IngestSettings
 from mel.returns.models import Return, ReturnEvent
-from mel.review import notify, operations, quality, queries
+from mel.review import operations, quality, queries
 from mel.review.models import RETURN_REASONS, ValueQuery
 from mel.scopes import can_review
+from mel.unit_of_work import finish
 from reports.charts import line_chart
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -102,9 +104,7 @@ def review_return(programme: str, org_unit: str, period: str):
                 message = "Query closed."
             else:
                 raise NotFound(f"Unknown action {action!r}.")
-            session.commit()
-            notify.send_pending(session, current_app.config)
-            session.commit()
+            finish(session, current_app.config)
             flash(message, "info")
         except MelError as exc:
             session.rollback()
@@ -200,11 +200,8 @@ def answer(query_id: int):
     try:
         operations.answer_query(session, catalogue, user, query, request.form.get("text", ""),
                                 corrected_value=request.form.get("corrected_value") or None,
-                                history_band=current_app.config["HISTORY_BAND"],
-                                history_z=current_app.config["HISTORY_Z"])
-        session.commit()
-        notify.send_pending(session, current_app.config)
-        session.commit()
+                                settings=IngestSettings.from_config(current_app.config))
+        finish(session, current_app.config)
         flash("Answer sent to the reviewers.", "info")
     except MelError as exc:
         session.rollback()

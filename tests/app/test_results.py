@@ -131,7 +131,7 @@ def test_dashboards_render_with_filters_in_the_url(client, scenario):
 @pytest.mark.parametrize("by", [[], ["org_unit"], ["programme"]])
 def test_database_pre_aggregation_equals_compiling_every_value(session, by, period):
     from indicators.compile import compile_span
-    from mel.results.service import compile_from_db, load_values, resolve_query, rules
+    from mel.results.queries import compile_from_db, load_values, resolve_query, rules
 
     catalogue = load_catalogue(session)
     rule_map = rules(catalogue)
@@ -149,7 +149,7 @@ def test_database_pre_aggregation_equals_compiling_every_value(session, by, peri
 
 def test_a_total_given_with_its_parts_is_counted_once(client, session, scenario):
     from indicators.compile import compile_span
-    from mel.results.service import compile_from_db, load_values, resolve_query, rules
+    from mel.results.queries import compile_from_db, load_values, resolve_query, rules
 
     secretariat = load_user(session, "secretariat@demo.test")
     rows = flat_rows(session, "HSNP", "010", "2026Q1", 50)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from mel.accounts.operations import create_token
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Programme
-from mel.returns.ingest import Incoming, ingest
+from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.models import DataValue, Return, ValueChange
 from mel.returns.workbook import read_return_file
 from mel.review import operations as review
@@ -47,8 +47,7 @@ def explain_warnings(session, config, programme: str, rows: pd.DataFrame) -> pd.
     data = rows[COLUMNS].to_csv(index=False).encode()
     checked = ingest(session, user(session, "secretariat@demo.test"),
                      Incoming(read_return_file(data, "check.csv"), "csv", "check.csv", data),
-                     programme=programme, dry_run=True, now=NOW, history_band=config["HISTORY_BAND"],
-                     history_z=config["HISTORY_Z"])
+                     programme=programme, dry_run=True, now=NOW, settings=IngestSettings.from_config(config))
     assert not checked.errors, [e.message for e in checked.errors[:5]]
     rules = {r.code: r for r in load_catalogue(session).rules}
     for warning in checked.warnings:
