@@ -76,7 +76,6 @@ def login():
 def logout():
     if current_user.is_authenticated and current_user.session_token:
         operations.end_login_session(db.session, current_user.session_token)
-        db.session.commit()
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("accounts.login"))

@@ -130,7 +130,6 @@ def results_framework_edit():
         links = {i.code: form.get(f"node.{i.code}", codes.get(i.results_node_id, "")) for i in indicators}
         try:
             changed = save_results_framework(session, rows, new, links)
-            session.commit()
             flash(f"Results framework saved ({changed} change{'s' if changed != 1 else ''}).", "info")
             return redirect(url_for("catalogue.results_framework"))
         except MelError as exc:

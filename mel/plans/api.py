@@ -124,7 +124,6 @@ class PmpItem(MethodView):
         content = operations.PlanContent(lines, pd.DataFrame(targets, columns=operations.TARGET_COLUMNS))
         version = operations.revise(session, catalogue, user, pmp, content, reason=payload["reason"],
                                     expected_version=payload["version"], channel="api")
-        session.commit()
         body = queries.pmp_body(session, pmp, None)
         body["changed"] = version is not None
         return body
@@ -168,7 +167,6 @@ class WorkPlanItem(MethodView):
         """Start the joint work plan of a financial year (409 if it exists)."""
         session = db.session
         plan = operations.create_workplan(session, authenticated_user(), fiscal_year, payload["title"])
-        session.commit()
         return queries.workplan_body(session, plan)
 
 
@@ -182,7 +180,6 @@ class ActivityItem(MethodView):
         session = db.session
         plan = _plan(session, fiscal_year)
         operations.save_activity(session, load_catalogue(session), authenticated_user(), plan, code, payload)
-        session.commit()
         body = queries.workplan_body(session, plan)
         return next(a for a in body["activities"] if a["code"] == code.upper())
 
@@ -205,5 +202,4 @@ class ActivityProgress(MethodView):
             session, user, activity, period.upper(), status=payload["status"],
             percent_complete=payload["percent_complete"], spend_to_date=payload["spend_to_date"],
             note=payload["note"], expected_version=payload.get("version"), channel="api")
-        session.commit()
         return queries.progress_body(update)

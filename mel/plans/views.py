@@ -51,7 +51,6 @@ def index():
         try:
             plan = operations.create_workplan(session, authenticated_user(), request.form.get("fiscal_year", ""),
                                               request.form.get("title", ""))
-            session.commit()
             flash(f"{plan.title} started: download it as Excel, add the activities and upload it.", "info")
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
         except MelError as exc:
@@ -91,7 +90,6 @@ def pmp_page(scope: str, fiscal_year: str):
             version = operations.revise(session, load_catalogue(session), user, pmp,
                                         operations.PlanContent(lines, targets), reason=request.form.get("reason", ""),
                                         channel="excel")
-            session.commit()
             flash(f"Stored as version {version.number}." if version else "The upload matches the current version: nothing changed.",
                   "info")
             return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
@@ -154,7 +152,6 @@ def workplan_page(fiscal_year: str):
                 raise ValidationFailed("Choose the edited work-plan workbook (.xlsx) to upload.")
             activities, progress = read_workplan_file(upload.read(), upload.filename, max_bytes=_max_bytes())
             counts = operations.import_workplan(session, load_catalogue(session), user, plan, activities, progress)
-            session.commit()
             flash("Work plan stored: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", "info")
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
         except MelError as exc:
@@ -204,7 +201,6 @@ def activity_page(fiscal_year: str, code: str):
                                        percent_complete=form.get("percent_complete", ""),
                                        spend_to_date=form.get("spend_to_date", ""), note=form.get("note", ""),
                                        expected_version=form.get("version", type=int))
-            session.commit()
             flash(f"Progress for {parse_period(form['period']).label} saved.", "info")
             return redirect(url_for("plans.activity_page", fiscal_year=plan.fiscal_year, code=activity.code))
         except MelError as exc:
@@ -256,7 +252,6 @@ def pmp_edit(scope: str, fiscal_year: str):
             version = operations.revise(session, catalogue, user, pmp,
                                         operations.PlanContent(lines, pd.DataFrame(targets, columns=operations.TARGET_COLUMNS)),
                                         reason=form.get("reason", ""), expected_version=form.get("version", type=int))
-            session.commit()
             flash(f"Stored as version {version.number}." if version else "Nothing changed.", "info")
             return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
         except MelError as exc:
