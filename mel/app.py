@@ -45,11 +45,11 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     from mel.accounts.views import bp as accounts_bp
     from mel.catalogue.views import bp as catalogue_bp
     from mel.plans.views import bp as plans_bp
-    from mel.reporting.views import bp as reports_bp
+    from mel.reporting.views import bp as reporting_bp
     from mel.results.views import bp as results_bp
     from mel.returns.views import bp as returns_bp
     from mel.review.views import bp as review_bp
-    from mel.scheduler.views import bp as jobs_bp
+    from mel.scheduler.views import bp as scheduler_bp
     from mel.web.views import bp as web_bp
 
     app.register_blueprint(accounts_bp)
@@ -59,8 +59,8 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(results_bp)
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(jobs_bp)
+    app.register_blueprint(reporting_bp)
+    app.register_blueprint(scheduler_bp)
     init_api(app)
 
     from mel.cli import register_commands

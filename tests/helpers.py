@@ -16,6 +16,7 @@ import time_machine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from indicators.figures import figure_code, split_code
 from mel.accounts.operations import load_user
 from mel.catalogue.lookup import load_catalogue
 from mel.db import make_engine
@@ -87,8 +88,7 @@ def flat_rows(session, programme: str, unit: str, period: str, base: int) -> pd.
         for option in spec.options:
             for component, value in (("numerator", base // 2), ("denominator", base)) if spec.measure == "ratio" \
                     else (("value", base // 2 if item.indicator.code == "SA08" else base),):
-                suffix = {"numerator": ".N", "denominator": ".D"}.get(component, "")
-                records.append({"indicator": item.indicator.code + suffix, "option": option, "org_unit": unit,
+                records.append({"indicator": figure_code(item.indicator.code, component), "option": option, "org_unit": unit,
                                 "period": period, "value": str(value), "comment": "", "explanation": "",
                                 "file": "", "sheet": "", "row": None, "column": None})
     return pd.DataFrame(records)
@@ -113,14 +113,12 @@ def explain_all(session, user, record):
 
 
 PAGE = "/returns/OPCT/042/2025Q3"
-COMPONENT = {".N": "numerator", ".D": "denominator"}
 # The window of 2025Q3 closed on 14 Nov 2025; a fortnight later only the secretariat may send.
 AFTER_CLOSE = datetime(2025, 11, 28, 9, 0, tzinfo=UTC)
 
 
 def field_name(code: str, option: str) -> str:
-    component = COMPONENT.get(code[-2:], "value")
-    indicator = code[:-2] if component != "value" else code
+    indicator, component = split_code(code)
     return f"v.{indicator}.{component}.{option}"
 
 

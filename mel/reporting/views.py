@@ -27,7 +27,7 @@ from mel.reporting import executor, operations
 from mel.returns.models import Return
 from mel.scopes import can_administer, can_review
 
-bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp = Blueprint("reporting", __name__, url_prefix="/reports")
 KIND_LABELS = {"sector": "Sector quarterly progress report", "programme": "Programme report",
                "county": "County profile", "factsheet": "Fact sheet (two pages)"}
 
@@ -75,7 +75,7 @@ def generate():
                                     accessible=form.get("accessible") == "on", user=user, trigger="web")
     db.session.commit()
     executor.start(current_app._get_current_object(), run.id)
-    return redirect(url_for("reports.show", run_id=run.id))
+    return redirect(url_for("reporting.show", run_id=run.id))
 
 
 @bp.route("/runs/<int:run_id>")
@@ -117,7 +117,7 @@ def run_preview(run_id: int):
     run = operations.get_visible(db.session, authenticated_user(), run_id)
     if run.snapshot is None:
         flash("This report has not gathered its figures yet.", "error")
-        return redirect(url_for("reports.show", run_id=run.id))
+        return redirect(url_for("reporting.show", run_id=run.id))
     model = build(operations.load_snapshot(run), is_draft=not run.is_published, reference=operations.reference(run))
     return render_html(model, preview=True)
 
@@ -150,7 +150,7 @@ def publish(run_id: int):
     operations.publish(db.session, run, user, current_app.config)
     db.session.commit()
     flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
-    return redirect(url_for("reports.show", run_id=run.id))
+    return redirect(url_for("reporting.show", run_id=run.id))
 
 
 @bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
@@ -162,5 +162,5 @@ def rerun(run_id: int):
     db.session.commit()
     executor.start(current_app._get_current_object(), again.id)
     flash(f"Rendering run {run.id}'s figures again as run {again.id}.", "info")
-    return redirect(url_for("reports.show", run_id=again.id))
+    return redirect(url_for("reporting.show", run_id=again.id))
 

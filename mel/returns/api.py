@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import marshmallow as ma
 import pandas as pd
 from flask import current_app
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
+from mel.accounts.models import User
 from mel.api import api_blueprint
-from mel.catalogue.lookup import load_catalogue
+from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.converters import Key
 from mel.db import db
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
@@ -97,12 +101,22 @@ class ImportFileSchema(ma.Schema):
     file = ma.fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
 
 
-def _load(programme: str, org_unit: str, period: str):
+@dataclass
+class _Request:
+    """What every return endpoint works with: who asks, the catalogue, and the return's address."""
+
+    session: Session
+    user: User
+    catalogue: Catalogue
+    address: operations.ReturnAddress
+
+
+def _load(programme: str, org_unit: str, period: str) -> _Request:
     session = db.session
     user = authenticated_user()
     catalogue = load_catalogue(session)
-    prog, unit, period_id, record = operations.find_readable(session, catalogue, user, programme, org_unit, period)
-    return session, user, catalogue, prog, unit, period_id, record
+    return _Request(session, user, catalogue,
+                    operations.find_readable(session, catalogue, user, programme, org_unit, period))
 
 
 def _body(session, catalogue, prog, unit, period_id) -> dict:
@@ -133,7 +147,8 @@ class ReturnItem(MethodView):
     @blp.response(200, ReturnSchema)
     def get(self, programme, org_unit, period):
         """A return's figures (with last quarter), narrative, state, version and flags."""
-        session, _, catalogue, prog, unit, period_id, _ = _load(programme, org_unit, period)
+        asked = _load(programme, org_unit, period)
+        session, catalogue, (prog, unit, period_id, _) = asked.session, asked.catalogue, asked.address
         return _body(session, catalogue, prog, unit, period_id)
 
     @blp.arguments(ReturnPutSchema)
@@ -142,7 +157,9 @@ class ReturnItem(MethodView):
     @blp.alt_response(422, description="Figures refused; `details` locate every problem")
     def put(self, payload, programme, org_unit, period):
         """Write figures (and narrative) of a return; all or nothing; the same figures twice change nothing."""
-        session, user, catalogue, prog, unit, period_id, record = _load(programme, org_unit, period)
+        asked = _load(programme, org_unit, period)
+        session, user, catalogue = asked.session, asked.user, asked.catalogue
+        prog, unit, period_id, record = asked.address
         rows = ingest_frame([ingest_row(f["indicator"], f["option"], unit.code, period_id, f["value"],
                                         comment=f["comment"], explanation=f["explanation"])
                              for f in payload["values"]])
@@ -183,7 +200,9 @@ class ReturnSubmit(MethodView):
     @blp.alt_response(422, description="Errors, missing figures or unexplained warnings; all listed")
     def post(self, programme, org_unit, period):
         """Submit a return for review (needs no errors, every required figure, every warning explained)."""
-        session, user, catalogue, prog, unit, period_id, record = _load(programme, org_unit, period)
+        asked = _load(programme, org_unit, period)
+        session, user, catalogue = asked.session, asked.user, asked.catalogue
+        prog, unit, period_id, record = asked.address
         if record is None:
             raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
         operations.submit(session, user, record, channel="api", catalogue=catalogue)

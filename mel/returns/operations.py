@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from indicators.periods import PeriodError, parse_period
+from indicators.periods import parse_period
 from mel import clock, periods
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue, find_org_unit, load_catalogue
-from mel.catalogue.models import Programme
+from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
@@ -60,8 +61,17 @@ def submit_imported(session: Session, user: User, result: IngestResult, *,
     return submitted, problems
 
 
+class ReturnAddress(NamedTuple):
+    """A return's address as resolved from codes people type, and the return if it exists yet."""
+
+    programme: Programme
+    org_unit: OrgUnit
+    period: str
+    record: Return | None
+
+
 def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit: str,
-                period: str) -> tuple[Programme, object, str, Return | None]:
+                period: str) -> ReturnAddress:
     """Resolve a return's address (codes as people type them); the return may not exist yet."""
     prog = catalogue.programmes.get(programme.strip().upper())
     if prog is None:
@@ -74,7 +84,7 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
     quarter = periods.quarter(period)
     record = session.scalar(select(Return).where(
         Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
-    return prog, unit, quarter.id, record
+    return ReturnAddress(prog, unit, quarter.id, record)
 
 
 def check_read(user: User, programme: Programme, unit) -> None:
@@ -83,16 +93,13 @@ def check_read(user: User, programme: Programme, unit) -> None:
 
 
 def find_readable(session: Session, catalogue: Catalogue, user: User, programme: str, org_unit: str,
-                  period: str) -> tuple[Programme, object, str, Return | None]:
+                  period: str) -> ReturnAddress:
     """A return's address resolved for a reader: scope checked, viewers limited to approved returns."""
-    try:
-        prog, unit, period_id, record = find_return(session, catalogue, programme, org_unit, period)
-    except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
-    check_read(user, prog, unit)
-    if sees_approved_returns_only(user) and (record is None or record.state != "approved"):
+    address = find_return(session, catalogue, programme, org_unit, period)
+    check_read(user, address.programme, address.org_unit)
+    if sees_approved_returns_only(user) and (address.record is None or address.record.state != "approved"):
         raise Forbidden("Viewers see approved returns only.")
-    return prog, unit, period_id, record
+    return address
 
 
 def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, unit, period: str,

@@ -138,7 +138,7 @@ def save_return(programme: str, org_unit: str, period: str):
             if "narrative" in form:
                 record = operations.save_narrative(session, user, catalogue, grid.programme, grid.org_unit,
                                                    grid.period, form["narrative"], channel="web") or record
-            record = record or operations.find_return(session, catalogue, *address)[3]
+            record = record or operations.find_return(session, catalogue, *address).record
             explanations = {int(k[2:]): v for k, v in form.items() if k.startswith("x.") and k[2:].isdigit()}
             if explanations and record is not None:
                 operations.explain_flags(session, user, record, explanations)

@@ -68,7 +68,7 @@ def _reviewers_only() -> None:
 def _record(programme: str, org_unit: str, period: str):
     session = db.session
     catalogue = load_catalogue(session)
-    _, _, _, record = return_ops.find_return(session, catalogue, programme, org_unit, period)
+    record = return_ops.find_return(session, catalogue, programme, org_unit, period).record
     if record is None:
         raise NotFound(f"There is no {programme} return for {org_unit} {period}.")
     return session, catalogue, record

@@ -15,7 +15,7 @@ from mel.scheduler.process import LEASE, next_runs
 from mel.scheduler.runner import run_job
 from mel.scopes import can_administer
 
-bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+bp = Blueprint("scheduler", __name__, url_prefix="/admin/jobs")
 
 
 def _secretariat() -> None:
@@ -40,4 +40,4 @@ def run_now(job_id: str):
     _secretariat()
     run = run_job(db.session, current_app.config, job_id, trigger="admin")
     flash(f"{run.job_id}: {run.outcome} in {run.duration_ms} ms — {run.detail}", "info" if run.outcome == "ok" else "error")
-    return redirect(url_for("jobs.index"))
+    return redirect(url_for("scheduler.index"))

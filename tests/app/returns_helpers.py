@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import select
 
+from indicators.figures import figure_code
 from mel.accounts.models import User
 from mel.accounts.operations import load_user
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit, Programme
@@ -17,7 +18,6 @@ CANONICAL = ["indicator", "option", "org_unit", "period", "value", "comment", "e
              "file", "sheet", "row", "column"]
 # The window of 2025Q3 (July–September 2025) opens 30 Sep, is due 15 Oct and closes 14 Nov.
 IN_WINDOW = datetime(2025, 10, 5, 9, 0, tzinfo=UTC)
-SUFFIX = {"numerator": ".N", "denominator": ".D", "value": ""}
 
 
 def user(session, email: str) -> User:
@@ -43,7 +43,7 @@ def rows_like(session, programme: str, org_units: list[str], source: str = "2025
             continue
         grown = float(value) * factor
         text = f"{grown:.2f}" if code == "SA10" else str(round(grown))
-        records.append({"indicator": code + SUFFIX[component], "option": option, "org_unit": unit,
+        records.append({"indicator": figure_code(code, component), "option": option, "org_unit": unit,
                         "period": period, "value": text, "comment": "", "explanation": ""})
     frame = pd.DataFrame(records)
     # Keep ratios consistent after rounding: the numerator never exceeds the denominator.

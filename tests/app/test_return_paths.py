@@ -10,19 +10,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
+from indicators.figures import split_code
 from mel.accounts.operations import create_token
 from mel.catalogue.models import Indicator, OptionCombo
 from mel.returns.models import DataValue, Return, ValueChange
 from tests.app.returns_helpers import IN_WINDOW, rows_like
-from tests.helpers import csrf_token, login
-
-COMPONENT = {".N": "numerator", ".D": "denominator"}
-
-
-def field_name(code: str, option: str) -> str:
-    component = COMPONENT.get(code[-2:], "value")
-    indicator = code[:-2] if component != "value" else code
-    return f"v.{indicator}.{component}.{option}"
+from tests.helpers import csrf_token, field_name, login
 
 
 def stored(session) -> dict:
@@ -35,8 +28,7 @@ def stored(session) -> dict:
 
 
 def expected(rows) -> dict:
-    return {(r["indicator"].split(".")[0], COMPONENT.get(r["indicator"][-2:], "value"), r["option"]): Decimal(r["value"])
-            for r in rows.to_dict("records")}
+    return {(*split_code(r["indicator"]), r["option"]): Decimal(r["value"]) for r in rows.to_dict("records")}
 
 
 def via_web(client, session, rows):
