@@ -189,8 +189,6 @@ class ReturnItem(MethodView):
                                       channel="api")
         if payload["dry_run"]:
             session.rollback()
-        else:
-            session.commit()
         return (result or IngestResult("unchanged")).as_dict()
 
 

@@ -29,7 +29,7 @@ from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.workbook import build_template
 from mel.review import queries as review_queries
 from mel.scopes import can_access, can_enter, is_entering_role
-from mel.unit_of_work import finish
+from mel.unit_of_work import attempt
 
 bp = Blueprint("returns", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -160,18 +160,16 @@ def save_return(programme: str, org_unit: str, period: str):
             f"{len(result.warnings)} warning(s) will need an explanation." if result.warnings else "No problems found."),
             "info")
         return _page(address, access, form=form, warnings=[w.message for w in result.warnings])
-    session.commit()
     message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
     flash(message + (" The narrative was saved." if narrative_changes else ""), "info")
     if action == "submit":
         try:
-            record = record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit,
-                                                        grid.period)
-            operations.submit(session, user, record, channel="web", catalogue=catalogue)
-            finish(session, current_app.config)
+            with attempt(session):  # a refused submission leaves the saved figures saved
+                record = record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit,
+                                                            grid.period)
+                operations.submit(session, user, record, channel="web", catalogue=catalogue)
             flash("Submitted to the MERL TWG for review.", "info")
         except (ValidationFailed, Conflict) as exc:
-            session.rollback()
             flash(exc.message, "error")
             for detail in exc.details[:20]:
                 flash(detail.message, "error")

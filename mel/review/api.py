@@ -113,7 +113,6 @@ class Approve(MethodView):
         """Approve a submitted return; it is then locked."""
         session, catalogue, record = _record(programme, org_unit, period)
         operations.approve(session, catalogue, authenticated_user(), record, channel="api")
-        session.commit()
         return _state(record)
 
 

@@ -67,7 +67,6 @@ def bulk_approve():
     ids = [int(i) for i in request.form.getlist("return_id") if i.isdigit()]
     records = list(session.scalars(select(Return).where(Return.id.in_(ids), Return.period == period)))
     approved, skipped = operations.bulk_approve(session, catalogue, user, records)
-    session.commit()
     flash(f"Approved {len(approved)} clean return{'s' if len(approved) != 1 else ''}."
           + (f" Left {len(skipped)}: " + "; ".join(f"{why}" for _, why in skipped[:10]) if skipped else ""), "info")
     return redirect(url_for("review.queue", period=period))
@@ -180,7 +179,6 @@ def notifications():
         for note in notes:
             if note.read_at is None:
                 note.read_at = utcnow()
-        session.commit()
     return render_template("review/notifications.html", notes=notes, unread=set(unread))
 
 
