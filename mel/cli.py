@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from mel.db import db
 from mel.errors import MelError
+from mel.unit_of_work import finish
 
 
 def _create_app() -> Flask:
@@ -84,7 +85,7 @@ def seed_command() -> None:
 
     session = db.session
     summary = seed_catalogue(session)
-    session.commit()
+    finish(session, current_app.config)
     click.echo(summary.describe())
 
 
@@ -99,7 +100,7 @@ def demo_command() -> None:
         summary = load_demo(session)
     except MelError as exc:
         _fail(exc)
-    session.commit()
+    finish(session, current_app.config)
     click.echo(summary.describe())
     click.echo(f"Demo logins (password {DEMO_PASSWORD!r}):")
     for email, role in summary.users:
@@ -134,7 +135,7 @@ def users_create(email, role, name, programmes, org_units, password) -> None:
     except MelError as exc:
         session.rollback()
         _fail(exc)
-    session.commit()
+    finish(session, current_app.config)
     scope = ""
     if user.role == "officer":
         scope = (f" for {', '.join(p.code for p in user.programmes)} in "
@@ -175,7 +176,7 @@ def tokens_create(email: str, name: str, days: int | None) -> None:
                               days=days or current_app.config["API_TOKEN_DAYS"])
     except MelError as exc:
         _fail(exc)
-    session.commit()
+    finish(session, current_app.config)
     click.echo(issued.token)
     click.echo(
         f"Token #{issued.record.id} for {email}; it is shown only now. "
@@ -214,7 +215,7 @@ def tokens_revoke(token_id: int) -> None:
         revoke_token(session, token_id)
     except MelError as exc:
         _fail(exc)
-    session.commit()
+    finish(session, current_app.config)
     click.echo(f"Token #{token_id} revoked.")
 
 
@@ -233,7 +234,6 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     from mel.accounts.operations import load_user, system_actor
     from mel.returns import operations
     from mel.returns.ingest import IngestSettings
-    from mel.unit_of_work import finish
 
     session = db.session
     path = Path(file)
@@ -294,7 +294,7 @@ def returns_repair(dry_run: bool) -> None:
     if dry_run:
         session.rollback()
     else:
-        session.commit()
+        finish(session, current_app.config)
     for move in report.moves:
         click.echo(f"  {move.line(dry_run)}")
     click.echo(report.describe())
@@ -396,7 +396,7 @@ def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool)
     session = db.session
     click.echo(seed_catalogue(session).describe())
     summary = load_demo(session)
-    session.commit()
+    finish(session, current_app.config)
     click.echo(summary.describe())
     click.echo("")
     click.secho(f"Kenya SP MEL is ready at http://{host}:{port}/", bold=True)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from mel.db import db
 from mel.errors import MelError
+from mel.unit_of_work import finish
 
 
 def _fail(exc: MelError) -> None:
@@ -44,7 +45,7 @@ def _generate(kind: str, period: str, programme: str | None, org_unit: str | Non
     try:
         run = operations.request_report(session, kind=kind, period=period, programme=programme, org_unit=org_unit,
                                         accessible=accessible, user=_user(as_email), trigger="cli")
-        session.commit()
+        finish(session, current_app.config)
     except MelError as exc:
         _fail(exc)
     click.echo(f"Report run {run.id}: {run.title}")
@@ -118,7 +119,7 @@ def report_rerun(run_id: int, output: str | None) -> None:
         _fail(MelError(f"No report run {run_id}."))
     try:
         again = operations.rerun(session, source, trigger="cli")
-        session.commit()
+        finish(session, current_app.config)
     except MelError as exc:
         _fail(exc)
     again = operations.execute(session, again.id, current_app.config)
@@ -143,7 +144,7 @@ def report_publish(run_id: int, as_email: str) -> None:
         _fail(MelError(f"No report run {run_id}."))
     try:
         operations.publish(session, run, _user(as_email), current_app.config)
-        session.commit()
+        finish(session, current_app.config)
     except MelError as exc:
         _fail(exc)
     click.echo(f"run {run.id} published: {run.page_count} pages, SHA-256 {run.sha256}")
