@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from indicators.workplan import ACTIVITY_STATUSES
 from reports import charts
 from reports.charts import STATUS_ORDER
 from reports.format import STATUS_LABELS, money_millions, percent_text
@@ -26,8 +27,7 @@ TEMPLATES = ROOT / "templates" / "reports"
 STATIC = ROOT / "mel" / "static"
 TEMPLATE_OF = {"sector": "sector.html", "programme": "programme.html", "county": "county.html",
                "factsheet": "factsheet.html"}
-ACTIVITY_LABELS = {"not_started": "Not started", "on_track": "On track", "delayed": "Delayed",
-                   "completed": "Completed"}
+ACTIVITY_LABELS = ACTIVITY_STATUSES  # one vocabulary (indicators/workplan.py)
 
 _environment: Environment | None = None
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from indicators.workplan import ACTIVITY_STATUSES
 from mel.catalogue.models import Indicator, MetadataMixin, OrgUnit, Programme, ResultsNode, _in
 from mel.db import Base, utcnow
 
@@ -31,13 +32,6 @@ WORKING_GROUPS = {
     "shock": "Shock-responsive SP",
     "standards": "Complementary Standards",
     "merl": "MERL",
-}
-ACTIVITY_STATUSES = {
-    "not_started": "Not started",
-    "on_track": "On track",
-    "delayed": "Delayed",
-    "completed": "Completed",
-    "dropped": "Dropped",
 }
 TARGET_TYPE = Numeric(22, 2)
 

@@ -15,6 +15,7 @@ from mel.errors import Forbidden
 from mel.reporting import executor, operations
 from mel.reporting.models import REPORT_KINDS
 from mel.scopes import can_administer
+from mel.unit_of_work import finish
 
 blp = api_blueprint("reports_api", __name__, "Reports: generated PDFs with the figures they used.")
 
@@ -75,7 +76,7 @@ class Reports(MethodView):
         if not can_administer(user):
             raise Forbidden("Only the secretariat generates reports.")
         run = operations.request_report(db.session, user=user, trigger="api", **args)
-        db.session.commit()
+        finish(db.session, current_app.config)  # the worker process reads the run
         executor.start(current_app._get_current_object(), run.id)
         db.session.refresh(run)
         return _body(run), 202, {"Location": url_for("reports_api.ReportOne", run_id=run.id)}
@@ -107,5 +108,4 @@ class ReportPublish(MethodView):
         user = authenticated_user()
         run = operations.get_visible(db.session, user, run_id)
         operations.publish(db.session, run, user, current_app.config)
-        db.session.commit()
         return _body(run)

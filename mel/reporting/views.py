@@ -26,6 +26,7 @@ from mel.errors import Forbidden
 from mel.reporting import executor, operations
 from mel.returns.models import Return
 from mel.scopes import can_administer, can_review
+from mel.unit_of_work import finish
 
 bp = Blueprint("reporting", __name__, url_prefix="/reports")
 KIND_LABELS = {"sector": "Sector quarterly progress report", "programme": "Programme report",
@@ -73,7 +74,7 @@ def generate():
     run = operations.request_report(db.session, kind=form.get("kind", ""), period=form.get("period", ""),
                                     programme=form.get("programme"), org_unit=form.get("org_unit"),
                                     accessible=form.get("accessible") == "on", user=user, trigger="web")
-    db.session.commit()
+    finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), run.id)
     return redirect(url_for("reporting.show", run_id=run.id))
 
@@ -148,7 +149,6 @@ def publish(run_id: int):
     user = _secretariat()
     run = operations.get_visible(db.session, user, run_id)
     operations.publish(db.session, run, user, current_app.config)
-    db.session.commit()
     flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
     return redirect(url_for("reporting.show", run_id=run.id))
 
@@ -159,7 +159,7 @@ def rerun(run_id: int):
     user = _secretariat()
     run = operations.get_visible(db.session, user, run_id)
     again = operations.rerun(db.session, run, user)
-    db.session.commit()
+    finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), again.id)
     flash(f"Rendering run {run.id}'s figures again as run {again.id}.", "info")
     return redirect(url_for("reporting.show", run_id=again.id))
