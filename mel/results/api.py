@@ -5,17 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
-import marshmallow as ma
 from flask import Response, current_app, send_file
 from flask.views import MethodView
-from webargs.fields import DelimitedList
 
 from indicators.compile import Thresholds
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
-from mel.results.queries import BY_CHOICES, resolve_query, results
+from mel.results.queries import resolve_query, results
+from mel.results.schemas import IpttArgs, ResultsArgs
 
 blp = api_blueprint("results_api", __name__, "Results: approved figures compiled against targets.")
 
@@ -23,18 +22,6 @@ COLUMNS = ["indicator", "org_unit", "programme", "period", "option", "span", "ac
            "target", "target_source", "target_note", "baseline", "baseline_period", "achievement",
            "achievement_method", "status", "previous", "previous_trend", "last_year", "last_year_trend",
            "completeness", "returns_received", "returns_expected", "pmp", "pmp_version", "note"]
-
-
-class ResultsArgs(ma.Schema):
-    indicator = DelimitedList(ma.fields.String(), metadata={"description": "Codes, comma-separated; default all"})
-    period = ma.fields.String(required=True, metadata={"description": "A quarter (2025Q3) or a financial year (2025July)"})
-    ytd = ma.fields.Boolean(load_default=False, metadata={"description": "With a quarter: its financial year up to it"})
-    org_unit = ma.fields.String(load_default="KE")
-    programme = ma.fields.String(load_default="ALL", metadata={"description": "A code, several comma-separated, or ALL"})
-    include = ma.fields.String(validate=ma.validate.OneOf(["submitted"]),
-                               metadata={"description": "submitted: also count submitted, not yet approved, figures"})
-    by = DelimitedList(ma.fields.String(validate=ma.validate.OneOf(BY_CHOICES)), load_default=list)
-    format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv", "xlsx"]))
 
 
 def _csv_safe(value):
@@ -91,13 +78,6 @@ class Results(MethodView):
         data.seek(0)
         return send_file(data, as_attachment=True, download_name=f"{name}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-class IpttArgs(ma.Schema):
-    fy = ma.fields.String(required=True, metadata={"description": "Financial year, e.g. 2024July"})
-    programme = ma.fields.String(load_default="ALL", metadata={"description": "A programme code, or ALL for the sector"})
-    org_unit = ma.fields.String(load_default="KE")
-    include = ma.fields.String(validate=ma.validate.OneOf(["submitted"]))
 
 
 @blp.route("/iptt")

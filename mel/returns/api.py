@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import marshmallow as ma
 import pandas as pd
 from flask import current_app
 from flask.views import MethodView
@@ -16,89 +15,21 @@ from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.api import api_blueprint
 from mel.catalogue.lookup import Catalogue, load_catalogue
-from mel.converters import Key
 from mel.db import db
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
 from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
+from mel.returns.schemas import (
+    ImportFileSchema,
+    ImportQuerySchema,
+    IngestResultSchema,
+    ReturnPutSchema,
+    ReturnSchema,
+)
 from mel.unit_of_work import finish
 from mel.web.filters import plain
 
 blp = api_blueprint("returns_api", __name__, "Quarterly returns: figures, narrative, state, version.")
-
-
-class FigureSchema(ma.Schema):
-    indicator = ma.fields.String(required=True, metadata={"description": "Code; a ratio's parts are CODE.N and CODE.D"})
-    option = ma.fields.String(load_default="default", metadata={"description": "Option combo code, e.g. F_A70P"})
-    value = ma.fields.Raw(required=True, allow_none=True,
-                          metadata={"description": "A number (or numeric string); null or \"\" clears the figure"})
-    comment = ma.fields.String(load_default="")
-    explanation = ma.fields.String(load_default="", metadata={"description": "Why a flagged figure is right"})
-
-
-class ReturnPutSchema(ma.Schema):
-    version = Key(required=True, metadata={
-        "description": "The version you read (0 for a return that does not exist yet); a stale version gets 409"})
-    narrative = ma.fields.String(metadata={"description": "Left as it is when not sent; \"\" clears it"})
-    values = ma.fields.List(ma.fields.Nested(FigureSchema), load_default=list)
-    clear_missing = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Delete stored figures that are not in `values` (replace the whole return)"})
-    dry_run = ma.fields.Boolean(load_default=False)
-
-
-class StoredFigureSchema(ma.Schema):
-    indicator = ma.fields.String()
-    option = ma.fields.String()
-    value = ma.fields.String(allow_none=True, metadata={"description": "Exact decimal as text, e.g. 14121 or 2500000.5"})
-    previous = ma.fields.String(allow_none=True, metadata={"description": "Last quarter's figure"})
-    comment = ma.fields.String()
-
-
-class FlagSchema(ma.Schema):
-    id = ma.fields.Integer()
-    kind = ma.fields.String()
-    message = ma.fields.String()
-    explanation = ma.fields.String()
-
-
-class ReturnSchema(ma.Schema):
-    programme = ma.fields.String()
-    org_unit = ma.fields.String()
-    org_unit_name = ma.fields.String()
-    period = ma.fields.String()
-    period_label = ma.fields.String()
-    state = ma.fields.String(metadata={"description": "draft, submitted, returned, approved or reopened"})
-    version = ma.fields.Integer()
-    narrative = ma.fields.String()
-    is_late = ma.fields.Boolean()
-    submitted_at = ma.fields.DateTime(allow_none=True)
-    window = ma.fields.Dict(metadata={"description": "opens, due, closes (ISO dates)"})
-    values = ma.fields.List(ma.fields.Nested(StoredFigureSchema))
-    flags = ma.fields.List(ma.fields.Nested(FlagSchema))
-
-
-class IngestResultSchema(ma.Schema):
-    outcome = ma.fields.String(metadata={"description": "stored, unchanged, refused or checked"})
-    message = ma.fields.String()
-    created = ma.fields.Integer()
-    updated = ma.fields.Integer()
-    deleted = ma.fields.Integer()
-    unchanged = ma.fields.Integer()
-    refused = ma.fields.Integer()
-    batch_id = ma.fields.Integer(allow_none=True)
-    returns = ma.fields.List(ma.fields.Dict())
-    errors = ma.fields.List(ma.fields.Dict())
-    warnings = ma.fields.List(ma.fields.Dict())
-
-
-class ImportQuerySchema(ma.Schema):
-    programme = ma.fields.String(metadata={"description": "Programme code (needed unless you cover one programme)"})
-    dry_run = ma.fields.Boolean(load_default=False)
-    submit = ma.fields.Boolean(load_default=False)
-
-
-class ImportFileSchema(ma.Schema):
-    file = ma.fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
 
 
 @dataclass
