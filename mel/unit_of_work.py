@@ -23,14 +23,20 @@ def notices_written(session: Session) -> None:
     session.info[NOTICES_KEY] = True
 
 
-def finish(session: Session, config) -> None:
-    """Commit the work, then e-mail the notices it wrote and record that they went."""
+def finish(session: Session, config, *, retry_unsent: bool = False) -> int:
+    """Commit the work, then e-mail the notices it wrote and record that they went.
+
+    `retry_unsent` (the scheduler's jobs) also sends notices earlier attempts could not. Returns
+    how many e-mails went.
+    """
     from mel.review import notify
 
     session.commit()
-    if session.info.pop(NOTICES_KEY, False):
-        notify.send_pending(session, config)
+    sent = 0
+    if session.info.pop(NOTICES_KEY, False) or retry_unsent:
+        sent = notify.send_pending(session, config)
         session.commit()
+    return sent
 
 
 @contextmanager

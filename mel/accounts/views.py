@@ -20,6 +20,7 @@ from mel.accounts import operations
 from mel.accounts.forms import LoginForm
 from mel.db import db
 from mel.errors import Unauthorized
+from mel.unit_of_work import finish
 
 bp = Blueprint("accounts", __name__)
 
@@ -52,7 +53,7 @@ def login():
                 lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
             )
         except Unauthorized as exc:
-            db_session.commit()  # keep the failure count
+            finish(db_session, config)  # a refused sign-in (401) keeps its failure count
             current_app.logger.info("failed sign-in for %s", form.email.data)
             error = exc.message
         else:
@@ -63,7 +64,6 @@ def login():
                 remote_addr=request.remote_addr or "",
                 user_agent=request.user_agent.string,
             )
-            db_session.commit()
             session.permanent = True  # the cookie follows PERMANENT_SESSION_LIFETIME (idle limit)
             login_user(user)
             current_app.logger.info("signed in: %s", user.email)

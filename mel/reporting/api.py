@@ -11,7 +11,7 @@ from mel.accounts.models import User
 from mel.api import api_blueprint
 from mel.db import db
 from mel.errors import Forbidden
-from mel.reporting import executor, operations
+from mel.reporting import executor, operations, queries
 from mel.reporting.schemas import ReportRequestSchema, ReportRunSchema
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
@@ -21,7 +21,7 @@ blp = api_blueprint("reports_api", __name__, "Reports: generated PDFs with the f
 
 def _body(run) -> dict:
     emails = dict(db.session.execute(select(User.id, User.email)).all())
-    return {**operations.run_body(run, emails), "pdf": url_for("reports_api.ReportPdf", run_id=run.id)}
+    return {**queries.run_body(run, emails), "pdf": url_for("reports_api.ReportPdf", run_id=run.id)}
 
 
 @blp.route("/reports")
@@ -29,7 +29,7 @@ class Reports(MethodView):
     @blp.response(200, ReportRunSchema(many=True))
     def get(self):
         """Report runs, newest first (viewers and officers: published reports only)."""
-        return [_body(r) for r in operations.visible_runs(db.session, authenticated_user())]
+        return [_body(r) for r in queries.visible_runs(db.session, authenticated_user())]
 
     @blp.arguments(ReportRequestSchema)
     @blp.response(202, ReportRunSchema)
@@ -50,7 +50,7 @@ class ReportOne(MethodView):
     @blp.response(200, ReportRunSchema)
     def get(self, run_id: int):
         """One run: state, progress, pages, checksums."""
-        return _body(operations.get_visible(db.session, authenticated_user(), run_id))
+        return _body(queries.get_visible(db.session, authenticated_user(), run_id))
 
 
 @blp.route("/reports/<int:run_id>/pdf")
@@ -58,8 +58,8 @@ class ReportPdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, run_id: int):
         """The PDF (checked against its SHA-256 before it is served)."""
-        run = operations.get_visible(db.session, authenticated_user(), run_id)
-        return Response(operations.pdf_bytes(run), mimetype="application/pdf",
+        run = queries.get_visible(db.session, authenticated_user(), run_id)
+        return Response(queries.pdf_bytes(run), mimetype="application/pdf",
                         headers={"X-Content-SHA256": run.sha256})
 
 
@@ -69,6 +69,6 @@ class ReportPublish(MethodView):
     def post(self, run_id: int):
         """Publish a finished draft (secretariat): final PDF without the DRAFT mark; immutable afterwards."""
         user = authenticated_user()
-        run = operations.get_visible(db.session, user, run_id)
+        run = queries.get_visible(db.session, user, run_id)
         operations.publish(db.session, run, user, current_app.config)
         return _body(run)

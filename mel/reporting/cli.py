@@ -96,7 +96,7 @@ def render_run(run_id: int) -> None:
 def report_list() -> None:
     """The last report runs."""
     from mel.reporting.models import ReportRun
-    from mel.reporting.operations import effective_state
+    from mel.reporting.queries import effective_state
 
     for run in db.session.scalars(select(ReportRun).order_by(ReportRun.id.desc()).limit(50)):
         flag = "published" if run.is_published else effective_state(run)

@@ -23,7 +23,7 @@ from mel.accounts.models import User
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden
-from mel.reporting import executor, operations
+from mel.reporting import executor, operations, queries
 from mel.returns.models import Return
 from mel.scopes import can_administer, can_review
 from mel.unit_of_work import finish
@@ -55,10 +55,10 @@ def _quarters() -> list[str]:
 def index():
     user = authenticated_user()
     session = db.session
-    runs = operations.visible_runs(session, user)
+    runs = queries.visible_runs(session, user)
     catalogue = load_catalogue(session)
     approved = session.scalar(select(func.max(Return.period)).where(Return.state == "approved"))
-    return render_template("reporting/index.html", runs=[operations.run_body(r, _emails()) for r in runs],
+    return render_template("reporting/index.html", runs=[queries.run_body(r, _emails()) for r in runs],
                            kinds=KIND_LABELS, quarters=_quarters(), default_period=approved,
                            programmes=sorted(catalogue.programmes.items()),
                            counties=sorted((u for u in catalogue.org_units.values() if u.level == 2),
@@ -83,23 +83,23 @@ def generate():
 @login_required
 def show(run_id: int):
     user = authenticated_user()
-    run = operations.get_visible(db.session, user, run_id)
-    return render_template("reporting/run.html", run=operations.run_body(run, _emails()), kinds=KIND_LABELS,
+    run = queries.get_visible(db.session, user, run_id)
+    return render_template("reporting/run.html", run=queries.run_body(run, _emails()), kinds=KIND_LABELS,
                            can_publish=can_administer(user))
 
 
 @bp.route("/runs/<int:run_id>/status")
 @login_required
 def status(run_id: int):
-    run = operations.get_visible(db.session, authenticated_user(), run_id)
-    return jsonify(operations.run_body(run, _emails()))
+    run = queries.get_visible(db.session, authenticated_user(), run_id)
+    return jsonify(queries.run_body(run, _emails()))
 
 
 @bp.route("/runs/<int:run_id>/pdf")
 @login_required
 def pdf(run_id: int):
-    run = operations.get_visible(db.session, authenticated_user(), run_id)
-    data = operations.pdf_bytes(run)
+    run = queries.get_visible(db.session, authenticated_user(), run_id)
+    data = queries.pdf_bytes(run)
     name = f"{run.kind}-{run.period}{'' if run.programme == 'ALL' else '-' + run.programme}" \
            f"{'' if run.org_unit == 'KE' else '-' + run.org_unit}{'' if run.is_published else '-draft'}.pdf"
     disposition = "attachment" if request.args.get("download") else "inline"
@@ -115,11 +115,11 @@ def run_preview(run_id: int):
     from reports.model import build
     from reports.render import render_html
 
-    run = operations.get_visible(db.session, authenticated_user(), run_id)
+    run = queries.get_visible(db.session, authenticated_user(), run_id)
     if run.snapshot is None:
         flash("This report has not gathered its figures yet.", "error")
         return redirect(url_for("reporting.show", run_id=run.id))
-    model = build(operations.load_snapshot(run), is_draft=not run.is_published, reference=operations.reference(run))
+    model = build(queries.load_snapshot(run), is_draft=not run.is_published, reference=queries.reference(run))
     return render_html(model, preview=True)
 
 
@@ -147,7 +147,7 @@ def live_preview():
 @login_required
 def publish(run_id: int):
     user = _secretariat()
-    run = operations.get_visible(db.session, user, run_id)
+    run = queries.get_visible(db.session, user, run_id)
     operations.publish(db.session, run, user, current_app.config)
     flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
     return redirect(url_for("reporting.show", run_id=run.id))
@@ -157,7 +157,7 @@ def publish(run_id: int):
 @login_required
 def rerun(run_id: int):
     user = _secretariat()
-    run = operations.get_visible(db.session, user, run_id)
+    run = queries.get_visible(db.session, user, run_id)
     again = operations.rerun(db.session, run, user)
     finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), again.id)

@@ -24,6 +24,7 @@ from mel.returns.workflow import window_for
 from mel.review.models import Notification, ValueQuery
 from mel.review.notify import _store
 from mel.review.queries import expected_returns
+from mel.unit_of_work import finish
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def draft_sector_report(session: Session, config: dict, now: datetime) -> str:
     if existing is not None:
         return f"{period}: draft sector report already made (run {existing.id}, {existing.state})"
     run = operations.request_report(session, kind="sector", period=period, trigger="schedule")
-    session.commit()
+    finish(session, config)  # the worker process reads the run
     executor.run_and_wait(session, config, run.id)
     session.refresh(run)
     if run.state != "done":

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from mel.db import utcnow
 from mel.errors import NotFound
-from mel.review import notify
 from mel.scheduler.jobs import JOBS
 from mel.scheduler.models import JobRun
+from mel.unit_of_work import finish
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,11 @@ def run_job(session: Session, config: dict, job_id: str, *, now: datetime | None
         raise NotFound(f"No job {job_id!r}; the jobs are {', '.join(JOBS)}.")
     run = JobRun(job_id=job_id, trigger=trigger, started_at=utcnow(), outcome="running")
     session.add(run)
-    session.commit()
+    finish(session, config)  # the run is on record even if the job fails
     started = time.perf_counter()
     try:
         run.detail = job.function(session, config, now or utcnow())
-        session.commit()
-        sent = notify.send_pending(session, config)
-        session.commit()
+        sent = finish(session, config, retry_unsent=True)
         if sent:
             run.detail += f"; {sent} e-mail(s) sent"
         run.outcome = "ok"
@@ -42,5 +40,5 @@ def run_job(session: Session, config: dict, job_id: str, *, now: datetime | None
         run.outcome, run.detail = "error", f"{type(exc).__name__}: {exc}"[:2000]
     run.finished_at = utcnow()
     run.duration_ms = int((time.perf_counter() - started) * 1000)
-    session.commit()
+    finish(session, config)
     return run

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from mel.accounts.operations import create_token
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
-from mel.reporting import operations
+from mel.reporting import operations, queries
 from mel.reporting.models import ReportRun
 from mel.reporting.snapshot import gather
 from mel.returns.models import Return
@@ -256,7 +256,7 @@ def test_rerun_reproduces_the_figures_after_the_data_changed(client, session, as
     _generate(client, kind="county", org_unit="042")
     first = session.scalars(select(ReportRun).order_by(ReportRun.id.desc())).first()
     assert first.state == "done"
-    before = "\n".join(page_texts(operations.pdf_bytes(first)))
+    before = "\n".join(page_texts(queries.pdf_bytes(first)))
     # The data changes: Kisumu's OPCT return is reopened, so its figures leave the approved results.
     opct = load_catalogue(session).programmes["OPCT"]
     kisumu = load_catalogue(session).org_units["042"]
@@ -267,11 +267,11 @@ def test_rerun_reproduces_the_figures_after_the_data_changed(client, session, as
     again = operations.execute(session, again.id, app.config)
     assert again.state == "done" and again.source_run_id == first.id
     assert again.snapshot_sha256 == first.snapshot_sha256
-    after = "\n".join(page_texts(operations.pdf_bytes(again)))
+    after = "\n".join(page_texts(queries.pdf_bytes(again)))
     fresh = operations.request_report(session, kind="county", period=PERIOD, org_unit="042", trigger="cli")
     session.commit()
     fresh = operations.execute(session, fresh.id, app.config)
-    now = "\n".join(page_texts(operations.pdf_bytes(fresh)))
+    now = "\n".join(page_texts(queries.pdf_bytes(fresh)))
 
     def figures(text_: str) -> list[str]:
         return [line for line in text_.splitlines() if line.startswith("SA02 ")]
@@ -324,7 +324,7 @@ def test_accessible_variant_is_a_tagged_pdf(session, app):
                                     trigger="cli")
     session.commit()
     run = operations.execute(session, run.id, app.config)
-    reader = pypdf.PdfReader(io.BytesIO(operations.pdf_bytes(run)))
+    reader = pypdf.PdfReader(io.BytesIO(queries.pdf_bytes(run)))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"] and root["/Lang"] == "en"
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()

@@ -42,6 +42,7 @@ def test_a_refused_request_keeps_nothing_and_sends_nothing(app, client, session,
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", port)
     submitted_return(session)
+    session.commit()  # the submission was an earlier request's work: committed (the fixture still undoes it)
     before = notices(session)
     inbox.messages.clear()
     reviewer = {"Authorization": f"Bearer {create_token(session, 'reviewer@demo.test').token}"}

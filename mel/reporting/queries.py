@@ -1,0 +1,81 @@
+"""Reads of report runs: which runs a user may see, their state and body, their PDF and figures."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mel.db import utcnow
+from mel.errors import Conflict, NotFound
+from mel.reporting.models import ReportRun
+from mel.scopes import sees_published_reports_only
+
+
+def load_snapshot(run: ReportRun) -> dict:
+    return json.loads(gzip.decompress(run.snapshot))
+
+
+def reference(run: ReportRun) -> str:
+    return f"Report run {run.id}" + (f" (from run {run.source_run_id})" if run.source_run_id else "")
+
+
+def pdf_bytes(run: ReportRun) -> bytes:
+    """The stored PDF, checked against its SHA-256 so a changed file is never served."""
+    if run.state != "done" or not run.file_path:
+        raise NotFound(f"Report run {run.id} has no PDF ({run.state}).")
+    path = Path(run.file_path)
+    if not path.exists():
+        raise NotFound(f"The PDF of report run {run.id} is missing from {path.parent}.")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != run.sha256:
+        raise Conflict(f"The PDF of report run {run.id} does not match its recorded SHA-256; it was not served.")
+    return data
+
+
+def visible_runs(session: Session, user, *, limit: int = 100) -> list[ReportRun]:
+    """Report runs a user may see: viewers and officers only published ones."""
+    query = select(ReportRun).order_by(ReportRun.id.desc()).limit(limit)
+    if sees_published_reports_only(user):
+        query = query.where(ReportRun.published_at.is_not(None))
+    return list(session.scalars(query))
+
+
+def get_visible(session: Session, user, run_id: int) -> ReportRun:
+    run = session.get(ReportRun, run_id)
+    if run is None or (sees_published_reports_only(user) and not run.is_published):
+        raise NotFound(f"No report run {run_id}.")
+    return run
+
+
+STALE_SECONDS = 900
+
+
+def effective_state(run: ReportRun) -> str:
+    """A running report whose worker stopped sending heartbeats is shown as stopped."""
+    if run.state == "running" and run.heartbeat_at is not None:
+        beat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=utcnow().tzinfo)
+        if (utcnow() - beat).total_seconds() > STALE_SECONDS:
+            return "stopped"
+    return run.state
+
+
+def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
+    emails = emails or {}
+    return {
+        "id": run.id, "kind": run.kind, "title": run.title, "period": run.period, "programme": run.programme,
+        "org_unit": run.org_unit, "accessible": run.is_accessible, "trigger": run.trigger,
+        "state": effective_state(run), "progress": run.progress, "stage": run.stage, "error": run.error or None,
+        "requested_by": emails.get(run.requested_by_id, "system") if run.requested_by_id else "system",
+        "requested_at": run.requested_at.isoformat() if run.requested_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "duration_ms": run.duration_ms, "page_count": run.page_count, "sha256": run.sha256 or None,
+        "file_size": run.file_size, "data_as_of": run.data_as_of.isoformat() if run.data_as_of else None,
+        "snapshot_sha256": run.snapshot_sha256 or None, "source_run_id": run.source_run_id,
+        "published_at": run.published_at.isoformat() if run.published_at else None,
+        "is_draft": not run.is_published,
+    }
