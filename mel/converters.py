@@ -34,9 +34,11 @@ class BadIdentifier(UnprocessableEntity):
 class QuarterConverter(BaseConverter):
     """A calendar quarter: `2025Q3`."""
 
+    parse = staticmethod(periods.quarter)
+
     def to_python(self, value: str) -> str:
         try:
-            return periods.quarter(value).id
+            return self.parse(value).id
         except ValidationFailed as exc:
             raise BadIdentifier(exc) from None
 
@@ -47,11 +49,7 @@ class QuarterConverter(BaseConverter):
 class FinancialYearConverter(QuarterConverter):
     """A July–June financial year: `2025July`."""
 
-    def to_python(self, value: str) -> str:
-        try:
-            return periods.financial_year(value).id
-        except ValidationFailed as exc:
-            raise BadIdentifier(exc) from None
+    parse = staticmethod(periods.financial_year)
 
 
 class IdConverter(IntegerConverter):

@@ -109,6 +109,24 @@ def explain_all(session, user, record):
     return_ops.explain_flags(session, user, record, {f.id: "Test figures." for f in flags})
 
 
+def submit_figures(session, programme: str, rows: pd.DataFrame, *, now: datetime, approve: bool = False) -> Return:
+    """The secretariat stores a return's figures at `now`, explains every warning and submits it
+    (and the TWG approves it when asked). The rows hold one return."""
+    from mel.returns.ingest import Incoming, ingest
+
+    secretariat = load_user(session, "secretariat@demo.test")
+    with time_machine.travel(now, tick=False):
+        result = ingest(session, secretariat, Incoming(rows, "api"), programme=programme, now=now)
+        assert result.outcome == "stored", [e.message for e in result.errors]
+        record = session.get(Return, result.returns[0].return_id)
+        explain_all(session, secretariat, record)
+        return_ops.submit(session, secretariat, record, now=now)
+        if approve:
+            review.approve(session, load_catalogue(session), load_user(session, "reviewer@demo.test"), record,
+                           now=now)
+    return record
+
+
 # --------------------------------------------------------------------------- the return grid
 
 

@@ -6,16 +6,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
-from mel.accounts.operations import load_user
 from mel.catalogue.lookup import load_catalogue
 from mel.reporting.snapshot import gather
-from mel.returns import operations as return_ops
-from mel.returns.ingest import Incoming, ingest
-from mel.review import operations as review
 from reports.model import build
-from tests.helpers import explain_all, flat_rows, login
+from tests.helpers import flat_rows, login, submit_figures
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)
 
@@ -23,15 +18,7 @@ NOW = datetime(2026, 4, 5, tzinfo=UTC)
 @pytest.fixture
 def one_return(session):
     """2026Q1: only OPCT Kisumu is approved, out of the 47 OPCT returns expected."""
-    catalogue = load_catalogue(session)
-    secretariat = load_user(session, "secretariat@demo.test")
-    with time_machine.travel(NOW, tick=False):
-        result = ingest(session, secretariat, Incoming(flat_rows(session, "OPCT", "042", "2026Q1", 1_000), "api"),
-                        programme="OPCT", now=NOW)
-        record = session.get(return_ops.Return, result.returns[0].return_id)
-        explain_all(session, secretariat, record)
-        return_ops.submit(session, secretariat, record, now=NOW)
-        review.approve(session, catalogue, load_user(session, "reviewer@demo.test"), record, now=NOW)
+    submit_figures(session, "OPCT", flat_rows(session, "OPCT", "042", "2026Q1", 1_000), now=NOW, approve=True)
 
 
 def text_of(response) -> str:

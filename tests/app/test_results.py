@@ -9,14 +9,10 @@ from datetime import UTC, datetime
 import openpyxl
 import pandas as pd
 import pytest
-import time_machine
 
 from mel.accounts.operations import create_token, load_user
 from mel.catalogue.lookup import load_catalogue
-from mel.returns import operations as return_ops
-from mel.returns.ingest import Incoming, ingest
-from mel.review import operations as review
-from tests.helpers import explain_all, flat_rows
+from tests.helpers import flat_rows, submit_figures
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)  # in the 2026Q1 window
 
@@ -24,20 +20,11 @@ NOW = datetime(2026, 4, 5, tzinfo=UTC)  # in the 2026Q1 window
 @pytest.fixture
 def scenario(client, session):
     """HSNP 2026Q1, approved for Turkana (base 100) and Wajir (base 300, SA11.N = 30)."""
-    catalogue = load_catalogue(session)
-    secretariat = load_user(session, "secretariat@demo.test")
-    reviewer = load_user(session, "reviewer@demo.test")
-    with time_machine.travel(NOW, tick=False):
-        for unit, base in (("023", 100), ("008", 300)):
-            rows = flat_rows(session, "HSNP", unit, "2026Q1", base)
-            if unit == "008":
-                rows.loc[rows["indicator"] == "SA11.N", "value"] = "30"
-            result = ingest(session, secretariat, Incoming(rows, "api"), programme="HSNP", now=NOW)
-            assert result.outcome == "stored", [e.message for e in result.errors]
-            record = session.get(return_ops.Return, result.returns[0].return_id)
-            explain_all(session, secretariat, record)
-            return_ops.submit(session, secretariat, record, now=NOW)
-            review.approve(session, catalogue, reviewer, record, now=NOW)
+    for unit, base in (("023", 100), ("008", 300)):
+        rows = flat_rows(session, "HSNP", unit, "2026Q1", base)
+        if unit == "008":
+            rows.loc[rows["indicator"] == "SA11.N", "value"] = "30"
+        submit_figures(session, "HSNP", rows, now=NOW, approve=True)
     token = create_token(session, "reviewer@demo.test").token
     headers = {"Authorization": f"Bearer {token}"}
     secretariat_headers = {"Authorization": f"Bearer {create_token(session, 'secretariat@demo.test').token}"}
@@ -84,13 +71,7 @@ def test_results_by_county_add_up_and_export_as_csv_and_excel(client, scenario):
 
 
 def test_submitted_figures_count_only_on_request(client, session, scenario):
-    secretariat = load_user(session, "secretariat@demo.test")
-    with time_machine.travel(NOW, tick=False):
-        result = ingest(session, secretariat, Incoming(flat_rows(session, "HSNP", "010", "2026Q1", 50), "api"),
-                        programme="HSNP", now=NOW)
-        record = session.get(return_ops.Return, result.returns[0].return_id)
-        explain_all(session, secretariat, record)
-        return_ops.submit(session, secretariat, record, now=NOW)
+    submit_figures(session, "HSNP", flat_rows(session, "HSNP", "010", "2026Q1", 50), now=NOW)
     approved = one(client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP", headers=scenario).json,
                    "SA07")
     both = one(client.get("/api/v1/results?indicator=SA07&period=2026Q1&programme=HSNP&include=submitted",
@@ -154,12 +135,7 @@ def test_a_total_given_with_its_parts_is_counted_once(client, session, scenario)
     secretariat = load_user(session, "secretariat@demo.test")
     rows = flat_rows(session, "HSNP", "010", "2026Q1", 50)
     extra = rows[rows["indicator"] == "SA07"].iloc[[0]].assign(option="total", value="100")
-    with time_machine.travel(NOW, tick=False):
-        result = ingest(session, secretariat, Incoming(pd.concat([rows, extra]), "api"), programme="HSNP", now=NOW)
-        assert result.outcome == "stored", [e.message for e in result.errors]
-        record = session.get(return_ops.Return, result.returns[0].return_id)
-        explain_all(session, secretariat, record)
-        return_ops.submit(session, secretariat, record, now=NOW)
+    submit_figures(session, "HSNP", pd.concat([rows, extra]), now=NOW)
     catalogue = load_catalogue(session)
     query = resolve_query(catalogue, indicators=["SA07"], period="2026Q1", org_unit="KE", programme="HSNP",
                           include_submitted=True, user=secretariat)

@@ -8,12 +8,9 @@ from datetime import UTC, datetime
 
 import openpyxl
 import pytest
-import time_machine
 
-from mel.accounts.operations import create_token, load_user
-from mel.returns import operations as return_ops
-from mel.returns.ingest import Incoming, ingest
-from tests.helpers import explain_all, flat_rows, login
+from mel.accounts.operations import create_token
+from tests.helpers import flat_rows, login, submit_figures
 
 NOW = datetime(2026, 4, 5, tzinfo=UTC)  # inside the 2026Q1 window
 BASE = 1_000  # SA02 in the submitted Kisumu return
@@ -22,16 +19,8 @@ BASE = 1_000  # SA02 in the submitted Kisumu return
 @pytest.fixture
 def submitted_kisumu(client, session):
     """An OPCT 2026Q1 return for Kisumu (042), submitted and not approved; nothing else in 2026Q1."""
-    secretariat = load_user(session, "secretariat@demo.test")
-    with time_machine.travel(NOW, tick=False):
-        result = ingest(session, secretariat, Incoming(flat_rows(session, "OPCT", "042", "2026Q1", BASE), "api"),
-                        programme="OPCT", now=NOW)
-        assert result.outcome == "stored", [e.message for e in result.errors]
-        record = session.get(return_ops.Return, result.returns[0].return_id)
-        explain_all(session, secretariat, record)
-        return_ops.submit(session, secretariat, record, now=NOW)
-    assert record.state == "submitted"
     rows = flat_rows(session, "OPCT", "042", "2026Q1", BASE)
+    assert submit_figures(session, "OPCT", rows, now=NOW).state == "submitted"
     return BASE * int((rows["indicator"] == "SA02").sum())  # SA02 is given per option (sex)
 
 
