@@ -43,9 +43,12 @@ class Config:
     PASSWORD_MIN_LENGTH = 12
     API_TOKEN_DAYS = 365
 
-    # Validation: history check (robust z-score over 8 quarters, else a quarter-on-quarter band).
+    # Validation: history check (robust z-score over 8 quarters, else a quarter-on-quarter band;
+    # a warning also needs a material change by the indicator's thresholds, indicators/history.py),
+    # and a county's share of the national figure moving by more than HISTORY_SHARE_POINTS points.
     HISTORY_BAND = 0.5
     HISTORY_Z = 3.5
+    HISTORY_SHARE_POINTS = 3.0
 
     # Reminders: days before the due date (and on the due day).
     REMINDER_DAYS = [7, 2]

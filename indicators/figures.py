@@ -8,6 +8,7 @@ factor. Every parser, check, page and report imports these names instead of spel
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,37 @@ def split_code(code: str) -> tuple[str, str]:
     """`SA12.N` → (`SA12`, `numerator`); `SA02` → (`SA02`, `value`)."""
     component = COMPONENT_OF_SUFFIX.get(code[-2:].upper())
     return (code[:-2], component) if component else (code, "value")
+
+
+_SEX_WORDS = {"F": ("women", "girls"), "M": ("men", "boys")}
+_AGE_RANGE = re.compile(r"^A(\d{2})_(\d{2})$")
+_AGE_FROM = re.compile(r"^A(\d{2})P$")
+
+
+def option_label(code: str, name: str = "") -> str:
+    """An option combo in people's words: `F_A70P` → "women 70+", `M_A00_17` → "boys 0–17",
+    `F` → "women", `total` → "total"; other codes fall back to the combo's name (or code)."""
+    if code in ("default", ""):
+        return ""
+    if code == "total":
+        return "total"
+    sex, _, age = code.partition("_")
+    if sex not in _SEX_WORDS:
+        sex, age = "", code
+    young = False
+    age_words = ""
+    if age:
+        if match := _AGE_RANGE.match(age):
+            low, high = int(match[1]), int(match[2])
+            age_words, young = f"{low}–{high}", high < 18
+        elif match := _AGE_FROM.match(age):
+            age_words = f"{int(match[1])}+"
+        else:
+            return name or code
+    if not sex:
+        return f"aged {age_words}" if age_words else (name or code)
+    word = _SEX_WORDS[sex][1 if young else 0]
+    return f"{word} {age_words}".strip()
 
 
 def ingest_row(indicator: str, option: str, org_unit: str, period: str, value: Any = "", *,

@@ -177,6 +177,16 @@ class Period:
         return str(self.year)
 
     @property
+    def fy_label(self) -> str:
+        """The financial-year name people use in sentences: `FY2025/26 Q1` for a quarter."""
+        if self.type is PeriodType.QUARTER:
+            fy = self.financial_year().year
+            return f"FY{fy}/{_fy_suffix(fy)} Q{self.fy_quarter}"
+        if self.type is PeriodType.FINANCIAL_YEAR:
+            return f"FY{self.year}/{_fy_suffix(self.year)}"
+        return self.label
+
+    @property
     def short_label(self) -> str:
         """Return a compact label for table headers."""
         if self.type is PeriodType.QUARTER:

@@ -7,7 +7,7 @@ person typed it. Every check returns `Issue`s whose message names the place and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.expressions import Expression, Reference, compare
-from indicators.figures import LOCATION_COLUMNS, figure_code
+from indicators.figures import LOCATION_COLUMNS, figure_code, split_code
 from indicators.periods import PeriodError, parse_period
 
 VALUE_KEY = ["programme", "org_unit", "period", "indicator", "component", "option"]
@@ -49,6 +49,11 @@ class IndicatorSpec:
     factor: int | None
     options: tuple[str, ...]  # option combos a person fills (not the total)
     has_total: bool = False
+    time_aggregation: str = "last"  # sum (a flow: new in each quarter) | last | average (a stock)
+    min_change: float | None = None  # history checks (indicators/history.py); None: by measure
+    min_absolute: float | None = None
+    min_points: float | None = None
+    seasonal: bool = False
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -67,6 +72,7 @@ class Rule:
     severity: str = "error"
     importance: str = "medium"
     missing_strategy: str = "skip_if_any_missing"
+    description: str = ""  # why the rule holds, in words: printed with every warning it gives
 
     @property
     def references(self) -> list[Reference]:
@@ -87,13 +93,45 @@ class Rule:
 # --------------------------------------------------------------------------- locations
 
 
+@dataclass(frozen=True)
+class Names:
+    """What people call the codes of a location: indicators, options, org units, programmes.
+
+    Messages name things in words and keep the codes in brackets; without names (a bare
+    check in a test) the codes stand alone.
+    """
+
+    indicators: Mapping[str, str] = field(default_factory=dict)  # code -> name
+    options: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (indicator, option) -> words
+    org_units: Mapping[str, str] = field(default_factory=dict)  # code -> name
+    programmes: Mapping[str, str] = field(default_factory=dict)  # code -> name
+
+    def figure(self, code: str) -> str:
+        """`SA12.N` → "numerator of % of credited payments withdrawn … (SA12.N)"."""
+        indicator, component = split_code(code)
+        name = self.indicators.get(indicator)
+        part = "" if component == "value" else f"{component} of "
+        return f"{part}{name} ({code})" if name else code
+
+    def option(self, indicator: str, option: Any) -> str:
+        if option in (None, "", "default"):
+            return ""
+        return self.options.get((indicator, str(option)), str(option))
+
+    def org_unit(self, code: Any) -> str:
+        return self.org_units.get(str(code), f"org unit {code}")
+
+
+NO_NAMES = Names()
+
+
 def period_text(period: str) -> str:
-    """`2025Q3 (FY2025/26 Q1)` for messages; the bare identifier if it does not parse."""
+    """`FY2025/26 Q1` for messages; the bare identifier if it does not parse."""
     try:
         parsed = parse_period(period)
     except PeriodError:
         return str(period)
-    return f"{parsed.id} ({parsed.short_label})"
+    return parsed.fy_label
 
 
 def location_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -115,26 +153,32 @@ def location_of(row: dict[str, Any]) -> dict[str, Any]:
     return location
 
 
-def describe(location: dict[str, Any]) -> str:
-    """Human words for a location: `opct.xlsx Data!I7 (SA01 F_A70P, org unit 042, 2025Q3 …)`."""
+def describe(location: dict[str, Any], names: Names = NO_NAMES) -> str:
+    """Human words for a location, codes in brackets:
+    `opct.xlsx Data!I7 — Kisumu, FY2025/26 Q1 — Number of Inua Jamii beneficiaries paid (SA01), women 70+`."""
+    parts = []
     where = []
     if "file" in location:
         where.append(str(location["file"]))
     if "cell" in location:
-        where.append(location["cell"])
+        where.append(str(location["cell"]))
     elif "row" in location:
         where.append(f"row {location['row']}" + (f", column {location['column']}" if "column" in location else ""))
-    what = []
-    if "indicator" in location:
-        what.append(str(location["indicator"]) + (f" {location['option']}" if location.get("option") not in (None, "default") else ""))
+    if where:
+        parts.append(" ".join(where))
+    when = []
     if "org_unit" in location:
-        what.append(f"org unit {location['org_unit']}")
+        when.append(names.org_unit(location["org_unit"]))
     if "period" in location:
-        what.append(period_text(location["period"]))
-    text = " ".join(where)
-    if what:
-        text = f"{text} ({', '.join(what)})" if text else ", ".join(what)
-    return text or "the return"
+        when.append(period_text(location["period"]))
+    if when:
+        parts.append(", ".join(when))
+    if "indicator" in location:
+        code = str(location["indicator"])
+        what = names.figure(code)
+        option = names.option(split_code(code)[0], location.get("option"))
+        parts.append(f"{what}, {option}" if option else what)
+    return " — ".join(parts) or "the return"
 
 
 def fmt(number: float) -> str:
@@ -144,9 +188,9 @@ def fmt(number: float) -> str:
     return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}"
 
 
-def _issue(severity: str, code: str, what: str, row: dict[str, Any]) -> Issue:
+def _issue(severity: str, code: str, what: str, row: dict[str, Any], names: Names = NO_NAMES) -> Issue:
     location = location_of(row)
-    return Issue(severity, code, f"{describe(location)}: {what}", location)
+    return Issue(severity, code, f"{describe(location, names)}: {what}", location)
 
 
 # --------------------------------------------------------------------------- types and ranges
@@ -186,34 +230,35 @@ def parse_numbers(frame: pd.DataFrame, measures: pd.Series) -> pd.DataFrame:
 
 
 def _what(problem: str, raw: str, row: dict[str, Any]) -> str:
+    indicator = row.get("indicator")
     if problem == "thousands_separator":
         fixed = raw.replace(",", "").replace(" ", "")
-        return f"{raw!r} has a thousands separator; type {fixed}."
+        return f"{raw!r} has a thousands separator, which is read as text. Type {fixed}."
     if problem == "percent_sign":
-        return (f"{raw!r} is a percentage; percentages are computed, so enter the numerator "
-                f"({row.get('indicator')}.N) and the denominator ({row.get('indicator')}.D).")
+        return (f"{raw!r} is a percentage, but percentages are computed here. Enter the numerator "
+                f"({indicator}.N) and the denominator ({indicator}.D) instead.")
     if problem == "negative":
-        return f"{raw} is negative; figures cannot be below zero."
+        return f"{raw} is negative, and figures cannot be below zero. Type the figure without a minus sign, or 0."
     if problem == "not_whole":
-        kind = "a count" if row.get("component") == "value" else "a ratio's whole-number figure"
-        return f"{raw} is not a whole number, but {row.get('indicator')} is {kind}."
+        kind = "a count of people or households" if row.get("component") == "value" else "a count (a ratio's part)"
+        return f"{raw} is not a whole number, but this figure is {kind}. Type a whole number."
     if problem == "too_many_decimals":
-        return f"{raw} has more than 2 decimals; KES amounts are kept to the cent."
+        return f"{raw} has more than 2 decimals; KES amounts are kept to the cent. Round it to 2 decimals."
     if problem == "too_large":
-        return f"{raw} is larger than any figure this sector reports; check the cell."
-    return f"{raw!r} is not a number; type digits only (e.g. 1234 or 1234.50)."
+        return f"{raw} is larger than any figure this sector reports. Check the cell for extra digits."
+    return f"{raw!r} is not a number. Type digits only, e.g. 1234 or 1234.50 (0 if there were none)."
 
 
-def value_issues(parsed: pd.DataFrame) -> list[Issue]:
+def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
     """Errors for every cell `parse_numbers` could not accept."""
     bad = parsed[parsed["problem"] != ""]
     return [
-        _issue("error", row["problem"], _what(row["problem"], row["value"], row), row)
+        _issue("error", row["problem"], _what(row["problem"], row["value"], row), row, names)
         for row in bad.to_dict("records")
     ]
 
 
-def duplicate_issues(frame: pd.DataFrame) -> list[Issue]:
+def duplicate_issues(frame: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
     """Errors for the same figure given twice with different values (same values are merged)."""
     filled = frame[frame["value"] != ""]
     counts = filled.groupby(VALUE_KEY, sort=False)["value"].transform("nunique")
@@ -230,7 +275,7 @@ def duplicate_issues(frame: pd.DataFrame) -> list[Issue]:
             issues.append(_issue(
                 "error", "duplicate",
                 f"{other['value']!r} differs from {first['value']!r} given for the same figure in "
-                f"{other_place}; keep one row per figure.", other))
+                f"{other_place}. Keep one row per figure and delete the other.", other, names))
     return issues
 
 
@@ -243,7 +288,7 @@ def _wide_components(effective: pd.DataFrame) -> pd.DataFrame:
     return ratios.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
 
 
-def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> list[Issue]:
+def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names: Names = NO_NAMES) -> list[Issue]:
     """Numerator ≤ denominator for percentages; denominator > 0 when the numerator is; pairs complete."""
     if effective.empty:
         return []
@@ -263,17 +308,20 @@ def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> li
         # pd.notna: a nullable (Float64) frame gives None, not NaN, for the missing part.
         given, missing = ("numerator", "denominator") if pd.notna(row["numerator"]) else ("denominator", "numerator")
         issues.append(_issue("error", "incomplete_ratio",
-                             f"enter the {missing} too, or clear the {given}.",
-                             {**_locate(effective, row, given), "component": given}))
+                             f"the {given} is given but the {missing} is empty; a percentage needs both. "
+                             f"Enter the {missing} too, or clear the {given}.",
+                             {**_locate(effective, row, given), "component": given}, names))
     for row in wide[positive_over_zero].to_dict("records"):
         issues.append(_issue("error", "zero_denominator",
-                             f"the numerator is {fmt(row['numerator'])} but the denominator is 0.",
-                             {**_locate(effective, row, "denominator"), "component": "denominator"}))
+                             f"the numerator is {fmt(row['numerator'])} but the denominator is 0, so no share "
+                             f"can be computed. Enter the denominator, or 0 for both.",
+                             {**_locate(effective, row, "denominator"), "component": "denominator"}, names))
     for row in wide[above].to_dict("records"):
         issues.append(_issue("error", "numerator_above_denominator",
                              f"the numerator {fmt(row['numerator'])} is larger than the denominator "
-                             f"{fmt(row['denominator'])}; a percentage cannot exceed 100%.",
-                             {**_locate(effective, row, "numerator"), "component": "numerator"}))
+                             f"{fmt(row['denominator'])}, but a percentage cannot exceed 100%. Check whether "
+                             f"the two were swapped.",
+                             {**_locate(effective, row, "numerator"), "component": "numerator"}, names))
     return issues
 
 
@@ -290,7 +338,7 @@ def _locate(effective: pd.DataFrame, row: dict[str, Any], component: str) -> dic
     return {**match.iloc[0].to_dict(), **base}
 
 
-def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> list[Issue]:
+def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names: Names = NO_NAMES) -> list[Issue]:
     """Disaggregated values must add up to any total given (or stay below it if incomplete)."""
     if effective.empty:
         return []
@@ -318,7 +366,7 @@ def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec]) -> li
         issues.append(_issue(
             "error", "total_mismatch",
             f"the {int(row['count'])} disaggregated values {relation} {fmt(row['sum'])}, "
-            f"but the total given is {fmt(row['total'])}.", located))
+            f"but the total given is {fmt(row['total'])}. Correct the parts or the total.", located, names))
     return issues
 
 
@@ -336,7 +384,15 @@ def indicator_totals(effective: pd.DataFrame) -> pd.DataFrame:
     return combined.rename("number").reset_index()
 
 
-def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule]) -> list[Issue]:
+def _side(expression: Expression, names: Names) -> str:
+    """An expression in words: one figure by its name, arithmetic by its codes."""
+    references = expression.references()
+    if len(references) == 1 and expression.text.strip() == references[0].name:
+        return names.figure(references[0].name)
+    return expression.text
+
+
+def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = NO_NAMES) -> list[Issue]:
     """Evaluate rules per return (programme × org unit × period) over indicator totals."""
     if effective.empty or not rules:
         return []
@@ -364,96 +420,34 @@ def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule]) -> list[Issue]:
         left = rule.left.evaluate(frame)
         right = rule.right.evaluate(frame)
         ok = compare(left, rule.operator, right) | left.isna() | right.isna()
+        action = ("Correct the figures." if rule.severity == "error"
+                  else "Correct the figures, or explain why they are right.")
+        reason = f" {rule.description.strip()}" if rule.description.strip() else ""
+        if reason and not reason.endswith("."):
+            reason += "."
         for (programme, org_unit, period), l_value, r_value in zip(
             frame.index[~ok], left[~ok], right[~ok], strict=True
         ):
             location = {"programme": programme, "org_unit": org_unit, "period": period,
                         "rule": rule.code}
-            where = describe({"org_unit": org_unit, "period": period})
+            where = describe({"org_unit": org_unit, "period": period}, names)
             issues.append(Issue(
                 rule.severity, "rule",
-                f"{programme} {where}: rule {rule.code} ({rule.name}) is not met: "
-                f"{rule.left.text} = {fmt(l_value)} but {rule.right.text} = {fmt(r_value)} "
-                f"(needs {rule.text}).", location))
+                f"{where}: {rule.name} ({rule.code}). {_side(rule.left, names)} is {fmt(l_value)} and "
+                f"{_side(rule.right, names)} is {fmt(r_value)}, but the first should be "
+                f"{OPERATOR_WORDS.get(rule.operator, rule.operator)} the second "
+                f"({rule.text}).{reason} {action}", location))
     return issues
 
 
-# --------------------------------------------------------------------------- history
-
-
-def history_issues(
-    current: pd.DataFrame,
-    history: pd.DataFrame,
-    *,
-    min_points: int = 4,
-    window: int = 8,
-    z_threshold: float = 3.5,
-    band: float = 0.5,
-) -> list[Issue]:
-    """Warn when a figure is far from its own history.
-
-    With at least `min_points` of the last `window` periods: robust modified z-score
-    0.6745·(x − median)/MAD above `z_threshold`. With less history: a change from the
-    previous period beyond ±`band`. `current` has VALUE_KEY + number (+ locations);
-    `history` has VALUE_KEY + number for earlier periods, `period` sortable in time order.
-    """
-    if current.empty or history.empty:
-        return []
-    series_key = [k for k in VALUE_KEY if k != "period"]
-    now = current[current["number"].notna()]
-    past = history[history["number"].notna()].sort_values("period")
-    past = past.merge(now[series_key + ["period"]].rename(columns={"period": "current_period"}),
-                      on=series_key)
-    past = past[past["period"] < past["current_period"]]
-    past = past.groupby(series_key, sort=False).tail(window)
-    if past.empty:
-        return []
-    grouped = past.groupby(series_key)["number"]
-    stats = pd.DataFrame({
-        "n": grouped.count(),
-        "median": grouped.median(),
-        "previous": grouped.last(),
-    })
-    past = past.join(stats["median"], on=series_key)
-    deviation = (past["number"] - past["median"]).abs().groupby([past[k] for k in series_key])
-    stats["mad"] = deviation.median()
-    stats["mean_ad"] = deviation.mean()
-    joined = now.join(stats, on=series_key, how="inner")
-    if joined.empty:
-        return []
-    x = joined["number"]
-    spread = joined["mad"].where(joined["mad"] > 0, 1.253314 * joined["mean_ad"] / 0.6745)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = 0.6745 * (x - joined["median"]) / spread
-    z = z.where(spread > 0, np.where(x != joined["median"], np.inf, 0.0))
-    robust = (joined["n"] >= min_points) & (z.abs() > z_threshold)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = (x - joined["previous"]) / joined["previous"]
-    jump = (joined["n"] < min_points) & (
-        ((joined["previous"] > 0) & (change.abs() > band)) | ((joined["previous"] == 0) & (x > 0)))
-    issues = []
-    for row in joined[robust].to_dict("records"):
-        issues.append(_issue(
-            "warning", "outlier",
-            f"{fmt(row['number'])} is far from its last {int(row['n'])} quarters "
-            f"(median {fmt(row['median'])}); explain the change or correct it.", row))
-    for row in joined[jump].to_dict("records"):
-        previous = row["previous"]
-        if previous:
-            pct = (row["number"] - previous) / previous * 100
-            what = f"changed {pct:+.0f}% from last quarter ({fmt(previous)} → {fmt(row['number'])})"
-        else:
-            what = f"was 0 last quarter and is {fmt(row['number'])} now"
-        issues.append(_issue(
-            "warning", "change",
-            f"{what}, beyond ±{band:.0%}; explain the change or correct it.", row))
-    return issues
+OPERATOR_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above", "==": "equal to",
+                  "!=": "different from"}
 
 
 # --------------------------------------------------------------------------- completeness
 
 
-def missing_issues(effective: pd.DataFrame, required: pd.DataFrame) -> list[Issue]:
+def missing_issues(effective: pd.DataFrame, required: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
     """Errors for required figures (rows of VALUE_KEY in `required`) with no value."""
     if required.empty:
         return []
@@ -461,7 +455,7 @@ def missing_issues(effective: pd.DataFrame, required: pd.DataFrame) -> list[Issu
     merged = required.merge(present, on=VALUE_KEY, how="left", indicator=True)
     missing = merged[merged["_merge"] == "left_only"]
     return [
-        _issue("error", "missing", "a required value is empty.", row)
+        _issue("error", "missing", "this figure is required but empty. Enter it (0 if there were none).", row, names)
         for row in missing.drop(columns="_merge").to_dict("records")
     ]
 

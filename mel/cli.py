@@ -285,12 +285,17 @@ def returns_repair(dry_run: bool) -> None:
     Each figure keeps its review state; a missing return is created. Exits 1 when figures had to
     be left where they are (they are listed with what to do).
     """
+    from mel.migrate import current_revision, heads, upgrade
     from mel.returns.ingest import IngestSettings
-    from mel.returns.repair import repair_misplaced_values
+    from mel.returns.repair import misplaced_count, refresh_repaired, repair_misplaced_values
 
     session = db.session
     config = current_app.config
-    report = repair_misplaced_values(session, dry_run=dry_run, settings=IngestSettings.from_config(config))
+    settings = IngestSettings.from_config(config)
+    # Before 0009 the schema is older than this code: the moves use only what 0008 has, and the
+    # warnings are recomputed once the last misplaced figure is gone and the schema is brought up.
+    behind = current_revision(db.engine) not in heads()
+    report = repair_misplaced_values(session, dry_run=dry_run, settings=settings, refresh=not behind)
     if dry_run:
         session.rollback()
     else:
@@ -298,6 +303,17 @@ def returns_repair(dry_run: bool) -> None:
     for move in report.moves:
         click.echo(f"  {move.line(dry_run)}")
     click.echo(report.describe())
+    if not dry_run and behind:
+        if misplaced_count(session):
+            click.echo("The database stays at its old schema until every figure is in its own return; "
+                       "the warnings of the moved returns are recomputed then.")
+        else:
+            session.close()
+            upgrade(db.engine)
+            refreshed = refresh_repaired(db.session, settings)
+            finish(db.session, current_app.config)
+            click.echo(f"Upgraded the database to revision {heads()[0]} and recomputed the warnings of "
+                       f"{refreshed} repaired return(s).")
     if report.left:
         sys.exit(1)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from indicators.explanations import reason, tally
 from reports import charts
 from reports.charts import STATUS_ORDER
 from reports.format import (
@@ -358,12 +359,22 @@ def _completeness_chart(returns: dict) -> str:
                                              width=520, max_value=100, unit="%", reference=100))
 
 
+def _quality(quality: dict) -> dict:
+    """The data-quality annex: the snapshot's part, with its explained warnings counted by reason
+    (a snapshot taken before reasons were kept: the reason of each explanation's text)."""
+    if not quality:
+        return {}
+    codes = (reason(f.get("explanation_code") or "", f.get("explanation") or "")[0]
+             for f in quality.get("flags", []))
+    return {**quality, "by_reason": tally(codes)}
+
+
 def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessible: bool = False) -> Report:
     """The report model of a snapshot (any kind)."""
     report = Report(**_header(snapshot, is_draft=is_draft, reference=reference, accessible=accessible))
     report.method = _method(snapshot)
     report.returns = _returns(snapshot)
-    report.quality = snapshot.get("quality") or {}
+    report.quality = _quality(snapshot.get("quality") or {})
     figures = _figures(snapshot, snapshot["results"], snapshot.get("ytd"))
     report.key_figures = _key_figures(snapshot, snapshot["results"])
     report.status_counts = _counts(figures)

@@ -16,7 +16,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from indicators.expressions import Expression
-from indicators.validation import IndicatorSpec, Rule
+from indicators.figures import option_label
+from indicators.validation import IndicatorSpec, Names, Rule
 from mel.catalogue.models import (
     Indicator,
     OrgUnit,
@@ -44,6 +45,7 @@ class Catalogue:
     forms: dict[int, ReportingForm]  # programme id -> form
     rules: list[Rule] = field(default_factory=list)
     pillar_codes: dict[int, str] = field(default_factory=dict)
+    names: Names = field(default_factory=Names)  # codes in people's words, for messages
     # By id, built once from the dicts above.
     indicator_by_id: dict[int, Indicator] = field(init=False)
     programme_by_id: dict[int, Programme] = field(init=False)
@@ -106,15 +108,20 @@ def read_catalogue(session: Session) -> Catalogue:
     """Read the catalogue from the database (use `load_catalogue`, which reads it once)."""
     indicators = {i.code: i for i in session.scalars(select(Indicator).options(*CATALOGUE_INDICATOR_LOADERS))}
     specs, combos, combo_codes = {}, {}, {}
+    option_words: dict[tuple[str, str], str] = {}
     for code, indicator in indicators.items():
         options = indicator.disaggregation_set.combos
         specs[code] = IndicatorSpec(
             code, indicator.measure, indicator.factor,
             tuple(c.code for c in options if not c.is_total), any(c.is_total for c in options),
+            time_aggregation=indicator.time_aggregation, min_change=indicator.check_min_change,
+            min_absolute=indicator.check_min_absolute, min_points=indicator.check_min_points,
+            seasonal=bool(indicator.check_seasonal),
         )
         for combo in options:
             combos[(code, combo.code)] = combo.id
             combo_codes[combo.id] = combo.code
+            option_words[(code, combo.code)] = option_label(combo.code, combo.name)
     units = list(session.scalars(select(OrgUnit)))
     lookup: dict[str, OrgUnit] = {}
     for unit in units:
@@ -131,14 +138,19 @@ def read_catalogue(session: Session) -> Catalogue:
              for form in session.scalars(select(ReportingForm).options(*CATALOGUE_FORM_LOADERS))}
     rules = [
         Rule(r.code, r.name, Expression.parse(r.left), r.operator, Expression.parse(r.right),
-             r.severity, r.importance, r.missing_strategy)
+             r.severity, r.importance, r.missing_strategy, r.description or "")
         for r in session.scalars(select(ValidationRule).where(ValidationRule.is_active.is_(True)))
     ]
+    programmes = {p.code: p for p in session.scalars(select(Programme))}
+    names = Names(
+        indicators={code: i.name for code, i in indicators.items()}, options=option_words,
+        org_units={u.code: u.name for u in units}, programmes={c: p.name for c, p in programmes.items()},
+    )
     return Catalogue(
         indicators=indicators, specs=specs, combos=combos, combo_codes=combo_codes,
         org_units={u.code: u for u in units}, org_unit_lookup=lookup,
-        programmes={p.code: p for p in session.scalars(select(Programme))}, forms=forms, rules=rules,
-        pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()),
+        programmes=programmes, forms=forms, rules=rules,
+        pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()), names=names,
     )
 
 

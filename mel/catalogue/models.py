@@ -9,12 +9,14 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -240,6 +242,13 @@ class Indicator(MetadataMixin, Base):
     limitations: Mapped[str] = mapped_column(Text, default="")
     basis: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When a figure far from its history is worth a warning (indicators/history.py); empty
+    # means the default for the indicator's measure.
+    check_min_change: Mapped[float | None] = mapped_column(Float)  # share of the usual level, 0.25 = 25%
+    check_min_absolute: Mapped[float | None] = mapped_column(Float)  # in the indicator's unit
+    check_min_points: Mapped[float | None] = mapped_column(Float)  # percentage points, for percentages
+    check_seasonal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # compare with the same quarter
+    check_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # why these thresholds
 
     pillar: Mapped[Pillar] = relationship(lazy="raise")
     results_node: Mapped[ResultsNode | None] = relationship(lazy="raise")

@@ -234,8 +234,10 @@ def _seed_indicators(
     sets: dict[str, DisaggregationSet],
 ) -> None:
     details = {row["code"]: row for row in _read("indicator_details.csv")}
+    thresholds = {row["code"]: row for row in _read("indicator_checks.csv")}
     for row in _read("indicators.csv"):
         extra = details[row["code"]]
+        check = thresholds.get(row["code"], {})
         _upsert(
             session, summary, Indicator, "indicator", {"code": row["code"]},
             {
@@ -262,8 +264,18 @@ def _seed_indicators(
                 "responsible_agency": extra["responsible_agency"],
                 "limitations": extra["limitations"],
                 "basis": row["basis"],
+                # History-check thresholds (indicators/history.py); empty: the measure's default.
+                "check_min_change": _number(check.get("min_change")),
+                "check_min_absolute": _number(check.get("min_absolute")),
+                "check_min_points": _number(check.get("min_points")),
+                "check_seasonal": check.get("seasonal", "") == "true",
+                "check_note": check.get("note", ""),
             },
         )
+
+
+def _number(text: str | None) -> float | None:
+    return float(text) if text not in (None, "") else None
 
 
 def _seed_forms(session: Session, summary: SeedSummary) -> None:

@@ -153,7 +153,8 @@ def _quality_part(session: Session, catalogue: Catalogue, period: str, *, progra
             code = decision["return"].split(" ", 1)[0]
             approvals[code] = approvals.get(code, 0) + 1
     return {
-        "flags": [{k: f[k] for k in ("return", "kind", "message", "explanation")} for f in flags],
+        "flags": [{k: f[k] for k in ("return", "kind", "message", "explanation", "explanation_code")}
+                  for f in flags],
         "outliers": [o for o in found["outliers"] if (programme is None or o["programme"] == programme)
                      and (name is None or o["org_unit"] == name)],
         "unchanged": [u for u in found["unchanged"] if (programme is None or u["programme"] == programme)

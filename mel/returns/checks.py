@@ -6,14 +6,15 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from indicators.figures import figure_code, ratios, split_code
+from indicators.explanations import explanation_code
+from indicators.figures import figure_code, split_code
+from indicators.history import HistorySettings, figure_warnings
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
     Issue,
     Rule,
     fmt,
-    history_issues,
     missing_issues,
     ratio_issues,
     rule_issues,
@@ -31,55 +32,16 @@ from mel.returns.models import (
     ValueFlag,
 )
 
-HISTORY_WINDOW = 8
+# Quarters of stored history read for the checks: eight for most series, three same quarters
+# of earlier years for seasonal and annual indicators.
+HISTORY_WINDOW = 12
 
 
 def form_id(session: Session, programme_id: int) -> int:
     return session.scalar(select(ReportingForm.id).where(ReportingForm.programme_id == programme_id))
 
 
-def _ratios(frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """Turn numerator/denominator pairs into one `ratio` figure per option (N ÷ D × factor).
-
-    Only complete pairs with a positive denominator give a ratio: half a pair is refused by
-    `ratio_issues` (a located error), so the history check has nothing to say about it.
-    """
-    parts = frame[frame["component"].isin(["numerator", "denominator"])]
-    empty = pd.DataFrame(columns=[*VALUE_KEY, "number"])
-    if parts.empty:
-        return empty
-    keys = ["programme", "org_unit", "period", "indicator", "option"]
-    wide = parts.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
-    if "numerator" not in wide or "denominator" not in wide:
-        return empty
-    wide = wide.dropna(subset=["numerator", "denominator"])
-    wide = wide[wide["denominator"] > 0]
-    if wide.empty:
-        return empty
-    factors = [catalogue.specs[code].factor or 1 for code in wide.index.get_level_values("indicator")]
-    ratio = ratios(wide["numerator"], wide["denominator"], factors).rename("number").reset_index()
-    ratio["component"] = "ratio"
-    located = [c for c in ("file", "sheet", "row", "column") if c in parts]
-    if located:
-        where = parts[parts["component"] == "numerator"][keys + located]
-        ratio = ratio.merge(where, on=keys, how="left")
-    return ratio
-
-
-def _history(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
-    """Stored figures of the same series in the eight quarters before each current period."""
-    periods = set()
-    for period in current["period"].unique():
-        periods.update(p.id for p in [parse_period(period).shift(-n) for n in range(1, HISTORY_WINDOW + 1)])
-    programme_ids = [catalogue.programmes[c].id for c in current["programme"].unique()]
-    unit_ids = [catalogue.org_units[c].id for c in current["org_unit"].unique()]
-    indicator_ids = [catalogue.indicators[c].id for c in current["indicator"].unique()]
-    rows = session.execute(
-        select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id,
-               DataValue.component, DataValue.option_combo_id, DataValue.value)
-        .where(DataValue.programme_id.in_(programme_ids), DataValue.org_unit_id.in_(unit_ids),
-               DataValue.indicator_id.in_(indicator_ids), DataValue.period.in_(sorted(periods)))
-    ).all()
+def _frame(rows, catalogue: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(
         [(catalogue.programme_codes[p], catalogue.org_unit_codes[o], per, catalogue.indicator_codes[i], comp,
           catalogue.combo_codes[c], float(v))
@@ -88,31 +50,66 @@ def _history(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> p
     )
 
 
+_COLUMNS = (DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id,
+            DataValue.component, DataValue.option_combo_id, DataValue.value)
+
+
+def _history(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Stored figures of the same series in the quarters before each current period."""
+    periods = set()
+    for period in current["period"].unique():
+        periods.update(p.id for p in [parse_period(period).shift(-n) for n in range(1, HISTORY_WINDOW + 1)])
+    programme_ids = [catalogue.programmes[c].id for c in current["programme"].unique()]
+    unit_ids = [catalogue.org_units[c].id for c in current["org_unit"].unique()]
+    indicator_ids = [catalogue.indicators[c].id for c in current["indicator"].unique()]
+    rows = session.execute(
+        select(*_COLUMNS)
+        .where(DataValue.programme_id.in_(programme_ids), DataValue.org_unit_id.in_(unit_ids),
+               DataValue.indicator_id.in_(indicator_ids), DataValue.period.in_(sorted(periods)))
+    ).all()
+    return _frame(rows, catalogue)
+
+
+def _peers(session: Session, current: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Approved figures of the other units of the same programmes, in the current and previous
+    quarters: what the share and copy checks compare with (never another unit's unapproved figures)."""
+    periods = set()
+    for period in current["period"].unique():
+        periods.update({period, parse_period(period).previous().id})
+    programme_ids = [catalogue.programmes[c].id for c in current["programme"].unique()]
+    unit_ids = [catalogue.org_units[c].id for c in current["org_unit"].unique()]
+    indicator_ids = [catalogue.indicators[c].id for c in current["indicator"].unique()]
+    rows = session.execute(
+        select(*_COLUMNS).join(Return, Return.id == DataValue.return_id)
+        .where(DataValue.programme_id.in_(programme_ids), DataValue.org_unit_id.not_in(unit_ids),
+               DataValue.indicator_id.in_(indicator_ids), DataValue.period.in_(sorted(periods)),
+               Return.state == "approved")
+    ).all()
+    return _frame(rows, catalogue)
+
+
 def history_warnings(session: Session, effective: pd.DataFrame, changed: set[tuple],
-                     catalogue: Catalogue, band: float = 0.5, z_threshold: float = 3.5) -> list[Issue]:
-    """Warn about figures far from their own history, for the returns this ingest changes."""
+                     catalogue: Catalogue, settings: HistorySettings | None = None) -> list[Issue]:
+    """Warnings from history and peers (indicators/history.py), for the returns this ingest changes."""
     if not changed or effective.empty:
         return []
+    settings = settings or HistorySettings()
     keys = pd.Series(list(zip(effective["programme"], effective["org_unit"], effective["period"], strict=True)),
                      index=effective.index)
     current = effective[keys.isin(changed) & effective["number"].notna()]
     if current.empty:
         return []
     past = _history(session, current, catalogue)
-    if past.empty:
-        return []
-    values_now = current[current["component"] == "value"]
-    values_past = past[past["component"] == "value"]
-    issues = history_issues(values_now, values_past, band=band, z_threshold=z_threshold)
-    issues += history_issues(_ratios(current, catalogue), _ratios(past, catalogue), band=band,
-                             z_threshold=z_threshold)
-    return issues
+    peers = _peers(session, current, catalogue) if (settings.share or settings.copies) else None
+    return figure_warnings(current, past, catalogue.specs, settings, catalogue.names, peers)
 
 
 def flag_key(issue: Issue) -> str:
     location = issue.location
     if issue.code == "rule":
         return f"rule:{location.get('rule')}"
+    if issue.code == "copied":
+        return f"copied:{location.get('copied_from', '')}"
     indicator = str(location.get("indicator", ""))
     return f"{issue.code}:{indicator}:{location.get('option', '')}"
 
@@ -127,6 +124,8 @@ def typed_explanation(typed: dict, key: tuple, issue: Issue, rules: dict[str, Ru
         rule = rules.get(str(issue.location.get("rule", "")))
         codes = rule.indicators if rule else ()
         return next((typed[(*key, code, "*")] for code in codes if (*key, code, "*") in typed), "")
+    if issue.code == "copied":  # about the whole return: any explanation typed in it
+        return next((text for k, text in typed.items() if k[:3] == key and k[4] == "*"), "")
     indicator = str(issue.location.get("indicator", ""))
     return typed.get((*key, indicator, issue.location.get("option", ""))) \
         or typed.get((*key, split_code(indicator)[0], "*"), "")
@@ -148,8 +147,8 @@ def replace_flags(session: Session, outcomes: dict, existing: dict, frame: pd.Da
     session.flush()
 
 
-def refresh_flags(session: Session, record: Return, catalogue: Catalogue, *, band: float = 0.5,
-                  z_threshold: float = 3.5) -> int:
+def refresh_flags(session: Session, record: Return, catalogue: Catalogue,
+                  settings: HistorySettings | None = None) -> int:
     """Recompute a return's warnings from its stored figures, keeping the explanations given.
 
     For repairs that change what a return holds without a write of figures; returns the number
@@ -159,10 +158,11 @@ def refresh_flags(session: Session, record: Return, catalogue: Catalogue, *, ban
     key = tuple(frame[["programme", "org_unit", "period"]].iloc[0]) if not frame.empty else None
     warnings: list[Issue] = []
     if key is not None:
-        consistency = (ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
-                       + rule_issues(frame, catalogue.rules))
+        names = catalogue.names
+        consistency = (ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
+                       + rule_issues(frame, catalogue.rules, names))
         warnings = [i for i in consistency if not i.is_error]
-        warnings += history_warnings(session, frame, {key}, catalogue, band=band, z_threshold=z_threshold)
+        warnings += history_warnings(session, frame, {key}, catalogue, settings)
     count = _store_flags(session, record.id, warnings, catalogue, lambda issue: "", None)
     session.flush()
     return count
@@ -189,7 +189,7 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
             "component": component,
             "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
             "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
-            "explanation": explanation, "explained_by_id": by,
+            "explanation": explanation, "explanation_code": explanation_code(explanation), "explained_by_id": by,
         })
     # One flag per key: the first message wins (a ratio and its parts can share a key).
     unique = {r["flag_key"]: r for r in reversed(rows)}
@@ -234,9 +234,10 @@ def required_frame(record: Return, catalogue: Catalogue) -> pd.DataFrame:
 def submission_problems(session: Session, record: Return, catalogue: Catalogue) -> tuple[list[Issue], list[ValueFlag]]:
     """Errors that block submission, and warnings still waiting for an explanation."""
     frame = stored_frame(session, record, catalogue)
-    errors = missing_issues(frame, required_frame(record, catalogue))
-    errors += [i for i in ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
-               + rule_issues(frame, catalogue.rules) if i.is_error]
+    names = catalogue.names
+    errors = missing_issues(frame, required_frame(record, catalogue), names)
+    errors += [i for i in ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
+               + rule_issues(frame, catalogue.rules, names) if i.is_error]
     unexplained = [f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))
                    if not f.is_explained]
     return errors, unexplained

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from config import Config
+from indicators.history import HistorySettings
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
@@ -53,13 +54,18 @@ class IngestSettings:
     history_band: float = Config.HISTORY_BAND  # quarter-on-quarter change flagged with little history
     history_z: float = Config.HISTORY_Z  # robust z-score flagged against the last eight quarters
     max_bytes: int = Config.MAX_UPLOAD_MB * 1024 * 1024  # MEL_MAX_UPLOAD_MB, as Flask's MAX_CONTENT_LENGTH
+    share_points: float = Config.HISTORY_SHARE_POINTS  # a county's share of the national figure moving
 
     @classmethod
     def from_config(cls, config) -> IngestSettings:
         # The one size setting: Flask refuses larger request bodies (MAX_CONTENT_LENGTH derives from
         # it), and the file reader applies it to files that do not come through a request (mel import).
         return cls(float(config["HISTORY_BAND"]), float(config["HISTORY_Z"]),
-                   int(config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+                   int(config["MAX_UPLOAD_MB"]) * 1024 * 1024, float(config["HISTORY_SHARE_POINTS"]))
+
+    def history(self) -> HistorySettings:
+        """The settings of the history and peer checks (indicators/history.py)."""
+        return HistorySettings(z_threshold=self.history_z, band=self.history_band, share_points=self.share_points)
 
 
 @dataclass
@@ -182,7 +188,7 @@ def ingest(
     _check_scope(user, frame, catalogue, target)
     measures = frame["indicator"].map(lambda code: catalogue.specs[code].measure)
     frame = parse_numbers(frame, measures)
-    problems += value_issues(frame) + duplicate_issues(frame)
+    problems += value_issues(frame, catalogue.names) + duplicate_issues(frame, catalogue.names)
     frame = frame[frame["problem"] == ""].drop_duplicates(subset=VALUE_KEY, keep="first")
 
     existing = _existing_returns(session, frame)
@@ -211,8 +217,7 @@ def ingest(
         consistency = _consistency(effective, catalogue, changed_keys)
         problems += [i for i in consistency if i.is_error]
         warnings = [i for i in consistency if not i.is_error]
-        warnings += checks.history_warnings(session, effective, changed_keys, catalogue,
-                                            band=settings.history_band, z_threshold=settings.history_z)
+        warnings += checks.history_warnings(session, effective, changed_keys, catalogue, settings.history())
     for warning in warnings:
         key = (warning.location.get("programme"), warning.location.get("org_unit"), warning.location.get("period"))
         if key in outcomes:
@@ -369,8 +374,9 @@ def _consistency(effective: pd.DataFrame, catalogue: Catalogue, changed: set[tup
     keys = pd.Series(list(zip(effective["programme"], effective["org_unit"], effective["period"], strict=True)),
                      index=effective.index)
     frame = effective[keys.isin(changed)]
-    return (ratio_issues(frame, catalogue.specs) + total_issues(frame, catalogue.specs)
-            + rule_issues(frame, catalogue.rules))
+    names = catalogue.names
+    return (ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
+            + rule_issues(frame, catalogue.rules, names))
 
 
 def _check_version(session: Session, existing: dict[tuple, Return], expected: int) -> None:

@@ -216,6 +216,8 @@ class ValueFlag(Base):
     rule_code: Mapped[str] = mapped_column(String(20), default="")
     message: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text, default="")
+    # The kind of explanation (indicators/explanations.py), derived from its text when stored.
+    explanation_code: Mapped[str] = mapped_column(String(30), default="", server_default="")
     explained_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from indicators.explanations import explanation_code
 from indicators.periods import parse_period
 from mel import clock, periods
 from mel.accounts.models import User
@@ -164,17 +165,31 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
     return event
 
 
-def explain_flags(session: Session, user: User, record: Return, explanations: dict[int, str]) -> int:
-    """Store the officer's explanations of warnings (flag id → text); returns how many changed."""
+def explain_flags(session: Session, user: User, record: Return, explanations: dict[int, str], *,
+                  shown: dict[int, str] | None = None) -> int:
+    """Store the officer's explanations of warnings (flag id → text), each with the code of its
+    reason (indicators/explanations.py); returns how many changed.
+
+    `shown` (flag id → flag key, as the page showed them) finds a flag that a write of figures in
+    the same request stored again under a new id; a warning that write made go away is skipped.
+    """
     if not is_editable(record):
         raise ValidationFailed("Explanations can only be changed while the return is editable.")
     changed = 0
     flags = {f.id: f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))}
+    by_key = {f.flag_key: f for f in flags.values()}
+    shown = shown or {}
     for flag_id, text in explanations.items():
-        flag = flags.get(flag_id)
+        if flag_id in shown:
+            flag = by_key.get(shown[flag_id])
+            if flag is None:
+                continue
+        else:
+            flag = flags.get(flag_id)
         if flag is None:
             raise NotFound(f"Flag {flag_id} does not belong to this return.")
         text = text.strip()
+        flag.explanation_code = explanation_code(text)  # also codes a flag explained before codes were kept
         if text != flag.explanation:
             flag.explanation, flag.explained_by_id = text, user.id
             changed += 1

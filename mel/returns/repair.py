@@ -34,6 +34,7 @@ STANDING = {"draft": "editable", "returned": "editable", "reopened": "editable",
             "submitted": "submitted", "approved": "approved"}
 STAMPS = ("submitted_at", "submitted_by_id", "approved_at", "approved_by_id", "is_late")
 CHUNK = 500
+REASON = "mel returns repair:"  # how the repair's audit rows begin (refresh_repaired finds them)
 
 
 @dataclass
@@ -108,8 +109,13 @@ def _misplaced():
 
 
 def repair_misplaced_values(session: Session, *, dry_run: bool = False, now: datetime | None = None,
-                            settings: IngestSettings | None = None) -> RepairReport:
-    """Move every misplaced data value to the return of its own address; flushes, never commits."""
+                            settings: IngestSettings | None = None, refresh: bool = True) -> RepairReport:
+    """Move every misplaced data value to the return of its own address; flushes, never commits.
+
+    `refresh=False` leaves the warnings of the returns as they are: on a schema older than the
+    code (the repair runs before `mel db upgrade` can pass 0009) they are recomputed by
+    `refresh_repaired` once the schema is at head.
+    """
     now = now or utcnow()
     moves = _plan(session)
     report = RepairReport(moves, dry_run)
@@ -121,12 +127,31 @@ def repair_misplaced_values(session: Session, *, dry_run: bool = False, now: dat
         by_address.setdefault((move.programme, move.org_unit, move.period), []).append(move)
     for moves_here in by_address.values():
         touched |= _apply(session, moves_here, now)
-    catalogue = load_catalogue(session)
-    settings = settings or IngestSettings()
-    for record in session.scalars(select(Return).where(Return.id.in_(sorted(touched)))):
-        checks.refresh_flags(session, record, catalogue, band=settings.history_band, z_threshold=settings.history_z)
+    if refresh:
+        _refresh(session, touched, settings)
     session.flush()
     return report
+
+
+def refresh_repaired(session: Session, settings: IngestSettings | None = None) -> int:
+    """Recompute the warnings of every return the repair has moved figures into or out of (found
+    by its audit trail), keeping the explanations given; returns how many. Safe to repeat."""
+    ids = set(session.scalars(select(ValueChange.return_id).where(
+        ValueChange.channel == "system", ValueChange.reason.like(f"{REASON}%")).distinct()))
+    ids |= set(session.scalars(select(ReturnEvent.return_id).where(
+        ReturnEvent.channel == "system", ReturnEvent.reason.like(f"{REASON}%")).distinct()))
+    _refresh(session, ids, settings)
+    session.flush()
+    return len(ids)
+
+
+def _refresh(session: Session, return_ids: set[int], settings: IngestSettings | None) -> None:
+    if not return_ids:
+        return
+    catalogue = load_catalogue(session)
+    settings = settings or IngestSettings()
+    for record in session.scalars(select(Return).where(Return.id.in_(sorted(return_ids)))):
+        checks.refresh_flags(session, record, catalogue, settings.history())
 
 
 def _plan(session: Session) -> list[Move]:
@@ -180,7 +205,7 @@ def _apply(session: Session, moves: list[Move], now: datetime) -> set[int]:
     sources = {m.source_id: session.get(Return, m.source_id) for m in moves}
     main = sources[max(moves, key=lambda m: m.count).source_id]
     came_from = ", ".join(f"#{m.source_id} ({m.source_period})" for m in moves)
-    reason = (f"mel returns repair: figures of {first.period} filed in return {came_from} by an import "
+    reason = (f"{REASON} figures of {first.period} filed in return {came_from} by an import "
               f"before release 0009 moved here; they keep their state ({first.state}).")
     target = session.get(Return, first.target_id) if first.target_id else None
     takes_state = target is None or _own_count(session, target) == 0
@@ -220,11 +245,11 @@ def _apply(session: Session, moves: list[Move], now: datetime) -> set[int]:
                   "channel": "system", "batch_id": None, "changed_by_id": None, "changed_at": now}
         audit.append({**common, "return_id": source.id, "old_value": value, "new_value": None,
                       "return_version": source.version,
-                      "reason": f"mel returns repair: this figure of {first.period} moved to return "
+                      "reason": f"{REASON} this figure of {first.period} moved to return "
                                 f"#{target.id}, the return of its own programme, org unit and period."})
         audit.append({**common, "return_id": target.id, "old_value": None, "new_value": value,
                       "return_version": target.version,
-                      "reason": f"mel returns repair: moved here from return #{source.id} "
+                      "reason": f"{REASON} moved here from return #{source.id} "
                                 f"({source.period}), where an import had filed it (value #{value_id})."})
     session.execute(insert(ValueChange), audit)
     session.flush()

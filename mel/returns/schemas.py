@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from indicators.explanations import REASON_LABELS
 from mel.converters import Key
 
 
@@ -13,7 +14,11 @@ class FigureSchema(ma.Schema):
     value = ma.fields.Raw(required=True, allow_none=True,
                           metadata={"description": "A number (or numeric string); null or \"\" clears the figure"})
     comment = ma.fields.String(load_default="")
-    explanation = ma.fields.String(load_default="", metadata={"description": "Why a flagged figure is right"})
+    explanation = ma.fields.String(load_default="", metadata={"description": (
+        "Why a flagged figure is right. Text that starts with a common reason followed by a colon ("
+        + "; ".join(REASON_LABELS)
+        + "), e.g. \"Drought scale-up: 3,200 households added in Turbo\", is counted as that reason; "
+        "any other text as Other")})
 
 
 class ReturnPutSchema(ma.Schema):

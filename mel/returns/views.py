@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import login_required
 
+from indicators.explanations import EXPLANATION_CHOICES, compose, label_of, reason
 from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import PeriodError, parse_period
 from mel import clock
@@ -33,6 +34,9 @@ from mel.unit_of_work import attempt
 
 bp = Blueprint("returns", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A warning's explanation is posted as `x.<flag id>` (its words) and `x.<flag id>_reason` (a common
+# reason, optional): clients that post the words alone keep working.
+REASON_SUFFIX = "_reason"
 
 
 def _grid_or_404(programme: str, org_unit: str, period: str):
@@ -93,7 +97,8 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         can_edit=access.can_edit, can_answer=access.can_answer,
         threads=review_queries.return_threads(session, catalogue, record.id) if record else [],
         typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
-        warnings=list(warnings), today=clock.today()), status
+        warnings=list(warnings), today=clock.today(), explanation_choices=EXPLANATION_CHOICES,
+        explained=reason, reason_label=label_of, reason_suffix=REASON_SUFFIX), status
 
 
 @bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
@@ -101,6 +106,13 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
 def return_page(programme: str, org_unit: str, period: str):
     user, _, grid = _grid_or_404(programme, org_unit, period)
     return _page((grid.programme.code, grid.org_unit.code, grid.period), _access(user, grid), grid=grid)
+
+
+def _explanations(form) -> dict[int, str]:
+    """Flag id → the explanation to store: the reason chosen, then the words typed beside it."""
+    ids = {key[2:].removesuffix(REASON_SUFFIX) for key in form if key.startswith("x.")}
+    return {int(i): compose(form.get(f"x.{i}{REASON_SUFFIX}", ""), form.get(f"x.{i}", ""))
+            for i in ids if i.isdigit()}
 
 
 def _typed_rows(form, grid) -> pd.DataFrame:
@@ -128,6 +140,8 @@ def save_return(programme: str, org_unit: str, period: str):
     rows = _typed_rows(form, grid)
     expected = int(form["version"]) if form.get("version") and grid.record else None
     record = grid.record
+    explained = 0
+    shown_flags = {flag.id: flag.flag_key for flag in grid.flags}  # a save of figures stores them anew
     narrative_changes = "narrative" in form and form["narrative"].strip() != ((record.narrative or "") if record else "")
     try:
         result = ingest(session, user, Incoming(rows, "web"), programme=grid.programme.code,
@@ -139,9 +153,9 @@ def save_return(programme: str, org_unit: str, period: str):
                 record = operations.save_narrative(session, user, catalogue, grid.programme, grid.org_unit,
                                                    grid.period, form["narrative"], channel="web") or record
             record = record or operations.find_return(session, catalogue, *address).record
-            explanations = {int(k[2:]): v for k, v in form.items() if k.startswith("x.") and k[2:].isdigit()}
+            explanations = _explanations(form)
             if explanations and record is not None:
-                operations.explain_flags(session, user, record, explanations)
+                explained = operations.explain_flags(session, user, record, explanations, shown=shown_flags)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
         return _page(address, access, form=form, errors=[exc.message],
@@ -161,7 +175,8 @@ def save_return(programme: str, org_unit: str, period: str):
             "info")
         return _page(address, access, form=form, warnings=[w.message for w in result.warnings])
     message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
-    flash(message + (" The narrative was saved." if narrative_changes else ""), "info")
+    flash(message + (" The narrative was saved." if narrative_changes else "")
+          + (f" {explained} explanation{'s' if explained != 1 else ''} saved." if explained else ""), "info")
     if action == "submit":
         try:
             with attempt(session):  # a refused submission leaves the saved figures saved

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.worksheet import Worksheet
 
+from indicators.explanations import REASON_LABELS
 from indicators.figures import ROW_COLUMNS
 from mel.errors import ErrorDetail, ValidationFailed
 
@@ -161,6 +162,10 @@ def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_lab
         "Leave a value cell empty to leave the stored value as it is.",
         "The previous_value column shows last quarter's figure for reference. If the upload warns "
         "about a value (for example a large change), write the reason in the explanation column.",
+        "An explanation that starts with one of these common reasons is counted as that reason in "
+        "the data-quality report: " + "; ".join(REASON_LABELS)
+        + ". Write the reason, a colon, then what happened, for example \"Drought scale-up: 3,200 "
+        "households added in Turbo in August\". Any other text is counted as Other.",
         "Do not add, remove, rename or reorder columns or sheets, do not merge cells, and do not "
         "type formulas: type the number itself.",
         "You can fill the file offline, save it as .xlsx and upload it when you have a connection.",

@@ -6,6 +6,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.explanations import label_of, reason, tally
 from indicators.figures import ratios
 from indicators.periods import parse_period
 from indicators.quality import cross_unit_outliers, unchanged_runs
@@ -32,9 +33,13 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
         return f"{programmes[record.programme_id]} {units[record.org_unit_id].name}"
 
     flags = session.scalars(select(ValueFlag).where(ValueFlag.return_id.in_(list(returns)))).all() if returns else []
-    flag_rows = [{"return": label(returns[f.return_id]), "message": f.message, "explanation": f.explanation,
-                  "kind": f.kind, "link": (programmes[returns[f.return_id].programme_id],
-                                           units[returns[f.return_id].org_unit_id].code)} for f in flags]
+    flag_rows = []
+    for f in flags:
+        code, words = reason(f.explanation_code, f.explanation)
+        flag_rows.append({"return": label(returns[f.return_id]), "message": f.message, "explanation": f.explanation,
+                          "explanation_code": code, "reason": label_of(code) or code, "words": words,
+                          "kind": f.kind, "link": (programmes[returns[f.return_id].programme_id],
+                                                   units[returns[f.return_id].org_unit_id].code)})
     quarter = parse_period(period)
     recent = [quarter.shift(-n).id for n in range(2, -1, -1)]
     values = _values(session, [quarter.previous().id] + recent)
@@ -83,4 +88,5 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
                               "reasons": [RETURN_REASONS.get(c, c) for c in event.reason_codes.split(",") if c]})
     return {"unexplained": [f for f in flag_rows if not f["explanation"].strip()],
             "explained": [f for f in flag_rows if f["explanation"].strip()],
+            "by_reason": tally(f["explanation_code"] for f in flag_rows),
             "outliers": outliers[:100], "unchanged": unchanged[:200], "decisions": decisions}

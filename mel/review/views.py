@@ -9,6 +9,7 @@ from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
+from indicators.explanations import label_of, reason
 from indicators.periods import parse_period
 from mel import clock, periods
 from mel.accounts.auth import authenticated_user
@@ -140,12 +141,16 @@ def review_return(programme: str, org_unit: str, period: str):
             "options": catalogue.specs[indicator.code].options, "components": catalogue.specs[indicator.code].components,
             "chart": Markup(line_chart(labels, series, title=f"{indicator.code} {indicator.short_name}", target=target)),
         })
+    # A rule's warning names several indicators and sits on none of the rows: shown on its own.
+    shown = {catalogue.indicators[item.indicator.code].id for item in catalogue.forms[prog.id].items}
+    rule_flags = [flag for flag in flags if flag.indicator_id not in shown]
     threads = queries.return_threads(session, catalogue, record.id)
     events = session.execute(select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)
                              .where(ReturnEvent.return_id == record.id).order_by(ReturnEvent.at.desc())).all()
     return render_template("review/return.html", programme=prog, unit=unit, period=period_id, record=record,
                            rows=rows, threads=threads, events=events, reasons=RETURN_REASONS, user=user,
-                           year_ago=year_ago, flags=flags)
+                           year_ago=year_ago, flags=flags, rule_flags=rule_flags, explained=reason,
+                           reason_label=label_of)
 
 
 @bp.route("/data-quality")

@@ -52,7 +52,7 @@ CASES = [
     ("period in the wrong form", lambda r: edit(r, 3, "period", "2025-Q3"), "did you mean '2025Q3'", 5),
     ("period outside the window", lambda r: r.assign(period="2026Q1"), "opens on 31 March 2026", None),
     ("text", lambda r: edit(r, 3, "value", "many"), "'many' is not a number", 5),
-    ("thousands separator", lambda r: edit(r, 3, "value", "1,234"), "type 1234", 5),
+    ("thousands separator", lambda r: edit(r, 3, "value", "1,234"), "Type 1234.", 5),
     ("percent", lambda r: edit(r, 3, "value", "12%"), "is a percentage", 5),
     ("negative", lambda r: edit(r, 3, "value", "-5"), "-5 is negative", 5),
     ("fraction in a count", lambda r: edit(r, 3, "value", "3.5"), "not a whole number", 5),
@@ -162,6 +162,6 @@ def test_an_empty_required_cell_blocks_submission(client, session, post):
     response = post(csv_bytes(rows), "opct.csv", submit="true")
     assert response.status_code == 422
     assert "could not be submitted" in response.json["message"]
-    assert any("required value is empty" in d["message"] for d in response.json["details"])
+    assert any("this figure is required but empty" in d["message"] for d in response.json["details"])
     record = session.scalar(select(Return).where(Return.period == "2025Q3"))
     assert record.state == "draft"

@@ -36,7 +36,7 @@ def test_a_typo_in_a_cell_shows_the_cell_error_and_keeps_every_typed_value(email
     page = response.get_data(as_text=True)
     assert response.status_code == 422, page[:2000]
     assert "Nothing was saved." in page
-    assert "&#39;1,000&#39; has a thousands separator; type 1000" in page
+    assert "&#39;1,000&#39; has a thousands separator, which is read as text. Type 1000." in page
     assert re.search(r'name="v\.SA02\.value\.F"[^>]*aria-invalid="true"', page)
     assert 'class="cell-error" id="err-v-SA01-value-F_A70P"' in page
     assert input_value(page, "v.SA02.value.F") == "1,000" and input_value(page, "v.SA01.value.F_A70P") == "12x"
@@ -113,7 +113,7 @@ def test_a_refused_submit_keeps_the_saved_draft_and_lists_the_reasons(client, se
         assert response.status_code == 302, response.get_data(as_text=True)[:2000]
         page = client.get(PAGE).get_data(as_text=True)
     assert "Saved:" in page and "cannot be submitted" in page
-    assert "SA12.N" in page and "required value is empty" in page
+    assert "SA12.N" in page and "this figure is required but empty" in page
     record = session.scalar(select(Return).where(Return.period == "2025Q3"))
     assert record.state == "draft" and record.narrative == "Two payment cycles paid."
     assert textarea(page, "narrative") == "Two payment cycles paid."

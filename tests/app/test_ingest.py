@@ -44,7 +44,7 @@ def test_one_bad_cell_stores_nothing_and_is_pointed_at(session):
     assert len(result.errors) == 1
     error = result.errors[0]
     assert error.location["row"] == 319 and error.location["column"] == "E"
-    assert "test.csv row 319, column E" in error.message and "type 1234" in error.message
+    assert "test.csv row 319, column E" in error.message and "Type 1234." in error.message and "Mandera, FY2025/26 Q1" in error.message
 
 
 def test_updates_are_audited_with_old_and_new_values(session):
@@ -90,13 +90,14 @@ def test_dry_run_reports_without_storing(session):
 
 def test_far_from_history_is_a_warning_that_does_not_block_saving(session):
     rows = rows_like(session, "OPCT", ["042"])
-    index = rows.index[(rows["indicator"] == "SA14") & (rows["option"] == "F_A70P")][0]
+    index = rows.index[rows["indicator"] == "SA15"][0]
     rows.loc[index, "value"] = str(int(rows.loc[index, "value"]) * 4)
     result = send(session, "officer.opct@demo.test", rows)
     assert result.outcome == "stored"
-    flagged = [w for w in result.warnings if "SA14 F_A70P" in w.message]
+    flagged = [w for w in result.warnings if w.location.get("indicator") == "SA15"]
     assert [w.code for w in flagged] == ["outlier"]
-    assert "is far from its last 8 quarters" in flagged[0].message
+    assert flagged[0].message.startswith("test.csv row 31, column E — Kisumu, FY2025/26 Q1 — Number of beneficiaries exited (SA15): ")
+    assert "is far from its usual level" in flagged[0].message and "over the last 8 quarters" in flagged[0].message
 
 
 def test_a_rule_over_indicators_refuses_inconsistent_figures(session):
@@ -105,4 +106,4 @@ def test_a_rule_over_indicators_refuses_inconsistent_figures(session):
     rows.loc[index, "value"] = str(int(rows.loc[index, "value"]) * 3)
     result = send(session, "officer.opct@demo.test", rows)
     assert result.outcome == "refused"
-    assert any("rule VR01" in e.message and "SA02" in e.message for e in result.errors)
+    assert any("(VR01)" in e.message and "(SA02)" in e.message for e in result.errors)

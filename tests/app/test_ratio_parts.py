@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from indicators.history import ratio_frame
 from indicators.validation import VALUE_KEY
 from mel.accounts.operations import create_token
 from mel.catalogue.lookup import load_catalogue
@@ -35,9 +36,9 @@ def test_ratios_of_half_pairs_are_left_out_of_the_history_check(session):
         ("OPCT", "042", "2025Q3", "SA11", "numerator", "default", 30.0),
         ("OPCT", "042", "2025Q3", "SA11", "denominator", "default", 60.0),
     ], columns=[*VALUE_KEY, "number"])
-    assert checks._ratios(frame[frame["component"] == "numerator"].iloc[:1], catalogue).empty
-    assert checks._ratios(frame.iloc[1:2], catalogue).empty
-    ratio = checks._ratios(frame, catalogue)
+    assert ratio_frame(frame[frame["component"] == "numerator"].iloc[:1], catalogue.specs).empty
+    assert ratio_frame(frame.iloc[1:2], catalogue.specs).empty
+    ratio = ratio_frame(frame, catalogue.specs)
     assert ratio[["indicator", "option", "component"]].values.tolist() == [["SA11", "default", "ratio"]]
     assert ratio["number"].tolist() == [50.0]
     # The history check over a half-entered ratio gives no ratio warning and does not crash.
@@ -56,11 +57,11 @@ def test_the_grid_refuses_half_a_ratio_next_to_the_cell_and_keeps_what_was_typed
     page = response.get_data(as_text=True)
     assert response.status_code == 422, page[:3000]
     suffix = ".N" if given == "numerator" else ".D"
-    assert f"SA12{suffix} F, org unit 042" in page
-    assert f"enter the {missing} too, or clear the {given}" in page
+    assert f"Kisumu, FY2025/26 Q1 — {given} of % of credited payments withdrawn within the payment window (SA12{suffix}), women" in page
+    assert f"Enter the {missing} too, or clear the {given}" in page
     cell = f"v.SA12.{given}.F"
     assert f'aria-describedby="err-{cell.replace(".", "-")}"' in page
-    assert f'<span class="cell-error" id="err-{cell.replace(".", "-")}">enter the {missing} too, or clear the {given}.</span>' in page
+    assert f'<span class="cell-error" id="err-{cell.replace(".", "-")}">the {given} is given but the {missing} is empty; a percentage needs both. Enter the {missing} too, or clear the {given}.</span>' in page
     assert input_value(page, cell) == "777"
     # The computed percentage beside the typed parts is of the parts on screen, not the stored ones.
     row = page[page.index(f'name="{cell}"'):]
@@ -89,7 +90,7 @@ def test_the_api_refuses_half_a_ratio_with_a_located_422_and_stores_nothing(give
     located = [d for d in response.json["details"] if d["location"].get("indicator") == f"SA12{suffix}"]
     assert len(located) == 1, response.json["details"]
     assert located[0]["location"]["option"] == "M"
-    assert f"enter the {missing} too, or clear the {given}" in located[0]["message"]
+    assert f"Enter the {missing} too, or clear the {given}" in located[0]["message"]
     assert figures(session) == before
 
 

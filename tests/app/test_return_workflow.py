@@ -56,7 +56,7 @@ def test_missing_required_figures_block_submission_and_are_listed(session):
     with time_machine.travel(IN_WINDOW, tick=False), pytest.raises(ValidationFailed) as info:
         operations.submit(session, load_user(session, "officer.opct@demo.test"), record)
     messages = [d.message for d in info.value.details]
-    assert any("SA12.N" in m and "required value is empty" in m for m in messages)
+    assert any("SA12.N" in m and "this figure is required but empty" in m for m in messages)
     assert any("SA12.D" in m for m in messages)
     assert record.state == "draft"
 

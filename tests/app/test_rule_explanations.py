@@ -94,7 +94,7 @@ def test_explaining_the_warning_in_the_file_and_sending_it_again_lets_it_be_subm
     with time_machine.travel(NOW, tick=False):
         first = runner.invoke(args=["import", str(path), "--programme", "OPCT", "--submit"])
         assert first.exit_code == 1
-        assert "not submitted" in first.output and "rule VR03" in first.output
+        assert "not submitted" in first.output and "(VR03)" in first.output
         explain(rows, "SA15")[COLUMNS].to_csv(path, index=False)
         second = runner.invoke(args=["import", str(path), "--programme", "OPCT", "--submit"])
     assert second.exit_code == 0, second.output

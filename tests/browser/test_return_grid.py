@@ -39,7 +39,7 @@ def test_grid_entry_with_an_inline_error_then_a_saved_draft(page, live_server, a
     page.wait_for_load_state()
     alert = page.get_by_role("alert")
     assert "Nothing was saved" in alert.inner_text()
-    assert "'1,000' has a thousands separator; type 1000" in page.content()
+    assert "'1,000' has a thousands separator, which is read as text. Type 1000." in page.content()
     assert page.locator("input[aria-invalid=true]").count() == 1
     page.screenshot(path=str(screenshot_dir / "grid-error.png"), full_page=False)
     with app.app_context():

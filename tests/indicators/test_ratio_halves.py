@@ -27,5 +27,5 @@ def test_half_a_ratio_is_located_at_the_given_part(given, missing, suffix, dtype
     issues = ratio_issues(frame, SPECS)
     assert [(i.code, i.location["indicator"], i.location["option"]) for i in issues] == [
         ("incomplete_ratio", f"SA12{suffix}", "M")]
-    assert issues[0].message.endswith(f": enter the {missing} too, or clear the {given}.")
-    assert issues[0].message.startswith(f"SA12{suffix} M, org unit 042")
+    assert issues[0].message.endswith(f"Enter the {missing} too, or clear the {given}.")
+    assert issues[0].message.startswith(f"org unit 042, FY2025/26 Q1 — SA12{suffix}, M: the {given} is given")
