@@ -248,8 +248,7 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
         _fail(exc)
     for outcome in result.returns:
         click.echo(f"  {outcome.programme} {outcome.org_unit} {outcome.org_unit_name:<16} {outcome.period}: "
-                   f"{outcome.created} created, {outcome.updated} updated, {outcome.deleted} deleted, "
-                   f"{outcome.unchanged} unchanged")
+                   f"{outcome.counts(result.stored)}")
     for warning in result.warnings[:50]:
         click.echo(f"  warning: {warning.message}")
     if result.errors:

@@ -24,6 +24,7 @@ from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
     Issue,
+    describe,
     duplicate_issues,
     parse_numbers,
     ratio_issues,
@@ -99,6 +100,14 @@ class ReturnOutcome:
     def changed(self) -> bool:
         return bool(self.created or self.updated or self.deleted)
 
+    def counts(self, stored: bool) -> str:
+        """What the return got, or (not stored: refused or checked) what it would have got."""
+        if stored:
+            return (f"{self.created} created, {self.updated} updated, {self.deleted} deleted, "
+                    f"{self.unchanged} unchanged")
+        return (f"would create {self.created}, update {self.updated}, delete {self.deleted}; "
+                f"{self.unchanged} unchanged")
+
     def as_dict(self) -> dict:
         return {"programme": self.programme, "org_unit": self.org_unit, "period": self.period,
                 "period_label": parse_period(self.period).label, "created": self.created,
@@ -126,18 +135,25 @@ class IngestResult:
     def refused(self) -> int:
         return self.figures if self.errors else 0
 
+    @property
+    def stored(self) -> bool:
+        return self.outcome in ("stored", "unchanged")
+
     def describe(self) -> str:
-        counts = (f"{self.total('created')} created, {self.total('updated')} updated, "
-                  f"{self.total('deleted')} deleted, {self.total('unchanged')} unchanged, "
-                  f"{self.refused} refused")
         where = f"{self.filename}: " if self.filename else ""
         n = len(self.returns)
+        returns = f"{n} return{'s' if n != 1 else ''}"
+        would = (f"{self.total('created')} new figures, {self.total('updated')} changed and "
+                 f"{self.total('deleted')} cleared ({self.total('unchanged')} as stored) in {returns}")
         if self.outcome == "refused":
-            return (f"{where}nothing was stored: {len(self.errors)} problem"
-                    f"{'s' if len(self.errors) != 1 else ''} in {self.figures} figures ({counts}).")
+            problems = f"{len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}"
+            return (f"{where}nothing was stored: {problems} in {self.figures} figures. Had the file been right, "
+                    f"it would have stored {would}. Correct the problems listed and send it again.")
         if self.outcome == "checked":
-            return f"{where}check only, nothing stored; {n} return{'s' if n != 1 else ''} would give {counts}."
-        return f"{where}{n} return{'s' if n != 1 else ''}: {counts}."
+            return f"{where}check only, nothing stored: the figures are right and would give {would}."
+        counts = (f"{self.total('created')} created, {self.total('updated')} updated, "
+                  f"{self.total('deleted')} deleted, {self.total('unchanged')} unchanged")
+        return f"{where}{returns}: {counts}."
 
     def as_dict(self) -> dict:
         return {
@@ -204,9 +220,10 @@ def ingest(
         # Figures that are already stored as sent are not a change: never refused for the window.
         if outcome.changed:
             reason = window_problem(form, key[2], user, today)
+            where = {"programme": key[0], "org_unit": key[1], "period": key[2]}
             if reason:
-                problems.append(Issue("error", "window", f"{target.code} {outcome.org_unit_name}: {reason}",
-                                      {"programme": key[0], "org_unit": key[1], "period": key[2]}))
+                problems.append(Issue("error", "window", f"{target.name}, {describe(where, catalogue.names)}: {reason}",
+                                      where))
         if outcome.changed and not is_editable(record) and not _only_queried(session, record, diff, key):
             label = f"{target.code} {outcome.org_unit_name} {parse_period(key[2]).label}"
             problems.append(Issue("error", "locked", f"{label}: {not_editable_message(record, label)}",

@@ -6,14 +6,14 @@ import pandas as pd
 
 from indicators.figures import COMPONENT_OF_SUFFIX
 from indicators.periods import PeriodError, PeriodType, parse_period
-from indicators.validation import Issue, describe, location_of
+from indicators.validation import NO_NAMES, Issue, Names, describe, location_of
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Programme
 
 
-def _error(code: str, what: str, row: dict) -> Issue:
+def _error(code: str, what: str, row: dict, names: Names = NO_NAMES) -> Issue:
     location = location_of(row)
-    return Issue("error", code, f"{describe(location)}: {what}", location)
+    return Issue("error", code, f"{describe(location, names)}: {what}", location)
 
 
 def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> tuple[pd.DataFrame, list[Issue]]:
@@ -37,20 +37,24 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     unknown = measure.isna()
     for row in frame[unknown].to_dict("records"):
         issues.append(_error("unknown_indicator",
-                             f"indicator {row['indicator']!r} is not in the catalogue.", row))
+                             f"{row['indicator']!r} is not an indicator code of the catalogue. Copy the code "
+                             f"from the template (e.g. SA01), or ask the secretariat if it is new.", row, catalogue.names))
     not_on_form = ~unknown & ~frame["indicator"].isin(form_codes)
     for row in frame[not_on_form].to_dict("records"):
         issues.append(_error("not_on_form",
-                             f"{row['indicator']} is not on the {programme.code} reporting form.", row))
+                             f"{catalogue.names.figure(row['indicator'])} is not on the {programme.name} reporting "
+                             f"form. Remove the row, or choose the programme that reports it.", row, catalogue.names))
     ratio_without_part = (measure == "ratio") & (frame["component"] == "value")
     for row in frame[ratio_without_part].to_dict("records"):
         issues.append(_error("ratio_needs_parts",
-                             f"{row['indicator']} is a ratio: give {row['indicator']}.N (numerator) and "
-                             f"{row['indicator']}.D (denominator), never the percentage.", row))
+                             f"this is a percentage, which is computed here. Give {row['indicator']}.N "
+                             f"(numerator) and {row['indicator']}.D (denominator) on two rows instead.", row,
+                             catalogue.names))
     part_of_non_ratio = measure.notna() & (measure != "ratio") & (frame["component"] != "value")
     for row in frame[part_of_non_ratio].to_dict("records"):
         issues.append(_error("not_a_ratio",
-                             f"{row['indicator']} is not a ratio; use the code without .N/.D.", row))
+                             f"this figure is a number, not a percentage: use the code {row['indicator']} "
+                             f"without .N or .D.", row, catalogue.names))
     ok &= ~(unknown | not_on_form | ratio_without_part | part_of_non_ratio)
     frame["indicator_id"] = frame["indicator"].map(
         lambda c: catalogue.indicators[c].id if c in catalogue.indicators else None)
@@ -63,9 +67,13 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     bad_option = ok & frame["option_combo_id"].isna()
     for row in frame[bad_option].to_dict("records"):
         spec = catalogue.specs[row["indicator"]]
-        valid = ", ".join(spec.options + (("total",) if spec.has_total else ()))
+        codes = spec.options + (("total",) if spec.has_total else ())
+        valid = ", ".join(f"{code} ({catalogue.names.option(row['indicator'], code)})"
+                          if catalogue.names.option(row["indicator"], code) not in ("", code) else code
+                          for code in codes)
         issues.append(_error("unknown_option",
-                             f"option {row['option']!r} is not valid for {row['indicator']}; use one of {valid}.", row))
+                             f"option {row['option']!r} is not one of this indicator's disaggregations. "
+                             f"Use one of {valid}.", {**row, "option": None}, catalogue.names))
     ok &= ~bad_option
 
     # Org units, resolved once per distinct spelling.
@@ -77,12 +85,15 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     for row in frame[bad_unit].to_dict("records"):
         row = {**row, "org_unit": row["org_unit_raw"]}
         issues.append(_error("unknown_org_unit",
-                             f"org unit {row['org_unit_raw']!r} is not known: use the county code "
-                             "(001–047, e.g. 042 or 42), its name, or KE for Kenya.", row))
+                             f"{row['org_unit_raw']!r} is not a county we know. Use the county code "
+                             "(001–047, e.g. 042 or 42), its name (e.g. Kisumu), or KE for Kenya.", row,
+                             catalogue.names))
     outside = ~bad_unit & ~frame["org_unit"].isin(form_units)
     for row in frame[outside].to_dict("records"):
         issues.append(_error("outside_form",
-                             f"{programme.code} does not report for {catalogue.org_units[row['org_unit']].name}.", row))
+                             f"{programme.name} does not report for {catalogue.org_units[row['org_unit']].name}. "
+                             f"Remove these rows, or ask the secretariat to add the county to the form.", row,
+                             catalogue.names))
     ok &= ~(bad_unit | outside)
 
     # Periods: quarters only (the reporting forms are quarterly).
@@ -91,12 +102,13 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
         try:
             parsed = parse_period(raw)
             periods[raw] = parsed.id if parsed.type is PeriodType.QUARTER else (
-                None, f"{raw!r} is a {parsed.type.value.replace('_', ' ')}; returns are quarterly, e.g. 2025Q3.")
+                None, f"{raw!r} is a {parsed.type.value.replace('_', ' ')}, but returns are quarterly. Give the "
+                      f"quarter, e.g. 2025Q3 for FY2025/26 Q1 (Jul–Sep 2025).")
         except PeriodError as exc:
             periods[raw] = (None, str(exc))
     resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
     for row in frame[resolved_period.isna()].to_dict("records"):
-        issues.append(_error("bad_period", periods[str(row["period"])][1], {**row, "period": None}))
+        issues.append(_error("bad_period", periods[str(row["period"])][1], {**row, "period": None}, catalogue.names))
     ok &= resolved_period.notna()
     frame["period"] = resolved_period
     return frame[ok].copy(), issues

@@ -46,9 +46,9 @@ def edit(rows, index, column, value):
 
 
 CASES = [
-    ("unknown indicator", lambda r: edit(r, 3, "indicator", "XX99"), "'XX99' is not in the catalogue", 5),
-    ("unknown option", lambda r: edit(r, 3, "option", "F_A99"), "option 'F_A99' is not valid", 5),
-    ("unknown org unit", lambda r: edit(r, 3, "org_unit", "Gotham"), "org unit 'Gotham' is not known", 5),
+    ("unknown indicator", lambda r: edit(r, 3, "indicator", "XX99"), "'XX99' is not an indicator code of the catalogue", 5),
+    ("unknown option", lambda r: edit(r, 3, "option", "F_A99"), "option 'F_A99' is not one of this indicator's disaggregations. Use one of F_A00_17 (girls 0–17)", 5),
+    ("unknown org unit", lambda r: edit(r, 3, "org_unit", "Gotham"), "'Gotham' is not a county we know", 5),
     ("period in the wrong form", lambda r: edit(r, 3, "period", "2025-Q3"), "did you mean '2025Q3'", 5),
     ("period outside the window", lambda r: r.assign(period="2026Q1"), "opens on 31 March 2026", None),
     ("text", lambda r: edit(r, 3, "value", "many"), "'many' is not a number", 5),
@@ -58,7 +58,7 @@ CASES = [
     ("fraction in a count", lambda r: edit(r, 3, "value", "3.5"), "not a whole number", 5),
     ("duplicate with another value",
      lambda r: pd.concat([r, edit(r, 3, "value", "999").iloc[[3]]], ignore_index=True), "differs from", None),
-    ("ratio typed as a percentage", lambda r: edit(r, 0, "indicator", "SPX08"), "is a ratio", 2),
+    ("ratio typed as a percentage", lambda r: edit(r, 0, "indicator", "SPX08"), "this is a percentage, which is computed here", 2),
 ]
 
 

@@ -113,7 +113,7 @@ def test_the_same_file_uploaded_twice_changes_nothing_the_second_time(client, se
                     [(r.id, r.version, r.state) for r in session.scalars(select(Return).order_by(Return.id))])
         second = runner.invoke(args=["import", str(path), "--programme", "OPCT"])
     assert second.exit_code == 0
-    assert f"0 created, 0 updated, 0 deleted, {len(rows)} unchanged, 0 refused" in second.output
+    assert f"0 created, 0 updated, 0 deleted, {len(rows)} unchanged" in second.output
     assert snapshot == (stored(session), session.query(ValueChange).count(),
                         [(r.id, r.version, r.state) for r in session.scalars(select(Return).order_by(Return.id))])
 
@@ -126,5 +126,27 @@ def test_cli_import_exits_non_zero_and_names_the_cell_when_refused(session, runn
     with time_machine.travel(IN_WINDOW, tick=False):
         result = runner.invoke(args=["import", str(path), "--programme", "OPCT"])
     assert result.exit_code == 1
-    assert "bad.csv: nothing was stored" in result.output
-    assert "bad.csv row 7, column E" in result.output and "is a percentage" in result.output
+    assert "bad.csv: nothing was stored: 1 problem in 38 figures. Had the file been right, it would have stored " \
+           "37 new figures, 0 changed and 0 cleared (0 as stored) in 1 return." in result.output
+    # A refusal never says "created": the per-return line says what would have happened.
+    assert "OPCT 042 Kisumu           2025Q3: would create 37, update 0, delete 0; 0 unchanged" in result.output
+    assert " created" not in result.output
+    assert "bad.csv row 7, column E — Kisumu, FY2025/26 Q1 — " in result.output and "is a percentage" in result.output
+
+
+def test_a_refused_upload_says_what_would_have_been_stored_never_created(client, session):
+    rows = rows_like(session, "OPCT", ["042"])
+    rows.loc[5, "value"] = "12%"
+    body = rows[["indicator", "option", "org_unit", "period", "value", "comment"]].to_csv(index=False).encode()
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, "officer.opct@demo.test")
+        token = csrf_token(client, "/upload")
+        response = client.post("/upload", data={"csrf_token": token, "programme": "OPCT",
+                                                "file": (BytesIO(body), "bad.csv")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:2000]
+    assert "Had the file been right, it would have stored 37 new figures" in page
+    assert "<caption>Had the file been right</caption>" in page
+    assert '<th scope="col">Would create</th>' in page and ">Created<" not in page
+    assert "bad.csv row 7, column E — Kisumu, FY2025/26 Q1 — " in page
+    assert session.scalar(select(DataValue.id).where(DataValue.period == "2025Q3")) is None
