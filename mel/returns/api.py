@@ -64,8 +64,8 @@ def _body(session, catalogue, prog, unit, period_id) -> dict:
         "values": [{"indicator": c.code, "option": c.option, "value": plain(c.value) or None,
                     "previous": plain(c.previous) or None,
                     "comment": c.comment} for c in grid.cells() if c.value is not None or c.previous is not None],
-        "flags": [{"id": f.id, "kind": f.kind, "message": f.message, "explanation": f.explanation}
-                  for f in grid.flags],
+        "flags": [{"id": f.id, "kind": f.kind, "message": f.message, "explanation": f.explanation,
+                   "explanation_code": f.explanation_code} for f in grid.flags],
     }
 
 

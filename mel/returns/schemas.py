@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from indicators.explanations import REASON_LABELS
+from indicators.explanations import EXPLANATION_CHOICES, REASON_LABELS
 from mel.converters import Key
 
 
@@ -41,9 +41,12 @@ class StoredFigureSchema(ma.Schema):
 
 class FlagSchema(ma.Schema):
     id = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": "outlier, change, unchanged, share, copied or rule"})
     message = ma.fields.String()
     explanation = ma.fields.String()
+    explanation_code = ma.fields.String(metadata={
+        "description": "The reason the explanation gives, from the start of its text: "
+                       + ", ".join(code for code, _ in EXPLANATION_CHOICES) + "; empty when unexplained"})
 
 
 class ReturnSchema(ma.Schema):

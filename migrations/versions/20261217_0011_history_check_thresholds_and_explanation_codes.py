@@ -27,6 +27,23 @@ def upgrade() -> None:
     op.add_column('indicator', sa.Column('check_note', sa.Text(), nullable=False, server_default=''))
     op.add_column('value_flag', sa.Column('explanation_code', sa.String(length=30), nullable=False,
                                           server_default=''))
+    _code_explanations()
+
+
+def _code_explanations() -> None:
+    """Give the flags explained before this revision the reason their text starts with."""
+    from indicators.explanations import explanation_code  # pure: no application code
+
+    flags = sa.table('value_flag', sa.column('id', sa.Integer), sa.column('explanation', sa.Text),
+                     sa.column('explanation_code', sa.String))
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(flags.c.id, flags.c.explanation).where(flags.c.explanation != '')).all()
+    by_code: dict[str, list[int]] = {}
+    for flag_id, text in rows:
+        by_code.setdefault(explanation_code(text), []).append(flag_id)
+    for code, ids in by_code.items():
+        for start in range(0, len(ids), 500):
+            bind.execute(flags.update().where(flags.c.id.in_(ids[start:start + 500])).values(explanation_code=code))
 
 
 def downgrade() -> None:

@@ -64,3 +64,44 @@ def test_quickstart_prepares_an_empty_database_and_prints_the_logins(tmp_path_fa
     assert "2008 returns" in result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_0011_keeps_figures_and_gives_old_explanations_their_reason(tmp_path_factory):
+    """Upgrading a database with figures and explained flags: the new columns come without
+    rebuilding `indicator` (foreign keys point at it) and old explanations get their reason code."""
+    from alembic import command
+    from sqlalchemy import insert, text
+
+    from mel.migrate import alembic_config, upgrade
+    from mel.returns.models import Return
+
+    url = fresh_database_url(tmp_path_factory, "m0011")
+    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("m")))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    with app.app_context():
+        engine = db.engine
+        command.downgrade(alembic_config(engine), "0010")
+        with engine.begin() as connection:
+            programme, unit = connection.execute(text(
+                "SELECT p.id, o.id FROM programme p, org_unit o WHERE p.code = 'OPCT' AND o.code = '042'")).one()
+            form = connection.execute(text("SELECT id FROM reporting_form WHERE programme_id = :p"),
+                                      {"p": programme}).scalar()
+            indicator = connection.execute(text("SELECT id FROM indicator WHERE code = 'SA15'")).scalar()
+            return_id = connection.execute(insert(Return.__table__).values(
+                programme_id=programme, org_unit_id=unit, period="2025Q3", form_id=form, state="draft",
+                version=1, is_late=False, narrative="").returning(Return.__table__.c.id)).scalar()
+            for key, explanation in (("a", "Drought scale-up: rains failed"), ("b", "ok"), ("c", "")):
+                connection.execute(text(
+                    "INSERT INTO value_flag (return_id, flag_key, kind, severity, indicator_id, component, "
+                    "rule_code, message, explanation, created_at) VALUES (:r, :k, 'outlier', 'warning', :i, "
+                    "'value', '', 'm', :e, CURRENT_TIMESTAMP)"), {"r": return_id, "k": key, "i": indicator,
+                                                                   "e": explanation})
+        upgrade(engine)
+        with engine.connect() as connection:
+            codes = dict(connection.execute(text("SELECT flag_key, explanation_code FROM value_flag")).all())
+            seasonal = connection.execute(text("SELECT check_seasonal FROM indicator WHERE code = 'SA15'")).scalar()
+        assert codes == {"a": "drought_scale_up", "b": "other", "c": ""}
+        assert not seasonal
+        engine.dispose()
