@@ -75,6 +75,29 @@ def thresholds_of(spec: IndicatorSpec) -> Thresholds:
     )
 
 
+def thresholds_in_words(spec: IndicatorSpec, settings: HistorySettings | None = None) -> str:
+    """When a figure of this indicator gets a history warning, for the reference sheet."""
+    settings = settings or HistorySettings()
+    th = thresholds_of(spec)
+    unit = "KES " if spec.measure == "amount" else ""
+    if is_percentage(spec):
+        size = (f"moves by at least {th.min_points:g} percentage points (and by more than chance "
+                f"allows with its denominator)")
+    else:
+        parts = [f"changes by at least {th.min_change:.0%}"]
+        if th.min_absolute:
+            parts.append(f"by at least {unit}{th.min_absolute:,.0f}" if unit else f"by at least {th.min_absolute:,.0f}")
+        size = " and ".join(parts)
+    against = ("the same quarter of earlier years" if th.seasonal
+               else f"its last {settings.window} quarters")
+    text = (f"A figure is flagged when it is far from {against} (robust z-score above {settings.z_threshold:g}; "
+            f"with fewer than {settings.min_history} points, a change beyond ±{settings.band:.0%}) and it {size}.")
+    if spec.time_aggregation == "sum" and spec.measure != "ratio":
+        text += (f" A figure of {unit}{max(th.min_absolute * UNCHANGED_FACTOR, 1):,.0f} or more that is the same "
+                 "three quarters running is flagged too.")
+    return text
+
+
 def is_percentage(spec: IndicatorSpec | None) -> bool:
     return spec is not None and spec.measure == "ratio" and spec.factor == 100
 

@@ -259,6 +259,12 @@ class Indicator(MetadataMixin, Base):
         return self.measure == "ratio"
 
     @property
+    def check_settings(self) -> dict:
+        """The history-check columns, for the API's `checks` object."""
+        return {name: getattr(self, name) for name in (
+            "check_min_change", "check_min_absolute", "check_min_points", "check_seasonal", "check_note")}
+
+    @property
     def components(self) -> tuple[str, ...]:
         """The figures a person types for one cell: numerator and denominator for ratios."""
         return ("numerator", "denominator") if self.is_ratio else ("value",)

@@ -64,6 +64,18 @@ class DisaggregationSetSchema(ma.Schema):
     combos = ma.fields.List(ma.fields.Nested(OptionComboSchema))
 
 
+class IndicatorChecksSchema(ma.Schema):
+    min_change = ma.fields.Float(allow_none=True, attribute="check_min_change",
+                                 metadata={"description": "Share of the usual level, e.g. 0.33"})
+    min_absolute = ma.fields.Float(allow_none=True, attribute="check_min_absolute",
+                                   metadata={"description": "In the indicator's unit"})
+    min_points = ma.fields.Float(allow_none=True, attribute="check_min_points",
+                                 metadata={"description": "Percentage points, for percentages"})
+    seasonal = ma.fields.Boolean(attribute="check_seasonal",
+                                 metadata={"description": "Compared with the same quarter of earlier years"})
+    note = ma.fields.String(attribute="check_note")
+
+
 class IndicatorSchema(ma.Schema):
     """An indicator with the fields of its Performance Indicator Reference Sheet."""
 
@@ -92,6 +104,8 @@ class IndicatorSchema(ma.Schema):
     responsible_agency = ma.fields.String()
     limitations = ma.fields.String()
     basis = ma.fields.String()
+    checks = ma.fields.Nested(IndicatorChecksSchema, attribute="check_settings", metadata={
+        "description": "When a figure of this indicator gets a history warning (empty thresholds: the measure's default)"})
 
 
 class IndicatorQuerySchema(ma.Schema):

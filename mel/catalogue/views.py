@@ -9,7 +9,9 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from indicators.history import thresholds_in_words
 from mel.catalogue import queries
+from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import OrgUnit, Programme, ReportingForm
 from mel.db import db
 from mel.errors import NotFound
@@ -41,7 +43,9 @@ def indicator_sheet(code: str):
     session = db.session
     indicator = queries.indicator(session, code)
     programmes = queries.programmes_reporting(session, indicator.id)
-    return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes)
+    spec = load_catalogue(session).specs.get(indicator.code)
+    checks = thresholds_in_words(spec) if spec else ""
+    return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes, checks=checks)
 
 
 @bp.route("/results-framework")

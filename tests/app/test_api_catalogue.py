@@ -111,3 +111,24 @@ def test_openapi_document_is_valid_and_lists_the_endpoints(client):
     item = spec["paths"]["/api/v1/returns/{programme}/{org_unit}/{period}"]
     assert {"get", "put"} <= set(item) and "409" in item["put"]["responses"]
     assert "multipart/form-data" in spec["paths"]["/api/v1/returns:import"]["post"]["requestBody"]["content"]
+
+
+def test_each_indicator_carries_its_history_check_thresholds(client, auth, session):
+    """The thresholds come from the catalogue (seed: indicator_checks.csv); empty means the default."""
+    from indicators.history import DEFAULTS, thresholds_of
+    from mel.catalogue.lookup import load_catalogue
+    from tests.helpers import login
+
+    on_schedule = client.get("/api/v1/indicators/SA11", headers=auth).json
+    assert on_schedule["checks"]["min_points"] == 34 and on_schedule["checks"]["seasonal"] is False
+    assert "one late cycle" in on_schedule["checks"]["note"]
+    exits = client.get("/api/v1/indicators/SA15", headers=auth).json["checks"]
+    assert exits == {"min_change": None, "min_absolute": None, "min_points": None, "seasonal": False, "note": ""}
+    specs = load_catalogue(session).specs
+    assert thresholds_of(specs["SA15"]) == DEFAULTS["count"]
+    assert thresholds_of(specs["SA11"]).min_points == 34 and thresholds_of(specs["SA13"]).min_change == 0.05
+    login(client, "viewer@demo.test")
+    page = client.get("/indicators/SA11").get_data(as_text=True)
+    assert "moves by at least 34 percentage points" in page and "one late cycle" in page
+    page = client.get("/indicators/SA15").get_data(as_text=True)
+    assert "changes by at least 33% and by at least 50" in page and "three quarters running" in page
