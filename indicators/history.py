@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from indicators.display import round_half_up
 from indicators.figures import ratios
 from indicators.periods import PeriodError, parse_period
 from indicators.validation import (
@@ -200,6 +201,8 @@ def _with_thresholds(frame: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
         th_absolute=codes.map(lambda c: chosen[c].min_absolute if c in chosen else 0.0).astype(float),
         th_points=codes.map(lambda c: chosen[c].min_points if c in chosen else 0.0).astype(float),
         pct=(frame["component"] == "ratio") & codes.map(lambda c: is_percentage(specs.get(c))).astype(bool),
+        whole=(frame["component"].isin(["numerator", "denominator"])
+               | ((frame["component"] == "value") & codes.map(lambda c: c in specs and specs[c].measure == "count"))),
         seasonal=codes.map(lambda c: settings.seasonal and c in chosen and chosen[c].seasonal).astype(bool),
     )
 
@@ -242,8 +245,9 @@ def history_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[
             continue
         first = {k: v for k, v in rows[0].items() if k not in ("option", "file", "sheet", "row", "column")}
         listed = "; ".join(
-            f"{names.option(r['indicator'], r['option']) or r['option']} {_value(r['number'], bool(r['pct']))} "
-            f"(usually {_value(r['median'] if r['kind'] == 'outlier' else r['previous'], bool(r['pct']))})"
+            f"{names.option(r['indicator'], r['option']) or r['option']} "
+            f"{_value(r['number'], bool(r['pct']), bool(r['whole']))} (usually "
+            f"{_value(r['median'] if r['kind'] == 'outlier' else r['previous'], bool(r['pct']), bool(r['whole']))})"
             for r in rows[:4])
         more = f" and {len(rows) - 4} more" if len(rows) > 4 else ""
         issues.append(_issue(
@@ -309,26 +313,31 @@ def _change_words(now: float, usual: float, pct: bool) -> str:
     return f"{fmt(now - usual)} more"
 
 
-def _value(number: float, pct: bool) -> str:
-    return f"{number:.1f}%" if pct else fmt(number)
+def _value(number: float, pct: bool, whole: bool = False) -> str:
+    """A figure or its usual level as people read it: a share with one decimal, a count whole."""
+    if pct:
+        return f"{number:.1f}%"
+    return fmt(round_half_up(number)) if whole else fmt(number)
 
 
 def _far_words(row: dict) -> str:
     pct = bool(row["pct"])
     usual = f"the same quarter of the last {int(row['n'])} years" if row["seasonal"] else f"the last {int(row['n'])} quarters"
-    return (f"{_value(row['number'], pct)} is far from its usual level (median {_value(row['median'], pct)} over "
+    whole = bool(row.get("whole", False))
+    return (f"{_value(row['number'], pct, whole)} is far from its usual level (median {_value(row['median'], pct, whole)} over "
             f"{usual}; {_change_words(row['number'], row['median'], pct)}). {_ACTION}")
 
 
 def _jump_words(row: dict, settings: HistorySettings) -> str:
     pct = bool(row["pct"])
+    whole = bool(row.get("whole", False))
     previous = row["previous"]
     when = "the same quarter last year" if row["seasonal"] else "the last quarter reported"
     if previous:
-        what = (f"{_value(row['number'], pct)} changed {_change_words(row['number'], previous, pct)} from "
-                f"{when} ({_value(previous, pct)})")
+        what = (f"{_value(row['number'], pct, whole)} changed {_change_words(row['number'], previous, pct)} from "
+                f"{when} ({_value(previous, pct, whole)})")
     else:
-        what = f"{_value(row['number'], pct)} follows 0 in {when}"
+        what = f"{_value(row['number'], pct, whole)} follows 0 in {when}"
     return f"{what}, more than ±{settings.band:.0%}. {_ACTION}"
 
 

@@ -34,10 +34,19 @@ class Issue:
     code: str
     message: str
     location: dict[str, Any] = field(default_factory=dict)
+    what: str = ""  # the message without its place: what is wrong and what to do
 
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    def about_the_figure(self, names: Names) -> str:
+        """The message placed by the figure alone (county, quarter, indicator, option), without the
+        file and cell it was typed in: how a warning is kept with the return."""
+        if not self.what:
+            return self.message
+        place = {k: v for k, v in self.location.items() if k not in (*LOCATION_COLUMNS, "cell")}
+        return f"{describe(place, names)}: {self.what}"
 
 
 @dataclass(frozen=True)
@@ -190,7 +199,7 @@ def fmt(number: float) -> str:
 
 def _issue(severity: str, code: str, what: str, row: dict[str, Any], names: Names = NO_NAMES) -> Issue:
     location = location_of(row)
-    return Issue(severity, code, f"{describe(location, names)}: {what}", location)
+    return Issue(severity, code, f"{describe(location, names)}: {what}", location, what)
 
 
 # --------------------------------------------------------------------------- types and ranges

@@ -188,7 +188,7 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
             "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
             "component": component,
             "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
-            "rule_code": str(issue.location.get("rule", "")), "message": issue.message,
+            "rule_code": str(issue.location.get("rule", "")), "message": issue.about_the_figure(catalogue.names),
             "explanation": explanation, "explanation_code": explanation_code(explanation), "explained_by_id": by,
         })
     # One flag per key: the first message wins (a ratio and its parts can share a key).

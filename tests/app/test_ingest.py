@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mel.errors import Forbidden
-from mel.returns.models import DataValue, Return, ValueChange
+from mel.returns.models import DataValue, Return, ValueChange, ValueFlag
 from tests.app.returns_helpers import rows_like, send
 
 
@@ -98,6 +98,9 @@ def test_far_from_history_is_a_warning_that_does_not_block_saving(session):
     assert [w.code for w in flagged] == ["outlier"]
     assert flagged[0].message.startswith("test.csv row 31, column E — Kisumu, FY2025/26 Q1 — Number of beneficiaries exited (SA15): ")
     assert "is far from its usual level" in flagged[0].message and "over the last 8 quarters" in flagged[0].message
+    # Kept with the return, the warning is placed by its figure, not by the file it came in.
+    stored = session.scalar(select(ValueFlag).where(ValueFlag.kind == "outlier"))
+    assert stored.message.startswith("Kisumu, FY2025/26 Q1 — Number of beneficiaries exited (SA15): ")
 
 
 def test_a_rule_over_indicators_refuses_inconsistent_figures(session):

@@ -191,7 +191,7 @@ def test_cells_of_one_indicator_that_move_together_are_one_warning():
     drive = pd.DataFrame(rows("SA01", "value", "F_A70P", [2000], [NOW]) + rows("SA01", "value", "M_A70P", [2100], [NOW]))
     issues = history_issues(drive, past, SPECS, names=NAMES)
     assert len(issues) == 1 and "option" not in issues[0].location
-    assert "2 of its disaggregated figures are far from their usual levels: women 70+ 2,000 (usually 1,002.50); " \
+    assert "2 of its disaggregated figures are far from their usual levels: women 70+ 2,000 (usually 1,003); " \
            "M_A70P 2,100" in issues[0].message
 
 
@@ -253,7 +253,7 @@ def test_messages_name_the_county_period_indicator_and_option():
     issues = check("SA01", STEADY, 1600, option="F_A70P")
     message = issues[0].message
     assert message.startswith("Kisumu, FY2025/26 Q1 — Number of Inua Jamii beneficiaries paid (SA01), women 70+: ")
-    assert "median 1,002.50 over the last 8 quarters; +60%" in message
+    assert "median 1,003 over the last 8 quarters; +60%" in message
     assert "explain what happened" in message
     assert issues[0].location == {"programme": "OPCT", "org_unit": "042", "period": NOW, "indicator": "SA01",
                                   "option": "F_A70P"}
