@@ -89,16 +89,20 @@ def load(url: str) -> tuple[pd.DataFrame, Catalogue]:
     app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=tempfile.mkdtemp(), LOG_LEVEL="WARNING")
     with app.app_context():
         catalogue = load_catalogue(db.session)
-        rows = db.session.execute(
-            select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id,
-                   DataValue.component, DataValue.option_combo_id, DataValue.value)
-            .join(Return, Return.id == DataValue.return_id).where(Return.state == "approved")).all()
-        frame = pd.DataFrame(
-            [(catalogue.programme_codes[p], catalogue.org_unit_codes[o], per, catalogue.indicator_codes[i], comp,
-              catalogue.combo_codes[c], float(v)) for p, o, per, i, comp, c, v in rows],
-            columns=[*VALUE_KEY, "number"])
+        frame = approved_values(db.session, catalogue)
         db.session.rollback()
     return frame, catalogue
+
+
+def approved_values(session, catalogue: Catalogue) -> pd.DataFrame:
+    rows = session.execute(
+        select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id,
+               DataValue.component, DataValue.option_combo_id, DataValue.value)
+        .join(Return, Return.id == DataValue.return_id).where(Return.state == "approved")).all()
+    return pd.DataFrame(
+        [(catalogue.programme_codes[p], catalogue.org_unit_codes[o], per, catalogue.indicator_codes[i], comp,
+          catalogue.combo_codes[c], float(v)) for p, o, per, i, comp, c, v in rows],
+        columns=[*VALUE_KEY, "number"])
 
 
 # --------------------------------------------------------------------------- the checks, as ingest runs them
@@ -208,8 +212,9 @@ def _ratio(frame: pd.DataFrame, indicator: str, option: str, factor: int | None)
     return float(parts["numerator"]) / float(parts["denominator"]) * (factor or 1)
 
 
-def plant(values: pd.DataFrame, catalogue: Catalogue, settings: HistorySettings, seed: int = 2026) -> dict:
-    """Plant each kind of anomaly PLANTS_PER_KIND times; count how many the checks catch."""
+def plant(values: pd.DataFrame, catalogue: Catalogue, settings: HistorySettings, seed: int = 2026,
+          per_kind: int = PLANTS_PER_KIND) -> dict:
+    """Plant each kind of anomaly `per_kind` times; count how many the checks catch."""
     rng = random.Random(seed)
     all_periods = sorted(values["period"].unique(), key=lambda p: parse_period(p))
     late = set(all_periods[-4:])
@@ -217,7 +222,7 @@ def plant(values: pd.DataFrame, catalogue: Catalogue, settings: HistorySettings,
     outcome = {kind: {"planted": 0, "caught": 0, "missed": []} for kind in KINDS}
     for kind in KINDS:
         attempts = 0
-        while outcome[kind]["planted"] < PLANTS_PER_KIND and attempts < PLANTS_PER_KIND * 50:
+        while outcome[kind]["planted"] < per_kind and attempts < per_kind * 50:
             attempts += 1
             programme, period, current, history, peers = rng.choice(candidates)
             unit = rng.choice(sorted(current["org_unit"].unique()))

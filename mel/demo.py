@@ -77,7 +77,9 @@ PAYROLL_INDICATOR = {"OPCT": "SA02", "CTOVC": "SA04", "PWSD": "SA05", "HSNP": "S
 PER_UNIT = {"SA11", "SA09"}
 DROUGHT_QUARTERS = {"2023Q4": 0.25, "2025Q1": 0.45}
 # Indicators that restate another one for a programme (OPCT's Inua Jamii payroll is its 70+ payroll).
-SAME_AS = {("OPCT", "SA02"): "SA01"}  # HSNP scale-up share of routine caseload
+# Each programme's Inua Jamii payroll is its own caseload: OPCT's 70+, CT-OVC's households (one
+# caregiver paid per household), PWSD-CT's beneficiaries; they share the figures' noise.
+SAME_AS = {("OPCT", "SA02"): "SA01", ("CTOVC", "SA04"): "SA01", ("PWSD", "SA05"): "SA01"}
 
 
 @dataclass
@@ -161,6 +163,7 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
                 for item in form.items:
                     rows.extend(_values(record, item.indicator, programme, unit, quarter,
                                         weights[unit.code]))
+                _consistent(rows, form)
                 if rows:
                     session.execute(insert(DataValue), rows)
                 created.append(record)
@@ -307,6 +310,34 @@ def _values(record: Return, indicator: Indicator, programme: str, unit: OrgUnit,
                 "updated_by_id": record.submitted_by_id,
             })
     return rows
+
+
+def _consistent(rows: list[dict], form: ReportingForm) -> None:
+    """Make one return's figures that count the same people agree, as a programme's MIS would:
+    the coverage numerators are the payroll (SA03.N = SA02, SA06.N = SA05 by sex), and the
+    active beneficiaries behind the ID-validation share (SPX08.D) are the beneficiaries paid
+    (SA01, or HSNP's households SA07), its numerator keeping its share."""
+    codes = {item.indicator.id: item.indicator.code for item in form.items}
+    combos = {c.id: c.code for item in form.items for c in item.indicator.disaggregation_set.combos}
+    at: dict[tuple[str, str, str], dict] = {
+        (codes[r["indicator_id"]], r["component"], combos[r["option_combo_id"]]): r for r in rows}
+
+    def total(code: str, sex: str | None = None) -> Decimal | None:
+        found = [r["value"] for (c, comp, option), r in at.items()
+                 if c == code and comp == "value" and (sex is None or option.split("_")[0] == sex)]
+        return sum(found, Decimal(0)) if found else None
+
+    for ratio, payroll in (("SA03", "SA02"), ("SA06", "SA05")):
+        for (code, component, option), row in at.items():
+            if code == ratio and component == "numerator" and total(payroll, option) is not None:
+                denominator = at[(code, "denominator", option)]["value"]
+                row["value"] = min(total(payroll, option), denominator)
+    paid = total("SA01") if total("SA01") is not None else total("SA07")
+    numerator, denominator = at.get(("SPX08", "numerator", "default")), at.get(("SPX08", "denominator", "default"))
+    if paid is not None and numerator and denominator and denominator["value"] > 0:
+        share = numerator["value"] / denominator["value"]
+        denominator["value"] = paid
+        numerator["value"] = min(paid, (paid * share).to_integral_value())
 
 
 def _shares(combos, programme: str) -> list[float]:

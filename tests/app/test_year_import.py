@@ -57,7 +57,9 @@ def explain_warnings(session, config, programme: str, rows: pd.DataFrame) -> pd.
         if "rule" in where:
             same &= code.isin(rules[where["rule"]].indicators)
         else:
-            same &= (code == where["indicator"].split(".")[0]) & (rows["option"] == where.get("option", "default"))
+            same &= code == where["indicator"].split(".")[0]
+            if "option" in where:  # the cells of one figure flagged together are one warning, without option
+                same &= rows["option"] == where["option"]
         rows.loc[rows.index[same][:1], "explanation"] = EXPLANATION
     return rows
 
