@@ -348,39 +348,47 @@ _ACTION = ("If it is a typing slip, correct it; if it is right, explain what hap
 # --------------------------------------------------------------------------- flows that do not move
 
 
-def unchanged_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
-                     names: Names = NO_NAMES) -> list[Issue]:
-    """A flow (new in each quarter: payments, enrolments, grievances) equal to the last two quarters'.
+def unchanged_rows(current: pd.DataFrame, history: pd.DataFrame,
+                   specs: Mapping[str, IndicatorSpec]) -> pd.DataFrame:
+    """The rows of `current` that are a flow (new in each quarter: payments, enrolments,
+    grievances) equal to the last two quarters' figures of the same series.
 
     Only figures of at least UNCHANGED_FACTOR × the indicator's minimum absolute change: small
     counts repeat by chance, a large flow repeated exactly is usually last quarter's carried over.
+    The warning (`unchanged_issues`) and the data-quality page both use this rule.
     """
     values = current[(current["component"] == "value") & current["number"].notna()]
     flows = {code for code, spec in specs.items() if spec.time_aggregation == "sum" and spec.measure != "ratio"}
     values = values[values["indicator"].isin(flows)]
     if values.empty or history.empty:
-        return []
+        return values.iloc[0:0]
     minimum = values["indicator"].map(lambda c: max(thresholds_of(specs[c]).min_absolute * UNCHANGED_FACTOR, 1.0))
     values = values[values["number"] >= minimum]
     if values.empty:
-        return []
+        return values
     past = history[history["number"].notna()].set_index([*SERIES_KEY, "period"])["number"]
     past = past[~past.index.duplicated()]
-    issues = []
+    keep = []
     for row in values.to_dict("records"):
         try:
             period = parse_period(row["period"])
         except PeriodError:
+            keep.append(False)
             continue
         key = tuple(row[k] for k in SERIES_KEY)
         before = [past.get((*key, period.shift(-n).id)) for n in (1, 2)]
-        if all(b is not None and b == row["number"] for b in before):
-            issues.append(_issue(
-                "warning", "unchanged",
-                f"{fmt(row['number'])} is the same as in each of the last two quarters. A flow (new in each "
-                f"quarter) rarely repeats exactly: check the figure was not carried over from last quarter's "
-                f"return, and explain it if it is right.", row, names))
-    return issues
+        keep.append(all(b is not None and b == row["number"] for b in before))
+    return values[keep]
+
+
+def unchanged_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                     names: Names = NO_NAMES) -> list[Issue]:
+    """A warning for each flow unchanged for three quarters (`unchanged_rows`)."""
+    return [_issue("warning", "unchanged",
+                   f"{fmt(row['number'])} is the same as in each of the last two quarters. A flow (new in each "
+                   f"quarter) rarely repeats exactly: check the figure was not carried over from last quarter's "
+                   f"return, and explain it if it is right.", row, names)
+            for row in unchanged_rows(current, history, specs).to_dict("records")]
 
 
 # --------------------------------------------------------------------------- peers: share and copies

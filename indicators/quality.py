@@ -1,4 +1,5 @@
-"""Data-quality checks across reporting units: outliers between counties, figures that never change."""
+"""Data-quality checks across reporting units: outliers between counties (figures that do not
+change are `indicators/history.py`'s, shared with the warnings)."""
 
 from __future__ import annotations
 
@@ -30,15 +31,3 @@ def cross_unit_outliers(frame: pd.DataFrame, *, z_threshold: float = 3.5, min_un
     material = (frame["metric"] - median).abs() >= min_difference
     flagged = frame.assign(z=z, median=median)[(counts >= min_units) & (z.abs() > z_threshold) & spread.gt(0) & material]
     return flagged.sort_values("z", key=lambda s: -s.abs())
-
-
-def unchanged_runs(frame: pd.DataFrame, periods: list[str], *, length: int = 3, min_value: float = 20) -> pd.DataFrame:
-    """Series whose non-zero value is identical in the last `length` periods (a copied return?).
-
-    `frame` has columns series (a key), org_unit, period and value; `periods` are the last
-    periods in order, the newest last.
-    """
-    # Small counts repeat by chance; a large figure repeated exactly suggests a copied return.
-    recent = frame[frame["period"].isin(periods[-length:]) & (frame["value"] >= min_value)]
-    stats = recent.groupby(["series", "org_unit"])["value"].agg(["nunique", "size", "first"])
-    return stats[(stats["size"] == length) & (stats["nunique"] == 1)].reset_index()

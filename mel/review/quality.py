@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from indicators.explanations import label_of, reason, tally
 from indicators.figures import ratios
+from indicators.history import unchanged_rows
 from indicators.periods import parse_period
-from indicators.quality import cross_unit_outliers, unchanged_runs
+from indicators.quality import cross_unit_outliers
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
@@ -69,14 +70,18 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
                              "indicator": indicator.code, "name": indicator.short_name, "figure": what,
                              "median": f"{row['median']:.1f}" + ("%" if indicator.measure != "ratio" or indicator.factor == 100 else ""),
                              "z": round(float(row["z"]), 1)})
-        series = values.assign(series=values["programme_id"].astype(str) + ":" + values["indicator_id"].astype(str)
-                               + ":" + values["component"] + ":" + values["combo"].astype(str),
-                               org_unit=values["org_unit_id"])
-        for row in unchanged_runs(series, recent).to_dict("records"):
-            programme_id, indicator_id, component, combo = row["series"].split(":")
-            unchanged.append({"programme": programmes[int(programme_id)], "org_unit": units[row["org_unit"]].name,
-                              "indicator": indicators[int(indicator_id)].code, "option": catalogue.combo_codes[int(combo)],
-                              "value": row["first"]})
+        # The same rule as the warning an officer gets (indicators/history.py).
+        coded = pd.DataFrame({
+            "programme": values["programme_id"].map(programmes), "org_unit": values["org_unit_id"].map(
+                catalogue.org_unit_codes), "period": values["period"],
+            "indicator": values["indicator_id"].map(catalogue.indicator_codes), "component": values["component"],
+            "option": values["combo"].map(catalogue.combo_codes), "number": values["value"]})
+        for row in unchanged_rows(coded[coded["period"] == period], coded[coded["period"] != period],
+                                  catalogue.specs).to_dict("records"):
+            unchanged.append({"programme": row["programme"], "org_unit": catalogue.org_units[row["org_unit"]].name,
+                              "indicator": row["indicator"], "option": row["option"],
+                              "option_label": catalogue.names.option(row["indicator"], row["option"]),
+                              "value": row["number"]})
     emails = dict(session.execute(select(User.id, User.email)).all())
     decisions = []
     if returns:

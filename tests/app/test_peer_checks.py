@@ -61,3 +61,24 @@ def test_unapproved_returns_of_other_counties_are_not_compared_with(session):
     result = send(session, "officer.opct@demo.test", copied)
     assert result.outcome == "stored"
     assert not [w for w in result.warnings if w.code in ("copied", "share")]
+
+
+def test_a_flow_unchanged_three_quarters_is_one_rule_for_the_warning_and_the_data_quality_page(session):
+    """Nairobi's exits (about 650 a quarter) typed the same three quarters running."""
+    from datetime import UTC, datetime
+
+    from mel.catalogue.lookup import load_catalogue
+    from mel.review import quality
+
+    warned = []
+    for n, (period, now) in enumerate((("2025Q3", datetime(2025, 10, 5, tzinfo=UTC)),
+                                       ("2025Q4", datetime(2026, 1, 5, tzinfo=UTC)),
+                                       ("2026Q1", datetime(2026, 4, 5, tzinfo=UTC)))):
+        rows = rows_like(session, "OPCT", ["047"], period=period, factor=1.01 + n / 100)
+        rows.loc[rows["indicator"] == "SA15", "value"] = "650"
+        record = submit_figures(session, "OPCT", rows, now=now, approve=True)
+        warned.append(session.query(ValueFlag).filter(ValueFlag.return_id == record.id,
+                                                       ValueFlag.kind == "unchanged").count())
+    assert warned == [0, 0, 1]
+    listed = quality.report(session, load_catalogue(session), "2026Q1")["unchanged"]
+    assert [(u["org_unit"], u["indicator"], u["value"]) for u in listed] == [("Nairobi City", "SA15", 650.0)]
