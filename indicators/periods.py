@@ -167,11 +167,10 @@ class Period:
     def label(self) -> str:
         """Return the full Kenyan label shown to people."""
         if self.type is PeriodType.QUARTER:
-            fy = self.financial_year().year
             first, last = _MONTH_ABBR[3 * self.index - 3], _MONTH_ABBR[3 * self.index - 1]
-            return f"FY{fy}/{_fy_suffix(fy)} Q{self.fy_quarter} ({first}–{last} {self.year})"
+            return f"{self.fy_label} ({first}–{last} {self.year})"
         if self.type is PeriodType.FINANCIAL_YEAR:
-            return f"FY{self.year}/{_fy_suffix(self.year)} (Jul {self.year}–Jun {self.year + 1})"
+            return f"{self.fy_label} (Jul {self.year}–Jun {self.year + 1})"
         if self.type is PeriodType.MONTH:
             return f"{_MONTH_NAMES[self.index - 1]} {self.year}"
         return str(self.year)

@@ -64,3 +64,14 @@ def send(session, email: str, rows: pd.DataFrame, *, programme: str = "OPCT", ch
          now: datetime = IN_WINDOW, **kwargs):
     return ingest(session, user(session, email), Incoming(rows, channel, "test.csv"),
                   programme=programme, now=now, **kwargs)
+
+
+def rule_breaking_rows(session, period: str, unit: str = "042") -> pd.DataFrame:
+    """A complete OPCT return whose new enrolments exceed the payroll (rule VR03 fires)."""
+    rows = rows_like(session, "OPCT", [unit], source="2023Q3", period=period, factor=1.0)
+    sa01 = rows.loc[rows["indicator"] == "SA01", "value"].astype(int).sum()
+    sa14 = rows["indicator"] == "SA14"
+    factor = sa01 // max(rows.loc[sa14, "value"].astype(int).sum(), 1) + 2
+    rows.loc[sa14, "value"] = (rows.loc[sa14, "value"].astype(int) * factor).astype(str)
+    rows.loc[rows["indicator"] == "SA15", "value"] = "0"
+    return rows

@@ -21,7 +21,7 @@ from mel.catalogue.models import OrgUnit, Programme
 from mel.returns import operations as return_ops
 from mel.returns.ingest import IngestSettings
 from mel.returns.models import DataValue, Return, ValueFlag
-from tests.app.returns_helpers import rows_like, send
+from tests.app.returns_helpers import rule_breaking_rows, send
 from tests.helpers import csrf_token, login, textarea
 
 PERIOD = "2023Q1"
@@ -29,17 +29,6 @@ NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 PAGE = f"/returns/OPCT/042/{PERIOD}"
 WORDS = "Rains failed; 3,200 households added in Turbo (NDMA list of 4 March)."
 COLUMNS = ["indicator", "option", "org_unit", "period", "value", "comment", "explanation"]
-
-
-def breaking_rows(session, unit: str = "042"):
-    """A complete OPCT return whose new enrolments exceed the payroll (VR03 fires)."""
-    rows = rows_like(session, "OPCT", [unit], source="2023Q3", period=PERIOD, factor=1.0)
-    sa01 = rows.loc[rows["indicator"] == "SA01", "value"].astype(int).sum()
-    sa14 = rows["indicator"] == "SA14"
-    factor = sa01 // max(rows.loc[sa14, "value"].astype(int).sum(), 1) + 2
-    rows.loc[sa14, "value"] = (rows.loc[sa14, "value"].astype(int) * factor).astype(str)
-    rows.loc[rows["indicator"] == "SA15", "value"] = "0"
-    return rows
 
 
 def explained(rows, text: str, indicator: str = "SA15"):
@@ -64,7 +53,7 @@ def rule_flag(session, unit: str = "042") -> ValueFlag:
 @pytest.fixture
 def warned(session):
     """OPCT Kisumu 2023Q1 stored as a draft with one warning (VR03) not yet explained."""
-    result = send(session, "secretariat@demo.test", breaking_rows(session), now=NOW)
+    result = send(session, "secretariat@demo.test", rule_breaking_rows(session, PERIOD), now=NOW)
     assert result.outcome == "stored", [e.message for e in result.errors]
     assert not rule_flag(session).is_explained
     return rule_flag(session)
@@ -203,7 +192,7 @@ def test_an_explanation_of_a_warning_that_a_correction_removes_is_dropped(client
 
 
 def test_a_flag_of_another_return_is_refused(client, session, warned):
-    result = send(session, "secretariat@demo.test", breaking_rows(session, "001"), now=NOW)
+    result = send(session, "secretariat@demo.test", rule_breaking_rows(session, PERIOD, "001"), now=NOW)
     assert result.outcome == "stored"
     foreign = rule_flag(session, "001")
     with time_machine.travel(NOW, tick=False):
@@ -224,7 +213,7 @@ def two_explained(client, session, warned):
         assert post_grid(client, {f"x.{warned.id}": WORDS, f"x.{warned.id}_reason": "drought_scale_up"}
                          ).status_code == 302
         client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    result = send(session, "secretariat@demo.test", breaking_rows(session, "001"), now=NOW)
+    result = send(session, "secretariat@demo.test", rule_breaking_rows(session, PERIOD, "001"), now=NOW)
     assert result.outcome == "stored", [e.message for e in result.errors]
     secretariat = load_user(session, "secretariat@demo.test")
     other = the_return(session, "001")
@@ -280,7 +269,7 @@ def test_a_snapshot_taken_before_reasons_were_kept_is_counted_from_its_texts():
 
 def test_an_explanation_sent_as_text_through_the_api_gets_its_reason(client, session):
     """The JSON API and files carry free text: a text led by a reason's label is that reason."""
-    rows = explained(breaking_rows(session), f"Drought scale-up: {WORDS}")
+    rows = explained(rule_breaking_rows(session, PERIOD), f"Drought scale-up: {WORDS}")
     token = create_token(session, "secretariat@demo.test").token
     payload = {"version": 0, "values": [
         {"indicator": r["indicator"], "option": r["option"], "value": r["value"], "explanation": r["explanation"]}
@@ -295,7 +284,7 @@ def test_an_explanation_sent_as_text_through_the_api_gets_its_reason(client, ses
 
 
 def test_an_explanation_typed_in_a_csv_file_gets_its_reason(session):
-    rows = explained(breaking_rows(session), f"new enrollment wave - {WORDS}", indicator="SA14")
+    rows = explained(rule_breaking_rows(session, PERIOD), f"new enrollment wave - {WORDS}", indicator="SA14")
     data = rows[COLUMNS].to_csv(index=False).encode()
     with time_machine.travel(NOW, tick=False):
         result = return_ops.import_file(session, load_user(session, "secretariat@demo.test"), data,

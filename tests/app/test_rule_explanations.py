@@ -17,24 +17,13 @@ from mel.accounts.operations import create_token
 from mel.catalogue.models import OrgUnit, Programme
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.returns.workbook import TEMPLATE_COLUMNS
-from tests.app.returns_helpers import rows_like, send
+from tests.app.returns_helpers import rule_breaking_rows, send
 from tests.helpers import login
 
 PERIOD = "2023Q1"
 NOW = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)  # the window closed long ago: the secretariat sends
 REASON = "Registration drive in January: 4,100 enrolled, payroll updated in April (MIS report 2023-01)."
 COLUMNS = ["indicator", "option", "org_unit", "period", "value", "comment", "explanation"]
-
-
-def breaking_rows(session):
-    """A complete OPCT Kisumu return whose new enrolments exceed the payroll (VR03 fires)."""
-    rows = rows_like(session, "OPCT", ["042"], source="2023Q3", period=PERIOD, factor=1.0)
-    sa01 = rows.loc[rows["indicator"] == "SA01", "value"].astype(int).sum()
-    sa14 = rows["indicator"] == "SA14"
-    factor = sa01 // max(rows.loc[sa14, "value"].astype(int).sum(), 1) + 2
-    rows.loc[sa14, "value"] = (rows.loc[sa14, "value"].astype(int) * factor).astype(str)
-    rows.loc[rows["indicator"] == "SA15", "value"] = "0"
-    return rows
 
 
 def explain(rows, indicator: str):
@@ -55,7 +44,7 @@ def rule_flag(session) -> ValueFlag:
 
 
 def test_the_rule_is_the_only_warning_of_these_figures(session):
-    result = send(session, "secretariat@demo.test", breaking_rows(session), now=NOW)
+    result = send(session, "secretariat@demo.test", rule_breaking_rows(session, PERIOD), now=NOW)
     assert result.outcome == "stored", [e.message for e in result.errors]
     assert [w.location.get("rule") for w in result.warnings] == ["VR03"]
     assert not rule_flag(session).is_explained
@@ -64,7 +53,7 @@ def test_the_rule_is_the_only_warning_of_these_figures(session):
 def test_an_explanation_on_any_figure_of_the_rule_explains_it_through_the_service(session):
     for indicator in ("SA01", "SA14", "SA15"):
         nested = session.begin_nested()
-        result = send(session, "secretariat@demo.test", explain(breaking_rows(session), indicator), now=NOW)
+        result = send(session, "secretariat@demo.test", explain(rule_breaking_rows(session, PERIOD), indicator), now=NOW)
         assert result.outcome == "stored", [e.message for e in result.errors]
         assert rule_flag(session).explanation == REASON, indicator
         nested.rollback()
@@ -72,13 +61,13 @@ def test_an_explanation_on_any_figure_of_the_rule_explains_it_through_the_servic
 
 
 def test_an_explanation_on_a_figure_outside_the_rule_does_not_explain_it(session):
-    send(session, "secretariat@demo.test", explain(breaking_rows(session), "SA10"), now=NOW)
+    send(session, "secretariat@demo.test", explain(rule_breaking_rows(session, PERIOD), "SA10"), now=NOW)
     assert not rule_flag(session).is_explained
 
 
 def test_mel_import_submit_of_an_honest_csv_succeeds(session, runner, tmp_path):
     path = tmp_path / "opct_kisumu_2023Q1.csv"
-    explain(breaking_rows(session), "SA01")[COLUMNS].to_csv(path, index=False)
+    explain(rule_breaking_rows(session, PERIOD), "SA01")[COLUMNS].to_csv(path, index=False)
     with time_machine.travel(NOW, tick=False):
         result = runner.invoke(args=["import", str(path), "--programme", "OPCT", "--submit"])
     assert result.exit_code == 0, result.output
@@ -89,7 +78,7 @@ def test_mel_import_submit_of_an_honest_csv_succeeds(session, runner, tmp_path):
 
 def test_explaining_the_warning_in_the_file_and_sending_it_again_lets_it_be_submitted(session, runner, tmp_path):
     path = tmp_path / "opct_kisumu_2023Q1.csv"
-    rows = breaking_rows(session)
+    rows = rule_breaking_rows(session, PERIOD)
     rows[COLUMNS].to_csv(path, index=False)
     with time_machine.travel(NOW, tick=False):
         first = runner.invoke(args=["import", str(path), "--programme", "OPCT", "--submit"])
@@ -107,7 +96,7 @@ def test_explaining_the_warning_in_the_file_and_sending_it_again_lets_it_be_subm
 
 
 def test_an_excel_file_with_the_explanation_imports_and_submits_through_the_api(session, client):
-    rows = explain(breaking_rows(session), "SA14")
+    rows = explain(rule_breaking_rows(session, PERIOD), "SA14")
     with time_machine.travel(NOW, tick=False):
         login(client, "secretariat@demo.test")
         template = client.get(f"/returns/OPCT/042/{PERIOD}/template.xlsx")
@@ -134,7 +123,7 @@ def test_an_excel_file_with_the_explanation_imports_and_submits_through_the_api(
 
 
 def test_a_json_write_with_the_explanation_on_one_figure_can_be_submitted(session, client):
-    rows = explain(breaking_rows(session), "SA15")
+    rows = explain(rule_breaking_rows(session, PERIOD), "SA15")
     token = create_token(session, "secretariat@demo.test").token
     headers = {"Authorization": f"Bearer {token}"}
     payload = {"version": 0, "values": [
