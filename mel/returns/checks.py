@@ -21,7 +21,7 @@ from indicators.validation import (
     total_issues,
 )
 from mel.accounts.models import User
-from mel.catalogue.lookup import Catalogue
+from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import ReportingForm
 from mel.returns.models import (
     DataValue,
@@ -266,9 +266,12 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
         who = sorted({email or "the system" for _, email in changes})
         when = changes[-1][0].changed_at
         listed = []
+        catalogue = load_catalogue(session)
         for change, _ in changes[:8]:
-            code = next((c for c in [change.indicator_id] if c), "")
-            listed.append(f"{_indicator_code(session, code)} {fmt(float(change.old_value)) if change.old_value is not None else '–'}"
+            code = figure_code(catalogue.indicator_codes.get(change.indicator_id, "?"), change.component)
+            option = catalogue.names.option(split_code(code)[0], catalogue.combo_codes.get(change.option_combo_id))
+            listed.append(f"{catalogue.names.figure(code)}{', ' + option if option else ''} "
+                          f"{fmt(float(change.old_value)) if change.old_value is not None else '–'}"
                           f" → {fmt(float(change.new_value)) if change.new_value is not None else '–'}")
         more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
         parts.append(f"{', '.join(who)} changed {len(changes)} figure{'s' if len(changes) != 1 else ''} "
@@ -281,9 +284,3 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
         parts.append(f"{email or 'Someone'} made it {event.to_state} at {event.at:%d %b %Y %H:%M}.")
     parts.append("Nothing of yours was saved; reload the return and enter your changes again.")
     return " ".join(parts)
-
-
-def _indicator_code(session: Session, indicator_id: int) -> str:
-    from mel.catalogue.models import Indicator
-
-    return session.scalar(select(Indicator.code).where(Indicator.id == indicator_id)) or "?"

@@ -153,7 +153,8 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
     label = f"{programme.code} {unit.name} {parse_period(record.period).label}"
     errors, unexplained = checks.submission_problems(session, record, catalogue)
     details = [ErrorDetail(e.message, e.location) for e in errors]
-    details += [ErrorDetail(f"{f.message} (warning not yet explained)", {"flag": f.flag_key}) for f in unexplained]
+    details += [ErrorDetail(f"{f.message} Not yet explained: choose a reason or write one next to the warning, "
+                            f"or correct the figure.", {"flag": f.flag_key}) for f in unexplained]
     if details:
         raise ValidationFailed(
             f"{label} cannot be submitted: {len(errors)} error{'s' if len(errors) != 1 else ''} and "
