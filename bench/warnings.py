@@ -134,12 +134,14 @@ class Replay:
     with_warning: int = 0
     warnings: int = 0
     by_kind: Counter = None  # type: ignore[assignment]
+    returns_by_kind: Counter = None  # type: ignore[assignment]
     by_indicator: dict = None  # type: ignore[assignment]  # code -> [returns holding it, returns warned, warnings]
     by_rule: dict = None  # type: ignore[assignment]  # code -> [returns it applies to, returns it fires on]
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.by_kind, self.by_indicator, self.by_rule = Counter(), defaultdict(lambda: [0, 0, 0]), defaultdict(lambda: [0, 0])
+        self.returns_by_kind = Counter()
 
 
 def windows(values: pd.DataFrame):
@@ -176,6 +178,8 @@ def replay(values: pd.DataFrame, catalogue: Catalogue, settings: HistorySettings
                 row[2] += warned.get(code, 0)
             for issue in mine:
                 result.by_kind[issue.code] += 1
+            for kind in {issue.code for issue in mine}:
+                result.returns_by_kind[kind] += 1
             for rule in catalogue.rules:
                 if all(r.indicator in set(held["indicator"]) for r in rule.references):
                     result.by_rule[rule.code][0] += 1
@@ -319,8 +323,10 @@ def main() -> None:
           f"{_share(after.with_warning, after.returns):>22}")
     print(f"{'warnings per return':34}{before.warnings / before.returns:>22.3f}{after.warnings / after.returns:>22.3f}")
     print(f"{'warnings':34}{before.warnings:>22,}{after.warnings:>22,}")
-    print("\nBy kind:       " + "  ".join(f"{k} {before.by_kind.get(k, 0)}→{after.by_kind.get(k, 0)}"
-                                          for k in sorted(set(before.by_kind) | set(after.by_kind))))
+    print("\nBy kind (warnings before → after; returns with one after, on plausible history = false positives):")
+    for kind in ("outlier", "change", "unchanged", "share", "copied", "rule"):
+        print(f"  {kind:10} {before.by_kind.get(kind, 0):6} → {after.by_kind.get(kind, 0):<6}"
+              f"  {_share(after.returns_by_kind.get(kind, 0), after.returns)}")
     print("\nBy indicator (returns holding it; share with a warning on it and warnings per return, before → after):")
     for code in sorted(after.by_indicator):
         held, warned, count = after.by_indicator[code]
