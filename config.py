@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+MIN_SECRET_BITS = 100  # estimated: a random key of 32 hex digits (128 bits) passes, "a" × 32 does not
+
+
+def estimated_bits(secret: str) -> float:
+    """A conservative estimate of a key's entropy: its length × the Shannon entropy of its characters.
+
+    Random keys from `secrets.token_urlsafe(48)` estimate at about 360 bits, `token_hex(16)` at
+    about 115; a key made of one repeated character at 0, "ab" × 16 at 32.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    return abs(per_char) * len(secret)
 
 
 class ConfigError(RuntimeError):
@@ -26,6 +42,11 @@ class Config:
     DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'mel.sqlite3'}"
     DATABASE_ECHO = False
     LOG_LEVEL = "INFO"
+    LOG_FORMAT = "text"  # "json": one JSON object per line, with the request id (production default)
+    ALLOW_SQLITE = False  # production refuses SQLite unless MEL_ALLOW_SQLITE=1
+    # Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (production: the TLS-terminating nginx).
+    TRUSTED_PROXIES = 0
+    HEALTH_MIN_FREE_MB = 500  # /healthz fails when the reports folder's disk has less free space
     # MEL_TIMEZONE: the reporting calendar's zone. Windows, lateness, the quarter being reported on and
     # every time shown (pages, jobs, report stamps) follow its day; instants are stored in UTC (mel.clock).
     TIMEZONE = "Africa/Nairobi"
@@ -119,15 +140,28 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
+    LOG_FORMAT = "json"
+    TRUSTED_PROXIES = 1
 
     def validate(self) -> None:
+        advice = "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
             raise ConfigError(
-                "MEL_SECRET_KEY must be set to a random value of at least 32 characters in "
-                "production (e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                f"MEL_SECRET_KEY must be set to a random value of at least 32 characters in production {advice}."
+            )
+        if estimated_bits(self.SECRET_KEY) < MIN_SECRET_BITS:
+            raise ConfigError(
+                f"MEL_SECRET_KEY looks guessable (about {estimated_bits(self.SECRET_KEY):.0f} bits; at least "
+                f"{MIN_SECRET_BITS} are needed): use a random value {advice}."
             )
         if self.DEBUG:
             raise ConfigError("MEL_DEBUG must be off in production: the debugger runs arbitrary code.")
+        if str(self.DATABASE_URL).startswith("sqlite") and not self.ALLOW_SQLITE:
+            raise ConfigError(
+                "Production runs on PostgreSQL (MEL_DATABASE_URL=postgresql+psycopg://…): SQLite lets one "
+                "process write at a time and lives on one disk. To run a single small office on SQLite "
+                "anyway, set MEL_ALLOW_SQLITE=1."
+            )
 
 
 CONFIGS: dict[str, type[Config]] = {

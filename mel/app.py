@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -24,6 +23,11 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     )
     app.config.from_mapping(as_mapping(settings))
     _configure_logging(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies:  # behind nginx: the scheme, host and client address are the ones the proxy saw
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     if app.config["DATABASE_URL"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -61,6 +65,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(results_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(scheduler_bp)
+    from mel.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     init_api(app)
 
     from mel.cli import register_commands
@@ -70,9 +77,6 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
 
 def _configure_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=app.config.get("LOG_LEVEL", "INFO"),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from mel import logs
+
+    logs.configure(app)

@@ -194,13 +194,18 @@ def tokens_list(email: str | None) -> None:
     from sqlalchemy.orm import selectinload
 
     from mel.accounts.models import ApiToken, User
+    from mel.accounts.operations import token_state
+    from mel.db import utcnow
 
     query = select(ApiToken).options(selectinload(ApiToken.user)).order_by(ApiToken.id)
     if email:
         query = query.join(ApiToken.user).where(User.email == email.lower())
+    now = utcnow()
     for token in db.session.scalars(query):
-        state = "revoked" if token.revoked_at else "active"
-        click.echo(f"#{token.id:<4} {token.prefix}…  {token.user.email:<35} {token.name:<20} {state}")
+        state = token_state(token, now)
+        until = f" (expires {token.expires_at:%d %b %Y})" if state == "active" and token.expires_at else ""
+        since = f" on {token.expires_at:%d %b %Y}" if state == "expired" else ""
+        click.echo(f"#{token.id:<4} {token.prefix}…  {token.user.email:<35} {token.name:<20} {state}{since}{until}")
 
 
 @tokens_group.command("revoke")

@@ -63,8 +63,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        message = ("The form expired or was sent from another site (CSRF check failed). "
-                   "Reload the page and try again.")
+        from mel.security import needs_https
+
+        secure_address = needs_https()
+        if secure_address:
+            message = (f"This service works only over a secure connection (HTTPS): on a plain http:// address "
+                       f"the browser does not keep the sign-in cookie, so no form can be sent. Open "
+                       f"{secure_address} instead.")
+        else:
+            message = ("The form expired or was sent from another site (CSRF check failed). "
+                       "Reload the page and try again.")
         if wants_json():
             return jsonify({"status": 400, "error": "csrf_failed", "message": message}), 400
         error = MelError(message)
@@ -93,5 +101,8 @@ def register_error_handlers(app: Flask) -> None:
         _discard_failed_work()
         message = "Something went wrong on our side. The error was logged; nothing was saved."
         if wants_json():
-            return jsonify({"status": 500, "error": "internal_error", "message": message}), 500
+            from mel.logs import request_id
+
+            return jsonify({"status": 500, "error": "internal_error", "message": message,
+                            "request_id": request_id()}), 500
         return render_template("errors/error.html", error=MelError(message), status=500), 500

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -13,8 +13,17 @@ CSP = (
 )
 
 
+def needs_https() -> str:
+    """The https:// address of this page when the session cookie is `Secure` but the request came
+    over plain HTTP (the browser would drop the cookie, so no form could be sent); else ""."""
+    if current_app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure:
+        return "https://" + request.host + request.full_path.rstrip("?")
+    return ""
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.add_template_global(needs_https, "needs_https")
 
     @app.before_request
     def _check_csrf() -> None:

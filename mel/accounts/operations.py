@@ -25,6 +25,15 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def token_state(record: ApiToken, now: datetime) -> str:
+    """"revoked", "expired" or "active": whether an API token still signs in, and why not."""
+    if record.revoked_at is not None:
+        return "revoked"
+    if record.expires_at is not None and _aware(record.expires_at) <= now:
+        return "expired"
+    return "active"
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were stored as UTC."""
     if moment is not None and moment.tzinfo is None:
@@ -229,9 +238,7 @@ def user_for_token(session: Session, secret: str) -> User | None:
         )
     )
     now = utcnow()
-    if record is None or record.revoked_at is not None:
-        return None
-    if record.expires_at is not None and _aware(record.expires_at) <= now:
+    if record is None or token_state(record, now) != "active":
         return None
     if not record.user.is_active:
         return None

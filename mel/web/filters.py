@@ -54,6 +54,9 @@ def init_app(app: Flask) -> None:
 
     for name in ("can_review", "can_administer", "can_enter", "can_record_progress", "is_entering_role"):
         app.add_template_global(getattr(scopes, name), name)
+    from mel.logs import request_id
+
+    app.add_template_global(request_id, "request_id")
 
     @app.context_processor
     def _globals():

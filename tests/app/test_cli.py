@@ -40,6 +40,27 @@ def test_tokens_create_prints_a_working_token_once(runner, client):
     assert client.get("/api/v1/indicators", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+def test_tokens_list_shows_expired_tokens_as_expired(runner, client, session):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mel.accounts.models import ApiToken
+    from mel.accounts.operations import create_token
+    from mel.db import utcnow
+
+    old = create_token(session, "viewer@demo.test", name="old MIS")
+    fresh = create_token(session, "viewer@demo.test", name="new MIS")
+    session.execute(update(ApiToken).where(ApiToken.id == old.record.id).values(expires_at=utcnow() - timedelta(days=3)))
+    lines = {line.split()[0]: line for line in runner.invoke(args=["tokens", "list", "viewer@demo.test"]).output.splitlines()}
+    assert " expired on " in lines[f"#{old.record.id}"]
+    assert " active (expires " in lines[f"#{fresh.record.id}"]
+    assert client.get("/api/v1/indicators", headers={"Authorization": f"Bearer {fresh.token}"}).status_code == 200
+    assert client.get("/api/v1/indicators", headers={"Authorization": f"Bearer {old.token}"}).status_code == 401
+    runner.invoke(args=["tokens", "revoke", str(fresh.record.id)])
+    assert runner.invoke(args=["tokens", "list", "viewer@demo.test"]).output.count("revoked") == 1
+
+
 def test_tokens_for_unknown_users_fail(runner):
     result = runner.invoke(args=["tokens", "create", "ghost@demo.test"])
     assert result.exit_code == 1 and "No user" in result.output

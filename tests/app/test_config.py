@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from config import DEFAULT_SECRET_KEY, ConfigError, load_config
@@ -34,21 +36,51 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         load_config("production")
 
 
+PG = "postgresql+psycopg://mel@127.0.0.1:5432/mel"
+
+
 def test_production_refuses_a_short_key_and_debug(monkeypatch):
+    monkeypatch.setenv("MEL_DATABASE_URL", PG)
     monkeypatch.setenv("MEL_SECRET_KEY", "short")
     with pytest.raises(ConfigError):
         load_config("production")
-    monkeypatch.setenv("MEL_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("MEL_SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("MEL_DEBUG", "1")
     with pytest.raises(ConfigError, match="MEL_DEBUG"):
         load_config("production")
 
 
+@pytest.mark.parametrize(("key", "accepted"), [
+    ("a" * 32, False), ("x" * 40, False), ("ab" * 16, False), ("abcd" * 8, False),
+    (secrets.token_hex(16), True), (secrets.token_urlsafe(32), True), (secrets.token_urlsafe(48), True),
+])
+def test_production_refuses_a_guessable_key(monkeypatch, key, accepted):
+    monkeypatch.setenv("MEL_DATABASE_URL", PG)
+    monkeypatch.setenv("MEL_SECRET_KEY", key)
+    monkeypatch.delenv("MEL_DEBUG", raising=False)
+    if accepted:
+        assert load_config("production").SECRET_KEY == key
+    else:
+        with pytest.raises(ConfigError, match="looks guessable"):
+            load_config("production")
+
+
+def test_production_refuses_sqlite_unless_allowed(monkeypatch):
+    monkeypatch.setenv("MEL_SECRET_KEY", secrets.token_urlsafe(48))
+    monkeypatch.delenv("MEL_DEBUG", raising=False)
+    monkeypatch.setenv("MEL_DATABASE_URL", "sqlite:////srv/mel/mel.sqlite3")
+    with pytest.raises(ConfigError, match="MEL_ALLOW_SQLITE=1"):
+        load_config("production")
+    monkeypatch.setenv("MEL_ALLOW_SQLITE", "1")
+    assert load_config("production").DATABASE_URL.startswith("sqlite")
+
+
 def test_production_starts_with_a_real_key(monkeypatch):
-    monkeypatch.setenv("MEL_SECRET_KEY", "k" * 48)
+    monkeypatch.setenv("MEL_DATABASE_URL", PG)
+    monkeypatch.setenv("MEL_SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.delenv("MEL_DEBUG", raising=False)
     config = load_config("production")
-    assert config.SESSION_COOKIE_SECURE is True
+    assert config.SESSION_COOKIE_SECURE is True and config.LOG_FORMAT == "json"
 
 
 def test_unknown_environment_is_refused():

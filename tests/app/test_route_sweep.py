@@ -246,3 +246,19 @@ def test_an_unexpected_error_under_the_api_is_a_json_500(client, reviewer_token,
     response = client.get("/api/v1/review-queue?period=2025Q2", headers=reviewer_token)
     assert response.status_code == 500 and response.is_json
     assert response.json["error"] == "internal_error" and "boom" not in response.json["message"]
+    assert response.json["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_an_unexpected_error_on_a_page_gives_the_help_desk_a_reference(client, session, monkeypatch):
+    from mel.review import queries
+    from tests.helpers import login
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    login(client, "reviewer@demo.test")
+    monkeypatch.setattr(queries, "review_queue", broken)
+    response = client.get("/review/?period=2025Q2", headers={"X-Request-ID": "desk-ref-1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500 and "boom" not in page
+    assert "Reference for the help desk: <code>desk-ref-1</code>" in page
