@@ -91,9 +91,11 @@ def register_error_handlers(app: Flask) -> None:
             if messages:
                 body["message"] = "The request has invalid fields."
                 body["details"] = [d.as_dict() for d in _flatten(messages)]
-            return jsonify(body), status, data.get("headers", {})
+            return jsonify(body), status, {**dict(exc.get_headers()), **(data.get("headers") or {}),
+                                           "Content-Type": "application/json"}
         error = MelError(exc.description or exc.name)
-        return render_template("errors/error.html", error=error, status=status), status
+        allow = {k: v for k, v in exc.get_headers() if k == "Allow"}  # 405 names the methods allowed
+        return render_template("errors/error.html", error=error, status=status), status, allow
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -13,6 +13,15 @@ CSP = (
 )
 
 
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - the answer must go out even if the user could not be loaded
+        return False
+
+
 def needs_https() -> str:
     """The https:// address of this page when the session cookie is `Secure` but the request came
     over plain HTTP (the browser would drop the cookie, so no form could be sent); else ""."""
@@ -34,10 +43,32 @@ def init_app(app: Flask) -> None:
         # and a browser cannot attach one cross-site, so they need no CSRF token.
         if request.headers.get("Authorization"):
             return
+        # An API write with no credentials at all (no token, no session cookie) is unauthenticated,
+        # not a forged form: say 401, as for a read.
+        if request.path.startswith("/api/") and app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            from mel.errors import Unauthorized
+
+            raise Unauthorized("Send an API token: Authorization: Bearer <token> (mel tokens create).")
         csrf.protect()
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # No text people or programs send has a NUL character; PostgreSQL refuses one in any string,
+        # so it is refused here, named, before anything reads it.
+        from mel.errors import ValidationFailed
+
+        if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
+            raise ValidationFailed("The address contains a NUL character (%00); remove it.")
+        if any("\x00" in value for values in request.form.listvalues() for value in values):
+            raise ValidationFailed("A form field contains a NUL character; remove it.")
+        if request.is_json and b"\\u0000" in request.get_data().lower():
+            raise ValidationFailed("The JSON body contains a NUL character (\\u0000); remove it.")
 
     @app.after_request
     def _headers(response):
+        # What a signed-in person or a token reads is theirs: no shared or browser cache keeps it.
+        if request.endpoint != "static" and (request.headers.get("Authorization") or _signed_in()):
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
