@@ -21,6 +21,47 @@ from mel.errors import ValidationFailed
 
 MAX_ID = 2**31 - 1  # the largest key an INTEGER column holds on PostgreSQL
 
+# What the API document states a period parameter looks like (the years mel.periods accepts).
+_YEAR = r"(190[1-9]|19[1-9][0-9]|2[0-8][0-9]{2}|29[0-8][0-9]|299[0-8])"  # mel.periods: 1901–2998
+_QUARTER = rf"{_YEAR}Q[1-4]"
+_FY = rf"{_YEAR}July"
+PATTERNS = {
+    "quarter": rf"^{_QUARTER}$",
+    "financial_year": rf"^{_FY}$",
+    "quarter_or_financial_year": rf"^({_QUARTER}|{_FY})$",
+    "any": rf"^({_YEAR}(Q[1-4]|0[1-9]|1[0-2])?|{_FY})$",
+}
+_EXAMPLES = {"quarter": "2025Q3", "financial_year": "2025July", "quarter_or_financial_year": "2025Q3 or 2025July",
+             "any": "2025Q3, 2025July, 202509 or 2025"}
+
+
+class _PeriodCheck(ma.validate.Regexp):
+    """A period of a kind: parsed for a clear message (`'2025-Q3' … did you mean '2025Q3'`), and a
+    Regexp so that the OpenAPI document states the pattern."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(PATTERNS[kind], error=f"Expected a period of the form {_EXAMPLES[kind]}.")
+        self.kind = kind
+
+    def __call__(self, value: str) -> str:
+        try:
+            parsed = {"quarter": periods.quarter, "financial_year": periods.financial_year}.get(
+                self.kind, periods.period)(value)
+        except ValidationFailed as exc:
+            raise ma.ValidationError(exc.message) from None
+        if self.kind == "quarter_or_financial_year" and parsed.type.value not in ("quarter", "financial_year"):
+            raise ma.ValidationError(f"{value!r} is neither a quarter (2025Q3) nor a financial year (2025July).")
+        return super().__call__(value)
+
+
+class PeriodField(ma.fields.String):
+    """A period in a query string or body: `kind` is quarter, financial_year,
+    quarter_or_financial_year or any; a located 422 otherwise, and its pattern in the document."""
+
+    def __init__(self, kind: str = "quarter", **kwargs) -> None:
+        kwargs.setdefault("validate", _PeriodCheck(kind))
+        super().__init__(**kwargs)
+
 
 class BadIdentifier(UnprocessableEntity):
     """A malformed identifier met while matching a URL. Routing only carries HTTP errors, so this one
@@ -77,6 +118,13 @@ def key_arg(value: str) -> int:
     if not 0 <= number <= MAX_ID:
         raise ValueError(f"{value!r} is not an id or version number")
     return number
+
+
+def document(api) -> None:
+    """State the converters' patterns in the OpenAPI document (flask-smorest)."""
+    api.register_converter(QuarterConverter, lambda converter: {"type": "string", "pattern": PATTERNS["quarter"]})
+    api.register_converter(FinancialYearConverter,
+                           lambda converter: {"type": "string", "pattern": PATTERNS["financial_year"]})
 
 
 def init_app(app: Flask) -> None:

@@ -89,8 +89,10 @@ def register_error_handlers(app: Flask) -> None:
                     "message": data.get("message") or exc.description}
             messages = data.get("errors") or data.get("messages")
             if messages:
-                body["message"] = "The request has invalid fields."
-                body["details"] = [d.as_dict() for d in _flatten(messages)]
+                details = _flatten(messages)
+                body["message"] = details[0].message if len(details) == 1 else (
+                    f"{len(details)} fields are invalid: " + "; ".join(d.message for d in details[:5]))
+                body["details"] = [d.as_dict() for d in details]
             return jsonify(body), status, {**dict(exc.get_headers()), **(data.get("headers") or {}),
                                            "Content-Type": "application/json"}
         error = MelError(exc.description or exc.name)

@@ -15,12 +15,21 @@ def _refuse(message: str, value: object, field: str) -> ValidationFailed:
     return ValidationFailed(message, [ErrorDetail(message, {"field": field, "value": str(value)})])
 
 
+# The years a request may name: each period then has a previous year, a financial year and a
+# next one that are periods too (indicators.periods holds 1900–2999).
+FIRST_YEAR, LAST_YEAR = 1901, 2998
+
+
 def period(value: str | Period, field: str = "period") -> Period:
     """Any DHIS2 period identifier, or ValidationFailed quoting it and the accepted forms."""
     try:
-        return parse_period(value)
+        parsed = parse_period(value)
     except PeriodError as exc:
         raise _refuse(str(exc), value, field) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise _refuse(f"{value!r} is outside the years this service reports on ({FIRST_YEAR}–{LAST_YEAR}).",
+                      value, field)
+    return parsed
 
 
 def financial_year(value: str | Period, field: str = "fiscal_year") -> Period:

@@ -20,6 +20,8 @@ class ErrorSchema(ma.Schema):
         ma.fields.Dict(),
         metadata={"description": "Located problems: message plus location (file, row, column, indicator, period)"},
     )
+    request_id = ma.fields.String(metadata={"description": "On a server error: the reference for the help desk "
+                                                           "(also in the X-Request-ID header)"})
 
 
 class Api(SmorestApi):
@@ -61,6 +63,9 @@ def init_api(app: Flask) -> Api:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "API token"}
     )
     api.spec.options["security"] = [{"bearerAuth": []}]
+    from mel.converters import document
+
+    document(api)
     from mel.catalogue.api import blp as catalogue_blp
     from mel.plans.api import blp as plans_blp
     from mel.reporting.api import blp as reports_blp

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from indicators.periods import PeriodError, PeriodType, parse_period
+from indicators.periods import PeriodType
 from mel.catalogue.models import LEVELS, MEASURES
+from mel.converters import PeriodField
 
 
 class OrgUnitSchema(ma.Schema):
@@ -116,13 +117,6 @@ class IndicatorQuerySchema(ma.Schema):
     q = ma.fields.String(metadata={"description": "Search in code and name"})
 
 
-def _validate_period(value: str) -> None:
-    try:
-        parse_period(value)
-    except PeriodError as exc:
-        raise ma.ValidationError(str(exc)) from None
-
-
 class PeriodSchema(ma.Schema):
     id = ma.fields.String(metadata={"description": "DHIS2 period identifier"})
     type = ma.fields.Function(lambda p: p.type.value)
@@ -137,7 +131,7 @@ class PeriodQuerySchema(ma.Schema):
         load_default="quarter",
         validate=ma.validate.OneOf([t.value for t in PeriodType]),
     )
-    fy = ma.fields.String(
-        validate=_validate_period,
+    fy = PeriodField(
+        "any",
         metadata={"description": "Financial year, e.g. 2025July; default: the current one"},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from mel.converters import Key
+from mel.converters import Key, PeriodField
 
 
 class TargetSchema(ma.Schema):
@@ -31,7 +31,7 @@ class PmpPutSchema(ma.Schema):
 
 
 class PmpQuerySchema(ma.Schema):
-    fy = ma.fields.String(metadata={"description": "Financial year, e.g. 2024July"})
+    fy = PeriodField("financial_year", metadata={"description": "Financial year, e.g. 2024July"})
     scope = ma.fields.String(metadata={"description": "Programme code or SECTOR"})
 
 
@@ -43,7 +43,7 @@ class TargetQuerySchema(ma.Schema):
     indicator = ma.fields.String()
     programme = ma.fields.String(metadata={"description": "Programme code or SECTOR"})
     org_unit = ma.fields.String()
-    period = ma.fields.String(metadata={"description": "A quarter or a financial year"})
+    period = PeriodField("quarter_or_financial_year", metadata={"description": "A quarter or a financial year"})
 
 
 class WorkPlanPutSchema(ma.Schema):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from mel.converters import PeriodField
 from mel.reporting.models import REPORT_KINDS
 
 
 class ReportRequestSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(REPORT_KINDS))
-    period = ma.fields.String(required=True, metadata={"description": "The quarter, e.g. 2025Q3"})
+    period = PeriodField("quarter", required=True, metadata={"description": "The quarter, e.g. 2025Q3"})
     programme = ma.fields.String(load_default=None, metadata={"description": "Programme code (programme report)"})
     org_unit = ma.fields.String(load_default=None, metadata={"description": "County code or name (county profile)"})
     accessible = ma.fields.Boolean(load_default=False, metadata={"description": "Tagged PDF/UA-1"})

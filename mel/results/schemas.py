@@ -5,12 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from webargs.fields import DelimitedList
 
+from mel.converters import PeriodField
 from mel.results.queries import BY_CHOICES
 
 
 class ResultsArgs(ma.Schema):
     indicator = DelimitedList(ma.fields.String(), metadata={"description": "Codes, comma-separated; default all"})
-    period = ma.fields.String(required=True, metadata={"description": "A quarter (2025Q3) or a financial year (2025July)"})
+    period = PeriodField("quarter_or_financial_year", required=True,
+                         metadata={"description": "A quarter (2025Q3) or a financial year (2025July)"})
     ytd = ma.fields.Boolean(load_default=False, metadata={"description": "With a quarter: its financial year up to it"})
     org_unit = ma.fields.String(load_default="KE")
     programme = ma.fields.String(load_default="ALL", metadata={"description": "A code, several comma-separated, or ALL"})
@@ -21,7 +23,7 @@ class ResultsArgs(ma.Schema):
 
 
 class IpttArgs(ma.Schema):
-    fy = ma.fields.String(required=True, metadata={"description": "Financial year, e.g. 2024July"})
+    fy = PeriodField("financial_year", required=True, metadata={"description": "Financial year, e.g. 2024July"})
     programme = ma.fields.String(load_default="ALL", metadata={"description": "A programme code, or ALL for the sector"})
     org_unit = ma.fields.String(load_default="KE")
     include = ma.fields.String(validate=ma.validate.OneOf(["submitted"]))

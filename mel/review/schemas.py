@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from mel.converters import PeriodField
 from mel.review.models import RETURN_REASONS
 
 
 class PeriodArgs(ma.Schema):
-    period = ma.fields.String(required=True, metadata={"description": "A quarter, e.g. 2025Q3"})
+    period = PeriodField("quarter", required=True, metadata={"description": "A quarter, e.g. 2025Q3"})
     programme = ma.fields.String()
     org_unit = ma.fields.String()
     pillar = ma.fields.String()
@@ -16,7 +17,7 @@ class PeriodArgs(ma.Schema):
 
 
 class CompletenessArgs(ma.Schema):
-    period = ma.fields.String(required=True)
+    period = PeriodField("quarter", required=True, metadata={"description": "A quarter, e.g. 2025Q3"})
     by = ma.fields.String(load_default="programme", validate=ma.validate.OneOf(["programme", "org_unit", "pillar"]))
 
 

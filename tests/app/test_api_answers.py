@@ -82,3 +82,13 @@ def test_authenticated_answers_are_never_cached(client, session, token):
     login(client, "viewer@demo.test")
     assert client.get("/dashboard").headers["Cache-Control"] == "no-store"
     assert client.get("/static/css/mel.css").headers.get("Cache-Control") != "no-store"
+
+
+@pytest.mark.parametrize("period", ["1900Q3", "1900July", "2999Q4", "2999"])
+def test_a_period_at_the_edge_of_the_calendar_is_refused_by_name_not_a_server_error(client, token, period):
+    for path in (f"/api/v1/results?period={period}", f"/api/v1/review-queue?period={period}",
+                 f"/api/v1/returns/OPCT/042/{period}"):
+        response = client.get(path, headers=token)
+        assert response.status_code in (404, 422) and response.is_json, (path, response.status_code)
+        if response.status_code == 422:
+            assert period in response.json["message"] or "period" in response.json["message"]
