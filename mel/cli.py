@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -31,7 +32,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
                     quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
-                    report_group):
+                    report_group, backup_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -272,6 +273,51 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
         click.secho(f"  not submitted: {problem.message}", fg="red", err=True)
     if problems:
         sys.exit(1)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(target: Path) -> None:
+    """Write the database and the report PDFs to one archive (the service may keep running).
+
+    SQLite: its online backup API; PostgreSQL: pg_dump -Fc. The manifest lists every file's SHA-256.
+    """
+    from mel.backup import BackupError, backup
+    from mel.migrate import current_revision
+    from mel.reporting.operations import report_dir
+
+    try:
+        manifest = backup(current_app.config["DATABASE_URL"], report_dir(current_app.config), target,
+                          current_revision(db.engine))
+    except BackupError as exc:
+        _fail(exc)
+    click.echo(f"Backed up to {target}: {manifest.describe()}.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database and report files; nothing asks again.")
+@with_appcontext
+def restore_command(source: Path, yes: bool) -> None:
+    """Put back a `mel backup` archive: the database (replaced) and the report PDFs, checked.
+
+    Stop the web servers and the scheduler first.
+    """
+    from mel.backup import BackupError, read_manifest, restore
+    from mel.reporting.operations import report_dir
+
+    try:
+        manifest = read_manifest(source)
+        if not yes:
+            _fail(BackupError(f"{source} holds a {manifest.describe()}. Restoring replaces the current "
+                              "database: stop the service, then run again with --yes."))
+        db.session.close()
+        db.engine.dispose()
+        restore(current_app.config["DATABASE_URL"], report_dir(current_app.config), source)
+    except BackupError as exc:
+        _fail(exc)
+    click.echo(f"Restored {source}: {manifest.describe()}; every file matched its checksum.")
 
 
 @click.group("returns")
