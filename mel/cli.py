@@ -252,20 +252,24 @@ def import_command(file: str, programme: str | None, dry_run: bool, submit: bool
     except MelError as exc:
         session.rollback()
         _fail(exc)
+    if result.errors:
+        session.rollback()
+    else:
+        submitted, problems = (operations.submit_imported(session, user, result, channel="cli")
+                               if submit and not dry_run else ([], []))
+        # One commit for the figures and the submissions, then the notices; only then is anything
+        # printed, so a blocked stdout never holds a transaction (and its locks) open.
+        finish(session, config)
     for outcome in result.returns:
         click.echo(f"  {outcome.programme} {outcome.org_unit} {outcome.org_unit_name:<16} {outcome.period}: "
                    f"{outcome.counts(result.stored)}")
     for warning in result.warnings[:50]:
         click.echo(f"  warning: {warning.message}")
     if result.errors:
-        session.rollback()
         click.secho(result.describe(), fg="red", err=True)
         for error in result.errors[:200]:
             click.echo(f"  - {error.message}", err=True)
         sys.exit(1)
-    submitted, problems = (operations.submit_imported(session, user, result, channel="cli")
-                           if submit and not dry_run else ([], []))
-    finish(session, config)  # one commit for the figures and the submissions, then the notices
     click.echo(result.describe())
     for label in submitted:
         click.echo(f"  submitted {label}")
