@@ -19,15 +19,19 @@ def notices(session) -> int:
     return session.scalar(select(func.count()).select_from(Notification))
 
 
-def test_a_successful_request_commits_and_e_mails_its_notices(app, client, session, smtp_server, monkeypatch):
-    inbox, port = smtp_server
+def raise_query(app, client, session, monkeypatch, smtp_port: int, text: str):
+    """With mail sent to `smtp_port`, a reviewer raises a query on a submitted OPCT Kisumu return."""
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "SMTP_PORT", smtp_port)
     submitted_return(session)
     reviewer = {"Authorization": f"Bearer {create_token(session, 'reviewer@demo.test').token}"}
     with time_machine.travel(IN_WINDOW, tick=False):
-        raised = client.post(f"{BASE}/queries", json={"indicator": "SA10", "text": "Disbursement is high."},
-                             headers=reviewer)
+        return client.post(f"{BASE}/queries", json={"indicator": "SA10", "text": text}, headers=reviewer)
+
+
+def test_a_successful_request_commits_and_e_mails_its_notices(app, client, session, smtp_server, monkeypatch):
+    inbox, port = smtp_server
+    raised = raise_query(app, client, session, monkeypatch, port, "Disbursement is high.")
     assert raised.status_code == 201
     # The officer's notice was written in the request, committed, then e-mailed once.
     assert inbox.bodies("officer.opct@demo.test") and "Disbursement is high." in inbox.bodies(
@@ -54,13 +58,7 @@ def test_a_refused_request_keeps_nothing_and_sends_nothing(app, client, session,
 
 
 def test_a_mail_server_that_is_down_never_loses_the_work(app, client, session, monkeypatch):
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", free_port())  # nobody listens
-    submitted_return(session)
-    reviewer = {"Authorization": f"Bearer {create_token(session, 'reviewer@demo.test').token}"}
-    with time_machine.travel(IN_WINDOW, tick=False):
-        raised = client.post(f"{BASE}/queries", json={"indicator": "SA10", "text": "Please check."},
-                             headers=reviewer)
+    raised = raise_query(app, client, session, monkeypatch, free_port(), "Please check.")  # nobody listens
     assert raised.status_code == 201
     assert session.scalar(select(func.count()).select_from(ValueQuery)) == 1  # the query is kept
     kept = session.scalars(select(Notification).where(Notification.kind == "query")).all()
