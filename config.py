@@ -59,8 +59,18 @@ class Config:
     SESSION_ABSOLUTE_HOURS = 12
     SESSION_IDLE_MINUTES = 30
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT_MINUTES = 15
+    # Sign-in throttling (no lockout): failed attempts are counted in a window, per account (every
+    # address) and per client address (every account). After FREE failures the next password check
+    # waits BACKOFF·2^k seconds after the last failure (k = failures beyond FREE), at most BACKOFF_MAX.
+    # The account's back-off is short, so an attacker cannot keep its owner out for long; the
+    # address's is long, so one address cannot keep guessing.
+    LOGIN_WINDOW_MINUTES = 15
+    LOGIN_ACCOUNT_FREE_FAILURES = 5
+    LOGIN_ACCOUNT_BACKOFF_SECONDS = 2
+    LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = 60
+    LOGIN_IP_FREE_FAILURES = 20
+    LOGIN_IP_BACKOFF_SECONDS = 4
+    LOGIN_IP_BACKOFF_MAX_SECONDS = 900
     PASSWORD_MIN_LENGTH = 12
     API_TOKEN_DAYS = 365
 
@@ -87,6 +97,32 @@ class Config:
     # Worker processes that lay out the sector report's county annex (1: all in one document).
     REPORT_WORKERS = 1
 
+    # Background work (mel/jobs.py): report renders and large imports go through RQ queues on Redis,
+    # run by `mel worker` (QUEUE_WORKERS processes: at most that many at once, the rest wait their
+    # turn). Production needs REDIS_URL; development uses it when Redis answers, else renders in a
+    # process per report and imports inside the request, as before. Empty: no queue (tests).
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    QUEUE_WORKERS = 2
+    QUEUE_PREFIX = "mel"  # RQ queue names are <prefix>-reports and <prefix>-imports
+    REPORT_JOB_TIMEOUT = 900  # seconds a render may take before its worker stops it
+    IMPORT_JOB_TIMEOUT = 1800
+    # An upload larger than this (bytes) or with more CSV lines than this is imported in the
+    # background with a progress page (web) or 202 + Location (API).
+    IMPORT_INLINE_BYTES = 1024 * 1024
+    IMPORT_INLINE_ROWS = 20000
+
+    # Rate limits (Flask-Limiter, per signed-in user or token owner; per IP address when anonymous),
+    # kept in Redis (REDIS_URL). Development without Redis keeps them in memory; production never.
+    # Generous: 16 officers each pushing 251 returns in a minute stay well under them.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_API = "1200 per minute"  # every /api/v1 call, one budget per user
+    RATELIMIT_IMPORTS = "300 per minute"  # file imports (web upload and API), per user
+    RATELIMIT_REPORTS = "20 per minute"  # report generations and re-runs (web and API), per user
+    RATELIMIT_STRATEGY = "sliding-window-counter"
+    RATELIMIT_KEY_PREFIX = "mel-limits"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down: requests pass (logged) rather than fail
+
     # Status bands of achievement (percent of target).
     STATUS_ON_TRACK = 90.0
     STATUS_NEEDS_ATTENTION = 70.0
@@ -100,8 +136,12 @@ class Config:
     SMTP_PASSWORD = ""
     MAIL_FROM = "Kenya SP MEL <no-reply@localhost>"
 
-    # Uploads.
+    # Uploads (mel/returns/upload_limits.py): checked before parsing, and again while the reader streams.
     MAX_UPLOAD_MB = 10
+    UPLOAD_MAX_UNPACKED_MB = 100  # an .xlsx's parts together, uncompressed
+    UPLOAD_MAX_SHEET_MB = 50  # one sheet's XML (or the shared text table), uncompressed
+    UPLOAD_MAX_CELLS = 2_000_000  # cells of a workbook (all sheets) or fields of a CSV
+    UPLOAD_MAX_ROWS = 250_000  # data rows of the sheet read, or lines of a CSV
     WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens
     WTF_CSRF_TIME_LIMIT = None
 
@@ -134,6 +174,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = True
     SECRET_KEY = "testing-secret-key-not-for-production-use"
     REPORT_EXECUTOR = "inline"
+    REDIS_URL = ""  # no queue: tests that use Redis set it (tests/app/test_queue_limits.py)
+    RATELIMIT_ENABLED = False
 
 
 class ProductionConfig(Config):
@@ -142,6 +184,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"
     LOG_FORMAT = "json"
     TRUSTED_PROXIES = 1
+    REDIS_URL = ""  # must be set: MEL_REDIS_URL
 
     def validate(self) -> None:
         advice = "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
@@ -161,6 +204,12 @@ class ProductionConfig(Config):
                 "Production runs on PostgreSQL (MEL_DATABASE_URL=postgresql+psycopg://…): SQLite lets one "
                 "process write at a time and lives on one disk. To run a single small office on SQLite "
                 "anyway, set MEL_ALLOW_SQLITE=1."
+            )
+        if not str(self.REDIS_URL).strip():
+            raise ConfigError(
+                "Production needs Redis (MEL_REDIS_URL=redis://host:6379/0): report renders and large "
+                "imports queue there for `mel worker`, and rate limits are counted there, never in one "
+                "process's memory."
             )
 
 

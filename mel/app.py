@@ -32,6 +32,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    from mel import jobs
+
+    jobs.init_app(app)  # development without Redis: say so once, work without the queue
 
     from mel import converters, security, unit_of_work
     from mel.accounts import auth
@@ -69,6 +72,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
     app.register_blueprint(health_bp)
     init_api(app)
+    from mel import limits
+
+    limits.init_app(app)  # after every route exists: it wraps the limited ones
 
     from mel.cli import register_commands
 

@@ -32,7 +32,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
                     quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
-                    report_group, backup_command, restore_command):
+                    report_group, backup_command, restore_command, worker_command):
         app.cli.add_command(command)
 
 
@@ -119,9 +119,11 @@ def users_group() -> None:
 @click.option("--name", default="")
 @click.option("--programme", "programmes", multiple=True, help="Programme code (officers); repeatable.")
 @click.option("--org-unit", "org_units", multiple=True, help="Org unit code (officers); repeatable.")
+@click.option("--agency", default="", help="The officer's agency, spelt as work-plan lead agencies are "
+                                            "(records progress of the activities it leads).")
 @click.option("--password", default=None, help="Omit to be asked (hidden input).")
 @with_appcontext
-def users_create(email, role, name, programmes, org_units, password) -> None:
+def users_create(email, role, name, programmes, org_units, agency, password) -> None:
     """Create a user."""
     from mel.accounts.operations import create_user
 
@@ -136,11 +138,12 @@ def users_create(email, role, name, programmes, org_units, password) -> None:
     except MelError as exc:
         session.rollback()
         _fail(exc)
+    user.agency = agency.strip()
     finish(session, current_app.config)
     scope = ""
     if user.role == "officer":
         scope = (f" for {', '.join(p.code for p in user.programmes)} in "
-                 f"{', '.join(u.name for u in user.org_units)}")
+                 f"{', '.join(u.name for u in user.org_units)}" + (f" ({user.agency})" if user.agency else ""))
     click.echo(f"Created {user.role_label} {user.email}{scope}.")
 
 
@@ -155,6 +158,27 @@ def users_list() -> None:
     for user in db.session.scalars(select(User).order_by(User.role, User.email)):
         state = "" if user.is_active else " (inactive)"
         click.echo(f"{user.role:<12} {user.email}{state}")
+
+
+@users_group.command("set-password")
+@click.argument("email")
+@click.option("--password", default=None, help="Omit to be asked (hidden input).")
+@with_appcontext
+def users_set_password(email: str, password: str | None) -> None:
+    """Give a user a new password (length and common-password rules apply)."""
+    from mel.accounts.operations import load_user, set_password
+
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    session = db.session
+    try:
+        set_password(session, load_user(session, email), password,
+                     current_app.config["PASSWORD_MIN_LENGTH"])
+    except MelError as exc:
+        session.rollback()
+        _fail(exc)
+    finish(session, current_app.config)
+    click.echo(f"Password set for {email}.")
 
 
 @click.group("tokens")
@@ -447,7 +471,51 @@ def serve_command(host: str, port: int) -> None:
 def _serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    workers = _start_workers()
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    finally:
+        if workers is not None:
+            workers.terminate()
+            workers.wait(timeout=30)
+
+
+def _start_workers():
+    """Development: `mel worker` as a child process when Redis answers (None otherwise)."""
+    import os
+    import subprocess
+
+    from mel import jobs
+
+    config = current_app.config
+    if jobs.redis_for(config) is None:
+        return None
+    env = {**os.environ, "MEL_DATABASE_URL": config["DATABASE_URL"], "MEL_INSTANCE_DIR": config["INSTANCE_DIR"],
+           "MEL_REDIS_URL": config["REDIS_URL"]}
+    if config.get("REPORTS_DIR"):
+        env["MEL_REPORTS_DIR"] = config["REPORTS_DIR"]
+    click.echo(f"Starting {config['QUEUE_WORKERS']} report and import workers (Redis at {config['REDIS_URL']}).")
+    return subprocess.Popen([sys.executable, "-c", "from mel.cli import main; main()", "worker"], env=env)
+
+
+@click.command("worker")
+@click.option("-n", "--workers", "count", type=int, default=None,
+              help="Worker processes: at most this many renders or imports at once (default MEL_QUEUE_WORKERS).")
+@click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
+@with_appcontext
+def worker_command(count: int | None, burst: bool) -> None:
+    """Run the workers that render reports and import large files (RQ queues on Redis)."""
+    from mel import jobs
+
+    config = current_app.config
+    if jobs.redis_for(config) is None:
+        _fail(MelError("No Redis to take work from: set MEL_REDIS_URL (e.g. redis://127.0.0.1:6379/0)."))
+    count = count or int(config["QUEUE_WORKERS"])
+    if count < 1:
+        _fail(MelError(f"--workers must be at least 1, not {count}."))
+    click.echo(f"{count} workers on {', '.join(q.name for q in (jobs.queue(config, k) for k in jobs.KINDS))}; "
+               "stop with Ctrl+C.")
+    jobs.run_workers(current_app._get_current_object(), count, burst=burst)
 
 
 @click.command("quickstart")

@@ -112,6 +112,13 @@ def load_demo(session: Session) -> DemoSummary:
     return summary
 
 
+# The agency of each programme's demo desk, spelt as the demo work plan's lead_agency (mel/plans/demo.py).
+DEMO_AGENCIES = {
+    "OPCT": "SDSPSCA", "PWSD": "SDSPSCA", "NICHE": "SDSPSCA", "CTOVC": "State Department for Children Services",
+    "HSNP": "NDMA", "NSSF": "NSSF", "SHA": "SHA", "SPS": "SPS", "COUNTY": "",
+}
+
+
 def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
     wanted: list[tuple[str, str, str, list[str], list[str]]] = [
         ("secretariat", "secretariat", "Grace Achieng", [], []),
@@ -130,6 +137,10 @@ def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
         if user is None:
             user = create_user(session, email, role, name=name, password=DEMO_PASSWORD,
                                programme_codes=programmes, org_unit_codes=units)
+            # Programme desks work for the agency that leads their programme's work-plan activities;
+            # the Kisumu county officer has none, so records no work-plan progress.
+            if role == "officer" and units == ["KE"]:
+                user.agency = DEMO_AGENCIES.get(programmes[0], "")
             summary.users_created += 1
         summary.users.append((email, role))
         if role == "officer" and units == ["KE"]:

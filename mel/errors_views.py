@@ -52,6 +52,18 @@ def _discard_failed_work() -> None:
         log.exception("rollback after an unhandled error failed")
 
 
+def _too_large() -> str:
+    """A request body over MAX_CONTENT_LENGTH, refused before any file in it is read."""
+    from flask import current_app
+
+    from mel.returns.upload_limits import SPLIT
+
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    size = f" ({request.content_length / 1048576:.1f} MB)" if request.content_length else ""
+    return (f"The upload{size} is over the {limit} MB limit (MEL_MAX_UPLOAD_MB), so no file in it was read "
+            f"and nothing was stored; {SPLIT}.")
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(MelError)
     def _mel_error(exc: MelError):
@@ -84,6 +96,8 @@ def register_error_handlers(app: Flask) -> None:
             return _mel_error(exc.error)
         status = exc.code or 500
         data = getattr(exc, "data", None) or {}
+        if status == 413:
+            exc.description = _too_large()
         if wants_json():
             body = {"status": status, "error": HTTP_CODES.get(status, "error"),
                     "message": data.get("message") or exc.description}

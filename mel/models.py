@@ -17,6 +17,7 @@ from mel.catalogue.models import (  # noqa: F401
     ValidationRule,
 )
 from mel.db import Base
+from mel.jobs import ImportJob  # noqa: F401
 from mel.plans.models import (  # noqa: F401
     Activity,
     ActivityUpdate,

@@ -55,9 +55,31 @@ def is_entering_role(user: User) -> bool:
     return user.role in ENTERING_ROLES
 
 
-def can_record_progress(user: User) -> bool:
-    """Record quarterly progress of joint work-plan activities."""
-    return user.role in ENTERING_ROLES
+def same_agency(first: str | None, second: str | None) -> bool:
+    """Whether two agency names are the same agency (case and surrounding spaces do not count)."""
+    first, second = (first or "").strip().casefold(), (second or "").strip().casefold()
+    return bool(first) and first == second
+
+
+def can_record_progress(user: User, activity=None) -> bool:
+    """Record quarterly progress of a joint work-plan activity: the secretariat, or an officer of the
+    activity's lead agency (`User.agency`). Without an activity: whether the user may record any."""
+    if can_administer(user):
+        return True
+    if user.role != "officer" or not (user.agency or "").strip():
+        return False
+    return activity is None or same_agency(user.agency, activity.lead_agency)
+
+
+def progress_refusal(user: User, activity) -> str:
+    """Why `can_record_progress(user, activity)` refuses, in words that say what to do."""
+    if user.role != "officer":
+        return "Only the secretariat and officers of the lead agency record work-plan progress."
+    if not (user.agency or "").strip():
+        return ("Your account has no agency, so it cannot record work-plan progress; ask the secretariat to "
+                "set your agency (mel users create --agency).")
+    return (f"{activity.code} is led by {activity.lead_agency}; your account belongs to {user.agency}. Only "
+            "officers of the lead agency (or the secretariat) record its progress.")
 
 
 def sees_published_reports_only(user: User) -> bool:
@@ -90,6 +112,26 @@ def can_see_unapproved(user: User, programme_ids: list[int], org_unit: OrgUnit) 
     if user.role != "officer":
         return False
     return bool(programme_ids) and all(can_access(user, programme_id, org_unit) for programme_id in programme_ids)
+
+
+def can_read_queries(user: User, programme_id: int, org_unit: OrgUnit) -> bool:
+    """Read a return's query threads: reviewers and the secretariat, and the officers whose scope
+    covers the return. Viewers never: the threads discuss figures before approval."""
+    if can_review(user):
+        return True
+    return user.role == "officer" and can_access(user, programme_id, org_unit)
+
+
+def can_see_completeness(user: User) -> bool:
+    """Completeness and timeliness of a quarter: reviewers and the secretariat (all returns) and
+    officers (the returns of their own scope only: see `can_access`)."""
+    return can_review(user) or user.role == "officer"
+
+
+def can_follow_import(user: User, uploader_id: int | None) -> bool:
+    """Follow a background import (its progress, refusals and result): the person who sent the
+    file, and the secretariat."""
+    return can_administer(user) or (uploader_id is not None and uploader_id == user.id)
 
 
 def can_enter(user: User, programme_id: int, org_unit: OrgUnit) -> bool:

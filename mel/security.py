@@ -43,9 +43,11 @@ def init_app(app: Flask) -> None:
         # and a browser cannot attach one cross-site, so they need no CSRF token.
         if request.headers.get("Authorization"):
             return
-        # An API write with no credentials at all (no token, no session cookie) is unauthenticated,
-        # not a forged form: say 401, as for a read.
-        if request.path.startswith("/api/") and app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        # An API write with no credentials (no token, no signed-in session) is unauthenticated, not
+        # a forged form: say 401, as for a read.
+        if request.path.startswith("/api/") and not _signed_in():
+            # A cookie may be there (a CSRF token kept for an earlier form) without a signed-in
+            # session behind it: the write is still unauthenticated.
             from mel.errors import Unauthorized
 
             raise Unauthorized("Send an API token: Authorization: Bearer <token> (mel tokens create).")

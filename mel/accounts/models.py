@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
-    Integer,
+    Index,
     String,
     Table,
 )
@@ -52,10 +53,10 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
+    # The organisation an officer works for; work-plan progress is recorded by the lead agency's officers.
+    agency: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -123,3 +124,43 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship(lazy="raise")
+
+
+SIGN_IN_OUTCOMES = ("pending", "failure", "success", "throttled")
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt, recorded (as "pending") and committed before the password is checked.
+
+    Throttling counts these rows, so parallel attempts see each other and can only refuse more.
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", SIGN_IN_OUTCOMES), name="outcome_known"),
+        Index("ix_sign_in_attempt_email_at", "email", "attempted_at"),
+        Index("ix_sign_in_attempt_remote_addr_at", "remote_addr", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    email: Mapped[str] = mapped_column(String(254))  # normalised, whether or not an account has it
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(12), default="pending")
+
+
+class AuditEvent(Base):
+    """Who did what to which object, from where: sign-ins, tokens and administrative actions."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(254), default="")  # e-mail (kept if the user goes)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object: Mapped[str] = mapped_column(String(200), default="")
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -14,12 +14,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from mel.accounts import operations
+from mel.accounts import audit, operations
+from mel.accounts.auth import authenticated_user
 from mel.accounts.forms import LoginForm
 from mel.db import db
-from mel.errors import Unauthorized
+from mel.errors import Forbidden, Unauthorized
+from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
 bp = Blueprint("accounts", __name__)
@@ -49,12 +51,14 @@ def login():
                 db_session,
                 form.email.data,
                 form.password.data,
-                max_failures=config["LOGIN_MAX_FAILURES"],
-                lockout_minutes=config["LOGIN_LOCKOUT_MINUTES"],
+                remote_addr=request.remote_addr or "",
+                policy=operations.SignInPolicy.from_config(config),
+                # Each attempt is committed before its password is checked, so parallel attempts count it.
+                checkpoint=lambda: finish(db_session, config),
             )
         except Unauthorized as exc:
-            finish(db_session, config)  # a refused sign-in (401) keeps its failure count
-            current_app.logger.info("failed sign-in for %s", form.email.data)
+            finish(db_session, config)  # a refused sign-in (401) keeps its attempt and audit rows
+            current_app.logger.info("refused sign-in for %s", form.email.data)
             error = exc.message
         else:
             operations.start_login_session(
@@ -75,7 +79,24 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated and current_user.session_token:
-        operations.end_login_session(db.session, current_user.session_token)
+        operations.end_login_session(db.session, current_user.session_token,
+                                     actor=current_user._get_current_object())
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/admin/audit")
+@login_required
+def audit_log():
+    """The audit of sign-ins, tokens and administrative actions (secretariat only)."""
+    if not can_administer(authenticated_user()):
+        raise Forbidden("Only the secretariat reads the audit.")
+    action = request.args.get("action", "")
+    if action not in audit.ACTIONS:
+        action = ""
+    actor = request.args.get("user", "").replace("\x00", "")[:254]
+    page = request.args.get("page", 1, type=int) or 1
+    result = audit.events(db.session, action=action, actor=actor, page=min(max(page, 1), 100_000))
+    return render_template("admin/audit.html", result=result, actions=audit.ACTIONS,
+                           action=action, actor=actor)

@@ -9,6 +9,7 @@ the report worker). The catalogue write operations call `forget_catalogue`; a ro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask import g, has_app_context
@@ -53,6 +54,7 @@ class Catalogue:
     indicator_codes: dict[int, str] = field(init=False)  # indicator id -> code
     programme_codes: dict[int, str] = field(init=False)
     org_unit_codes: dict[int, str] = field(init=False)
+    _rule_indicators: list[tuple[Rule, frozenset[str]]] | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.indicator_by_id = {i.id: i for i in self.indicators.values()}
@@ -62,6 +64,17 @@ class Catalogue:
         self.programme_codes = {p.id: code for code, p in self.programmes.items()}
         self.org_unit_codes = {u.id: code for code, u in self.org_units.items()}
 
+    def rules_for(self, indicators: Iterable[str]) -> list[Rule]:
+        """The rules that can apply to figures of these indicators, in catalogue order.
+
+        The others are skipped by `rule_issues` anyway (a rule skipped when any, or all, of its
+        figures are missing); leaving them out spares a validation most of the rules.
+        """
+        present = set(indicators)
+        if self._rule_indicators is None:
+            self._rule_indicators = [(rule, frozenset(rule.indicators)) for rule in self.rules]
+        return [rule for rule, needed in self._rule_indicators if _may_apply(rule.missing_strategy, needed, present)]
+
     def form_indicators(self, programme_id: int) -> set[str]:
         form = self.forms.get(programme_id)
         return {item.indicator.code for item in form.items} if form else set()
@@ -69,6 +82,16 @@ class Catalogue:
     def form_org_units(self, programme_id: int) -> set[str]:
         form = self.forms.get(programme_id)
         return {unit.code for unit in form.org_units} if form else set()
+
+
+def _may_apply(strategy: str, needed: frozenset[str], present: set[str]) -> bool:
+    """Whether a rule over `needed` indicators can apply when only `present` ones have figures
+    (the missing-value strategies of `indicators.validation.rule_issues`)."""
+    if strategy == "never_skip":
+        return True
+    if strategy == "skip_if_all_missing":
+        return bool(needed & present)
+    return needed <= present
 
 
 def load_catalogue(session: Session) -> Catalogue:

@@ -29,7 +29,7 @@ from mel.plans.models import (
     Target,
     WorkPlan,
 )
-from mel.scopes import can_administer, can_record_progress
+from mel.scopes import can_administer, can_record_progress, progress_refusal
 
 LINE_FIELDS = ("baseline_value", "baseline_period", "collection_method", "frequency", "responsible", "notes")
 TARGET_COLUMNS = ["indicator", "org_unit", "period", "value", "file", "sheet", "row", "column"]
@@ -249,8 +249,8 @@ def record_progress(session: Session, user, activity: Activity, period: str, *, 
                     spend_to_date, note: str = "", expected_version: int | None = None, channel: str = "web",
                     now: datetime | None = None) -> ActivityUpdate:
     """Record a quarter's progress on an activity, auditing every field that changes."""
-    if not can_record_progress(user):
-        raise Forbidden("Only the secretariat and lead-agency officers record work-plan progress.")
+    if not can_record_progress(user, activity):
+        raise Forbidden(progress_refusal(user, activity))
     problems = []
     quarter = None
     try:

@@ -33,14 +33,15 @@ from mel.plans.workbook import (
     read_pmp_file,
     read_workplan_file,
 )
-from mel.scopes import can_administer, can_record_progress
+from mel.returns.upload_limits import UploadLimits
+from mel.scopes import can_administer, can_record_progress, progress_refusal
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _max_bytes() -> int:
-    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+def _limits() -> UploadLimits:
+    return UploadLimits.from_config(current_app.config)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -48,6 +49,8 @@ def _max_bytes() -> int:
 def index():
     session = db.session
     if request.method == "POST":
+        if not can_administer(authenticated_user()):
+            raise Forbidden("Only the secretariat starts a joint work plan.")
         try:
             plan = operations.create_workplan(session, authenticated_user(), request.form.get("fiscal_year", ""),
                                               request.form.get("title", ""))
@@ -86,7 +89,7 @@ def pmp_page(scope: str, fiscal_year: str):
         try:
             if not upload or not upload.filename:
                 raise ValidationFailed("Choose the edited PMP workbook (.xlsx) to upload.")
-            lines, targets = read_pmp_file(upload.read(), upload.filename, pmp.fiscal_year, max_bytes=_max_bytes())
+            lines, targets = read_pmp_file(upload.read(), upload.filename, pmp.fiscal_year, limits=_limits())
             version = operations.revise(session, load_catalogue(session), user, pmp,
                                         operations.PlanContent(lines, targets), reason=request.form.get("reason", ""),
                                         channel="excel")
@@ -146,11 +149,13 @@ def workplan_page(fiscal_year: str):
     plan = _workplan(fiscal_year)
     error = None
     if request.method == "POST":
+        if not can_administer(user):
+            raise Forbidden("Only the secretariat uploads the joint work plan.")
         upload = request.files.get("file")
         try:
             if not upload or not upload.filename:
                 raise ValidationFailed("Choose the edited work-plan workbook (.xlsx) to upload.")
-            activities, progress = read_workplan_file(upload.read(), upload.filename, max_bytes=_max_bytes())
+            activities, progress = read_workplan_file(upload.read(), upload.filename, limits=_limits())
             counts = operations.import_workplan(session, load_catalogue(session), user, plan, activities, progress)
             flash("Work plan stored: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", "info")
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
@@ -195,6 +200,8 @@ def activity_page(fiscal_year: str, code: str):
         raise NotFound(f"Activity {code!r} is not in the {plan.title}.")
     error = None
     if request.method == "POST":
+        if not can_record_progress(user, activity):
+            raise Forbidden(progress_refusal(user, activity))
         form = request.form
         try:
             operations.record_progress(session, user, activity, form.get("period", ""), status=form.get("status", ""),
@@ -211,7 +218,7 @@ def activity_page(fiscal_year: str, code: str):
     updates = {u.period: u for u in activity.updates}
     return render_template("plans/activity.html", plan=plan, activity=activity, quarters=quarters, updates=updates,
                            statuses=ACTIVITY_STATUSES, history=queries.activity_history(session, activity),
-                           error=error, can_edit=can_record_progress(user)), (422 if error else 200)
+                           error=error, can_edit=can_record_progress(user, activity)), (422 if error else 200)
 
 
 @bp.route("/pmps/<scope>/<fy:fiscal_year>/edit", methods=["GET", "POST"])

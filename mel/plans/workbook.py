@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from indicators.periods import parse_period
 from mel.errors import ErrorDetail, ValidationFailed
+from mel.returns.upload_limits import UploadLimits, check_size
 from mel.returns.workbook import read_table, set_text
 
 PMP_SHEET, ACTIVITY_SHEET, PROGRESS_SHEET = "Targets", "Activities", "Progress"
@@ -94,15 +96,21 @@ def build_pmp_template(*, title: str, fiscal_year: str, version: int, rows: list
     return buffer.getvalue()
 
 
-def read_pmp_file(data: bytes, filename: str, fiscal_year: str, *, max_bytes: int) -> tuple[list[dict], pd.DataFrame]:
+def _limits(limits: UploadLimits | None, max_bytes: int | None) -> UploadLimits:
+    limits = limits or UploadLimits()
+    return limits if max_bytes is None else replace(limits, max_bytes=max_bytes)
+
+
+def read_pmp_file(data: bytes, filename: str, fiscal_year: str, *, max_bytes: int | None = None,
+                  limits: UploadLimits | None = None) -> tuple[list[dict], pd.DataFrame]:
     """Lines and target rows (with cell locations) from an uploaded PMP workbook."""
     if not filename.lower().endswith(".xlsx"):
         raise ValidationFailed(f"{filename}: upload the PMP as the downloaded .xlsx workbook.")
-    if len(data) > max_bytes:
-        raise ValidationFailed(f"{filename} is {len(data) / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit.")
+    limits = _limits(limits, max_bytes)
+    check_size(data, filename, limits)
     columns = pmp_columns(fiscal_year)
     sheet, rows = read_table(data, filename, sheet=PMP_SHEET, columns=columns,
-                             value_columns=columns[4:5] + columns[len(LINE_COLUMNS):])
+                             value_columns=columns[4:5] + columns[len(LINE_COLUMNS):], limits=limits)
     fy = parse_period(fiscal_year)
     period_ids = [q.id for q in fy.quarters()] + [fy.id]
     lines: dict[str, dict] = {}
@@ -153,16 +161,20 @@ def build_workplan_template(*, title: str, fiscal_year: str, activities: list[di
     return buffer.getvalue()
 
 
-def read_workplan_file(data: bytes, filename: str, *, max_bytes: int) -> tuple[list[dict], list[dict]]:
+def read_workplan_file(data: bytes, filename: str, *, max_bytes: int | None = None,
+                       limits: UploadLimits | None = None) -> tuple[list[dict], list[dict]]:
+    """Activities and progress rows (with cell locations) from an uploaded work-plan workbook."""
     if not filename.lower().endswith(".xlsx"):
         raise ValidationFailed(f"{filename}: upload the work plan as the downloaded .xlsx workbook.")
-    if len(data) > max_bytes:
-        raise ValidationFailed(f"{filename} is {len(data) / 1048576:.1f} MB, over the {max_bytes / 1048576:.0f} MB limit.")
+    limits = _limits(limits, max_bytes)
+    check_size(data, filename, limits)
     sheet, activity_rows = read_table(data, filename, sheet=ACTIVITY_SHEET, columns=ACTIVITY_COLUMNS,
-                                      value_columns=("budget_kes",))
+                                      value_columns=("budget_kes",), limits=limits)
+    # Both sheets together stay within the row ceiling.
+    rest = replace(limits, max_rows=max(limits.max_rows - len(activity_rows), 0))
     progress_sheet, progress_rows = read_table(data, filename, sheet=PROGRESS_SHEET, columns=PROGRESS_COLUMNS,
                                                value_columns=("percent_complete", "spend_to_date"),
-                                               allow_empty=True)
+                                               allow_empty=True, limits=rest)
     activities = [{**row, "file": filename, "sheet": sheet, "row": number} for number, row in activity_rows]
     progress = [{**row, "file": filename, "sheet": progress_sheet, "row": number} for number, row in progress_rows]
     return activities, progress

@@ -1,4 +1,8 @@
-"""Where a queued report renders: a worker process (default), a thread, or inline.
+"""Where a queued report renders: the RQ queue, a worker process (default), a thread, or inline.
+
+With Redis (production; development when `mel worker` or `mel run`'s workers listen) every run is
+queued for `mel worker` (mel/jobs.py): at most QUEUE_WORKERS render at once, the rest wait and
+their page shows their place in the queue. Without it, as below.
 
 A report with the county annex takes several seconds of CPU and WeasyPrint keeps much of its
 memory afterwards, so by default each run renders in a short-lived `mel report render-run`
@@ -21,7 +25,12 @@ log = logging.getLogger(__name__)
 def start(app: Flask, run_id: int) -> None:
     """Start rendering a committed, queued run the way REPORT_EXECUTOR says."""
     mode = app.config.get("REPORT_EXECUTOR", "process")
-    if mode == "inline":
+    from mel import jobs
+
+    if mode == "process" and jobs.enabled(app.config):
+        jobs.enqueue(app.config, "reports", "mel.jobs.render_report", run_id)
+        log.info("report run %s queued", run_id)
+    elif mode == "inline":
         _render(app, run_id)
     elif mode == "thread":
         threading.Thread(target=_render, args=(app, run_id), daemon=True, name=f"report-{run_id}").start()

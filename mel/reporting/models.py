@@ -38,6 +38,7 @@ class ReportRun(Base):
         CheckConstraint(_in("state", RUN_STATES), name="state_known"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
         Index("ix_report_run_kind_period", "kind", "period"),
+        Index("ix_report_run_state", "state"),  # the queue's position: queued runs in order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

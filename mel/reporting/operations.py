@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from indicators.compile import Thresholds
 from mel import clock
+from mel.accounts import audit
 from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -177,6 +178,7 @@ def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
     run.page_count = rendered.pages
     run.published_at, run.published_by_id = utcnow(), user.id
     session.flush()
+    audit.record(session, "report.published", actor=user, object=f"report run {run.id}", details={"kind": run.kind, "period": str(run.period)})
     return run
 
 

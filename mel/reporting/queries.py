@@ -7,8 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from mel.db import utcnow
 from mel.errors import Conflict, NotFound
@@ -64,8 +64,23 @@ def effective_state(run: ReportRun) -> str:
     return run.state
 
 
+def queue_position(session: Session, run: ReportRun) -> tuple[int, int]:
+    """(k, n): the run is k-th of the n runs waiting to render, oldest first (0, n when not waiting)."""
+    waiting = session.scalar(select(func.count()).select_from(ReportRun).where(ReportRun.state == "queued")) or 0
+    if run.state != "queued":
+        return 0, waiting
+    ahead = session.scalar(select(func.count()).select_from(ReportRun).where(
+        ReportRun.state == "queued", ReportRun.id < run.id)) or 0
+    return ahead + 1, waiting
+
+
 def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
     emails = emails or {}
+    position, waiting = (0, 0)
+    if run.state == "queued":
+        session = object_session(run)
+        if session is not None:
+            position, waiting = queue_position(session, run)
     return {
         "id": run.id, "kind": run.kind, "title": run.title, "period": run.period, "programme": run.programme,
         "org_unit": run.org_unit, "accessible": run.is_accessible, "trigger": run.trigger,
@@ -78,4 +93,5 @@ def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
         "snapshot_sha256": run.snapshot_sha256 or None, "source_run_id": run.source_run_id,
         "published_at": run.published_at.isoformat() if run.published_at else None,
         "is_draft": not run.is_published,
+        "position": position or None, "waiting": waiting or None,
     }

@@ -42,3 +42,6 @@ class ReportRunSchema(ma.Schema):
     published_at = ma.fields.String(allow_none=True)
     is_draft = ma.fields.Boolean()
     pdf = ma.fields.String(metadata={"description": "Where to download the PDF"})
+    position = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: its place in the "
+                                                            "render queue (1 renders next)"})
+    waiting = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: runs waiting in all"})

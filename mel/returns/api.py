@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import marshmallow as ma
 import pandas as pd
-from flask import current_app
+from flask import current_app, jsonify, url_for
 from flask.views import MethodView
 from sqlalchemy.orm import Session
 
 from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import parse_period
+from mel import jobs
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.api import api_blueprint
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.db import db
-from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks, operations, queries
 from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
 from mel.returns.schemas import (
@@ -26,6 +28,7 @@ from mel.returns.schemas import (
     ReturnPutSchema,
     ReturnSchema,
 )
+from mel.scopes import can_enter
 from mel.unit_of_work import finish
 from mel.web.filters import plain
 
@@ -50,8 +53,8 @@ def _load(programme: str, org_unit: str, period: str) -> _Request:
                     operations.find_readable(session, catalogue, user, programme, org_unit, period))
 
 
-def _body(session, catalogue, prog, unit, period_id) -> dict:
-    grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
+def _body(session, catalogue, user, prog, unit, period_id) -> dict:
+    grid = queries.grids(session, catalogue, prog, [unit], period_id, reader=user)[0]
     record = grid.record
     return {
         "programme": prog.code, "org_unit": unit.code, "org_unit_name": unit.name,
@@ -80,7 +83,7 @@ class ReturnItem(MethodView):
         """A return's figures (with last quarter), narrative, state, version and flags."""
         asked = _load(programme, org_unit, period)
         session, catalogue, (prog, unit, period_id, _) = asked.session, asked.catalogue, asked.address
-        return _body(session, catalogue, prog, unit, period_id)
+        return _body(session, catalogue, asked.user, prog, unit, period_id)
 
     @blp.arguments(ReturnPutSchema)
     @blp.response(200, IngestResultSchema)
@@ -91,6 +94,8 @@ class ReturnItem(MethodView):
         asked = _load(programme, org_unit, period)
         session, user, catalogue = asked.session, asked.user, asked.catalogue
         prog, unit, period_id, record = asked.address
+        if not can_enter(user, prog.id, unit):
+            raise Forbidden(f"You may read but not write {prog.code} returns for {unit.name}.")
         rows = ingest_frame([ingest_row(f["indicator"], f["option"], unit.code, period_id, f["value"],
                                         comment=f["comment"], explanation=f["explanation"])
                              for f in payload["values"]])
@@ -136,7 +141,25 @@ class ReturnSubmit(MethodView):
             raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
         operations.submit(session, user, record, channel="api", catalogue=catalogue)
         finish(session, current_app.config)
-        return _body(session, catalogue, prog, unit, period_id)
+        return _body(session, catalogue, user, prog, unit, period_id)
+
+
+class ImportJobSchema(ma.Schema):
+    id = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": "queued, running, done or failed"})
+    stage = ma.fields.String()
+    filename = ma.fields.String()
+    size = ma.fields.Integer(metadata={"description": "Bytes"})
+    rows_read = ma.fields.Integer(metadata={"description": "Rows read from the file so far"})
+    returns_written = ma.fields.Integer(metadata={"description": "Returns whose figures were stored"})
+    position = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: place in the queue"})
+    waiting = ma.fields.Integer(metadata={"description": "Imports waiting in all"})
+    created_at = ma.fields.String()
+    finished_at = ma.fields.String(allow_none=True)
+    status = ma.fields.Integer(allow_none=True, metadata={"description": "When done: the HTTP status the "
+                                                          "import would have answered inline (200, 422, 403…)"})
+    result = ma.fields.Dict(allow_none=True, metadata={"description": "When done: the body it would have "
+                                                       "answered (the import result, or the error)"})
 
 
 @blp.route("/returns:import")
@@ -145,12 +168,25 @@ class ReturnImport(MethodView):
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, IngestResultSchema)
     @blp.alt_response(422, description="Refused; `details` locate every problem; nothing stored")
+    @blp.alt_response(202, schema=ImportJobSchema, description=(
+        "A large file (over MEL_IMPORT_INLINE_BYTES or MEL_IMPORT_INLINE_ROWS lines) is imported in the "
+        "background: poll the `Location` (GET /imports/{job_id}) until `state` is done; `status` and "
+        "`result` are then what this call would have answered"))
     def post(self, args, files):
         """Import an .xlsx template or a CSV carrying one or many returns; all or nothing."""
         session = db.session
         user = authenticated_user()
         upload = files["file"]
-        result = operations.import_file(session, user, upload.read(), upload.filename or "upload",
+        data = upload.read()
+        if jobs.import_in_background(current_app.config, data):
+            job = jobs.start_import(session, current_app.config, user, data, upload.filename or "upload",
+                                    channel="api", programme=args.get("programme"), dry_run=args["dry_run"],
+                                    submit=args["submit"])
+            answer = jsonify(ImportJobSchema().dump(jobs.import_body(session, job)))
+            answer.status_code = 202
+            answer.headers["Location"] = url_for("returns_api.ImportJobOne", job_id=job.id)
+            return answer  # a Response: not dumped with the 200 schema
+        result = operations.import_file(session, user, data, upload.filename or "upload",
                                         settings=IngestSettings.from_config(current_app.config),
                                         programme=args.get("programme"), dry_run=args["dry_run"])
         if result.errors:
@@ -163,3 +199,11 @@ class ReturnImport(MethodView):
                                        "not be submitted.", problems)
         return result.as_dict()
 
+
+@blp.route("/imports/<int:job_id>")
+class ImportJobOne(MethodView):
+    @blp.response(200, ImportJobSchema)
+    def get(self, job_id: int):
+        """A background import: progress, then its result (its uploader and the secretariat only)."""
+        session = db.session
+        return jobs.import_body(session, jobs.visible_import(session, authenticated_user(), job_id))

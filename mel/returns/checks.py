@@ -160,7 +160,7 @@ def refresh_flags(session: Session, record: Return, catalogue: Catalogue,
     if key is not None:
         names = catalogue.names
         consistency = (ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
-                       + rule_issues(frame, catalogue.rules, names))
+                       + rule_issues(frame, catalogue.rules_for(frame["indicator"].unique()), names))
         warnings = [i for i in consistency if not i.is_error]
         warnings += history_warnings(session, frame, {key}, catalogue, settings)
     count = _store_flags(session, record.id, warnings, catalogue, lambda issue: "", None)
@@ -237,7 +237,7 @@ def submission_problems(session: Session, record: Return, catalogue: Catalogue) 
     names = catalogue.names
     errors = missing_issues(frame, required_frame(record, catalogue), names)
     errors += [i for i in ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
-               + rule_issues(frame, catalogue.rules, names) if i.is_error]
+               + rule_issues(frame, catalogue.rules_for(frame["indicator"].unique()), names) if i.is_error]
     unexplained = [f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))
                    if not f.is_explained]
     return errors, unexplained

@@ -41,6 +41,7 @@ from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
 from mel.returns.resolve import resolve_rows
+from mel.returns.upload_limits import UploadLimits
 from mel.returns.workflow import is_editable, not_editable_message, window_problem
 from mel.scopes import ENTERING_ROLES, can_access
 
@@ -56,13 +57,15 @@ class IngestSettings:
     history_z: float = Config.HISTORY_Z  # robust z-score flagged against the last eight quarters
     max_bytes: int = Config.MAX_UPLOAD_MB * 1024 * 1024  # MEL_MAX_UPLOAD_MB, as Flask's MAX_CONTENT_LENGTH
     share_points: float = Config.HISTORY_SHARE_POINTS  # a county's share of the national figure moving
+    upload: UploadLimits = UploadLimits()  # what a file may hold (MEL_UPLOAD_MAX_*), upload_limits.py
 
     @classmethod
     def from_config(cls, config) -> IngestSettings:
         # The one size setting: Flask refuses larger request bodies (MAX_CONTENT_LENGTH derives from
         # it), and the file reader applies it to files that do not come through a request (mel import).
         return cls(float(config["HISTORY_BAND"]), float(config["HISTORY_Z"]),
-                   int(config["MAX_UPLOAD_MB"]) * 1024 * 1024, float(config["HISTORY_SHARE_POINTS"]))
+                   int(config["MAX_UPLOAD_MB"]) * 1024 * 1024, float(config["HISTORY_SHARE_POINTS"]),
+                   UploadLimits.from_config(config))
 
     def history(self) -> HistorySettings:
         """The settings of the history and peer checks (indicators/history.py)."""
@@ -257,7 +260,8 @@ def ingest(
                 outcome.state, outcome.version = existing[key].state, existing[key].version
                 outcome.return_id = existing[key].id
         return result
-    batch = _store(session, user, incoming, target, frame, stored, diff, existing, outcomes, now)
+    batch = _store(session, user, incoming, target, catalogue.forms[target.id].id, frame, stored, diff, existing,
+                   outcomes, now)
     checks.replace_flags(session, outcomes, existing, frame, catalogue, user)
     result.outcome = "stored"
     result.batch_id = batch.id
@@ -393,7 +397,7 @@ def _consistency(effective: pd.DataFrame, catalogue: Catalogue, changed: set[tup
     frame = effective[keys.isin(changed)]
     names = catalogue.names
     return (ratio_issues(frame, catalogue.specs, names) + total_issues(frame, catalogue.specs, names)
-            + rule_issues(frame, catalogue.rules, names))
+            + rule_issues(frame, catalogue.rules_for(frame["indicator"].unique()), names))
 
 
 def _check_version(session: Session, existing: dict[tuple, Return], expected: int) -> None:
@@ -402,14 +406,13 @@ def _check_version(session: Session, existing: dict[tuple, Return], expected: in
             raise Conflict(checks.conflict_message(session, record, expected))
 
 
-def _store(session, user, incoming, programme, frame, stored, diff, existing, outcomes, now) -> ImportBatch:
+def _store(session, user, incoming, programme, form_id, frame, stored, diff, existing, outcomes, now) -> ImportBatch:
     """Write the changes: returns, values, audit rows; bump each changed return's version."""
     digest = hashlib.sha256(incoming.content).hexdigest() if incoming.content else ""
     batch = ImportBatch(user_id=user.id, channel=incoming.channel, filename=incoming.filename[:255],
                         sha256=digest, outcome="stored", created_at=now)
     session.add(batch)
     session.flush()
-    form_id = checks.form_id(session, programme.id)
     org_ids = frame.drop_duplicates("org_unit").set_index("org_unit")["org_unit_id"].to_dict()
     versions: dict[tuple, int] = {}
     new_keys = [key for key, o in outcomes.items() if o.changed and key not in existing]

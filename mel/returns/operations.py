@@ -24,12 +24,15 @@ from mel.scopes import ENTERING_ROLES, can_access, can_enter, sees_approved_retu
 
 
 def import_file(session: Session, user: User, data: bytes, filename: str, *, settings: IngestSettings,
-                programme: str | None = None, dry_run: bool = False, channel: str | None = None) -> IngestResult:
-    """Import an .xlsx template or a CSV of figures, all or nothing: the web upload, the API and
-    `mel import` alike (they only parse their request and print the result)."""
+                programme: str | None = None, dry_run: bool = False, channel: str | None = None,
+                on_rows=None) -> IngestResult:
+    """Import an .xlsx template or a CSV of figures, all or nothing: the web upload, the API,
+    `mel import` and the background import (mel/jobs.py, told the rows read by `on_rows`) alike."""
     from mel.returns.workbook import read_return_file
 
-    rows = read_return_file(data, filename, max_bytes=settings.max_bytes)
+    rows = read_return_file(data, filename, max_bytes=settings.max_bytes, limits=settings.upload)
+    if on_rows is not None:
+        on_rows(len(rows))
     kind = "excel" if filename.lower().endswith(".xlsx") else "csv"
     return ingest(session, user, Incoming(rows, channel or kind, filename, data), programme=programme,
                   dry_run=dry_run, settings=settings)

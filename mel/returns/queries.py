@@ -24,6 +24,7 @@ from mel.returns.models import (
 )
 from mel.returns.workbook import TemplateRow
 from mel.returns.workflow import Window, window_for
+from mel.scopes import can_see_unapproved
 
 COMPONENT_LABEL = {"numerator": "Numerator", "denominator": "Denominator", "value": "Value"}
 
@@ -121,16 +122,36 @@ def _values(session: Session, programme_id: int, unit_ids: list[int], period: st
     return {(u, i, comp, c): (v, comment, expl) for u, i, comp, c, v, comment, expl in rows}
 
 
+def _approved_only(values: dict, states: dict[int, str], hidden_units: set[int]) -> dict:
+    """The values, less those of org units whose return (in `states`) is not approved, for the
+    org units in `hidden_units` (where the reader may not see unapproved figures)."""
+    return {key: found for key, found in values.items()
+            if key[0] not in hidden_units or states.get(key[0]) == "approved"}
+
+
 def grids(session: Session, catalogue: Catalogue, programme: Programme, units: list[OrgUnit],
-          period: str) -> list[Grid]:
-    """The grid of each org unit's return for a period, with last quarter beside each figure."""
+          period: str, *, reader: User | None = None) -> list[Grid]:
+    """The grid of each org unit's return for a period, with last quarter beside each figure.
+
+    With a `reader`, figures the reader may not see unapproved (scopes.can_see_unapproved) are
+    shown only from approved returns, this quarter's and last quarter's alike (a reopened last
+    quarter shows nothing).
+    """
     form = catalogue.forms[programme.id]
     unit_ids = [u.id for u in units]
+    previous_period = parse_period(period).previous().id
     current = _values(session, programme.id, unit_ids, period)
-    previous = _values(session, programme.id, unit_ids, parse_period(period).previous().id)
+    previous = _values(session, programme.id, unit_ids, previous_period)
     records = {r.org_unit_id: r for r in session.scalars(
         select(Return).where(Return.programme_id == programme.id, Return.org_unit_id.in_(unit_ids),
                              Return.period == period))}
+    hidden = set() if reader is None else {
+        u.id for u in units if not can_see_unapproved(reader, [programme.id], u)}
+    if hidden:
+        before = dict(session.execute(select(Return.org_unit_id, Return.state).where(
+            Return.programme_id == programme.id, Return.org_unit_id.in_(hidden), Return.period == previous_period)).all())
+        current = _approved_only(current, {u: r.state for u, r in records.items()}, hidden)
+        previous = _approved_only(previous, before, hidden)
     flags: dict[int, list[ValueFlag]] = {}
     if records:
         for flag in session.scalars(select(ValueFlag).where(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -9,6 +10,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,7 +22,7 @@ from flask_login import login_required
 from indicators.explanations import EXPLANATION_CHOICES, compose, label_of, reason
 from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import PeriodError, parse_period
-from mel import clock
+from mel import clock, jobs
 from mel.accounts.auth import authenticated_user
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
@@ -29,7 +31,7 @@ from mel.returns import operations, queries
 from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.workbook import build_template
 from mel.review import queries as review_queries
-from mel.scopes import can_access, can_enter, is_entering_role
+from mel.scopes import can_access, can_enter, can_read_queries, is_entering_role
 from mel.unit_of_work import attempt
 
 bp = Blueprint("returns", __name__)
@@ -47,7 +49,7 @@ def _grid_or_404(programme: str, org_unit: str, period: str):
         prog, unit, period_id, _ = operations.find_readable(session, catalogue, user, programme, org_unit, period)
     except ValidationFailed as exc:
         raise NotFound(exc.message) from None
-    grid = queries.grids(session, catalogue, prog, [unit], period_id)[0]
+    grid = queries.grids(session, catalogue, prog, [unit], period_id, reader=user)[0]
     return user, catalogue, grid
 
 
@@ -61,11 +63,13 @@ class Access:
 
     can_edit: bool
     can_answer: bool
+    can_read_queries: bool
 
 
 def _access(user, grid) -> Access:
     may_enter = can_enter(user, grid.programme.id, grid.org_unit)
-    return Access(can_edit=may_enter and (grid.record is None or grid.record.is_editable), can_answer=may_enter)
+    return Access(can_edit=may_enter and (grid.record is None or grid.record.is_editable), can_answer=may_enter,
+                  can_read_queries=can_read_queries(user, grid.programme.id, grid.org_unit))
 
 
 def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None, errors=(), cell_errors=None,
@@ -95,7 +99,8 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
     return render_template(
         "returns/grid.html", grid=grid, history=queries.history(session, record) if record else [],
         can_edit=access.can_edit, can_answer=access.can_answer,
-        threads=review_queries.return_threads(session, catalogue, record.id) if record else [],
+        threads=review_queries.return_threads(session, catalogue, record.id)
+        if record and access.can_read_queries else [],
         typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
         warnings=list(warnings), today=clock.today(), explanation_choices=EXPLANATION_CHOICES,
         explained=reason, reason_label=label_of, reason_suffix=REASON_SUFFIX), status
@@ -214,7 +219,9 @@ def programme_template(programme: str):
     units = [u for u in catalogue.forms[prog.id].org_units if can_access(user, prog.id, u)]
     if not units:
         raise Forbidden(f"You may not see {prog.code} returns.")
-    grids = queries.grids(session, catalogue, prog, units, period)
+    # Each org unit's figures as this user may see them: viewers (and officers beyond their scope)
+    # get approved figures only, this quarter's and last quarter's.
+    grids = queries.grids(session, catalogue, prog, units, period, reader=user)
     return _send_template(grids, f"{prog.code}_{period}.xlsx")
 
 
@@ -245,8 +252,14 @@ def upload():
         if not upload_file or not upload_file.filename:
             error = MelError("Choose a file to upload (.xlsx template or .csv).")
         else:
+            data = upload_file.read()
+            if jobs.import_in_background(current_app.config, data):  # too large for one request
+                job = jobs.start_import(session, current_app.config, user, data, upload_file.filename,
+                                        channel="web", programme=request.form.get("programme") or None,
+                                        dry_run=bool(request.form.get("check_only")))
+                return redirect(url_for("returns.import_job", job_id=job.id))
             try:
-                result = operations.import_file(session, user, upload_file.read(), upload_file.filename,
+                result = operations.import_file(session, user, data, upload_file.filename,
                                                 settings=IngestSettings.from_config(current_app.config),
                                                 programme=request.form.get("programme") or None,
                                                 dry_run=bool(request.form.get("check_only")))
@@ -260,3 +273,20 @@ def upload():
         status = 403
     return render_template("returns/upload.html", programmes=programmes, result=result, error=error,
                            quarter=clock.reporting_quarter()), status
+
+
+@bp.route("/imports/<int:job_id>")
+@login_required
+def import_job(job_id: int):
+    """A background import's progress, then its result (the uploader and the secretariat)."""
+    session = db.session
+    job = jobs.visible_import(session, authenticated_user(), job_id)
+    result = json.loads(job.result) if job.result else None
+    return render_template("returns/import_job.html", job=jobs.import_body(session, job), result=result)
+
+
+@bp.route("/imports/<int:job_id>/status")
+@login_required
+def import_status(job_id: int):
+    session = db.session
+    return jsonify(jobs.import_body(session, jobs.visible_import(session, authenticated_user(), job_id)))

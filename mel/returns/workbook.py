@@ -6,9 +6,8 @@ import csv
 import io
 import math
 import warnings
-import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -16,16 +15,30 @@ from typing import Any, NoReturn
 
 import openpyxl
 import pandas as pd
-from defusedxml.ElementTree import XMLParser
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from indicators.explanations import REASON_LABELS
 from indicators.figures import ROW_COLUMNS
 from mel.errors import ErrorDetail, ValidationFailed
+from mel.returns.upload_limits import (
+    DAMAGED,
+    MAX_LINE_CHARS,
+    OLE_MAGIC,
+    ZIP_MAGIC,
+    UploadLimits,
+    check_size,
+    check_workbook,
+    refuse,
+    too_many_cells,
+    too_many_rows,
+)
 
 CANONICAL_COLUMNS = ROW_COLUMNS  # the canonical ingest row (indicators/figures.py)
 TEMPLATE_COLUMNS = (
@@ -37,17 +50,8 @@ CSV_COLUMNS = ("indicator", "option", "org_unit", "period", "value", "comment")
 CSV_OPTIONAL_COLUMNS = ("explanation",)
 DATA_SHEET = "Data"
 INSTRUCTIONS_SHEET = "Instructions"
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_ZIP_MEMBERS = 1000
-MAX_COMPRESSION_RATIO = 200
+MAX_UNCOMPRESSED_BYTES = UploadLimits().max_unpacked
 MAX_DETAILS = 200
-MAX_MERGED_CELLS = 10_000
-_MB = 1024 * 1024
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-_DAMAGED = ("{name} is damaged or incomplete and could not be opened as an Excel workbook (the "
-            "download or upload may have been cut off); open it in Excel, save it as .xlsx and "
-            "upload it again.")
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = {"org_unit": 10, "org_unit_name": 24, "period": 9, "period_label": 16, "indicator": 11,
            "indicator_name": 48, "option": 12, "option_name": 28, "value": 14, "comment": 36,
@@ -184,9 +188,15 @@ def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_lab
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def read_return_file(data: bytes, filename: str, *, max_bytes: int = 10 * _MB,
-                     max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> pd.DataFrame:
-    """Canonical raw rows (CANONICAL_COLUMNS) of an uploaded .xlsx or .csv return file."""
+def read_return_file(data: bytes, filename: str, *, max_bytes: int | None = None,
+                     max_uncompressed: int | None = None,
+                     limits: UploadLimits | None = None) -> pd.DataFrame:
+    """Canonical raw rows (CANONICAL_COLUMNS) of an uploaded .xlsx or .csv return file.
+
+    Refused before parsing when over a limit (upload_limits.py), then read streaming: the
+    reader's memory is bounded by the cell and row ceilings, whatever the file.
+    """
+    limits = _limits(limits, max_bytes, max_uncompressed)
     name = PurePosixPath(filename.replace("\\", "/")).name or "upload"
     ext = PurePosixPath(name).suffix.lower()
     if ext not in (".xlsx", ".csv"):
@@ -194,20 +204,26 @@ def read_return_file(data: bytes, filename: str, *, max_bytes: int = 10 * _MB,
         hint = " Save it from Excel as an Excel Workbook (.xlsx)." if legacy else ""
         _refuse(name, f"{name}: only .xlsx (Excel workbook) and .csv files are accepted, "
                       f"not {ext or 'a file without an extension'}.{hint}")
-    if not data:
-        _refuse(name, f"{name} is empty (0 bytes); choose the filled-in file and upload it again.")
-    if len(data) > max_bytes:
-        _refuse(name, f"{name} is {len(data) / _MB:.1f} MB, over the "
-                      f"{max_bytes / _MB:.1f} MB limit; split it into smaller files or remove "
-                      "unrelated sheets.")
+    check_size(data, name, limits)
     if ext == ".xlsx":
-        return _read_xlsx(data, name, max_uncompressed)
-    return _read_csv(data, name)
+        return _read_xlsx(data, name, limits)
+    return _read_csv(data, name, limits)
+
+
+def _limits(limits: UploadLimits | None, max_bytes: int | None,
+            max_uncompressed: int | None) -> UploadLimits:
+    """The limits, with the older keyword overrides (max_bytes, max_uncompressed) applied."""
+    limits = limits or UploadLimits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
+    if max_uncompressed is not None:
+        limits = replace(limits, max_unpacked=max_uncompressed)
+    return limits
 
 
 def _refuse(name: str, message: str) -> NoReturn:
     """Raise a file-level refusal."""
-    raise ValidationFailed(message, [ErrorDetail(message, {"file": name})])
+    refuse(name, message)
 
 
 def _fail(name: str, details: list[ErrorDetail], unlisted: int = 0) -> NoReturn:
@@ -221,149 +237,150 @@ def _fail(name: str, details: list[ErrorDetail], unlisted: int = 0) -> NoReturn:
     raise ValidationFailed(message, details[:MAX_DETAILS])
 
 
-def _check_zip(data: bytes, name: str, max_uncompressed: int) -> None:
-    """Refuse non-zip, damaged or bomb-like files before openpyxl decompresses anything."""
-    if data.startswith(_OLE_MAGIC):
-        _refuse(name, f"{name} is an old-style Excel .xls file (or a password-protected "
-                      "workbook); open it in Excel, remove any password and save it as .xlsx "
-                      "(Excel Workbook).")
-    if not data.startswith(_ZIP_MAGIC):
-        kind = "a CSV or text file" if b"\0" not in data[:4096] else "some other kind of file"
-        _refuse(name, f"{name} is not an Excel .xlsx workbook (it looks like {kind}); upload the "
-                      "template saved as .xlsx, or name a CSV file .csv.")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        members = zf.infolist()
-    except Exception:  # any zip parse failure means a damaged file, never a traceback
-        _refuse(name, _DAMAGED.format(name=name))
-    # zipfile never inflates a member beyond its declared file_size, so checking the declared
-    # sizes bounds the memory used by the merge scan below and by openpyxl.
-    total = sum(m.file_size for m in members)
-    if len(members) > MAX_ZIP_MEMBERS:
-        _refuse(name, f"{name} holds {len(members)} parts, more than an Excel workbook plausibly "
-                      f"has ({MAX_ZIP_MEMBERS}); upload the template saved from Excel.")
-    if total > max_uncompressed:
-        _refuse(name, f"{name} unpacks to {total / _MB:.1f} MB, over the "
-                      f"{max_uncompressed / _MB:.1f} MB limit; remove unrelated sheets or split "
-                      "it.")
-    for m in members:
-        ratio = m.file_size / max(m.compress_size, 1)
-        if m.file_size > _MB and ratio > MAX_COMPRESSION_RATIO:
-            _refuse(name, f"{name} has a part ({m.filename}) compressed {ratio:.0f} times, which "
-                          "is not a normal workbook; upload the template saved from Excel.")
-    merged = 0
-    # Every part, not just xl/worksheets/: the workbook's rels may point a sheet anywhere.
-    for m in members:
-        merged = _check_merges(zf, m, name, merged)
-
-
-class _MergeCounter:
-    """Parser target that totals merged-cell areas without building a tree."""
-
-    def __init__(self, merged: int) -> None:
-        self.merged, self.worst = merged, ""
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        if tag.rpartition("}")[2] == "mergeCell":
-            ref = attrib.get("ref", "")
-            try:
-                lo_col, lo_row, hi_col, hi_row = range_boundaries(ref)
-            except ValueError:  # openpyxl rejects it on load too; keep scanning for the rest
-                return
-            # Open-ended refs (A:A, 3:3) span the whole sheet, as openpyxl would expand them.
-            cols = (hi_col or 16384) - (lo_col or 1) + 1
-            self.merged += cols * ((hi_row or 1048576) - (lo_row or 1) + 1)
-            self.worst = self.worst or (ref if self.merged > MAX_MERGED_CELLS else "")
-
-
-def _check_merges(zf: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, merged: int) -> int:
-    """Refuse huge merged ranges: openpyxl materialises one object per merged cell on load."""
-    counter = _MergeCounter(merged)
-    parser = XMLParser(target=counter)
-    try:
-        with zf.open(member) as stream:
-            while not counter.worst and (chunk := stream.read(_MB)):
-                parser.feed(chunk)
-    except Exception:  # images and malformed parts: openpyxl decides whether they matter
-        pass
-    if counter.worst:
-        _refuse(name, f"{name} has merged cells covering more than {MAX_MERGED_CELLS} cells "
-                      f"(range {counter.worst}); unmerge them (Home > Merge & Center) and upload "
-                      "again.")
-    return counter.merged
-
-
-def _read_xlsx(data: bytes, name: str, max_uncompressed: int) -> pd.DataFrame:
+def _read_xlsx(data: bytes, name: str, limits: UploadLimits) -> pd.DataFrame:
     """Canonical rows of the "Data" sheet, after the structural checks."""
-    sheet, rows = read_table(data, name, sheet=DATA_SHEET, columns=TEMPLATE_COLUMNS,
-                             value_columns=("value",), max_uncompressed=max_uncompressed)
+    keep = ("indicator", "option", "org_unit", "period", "value", "comment", "explanation")
+    table = _read_sheet(data, name, sheet=DATA_SHEET, columns=TEMPLATE_COLUMNS, value_columns=("value",),
+                        limits=limits, keep=keep)
     value_letter = get_column_letter(TEMPLATE_COLUMNS.index("value") + 1)
-    records = [(v["indicator"], v["option"], v["org_unit"], v["period"], v["value"], v["comment"],
-                v["explanation"], name, sheet, row, value_letter) for row, v in rows]
-    return _frame(records)
+    return _frame({**table.columns, "file": name, "sheet": table.sheet, "row": table.rows,
+                   "column": value_letter})
+
+
+@dataclass
+class _Table:
+    """A sheet's data rows, kept column by column (a list per column costs 8 bytes a cell)."""
+
+    sheet: str
+    rows: list[int]
+    columns: dict[str, list[str]]
 
 
 def read_table(data: bytes, name: str, *, sheet: str, columns: Sequence[str],
-               value_columns: Sequence[str] = (), max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
-               allow_empty: bool = False) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+               value_columns: Sequence[str] = (), max_uncompressed: int | None = None,
+               allow_empty: bool = False,
+               limits: UploadLimits | None = None) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     """The rows (number, {column: text}) of one sheet whose header must equal `columns`.
 
-    Runs the same checks as return files: zip bomb, damaged file, missing sheet, header,
+    Runs the same checks as return files: limits, zip bomb, damaged file, missing sheet, header,
     merged cells and formulas (text starting with "=" counts in `value_columns`).
     """
-    _check_zip(data, name, max_uncompressed)
+    table = _read_sheet(data, name, sheet=sheet, columns=columns, value_columns=value_columns,
+                        limits=_limits(limits, None, max_uncompressed), keep=columns,
+                        allow_empty=allow_empty)
+    texts = [table.columns[c] for c in columns]
+    return table.sheet, [(row, dict(zip(columns, values, strict=True)))
+                         for row, *values in zip(table.rows, *texts, strict=True)]
+
+
+def _read_sheet(data: bytes, name: str, *, sheet: str, columns: Sequence[str],
+                value_columns: Sequence[str], limits: UploadLimits, keep: Sequence[str],
+                allow_empty: bool = False) -> _Table:
+    """Stream one sheet (openpyxl read-only), refusing as soon as a limit is passed."""
+    check_workbook(data, name, limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=False)
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many types for malformed parts
-        _refuse(name, _DAMAGED.format(name=name))
-    found_sheet = next((s for s in wb.sheetnames if s.strip().lower() == sheet.lower()), None)
-    if found_sheet is None or not isinstance(wb[found_sheet], Worksheet):
-        found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
-        _refuse(name, f'{name} has no sheet named "{sheet}" (sheets found: {found}); use '
-                      "the downloaded template and do not rename its sheets.")
-    sheet = found_sheet
-    ws = wb[sheet]
+        _refuse(name, DAMAGED.format(name=name))
+    try:
+        found_sheet = next((s for s in wb.sheetnames if s.strip().lower() == sheet.lower()), None)
+        if found_sheet is None or not isinstance(wb[found_sheet], ReadOnlyWorksheet):
+            found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
+            _refuse(name, f'{name} has no sheet named "{sheet}" (sheets found: {found}); use '
+                          "the downloaded template and do not rename its sheets.")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return _stream(wb, wb[found_sheet], name, columns, value_columns, limits, keep, allow_empty)
+        except ValidationFailed:
+            raise
+        except Exception:  # malformed sheet XML, bad references: a damaged file, never a traceback
+            _refuse(name, DAMAGED.format(name=name))
+    finally:
+        wb.close()
+
+
+def _stream(wb: Any, ws: ReadOnlyWorksheet, name: str, columns: Sequence[str],
+            value_columns: Sequence[str], limits: UploadLimits, keep: Sequence[str],
+            allow_empty: bool) -> _Table:
+    """The sheet's cells as the file lists them (never a grid padded to a stray far cell)."""
+    sheet = ws.title
     where = {"file": name, "sheet": sheet}
     ncols = len(columns)
     value_indexes = {columns.index(c) + 1 for c in value_columns}
-    header: list[tuple[str, str]] = []
-    grid: dict[int, list[str]] = {}
+    kept = [(columns.index(c), c) for c in keep]
+    header: list[tuple[int, str]] = []
+    table = _Table(sheet, [], {c: [] for c in keep})
     formulas: list[ErrorDetail] = []
-    unlisted = 0
-    # Only cells present in the file: iter_rows would create every cell up to a stray far one.
-    for (row, col), cell in sorted(ws._cells.items()):
-        letter = get_column_letter(col)
-        formula = _formula_text(cell, col in value_indexes)
-        if formula is not None and len(formulas) >= MAX_DETAILS:
-            unlisted += 1
-        elif formula is not None:
-            ref = f"{sheet}!{letter}{row}"
-            formulas.append(ErrorDetail(f"{ref} holds a formula ({formula}); type the number "
-                                        "instead.", {**where, "row": row, "column": letter,
-                                                     "cell": ref}))
-        text = _cell_text(cell.value)
-        if row == 1 and text.strip():
-            header.append((letter, text.strip().lower()))
-        elif row > 1 and col <= ncols:
-            grid.setdefault(row, [""] * ncols)[col - 1] = text
-    details = _compare_header(header, columns, (), where,
+    unlisted = cells = 0
+    ordered, last = True, 0
+    # The parser ReadOnlyWorksheet.iter_rows uses, without its padding (openpyxl is pinned).
+    with ws._get_source() as source:
+        parser = WorkSheetParser(source, wb.shared_strings, data_only=False, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for row, found in parser.parse():
+            cells += len(found)
+            if cells > limits.max_cells:
+                too_many_cells(name, f"sheet {sheet}, reading row {row}", limits)
+            texts: list[str] | None = None
+            for cell in found:
+                col, value = cell["column"], cell["value"]
+                formula = _formula_text(cell["data_type"], value, col in value_indexes)
+                if formula is not None and len(formulas) >= MAX_DETAILS:
+                    unlisted += 1
+                elif formula is not None:
+                    ref = f"{sheet}!{get_column_letter(col)}{row}"
+                    formulas.append(ErrorDetail(f"{ref} holds a formula ({formula}); type the number "
+                                                "instead.", {**where, "row": row,
+                                                             "column": get_column_letter(col), "cell": ref}))
+                text = _cell_text(value)
+                if row == 1 and text.strip():
+                    header.append((col, text.strip().lower()))
+                elif row > 1 and col <= ncols:
+                    texts = texts or [""] * ncols
+                    texts[col - 1] = text
+            if texts is None or not any(t.strip() for t in texts):
+                continue
+            if len(table.rows) >= limits.max_rows:
+                too_many_rows(name, f"sheet {sheet}, row {row}", limits)
+            ordered, last = ordered and row > last, row
+            table.rows.append(row)
+            for index, column in kept:
+                table.columns[column].append(texts[index])
+        merges = list(parser.merged_cells.mergeCell) if parser.merged_cells else []
+    found_header = [(get_column_letter(col), text) for col, text in sorted(header)]
+    details = _compare_header(found_header, columns, (), where,
                               lambda letter: f"{sheet}!{letter}1", ordered=True)
-    for rng in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+    for lo_row, lo_col, coord in sorted(_merged(merges)):
         details.append(ErrorDetail(
-            f"{sheet}!{rng.coord} is a merged range; unmerge it so each cell holds one value.",
-            {**where, "row": rng.min_row, "column": get_column_letter(rng.min_col),
-             "cell": f"{sheet}!{rng.coord}", "range": rng.coord}))
+            f"{sheet}!{coord} is a merged range; unmerge it so each cell holds one value.",
+            {**where, "row": lo_row, "column": get_column_letter(lo_col), "cell": f"{sheet}!{coord}",
+             "range": coord}))
     details += formulas
     if details:
         _fail(name, details, unlisted)
-    rows = [(row, dict(zip(columns, texts, strict=True))) for row, texts in sorted(grid.items())
-            if any(t.strip() for t in texts)]
-    if not rows and not allow_empty:
+    if not table.rows and not allow_empty:
         _refuse(name, f"{name} has no data rows in sheet {sheet}; fill in the template below the "
                       "header row.")
-    return sheet, rows
+    if not ordered:  # rows written out of order (not by Excel): report them in sheet order
+        order = sorted(range(len(table.rows)), key=table.rows.__getitem__)
+        table.rows = [table.rows[i] for i in order]
+        table.columns = {c: [v[i] for i in order] for c, v in table.columns.items()}
+    return table
+
+
+def _merged(merges: list[Any]) -> list[tuple[int, int, str]]:
+    """(first row, first column, range) of each well-formed merged range."""
+    out = []
+    for merge in merges:
+        try:
+            rng = CellRange(merge.ref)
+        except (TypeError, ValueError):
+            continue
+        out.append((rng.min_row, rng.min_col, rng.coord))
+    return out
 
 
 def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optional: Sequence[str],
@@ -398,14 +415,13 @@ def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optio
     return details
 
 
-def _formula_text(cell: Any, value_column: bool) -> str | None:
+def _formula_text(data_type: str, value: object, value_column: bool) -> str | None:
     """The formula a cell holds, or None; text "=..." only counts in the value column."""
-    if cell.data_type == "f":
-        value = cell.value
+    if data_type == "f":
         return value if isinstance(value, str) else str(getattr(value, "text", value))
     # Names and comments the template wrote as protected text may legitimately start with "=".
-    if value_column and isinstance(cell.value, str) and cell.value.startswith("="):
-        return cell.value
+    if value_column and isinstance(value, str) and value.startswith("="):
+        return value
     return None
 
 
@@ -428,15 +444,18 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _frame(records: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """The canonical DataFrame."""
-    frame = pd.DataFrame.from_records(records, columns=list(CANONICAL_COLUMNS))
-    return frame.astype({"row": "int64"})
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """The canonical DataFrame from its columns (lists, or one value for every row)."""
+    frame = pd.DataFrame({c: columns[c] for c in CANONICAL_COLUMNS if isinstance(columns[c], list)})
+    for c in CANONICAL_COLUMNS:
+        if not isinstance(columns[c], list):
+            frame[c] = columns[c]
+    return frame[list(CANONICAL_COLUMNS)].astype({"row": "int64"})
 
 
 def _decode_csv(data: bytes, name: str) -> str:
     """CSV text, refusing binaries; UTF-8 (with or without BOM) first, then Windows cp1252."""
-    if data.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+    if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
         _refuse(name, f"{name}: this is not a CSV file, it looks like an Excel workbook; upload it "
                       "with a .xlsx name, or save it from Excel as CSV.")
     if b"\0" in data:
@@ -451,18 +470,32 @@ def _decode_csv(data: bytes, name: str) -> str:
                   "\"CSV UTF-8 (Comma delimited)\".")
 
 
-def _read_csv(data: bytes, name: str) -> pd.DataFrame:
-    """Canonical rows of a flat CSV (one value per line)."""
+def _lines(text: str, name: str) -> Iterator[str]:
+    """Physical lines of the CSV text, refusing one too long to be a row (a field count bomb)."""
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            _refuse(name, f"{name}: line {number} is {len(line):,} characters long, over the "
+                          f"{MAX_LINE_CHARS:,} a row of figures can need; check that the file is a "
+                          "return CSV with one value per line.")
+        yield line
+
+
+def _read_csv(data: bytes, name: str, limits: UploadLimits) -> pd.DataFrame:
+    """Canonical rows of a flat CSV (one value per line), read line by line within the limits."""
     text = _decode_csv(data, name)
     where = {"file": name, "sheet": ""}
+    reader = csv.reader(_lines(text, name))
     try:
-        lines = list(csv.reader(io.StringIO(text, newline="")))
+        first = next(reader, [])
     except csv.Error as exc:
         _refuse(name, f"{name} is not a readable CSV file ({exc}); save it from Excel as CSV.")
-    if not lines or not any(f.strip() for f in lines[0]):
+    if not any(f.strip() for f in first):
         _refuse(name, f"{name} has no header row; the first line must be "
                       f"{','.join(CSV_COLUMNS)}[,explanation].")
-    header = [f.replace("\ufeff", "").strip().lower() for f in lines[0]]
+    if len(first) > 16_384:  # Excel's widest sheet; a return CSV has six or seven columns
+        _refuse(name, f"{name} has {len(first):,} columns in its header row, more than a spreadsheet can "
+                      f"hold; the first line must be {','.join(CSV_COLUMNS)}[,explanation].")
+    header = [f.replace("\ufeff", "").strip().lower() for f in first]
     if len(header) == 1 and ";" in header[0]:
         _refuse(name, f"{name} uses ';' between columns; save it with commas as separators.")
     found = [(get_column_letter(i + 1), h) for i, h in enumerate(header) if h]
@@ -472,26 +505,37 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
         _fail(name, details)
     position = {h: i for i, h in enumerate(header) if h}
     value_letter = get_column_letter(position["value"] + 1)
-    records: list[tuple[Any, ...]] = []
+    keep = ("indicator", "option", "org_unit", "period", "value", "comment", "explanation")
+    columns: dict[str, list[str]] = {c: [] for c in keep}
+    numbers: list[int] = []
     unlisted = 0
+    fields_read = len(first)
     # Row numbers count records, as Excel shows them, not physical lines of multi-line fields.
-    for row, fields in enumerate(lines[1:], start=2):
-        if not any(f.strip() for f in fields):
-            continue
-        if len(fields) != len(header):
-            if len(details) >= MAX_DETAILS:
-                unlisted += 1
+    try:
+        for row, fields in enumerate(reader, start=2):
+            fields_read += len(fields)
+            if fields_read > limits.max_cells:
+                too_many_cells(name, f"fields, reading row {row}", limits)
+            if not any(f.strip() for f in fields):
                 continue
-            details.append(ErrorDetail(
-                f"row {row} has {len(fields)} fields but the header has {len(header)}; check for "
-                "unquoted commas in that line.", {**where, "row": row}))
-            continue
-        get = {h: fields[i] for h, i in position.items()}
-        records.append((get["indicator"], get["option"], get["org_unit"], get["period"],
-                        get["value"], get["comment"], get.get("explanation", ""), name, "", row,
-                        value_letter))
+            if len(fields) != len(header):
+                if len(details) >= MAX_DETAILS:
+                    unlisted += 1
+                    continue
+                details.append(ErrorDetail(
+                    f"row {row} has {len(fields)} fields but the header has {len(header)}; check for "
+                    "unquoted commas in that line.", {**where, "row": row}))
+                continue
+            if len(numbers) >= limits.max_rows:
+                too_many_rows(name, f"row {row}", limits)
+            numbers.append(row)
+            for column in keep:
+                index = position.get(column)
+                columns[column].append("" if index is None else fields[index])
+    except csv.Error as exc:
+        _refuse(name, f"{name} is not a readable CSV file ({exc}); save it from Excel as CSV.")
     if details:
         _fail(name, details, unlisted)
-    if not records:
+    if not numbers:
         _refuse(name, f"{name} has no data rows; add one line per value below the header.")
-    return _frame(records)
+    return _frame({**columns, "file": name, "sheet": "", "row": numbers, "column": value_letter})

@@ -23,7 +23,7 @@ from mel.review.schemas import (
     ReasonArgs,
     ReturnArgs,
 )
-from mel.scopes import can_review
+from mel.scopes import can_administer, can_read_queries, can_review, can_see_completeness
 from mel.unit_of_work import finish
 
 blp = api_blueprint("review_api", __name__, "The MERL TWG's review: queue, completeness, decisions, queries.")
@@ -73,9 +73,15 @@ class Completeness(MethodView):
     @blp.arguments(CompletenessArgs, location="query")
     @blp.response(200)
     def get(self, args):
-        """Completeness, timeliness and value completeness of a quarter, by programme, org unit or pillar."""
+        """Completeness, timeliness and value completeness of a quarter, by programme, org unit or pillar
+        (reviewers and the secretariat: every expected return; officers: the returns of their scope)."""
+        user = authenticated_user()
+        if not can_see_completeness(user):
+            raise Forbidden("Completeness is for MERL TWG reviewers, the secretariat and officers (their own "
+                            "returns); viewers read it in published reports.")
         session = db.session
-        return queries.completeness_table(session, load_catalogue(session), _quarter(args["period"]), args["by"])
+        return queries.completeness_table(session, load_catalogue(session), _quarter(args["period"]), args["by"],
+                                          reader=user)
 
 
 @blp.route("/returns/<programme>/<org_unit>/<quarter:period>/approve")
@@ -108,6 +114,8 @@ class Reopen(MethodView):
     @blp.response(200)
     def post(self, payload, programme, org_unit, period):
         """Reopen an approved return (secretariat, with a reason)."""
+        if not can_administer(authenticated_user()):
+            raise Forbidden("Only the secretariat reopens approved returns.")
         session, catalogue, record = _record(programme, org_unit, period)
         operations.reopen(session, catalogue, authenticated_user(), record, payload["reason"], channel="api")
         finish(session, current_app.config)
@@ -120,7 +128,11 @@ class Queries(MethodView):
     def get(self, programme, org_unit, period):
         """The query threads of a return (visible to its officers and to reviewers)."""
         session, catalogue, record = _record(programme, org_unit, period)
-        return_ops.check_read(authenticated_user(), *_owner(catalogue, record))
+        user = authenticated_user()
+        owner = _owner(catalogue, record)
+        return_ops.check_read(user, *owner)
+        if not can_read_queries(user, owner[0].id, owner[1]):
+            raise Forbidden("Query threads are for the return's officers, MERL TWG reviewers and the secretariat.")
         return queries.return_threads(session, catalogue, record.id)
 
     @blp.arguments(QueryPost)

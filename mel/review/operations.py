@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from indicators.figures import figure_code, ingest_frame, ingest_row, split_code
 from indicators.periods import parse_period
+from mel.accounts import audit
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
 from mel.db import utcnow
@@ -153,6 +154,7 @@ def return_to_officer(session: Session, catalogue: Catalogue, user: User, record
 def reopen(session: Session, catalogue: Catalogue, user: User, record: Return, text: str, *,
            channel: str = "web", now: datetime | None = None) -> ReturnEvent:
     event = move(session, record, "reopened", user, reason=text, channel=channel, now=now)
+    audit.record(session, "return.reopened", actor=user, object=_label(catalogue, record), details={"return_id": record.id, "reason": text})
     notify.officers_of(session, record, kind="reopened", subject=f"Reopened – {_label(catalogue, record)}",
                        body=text, dedupe=f"reopened:{event.id}")
     return event

@@ -16,6 +16,7 @@ from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import OptionCombo
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.review.models import QueryMessage, ValueQuery
+from mel.scopes import can_access
 
 ATTENTION = {"submitted": 0, "returned": 2, "reopened": 2, "draft": 3, "": 4, "approved": 5}
 
@@ -106,8 +107,15 @@ def review_queue(session: Session, catalogue: Catalogue, period: str, *, program
     return rows
 
 
-def completeness_table(session: Session, catalogue: Catalogue, period: str, by: str) -> list[dict]:
+def completeness_table(session: Session, catalogue: Catalogue, period: str, by: str, *,
+                       reader: User | None = None) -> list[dict]:
+    """Completeness of a quarter's expected returns by programme, org unit or pillar; with a `reader`,
+    over the returns within the reader's scope only (scopes.can_access)."""
     frame = expected_returns(session, catalogue, period)
+    if reader is not None and not frame.empty:
+        mine = [can_access(reader, catalogue.programmes[p].id, catalogue.org_units[u])
+                for p, u in zip(frame["programme"], frame["org_unit"], strict=True)]
+        frame = frame[mine]
     if frame.empty:
         return []
     return completeness(frame, by=by).to_dict("records")

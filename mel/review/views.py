@@ -23,7 +23,7 @@ from mel.returns.ingest import IngestSettings
 from mel.returns.models import Return, ReturnEvent
 from mel.review import operations, quality, queries
 from mel.review.models import RETURN_REASONS, ValueQuery
-from mel.scopes import can_review
+from mel.scopes import can_enter, can_review
 from mel.unit_of_work import finish
 from reports.charts import line_chart
 
@@ -100,7 +100,11 @@ def review_return(programme: str, org_unit: str, period: str):
                                        form.get("option", "default"), form.get("text", ""))
                 message = "Query sent to the officer."
             elif action == "close":
-                operations.close_query(session, user, session.get(ValueQuery, int(form["query_id"])), form.get("text", ""))
+                query_id = form.get("query_id", "")
+                query = session.get(ValueQuery, int(query_id)) if query_id.isdigit() and len(query_id) < 10 else None
+                if query is None or query.return_id != record.id:
+                    raise NotFound(f"Query {query_id!r} is not on this return.")
+                operations.close_query(session, user, query, form.get("text", ""))
                 message = "Query closed."
             else:
                 raise NotFound(f"Unknown action {action!r}.")
@@ -200,6 +204,8 @@ def answer(query_id: int):
     record = session.get(Return, query.return_id)
     programme = catalogue.programme_by_id[record.programme_id]
     unit = catalogue.org_unit_by_id[record.org_unit_id]
+    if not can_enter(user, programme.id, unit):
+        raise Forbidden("Only the officer responsible for this return (or the secretariat) answers its queries.")
     try:
         operations.answer_query(session, catalogue, user, query, request.form.get("text", ""),
                                 corrected_value=request.form.get("corrected_value") or None,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import parse_period
 from mel import clock
-from mel.accounts.models import ApiToken, LoginSession, User
+from mel.accounts.models import ApiToken, LoginSession, SignInAttempt, User
 from mel.catalogue.lookup import load_catalogue
 from mel.returns.models import Return
 from mel.returns.workflow import window_for
@@ -203,13 +203,16 @@ def draft_sector_report(session: Session, config: dict, now: datetime) -> str:
 
 
 def prune(session: Session, config: dict, now: datetime) -> str:
-    """Delete expired or revoked sessions and tokens, and notices read long ago."""
+    """Delete expired or revoked sessions and tokens, notices read long ago and week-old sign-in attempts."""
     sessions = session.execute(delete(LoginSession).where(or_(
         LoginSession.expires_at < now, LoginSession.revoked_at.is_not(None)))).rowcount
     tokens = session.execute(delete(ApiToken).where(or_(
         ApiToken.expires_at < now - timedelta(days=30),
         ApiToken.revoked_at < now - timedelta(days=30)))).rowcount
     notices = session.execute(delete(Notification).where(Notification.read_at < now - timedelta(days=180))).rowcount
+    # Throttling reads attempts of the last window only; the audit log keeps who tried what.
+    attempts = session.execute(delete(SignInAttempt).where(
+        SignInAttempt.attempted_at < now - timedelta(days=7))).rowcount
     from mel.reporting.models import ReportRun
 
     # A report whose worker died is marked failed, so nobody waits for it; it can be generated again.
@@ -219,7 +222,8 @@ def prune(session: Session, config: dict, now: datetime) -> str:
             (ReportRun.state == "queued") & (ReportRun.requested_at < now - timedelta(hours=1))))
         .values(state="failed", stage="failed", error="The report worker stopped before finishing.")
         .execution_options(synchronize_session=False)).rowcount
-    return (f"pruned {sessions} session(s), {tokens} token(s), {notices} old notice(s); "
+    return (f"pruned {sessions} session(s), {tokens} token(s), {notices} old notice(s), "
+            f"{attempts} sign-in attempt(s) over a week old; "
             f"{stopped} stopped report run(s) marked failed")
 
 

@@ -1,14 +1,15 @@
-"""Sign-in, sessions held on the server, lockout, CSRF, roles and API tokens."""
+"""Sign-in, sessions held on the server, throttling, CSRF, roles and API tokens."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from mel.accounts import operations
-from mel.accounts.models import ApiToken, LoginSession, User
+from mel.accounts.models import ApiToken, LoginSession, SignInAttempt, User
 from mel.db import utcnow
 from mel.errors import ValidationFailed
 from tests.helpers import csrf_token, login
@@ -40,14 +41,20 @@ def test_unknown_account_gets_the_same_message(client):
     assert "e-mail or password is not correct" in response.get_data(as_text=True)
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(client, session):
-    for _ in range(5):
-        assert login(client, "viewer@demo.test", "wrong-password-123").status_code == 401
-    response = login(client, "viewer@demo.test")
-    assert response.status_code == 401
-    assert "locked" in response.get_data(as_text=True)
-    user = session.scalar(select(User).where(User.email == "viewer@demo.test"))
-    assert user.locked_until is not None
+def test_five_failures_slow_the_account_down_for_seconds_not_lock_it(client, session):
+    """No lockout: after five failures the next check waits the back-off (2 s), then the owner gets in."""
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        for _ in range(5):
+            assert login(client, "viewer@demo.test", "wrong-password-123").status_code == 401
+        refused = login(client, "viewer@demo.test")
+        assert refused.status_code == 401
+        assert "e-mail or password is not correct" in refused.get_data(as_text=True)
+        clock.shift(timedelta(seconds=2.5))
+        assert login(client, "viewer@demo.test").status_code == 302
+    outcomes = session.scalars(
+        select(SignInAttempt.outcome).where(SignInAttempt.email == "viewer@demo.test").order_by(SignInAttempt.id)
+    ).all()
+    assert outcomes == ["failure"] * 5 + ["throttled", "success"]
 
 
 def test_sign_out_revokes_the_session_on_the_server(client, session):

@@ -29,6 +29,15 @@ def test_a_write_without_credentials_is_401_not_a_csrf_failure(client, method, p
     assert response.json["error"] == "unauthorized" and "API token" in response.json["message"]
 
 
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_a_write_with_a_cookie_but_no_sign_in_is_401(client, method, path):
+    # The sign-in page leaves a session cookie (its CSRF token) behind; nobody is signed in.
+    assert client.get("/login").status_code == 200
+    assert any(cookie.key == "session" for cookie in client._cookies.values())
+    response = getattr(client, method)(path, json={})
+    assert response.status_code == 401 and response.json["error"] == "unauthorized"
+
+
 def test_a_write_from_a_signed_in_browser_still_needs_its_csrf_token(client, session):
     login(client, "secretariat@demo.test")
     response = client.post("/api/v1/reports", json={})

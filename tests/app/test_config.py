@@ -9,6 +9,12 @@ import pytest
 from config import DEFAULT_SECRET_KEY, ConfigError, load_config
 
 
+@pytest.fixture(autouse=True)
+def _redis_set(monkeypatch):
+    """Production needs MEL_REDIS_URL (refused without it: tests/app/test_queue_limits.py)."""
+    monkeypatch.setenv("MEL_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
 def test_environment_variables_override_defaults(monkeypatch):
     monkeypatch.setenv("MEL_DATABASE_URL", "sqlite:////tmp/other.sqlite3")
     monkeypatch.setenv("MEL_MAX_UPLOAD_MB", "3")

@@ -176,3 +176,21 @@ def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
         # Each firing ran in one process only: no two runs of a job start together.
         assert all(gap > 1.0 for gap in gaps), (job_id, gaps)
     assert all(r.outcome == "ok" for r in runs), [(r.job_id, r.detail) for r in runs if r.outcome != "ok"]
+
+
+def test_prune_keeps_a_week_of_sign_in_attempts(session, app):
+    from datetime import UTC, timedelta
+
+    from mel.accounts.models import SignInAttempt
+    from mel.scheduler.jobs import prune
+
+    now = datetime(2025, 10, 20, 0, 0, tzinfo=UTC)
+    ages = {"prune.old@demo.test": 8, "prune.edge@demo.test": 6, "prune.new@demo.test": 0}
+    for email, days in ages.items():
+        session.add(SignInAttempt(email=email, remote_addr="127.0.0.1", outcome="failure",
+                                  attempted_at=now - timedelta(days=days)))
+    session.flush()
+    message = prune(session, app.config, now)
+    left = set(session.scalars(select(SignInAttempt.email).where(SignInAttempt.email.like("prune.%"))))
+    assert left == {"prune.edge@demo.test", "prune.new@demo.test"}
+    assert "1 sign-in attempt(s) over a week old" in message

@@ -19,7 +19,9 @@
           window.location.reload();
           return;
         }
-        document.getElementById("stage").textContent = run.stage.charAt(0).toUpperCase() + run.stage.slice(1) + "…";
+        document.getElementById("stage").textContent = (run.state === "queued" && run.position)
+          ? "Queued — position " + run.position + " of " + run.waiting + "…"
+          : run.stage.charAt(0).toUpperCase() + run.stage.slice(1) + "…";
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });

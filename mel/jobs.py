@@ -1,0 +1,294 @@
+"""Background work on RQ queues (Redis): report renders and large imports, run by `mel worker`.
+
+`mel worker` runs QUEUE_WORKERS RQ worker processes on the queues "<prefix>-reports" and
+"<prefix>-imports", so at most that many renders (or imports) run at once and the rest wait
+their turn; each job runs in a process forked for it that exits when done (WeasyPrint's memory
+goes with it). Progress is in the database (report_run, import_job), so any web server shows it.
+
+Production needs REDIS_URL (config.py refuses to start without it). Development uses Redis when
+it answers and a worker listens; otherwise reports render in a process each (executor.py) and
+imports run inside the request, as before. Tests set REDIS_URL themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from functools import lru_cache
+
+from flask import Flask
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from mel.db import Base, utcnow
+
+log = logging.getLogger(__name__)
+
+KINDS = ("reports", "imports")
+IMPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class ImportJob(Base):
+    """A large upload imported in the background: the file until it is read, progress, then the result.
+
+    `answer` is what the inline API call would have answered (its JSON body) with `status`, its
+    HTTP status; `result` is the ingest result (per-return outcomes, errors naming cells) the web
+    page shows. The file's bytes are dropped once the import has finished.
+    """
+
+    __tablename__ = "import_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(12), default="web")  # web | api
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    programme: Mapped[str | None] = mapped_column(String(20))
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    submit: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    stage: Mapped[str] = mapped_column(String(120), default="waiting for a worker")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    returns_written: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[int] = mapped_column(Integer, default=0)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --------------------------------------------------------------------------- Redis and queues
+
+
+@lru_cache(maxsize=8)
+def _redis(url: str):
+    from redis import Redis
+
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def redis_for(config):
+    """The Redis connection of REDIS_URL, or None when there is no queue (tests, dev without Redis)."""
+    url = str(config.get("REDIS_URL") or "").strip()
+    return _redis(url) if url else None
+
+
+def queue(config, kind: str):
+    from rq import Queue
+
+    return Queue(f"{config.get('QUEUE_PREFIX', 'mel')}-{kind}", connection=redis_for(config))
+
+
+def reachable(url: str) -> bool:
+    """Whether Redis answers at `url` (development probes it once at start)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5).ping())
+    except (RedisError, OSError, ValueError):
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Development: use Redis when it answers at REDIS_URL, else say so once and work without it."""
+    url = str(app.config.get("REDIS_URL") or "").strip()
+    if app.config.get("ENV_NAME") == "development" and url and not reachable(url):
+        log.warning("Redis does not answer at %s: reports render in a process each, imports run in the "
+                    "request and rate limits are kept in memory (development only).", url)
+        app.config["REDIS_URL"] = ""
+
+
+def enabled(config) -> bool:
+    """Whether work goes to the queues: production when Redis answers; elsewhere when a worker listens.
+
+    Redis down in production: reports render a process each and imports run in the request, as
+    before the queue (logged), rather than waiting in a queue nobody can reach.
+    """
+    connection = redis_for(config)
+    if connection is None:
+        return False
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    try:
+        if config.get("ENV_NAME") == "production":
+            return bool(connection.ping())
+        return Worker.count(queue=queue(config, "reports"), connection=connection) > 0
+    except (RedisError, OSError):
+        log.warning("Redis does not answer at %s: working without the queue", config.get("REDIS_URL"))
+        return False
+
+
+def enqueue(config, kind: str, function: str, *args) -> None:
+    timeout = int(config.get("REPORT_JOB_TIMEOUT" if kind == "reports" else "IMPORT_JOB_TIMEOUT", 900))
+    queue(config, kind).enqueue_call(function, args=args, timeout=timeout, result_ttl=600, failure_ttl=86400)
+
+
+# --------------------------------------------------------------------------- the worker's side
+
+_APP: Flask | None = None
+
+
+def _worker_app() -> Flask:
+    """The application a job runs in: the one `mel worker` built, or one from the environment."""
+    global _APP
+    if _APP is None:
+        from mel.app import create_app
+
+        _APP = create_app()
+    return _APP
+
+
+def render_report(run_id: int) -> str:
+    """RQ job: render a queued report run (reports queue)."""
+    from mel.db import db
+    from mel.reporting.operations import execute
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        return execute(db.session, run_id, app.config).state
+
+
+def run_workers(app: Flask, count: int, *, burst: bool = False) -> None:
+    """Run `count` RQ worker processes on both queues until stopped (SIGINT/SIGTERM)."""
+    from rq.worker_pool import WorkerPool
+
+    global _APP
+    _APP = app
+    config = app.config
+    pool = WorkerPool([queue(config, kind) for kind in KINDS], connection=redis_for(config), num_workers=count)
+    pool.start(burst=burst, logging_level=str(config.get("LOG_LEVEL", "INFO")))
+
+
+# --------------------------------------------------------------------------- background imports
+
+
+def import_in_background(config, data: bytes) -> bool:
+    """Whether an upload is large enough to import in the background (and a queue is there)."""
+    large = len(data) > int(config.get("IMPORT_INLINE_BYTES", 1 << 20)) or \
+        data.count(b"\n") > int(config.get("IMPORT_INLINE_ROWS", 20000))
+    return large and enabled(config)
+
+
+def start_import(session: Session, config, user, data: bytes, filename: str, *, channel: str,
+                 programme: str | None, dry_run: bool, submit: bool = False) -> ImportJob:
+    """Keep the file, commit, and queue its import; the caller shows the job's progress."""
+    from mel.unit_of_work import finish
+
+    job = ImportJob(user_id=user.id, channel=channel, filename=filename[:255], content=data, size=len(data),
+                    programme=programme, dry_run=dry_run, submit=submit, created_at=utcnow())
+    session.add(job)
+    session.flush()
+    finish(session, config)  # the worker reads the job
+    enqueue(config, "imports", "mel.jobs.run_import", job.id)
+    return job
+
+
+def run_import(job_id: int) -> str:
+    """RQ job: import a kept file with the code of the inline import (mel/returns/operations.import_file)."""
+    from mel.db import db
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)
+        return _import(db.session, app.config, job_id)
+
+
+def _import(session: Session, config, job_id: int) -> str:
+    from mel.accounts.models import User
+    from mel.errors import ErrorDetail, MelError, ValidationFailed
+    from mel.returns import operations
+    from mel.returns.ingest import IngestSettings
+    from mel.unit_of_work import finish
+
+    job = session.get(ImportJob, job_id)
+    if job is None or job.state != "queued":
+        return "skipped"
+    job.state, job.started_at, job.stage = "running", utcnow(), "reading the file"
+    session.commit()
+    user = session.get(User, job.user_id)
+
+    def rows_read(count: int) -> None:
+        job.rows_read, job.stage = count, f"checking and storing {count:,} rows"
+        session.commit()
+
+    result = None
+    try:
+        result = operations.import_file(session, user, job.content or b"", job.filename,
+                                        settings=IngestSettings.from_config(config), programme=job.programme,
+                                        dry_run=job.dry_run, on_rows=rows_read)
+        if result.outcome != "stored":
+            session.rollback()
+        status, answer = 200, result.as_dict()
+        if result.errors:
+            status = 422
+            answer = ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location)
+                                                          for e in result.errors[:500]]).as_dict()
+        elif job.submit and not job.dry_run:
+            _, problems = operations.submit_imported(session, user, result, channel=job.channel)
+            answer = result.as_dict()
+            if problems:
+                status = 422
+                answer = ValidationFailed(f"The figures were stored ({result.describe()}) but some returns "
+                                          "could not be submitted.", problems).as_dict()
+        written = sum(1 for r in result.returns if r.changed) if result.outcome == "stored" else 0
+        job = _reload(session, job_id)
+        job.status, job.answer, job.result = status, json.dumps(answer, default=str), \
+            json.dumps(result.as_dict(), default=str)
+        job.state, job.stage, job.returns_written = "done", "done", written
+    except MelError as exc:  # a refusal of the whole file: the same answer as inline
+        session.rollback()
+        job = _reload(session, job_id)
+        job.status, job.answer, job.state, job.stage = exc.status, json.dumps(exc.as_dict(), default=str), "done", "done"
+    except Exception:
+        session.rollback()
+        log.exception("import job %s failed", job_id)
+        job = _reload(session, job_id)
+        job.state, job.stage, job.status = "failed", "failed", 500
+        job.answer = json.dumps({"status": 500, "error": "internal_error", "message": (
+            "The import stopped on an error on our side; it was logged and nothing was stored.")})
+    job.content, job.finished_at = None, utcnow()
+    finish(session, config)
+    return job.state
+
+
+def _reload(session: Session, job_id: int) -> ImportJob:
+    return session.get(ImportJob, job_id)  # type: ignore[return-value]
+
+
+def visible_import(session: Session, user, job_id: int) -> ImportJob:
+    """An import job for its uploader and the secretariat; 404 for anyone else."""
+    from mel.errors import NotFound
+    from mel.scopes import can_follow_import
+
+    job = session.get(ImportJob, job_id)
+    if job is None or not can_follow_import(user, job.user_id):
+        raise NotFound(f"No import {job_id}.")
+    return job
+
+
+def import_position(session: Session, job: ImportJob) -> tuple[int, int]:
+    """(k, n): the job is k-th of the n imports waiting (0, n when it is not waiting)."""
+    waiting = session.scalar(select(func.count()).select_from(ImportJob).where(ImportJob.state == "queued")) or 0
+    if job.state != "queued":
+        return 0, waiting
+    ahead = session.scalar(select(func.count()).select_from(ImportJob).where(
+        ImportJob.state == "queued", ImportJob.id < job.id)) or 0
+    return ahead + 1, waiting
+
+
+def import_body(session: Session, job: ImportJob) -> dict:
+    position, waiting = import_position(session, job)
+    return {
+        "id": job.id, "state": job.state, "stage": job.stage, "filename": job.filename, "size": job.size,
+        "rows_read": job.rows_read, "returns_written": job.returns_written,
+        "position": position or None, "waiting": waiting,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "status": job.status or None, "result": json.loads(job.answer) if job.answer else None,
+    }
