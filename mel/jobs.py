@@ -177,9 +177,12 @@ def import_in_background(config, data: bytes) -> bool:
 
 def start_import(session: Session, config, user, data: bytes, filename: str, *, channel: str,
                  programme: str | None, dry_run: bool, submit: bool = False) -> ImportJob:
-    """Keep the file, commit, and queue its import; the caller shows the job's progress."""
+    """Check the file's size and shape (no parsing), keep it, commit, and queue its import; the caller
+    shows the job's progress. A file over a limit is refused now (422), never kept."""
+    from mel.returns.upload_limits import UploadLimits, check_upload
     from mel.unit_of_work import finish
 
+    check_upload(data, filename, UploadLimits.from_config(config))
     job = ImportJob(user_id=user.id, channel=channel, filename=filename[:255], content=data, size=len(data),
                     programme=programme, dry_run=dry_run, submit=submit, created_at=utcnow())
     session.add(job)

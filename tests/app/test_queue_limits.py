@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config import ConfigError, load_config
 from mel.accounts.operations import create_token, create_user
@@ -259,6 +259,25 @@ def test_a_large_refused_upload_on_the_web_shows_progress_then_cells(world, work
     assert other.get(answer.headers["Location"]).status_code == 404
     with app.app_context():  # all or nothing: not one return of the refused file exists
         assert db.session.scalar(select(Return.id).where(Return.period == "2025Q4")) is None
+
+
+def test_a_large_file_over_a_limit_is_refused_before_it_is_queued(world, worker, monkeypatch):
+    from mel.jobs import ImportJob
+    from tests.app.hostile_uploads import tiny_cells, workbook
+
+    app, _, _ = world
+    monkeypatch.setitem(app.config, "IMPORT_INLINE_BYTES", 1000)  # this file would go to the queue
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_CELLS", 5000)
+    data = workbook({"Figures": tiny_cells(6000)})
+    assert len(data) > 1000
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(ImportJob))
+    answer = app.test_client().post("/api/v1/returns:import?programme=OPCT", headers=_token(app, SECRETARIAT),
+                                    data={"file": (io.BytesIO(data), "cells.xlsx")}, content_type="multipart/form-data")
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert "cells.xlsx" in answer.json["message"] and "MEL_UPLOAD_MAX_CELLS" in answer.json["message"]
+    with app.app_context():  # nothing kept, nothing queued
+        assert db.session.scalar(select(func.count()).select_from(ImportJob)) == before
 
 
 def test_small_uploads_stay_inline(world, worker):
