@@ -121,6 +121,46 @@ class Expression:
         return result.replace([np.inf, -np.inf], np.nan)
 
 
+    def evaluate_one(self, values: dict[str, float]) -> float:
+        """`evaluate` for one row: `values` maps Reference.column to a number (NaN where missing).
+
+        The same float64 arithmetic as `evaluate` (x/0 and ±inf give NaN), without a DataFrame:
+        a return's rules are checked on every write and submit, where pandas' fixed cost dominated.
+        """
+
+        def ev(node: ast.AST) -> np.float64:
+            if isinstance(node, ast.BinOp):
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                    return _BINOPS[type(node.op)](ev(node.left), ev(node.right))
+            if isinstance(node, ast.UnaryOp):
+                value = ev(node.operand)
+                return -value if isinstance(node.op, ast.USub) else value
+            if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+                return np.float64(node.value)
+            return np.float64(values.get(_reference(node, self.text).column, np.nan))
+
+        result = float(ev(self.tree))
+        return result if np.isfinite(result) else float("nan")
+
+
+def compare_one(left: float, operator: str, right: float) -> bool:
+    """`compare` for two numbers (False where either is NaN, as element-wise)."""
+    tolerance = 1e-6 * max(1.0, abs(left), abs(right)) if left == left and right == right else float("nan")
+    if operator == "<=":
+        return left <= right + tolerance
+    if operator == "<":
+        return left < right
+    if operator == ">=":
+        return left >= right - tolerance
+    if operator == ">":
+        return left > right
+    if operator == "==":
+        return abs(left - right) <= tolerance
+    if operator == "!=":
+        return abs(left - right) > tolerance
+    raise ExpressionError(f"Operator {operator!r} is not one of {', '.join(OPERATORS)}.")
+
+
 def compare(left: pd.Series, operator: str, right: pd.Series) -> pd.Series:
     """Element-wise comparison; a small tolerance keeps rounding from failing equalities."""
     tolerance = 1e-6 * np.maximum(1.0, np.maximum(left.abs(), right.abs()))

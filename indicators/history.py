@@ -15,6 +15,7 @@ Frames use validation's VALUE_KEY columns plus `number` (and optional location c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -22,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from indicators.display import round_half_up
-from indicators.figures import ratios
 from indicators.periods import PeriodError, parse_period
 from indicators.validation import (
     NO_NAMES,
@@ -140,29 +140,35 @@ def ratio_frame(frame: pd.DataFrame, specs: Mapping[str, IndicatorSpec]) -> pd.D
     `ratio_issues` (a located error), so the history checks have nothing to say about it.
     The ratio keeps the numerator's location (file, sheet, row, column).
     """
-    parts = frame[frame["component"].isin(["numerator", "denominator"]) & frame["number"].notna()]
     empty = pd.DataFrame(columns=[*VALUE_KEY, "number"])
-    if parts.empty:
-        return empty
     keys = ["programme", "org_unit", "period", "indicator", "option"]
-    wide = parts.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
-    if "numerator" not in wide or "denominator" not in wide:
+    located = [c for c in ("file", "sheet", "row", "column") if c in frame]
+    numbers = frame["number"].to_numpy(dtype="float64", na_value=np.nan).tolist()
+    wide: dict[tuple, dict[str, float]] = {}  # the pivot's "first" of each part, over plain dicts
+    where: dict[tuple, list[tuple]] = {}
+    seen = set()
+    for *key, component, number, place in zip(*(frame[k].tolist() for k in keys), frame["component"].tolist(),
+                                              numbers, zip(*(frame[c].tolist() for c in located), strict=True) if located
+                                              else [()] * len(numbers), strict=True):
+        if component not in ("numerator", "denominator") or number != number:
+            continue
+        seen.add(component)
+        wide.setdefault(tuple(key), {}).setdefault(component, number)
+        if component == "numerator":
+            where.setdefault(tuple(key), []).append(place)
+    if len(seen) < 2:
         return empty
-    wide = wide.dropna(subset=["numerator", "denominator"])
-    wide = wide[wide["denominator"] > 0]
-    if wide.empty:
+    records = []
+    for address in sorted(wide):
+        numerator, denominator = wide[address].get("numerator", np.nan), wide[address].get("denominator", np.nan)
+        if numerator != numerator or denominator != denominator or not denominator > 0:
+            continue
+        factor = (specs[address[3]].factor if address[3] in specs else None) or 1
+        record = (*address, numerator / denominator * float(factor), denominator, "ratio")
+        records.extend([(*record, *place) for place in where[address]] if located else [record])
+    if not records:
         return empty
-    factors = [(specs[code].factor if code in specs else None) or 1
-               for code in wide.index.get_level_values("indicator")]
-    ratio = ratios(wide["numerator"], wide["denominator"], factors).rename("number").to_frame()
-    ratio["denominator"] = wide["denominator"]
-    ratio = ratio.reset_index()
-    ratio["component"] = "ratio"
-    located = [c for c in ("file", "sheet", "row", "column") if c in parts]
-    if located:
-        where = parts[parts["component"] == "numerator"][keys + located]
-        ratio = ratio.merge(where, on=keys, how="left")
-    return ratio
+    return pd.DataFrame(records, columns=[*keys, "number", "denominator", "component", *located])
 
 
 def _slot(period: str, seasonal: bool) -> int:
@@ -195,15 +201,20 @@ def _with_thresholds(frame: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
                      settings: HistorySettings) -> pd.DataFrame:
     chosen = {code: (thresholds_of(spec) if settings.material else replace(NONE, seasonal=spec.seasonal))
               for code, spec in specs.items()}
-    codes = frame["indicator"]
+    # Lists, not Series.map: a return's check has a few dozen rows, where pandas' fixed cost dominated.
+    codes, components = frame["indicator"].tolist(), frame["component"].tolist()
+    none = Thresholds(0.0, 0.0, 0.0)
+    rows = [chosen.get(c, none) for c in codes]
     return frame.assign(
-        th_change=codes.map(lambda c: chosen[c].min_change if c in chosen else 0.0).astype(float),
-        th_absolute=codes.map(lambda c: chosen[c].min_absolute if c in chosen else 0.0).astype(float),
-        th_points=codes.map(lambda c: chosen[c].min_points if c in chosen else 0.0).astype(float),
-        pct=(frame["component"] == "ratio") & codes.map(lambda c: is_percentage(specs.get(c))).astype(bool),
-        whole=(frame["component"].isin(["numerator", "denominator"])
-               | ((frame["component"] == "value") & codes.map(lambda c: c in specs and specs[c].measure == "count"))),
-        seasonal=codes.map(lambda c: settings.seasonal and c in chosen and chosen[c].seasonal).astype(bool),
+        th_change=np.array([float(t.min_change) for t in rows], dtype="float64"),
+        th_absolute=np.array([float(t.min_absolute) for t in rows], dtype="float64"),
+        th_points=np.array([float(t.min_points) for t in rows], dtype="float64"),
+        pct=np.array([k == "ratio" and is_percentage(specs.get(c)) for c, k in zip(codes, components, strict=True)],
+                     dtype=bool),
+        whole=np.array([k in ("numerator", "denominator") or (k == "value" and c in specs
+                                                             and specs[c].measure == "count")
+                        for c, k in zip(codes, components, strict=True)], dtype=bool),
+        seasonal=np.array([bool(settings.seasonal and c in chosen and chosen[c].seasonal) for c in codes], dtype=bool),
     )
 
 
@@ -230,14 +241,15 @@ def history_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[
     if now.empty:
         return []
     now = now.assign(slot=[_slot(p, s) for p, s in zip(now["period"], now["seasonal"], strict=True)])
-    past = history[history["number"].notna()].sort_values("period")
+    past = history[history["number"].notna()]
     issues = []
-    flagged = _flagged(now, past, settings)
     # One warning per figure of a return, not per cell: the cells of one indicator that move
     # together (an enrolment drive moves every sex and age group) are one thing to explain.
     group = ["programme", "org_unit", "period", "indicator", "component", "kind"]
-    for _, cells in flagged.groupby(group, sort=False) if not flagged.empty else []:
-        rows = cells.to_dict("records")
+    grouped: dict[tuple, list[dict]] = {}
+    for flagged_row in _flagged(now, past, settings):
+        grouped.setdefault(tuple(flagged_row[k] for k in group), []).append(flagged_row)
+    for rows in grouped.values():
         if len(rows) == 1 or not settings.merge_cells:
             for row in rows:
                 words = _far_words(row) if row["kind"] == "outlier" else _jump_words(row, settings)
@@ -257,52 +269,80 @@ def history_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[
     return issues
 
 
-def _flagged(now: pd.DataFrame, past: pd.DataFrame, settings: HistorySettings) -> pd.DataFrame:
-    """The rows of `now` far from their history within their slot, with `kind` outlier/change."""
-    none = now.iloc[0:0].assign(kind="")
-    series = past.merge(now[SERIES_KEY + ["period", "slot"]].rename(columns={"period": "current_period"}),
-                        on=SERIES_KEY)
-    if series.empty:
-        return none
-    own_slot = [_slot(p, True) for p in series["period"]] if (series["slot"] > 0).any() else 0
-    series = series[(series["period"] < series["current_period"])
-                    & ((series["slot"] == 0) | (pd.Series(own_slot, index=series.index) == series["slot"]))]
-    series = series.groupby(SERIES_KEY + ["current_period"], sort=False).tail(settings.window)
-    if series.empty:
-        return none
-    keys = SERIES_KEY + ["current_period"]
-    grouped = series.groupby(keys)["number"]
-    stats = pd.DataFrame({"n": grouped.count(), "median": grouped.median(), "previous": grouped.last()})
-    if "denominator" in series:
-        stats["usual_denominator"] = series.groupby(keys)["denominator"].median()
-    series = series.join(stats["median"], on=keys)
-    deviation = (series["number"] - series["median"]).abs().groupby([series[k] for k in keys])
-    stats["mad"] = deviation.median()
-    stats["mean_ad"] = deviation.mean()
-    stats.index = stats.index.set_names(SERIES_KEY + ["period"])
-    joined = now.drop(columns=[c for c in ("usual_denominator",) if c in now]).join(
-        stats, on=SERIES_KEY + ["period"], how="inner")
-    if joined.empty:
-        return none
-    x = joined["number"]
-    # Where most of the history is one value (MAD 0) the mean absolute deviation stands in, as
-    # in DHIS2; with thresholds, a material move away from that value is itself far enough (one
-    # enrolment drive in the history must not hide a tenfold slip the quarter after).
-    spread = joined["mad"].where(joined["mad"] > 0, np.nan if settings.material else
-                                 1.253314 * joined["mean_ad"] / 0.6745)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = 0.6745 * (x - joined["median"]) / spread
-    z = z.where(spread > 0, np.where(x != joined["median"], np.inf, 0.0))  # NaN spread: not > 0
-    enough = joined["n"] >= settings.min_history
-    robust = enough & (z.abs() > settings.z_threshold) & _material(x - joined["median"], joined["median"], joined,
-                                                                   settings)
-    previous = joined["previous"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = (x - previous) / previous
-    jump = ~enough & (((previous > 0) & (change.abs() > settings.band)) | ((previous == 0) & (x > 0))) \
-        & _material(x - previous, previous, joined, settings)
-    return pd.concat([joined[robust].assign(kind="outlier"), joined[jump].assign(kind="change")],
-                     ignore_index=True)
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _material_one(change: float, usual: float, row: dict, settings: HistorySettings) -> bool:
+    """`_material` for one row (a dict with th_change, th_absolute, th_points, pct and, for
+    ratios, usual_denominator)."""
+    size = abs(change)
+    if not row["pct"]:
+        return size >= row["th_change"] * abs(usual) and size >= row["th_absolute"]
+    points = size >= row["th_points"]
+    if settings.material and "usual_denominator" in row:
+        p = min(max(usual / 100, 0.0), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            noise = float(200 * np.sqrt(np.float64(p * (1 - p)) / np.float64(row["usual_denominator"])))
+        points = points and not (size <= (noise if noise == noise else 0.0))
+    return points
+
+
+def _flagged(now: pd.DataFrame, past: pd.DataFrame, settings: HistorySettings) -> list[dict]:
+    """The rows of `now` far from their history within their slot, with `kind` outlier/change:
+    all outliers first, then the changes, each in the order of `now`.
+
+    Over plain lists: a return's check has a few dozen figures and a few hundred points of
+    history, where pandas' fixed cost per merge and group-by dominated (bench/return_cpu.py).
+    """
+    if now.empty or past.empty:
+        return []
+    has_denominator = "denominator" in past
+    numbers = past["number"].to_numpy(dtype="float64", na_value=np.nan).tolist()
+    denominators = (past["denominator"].to_numpy(dtype="float64", na_value=np.nan).tolist() if has_denominator
+                    else [np.nan] * len(numbers))
+    points: dict[tuple, list[tuple[str, float, float]]] = {}
+    for *key, period, number, denominator in zip(*(past[k].tolist() for k in SERIES_KEY), past["period"].tolist(),
+                                                 numbers, denominators, strict=True):
+        points.setdefault(tuple(key), []).append((period, number, denominator))
+    slots: dict[str, int] = {}
+    outliers, changes = [], []
+    for row in now.to_dict("records"):
+        series = points.get(tuple(row[k] for k in SERIES_KEY))
+        if not series:
+            continue
+        slot = row["slot"]
+        kept = sorted((point for point in series if point[0] < row["period"]
+                       and (slot == 0 or slots.setdefault(point[0], _slot(point[0], True)) == slot)),
+                      key=lambda point: point[0])[-settings.window:]
+        if not kept:
+            continue
+        values = [number for _, number, _ in kept]
+        median = _median(values)
+        deviations = [abs(value - median) for value in values]
+        stats = {"n": len(values), "median": median, "previous": values[-1]}
+        if has_denominator:
+            usual = [d for _, _, d in kept if d == d]
+            stats["usual_denominator"] = _median(usual) if usual else np.nan
+        stats["mad"], stats["mean_ad"] = _median(deviations), math.fsum(deviations) / len(deviations)
+        joined = {**{k: v for k, v in row.items() if k != "usual_denominator"}, **stats}
+        x, previous = joined["number"], stats["previous"]
+        mad = stats["mad"]
+        spread = mad if mad > 0 else (np.nan if settings.material else 1.253314 * stats["mean_ad"] / 0.6745)
+        if spread > 0:
+            z = 0.6745 * (x - median) / spread
+        else:
+            z = np.inf if x != median else 0.0
+        enough = stats["n"] >= settings.min_history
+        if enough:
+            if abs(z) > settings.z_threshold and _material_one(x - median, median, joined, settings):
+                outliers.append({**joined, "kind": "outlier"})
+        elif (((previous > 0 and abs((x - previous) / previous) > settings.band) or (previous == 0 and x > 0))
+              and _material_one(x - previous, previous, joined, settings)):
+            changes.append({**joined, "kind": "change"})
+    return outliers + changes
 
 
 def _change_words(now: float, usual: float, pct: bool) -> str:
@@ -366,19 +406,22 @@ def unchanged_rows(current: pd.DataFrame, history: pd.DataFrame,
     values = values[values["number"] >= minimum]
     if values.empty:
         return values
-    past = history[history["number"].notna()].set_index([*SERIES_KEY, "period"])["number"]
-    past = past[~past.index.duplicated()]
+    known = history[history["number"].notna()]
+    past: dict[tuple, float] = {}
+    for *key, number in zip(*(known[k].tolist() for k in [*SERIES_KEY, "period"]),
+                            known["number"].to_numpy(dtype="float64", na_value=np.nan).tolist(), strict=True):
+        past.setdefault(tuple(key), number)  # the first of any repeated figure
     keep = []
-    for row in values.to_dict("records"):
+    for *key, period_id, number in zip(*(values[k].tolist() for k in SERIES_KEY), values["period"].tolist(),
+                                       values["number"].tolist(), strict=True):
         try:
-            period = parse_period(row["period"])
+            period = parse_period(period_id)
         except PeriodError:
             keep.append(False)
             continue
-        key = tuple(row[k] for k in SERIES_KEY)
         before = [past.get((*key, period.shift(-n).id)) for n in (1, 2)]
-        keep.append(all(b is not None and b == row["number"] for b in before))
-    return values[keep]
+        keep.append(all(b is not None and b == number for b in before))
+    return values[np.array(keep, dtype=bool)]
 
 
 def unchanged_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
@@ -498,8 +541,10 @@ def _with_current(history: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     mine = current[[*VALUE_KEY, "number"]]
     if history.empty:
         return mine.reset_index(drop=True)
-    replaced = history.merge(mine[VALUE_KEY].drop_duplicates(), on=VALUE_KEY, how="left", indicator=True)
-    kept = history[(replaced["_merge"] == "left_only").to_numpy()][[*VALUE_KEY, "number"]]
+    replaced = set(zip(*(mine[k].tolist() for k in VALUE_KEY), strict=True))
+    kept = history[np.array([key not in replaced for key in zip(*(history[k].tolist() for k in VALUE_KEY),
+                                                                  strict=True)], dtype=bool)]
+    kept = kept[[*VALUE_KEY, "number"]]
     return pd.concat([kept, mine], ignore_index=True)
 
 

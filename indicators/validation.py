@@ -7,6 +7,7 @@ person typed it. Every check returns `Issue`s whose message names the place and 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from indicators.expressions import Expression, Reference, compare
+from indicators.expressions import Expression, Reference, compare_one
 from indicators.figures import LOCATION_COLUMNS, figure_code, split_code
 from indicators.periods import PeriodError, parse_period
 
@@ -260,7 +261,10 @@ def _what(problem: str, raw: str, row: dict[str, Any]) -> str:
 
 def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
     """Errors for every cell `parse_numbers` could not accept."""
-    bad = parsed[parsed["problem"] != ""]
+    problems = parsed["problem"] != ""
+    if not problems.any():
+        return []
+    bad = parsed[problems]
     return [
         _issue("error", row["problem"], _what(row["problem"], row["value"], row), row, names)
         for row in bad.to_dict("records")
@@ -270,6 +274,9 @@ def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
 def duplicate_issues(frame: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
     """Errors for the same figure given twice with different values (same values are merged)."""
     filled = frame[frame["value"] != ""]
+    keys = list(zip(*(filled[k].tolist() for k in VALUE_KEY), strict=True))
+    if len(set(keys)) == len(keys):  # no figure given twice: nothing can clash
+        return []
     counts = filled.groupby(VALUE_KEY, sort=False)["value"].transform("nunique")
     clashes = filled[counts > 1]
     issues = []
@@ -291,41 +298,60 @@ def duplicate_issues(frame: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue
 # --------------------------------------------------------------------------- consistency
 
 
-def _wide_components(effective: pd.DataFrame) -> pd.DataFrame:
-    keys = ["programme", "org_unit", "period", "indicator", "option"]
-    ratios = effective[effective["component"].isin(["numerator", "denominator"])]
-    return ratios.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
+def _numbers(frame: pd.DataFrame) -> np.ndarray:
+    """The `number` column as float64, NaN where empty (also for nullable and object columns)."""
+    return frame["number"].to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple]:
+    """The frame's `columns` and its number, row by row, as plain tuples.
+
+    The consistency checks run on every write and submit of one return, a frame of a few dozen
+    rows, where pandas' fixed cost per operation (pivots, group-bys) dominated; plain dicts give
+    the same results (tests/indicators/test_fast_checks.py compares them with the pandas forms).
+    """
+    return zip(*(frame[c].tolist() for c in columns), _numbers(frame).tolist(), strict=True)
+
+
+def _wide_components(effective: pd.DataFrame) -> dict[tuple, dict[str, float]]:
+    """Each ratio's (programme, org unit, period, indicator, option) → its first numerator and
+    denominator given, in key order; keys with neither are left out."""
+    wide: dict[tuple, dict[str, float]] = {}
+    for *key, component, number in _rows(effective, ["programme", "org_unit", "period", "indicator", "option",
+                                                     "component"]):
+        if component in ("numerator", "denominator") and number == number:
+            wide.setdefault(tuple(key), {}).setdefault(component, number)
+    return {key: wide[key] for key in sorted(wide)}
 
 
 def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names: Names = NO_NAMES) -> list[Issue]:
     """Numerator ≤ denominator for percentages; denominator > 0 when the numerator is; pairs complete."""
     if effective.empty:
         return []
-    wide = _wide_components(effective)
-    if wide.empty:
+    keys = ("programme", "org_unit", "period", "indicator", "option")
+    wide = [{**dict(zip(keys, key, strict=True)), "numerator": parts.get("numerator", np.nan),
+             "denominator": parts.get("denominator", np.nan)}
+            for key, parts in _wide_components(effective).items()]
+    if not wide:
         return []
-    for column in ("numerator", "denominator"):
-        if column not in wide:
-            wide[column] = np.nan
-    wide = wide.reset_index()
-    factors = wide["indicator"].map(lambda code: specs[code].factor if code in specs else None)
     issues = []
-    half = wide["numerator"].isna() ^ wide["denominator"].isna()
-    positive_over_zero = (wide["numerator"] > 0) & (wide["denominator"] == 0)
-    above = (factors == 100) & (wide["numerator"] > wide["denominator"]) & (wide["denominator"] > 0)
-    for row in wide[half].to_dict("records"):
-        # pd.notna: a nullable (Float64) frame gives None, not NaN, for the missing part.
-        given, missing = ("numerator", "denominator") if pd.notna(row["numerator"]) else ("denominator", "numerator")
+    half = [row for row in wide if (row["numerator"] != row["numerator"]) ^ (row["denominator"] != row["denominator"])]
+    positive_over_zero = [row for row in wide if row["numerator"] > 0 and row["denominator"] == 0]
+    above = [row for row in wide if row["indicator"] in specs and specs[row["indicator"]].factor == 100
+             and row["numerator"] > row["denominator"] and row["denominator"] > 0]
+    for row in half:
+        given, missing = ("numerator", "denominator") if row["numerator"] == row["numerator"] \
+            else ("denominator", "numerator")
         issues.append(_issue("error", "incomplete_ratio",
                              f"the {given} is given but the {missing} is empty; a percentage needs both. "
                              f"Enter the {missing} too, or clear the {given}.",
                              {**_locate(effective, row, given), "component": given}, names))
-    for row in wide[positive_over_zero].to_dict("records"):
+    for row in positive_over_zero:
         issues.append(_issue("error", "zero_denominator",
                              f"the numerator is {fmt(row['numerator'])} but the denominator is 0, so no share "
                              f"can be computed. Enter the denominator, or 0 for both.",
                              {**_locate(effective, row, "denominator"), "component": "denominator"}, names))
-    for row in wide[above].to_dict("records"):
+    for row in above:
         issues.append(_issue("error", "numerator_above_denominator",
                              f"the numerator {fmt(row['numerator'])} is larger than the denominator "
                              f"{fmt(row['denominator'])}, but a percentage cannot exceed 100%. Check whether "
@@ -351,31 +377,30 @@ def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names
     """Disaggregated values must add up to any total given (or stay below it if incomplete)."""
     if effective.empty:
         return []
-    keys = ["programme", "org_unit", "period", "indicator", "component"]
-    has_total = effective["indicator"].map(lambda code: specs[code].has_total if code in specs else False)
-    frame = effective[has_total & effective["number"].notna()]
-    if frame.empty:
-        return []
-    is_total = frame["option"] == "total"
-    totals = frame[is_total].set_index(keys)["number"]
-    parts = frame[~is_total].groupby(keys)["number"].agg(["sum", "count"])
-    joined = parts.join(totals.rename("total"), how="inner").reset_index()
-    if joined.empty:
-        return []
-    expected = joined["indicator"].map(lambda code: len(specs[code].options))
-    complete = joined["count"] == expected
-    tolerance = 0.005
-    mismatch = (complete & ((joined["sum"] - joined["total"]).abs() > tolerance)) | (
-        ~complete & (joined["sum"] > joined["total"] + tolerance))
+    totals: dict[tuple, list[float]] = {}
+    parts: dict[tuple, list[float]] = {}
+    for *key, option, number in _rows(effective, ["programme", "org_unit", "period", "indicator", "component",
+                                                 "option"]):
+        if number != number or not (key[3] in specs and specs[key[3]].has_total):
+            continue
+        (totals if option == "total" else parts).setdefault(tuple(key), []).append(number)
     issues = []
-    for row in joined[mismatch].to_dict("records"):
-        located = {**_locate(effective, {**row, "option": "total"}, row["component"]),
-                   "component": row["component"]}
-        relation = "add up to" if row["count"] == len(specs[row["indicator"]].options) else "already exceed"
-        issues.append(_issue(
-            "error", "total_mismatch",
-            f"the {int(row['count'])} disaggregated values {relation} {fmt(row['sum'])}, "
-            f"but the total given is {fmt(row['total'])}. Correct the parts or the total.", located, names))
+    tolerance = 0.005
+    for address in sorted(parts.keys() & totals.keys()):
+        programme, org_unit, period, indicator, component = address
+        added, count = math.fsum(parts[address]), len(parts[address])
+        complete = count == len(specs[indicator].options)
+        for total in totals[address]:
+            if not ((complete and abs(added - total) > tolerance) or (not complete and added > total + tolerance)):
+                continue
+            row = {"programme": programme, "org_unit": org_unit, "period": period, "indicator": indicator,
+                   "component": component, "sum": added, "count": count, "total": total}
+            located = {**_locate(effective, {**row, "option": "total"}, component), "component": component}
+            relation = "add up to" if complete else "already exceed"
+            issues.append(_issue(
+                "error", "total_mismatch",
+                f"the {count} disaggregated values {relation} {fmt(added)}, "
+                f"but the total given is {fmt(total)}. Correct the parts or the total.", located, names))
     return issues
 
 
@@ -405,38 +430,41 @@ def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = N
     """Evaluate rules per return (programme × org unit × period) over indicator totals."""
     if effective.empty or not rules:
         return []
-    totals = indicator_totals(effective)
-    totals["ref"] = totals["indicator"] + "__" + totals["component"]
-    wide = totals.pivot_table(index=["programme", "org_unit", "period"], columns="ref",
-                              values="number", aggfunc="first")
+    # indicator_totals as dicts: per return, `INDICATOR__component` → the total if given, else the sum of parts.
+    given: dict[tuple, dict[str, float]] = {}
+    parts: dict[tuple, dict[str, list[float]]] = {}
+    for programme, org_unit, period, indicator, component, option, number in _rows(
+            effective, ["programme", "org_unit", "period", "indicator", "component", "option"]):
+        if number != number:
+            continue
+        key, column = (programme, org_unit, period), f"{indicator}__{component}"
+        if option == "total":
+            given.setdefault(key, {}).setdefault(column, number)
+        else:
+            parts.setdefault(key, {}).setdefault(column, []).append(number)
+    wide = {key: {**{c: math.fsum(v) for c, v in parts.get(key, {}).items()}, **given.get(key, {})}
+            for key in sorted(given.keys() | parts.keys())}
     issues = []
     for rule in rules:
-        refs = rule.references
-        present = pd.DataFrame({r.column: wide[r.column].notna() if r.column in wide else False
-                                for r in refs}, index=wide.index)
-        if rule.missing_strategy == "never_skip":
-            applies = pd.Series(True, index=wide.index)
-            frame = wide.reindex(columns=[r.column for r in refs]).fillna(0.0)
-        elif rule.missing_strategy == "skip_if_all_missing":
-            applies = present.any(axis=1)
-            frame = wide.reindex(columns=[r.column for r in refs]).fillna(0.0)
-        else:
-            applies = present.all(axis=1)
-            frame = wide.reindex(columns=[r.column for r in refs])
-        if not applies.any():
-            continue
-        frame = frame[applies]
-        left = rule.left.evaluate(frame)
-        right = rule.right.evaluate(frame)
-        ok = compare(left, rule.operator, right) | left.isna() | right.isna()
+        refs = [r.column for r in rule.references]
         action = ("Correct the figures." if rule.severity == "error"
                   else "Correct the figures, or explain why they are right.")
         reason = f" {rule.description.strip()}" if rule.description.strip() else ""
         if reason and not reason.endswith("."):
             reason += "."
-        for (programme, org_unit, period), l_value, r_value in zip(
-            frame.index[~ok], left[~ok], right[~ok], strict=True
-        ):
+        for (programme, org_unit, period), values in wide.items():
+            present = [c in values for c in refs]
+            if rule.missing_strategy == "never_skip":
+                values = {c: values.get(c, 0.0) for c in refs}
+            elif rule.missing_strategy == "skip_if_all_missing":
+                if not any(present):
+                    continue
+                values = {c: values.get(c, 0.0) for c in refs}
+            elif not all(present):
+                continue
+            l_value, r_value = rule.left.evaluate_one(values), rule.right.evaluate_one(values)
+            if compare_one(l_value, rule.operator, r_value) or l_value != l_value or r_value != r_value:
+                continue
             location = {"programme": programme, "org_unit": org_unit, "period": period,
                         "rule": rule.code}
             where = describe({"org_unit": org_unit, "period": period}, names)
@@ -460,12 +488,14 @@ def missing_issues(effective: pd.DataFrame, required: pd.DataFrame, names: Names
     """Errors for required figures (rows of VALUE_KEY in `required`) with no value."""
     if required.empty:
         return []
-    present = effective[effective["number"].notna()][VALUE_KEY].drop_duplicates()
-    merged = required.merge(present, on=VALUE_KEY, how="left", indicator=True)
-    missing = merged[merged["_merge"] == "left_only"]
+    present = effective[effective["number"].notna()]
+    given = set(zip(*(present[k].tolist() for k in VALUE_KEY), strict=True))
+    missing = [key not in given for key in zip(*(required[k].tolist() for k in VALUE_KEY), strict=True)]
+    if not any(missing):
+        return []
     return [
         _issue("error", "missing", "this figure is required but empty. Enter it (0 if there were none).", row, names)
-        for row in missing.drop(columns="_merge").to_dict("records")
+        for row in required[np.array(missing, dtype=bool)].to_dict("records")
     ]
 
 

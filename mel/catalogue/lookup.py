@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import g, has_app_context
 from sqlalchemy import inspect, select
@@ -127,6 +128,13 @@ def _is_current(catalogue: Catalogue, session: Session) -> bool:
     return state.session is session and "disaggregation_set" not in state.unloaded
 
 
+@lru_cache(maxsize=4096)
+def _expression(text: str) -> Expression:
+    """A rule's side parsed once per process: the catalogue is read on every request, its rules rarely change
+    (an Expression is immutable; an invalid text raises each time, as it is not cached)."""
+    return Expression.parse(text)
+
+
 def read_catalogue(session: Session) -> Catalogue:
     """Read the catalogue from the database (use `load_catalogue`, which reads it once)."""
     indicators = {i.code: i for i in session.scalars(select(Indicator).options(*CATALOGUE_INDICATOR_LOADERS))}
@@ -160,7 +168,7 @@ def read_catalogue(session: Session) -> Catalogue:
     forms = {form.programme_id: form
              for form in session.scalars(select(ReportingForm).options(*CATALOGUE_FORM_LOADERS))}
     rules = [
-        Rule(r.code, r.name, Expression.parse(r.left), r.operator, Expression.parse(r.right),
+        Rule(r.code, r.name, _expression(r.left), r.operator, _expression(r.right),
              r.severity, r.importance, r.missing_strategy, r.description or "")
         for r in session.scalars(select(ValidationRule).where(ValidationRule.is_active.is_(True)))
     ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -363,9 +364,10 @@ def _diff(frame: pd.DataFrame, stored: pd.DataFrame, delete_empty: bool) -> pd.D
 
 def _effective(stored: pd.DataFrame, frame: pd.DataFrame, diff: pd.DataFrame) -> pd.DataFrame:
     """The figures each touched return would hold after this ingest (for consistency checks)."""
-    kept = stored.merge(diff.loc[diff["action"].isin(["update", "delete", "unchanged"]), VALUE_KEY],
-                        on=VALUE_KEY, how="left", indicator=True)
-    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    touched = diff.loc[diff["action"].isin(["update", "delete", "unchanged"])]
+    written = set(zip(*(touched[k].tolist() for k in VALUE_KEY), strict=True))
+    kept = stored[np.array([key not in written for key in zip(*(stored[k].tolist() for k in VALUE_KEY), strict=True)],
+                           dtype=bool)]
     base = kept[VALUE_KEY].copy()
     base["number"] = kept["stored"].astype(float)
     incoming = diff[diff["action"].isin(["create", "update", "unchanged"]) & (diff["value"] != "")]

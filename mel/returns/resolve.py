@@ -16,6 +16,12 @@ def _error(code: str, what: str, row: dict, names: Names = NO_NAMES) -> Issue:
     return Issue("error", code, f"{describe(location, names)}: {what}", location)
 
 
+def _records(frame: pd.DataFrame, mask: pd.Series) -> list[dict]:
+    """The rows of `frame` where `mask` holds, as dicts; [] at once when none does (the usual case:
+    pandas' fixed cost of an empty selection and to_dict was most of a clean write's resolving)."""
+    return frame[mask].to_dict("records") if mask.any() else []
+
+
 def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> tuple[pd.DataFrame, list[Issue]]:
     """Resolve codes to ids for one programme's rows; unresolvable rows become located errors."""
     frame = rows.copy()
@@ -35,23 +41,23 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     ok = pd.Series(True, index=frame.index)
 
     unknown = measure.isna()
-    for row in frame[unknown].to_dict("records"):
+    for row in _records(frame, unknown):
         issues.append(_error("unknown_indicator",
                              f"{row['indicator']!r} is not an indicator code of the catalogue. Copy the code "
                              f"from the template (e.g. SA01), or ask the secretariat if it is new.", row, catalogue.names))
     not_on_form = ~unknown & ~frame["indicator"].isin(form_codes)
-    for row in frame[not_on_form].to_dict("records"):
+    for row in _records(frame, not_on_form):
         issues.append(_error("not_on_form",
                              f"{catalogue.names.figure(row['indicator'])} is not on the {programme.name} reporting "
                              f"form. Remove the row, or choose the programme that reports it.", row, catalogue.names))
     ratio_without_part = (measure == "ratio") & (frame["component"] == "value")
-    for row in frame[ratio_without_part].to_dict("records"):
+    for row in _records(frame, ratio_without_part):
         issues.append(_error("ratio_needs_parts",
                              f"this is a percentage, which is computed here. Give {row['indicator']}.N "
                              f"(numerator) and {row['indicator']}.D (denominator) on two rows instead.", row,
                              catalogue.names))
     part_of_non_ratio = measure.notna() & (measure != "ratio") & (frame["component"] != "value")
-    for row in frame[part_of_non_ratio].to_dict("records"):
+    for row in _records(frame, part_of_non_ratio):
         issues.append(_error("not_a_ratio",
                              f"this figure is a number, not a percentage: use the code {row['indicator']} "
                              f"without .N or .D.", row, catalogue.names))
@@ -65,7 +71,7 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     keys = list(zip(frame["indicator"], frame["option"], strict=True))
     frame["option_combo_id"] = [catalogue.combos.get(key) for key in keys]
     bad_option = ok & frame["option_combo_id"].isna()
-    for row in frame[bad_option].to_dict("records"):
+    for row in _records(frame, bad_option):
         spec = catalogue.specs[row["indicator"]]
         codes = spec.options + (("total",) if spec.has_total else ())
         valid = ", ".join(f"{code} ({catalogue.names.option(row['indicator'], code)})"
@@ -82,14 +88,14 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     frame["org_unit"] = frame["org_unit_raw"].map(lambda raw: spellings[str(raw)].code if spellings[str(raw)] else None)
     frame["org_unit_id"] = frame["org_unit_raw"].map(lambda raw: spellings[str(raw)].id if spellings[str(raw)] else None)
     bad_unit = frame["org_unit"].isna()
-    for row in frame[bad_unit].to_dict("records"):
+    for row in _records(frame, bad_unit):
         row = {**row, "org_unit": row["org_unit_raw"]}
         issues.append(_error("unknown_org_unit",
                              f"{row['org_unit_raw']!r} is not a county we know. Use the county code "
                              "(001–047, e.g. 042 or 42), its name (e.g. Kisumu), or KE for Kenya.", row,
                              catalogue.names))
     outside = ~bad_unit & ~frame["org_unit"].isin(form_units)
-    for row in frame[outside].to_dict("records"):
+    for row in _records(frame, outside):
         issues.append(_error("outside_form",
                              f"{programme.name} does not report for {catalogue.org_units[row['org_unit']].name}. "
                              f"Remove these rows, or ask the secretariat to add the county to the form.", row,
@@ -107,7 +113,7 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
         except PeriodError as exc:
             periods[raw] = (None, str(exc))
     resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
-    for row in frame[resolved_period.isna()].to_dict("records"):
+    for row in _records(frame, resolved_period.isna()):
         issues.append(_error("bad_period", periods[str(row["period"])][1], {**row, "period": None}, catalogue.names))
     ok &= resolved_period.notna()
     frame["period"] = resolved_period

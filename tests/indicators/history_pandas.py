@@ -1,0 +1,533 @@
+"""indicators/history.py as it was before the checks of one return were rewritten over plain
+dicts (kept verbatim for tests/indicators/test_fast_checks.py to compare with).
+
+Warnings worth explaining: a figure far from its own history, a flow that does not move, a
+county's share of the national figure jumping, a return that repeats another county's.
+
+A warning asks an officer for an explanation and a reviewer for a judgement, so each one must
+be material as well as unusual. A figure far from its history by the robust modified z-score
+0.6745·(x − median)/MAD (as DHIS2's outlier detection) is flagged only when the change is also
+material by the indicator's thresholds (`Thresholds`, carried in the catalogue, with defaults
+per measure): for counts and amounts a minimum relative *and* absolute change, for percentages
+a minimum change in percentage points. Seasonal indicators compare a quarter with the same
+quarter of earlier years.
+
+Frames use validation's VALUE_KEY columns plus `number` (and optional location columns);
+`component` is `value`, `numerator`, `denominator`, or `ratio` for the computed N ÷ D × factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from indicators.display import round_half_up
+from indicators.figures import ratios
+from indicators.periods import PeriodError, parse_period
+from indicators.validation import (
+    NO_NAMES,
+    VALUE_KEY,
+    IndicatorSpec,
+    Issue,
+    Names,
+    _issue,
+    describe,
+    fmt,
+    indicator_totals,
+)
+
+SERIES_KEY = [k for k in VALUE_KEY if k != "period"]
+KINDS = ("outlier", "change", "unchanged", "share", "copied")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How large a change must be before a figure far from its history is worth a warning."""
+
+    min_change: float  # |x − usual| at least this share of the usual level (0.25 = 25%)
+    min_absolute: float  # |x − usual| at least this much, in the indicator's unit
+    min_points: float  # percentages: |x − usual| at least this many percentage points
+    seasonal: bool = False  # compare with the same quarter of earlier years
+
+
+# Defaults per measure, when the catalogue leaves an indicator's thresholds empty. A quarter's
+# count moves by a few percent with payroll cleaning and late payments; a third (the WHO Data
+# Quality Review's default for consistency over time, ±33%) and at least 50 people (or KES
+# 100,000) is a change a reviewer would ask about. Percentages move by a point or two with the
+# denominator; 5 points is a change in what the programme achieves.
+DEFAULTS: dict[str, Thresholds] = {
+    "count": Thresholds(0.33, 50.0, 0.0),
+    "amount": Thresholds(0.33, 100_000.0, 0.0),
+    "ratio": Thresholds(0.33, 0.0, 5.0),
+}
+# A flow repeated exactly is worth a question only when it is large: small counts repeat by chance.
+UNCHANGED_FACTOR = 10  # × the indicator's minimum absolute change (500 people, KES 1,000,000)
+NONE = Thresholds(0.0, 0.0, 0.0)
+
+
+def thresholds_of(spec: IndicatorSpec) -> Thresholds:
+    """The indicator's thresholds: the catalogue's where set, else the measure's default."""
+    base = DEFAULTS.get(spec.measure, DEFAULTS["count"])
+    return Thresholds(
+        base.min_change if spec.min_change is None else float(spec.min_change),
+        base.min_absolute if spec.min_absolute is None else float(spec.min_absolute),
+        base.min_points if spec.min_points is None else float(spec.min_points),
+        bool(spec.seasonal),
+    )
+
+
+def thresholds_in_words(spec: IndicatorSpec, settings: HistorySettings | None = None) -> str:
+    """When a figure of this indicator gets a history warning, for the reference sheet."""
+    settings = settings or HistorySettings()
+    th = thresholds_of(spec)
+    unit = "KES " if spec.measure == "amount" else ""
+    if is_percentage(spec):
+        size = (f"moves by at least {th.min_points:g} percentage points (and by more than chance "
+                f"allows with its denominator)")
+    else:
+        parts = [f"changes by at least {th.min_change:.0%}"]
+        if th.min_absolute:
+            parts.append(f"by at least {unit}{th.min_absolute:,.0f}" if unit else f"by at least {th.min_absolute:,.0f}")
+        size = " and ".join(parts)
+    against = ("the same quarter of earlier years" if th.seasonal
+               else f"its last {settings.window} quarters")
+    text = (f"A figure is flagged when it is far from {against} (robust z-score above {settings.z_threshold:g}; "
+            f"with fewer than {settings.min_history} points, a change beyond ±{settings.band:.0%}) and it {size}.")
+    if spec.time_aggregation == "sum" and spec.measure != "ratio":
+        text += (f" A figure of {unit}{max(th.min_absolute * UNCHANGED_FACTOR, 1):,.0f} or more that is the same "
+                 "three quarters running is flagged too.")
+    return text
+
+
+def is_percentage(spec: IndicatorSpec | None) -> bool:
+    return spec is not None and spec.measure == "ratio" and spec.factor == 100
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    """The checks' settings that are not per indicator (config.py: MEL_HISTORY_*)."""
+
+    z_threshold: float = 3.5  # robust z-score beyond which a figure is far from its history
+    band: float = 0.5  # with less than `min_history` points: change from the previous point
+    min_history: int = 4
+    window: int = 8  # points of history compared (quarters; years for seasonal indicators)
+    share_points: float = 3.0  # a county's share of the national figure moving by more points
+    share_min_units: int = 5  # counties that reported both quarters, for the share check
+    copy_min_figures: int = 3  # identical figures (of at least copy_min_value) that make a copy
+    copy_min_value: float = 100.0
+    material: bool = True  # apply the indicators' thresholds (False: the z-score or band alone)
+    merge_cells: bool = True  # one warning for the cells of one figure that are flagged together
+    seasonal: bool = True
+    unchanged: bool = True
+    share: bool = True
+    copies: bool = True
+
+    @classmethod
+    def unfiltered(cls, z_threshold: float = 3.5, band: float = 0.5) -> HistorySettings:
+        """The checks as they were before thresholds: robust z-score (or the band) alone, no
+        seasonal comparison and none of the newer kinds. `bench/warnings.py` prints both."""
+        return cls(z_threshold=z_threshold, band=band, material=False, merge_cells=False, seasonal=False,
+                   unchanged=False, share=False, copies=False)
+
+
+# --------------------------------------------------------------------------- frames
+
+
+def ratio_frame(frame: pd.DataFrame, specs: Mapping[str, IndicatorSpec]) -> pd.DataFrame:
+    """Numerator/denominator pairs as one `ratio` figure per option (N ÷ D × factor).
+
+    Only complete pairs with a positive denominator give a ratio: half a pair is refused by
+    `ratio_issues` (a located error), so the history checks have nothing to say about it.
+    The ratio keeps the numerator's location (file, sheet, row, column).
+    """
+    parts = frame[frame["component"].isin(["numerator", "denominator"]) & frame["number"].notna()]
+    empty = pd.DataFrame(columns=[*VALUE_KEY, "number"])
+    if parts.empty:
+        return empty
+    keys = ["programme", "org_unit", "period", "indicator", "option"]
+    wide = parts.pivot_table(index=keys, columns="component", values="number", aggfunc="first")
+    if "numerator" not in wide or "denominator" not in wide:
+        return empty
+    wide = wide.dropna(subset=["numerator", "denominator"])
+    wide = wide[wide["denominator"] > 0]
+    if wide.empty:
+        return empty
+    factors = [(specs[code].factor if code in specs else None) or 1
+               for code in wide.index.get_level_values("indicator")]
+    ratio = ratios(wide["numerator"], wide["denominator"], factors).rename("number").to_frame()
+    ratio["denominator"] = wide["denominator"]
+    ratio = ratio.reset_index()
+    ratio["component"] = "ratio"
+    located = [c for c in ("file", "sheet", "row", "column") if c in parts]
+    if located:
+        where = parts[parts["component"] == "numerator"][keys + located]
+        ratio = ratio.merge(where, on=keys, how="left")
+    return ratio
+
+
+def _slot(period: str, seasonal: bool) -> int:
+    """The quarter of the year for seasonal series (0 for the others): history is compared within a slot."""
+    if not seasonal:
+        return 0
+    try:
+        return parse_period(period).fy_quarter or 0
+    except PeriodError:
+        return 0
+
+
+def _material(change: pd.Series, usual: pd.Series, rows: pd.DataFrame,
+              settings: HistorySettings | None = None) -> pd.Series:
+    """True where |change| passes the row's thresholds (columns th_change, th_absolute, th_points,
+    pct); a percentage must also move by more than two binomial standard errors of a share with
+    its usual denominator (`usual_denominator`, when known)."""
+    size = change.abs()
+    relative = (size >= rows["th_change"] * usual.abs()) & (size >= rows["th_absolute"])
+    points = size >= rows["th_points"]
+    if (settings is None or settings.material) and "usual_denominator" in rows:
+        p = (usual / 100).clip(0, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            noise = 200 * np.sqrt(p * (1 - p) / rows["usual_denominator"].astype(float))
+        points &= ~(size <= noise.fillna(0))
+    return points.where(rows["pct"], relative)
+
+
+def _with_thresholds(frame: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                     settings: HistorySettings) -> pd.DataFrame:
+    chosen = {code: (thresholds_of(spec) if settings.material else replace(NONE, seasonal=spec.seasonal))
+              for code, spec in specs.items()}
+    codes = frame["indicator"]
+    return frame.assign(
+        th_change=codes.map(lambda c: chosen[c].min_change if c in chosen else 0.0).astype(float),
+        th_absolute=codes.map(lambda c: chosen[c].min_absolute if c in chosen else 0.0).astype(float),
+        th_points=codes.map(lambda c: chosen[c].min_points if c in chosen else 0.0).astype(float),
+        pct=(frame["component"] == "ratio") & codes.map(lambda c: is_percentage(specs.get(c))).astype(bool),
+        whole=(frame["component"].isin(["numerator", "denominator"])
+               | ((frame["component"] == "value") & codes.map(lambda c: c in specs and specs[c].measure == "count"))),
+        seasonal=codes.map(lambda c: settings.seasonal and c in chosen and chosen[c].seasonal).astype(bool),
+    )
+
+
+# --------------------------------------------------------------------------- far from history
+
+
+def history_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                   settings: HistorySettings = HistorySettings(), names: Names = NO_NAMES) -> list[Issue]:
+    """Warn when a figure is far from its own history *and* the change is material.
+
+    With at least `min_history` points among the last `window`: the robust modified z-score
+    against the median. With fewer: the change from the previous point beyond ±`band`. Either
+    way the change must pass the indicator's thresholds (`Thresholds`); for a percentage also
+    the chance variation of a share over its denominator (two binomial standard errors), so a
+    county with nine grievances is not flagged because one more was resolved in time.
+
+    A seasonal indicator (`Thresholds.seasonal`) is compared with the same quarter of earlier
+    years instead of the quarters just before: its wave quarter with earlier waves, its quiet
+    quarters with earlier quiet ones, so a wave is not a warning and a missing wave is.
+    """
+    if current.empty or history.empty:
+        return []
+    now = _with_thresholds(current[current["number"].notna()], specs, settings)
+    if now.empty:
+        return []
+    now = now.assign(slot=[_slot(p, s) for p, s in zip(now["period"], now["seasonal"], strict=True)])
+    past = history[history["number"].notna()].sort_values("period")
+    issues = []
+    flagged = _flagged(now, past, settings)
+    # One warning per figure of a return, not per cell: the cells of one indicator that move
+    # together (an enrolment drive moves every sex and age group) are one thing to explain.
+    group = ["programme", "org_unit", "period", "indicator", "component", "kind"]
+    for _, cells in flagged.groupby(group, sort=False) if not flagged.empty else []:
+        rows = cells.to_dict("records")
+        if len(rows) == 1 or not settings.merge_cells:
+            for row in rows:
+                words = _far_words(row) if row["kind"] == "outlier" else _jump_words(row, settings)
+                issues.append(_issue("warning", row["kind"], words, row, names))
+            continue
+        first = {k: v for k, v in rows[0].items() if k not in ("option", "file", "sheet", "row", "column")}
+        listed = "; ".join(
+            f"{names.option(r['indicator'], r['option']) or r['option']} "
+            f"{_value(r['number'], bool(r['pct']), bool(r['whole']))} (usually "
+            f"{_value(r['median'] if r['kind'] == 'outlier' else r['previous'], bool(r['pct']), bool(r['whole']))})"
+            for r in rows[:4])
+        more = f" and {len(rows) - 4} more" if len(rows) > 4 else ""
+        issues.append(_issue(
+            "warning", rows[0]["kind"],
+            f"{len(rows)} of its disaggregated figures are far from their usual levels: {listed}{more}. {_ACTION}",
+            first, names))
+    return issues
+
+
+def _flagged(now: pd.DataFrame, past: pd.DataFrame, settings: HistorySettings) -> pd.DataFrame:
+    """The rows of `now` far from their history within their slot, with `kind` outlier/change."""
+    none = now.iloc[0:0].assign(kind="")
+    series = past.merge(now[SERIES_KEY + ["period", "slot"]].rename(columns={"period": "current_period"}),
+                        on=SERIES_KEY)
+    if series.empty:
+        return none
+    own_slot = [_slot(p, True) for p in series["period"]] if (series["slot"] > 0).any() else 0
+    series = series[(series["period"] < series["current_period"])
+                    & ((series["slot"] == 0) | (pd.Series(own_slot, index=series.index) == series["slot"]))]
+    series = series.groupby(SERIES_KEY + ["current_period"], sort=False).tail(settings.window)
+    if series.empty:
+        return none
+    keys = SERIES_KEY + ["current_period"]
+    grouped = series.groupby(keys)["number"]
+    stats = pd.DataFrame({"n": grouped.count(), "median": grouped.median(), "previous": grouped.last()})
+    if "denominator" in series:
+        stats["usual_denominator"] = series.groupby(keys)["denominator"].median()
+    series = series.join(stats["median"], on=keys)
+    deviation = (series["number"] - series["median"]).abs().groupby([series[k] for k in keys])
+    stats["mad"] = deviation.median()
+    stats["mean_ad"] = deviation.mean()
+    stats.index = stats.index.set_names(SERIES_KEY + ["period"])
+    joined = now.drop(columns=[c for c in ("usual_denominator",) if c in now]).join(
+        stats, on=SERIES_KEY + ["period"], how="inner")
+    if joined.empty:
+        return none
+    x = joined["number"]
+    # Where most of the history is one value (MAD 0) the mean absolute deviation stands in, as
+    # in DHIS2; with thresholds, a material move away from that value is itself far enough (one
+    # enrolment drive in the history must not hide a tenfold slip the quarter after).
+    spread = joined["mad"].where(joined["mad"] > 0, np.nan if settings.material else
+                                 1.253314 * joined["mean_ad"] / 0.6745)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = 0.6745 * (x - joined["median"]) / spread
+    z = z.where(spread > 0, np.where(x != joined["median"], np.inf, 0.0))  # NaN spread: not > 0
+    enough = joined["n"] >= settings.min_history
+    robust = enough & (z.abs() > settings.z_threshold) & _material(x - joined["median"], joined["median"], joined,
+                                                                   settings)
+    previous = joined["previous"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = (x - previous) / previous
+    jump = ~enough & (((previous > 0) & (change.abs() > settings.band)) | ((previous == 0) & (x > 0))) \
+        & _material(x - previous, previous, joined, settings)
+    return pd.concat([joined[robust].assign(kind="outlier"), joined[jump].assign(kind="change")],
+                     ignore_index=True)
+
+
+def _change_words(now: float, usual: float, pct: bool) -> str:
+    if pct:
+        return f"{now - usual:+.1f} points"
+    if usual:
+        return f"{(now - usual) / abs(usual) * 100:+.0f}%"
+    return f"{fmt(now - usual)} more"
+
+
+def _value(number: float, pct: bool, whole: bool = False) -> str:
+    """A figure or its usual level as people read it: a share with one decimal, a count whole."""
+    if pct:
+        return f"{number:.1f}%"
+    return fmt(round_half_up(number)) if whole else fmt(number)
+
+
+def _far_words(row: dict) -> str:
+    pct = bool(row["pct"])
+    usual = f"the same quarter of the last {int(row['n'])} years" if row["seasonal"] else f"the last {int(row['n'])} quarters"
+    whole = bool(row.get("whole", False))
+    return (f"{_value(row['number'], pct, whole)} is far from its usual level (median {_value(row['median'], pct, whole)} over "
+            f"{usual}; {_change_words(row['number'], row['median'], pct)}). {_ACTION}")
+
+
+def _jump_words(row: dict, settings: HistorySettings) -> str:
+    pct = bool(row["pct"])
+    whole = bool(row.get("whole", False))
+    previous = row["previous"]
+    when = "the same quarter last year" if row["seasonal"] else "the last quarter reported"
+    if previous:
+        what = (f"{_value(row['number'], pct, whole)} changed {_change_words(row['number'], previous, pct)} from "
+                f"{when} ({_value(previous, pct, whole)})")
+    else:
+        what = f"{_value(row['number'], pct, whole)} follows 0 in {when}"
+    return f"{what}, more than ±{settings.band:.0%}. {_ACTION}"
+
+
+_ACTION = ("If it is a typing slip, correct it; if it is right, explain what happened "
+           "(for example payroll cleaning, a new enrolment wave or a drought scale-up).")
+
+
+# --------------------------------------------------------------------------- flows that do not move
+
+
+def unchanged_rows(current: pd.DataFrame, history: pd.DataFrame,
+                   specs: Mapping[str, IndicatorSpec]) -> pd.DataFrame:
+    """The rows of `current` that are a flow (new in each quarter: payments, enrolments,
+    grievances) equal to the last two quarters' figures of the same series.
+
+    Only figures of at least UNCHANGED_FACTOR × the indicator's minimum absolute change: small
+    counts repeat by chance, a large flow repeated exactly is usually last quarter's carried over.
+    The warning (`unchanged_issues`) and the data-quality page both use this rule.
+    """
+    values = current[(current["component"] == "value") & current["number"].notna()]
+    flows = {code for code, spec in specs.items() if spec.time_aggregation == "sum" and spec.measure != "ratio"}
+    values = values[values["indicator"].isin(flows)]
+    if values.empty or history.empty:
+        return values.iloc[0:0]
+    minimum = values["indicator"].map(lambda c: max(thresholds_of(specs[c]).min_absolute * UNCHANGED_FACTOR, 1.0))
+    values = values[values["number"] >= minimum]
+    if values.empty:
+        return values
+    past = history[history["number"].notna()].set_index([*SERIES_KEY, "period"])["number"]
+    past = past[~past.index.duplicated()]
+    keep = []
+    for row in values.to_dict("records"):
+        try:
+            period = parse_period(row["period"])
+        except PeriodError:
+            keep.append(False)
+            continue
+        key = tuple(row[k] for k in SERIES_KEY)
+        before = [past.get((*key, period.shift(-n).id)) for n in (1, 2)]
+        keep.append(all(b is not None and b == row["number"] for b in before))
+    return values[keep]
+
+
+def unchanged_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                     names: Names = NO_NAMES) -> list[Issue]:
+    """A warning for each flow unchanged for three quarters (`unchanged_rows`)."""
+    return [_issue("warning", "unchanged",
+                   f"{fmt(row['number'])} is the same as in each of the last two quarters. A flow (new in each "
+                   f"quarter) rarely repeats exactly: check the figure was not carried over from last quarter's "
+                   f"return, and explain it if it is right.", row, names)
+            for row in unchanged_rows(current, history, specs).to_dict("records")]
+
+
+# --------------------------------------------------------------------------- peers: share and copies
+
+
+def share_issues(current: pd.DataFrame, peers: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                 settings: HistorySettings = HistorySettings(), names: Names = NO_NAMES) -> list[Issue]:
+    """A county's share of the national figure moving by more than `share_points` points.
+
+    `current` holds the returns being checked; `peers` the figures of every unit of the same
+    programmes in the current and previous quarters (this unit's previous quarter included).
+    Shares are taken among the units that reported both quarters, so a quarter still coming in
+    compares like with like. Counts and amounts only (by the indicator total); the change must
+    also pass the indicator's thresholds.
+    """
+    if current.empty or peers.empty:
+        return []
+    now = indicator_totals(current[current["component"] == "value"])
+    if now.empty:
+        return []
+    others = indicator_totals(peers[peers["component"] == "value"])
+    issues = []
+    for row in now.to_dict("records"):
+        spec = specs.get(row["indicator"])
+        if spec is None or spec.measure == "ratio" or not row["number"]:
+            continue
+        try:
+            before_period = parse_period(row["period"]).shift(-1).id
+        except PeriodError:
+            continue
+        same = others[(others["programme"] == row["programme"]) & (others["indicator"] == row["indicator"])]
+        then = same[same["period"] == before_period].set_index("org_unit")["number"]
+        later = same[(same["period"] == row["period"]) & (same["org_unit"] != row["org_unit"])]
+        later = later.set_index("org_unit")["number"]
+        if row["org_unit"] not in then.index:
+            continue
+        units = [u for u in later.index if u in then.index]
+        if len(units) + 1 < settings.share_min_units:
+            continue
+        mine_then = float(then[row["org_unit"]])
+        total_then = mine_then + float(then[units].sum())
+        total_now = row["number"] + float(later[units].sum())
+        if total_then <= 0 or total_now <= 0:
+            continue
+        share_now, share_then = row["number"] / total_now * 100, mine_then / total_then * 100
+        moved = share_now - share_then
+        th = thresholds_of(spec) if settings.material else NONE
+        if abs(moved) < settings.share_points:
+            continue
+        if settings.material and (abs(moved) < th.min_change * share_then
+                                  or abs(row["number"] - mine_then) < th.min_absolute):
+            continue
+        unit = names.org_unit(row["org_unit"])
+        issues.append(_issue(
+            "warning", "share",
+            f"{unit}'s share of the national figure moved from {share_then:.1f}% last quarter to "
+            f"{share_now:.1f}% ({moved:+.1f} points), among the {len(units) + 1} units that reported both "
+            f"quarters ({fmt(mine_then)} → {fmt(row['number'])}). Check the figure; if it is right, explain "
+            f"why it changed so much more than elsewhere.", {**row, "component": "value", "option": "total"}
+            if spec.has_total else {**row, "component": "value"}, names))
+    return issues
+
+
+def copy_issues(current: pd.DataFrame, peers: pd.DataFrame, settings: HistorySettings = HistorySettings(),
+                names: Names = NO_NAMES) -> list[Issue]:
+    """A return whose figures repeat another unit's return for the same quarter.
+
+    At least `copy_min_figures` figures of `copy_min_value` or more, and 80% of those both
+    returns hold, identical: a file sent for the wrong county, or a copied template.
+    """
+    if current.empty or peers.empty:
+        return []
+    mine = current[current["number"].notna() & (current["number"] >= settings.copy_min_value)
+                   & current["component"].isin(["value", "numerator", "denominator"])]
+    if mine.empty:
+        return []
+    figure = ["programme", "period", "indicator", "component", "option"]
+    theirs = peers[peers["number"].notna()].rename(columns={"org_unit": "peer", "number": "peer_number"})
+    pairs = mine.merge(theirs[figure + ["peer", "peer_number"]], on=figure)
+    pairs = pairs[pairs["peer"] != pairs["org_unit"]]
+    if pairs.empty:
+        return []
+    pairs["same"] = (pairs["number"] - pairs["peer_number"]).abs() < 1e-9
+    counts = pairs.groupby(["programme", "org_unit", "period", "peer"])["same"].agg(["sum", "size"]).reset_index()
+    copied = counts[(counts["sum"] >= settings.copy_min_figures) & (counts["sum"] >= 0.8 * counts["size"])]
+    issues = []
+    for row in copied.to_dict("records"):
+        location = {"programme": row["programme"], "org_unit": row["org_unit"], "period": row["period"],
+                    "copied_from": row["peer"]}
+        where = describe({"org_unit": row["org_unit"], "period": row["period"]}, names)
+        issues.append(Issue(
+            "warning", "copied",
+            f"{where}: {int(row['sum'])} of this return's {int(row['size'])} figures are identical to "
+            f"{names.org_unit(row['peer'])}'s return for the same quarter. Check that the file is this "
+            f"county's and was not copied from another; correct the figures, or explain.", location))
+    return issues
+
+
+# --------------------------------------------------------------------------- all of them
+
+
+def _with_current(history: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """History as the figures will stand: a file's earlier quarters count as history for its
+    later ones, and a figure being replaced is compared in its new value."""
+    if current.empty:
+        return history
+    mine = current[[*VALUE_KEY, "number"]]
+    if history.empty:
+        return mine.reset_index(drop=True)
+    replaced = history.merge(mine[VALUE_KEY].drop_duplicates(), on=VALUE_KEY, how="left", indicator=True)
+    kept = history[(replaced["_merge"] == "left_only").to_numpy()][[*VALUE_KEY, "number"]]
+    return pd.concat([kept, mine], ignore_index=True)
+
+
+
+def figure_warnings(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[str, IndicatorSpec],
+                    settings: HistorySettings = HistorySettings(), names: Names = NO_NAMES,
+                    peers: pd.DataFrame | None = None) -> list[Issue]:
+    """Every warning a return's figures get from their history and their peers.
+
+    `current`: the returns' figures (value/numerator/denominator rows, with locations);
+    `history`: the same series in earlier periods (`settings.window` quarters, or years for
+    seasonal indicators); `peers`: other units' figures of the same programmes in the current
+    and previous quarters (for the share and copy checks; None skips them).
+    """
+    history = _with_current(history, current)
+    values_now = current[current["component"] == "value"]
+    values_past = history[history["component"] == "value"]
+    issues = history_issues(values_now, values_past, specs, settings, names)
+    issues += history_issues(ratio_frame(current, specs), ratio_frame(history, specs), specs, settings, names)
+    if settings.unchanged:
+        issues += unchanged_issues(current, history, specs, names)
+    if peers is not None and not peers.empty:
+        if settings.share:
+            around = pd.concat([history, peers], ignore_index=True).drop_duplicates(subset=VALUE_KEY)
+            issues += share_issues(current, around, specs, settings, names)
+        if settings.copies:
+            issues += copy_issues(current, peers, settings, names)
+    return issues
