@@ -19,13 +19,15 @@ from functools import lru_cache
 
 from flask import Flask
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
 from mel.db import Base, utcnow
 
 log = logging.getLogger(__name__)
 
-KINDS = ("reports", "imports")
+# A worker takes the first queue with work: an officer's import (seconds, someone waiting at the
+# deadline) goes before a report render (minutes).
+KINDS = ("imports", "reports")
 IMPORT_STATES = ("queued", "running", "done", "failed")
 
 
@@ -214,7 +216,8 @@ def _import(session: Session, config, job_id: int) -> str:
         return "skipped"
     job.state, job.started_at, job.stage = "running", utcnow(), "reading the file"
     session.commit()
-    user = session.get(User, job.user_id)
+    # The uploader with their scopes, as the web and API load them: an officer's import checks them.
+    user = session.get(User, job.user_id, options=[selectinload(User.programmes), selectinload(User.org_units)])
 
     def rows_read(count: int) -> None:
         job.rows_read, job.stage = count, f"checking and storing {count:,} rows"

@@ -9,6 +9,7 @@ worker reads, since a test's rolled-back transaction is invisible to another pro
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -236,6 +237,26 @@ def test_a_large_import_runs_in_the_background_and_answers_as_the_inline_import(
     with app.app_context():
         job = db.session.get(ImportJob, done["id"])
         assert job.content is None and job.finished_at is not None  # the file is not kept
+
+
+@pytest.mark.parametrize(("email", "status", "words"), [
+    ("officer.opct@demo.test", 422, "window"),      # OPCT, every county: in scope; the quarter's window closed
+    ("officer.kisumu@demo.test", 403, "Nairobi"),   # OPCT in Kisumu only: refused whole, by name
+])
+def test_officers_background_imports_check_their_scope(world, worker, email, status, words):
+    # The worker loads the uploader with their programmes and org units, as a request does.
+    app, _, _ = world
+    data = _national_file(app).replace(b"2025Q3", b"2025Q4")
+    headers = _token(app, email)
+    api = app.test_client()
+    answer = api.post("/api/v1/returns:import?programme=OPCT&dry_run=true", headers=headers,
+                      data={"file": (io.BytesIO(data), "officer.csv")}, content_type="multipart/form-data")
+    assert answer.status_code == 202, answer.get_data(as_text=True)[:500]
+    done = _poll(app, api, answer.headers["Location"], headers)
+    assert done["state"] == "done" and done["status"] == status, json.dumps(done)[:1500]
+    assert words in json.dumps(done["result"]), done["result"]
+    with app.app_context():  # a dry run and a refusal store nothing
+        assert db.session.scalar(select(Return.id).where(Return.period == "2025Q4")) is None
 
 
 def test_a_large_refused_upload_on_the_web_shows_progress_then_cells(world, worker):
