@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mel.accounts.operations import SIGN_IN_REFUSED
 from mel.clock import reporting_quarter
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,4 +45,4 @@ def test_wrong_password_shows_an_error_in_the_page(page, live_server):
     page.fill("#email", "viewer@demo.test")
     page.fill("#password", "not-the-password")
     page.click("button[type=submit]")
-    assert page.get_by_role("alert").inner_text() == "The e-mail or password is not correct."
+    assert page.get_by_role("alert").inner_text() == SIGN_IN_REFUSED
