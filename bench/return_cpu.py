@@ -90,6 +90,27 @@ def cpu_ms(call) -> tuple[float, object]:
     return (time.process_time() - started) * 1000, answer
 
 
+def _print_queries(app, call, label: str) -> None:
+    """Each statement one request sends to the database, in order, and how many."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:160])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    print(f"{label}: {len(seen)} statements")
+    for statement in seen:
+        print(f"  {statement}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file; a PostgreSQL "
@@ -98,6 +119,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--callees", default=None, help="with --profile: also what functions matching this call")
+    parser.add_argument("--queries", action="store_true", help="print the SQL statements of one PUT and one submit")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mel-cpu-"))
     if args.database_url:
@@ -141,6 +163,10 @@ def main() -> None:
         submit(job)
         baseline(job)
     measured = jobs[warm:]
+    if args.queries:
+        _print_queries(app, lambda: put(measured[0]), "PUT")
+        _print_queries(app, lambda: submit(measured[0]), "submit")
+        measured = measured[1:]
     profiler = cProfile.Profile() if args.profile else None
     puts, submits, bases = [], [], []
     if profiler:

@@ -1,26 +1,35 @@
 """The catalogue as one request or command sees it: lookups by code and by id, read once.
 
 `load_catalogue(session)` reads indicators (with their option combos), org units, programmes,
-reporting forms, active validation rules and pillar codes in a handful of queries, and keeps the
-result for the rest of the application context (the request, the CLI command, the scheduled job,
-the report worker). The catalogue write operations call `forget_catalogue`; a rollback,
-`expire_all()` or `close()` also makes the next call read it again.
+reporting forms, active validation rules and pillar codes in a handful of queries. Each process
+keeps the catalogue it read under the stored `catalogue_revision` token and shares it between
+requests: a request then reads one row (the token) instead of the whole catalogue, and reads the
+catalogue again when the token changed. Every flush that writes a catalogue object changes the
+token in the same transaction (the listeners below), so a change made by any process is seen by
+all at their next request. The shared rows are detached and read-only: a session that tries to
+adopt one raises at once. A transaction that changed the catalogue reads its own copy until it
+ends; the catalogue write operations also call `forget_catalogue`.
 """
 
 from __future__ import annotations
 
+import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 from flask import g, has_app_context
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from indicators.expressions import Expression
 from indicators.figures import option_label
 from indicators.validation import IndicatorSpec, Names, Rule
+from mel.catalogue import models as catalogue_models
 from mel.catalogue.models import (
+    CatalogueRevision,
     Indicator,
     OrgUnit,
     Pillar,
@@ -29,6 +38,7 @@ from mel.catalogue.models import (
     ValidationRule,
 )
 from mel.catalogue.queries import CATALOGUE_FORM_LOADERS, CATALOGUE_INDICATOR_LOADERS, name_key
+from mel.db import Base, utcnow
 
 _CACHE = "_mel_catalogue"
 
@@ -96,19 +106,22 @@ def _may_apply(strategy: str, needed: frozenset[str], present: set[str]) -> bool
 
 
 def load_catalogue(session: Session) -> Catalogue:
-    """The catalogue of this request or command: read on first use, again after a change or rollback."""
+    """The catalogue of this request or command: the process's shared copy while the stored token
+    says it is current, read again after a change; this transaction's own copy once it changed it."""
     if not has_app_context():
         return read_catalogue(session)
     cached = g.get(_CACHE)
-    if cached is not None and cached[0] is session and _is_current(cached[1], session):
+    if cached is not None and cached[0] is session and (cached[2] or _is_current(cached[1], session)):
         return cached[1]
-    catalogue = read_catalogue(session)
-    setattr(g, _CACHE, (session, catalogue))
+    shared = _shared_catalogue(session)
+    catalogue = shared if shared is not None else read_catalogue(session)
+    setattr(g, _CACHE, (session, catalogue, shared is not None))
     return catalogue
 
 
 def forget_catalogue(session: Session) -> None:
     """Make the next `load_catalogue` read the catalogue again (after the catalogue was written)."""
+    session.info[_CHANGED] = True
     if has_app_context():
         cached = g.get(_CACHE)
         if cached is not None and cached[0] is session:
@@ -126,6 +139,92 @@ def _is_current(catalogue: Catalogue, session: Session) -> bool:
         return False
     state = inspect(indicator)
     return state.session is session and "disaggregation_set" not in state.unloaded
+
+
+# --------------------------------------------------------------------------- the process's shared copy
+
+_CHANGED = "mel_catalogue_changed"  # session.info key: this transaction wrote the catalogue
+_SHARED_MARK = "_mel_shared_catalogue"
+_shared: dict[str, tuple[str, Catalogue]] = {}
+_shared_lock = threading.Lock()
+_CATALOGUE_CLASSES = tuple(
+    cls for cls in vars(catalogue_models).values()
+    if isinstance(cls, type) and issubclass(cls, Base) and cls is not Base and cls is not CatalogueRevision
+    and cls.__module__ == catalogue_models.__name__
+)
+_CATALOGUE_TABLES = frozenset(
+    table.name for table in Base.metadata.tables.values()
+    if table.name in {cls.__table__.name for cls in _CATALOGUE_CLASSES}
+    or table is catalogue_models.programme_org_unit or table is catalogue_models.reporting_form_org_unit
+)
+
+
+def _shared_catalogue(session: Session) -> Catalogue | None:
+    """The catalogue kept by this process, read again when the stored token moved; None when this
+    transaction has changed the catalogue (it must see its own rows) or the database has no token."""
+    if session.info.get(_CHANGED):
+        return None
+    token = session.scalar(select(CatalogueRevision.token).where(CatalogueRevision.id == 1))
+    if token is None:
+        return None
+    kept = _shared.get("catalogue")
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    with _shared_lock:
+        kept = _shared.get("catalogue")
+        if kept is not None and kept[0] == token:
+            return kept[1]
+        # Its own session on this request's connection (so a test's open transaction is seen),
+        # closed after reading: the rows stay loaded, detached, never expired by a commit.
+        reader = Session(bind=session.connection(), autoflush=False, expire_on_commit=False)
+        try:
+            catalogue = read_catalogue(reader)
+            for obj in list(reader.identity_map.values()):
+                object.__setattr__(obj, _SHARED_MARK, True)
+        finally:
+            reader.close()
+        _shared["catalogue"] = (token, catalogue)
+        return catalogue
+
+
+def _bump(connection) -> None:
+    connection.execute(update(CatalogueRevision).where(CatalogueRevision.id == 1)
+                       .values(token=uuid.uuid4().hex, changed_at=utcnow()))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_catalogue_change(session: Session, _context) -> None:
+    """A flush that wrote any catalogue object gives the catalogue a new token (same transaction)."""
+    if any(isinstance(obj, _CATALOGUE_CLASSES) for obj in chain(session.new, session.dirty, session.deleted)):
+        _bump(session.connection())
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_catalogue_statement(state) -> None:
+    """ORM bulk INSERT / UPDATE / DELETE statements on a catalogue table count as a change too."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in _CATALOGUE_TABLES:
+        _bump(state.session.connection())
+        state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_ended(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
+@event.listens_for(Session, "before_attach")
+def _refuse_shared_rows(session: Session, instance) -> None:
+    """The shared catalogue rows belong to every request of the process: none may adopt one."""
+    if getattr(instance, _SHARED_MARK, False):
+        raise RuntimeError(
+            f"{type(instance).__name__} {getattr(instance, 'code', '')!r} comes from the shared catalogue "
+            "(load_catalogue) and is read-only: load the row with this session to change or link it."
+        )
 
 
 @lru_cache(maxsize=4096)

@@ -350,3 +350,19 @@ class ValidationRule(MetadataMixin, Base):
     importance: Mapped[str] = mapped_column(String(10), default="medium")
     missing_strategy: Mapped[str] = mapped_column(String(24), default="skip_if_any_missing")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CatalogueRevision(Base):
+    """One row whose token changes, in the same transaction, with every change to the catalogue.
+
+    Each process keeps the catalogue it read (mel/catalogue/lookup.py) and reads it again when the
+    token it read it under is no longer the stored one. A token, not a counter: a rolled-back
+    change cannot leave a number that a later, different change would reuse.
+    """
+
+    __tablename__ = "catalogue_revision"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from indicators.periods import PeriodError, PeriodType, parse_period
 from indicators.validation import Issue, describe, duplicate_issues, parse_numbers, value_issues
 from mel.catalogue.lookup import Catalogue, find_org_unit
-from mel.catalogue.models import Programme
+from mel.catalogue.models import Indicator, Programme
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.periods import financial_year
@@ -321,6 +321,7 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     nodes = {n.code: n.id for n in session.scalars(select(ResultsNode))}
     existing = {a.code: a for a in session.scalars(
         select(Activity).where(Activity.plan_id == plan.id).options(selectinload(Activity.indicators)))}
+    linked: dict[int, Indicator] = {i.id: i for a in existing.values() for i in a.indicators}
     problems: list[ErrorDetail] = []
     counts = {"activities created": 0, "activities updated": 0, "progress changed": 0}
 
@@ -371,7 +372,12 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
             problem(row, "title", "every activity needs a title and a lead agency.")
             continue
         activity = existing.get(code)
-        indicator_list = [catalogue.indicators[c] for c in codes]
+        # Linked rows come from this session: the catalogue's are the process's shared, read-only copy.
+        wanted = [catalogue.indicators[c].id for c in codes]
+        missing = [i for i in wanted if i not in linked]
+        if missing:
+            linked.update((i.id, i) for i in session.scalars(select(Indicator).where(Indicator.id.in_(missing))))
+        indicator_list = [linked[i] for i in wanted]
         if activity is None:
             activity = Activity(plan_id=plan.id, code=code, **values)
             activity.indicators = indicator_list
