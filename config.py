@@ -138,6 +138,7 @@ class Config:
 
     # Uploads (mel/returns/upload_limits.py): checked before parsing, and again while the reader streams.
     MAX_UPLOAD_MB = 10
+    DHIS2_MAX_UPLOAD_MB = 128  # DHIS2 data pushes (mel/dhis2/datavalues.py): a million values as CSV is ~60 MB
     UPLOAD_MAX_UNPACKED_MB = 100  # an .xlsx's parts together, uncompressed
     UPLOAD_MAX_SHEET_MB = 50  # one sheet's XML (or the shared text table), uncompressed
     UPLOAD_MAX_CELLS = 2_000_000  # cells of a workbook (all sheets) or fields of a CSV

@@ -12,6 +12,7 @@ __all__ = [
     "MAX_YEAR", "MIN_YEAR", "Period", "PeriodError", "PeriodType",
     "financial_year_of", "financial_year_quarters", "is_valid_period", "month_of",
     "parse_period", "period_range", "quarter_of", "year_to_date",
+    "RELATIVE_PERIODS", "is_relative_period", "relative_period_name", "relative_periods",
 ]  # fmt: skip
 
 MIN_YEAR = 1900
@@ -361,3 +362,78 @@ def year_to_date(quarter: str | Period) -> list[Period]:
     if current.fy_quarter is None:
         raise PeriodError(f"year_to_date needs a quarter, got {current.id!r}")
     return current.financial_year().quarters()[: current.fy_quarter]
+
+
+# --------------------------------------------------------------------------- DHIS2 relative periods
+
+def _this(ptype: PeriodType, today: date) -> Period:
+    """The period of a type that contains a day."""
+    if ptype is PeriodType.MONTH:
+        return month_of(today)
+    if ptype is PeriodType.QUARTER:
+        return quarter_of(today)
+    if ptype is PeriodType.FINANCIAL_YEAR:
+        return financial_year_of(today)
+    return Period(PeriodType.YEAR, today.year, 0)
+
+
+def _rolling(ptype: PeriodType, count: int, today: date) -> list[Period]:
+    """The `count` periods of a type that end just before the one containing the day, oldest first."""
+    current = _this(ptype, today)
+    return [current.shift(-n) for n in range(count, 0, -1)]
+
+
+def _within(ptype: PeriodType, year_back: int, today: date) -> list[Period]:
+    """The months or quarters of the calendar year `year_back` years before the day's."""
+    year = Period(PeriodType.YEAR, today.year - year_back, 0)
+    return year.months() if ptype is PeriodType.MONTH else year.quarters()
+
+
+# DHIS2 2.41's relative periods (RelativePeriodEnum) that the service's period types can express;
+# the financial year is July–June (DHIS2's analytics financial year start FINANCIAL_YEAR_JULY).
+# Like DHIS2, "last N" periods end with the period before the one containing the reference day.
+RELATIVE_PERIODS = {
+    "THIS_MONTH": lambda d: [_this(PeriodType.MONTH, d)],
+    "LAST_MONTH": lambda d: _rolling(PeriodType.MONTH, 1, d),
+    "LAST_3_MONTHS": lambda d: _rolling(PeriodType.MONTH, 3, d),
+    "LAST_6_MONTHS": lambda d: _rolling(PeriodType.MONTH, 6, d),
+    "LAST_12_MONTHS": lambda d: _rolling(PeriodType.MONTH, 12, d),
+    "MONTHS_THIS_YEAR": lambda d: _within(PeriodType.MONTH, 0, d),
+    "MONTHS_LAST_YEAR": lambda d: _within(PeriodType.MONTH, 1, d),
+    "THIS_QUARTER": lambda d: [_this(PeriodType.QUARTER, d)],
+    "LAST_QUARTER": lambda d: _rolling(PeriodType.QUARTER, 1, d),
+    "LAST_4_QUARTERS": lambda d: _rolling(PeriodType.QUARTER, 4, d),
+    "QUARTERS_THIS_YEAR": lambda d: _within(PeriodType.QUARTER, 0, d),
+    "QUARTERS_LAST_YEAR": lambda d: _within(PeriodType.QUARTER, 1, d),
+    "THIS_YEAR": lambda d: [_this(PeriodType.YEAR, d)],
+    "LAST_YEAR": lambda d: _rolling(PeriodType.YEAR, 1, d),
+    "LAST_5_YEARS": lambda d: _rolling(PeriodType.YEAR, 5, d),
+    "LAST_10_YEARS": lambda d: _rolling(PeriodType.YEAR, 10, d),
+    "THIS_FINANCIAL_YEAR": lambda d: [_this(PeriodType.FINANCIAL_YEAR, d)],
+    "LAST_FINANCIAL_YEAR": lambda d: _rolling(PeriodType.FINANCIAL_YEAR, 1, d),
+    "LAST_5_FINANCIAL_YEARS": lambda d: _rolling(PeriodType.FINANCIAL_YEAR, 5, d),
+    "LAST_10_FINANCIAL_YEARS": lambda d: _rolling(PeriodType.FINANCIAL_YEAR, 10, d),
+}
+
+
+def is_relative_period(value: object) -> bool:
+    """Whether a value is one of the supported DHIS2 relative period keywords (exact spelling)."""
+    return isinstance(value, str) and value in RELATIVE_PERIODS
+
+
+def relative_periods(keyword: str, today: date) -> list[Period]:
+    """The periods a DHIS2 relative period keyword stands for on a reference day, oldest first."""
+    expand = RELATIVE_PERIODS.get(keyword) if isinstance(keyword, str) else None
+    if expand is None:
+        raise PeriodError(f"{keyword!r} is not a supported relative period: use one of "
+                          f"{', '.join(RELATIVE_PERIODS)}.")
+    try:
+        return expand(today)
+    except PeriodError:
+        raise PeriodError(f"{keyword} on {today.isoformat()} falls outside the years "
+                          f"{MIN_YEAR}–{MAX_YEAR}.") from None
+
+
+def relative_period_name(keyword: str) -> str:
+    """The name DHIS2 shows for a relative period keyword: LAST_4_QUARTERS is "Last 4 quarters"."""
+    return keyword.replace("_", " ").capitalize()

@@ -72,6 +72,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
     app.register_blueprint(health_bp)
     init_api(app)
+    from mel import dhis2
+
+    dhis2.init_app(app)
     from mel import limits
 
     limits.init_app(app)  # after every route exists: it wraps the limited ones

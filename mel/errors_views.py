@@ -23,6 +23,12 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _dhis2_path() -> bool:
+    from mel.dhis2.messages import is_dhis2_path
+
+    return is_dhis2_path(request.path)
+
+
 def _flatten(messages, prefix: str = "") -> list[ErrorDetail]:
     """Turn webargs/marshmallow nested messages into located details."""
     details: list[ErrorDetail] = []
@@ -67,6 +73,10 @@ def _too_large() -> str:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(MelError)
     def _mel_error(exc: MelError):
+        if _dhis2_path():  # the DHIS2 dialect answers WebMessages, even where no route matched
+            from mel.dhis2.messages import answer_outside_routes
+
+            return answer_outside_routes(exc)
         if wants_json():
             return jsonify(exc.as_dict()), exc.status
         if isinstance(exc, Unauthorized):
@@ -94,6 +104,10 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if isinstance(exc, BadIdentifier):  # a malformed period in the path, refused while routing
             return _mel_error(exc.error)
+        if _dhis2_path():  # the DHIS2 dialect answers WebMessages, even where no route matched
+            from mel.dhis2.messages import answer_outside_routes
+
+            return answer_outside_routes(exc)
         status = exc.code or 500
         data = getattr(exc, "data", None) or {}
         if status == 413:

@@ -38,10 +38,13 @@ BAD = {
     "org_unit": ["999", "xx", "KE-99", "0"],
     "code": ["NOPE", "999"],
     "job_id": ["nope"],
+    "job_type": ["NOPE", "x" * 300],  # DHIS2 task answers (/api/system/tasks/<job_type>/<job_id>)
+    "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
 }
 BAD_IDS = ["0", "999999999", "-1", "99999999999"]  # the last one overflows a 32-bit key
 VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "scope": "OPCT",
-         "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1"}
+         "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1",
+         "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042"}
@@ -153,6 +156,8 @@ def _requests(app, activity: str):
                     body_kwargs["upload"] = True
             # One URL variable at a time malformed, the others valid.
             for name in rule.arguments:
+                if name not in rule._converters:  # a rule's default (e.g. a .json/.csv suffix), not in the URL
+                    continue
                 is_id = isinstance(rule._converters[name], IntegerConverter)
                 bad_values = BAD_IDS if is_id else BAD[name]
                 for bad in bad_values:

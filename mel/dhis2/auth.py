@@ -1,0 +1,79 @@
+"""Who is asking, in the DHIS2 dialect: HTTP Basic, `ApiToken` / `Bearer` tokens, or a signed-in session.
+
+Basic credentials are a user's e-mail and password, checked by the web sign-in's own
+`authenticate`, so failures are recorded, audited and throttled exactly as there. Tokens are
+the ones `mel tokens create` issues (DHIS2 clients send them as `ApiToken <token>`). A request
+that names credentials is judged by them alone, never by a cookie. Failures get DHIS2's 401
+WebMessage ("Unauthorized").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from mel.accounts import operations
+from mel.accounts.models import User
+from mel.db import db
+from mel.dhis2.messages import Dhis2Error
+from mel.errors import Unauthorized
+from mel.unit_of_work import finish
+
+_CACHE = "_dhis2_user"
+HOW = ("Send 'Authorization: Basic <base64 of e-mail:password>', 'Authorization: ApiToken <token>' "
+       "or 'Authorization: Bearer <token>' (create a token with `mel tokens create EMAIL`).")
+
+
+def dhis2_user() -> User:
+    """The authenticated user of this DHIS2 request; raises Dhis2Error(401) otherwise. Views call it first."""
+    cached = g.get(_CACHE)
+    if cached is not None:
+        return cached
+    header = request.headers.get("Authorization", "").strip()
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "basic":
+        user = _basic(secret.strip())
+    elif header:
+        # Bearer and ApiToken: Flask-Login's request loader (mel.accounts.auth) read the token.
+        if not current_user.is_authenticated:
+            raise Dhis2Error(401, "Unauthorized", dev_message="The API token is missing, expired or revoked. " + HOW)
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+    elif current_user.is_authenticated:  # a signed-in browser session (the cookie)
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+    else:
+        raise Dhis2Error(401, "Unauthorized", dev_message="Authentication required. " + HOW)
+    setattr(g, _CACHE, user)
+    return user
+
+
+def _basic(secret: str) -> User:
+    try:
+        decoded = base64.b64decode(secret, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Dhis2Error(401, "Unauthorized", dev_message="The Basic credentials are not base64 of "
+                                                           "'e-mail:password'. " + HOW) from None
+    email, colon, password = decoded.partition(":")
+    if not colon or not email.strip() or not password:
+        raise Dhis2Error(401, "Unauthorized", dev_message="The Basic credentials need an e-mail and a "
+                                                           "password. " + HOW)
+    session = db.session
+    config = current_app.config
+    try:
+        user = operations.authenticate(
+            session, email, password, remote_addr=request.remote_addr or "",
+            policy=operations.SignInPolicy.from_config(config),
+            # Each attempt is committed before its password is checked, so parallel attempts count it.
+            checkpoint=lambda: finish(session, config),
+        )
+    except Unauthorized as exc:
+        finish(session, config)  # a refused attempt keeps its attempt and audit rows (the answer rolls back)
+        raise Dhis2Error(401, "Unauthorized", dev_message=exc.message) from None
+    # Commit the success now: the answer may still be an error (a conflict), whose rollback would leave the
+    # attempt "pending", which throttling counts as a failure.
+    finish(session, config)
+    user = operations.load_user(session, user.email)  # with the programmes and org units the scopes read
+    g._login_user = user  # Flask-Login's current user for the rest of the request (limits, headers)
+    return user
