@@ -357,7 +357,9 @@ class CatalogueRevision(Base):
 
     Each process keeps the catalogue it read (mel/catalogue/lookup.py) and reads it again when the
     token it read it under is no longer the stored one. A token, not a counter: a rolled-back
-    change cannot leave a number that a later, different change would reuse.
+    change cannot leave a number that a later, different change would reuse. A data migration that
+    writes catalogue rows with `op.execute` must set a new token too (processes restart after
+    migrations anyway).
     """
 
     __tablename__ = "catalogue_revision"
