@@ -9,12 +9,16 @@ from __future__ import annotations
 import html
 import os
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pandas as pd
 import time_machine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from indicators.figures import figure_code, split_code
 from mel.accounts.operations import load_user
@@ -170,3 +174,16 @@ def saved_draft(session, factor: float = 1.01) -> None:
     result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", ["042"], factor=factor))
     assert result.outcome == "stored", [e.message for e in result.errors]
     session.commit()
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served on 127.0.0.1 (a free port) in a thread, for real clients: yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 
 import pytest
 import requests
@@ -18,7 +17,6 @@ from dhis2_client import DHIS2Client
 from dhis2_client.errors import DHIS2HTTPError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.serving import make_server
 
 from mel.accounts.operations import create_token, load_user
 from mel.app import create_app
@@ -33,7 +31,7 @@ from mel.returns import operations as return_ops
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.models import Return
 from tests.app.returns_helpers import IN_WINDOW
-from tests.helpers import explain_all, flat_rows, fresh_database_url
+from tests.helpers import explain_all, flat_rows, fresh_database_url, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -78,12 +76,8 @@ def live(tmp_path_factory):
                 "counties": sorted(code for code, u in catalogue.org_units.items() if u.level == 2)}
         session.commit()
         session.close()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "tokens": tokens, **uids}
-    server.shutdown()
-    thread.join(10)
+    with serving(app) as base:
+        yield {"base": base, "tokens": tokens, **uids}
     with app.app_context():
         db.engine.dispose()
 

@@ -4,7 +4,6 @@ with fields/filter/order, 401s and 404s (the real `dhis2-client` against a live 
 from __future__ import annotations
 
 import base64
-import threading
 
 import httpx
 import pytest
@@ -12,24 +11,20 @@ from dhis2_client import DHIS2Client
 from dhis2_client.errors import DHIS2HTTPError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.serving import make_server
 
 from mel.accounts.operations import create_token
 from mel.db import db
 from mel.demo import DEMO_PASSWORD
 from mel.uid import stable_uid
+from tests.helpers import serving
 
 OFFICER = "officer.kisumu@demo.test"  # OPCT in Kisumu (042) only
 
 
 @pytest.fixture(scope="module")
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
