@@ -7,15 +7,21 @@ goes with it). Progress is in the database (report_run, import_job), so any web 
 
 Production needs REDIS_URL (config.py refuses to start without it). Development uses Redis when
 it answers and a worker listens; otherwise reports render in a process each (executor.py) and
-imports run inside the request, as before. Tests set REDIS_URL themselves.
+imports run inside the request, as before (a DHIS2 `async=true` import too: `start_job` runs its
+job there). Tests set REDIS_URL themselves.
+
+An import job is one row whatever brought it (a web or API upload, a DHIS2 data value set): one
+`run_import(job_id)` runs it with the importer of its channel (IMPORTERS).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from importlib import import_module
 
 from flask import Flask
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func, select
@@ -34,6 +40,7 @@ IMPORT_STATES = ("queued", "running", "done", "failed")
 class ImportJob(Base):
     """A large upload imported in the background: the file until it is read, progress, then the result.
 
+    `channel` picks the importer (IMPORTERS: a DHIS2 data value set, else a file of canonical rows).
     `answer` is what the inline API call would have answered (its JSON body) with `status`, its
     HTTP status; `result` is the ingest result (per-return outcomes, errors naming cells) the web
     page shows. The file's bytes are dropped once the import has finished.
@@ -43,13 +50,14 @@ class ImportJob(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(12), default="web")  # web | api
+    channel: Mapped[str] = mapped_column(String(12), default="web")  # web | api | dhis2 (IMPORTERS)
     filename: Mapped[str] = mapped_column(String(255), default="")
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer, default=0)
     programme: Mapped[str | None] = mapped_column(String(20))
     dry_run: Mapped[bool] = mapped_column(default=False)
     submit: Mapped[bool] = mapped_column(default=False)
+    options: Mapped[str | None] = mapped_column(Text)  # a DHIS2 import: its options and format (JSON)
     state: Mapped[str] = mapped_column(String(10), default="queued")
     stage: Mapped[str] = mapped_column(String(120), default="waiting for a worker")
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
@@ -177,25 +185,51 @@ def import_in_background(config, data: bytes) -> bool:
     return large and enabled(config)
 
 
+@dataclass
+class ImportOutcome:
+    """What an importer gives its job: the inline call's answer (JSON body, HTTP status), the
+    ingest result the web page shows (None: the answer says it all) and the returns written."""
+
+    status: int
+    answer: dict
+    result: dict | None = None
+    returns_written: int = 0
+
+
+# channel -> "module:function(session, config, user, job) -> ImportOutcome"; any other channel
+# (web, api) is a file of canonical rows, imported as mel/returns/operations.import_file does.
+IMPORTERS = {"dhis2": "mel.dhis2.datavalue_import:run_job"}
+
+
 def start_import(session: Session, config, user, data: bytes, filename: str, *, channel: str,
                  programme: str | None, dry_run: bool, submit: bool = False) -> ImportJob:
     """Check the file's size and shape (no parsing), keep it, commit, and queue its import; the caller
     shows the job's progress. A file over a limit is refused now (422), never kept."""
     from mel.returns.upload_limits import UploadLimits, check_upload
-    from mel.unit_of_work import finish
 
     check_upload(data, filename, UploadLimits.from_config(config))
     job = ImportJob(user_id=user.id, channel=channel, filename=filename[:255], content=data, size=len(data),
                     programme=programme, dry_run=dry_run, submit=submit, created_at=utcnow())
+    return start_job(session, config, job)
+
+
+def start_job(session: Session, config, job: ImportJob) -> ImportJob:
+    """Keep a new import job, commit, and queue it; with no queue (development without Redis or a
+    worker) run it now, in this process, with the same code a worker runs."""
+    from mel.unit_of_work import finish
+
     session.add(job)
     session.flush()
     finish(session, config)  # the worker reads the job
-    enqueue(config, "imports", "mel.jobs.run_import", job.id)
+    if enabled(config):
+        enqueue(config, "imports", "mel.jobs.run_import", job.id)
+    else:
+        _import(session, config, job.id)
     return job
 
 
 def run_import(job_id: int) -> str:
-    """RQ job: import a kept file with the code of the inline import (mel/returns/operations.import_file)."""
+    """RQ job: import a kept upload with the importer of its channel (IMPORTERS)."""
     from mel.db import db
 
     app = _worker_app()
@@ -204,11 +238,18 @@ def run_import(job_id: int) -> str:
         return _import(db.session, app.config, job_id)
 
 
+def _importer(channel: str):
+    target = IMPORTERS.get(channel)
+    if target is None:
+        return _import_file
+    module, name = target.split(":")
+    return getattr(import_module(module), name)
+
+
 def _import(session: Session, config, job_id: int) -> str:
+    """Run a queued job once: mark it running, run its channel's importer, keep the outcome, drop the bytes."""
     from mel.accounts.models import User
-    from mel.errors import ErrorDetail, MelError, ValidationFailed
-    from mel.returns import operations
-    from mel.returns.ingest import IngestSettings
+    from mel.errors import MelError
     from mel.unit_of_work import finish
 
     job = session.get(ImportJob, job_id)
@@ -218,35 +259,13 @@ def _import(session: Session, config, job_id: int) -> str:
     session.commit()
     # The uploader with their scopes, as the web and API load them: an officer's import checks them.
     user = session.get(User, job.user_id, options=[selectinload(User.programmes), selectinload(User.org_units)])
-
-    def rows_read(count: int) -> None:
-        job.rows_read, job.stage = count, f"checking and storing {count:,} rows"
-        session.commit()
-
-    result = None
     try:
-        result = operations.import_file(session, user, job.content or b"", job.filename,
-                                        settings=IngestSettings.from_config(config), programme=job.programme,
-                                        dry_run=job.dry_run, on_rows=rows_read)
-        if result.outcome != "stored":
-            session.rollback()
-        status, answer = 200, result.as_dict()
-        if result.errors:
-            status = 422
-            answer = ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location)
-                                                          for e in result.errors[:500]]).as_dict()
-        elif job.submit and not job.dry_run:
-            _, problems = operations.submit_imported(session, user, result, channel=job.channel)
-            answer = result.as_dict()
-            if problems:
-                status = 422
-                answer = ValidationFailed(f"The figures were stored ({result.describe()}) but some returns "
-                                          "could not be submitted.", problems).as_dict()
-        written = sum(1 for r in result.returns if r.changed) if result.outcome == "stored" else 0
+        outcome = _importer(job.channel)(session, config, user, job)
         job = _reload(session, job_id)
-        job.status, job.answer, job.result = status, json.dumps(answer, default=str), \
-            json.dumps(result.as_dict(), default=str)
-        job.state, job.stage, job.returns_written = "done", "done", written
+        job.status, job.answer, job.returns_written = outcome.status, json.dumps(outcome.answer, default=str), \
+            outcome.returns_written
+        job.result = json.dumps(outcome.result, default=str) if outcome.result is not None else ""
+        job.state, job.stage = "done", "done"
     except MelError as exc:  # a refusal of the whole file: the same answer as inline
         session.rollback()
         job = _reload(session, job_id)
@@ -261,6 +280,37 @@ def _import(session: Session, config, job_id: int) -> str:
     job.content, job.finished_at = None, utcnow()
     finish(session, config)
     return job.state
+
+
+def _import_file(session: Session, config, user, job: ImportJob) -> ImportOutcome:
+    """The importer of files (web, api): the code of the inline import (mel/returns/operations.import_file)."""
+    from mel.errors import ErrorDetail, ValidationFailed
+    from mel.returns import operations
+    from mel.returns.ingest import IngestSettings
+
+    def rows_read(count: int) -> None:
+        job.rows_read, job.stage = count, f"checking and storing {count:,} rows"
+        session.commit()
+
+    result = operations.import_file(session, user, job.content or b"", job.filename,
+                                    settings=IngestSettings.from_config(config), programme=job.programme,
+                                    dry_run=job.dry_run, on_rows=rows_read)
+    if result.outcome != "stored":
+        session.rollback()
+    status, answer = 200, result.as_dict()
+    if result.errors:
+        status = 422
+        answer = ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location)
+                                                      for e in result.errors[:500]]).as_dict()
+    elif job.submit and not job.dry_run:
+        _, problems = operations.submit_imported(session, user, result, channel=job.channel)
+        answer = result.as_dict()
+        if problems:
+            status = 422
+            answer = ValidationFailed(f"The figures were stored ({result.describe()}) but some returns "
+                                      "could not be submitted.", problems).as_dict()
+    written = sum(1 for r in result.returns if r.changed) if result.outcome == "stored" else 0
+    return ImportOutcome(status, answer, result.as_dict(), written)
 
 
 def _reload(session: Session, job_id: int) -> ImportJob:

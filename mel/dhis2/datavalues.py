@@ -1,8 +1,10 @@
 """DHIS2 Web API: /api/dataValueSets (POST, GET; JSON and CSV), /api/dataValues (GET, POST, DELETE)
 and the task answers of an async import (/api/system/tasks/DATAVALUE_IMPORT/{id}).
 
-Routes only read the request and write DHIS2's answer; parsing, the import (through the one ingest
-service) and the export rows are in dataset_io.py.
+Routes only read the request and write DHIS2's answer; parsing and the import (through the one
+ingest service) are in datavalue_import.py, the export rows in datavalue_export.py. An async import
+is an import job (mel/jobs.py, channel "dhis2") that a `mel worker` runs, or this process when
+there is no queue; the task endpoints show it as DHIS2's notifier does.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import UTC, date, datetime, time
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from indicators.periods import PeriodError, PeriodType, parse_period
+from mel import jobs
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
-from mel.dhis2 import dataset_io as io
+from mel.dhis2 import datavalue_export as out
+from mel.dhis2 import datavalue_import as io
 from mel.dhis2.auth import dhis2_user
 from mel.dhis2.ids import load_ids
 from mel.dhis2.messages import Dhis2Error, web_message
@@ -46,12 +50,6 @@ def _body() -> bytes:
     return request.get_data(cache=False)
 
 
-def _read_payload(options: io.ImportOptions, data: bytes, csv: bool) -> io.Payload:
-    if csv:
-        return io.read_csv(data, first_row_is_header=options.first_row_is_header, data_set=options.data_set)
-    return io.read_json(data)
-
-
 def _is_csv(suffix: str) -> bool:
     mimetype = (request.mimetype or "").lower()
     if mimetype in CSV_TYPES:
@@ -62,20 +60,6 @@ def _is_csv(suffix: str) -> bool:
         return True
     raise Dhis2Error(415, f"Content type '{request.mimetype}' not supported: send application/json or "
                           "application/csv.")
-
-
-def import_payload(session, user, options: io.ImportOptions, payload: io.Payload, content: bytes | None) -> dict:
-    """Run one import and return the ImportSummary JSON; commits what it stored (or rolls back a dry run)."""
-    importer = io.Importer(session, user, load_ids(session), load_catalogue(session), options,
-                           IngestSettings.from_config(current_app.config), content=content)
-    summary = importer.run(payload).as_json()
-    if options.dry_run or summary["status"] == "ERROR":
-        session.rollback()
-    else:
-        # A 409 WARNING still stores the returns that passed: commit here, as the request's own
-        # commit happens on statuses below 400 only.
-        finish(session, current_app.config)
-    return summary
 
 
 def _summary_answer(summary: dict) -> Response:
@@ -91,17 +75,23 @@ def post_data_value_sets(suffix: str = "") -> Response:
         options = io.ImportOptions.from_args(request.args)
     except ValueError as exc:
         raise Dhis2Error(409, str(exc)) from None
-    csv = _is_csv(suffix)
+    is_csv = _is_csv(suffix)
     data = _body()
     session = db.session
+    if options.is_async:  # DHIS2 reads the payload in the job: a bad one is the job's ERROR summary
+        return _start_job(session, user, options, data, is_csv)
     try:
-        payload = _read_payload(options, data, csv)
+        payload = io.read_payload(data, options, is_csv=is_csv)
     except io.PayloadError as exc:
         summary = io.Summary(options, status="ERROR", description=f"The import process failed: {exc}").as_json()
         return _summary_answer(summary)
-    if options.is_async:
-        return _start_job(session, user, options, payload, data)
-    return _summary_answer(import_payload(session, user, options, payload, data))
+    summary, _ = io.import_value_set(session, user, options, payload, IngestSettings.from_config(current_app.config),
+                                     content=data)
+    if not options.dry_run and summary["status"] != "ERROR":
+        # A 409 WARNING still stores the returns that passed: commit here, as the request's own
+        # commit happens on statuses below 400 only.
+        finish(session, current_app.config)
+    return _summary_answer(summary)
 
 
 # --------------------------------------------------------------------------- async: a job to poll
@@ -115,65 +105,94 @@ def _job_id(uid: str) -> int | None:
     return int(uid[1:]) if len(uid) == 11 and uid[0] == "J" and uid[1:].isdigit() else None
 
 
-def _start_job(session, user, options: io.ImportOptions, payload: io.Payload, data: bytes) -> Response:
-    """DHIS2 answers `async=true` with the job and runs it; here the import runs at once (it is the
-    same work) and its summary is kept in an import job (mel/jobs.py) for the task endpoints."""
-    from mel.jobs import ImportJob
-
-    created = utcnow()
-    summary = import_payload(session, user, options, payload, data)
-    job = ImportJob(user_id=user.id, channel="dhis2", filename="dataValueSets", content=None, size=len(data),
-                    dry_run=options.dry_run, state="done", stage="done", rows_read=len(payload.values),
-                    status=io.web_message_parts(summary)[0], answer=json.dumps(summary), result="",
-                    created_at=created, started_at=created, finished_at=utcnow())
-    session.add(job)
-    session.flush()
+def _start_job(session, user, options: io.ImportOptions, data: bytes, is_csv: bool) -> Response:
+    """DHIS2's answer to `async=true`: the job and where to follow it. The payload and options are
+    kept on an import job that a worker imports (or this process, when there is no queue)."""
+    record = {"options": options.as_record(), "format": "csv" if is_csv else "json"}
+    job = jobs.ImportJob(user_id=user.id, channel="dhis2", filename="dataValueSets", content=data, size=len(data),
+                         dry_run=options.dry_run, options=json.dumps(record), created_at=utcnow())
+    job = jobs.start_job(session, current_app.config, job)
     uid = _job_uid(job.id)
-    finish(session, current_app.config)
     answer = web_message(200, f"Initiated {JOB_TYPE}", response={
-        "name": JOB_TYPE, "id": uid, "created": _iso(created), "jobType": JOB_TYPE, "jobStatus": "SCHEDULED",
-        "jobParameters": options.as_json(), "relativeNotifierEndpoint": f"/api/system/tasks/{JOB_TYPE}/{uid}"})
+        "name": JOB_TYPE, "id": uid, "created": _iso(job.created_at), "jobType": JOB_TYPE,
+        "jobStatus": "SCHEDULED", "jobParameters": options.as_json(),
+        "relativeNotifierEndpoint": f"/api/system/tasks/{JOB_TYPE}/{uid}"})
     answer.headers["Location"] = f"/system/tasks/{JOB_TYPE}"
     return answer
 
 
 def _iso(moment: datetime) -> str:
+    """A time as DHIS2 writes it in JSON (UTC, milliseconds, no zone)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
 def _visible_job(job_type: str, uid: str):
-    from mel.jobs import visible_import
+    """The uploader's or (for the secretariat) anyone's DHIS2 import job; None for anything else."""
+    from mel.errors import NotFound
 
     user = dhis2_user()
     job_id = _job_id(uid)
     if job_type != JOB_TYPE or job_id is None:
         return None
     try:
-        job = visible_import(db.session, user, job_id)
-    except Exception:  # NotFound for another's job: as DHIS2, nothing is known of it
+        job = jobs.visible_import(db.session, user, job_id)
+    except NotFound:  # another's job: as DHIS2, nothing is known of it
         return None
     return job if job.channel == "dhis2" else None
 
 
+def _notification(job, n: int, moment: datetime, message: str, *, level: str = "INFO", completed: bool = False,
+                  data: dict | None = None) -> dict:
+    """One of DHIS2's Notification objects (system/notification/Notification.java)."""
+    uid = f"N{job.id:08d}{n:02d}"
+    note = {"uid": uid, "id": uid, "level": level, "category": JOB_TYPE, "time": _iso(moment), "message": message,
+            "completed": completed}
+    if data is not None:
+        note.update(dataType="PARAMETERS", data=data)
+    return note
+
+
+def notifications(job) -> list[dict]:
+    """What DHIS2's notifier holds for the job, newest first: nothing while it waits; "Data value set
+    import" (with its parameters) once it runs, then its stage; last, completed, the outcome."""
+    if job.state == "queued" or job.started_at is None:
+        return []
+    record = json.loads(job.options or "{}")
+    parameters = io.ImportOptions.from_record(record.get("options") or {}).as_json()
+    notes = [_notification(job, 1, job.started_at, "Data value set import", data=parameters)]
+    if job.stage == io.IMPORTING or job.state in ("done", "failed"):
+        notes.append(_notification(job, 2, job.started_at, io.IMPORTING))
+    if job.state == "done":
+        summary = json.loads(job.answer or "{}")
+        counts = summary.get("importCount", {})
+        notes.append(_notification(job, 3, job.finished_at or job.started_at, (
+            f"Import complete with status {summary.get('status', 'ERROR')}, {counts.get('imported', 0)} created, "
+            f"{counts.get('updated', 0)} updated, {counts.get('deleted', 0)} deleted, "
+            f"{counts.get('ignored', 0)} ignored"), completed=True))
+    elif job.state == "failed":
+        notes.append(_notification(job, 3, job.finished_at or job.started_at,
+                                   json.loads(job.answer or "{}").get("message", "Import failed"),
+                                   level="ERROR", completed=True))
+    return notes[::-1]
+
+
+def _no_store(answer: Response) -> Response:
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
+
+
 def task_notifications(job_type: str, job_id: str) -> Response:
     job = _visible_job(job_type, job_id)
-    if job is None:
-        return jsonify([])
-    summary = json.loads(job.answer or "{}")
-    counts = summary.get("importCount", {})
-    message = (f"Import complete with status {summary.get('status', 'SUCCESS')}, {counts.get('imported', 0)} "
-               f"created, {counts.get('updated', 0)} updated, {counts.get('deleted', 0)} deleted, "
-               f"{counts.get('ignored', 0)} ignored")
-    return jsonify([{"uid": f"N{job.id:010d}", "level": "INFO", "category": JOB_TYPE,
-                     "time": _iso(job.finished_at or job.created_at), "message": message, "completed": True,
-                     "dataType": "PARAMETERS", "data": summary}])
+    return _no_store(jsonify(notifications(job) if job is not None else []))
 
 
 def task_summary(job_type: str, job_id: str) -> Response:
+    """The ImportSummary once the job is done; an empty answer before, as DHIS2 gives."""
     job = _visible_job(job_type, job_id)
-    if job is None:
-        return Response(status=200)
-    return jsonify(json.loads(job.answer or "{}"))
+    if job is None or job.state != "done" or not job.answer:
+        return _no_store(Response(status=200))
+    return _no_store(jsonify(json.loads(job.answer)))
 
 
 # --------------------------------------------------------------------------- GET /dataValueSets
@@ -201,9 +220,9 @@ def get_data_value_sets(suffix: str = "") -> Response:
     session = db.session
     ids, catalogue = load_ids(session), load_catalogue(session)
     args = request.args
-    base = io._scheme(args.get("idScheme")) or "UID"
-    schemes = {kind: io._scheme(args.get(param)) or base for param, kind in io.SCHEME_PARAMS.items()}
-    input_scheme = io._scheme(args.get("inputIdScheme")) or "UID"
+    base = io.read_scheme(args.get("idScheme")) or "UID"
+    schemes = {kind: io.read_scheme(args.get(param)) or base for param, kind in io.SCHEME_PARAMS.items()}
+    input_scheme = io.read_scheme(args.get("inputIdScheme")) or "UID"
 
     def find(kind: str, raw: str, scheme: str = input_scheme):
         found = ids.resolve(kind, raw, scheme)
@@ -213,7 +232,7 @@ def get_data_value_sets(suffix: str = "") -> Response:
     periods_raw, units_raw = _many("period"), _many("orgUnit")
     start, end = _date("startDate"), _date("endDate")
     last_updated = _date("lastUpdated")
-    children = io._flag(args, "children")
+    children = io.read_flag(args, "children")
     error = None
     if not data_sets_raw and not elements_raw and not _many("dataElementGroup"):
         error = ("E2001", "At least one data element, data set or data element group must be specified")
@@ -232,19 +251,19 @@ def get_data_value_sets(suffix: str = "") -> Response:
         raise Dhis2Error(409, error[1], error[0])
     data_sets = []
     for raw in data_sets_raw:
-        found = find("dataSet", raw, io._scheme(args.get("inputDataSetIdScheme")) or input_scheme)
+        found = find("dataSet", raw, io.read_scheme(args.get("inputDataSetIdScheme")) or input_scheme)
         if found is None:
             raise Dhis2Error(409, f"Data set not found or not accessible: `{raw}`", "E1105")
         data_sets.append(found)
     elements = []
     for raw in elements_raw:
-        found = find("dataElement", raw, io._scheme(args.get("inputDataElementIdScheme")) or input_scheme)
+        found = find("dataElement", raw, io.read_scheme(args.get("inputDataElementIdScheme")) or input_scheme)
         if found is None:
             raise Dhis2Error(409, f"Data element not found or not accessible: `{raw}`", "E1100")
         elements.append(found)
     units = []
     for raw in units_raw:
-        found = find("orgUnit", raw, io._scheme(args.get("inputOrgUnitIdScheme")) or input_scheme)
+        found = find("orgUnit", raw, io.read_scheme(args.get("inputOrgUnitIdScheme")) or input_scheme)
         if found is None:
             raise Dhis2Error(409, f"Organisation unit not found or not accessible: `{raw}`", "E1102")
         units.append(found)
@@ -277,15 +296,15 @@ def get_data_value_sets(suffix: str = "") -> Response:
             except (PeriodError, ValueError):
                 raise Dhis2Error(409, f"Period is invalid: `{raw}`", "E1101") from None
             periods += [parsed.id] if parsed.type is PeriodType.QUARTER else [q.id for q in _quarters_in(parsed)]
-    query = io.ExportQuery(sorted(programmes), elements or None, periods, start, end, units, children,
+    query = out.ExportQuery(sorted(programmes), elements or None, periods, start, end, units, children,
                            datetime.combine(last_updated, time.min, tzinfo=UTC) if last_updated else None,
                            schemes)
-    rows = io.export_rows(session, user, ids, catalogue, query)
+    rows = out.export_rows(session, user, ids, catalogue, query)
     wants_csv = suffix == ".csv" or args.get("format") == "csv" or (
         suffix == "" and request.accept_mimetypes.best_match(["application/json", *CSV_TYPES])
         in CSV_TYPES)
     if wants_csv:
-        answer = Response(io.to_csv(rows), mimetype="application/csv")
+        answer = Response(out.to_csv(rows), mimetype="application/csv")
         answer.headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
         return answer
     body: dict = {}
@@ -328,13 +347,13 @@ def _value_params() -> dict:
             raise Dhis2Error(400, "The body must be a JSON object")
     attribute = body.get("attribute") if isinstance(body.get("attribute"), dict) else {}
     def pick(key, name):
-        return (io._text(args.get(key) or body.get(name) or ""))
+        return (io.clean_text(args.get(key) or body.get(name) or ""))
     params = {"de": pick("de", "dataElement"), "pe": pick("pe", "period"), "ou": pick("ou", "orgUnit"),
               "co": pick("co", "categoryOptionCombo"), "ao": pick("ao", "attributeOptionCombo"),
-              "cc": io._text(args.get("cc") or attribute.get("combo") or ""),
-              "cp": io._text(args.get("cp") or ";".join(attribute.get("options") or []) or ""),
-              "value": io._text(args.get("value") if "value" in args else body.get("value")),
-              "comment": io._text(args.get("comment") if "comment" in args else body.get("comment"))}
+              "cc": io.clean_text(args.get("cc") or attribute.get("combo") or ""),
+              "cp": io.clean_text(args.get("cp") or ";".join(attribute.get("options") or []) or ""),
+              "value": io.clean_text(args.get("value") if "value" in args else body.get("value")),
+              "comment": io.clean_text(args.get("comment") if "comment" in args else body.get("comment"))}
     for key, word in (("de", "de"), ("pe", "pe"), ("ou", "ou")):
         if not params[key]:
             raise Dhis2Error(400, f"Required request parameter '{word}' for method parameter type String is not "
@@ -442,10 +461,10 @@ def get_data_value() -> Response:
     ours = catalogue.org_units[unit.our_code]
     if user.role == "officer" and not can_access(user, catalogue.programmes[programme].id, ours):
         raise Dhis2Error(403, "User does not have access to read this data value", "E2032")
-    query = io.ExportQuery([programme], [de], [period.id], None, None, [unit], False, None,
+    query = out.ExportQuery([programme], [de], [period.id], None, None, [unit], False, None,
                            {k: "UID" for k in ("dataElement", "orgUnit", "categoryOptionCombo",
                                                "attributeOptionCombo", "dataSet")})
-    rows = [r for r in io.export_rows(session, user, ids, catalogue, query) if r["categoryOptionCombo"] == coc.uid]
+    rows = [r for r in out.export_rows(session, user, ids, catalogue, query) if r["categoryOptionCombo"] == coc.uid]
     if not rows:
         raise Dhis2Error(409, "Data value does not exist")
     answer = jsonify([rows[0]["value"]])

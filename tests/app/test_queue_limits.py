@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-import redis
 from rq.suspension import resume, suspend
 from sqlalchemy import func, select
 
@@ -35,30 +30,15 @@ from mel.jobs import ImportJob
 from mel.migrate import upgrade
 from mel.reporting.models import ReportRun
 from mel.returns.models import Return
+from tests.app.queue_helpers import REDIS_URL, clear_queues, workers
 from tests.app.returns_helpers import rows_like
 from tests.helpers import csrf_token, fresh_database_url, login
 
 pytestmark = pytest.mark.slow
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 WORKERS = 2
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"mel-test-{uuid.uuid4().hex[:8]}"
 SECRETARIAT = "secretariat@demo.test"
-
-
-def _clear(prefix: str) -> None:
-    """Remove the run's keys: its queues and registries, its jobs and their results, its limit counts."""
-    connection = redis.Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(match=f"*{prefix}*", count=1000):
-        connection.delete(key)
-    for key in connection.scan_iter(match="rq:job:*", count=1000):
-        if prefix in (connection.hget(key, "origin") or b"").decode():
-            job_id = key.decode().rsplit(":", 1)[1]
-            connection.delete(key, f"rq:results:{job_id}")
-    for member in connection.smembers("rq:queues"):
-        if prefix in member.decode():
-            connection.srem("rq:queues", member)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +57,7 @@ def world(tmp_path_factory):
         session.commit()
         session.close()
     yield app, url, instance
-    _clear(PREFIX)
+    clear_queues(PREFIX)
     with app.app_context():
         db.engine.dispose()
 
@@ -86,22 +66,8 @@ def world(tmp_path_factory):
 def worker(world):
     """A real `mel worker -n 2` process on the module's database and queues."""
     app, url, instance = world
-    env = {**os.environ, "MEL_ENV": "development", "MEL_DATABASE_URL": url, "MEL_INSTANCE_DIR": str(instance),
-           "MEL_REDIS_URL": REDIS_URL, "MEL_QUEUE_PREFIX": PREFIX, "MEL_LOG_LEVEL": "WARNING"}
-    log = open(instance / "worker.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([sys.executable, "-c", "from mel.cli import main; main()", "worker", "-n", str(WORKERS)],
-                               env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    from rq import Worker
-
-    deadline = time.monotonic() + 60
-    while Worker.count(queue=jobs.queue(app.config, "reports"), connection=jobs.redis_for(app.config)) < WORKERS:
-        assert process.poll() is None, (instance / "worker.log").read_text()
-        assert time.monotonic() < deadline, "the workers did not register"
-        time.sleep(0.2)
-    yield process
-    process.terminate()
-    process.wait(timeout=60)
-    log.close()
+    with workers(app, url, instance, PREFIX, WORKERS) as process:
+        yield process
 
 
 def _signed_in(app, email: str):
@@ -332,7 +298,7 @@ def limited(world):
                              REDIS_URL=REDIS_URL, QUEUE_PREFIX=f"{PREFIX}-none", RATELIMIT_ENABLED=True,
                              RATELIMIT_KEY_PREFIX=prefix, **LIMITS)
     yield limited_app, prefix
-    _clear(prefix)
+    clear_queues(prefix)
 
 
 def _send(app, kind: str, who: str, address: str):
@@ -367,7 +333,7 @@ CASES = [
                          ids=[f"{c[0]}-{'anonymous' if c[1] is None else c[1].split('@')[0]}" for c in CASES])
 def test_rate_limits_answer_429_per_user_per_address_per_kind(limited, kind, who, allowed, words, other):
     app, prefix = limited
-    _clear(prefix)
+    clear_queues(prefix)
     send = _send(app, kind, who, "10.0.0.1")
     answers = [send() for _ in range(allowed)]
     assert all(a.status_code != 429 for a in answers), [a.status_code for a in answers]
@@ -416,7 +382,7 @@ def test_sixteen_officers_pushing_a_quarter_in_a_minute_are_not_limited(world):
         thread.start()
     for thread in threads:
         thread.join()
-    _clear(prefix)
+    clear_queues(prefix)
     assert len(statuses) == 16 * 251 and 429 not in statuses, sorted(set(statuses))
     assert set(statuses) == {422}  # each one checked (an empty file), none refused for its rate
     print(f"16 x 251 imports in {time.monotonic() - started:.1f} s, none limited")

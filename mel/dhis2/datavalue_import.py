@@ -1,13 +1,13 @@
-"""DHIS2 data value sets in and out: payloads to canonical rows for the one ingest service, its
-result to DHIS2 2.41's ImportSummary, stored figures to dataValueSets rows.
+"""DHIS2 data value sets in: payloads (JSON, CSV) to canonical rows for the one ingest service, its
+result to DHIS2 2.41's ImportSummary; the same import inline (datavalues.py) and as a queued job
+(`run_job`, called by mel/jobs.py for the "dhis2" channel).
 
-The routes (datavalues.py) only read the request and write the answer. Import, as DHIS2 does it:
-set-level problems (unknown data set, org unit or attribute option combo of the set) abort the
-whole payload (ERROR); value-level problems are conflicts (errorCode, objects, indexes into the
-payload) and the other values import (WARNING). Our own rule stays on top: a return (programme ×
-org unit × period) with any rejected value is stored not at all; its other values are rejected
-too. Figures go through `mel.returns.ingest.ingest` once per programme, and again without the
-refused returns when some are (ingest refuses all or nothing per call).
+Import, as DHIS2 does it: set-level problems (unknown data set, org unit or attribute option combo
+of the set) abort the whole payload (ERROR); value-level problems are conflicts (errorCode,
+objects, indexes into the payload) and the other values import (WARNING). Our own rule stays on
+top: a return (programme × org unit × period) with any rejected value is stored not at all; its
+other values are rejected too. Figures go through `mel.returns.ingest.ingest` once per programme,
+and again without the refused returns when some are (ingest refuses all or nothing per call).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
@@ -26,10 +26,9 @@ from indicators.figures import ROW_COLUMNS, SUFFIX
 from indicators.periods import PeriodError, PeriodType, parse_period
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
-from mel.catalogue.models import OrgUnit
 from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
 from mel.returns.models import DataValue, Return
-from mel.scopes import can_access, sees_approved_returns_only
+from mel.scopes import can_access
 
 STRATEGIES = ("CREATE_AND_UPDATE", "CREATE", "UPDATE", "DELETE", "NEW_AND_UPDATES", "NEW", "UPDATES", "DELETES")
 STRATEGY_ALIASES = {"NEW_AND_UPDATES": "CREATE_AND_UPDATE", "NEW": "CREATE", "UPDATES": "UPDATE",
@@ -41,22 +40,21 @@ SCHEME_PARAMS = {  # URL parameter -> the kind ids.resolve knows
 }
 CSV_COLUMNS = ("dataElement", "period", "orgUnit", "categoryOptionCombo", "attributeOptionCombo", "value",
                "storedBy", "lastUpdated", "comment", "followup", "deleted")
-CSV_HEADER = ("dataelement", "period", "orgunit", "categoryoptioncombo", "attributeoptioncombo", "value",
-              "storedby", "lastupdated", "comment", "followup", "deleted")
 TRUE = ("true", "1", "yes")
 BATCH_ROWS = 100_000  # values per ingest call at most (whole returns), for memory
+IMPORTING = "Importing data..."  # DHIS2's stage of a running import job (DataValueSetImportJob)
 
 
 class PayloadError(ValueError):
     """The payload cannot be read at all (DHIS2: "The import process failed: ...")."""
 
 
-def _flag(args, name: str, default: bool = False) -> bool:
+def read_flag(args, name: str, default: bool = False) -> bool:
     raw = args.get(name)
     return default if raw in (None, "") else str(raw).strip().lower() in TRUE
 
 
-def _scheme(raw: str | None) -> str | None:
+def read_scheme(raw: str | None) -> str | None:
     if raw is None or not str(raw).strip():
         return None
     text = str(raw).strip().upper()
@@ -83,20 +81,20 @@ class ImportOptions:
             raise ValueError(f"importStrategy `{args.get('importStrategy')}` is not one of "
                              "CREATE_AND_UPDATE, CREATE, UPDATE, DELETE")
         given = {}
-        base = _scheme(args.get("idScheme"))
+        base = read_scheme(args.get("idScheme"))
         if base:
             given["idScheme"] = base
         schemes = {}
         for param, kind in SCHEME_PARAMS.items():
-            scheme = _scheme(args.get(param))
+            scheme = read_scheme(args.get(param))
             if scheme:
                 given[param] = scheme
             schemes[kind] = scheme or base or "UID"
         for param, scheme in given.items():
             if scheme not in ("UID", "CODE", "NAME"):
                 raise ValueError(f"{param} `{scheme}` is not supported here: use UID, CODE or NAME")
-        return cls(schemes, given, _flag(args, "dryRun"), STRATEGY_ALIASES.get(strategy, strategy),
-                   _flag(args, "async"), _flag(args, "firstRowIsHeader", True), str(args.get("dataSet") or ""))
+        return cls(schemes, given, read_flag(args, "dryRun"), STRATEGY_ALIASES.get(strategy, strategy),
+                   read_flag(args, "async"), read_flag(args, "firstRowIsHeader", True), str(args.get("dataSet") or ""))
 
     def as_json(self) -> dict:
         """ImportOptions as DHIS2 2.41 writes it in the summary."""
@@ -114,6 +112,14 @@ class ImportOptions:
             "skipCache": False, **({"dataSet": self.data_set} if self.data_set else {}),
         }
 
+    def as_record(self) -> dict:
+        """The options as plain JSON, kept on a queued import job (ImportJob.options)."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict) -> ImportOptions:
+        return cls(**record)
+
 
 @dataclass
 class Payload:
@@ -127,7 +133,7 @@ class Payload:
     complete_date: str = ""
 
 
-def _text(value) -> str:
+def clean_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -146,12 +152,19 @@ def read_json(data: bytes) -> Payload:
     values = document.get("dataValues") or []
     if not isinstance(values, list) or not all(isinstance(v, dict) for v in values):
         raise PayloadError("`dataValues` must be an array of objects")
-    columns = {name: [_text(v.get(name)) for v in values] for name in CSV_COLUMNS}
-    columns["deleted"] = [_text(v.get("deleted")) for v in values]
-    columns["followup"] = [_text(v.get("followup", v.get("followUp"))) for v in values]
+    columns = {name: [clean_text(v.get(name)) for v in values] for name in CSV_COLUMNS}
+    columns["deleted"] = [clean_text(v.get("deleted")) for v in values]
+    columns["followup"] = [clean_text(v.get("followup", v.get("followUp"))) for v in values]
     return Payload(pd.DataFrame(columns, columns=list(CSV_COLUMNS), dtype=object),
-                   _text(document.get("dataSet")), _text(document.get("period")), _text(document.get("orgUnit")),
-                   _text(document.get("attributeOptionCombo")), _text(document.get("completeDate")))
+                   clean_text(document.get("dataSet")), clean_text(document.get("period")), clean_text(document.get("orgUnit")),
+                   clean_text(document.get("attributeOptionCombo")), clean_text(document.get("completeDate")))
+
+
+def read_payload(data: bytes, options: ImportOptions, *, is_csv: bool) -> Payload:
+    """The payload of a POST, JSON or CSV; PayloadError when it cannot be read at all."""
+    if is_csv:
+        return read_csv(data, first_row_is_header=options.first_row_is_header, data_set=options.data_set)
+    return read_json(data)
 
 
 def read_csv(data: bytes, *, first_row_is_header: bool = True, data_set: str = "") -> Payload:
@@ -703,107 +716,45 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-# --------------------------------------------------------------------------- export
+# --------------------------------------------------------------------------- one import, inline or queued
 
 
-@dataclass
-class ExportQuery:
-    """GET /api/dataValueSets, resolved: what to read and how to name it."""
+def import_value_set(session: Session, user: User, options: ImportOptions, payload: Payload,
+                     settings: IngestSettings, *, content: bytes | None = None) -> tuple[dict, int]:
+    """Run one import: (the ImportSummary JSON, returns written). Flushes what it stores and rolls back
+    a dry run or an aborted import; the caller commits (a 409 WARNING still stores what passed)."""
+    from mel.catalogue.lookup import load_catalogue
+    from mel.dhis2.ids import load_ids
 
-    programmes: list[str]
-    data_elements: list | None
-    periods: list[str] | None
-    start: date | None
-    end: date | None
-    units: list
-    children: bool
-    last_updated: datetime | None
-    schemes: dict[str, str]
-
-
-def export_rows(session: Session, user: User, ids, catalogue: Catalogue, query: ExportQuery) -> list[dict]:
-    """The stored figures the query names that the user may read, as DHIS2 data values."""
-    programme_ids = [catalogue.programmes[p].id for p in query.programmes if p in catalogue.programmes]
-    statement = (select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
-                        DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.value,
-                        DataValue.comment, DataValue.updated_by_id, DataValue.created_at, DataValue.updated_at,
-                        Return.state)
-                 .join(Return, Return.id == DataValue.return_id)
-                 .where(DataValue.programme_id.in_(programme_ids)))
-    unit_ids = [catalogue.org_units[u.our_code].id for u in query.units if u.our_code in catalogue.org_units]
-    if query.children:
-        paths = [catalogue.org_units[u.our_code].path for u in query.units if u.our_code in catalogue.org_units]
-        from sqlalchemy import or_
-
-        statement = statement.join(OrgUnit, OrgUnit.id == DataValue.org_unit_id).where(
-            or_(*(OrgUnit.path.startswith(path) for path in paths)))
-    else:
-        statement = statement.where(DataValue.org_unit_id.in_(unit_ids))
-    if query.periods is not None:
-        statement = statement.where(DataValue.period.in_(query.periods))
-    if query.last_updated is not None:
-        statement = statement.where(DataValue.updated_at >= query.last_updated)
-    if query.data_elements:
-        indicator_ids = {catalogue.indicators[de.indicator].id for de in query.data_elements
-                         if de.indicator in catalogue.indicators}
-        statement = statement.where(DataValue.indicator_id.in_(indicator_ids))
-    if sees_approved_returns_only(user):
-        statement = statement.where(Return.state == "approved")
-    wanted_parts = ({(de.indicator, de.component) for de in query.data_elements} if query.data_elements else None)
-    from mel.accounts.models import User as Account
-
-    emails = dict(session.execute(select(Account.id, Account.email)).all())
-    units = {u.our_code: u for u in ids.org_units.values()}
-    schemes = query.schemes
-    name = {}
-    out = []
-    for (indicator_id, component, combo_id, programme_id, unit_id, period, value, comment, by, created, updated,
-         _state) in session.execute(statement.order_by(DataValue.id)):
-        code = catalogue.indicator_codes[indicator_id]
-        if wanted_parts is not None and (code, component) not in wanted_parts:
-            continue
-        if query.start is not None or query.end is not None:
-            parsed = parse_period(period)
-            if (query.start and parsed.start < query.start) or (query.end and parsed.end > query.end):
-                continue
-        unit_code = catalogue.org_unit_codes[unit_id]
-        unit = catalogue.org_unit_by_id[unit_id]
-        if user.role == "officer" and not can_access(user, programme_id, unit):
-            continue
-        key = (indicator_id, component, combo_id, programme_id, unit_id)
-        if key not in name:
-            de = ids.data_element_for(code, component)
-            coc = ids.option_combo_for(de.uid, catalogue.combo_codes[combo_id])
-            aoc = ids.attribute_combo_for(catalogue.programme_codes[programme_id])
-            ou = units.get(unit_code)
-            name[key] = (ids.identify("dataElement", de, schemes["dataElement"]),
-                         ids.identify("orgUnit", ou, schemes["orgUnit"]) if ou is not None else unit_code,
-                         ids.identify("categoryOptionCombo", coc, schemes["categoryOptionCombo"]),
-                         ids.identify("attributeOptionCombo", aoc, schemes["attributeOptionCombo"]))
-        de_id, ou_id, coc_id, aoc_id = name[key]
-        out.append({"dataElement": de_id, "period": period, "orgUnit": ou_id, "categoryOptionCombo": coc_id,
-                    "attributeOptionCombo": aoc_id, "value": _plain(value), "storedBy": emails.get(by, ""),
-                    "created": _stamp(created), "lastUpdated": _stamp(updated), "comment": comment or None,
-                    "followup": False})
-    return out
+    importer = Importer(session, user, load_ids(session), load_catalogue(session), options, settings,
+                        content=content)
+    summary = importer.run(payload).as_json()
+    if options.dry_run or summary["status"] == "ERROR":
+        session.rollback()
+        return summary, 0
+    return summary, sum(1 for result in importer.results for r in result.returns if r.changed)
 
 
-def _plain(value) -> str:
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def run_job(session: Session, config, user: User, job):
+    """The "dhis2" importer of mel/jobs.py: the kept payload, imported as `import_value_set` does
+    inline. A payload that cannot be read is an ERROR summary, as DHIS2's import job gives."""
+    from mel.errors import MelError
+    from mel.jobs import ImportOutcome
 
-
-def _stamp(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}" if moment else None
-
-
-def to_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        writer.writerow([r["dataElement"], r["period"], r["orgUnit"], r["categoryOptionCombo"],
-                         r["attributeOptionCombo"], r["value"], r["storedBy"], r["lastUpdated"] or "",
-                         r["comment"] or "", "false", "false"])
-    return out.getvalue()
-
+    record = json.loads(job.options or "{}")
+    options = ImportOptions.from_record(record.get("options") or {})
+    try:
+        payload = read_payload(job.content or b"", options, is_csv=record.get("format") == "csv")
+    except PayloadError as exc:
+        summary = Summary(options, status="ERROR", description=f"The import process failed: {exc}").as_json()
+        return ImportOutcome(web_message_parts(summary)[0], summary)
+    job.rows_read, job.stage = len(payload.values), IMPORTING
+    session.commit()  # the task shows the import under way
+    try:
+        summary, written = import_value_set(session, user, options, payload, IngestSettings.from_config(config),
+                                            content=job.content)
+    except MelError as exc:  # inline, the blueprint answers it as a WebMessage; a job keeps a summary
+        session.rollback()
+        summary, written = Summary(options, status="ERROR", description=f"The import process failed: "
+                                                                         f"{exc.message}").as_json(), 0
+    return ImportOutcome(web_message_parts(summary)[0], summary, returns_written=written)

@@ -1,0 +1,56 @@
+"""Real Redis queues and real `mel worker` processes for tests (Redis database 14, a prefix per module)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import redis
+
+from mel import jobs
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def clear_queues(prefix: str) -> None:
+    """Remove a run's keys: its queues and registries, its jobs and their results, its limit counts."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter(match=f"*{prefix}*", count=1000):
+        connection.delete(key)
+    for key in connection.scan_iter(match="rq:job:*", count=1000):
+        if prefix in (connection.hget(key, "origin") or b"").decode():
+            job_id = key.decode().rsplit(":", 1)[1]
+            connection.delete(key, f"rq:results:{job_id}")
+    for member in connection.smembers("rq:queues"):
+        if prefix in member.decode():
+            connection.srem("rq:queues", member)
+
+
+@contextmanager
+def workers(app, database_url: str, instance: Path, prefix: str, count: int) -> Iterator[subprocess.Popen]:
+    """A real `mel worker -n COUNT` process on the app's database and queues, registered before it yields."""
+    from rq import Worker
+
+    env = {**os.environ, "MEL_ENV": "development", "MEL_DATABASE_URL": database_url,
+           "MEL_INSTANCE_DIR": str(instance), "MEL_REDIS_URL": REDIS_URL, "MEL_QUEUE_PREFIX": prefix,
+           "MEL_LOG_LEVEL": "WARNING"}
+    log_path = instance / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-c", "from mel.cli import main; main()", "worker", "-n",
+                                    str(count)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while Worker.count(queue=jobs.queue(app.config, "reports"), connection=jobs.redis_for(app.config)) < count:
+                assert process.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the workers did not register"
+                time.sleep(0.2)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
