@@ -72,6 +72,10 @@ class Config:
     LOGIN_IP_BACKOFF_SECONDS = 4
     LOGIN_IP_BACKOFF_MAX_SECONDS = 900
     PASSWORD_MIN_LENGTH = 12
+    # One-time links e-mailed to people (mel/accounts/links.py): hours a link stays valid.
+    PASSWORD_RESET_HOURS = 2
+    INVITATION_HOURS = 72
+    PASSWORD_RESET_MAX_PER_HOUR = 3  # reset e-mails to one address; more requests get the same page, no e-mail
     API_TOKEN_DAYS = 365
 
     # Validation: history check (robust z-score over 8 quarters, else a quarter-on-quarter band;
@@ -118,6 +122,7 @@ class Config:
     RATELIMIT_API = "1200 per minute"  # every /api/v1 call, one budget per user
     RATELIMIT_IMPORTS = "300 per minute"  # file imports (web upload and API), per user
     RATELIMIT_REPORTS = "20 per minute"  # report generations and re-runs (web and API), per user
+    RATELIMIT_ACCOUNT = "10 per 15 minutes"  # "forgot password" requests (per address), own password changes (per user)
     RATELIMIT_STRATEGY = "sliding-window-counter"
     RATELIMIT_KEY_PREFIX = "mel-limits"
     RATELIMIT_HEADERS_ENABLED = True

@@ -23,8 +23,11 @@ LIMITED = {
     "reporting.generate": ("reports", ["POST"]),
     "reporting.rerun": ("reports", ["POST"]),
     "reports_api.Reports": ("reports", ["POST"]),
+    "accounts.forgot_password": ("account", ["POST"]),
+    "accounts.change_password": ("account", ["POST"]),
 }
-WORDS = {"imports": "file imports", "reports": "report requests", "api": "API calls"}
+WORDS = {"imports": "file imports", "reports": "report requests", "api": "API calls",
+         "account": "password requests"}
 
 
 def who() -> str:

@@ -29,9 +29,11 @@ def finish(session: Session, config, *, retry_unsent: bool = False) -> int:
     `retry_unsent` (the scheduler's jobs) also sends notices earlier attempts could not. Returns
     how many e-mails went.
     """
+    from mel.accounts import mail
     from mel.review import notify
 
     session.commit()
+    mail.send_queued(session, config)  # e-mails with a one-time link: never stored, sent once committed
     sent = 0
     if session.info.pop(NOTICES_KEY, False) or retry_unsent:
         sent = notify.send_pending(session, config)

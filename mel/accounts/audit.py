@@ -20,6 +20,10 @@ ACTIONS = {
     "user.created": "User created",
     "user.password_set": "Password set",
     "user.role_changed": "Role or scope changed",
+    "user.invited": "User invited",
+    "user.invitation_sent": "Invitation e-mailed",
+    "password_reset.requested": "Password reset requested",
+    "password_reset.refused": "Password link refused",
     "report.published": "Report published",
     "return.reopened": "Return reopened",
 }

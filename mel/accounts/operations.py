@@ -126,11 +126,13 @@ def _org_units(session: Session, codes) -> list[OrgUnit]:
     return [resolve_org_unit(session, code) for code in codes]
 
 
-def set_password(session: Session, user: User, password: str, min_length: int = 12, *, actor=None) -> None:
+def set_password(session: Session, user: User, password: str, min_length: int = 12, *, actor=None,
+                 how: str = "") -> None:
     """Give a user a new password (checked against the policy) and record it in the audit."""
     check_password_policy(password, min_length, (user.email, user.name))
     user.password_hash = generate_password_hash(password)
-    audit.record(session, "user.password_set", actor=actor, object=user.email)
+    audit.record(session, "user.password_set", actor=actor, object=user.email,
+                 details={"how": how} if how else None)
 
 
 SIGN_IN_REFUSED = (

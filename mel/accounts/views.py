@@ -100,3 +100,7 @@ def audit_log():
     result = audit.events(db.session, action=action, actor=actor, page=min(max(page, 1), 100_000))
     return render_template("admin/audit.html", result=result, actions=audit.ACTIONS,
                            action=action, actor=actor)
+
+
+# The self-service pages (forgotten passwords, invitations, one's account) add their routes here.
+from mel.accounts import self_service_views  # noqa: E402,F401

@@ -40,11 +40,13 @@ BAD = {
     "job_id": ["nope"],
     "job_type": ["NOPE", "x" * 300],  # DHIS2 task answers (/api/system/tasks/<job_type>/<job_id>)
     "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
+    "token": ["nope", "x" * 300, "WzEsIngiXQ.abc.def"],  # one-time links (/reset-password/<token>)
 }
 BAD_IDS = ["0", "999999999", "-1", "99999999999"]  # the last one overflows a 32-bit key
 VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "scope": "OPCT",
          "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1",
-         "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT"}
+         "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT", "token": "nope",
+         "token_id": "1", "user_id": "1"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042"}

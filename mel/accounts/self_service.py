@@ -1,0 +1,173 @@
+"""People getting in on their own: invitations, forgotten passwords, one's own password and tokens.
+
+Writes flush and never commit; e-mails are queued on the unit of work (mel/accounts/mail.py) and
+leave after the entry point's commit. Links come from mel/accounts/links.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash
+
+from mel.accounts import audit, links, mail
+from mel.accounts.models import ApiToken, AuditEvent, LoginSession, User
+from mel.accounts.operations import (
+    _DUMMY_HASH,
+    _sha256,
+    create_user,
+    normalise_email,
+    revoke_token,
+    set_password,
+    token_state,
+)
+from mel.db import utcnow
+from mel.errors import Conflict, NotFound, ValidationFailed
+
+LinkFor = Callable[[str], str]  # a link token -> the absolute address of its page
+
+
+def request_password_reset(session: Session, config, email: str, *, link_for: LinkFor) -> None:
+    """E-mail a reset link to an active account with this address; say nothing either way.
+
+    The caller shows the same page whatever happens; the e-mail leaves from a background thread so
+    the answer takes the same time. At most PASSWORD_RESET_MAX_PER_HOUR e-mails go to one address.
+    """
+    address = normalise_email(email)[:254]
+    user = session.scalar(select(User).where(User.email == address))
+    since = utcnow() - timedelta(hours=1)
+    recent = session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "password_reset.requested", AuditEvent.object == address,
+        AuditEvent.occurred_at >= since)) or 0
+    eligible = user is not None and user.is_active
+    sends = eligible and recent < int(config["PASSWORD_RESET_MAX_PER_HOUR"])
+    audit.record(session, "password_reset.requested", actor=user, actor_email=address, object=address,
+                 details={"known_account": user is not None, "e-mailed": bool(sends)})
+    if not sends:
+        return
+    hours = links.valid_hours(config, "reset")
+    mail.queue(session, config, to=user.email, subject="Reset your Kenya SP MEL password",
+               template="password_reset", background=True, user=user,
+               link=link_for(links.make(config, "reset", user)), hours=hours)
+
+
+def user_for_link(session: Session, config, purpose: str, token: str) -> User:
+    """The user a link was made for; raises links.LinkRefused (and records it) when it is refused."""
+    try:
+        return links.read(session, config, purpose, token)
+    except links.LinkRefused as refused:
+        audit.record(session, "password_reset.refused", actor_email="anonymous", object=purpose,
+                     details={"reason": refused.reason})
+        raise
+
+
+def set_password_from_link(session: Session, config, purpose: str, token: str, password: str) -> User:
+    """Set the password a reset or invitation link was made for; the link stops working, and every
+    signed-in session of the user is ended (a reset usually means someone else may know the old one)."""
+    user = user_for_link(session, config, purpose, token)
+    set_password(session, user, password, int(config["PASSWORD_MIN_LENGTH"]), actor=user,
+                 how="invitation link" if purpose == "invitation" else "reset link")
+    end_sessions(session, user)
+    session.flush()
+    return user
+
+
+def end_sessions(session: Session, user: User, *, keep_token: str | None = None) -> int:
+    """End the user's live web sessions (all, or all but the one with `keep_token`)."""
+    query = update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+    if keep_token:
+        query = query.where(LoginSession.token_hash != _sha256(keep_token))
+    result = session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def invite_user(session: Session, config, *, email: str, name: str, role: str, programme_codes=(),
+                org_unit_codes=(), actor, link_for: LinkFor) -> User:
+    """Create a user without a password and e-mail an invitation to set one."""
+    if not name.strip():
+        raise ValidationFailed("Give the person's name: the invitation greets them by it.")
+    user = create_user(session, email, role, name=name.strip(), programme_codes=list(programme_codes),
+                       org_unit_codes=list(org_unit_codes), actor=actor)
+    audit.record(session, "user.invited", actor=actor, object=user.email, details={"role": role})
+    _queue_invitation(session, config, user, actor=actor, link_for=link_for)
+    return user
+
+
+def resend_invitation(session: Session, config, user_id: int, *, actor, link_for: LinkFor) -> User:
+    """E-mail a fresh invitation to a user who has not set a password yet."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    if user.password_hash:
+        raise Conflict(f"{user.email} has already set a password: there is no invitation to re-send.")
+    if not user.is_active:
+        raise Conflict(f"{user.email} is deactivated: reactivate the account before inviting again.")
+    _queue_invitation(session, config, user, actor=actor, link_for=link_for)
+    return user
+
+
+def _queue_invitation(session: Session, config, user: User, *, actor, link_for: LinkFor) -> None:
+    hours = links.valid_hours(config, "invitation")
+    audit.record(session, "user.invitation_sent", actor=actor, object=user.email, details={"valid_hours": hours})
+    mail.queue(session, config, to=user.email, subject="You are invited to Kenya SP MEL", template="invitation",
+               user=user, inviter=getattr(actor, "display_name", "The secretariat"),
+               link=link_for(links.make(config, "invitation", user)), hours=hours)
+
+
+def change_own_password(session: Session, config, user: User, current: str, new: str, *,
+                        keep_token: str | None = None) -> None:
+    """Change one's own password: the current one is required; other signed-in sessions end."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
+        if not user.password_hash:
+            check_password_hash(_DUMMY_HASH, current or "")
+        raise ValidationFailed("The current password is not correct.")
+    if current == new:
+        raise ValidationFailed("The new password is the same as the current one: choose another.")
+    set_password(session, user, new, int(config["PASSWORD_MIN_LENGTH"]), actor=user, how="changed by its owner")
+    end_sessions(session, user, keep_token=keep_token)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    state: str
+
+
+def own_tokens(session: Session, user: User) -> list[TokenRow]:
+    """The user's API tokens, newest first, with their state."""
+    now = utcnow()
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                           .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return [TokenRow(t.id, t.name, t.prefix, t.created_at, t.last_used_at, t.expires_at, token_state(t, now))
+            for t in rows]
+
+
+def revoke_own_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; another user's token is "not found" (nothing to tell)."""
+    record = session.get(ApiToken, token_id)
+    if record is None or record.user_id != user.id:
+        raise NotFound(f"You have no API token with id {token_id}.")
+    return revoke_token(session, token_id, actor=user)
+
+
+def people(session: Session) -> list[User]:
+    """Every user, by role and e-mail, with their scopes loaded (the secretariat's list)."""
+    return list(session.scalars(select(User).order_by(User.role, User.email)
+                                .options(selectinload(User.programmes), selectinload(User.org_units))))
+
+
+def account_state(user: User) -> str:
+    """"invited" (no password yet), "deactivated" or "active"."""
+    if not user.is_active:
+        return "deactivated"
+    return "active" if user.password_hash else "invited"

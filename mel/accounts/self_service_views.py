@@ -1,0 +1,201 @@
+"""Pages for getting in on one's own: forgot password, reset and invitation links, one's account,
+and the secretariat's list of people with invitations. Routes join the "accounts" blueprint."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from wtforms.fields import SelectChoice
+
+from mel.accounts import links, mail, self_service
+from mel.accounts.auth import authenticated_user
+from mel.accounts.forms import ChangePasswordForm, ForgotPasswordForm, InviteForm, SetPasswordForm
+from mel.accounts.views import bp
+from mel.catalogue.models import OrgUnit, Programme
+from mel.db import db
+from mel.errors import Forbidden, MelError
+from mel.scopes import can_administer
+from mel.unit_of_work import finish
+
+LINK_ENDPOINTS = {"reset": "accounts.reset_password", "invitation": "accounts.accept_invitation"}
+REFUSED = {
+    "invalid": "This link is not valid. Check that the whole address from the e-mail was opened.",
+    "expired": "This link has expired.",
+    "used": "This link has already been used: it works once.",
+}
+
+
+def _link_for(purpose: str):
+    """Links in e-mails start with BASE_URL, never with the Host header a request sent."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return lambda token: base + url_for(LINK_ENDPOINTS[purpose], token=token)
+
+
+def _secretariat():
+    user = authenticated_user()
+    if not can_administer(user):
+        raise Forbidden("Only the secretariat invites people.")
+    return user
+
+
+# --------------------------------------------------------------------------- forgotten passwords
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        self_service.request_password_reset(db.session, current_app.config, form.email.data,
+                                            link_for=_link_for("reset"))
+        hours = links.valid_hours(current_app.config, "reset")
+        return render_template("auth/forgot_sent.html", hours=hours)
+    return render_template("auth/forgot.html", form=form), 422 if form.errors else 200
+
+
+def _set_password_page(purpose: str, token: str):
+    config = current_app.config
+    db_session = db.session
+    try:
+        user = self_service.user_for_link(db_session, config, purpose, token)
+    except links.LinkRefused as refused:
+        finish(db_session, config)  # the refusal stays in the audit
+        return render_template("auth/link_refused.html", purpose=purpose, reason=refused.reason,
+                               message=REFUSED[refused.reason]), 404 if refused.reason == "invalid" else 410
+    form = SetPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            self_service.set_password_from_link(db_session, config, purpose, token, form.password.data)
+        except MelError as exc:
+            error = exc.message
+        else:
+            flash("Your password is set. Sign in with it." if purpose == "invitation"
+                  else "Your password is changed. Sign in with the new one.", "info")
+            return redirect(url_for("accounts.login"))
+    status = 422 if error or form.errors else 200
+    return render_template("auth/set_password.html", form=form, user=user, purpose=purpose, error=error,
+                           min_length=config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _set_password_page("reset", token)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _set_password_page("invitation", token)
+
+
+# --------------------------------------------------------------------------- one's own account
+
+
+def _account_page(password_form: ChangePasswordForm, error: str | None = None, status: int = 200):
+    user = authenticated_user()
+    tokens = self_service.own_tokens(db.session, user)
+    return render_template("auth/account.html", user=user, tokens=tokens, form=password_form, error=error,
+                           min_length=current_app.config["PASSWORD_MIN_LENGTH"]), status
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm(formdata=None))
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    user = authenticated_user()
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _account_page(form, status=422)
+    try:
+        self_service.change_own_password(db.session, current_app.config, user, form.current.data,
+                                         form.password.data, keep_token=user.session_token)
+    except MelError as exc:
+        return _account_page(form, error=exc.message, status=422)
+    flash("Your password is changed. Your other signed-in sessions have ended.", "info")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_own_token(token_id: int):
+    record = self_service.revoke_own_token(db.session, authenticated_user(), token_id)
+    flash(f"The API token “{record.name}” ({record.prefix}…) is revoked.", "info")
+    return redirect(url_for("accounts.account"))
+
+
+# --------------------------------------------------------------------------- people (secretariat)
+
+
+@bp.route("/admin/users")
+@login_required
+def users():
+    _secretariat()
+    people = self_service.people(db.session)
+    return render_template("admin/users.html", people=people, state=self_service.account_state)
+
+
+def _invite_choices(form: InviteForm) -> None:
+    session = db.session
+    form.programmes.choices = [SelectChoice(p.code, f"{p.code} – {p.name}") for p in
+                               session.scalars(select(Programme).order_by(Programme.code))]
+    form.org_units.choices = [SelectChoice(u.code, f"{u.name} ({u.code})") for u in
+                              session.scalars(select(OrgUnit).where(OrgUnit.level <= 2)
+                                              .order_by(OrgUnit.level, OrgUnit.name))]
+
+
+@bp.route("/admin/users/invite", methods=["GET", "POST"])
+@login_required
+def invite():
+    actor = _secretariat()
+    form = InviteForm()
+    _invite_choices(form)
+    error = None
+    if form.validate_on_submit():
+        config = current_app.config
+        db_session = db.session
+        try:
+            user = self_service.invite_user(
+                db_session, config, email=form.email.data, name=form.name.data, role=form.role.data,
+                programme_codes=form.programmes.data or [], org_unit_codes=form.org_units.data or [],
+                actor=actor, link_for=_link_for("invitation"))
+        except MelError as exc:
+            error = exc.message
+        else:
+            email = user.email
+            finish(db_session, config)  # committed, then e-mailed: say whether the e-mail went
+            _say_whether_sent(db_session, email, f"{email} is invited")
+            return redirect(url_for("accounts.users"))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/invite.html", form=form, error=error,
+                           hours=links.valid_hours(current_app.config, "invitation")), status
+
+
+@bp.route("/admin/users/<int:user_id>/invitation", methods=["POST"])
+@login_required
+def resend_invitation(user_id: int):
+    actor = _secretariat()
+    config = current_app.config
+    db_session = db.session
+    user = self_service.resend_invitation(db_session, config, user_id, actor=actor,
+                                          link_for=_link_for("invitation"))
+    email = user.email
+    finish(db_session, config)
+    _say_whether_sent(db_session, email, f"A new invitation went to {email}")
+    return redirect(url_for("accounts.users"))
+
+
+def _say_whether_sent(db_session, email: str, done: str) -> None:
+    failed = db_session.info.pop(mail.FAILED_KEY, [])
+    if email in failed:
+        hint = ("no SMTP server is set (MEL_SMTP_HOST)" if not current_app.config.get("SMTP_HOST")
+                else "the mail server could not be reached")
+        flash(f"{email} is recorded, but the invitation e-mail was not sent: {hint}. "
+              "Re-send it from this list once e-mail works.", "error")
+    else:
+        hours = links.valid_hours(current_app.config, "invitation")
+        flash(f"{done}: the e-mailed link to set a password is valid for {hours} hours.", "info")
