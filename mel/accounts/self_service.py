@@ -110,6 +110,38 @@ def resend_invitation(session: Session, config, user_id: int, *, actor, link_for
     return user
 
 
+def set_account_active(session: Session, user_id: int, *, active: bool, reason: str, actor) -> User:
+    """Deactivate (every session ends; tokens and passwords stop working) or reactivate an account."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(f"Say why {user.email} is {'reactivated' if active else 'deactivated'}: "
+                               "the reason is kept in the audit log.")
+    if not active and getattr(actor, "id", None) == user.id:
+        raise Conflict("You cannot deactivate your own account: ask another member of the secretariat.")
+    if user.is_active == active:
+        raise Conflict(f"{user.email} is already {'active' if active else 'deactivated'}.")
+    user.is_active = active
+    ended = 0 if active else end_sessions(session, user)
+    audit.record(session, "user.reactivated" if active else "user.deactivated", actor=actor, object=user.email,
+                 details={"reason": reason[:500], "sessions_ended": ended})
+    session.flush()
+    return user
+
+
+def sign_out_everywhere(session: Session, user_id: int, *, actor) -> tuple[User, int]:
+    """End every web session of a user (a lost phone, a shared computer); API tokens are revoked apart."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    ended = end_sessions(session, user)
+    audit.record(session, "user.signed_out", actor=actor, object=user.email, details={"sessions_ended": ended})
+    session.flush()
+    return user, ended
+
+
 def _queue_invitation(session: Session, config, user: User, *, actor, link_for: LinkFor) -> None:
     hours = links.valid_hours(config, "invitation")
     audit.record(session, "user.invitation_sent", actor=actor, object=user.email, details={"valid_hours": hours})

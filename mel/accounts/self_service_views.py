@@ -3,7 +3,7 @@ and the secretariat's list of people with invitations. Routes join the "accounts
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -14,7 +14,7 @@ from mel.accounts.forms import ChangePasswordForm, ForgotPasswordForm, InviteFor
 from mel.accounts.views import bp
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import db
-from mel.errors import Forbidden, MelError
+from mel.errors import Conflict, Forbidden, MelError, ValidationFailed
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
@@ -186,6 +186,41 @@ def resend_invitation(user_id: int):
     email = user.email
     finish(db_session, config)
     _say_whether_sent(db_session, email, f"A new invitation went to {email}")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate(user_id: int):
+    return _set_active(user_id, active=False)
+
+
+@bp.route("/admin/users/<int:user_id>/reactivate", methods=["POST"])
+@login_required
+def reactivate(user_id: int):
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool):
+    actor = _secretariat()
+    try:
+        user = self_service.set_account_active(db.session, user_id, active=active,
+                                               reason=request.form.get("reason", ""), actor=actor)
+    except (Conflict, ValidationFailed) as exc:
+        flash(exc.message, "error")
+    else:
+        now = ("active again: their password and API tokens work" if active else
+               "deactivated: signed out everywhere, their password and API tokens no longer work")
+        flash(f"{user.email} is {now}.", "info")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/admin/users/<int:user_id>/sign-out", methods=["POST"])
+@login_required
+def sign_out_user(user_id: int):
+    actor = _secretariat()
+    user, ended = self_service.sign_out_everywhere(db.session, user_id, actor=actor)
+    flash(f"{user.email} is signed out of {ended} session{'s' if ended != 1 else ''}.", "info")
     return redirect(url_for("accounts.users"))
 
 

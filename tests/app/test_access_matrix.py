@@ -431,6 +431,11 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
                                            data={"email": "matrix@example.org", "name": "Matrix", "role": "viewer"})],
         ("accounts.resend_invitation", "POST"): [Case("POST", "/admin/users/999999/invitation",
                                                       only(ADMIN, HIDDEN))],
+        ("accounts.deactivate", "POST"): [Case("POST", "/admin/users/999999/deactivate", only(ADMIN, HIDDEN),
+                                               data={"reason": "Matrix."})],
+        ("accounts.reactivate", "POST"): [Case("POST", "/admin/users/999999/reactivate", only(ADMIN, HIDDEN),
+                                               data={"reason": "Matrix."})],
+        ("accounts.sign_out_user", "POST"): [Case("POST", "/admin/users/999999/sign-out", only(ADMIN, HIDDEN))],
         # Background imports: their uploader's and the secretariat's; none exists here, so "not found".
         ("returns.import_job", "GET"): [Case("GET", "/imports/999", signed(HIDDEN))],
         ("returns.import_status", "GET"): [Case("GET", "/imports/999/status", signed(HIDDEN))],
