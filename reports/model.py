@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from indicators.explanations import reason, tally
 from reports import charts
 from reports.charts import STATUS_ORDER
+from reports.county_maps import CountyMap, county_maps, locator_uri
 from reports.format import (
     STATUS_LABELS,
     TREND_LABELS,
@@ -110,6 +111,7 @@ class CountyPage:
     figures: list[Figure]
     returns: dict | None
     strip: str  # data URI of the status strip
+    locator: str = ""  # data URI of the county within Kenya
 
 
 @dataclass
@@ -147,6 +149,8 @@ class Report:
     quality: dict = field(default_factory=dict)
     method: list[tuple[str, str]] = field(default_factory=list)
     accessible: bool = False
+    maps: list[CountyMap] = field(default_factory=list)  # county choropleths
+    locator: str = ""  # county profile: the county within Kenya (data URI)
 
 
 def _when(text: str | None, zone: str = "UTC") -> str:
@@ -389,8 +393,11 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
             name = snapshot["programmes"][code]["name"]
             report.programmes.append(PillarSection(code, name, "", mine, [], _counts(mine)))
         report.pillars = _pillar_sections(snapshot, figures, chart_limit=0)
+        report.locator = locator_uri(snapshot["org_unit"], snapshot["org_unit_name"])
         return report
     report.pillars = _pillar_sections(snapshot, figures, chart_limit=4 if kind == "factsheet" else None)
+    if kind in ("sector", "factsheet"):
+        report.maps = county_maps(snapshot, limit=4) if kind == "sector" else county_maps(snapshot, 1, map_width=170)
     if kind in ("sector", "programme"):
         report.counties = _county_pages(snapshot) if kind == "sector" else []
         report.county_table = _county_table(snapshot) if kind == "programme" else []
@@ -410,7 +417,8 @@ def _county_pages(snapshot: dict) -> list[CountyPage]:
         figures = _figures(snapshot, by_unit.get(code, []))
         pages.append(CountyPage(code, name, figures, returns.get(code),
                                 charts.data_uri(charts.status_strip(_counts(figures), width=500,
-                                                                    title=f"{name}: status of indicators"))))
+                                                                    title=f"{name}: status of indicators")),
+                                locator_uri(code, width=80, caption=False)))
     return pages
 
 

@@ -29,6 +29,7 @@ from mel.results.queries import TargetBook, compile_from_db, resolve_query, resu
 from mel.returns.models import Return, ReturnEvent
 from mel.review import quality
 from mel.review.queries import expected_returns
+from reports.county_maps import COVERAGE_MAPS
 
 SCHEMA = 1
 HISTORY_QUARTERS = 8
@@ -240,6 +241,9 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         snapshot["by_county"] = compiled(by=["org_unit"])
         snapshot["workplan"] = _workplan_part(session, fy.id, period)
         snapshot["quality"] = _quality_part(session, catalogue, period)
+    if kind == "factsheet":  # its one county map (reports/county_maps.py)
+        mapped = [code for code in COVERAGE_MAPS if code in catalogue.indicators]
+        snapshot["by_county"] = compiled(indicators=mapped, by=["org_unit"]) if mapped else []
     return plain(snapshot)
 
 

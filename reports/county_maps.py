@@ -1,0 +1,109 @@
+"""Which county maps a report shows, from its snapshot: coverage and achievement of county targets.
+
+Pure: the snapshot's `by_county` rows (the results API's rows by org unit) in, SVG data URIs out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports import maps
+from reports.charts import data_uri
+from reports.format import figure, in_millions, table_unit
+
+# Coverage indicators mapped when they have county figures, in this order (the sector's headline
+# coverage figures: older persons, social health insurance, persons with severe disabilities).
+COVERAGE_MAPS = ("SA03", "HI02", "SA06")
+MIN_COUNTIES = 2  # a map of fewer counties with a figure tells nothing a sentence would not
+MAP_WIDTH, LOCATOR_WIDTH = 240, 96  # points
+
+
+@dataclass
+class CountyMap:
+    code: str
+    title: str
+    uri: str  # data:image/svg+xml;base64,… (an <img> with alt text)
+    alt: str
+
+
+def _unit_label(info: dict, millions: bool) -> str:
+    if info["unit"] == "percent":
+        return "Per cent (%)"
+    unit = table_unit(info["unit"], info["measure"], millions)
+    return {"number": "Number", "KES": "Kenya shillings (KES)", "KES m": "Millions of Kenya shillings (KES m)"}.get(
+        unit, unit.capitalize())
+
+
+def _alt(title: str, classes: list[maps.MapClass], missing: int, no_data: str) -> str:
+    parts = [f"{c.label}: {c.count} {'county' if c.count == 1 else 'counties'}" for c in reversed(classes)]
+    if missing:
+        parts.append(f"{no_data}: {missing}")
+    return f"Map of Kenya's counties: {title}. " + "; ".join(parts) + "."
+
+
+def _map(code: str, title: str, values: dict[str, float | None], unit: str, fmt, note: str,
+         no_data: str = maps.NO_DATA, map_width: float = MAP_WIDTH) -> CountyMap:
+    svg = maps.choropleth(values, title=title, unit=unit, fmt=fmt, width=510, map_width=map_width, note=note,
+                          no_data=no_data)
+    classes = maps.classify(values, fmt)
+    missing = sum(1 for c, _, _ in maps.counties() if maps.class_of(values.get(c), classes) is None)
+    return CountyMap(code, title, data_uri(svg), _alt(title, classes, missing, no_data))
+
+
+def coverage_map(snapshot: dict, code: str, rows: list[dict], map_width: float = MAP_WIDTH) -> CountyMap | None:
+    """The indicator's county figures this quarter, or None when fewer than MIN_COUNTIES have one."""
+    info = snapshot["indicators"][code]
+    values = {r["org_unit"]: r.get("actual") for r in rows if r["indicator"] == code}
+    if sum(v is not None for v in values.values()) < MIN_COUNTIES:
+        return None
+    millions = in_millions(info["measure"], info["unit"], values.values())
+    suffix = "%" if info["unit"] == "percent" else ""
+
+    def fmt(value: float) -> str:
+        return figure(value, info["measure"], info["unit"], millions) + suffix
+
+    title = f"{code} {info['name']}, by county, {snapshot['period_label']}"
+    note = "Approved figures of the quarter, all programmes together."
+    return _map(code, title, values, _unit_label(info, millions), fmt, note, map_width=map_width)
+
+
+def achievement_map(snapshot: dict, code: str, rows: list[dict]) -> CountyMap | None:
+    """Achievement of the county targets, or None when fewer than MIN_COUNTIES have one."""
+    info = snapshot["indicators"][code]
+    values = {r["org_unit"]: r.get("achievement") for r in rows if r["indicator"] == code}
+    if sum(v is not None for v in values.values()) < MIN_COUNTIES:
+        return None
+    title = f"{code} {info['name']}: achievement of the county targets, {snapshot['period_label']}"
+    note = "Actual ÷ county target in the plan; counties without a county target or figure are hatched."
+    return _map(code, title, values, "Per cent of the county target achieved (%)", lambda v: f"{v:,.0f}%", note,
+                no_data="No county target or figure")
+
+
+def county_maps(snapshot: dict, limit: int, map_width: float = MAP_WIDTH) -> list[CountyMap]:
+    """Up to `limit` maps: the coverage indicators, then achievement of county targets where the plans set them.
+
+    `map_width` (points) is the map's; the legend takes the rest of the 510 pt (180 mm) width.
+    """
+    rows = [r for r in snapshot.get("by_county") or [] if r["org_unit"] in snapshot["counties"]]
+    made: list[CountyMap] = []
+    for code in COVERAGE_MAPS:
+        if code in snapshot["indicators"] and len(made) < limit:
+            found = coverage_map(snapshot, code, rows, map_width)
+            made += [found] if found else []
+    with_targets = sorted({r["indicator"] for r in rows if r.get("achievement") is not None})
+    for code in with_targets:
+        if len(made) < limit:
+            found = achievement_map(snapshot, code, rows)
+            made += [found] if found else []
+    return made
+
+
+def locator_uri(code: str, name: str | None = None, *, width: float = LOCATOR_WIDTH, caption: bool = True) -> str:
+    """The county within Kenya, as a data URI ("" for an org unit that is not a county).
+
+    Without `caption` only the credit is printed under the map (the page's heading names the county).
+    """
+    if code not in {c for c, _, _ in maps.counties()}:
+        return ""
+    text = (f"{name} County within Kenya" if name else None) if caption else ""
+    return data_uri(maps.locator(code, width=width, caption=text))
