@@ -209,7 +209,9 @@ def frames(draw) -> pd.DataFrame:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames())
 def test_dict_paths_give_the_issues_of_the_pandas_forms(effective: pd.DataFrame) -> None:
-    assert ratio_issues(effective, SPECS) == old_ratio_issues(effective, SPECS)
+    # The same issues; the pandas form's order follows pivot_table's, which pandas 3 does not keep sorted
+    # (M before F for an empty frame slice), while the product lists them by figure key.
+    assert sorted(ratio_issues(effective, SPECS), key=repr) == sorted(old_ratio_issues(effective, SPECS), key=repr)
     assert total_issues(effective, SPECS) == old_total_issues(effective, SPECS)
     assert rule_issues(effective, RULES) == old_rule_issues(effective, RULES)
 
