@@ -23,12 +23,13 @@ import time
 from pathlib import Path
 
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from rush import fresh_database  # noqa: E402 - the rush's fresh PostgreSQL database
 
 from indicators.periods import parse_period  # noqa: E402
 from mel.accounts.operations import create_token, create_user  # noqa: E402
@@ -45,16 +46,6 @@ from mel.dhis2.ids import load_ids  # noqa: E402
 from mel.migrate import upgrade  # noqa: E402
 
 PROGRAMMES = ("OPCT", "CTOVC", "PWSD", "NSSF", "SHA")  # the national ones: all 47 counties each
-
-
-def fresh_database(base: str) -> str:
-    url = make_url(base)
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    return url.render_as_string(hide_password=False)
 
 
 def quarters_back(count: int) -> list[str]:
