@@ -249,24 +249,19 @@ def get_data_value_sets(suffix: str = "") -> Response:
         error = ("E2008", "At least one organisation unit must be specified when children are included")
     if error:
         raise Dhis2Error(409, error[1], error[0])
-    data_sets = []
-    for raw in data_sets_raw:
-        found = find("dataSet", raw, io.read_scheme(args.get("inputDataSetIdScheme")) or input_scheme)
-        if found is None:
-            raise Dhis2Error(409, f"Data set not found or not accessible: `{raw}`", "E1105")
-        data_sets.append(found)
-    elements = []
-    for raw in elements_raw:
-        found = find("dataElement", raw, io.read_scheme(args.get("inputDataElementIdScheme")) or input_scheme)
-        if found is None:
-            raise Dhis2Error(409, f"Data element not found or not accessible: `{raw}`", "E1100")
-        elements.append(found)
-    units = []
-    for raw in units_raw:
-        found = find("orgUnit", raw, io.read_scheme(args.get("inputOrgUnitIdScheme")) or input_scheme)
-        if found is None:
-            raise Dhis2Error(409, f"Organisation unit not found or not accessible: `{raw}`", "E1102")
-        units.append(found)
+    def resolve_all(kind: str, raws, scheme_param: str, what: str, code: str) -> list:
+        scheme = io.read_scheme(args.get(scheme_param)) or input_scheme
+        found = []
+        for raw in raws:
+            item = find(kind, raw, scheme)
+            if item is None:
+                raise Dhis2Error(409, f"{what} not found or not accessible: `{raw}`", code)
+            found.append(item)
+        return found
+
+    data_sets = resolve_all("dataSet", data_sets_raw, "inputDataSetIdScheme", "Data set", "E1105")
+    elements = resolve_all("dataElement", elements_raw, "inputDataElementIdScheme", "Data element", "E1100")
+    units = resolve_all("orgUnit", units_raw, "inputOrgUnitIdScheme", "Organisation unit", "E1102")
     programmes = {ds.programme for ds in data_sets}
     for element in elements:
         programmes |= {ids.data_sets[uid].programme for uid in element.data_sets if uid in ids.data_sets}
