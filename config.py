@@ -51,6 +51,9 @@ class Config:
     # every time shown (pages, jobs, report stamps) follow its day; instants are stored in UTC (mel.clock).
     TIMEZONE = "Africa/Nairobi"
     BASE_URL = "http://127.0.0.1:5000"
+    # Who officers ask when a return's window has closed (shown on the grid); empty: the active
+    # secretariat accounts' names and e-mail addresses.
+    SECRETARIAT_CONTACT = ""
 
     # Sessions: 12 h absolute, 30 min idle (OWASP ASVS 3.3.2).
     SESSION_COOKIE_HTTPONLY = True
@@ -72,6 +75,9 @@ class Config:
     LOGIN_IP_BACKOFF_SECONDS = 4
     LOGIN_IP_BACKOFF_MAX_SECONDS = 900
     PASSWORD_MIN_LENGTH = 12
+    # Two-factor sign-in (TOTP): "" optional for everyone, "secretariat" required for the secretariat,
+    # "all" required for everyone. Required people who have none can only set it up after the password.
+    REQUIRE_2FA = ""
     # One-time links e-mailed to people (mel/accounts/links.py): hours a link stays valid.
     PASSWORD_RESET_HOURS = 2
     INVITATION_HOURS = 72
@@ -98,8 +104,9 @@ class Config:
     # "process" (a short-lived worker process per report), "thread" or "inline".
     REPORTS_DIR = ""
     REPORT_EXECUTOR = "process"
-    # Worker processes that lay out the sector report's county annex (1: all in one document).
-    REPORT_WORKERS = 1
+    # Worker processes that lay out the sector report's county annex (1: all in one document); two
+    # where there are two cores (bench/report.py: the sector report's time nearly halves).
+    REPORT_WORKERS = min(2, os.cpu_count() or 1)
 
     # Background work (mel/jobs.py): report renders and large imports go through RQ queues on Redis,
     # run by `mel worker` (QUEUE_WORKERS processes: at most that many at once, the rest wait their
@@ -166,6 +173,12 @@ class Config:
 
     def validate(self) -> None:
         """Refuse settings that are unsafe for this environment."""
+        self.validate_common()
+
+    def validate_common(self) -> None:
+        """Settings every environment refuses."""
+        if str(self.REQUIRE_2FA).strip().lower() not in ("", "secretariat", "all"):
+            raise ConfigError(f"MEL_REQUIRE_2FA must be empty, 'secretariat' or 'all', not {self.REQUIRE_2FA!r}.")
 
 
 class DevelopmentConfig(Config):
@@ -193,6 +206,7 @@ class ProductionConfig(Config):
     REDIS_URL = ""  # must be set: MEL_REDIS_URL
 
     def validate(self) -> None:
+        self.validate_common()
         advice = "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
             raise ConfigError(

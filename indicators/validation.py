@@ -239,24 +239,34 @@ def parse_numbers(frame: pd.DataFrame, measures: pd.Series) -> pd.DataFrame:
     return result
 
 
+# What each problem `parse_numbers` finds says, with {quoted} (the text as typed, in quotes), {raw},
+# {fixed} (the text without separators), {indicator} and {kind} (NOT_WHOLE_KINDS). Browsers get the
+# same words through `entry_rules` to say them as a field loses focus; the server stays the judge.
+VALUE_MESSAGES = {
+    "thousands_separator": "{quoted} has a thousands separator, which is read as text. Type {fixed}.",
+    "percent_sign": ("{quoted} is a percentage, but percentages are computed here. Enter the numerator "
+                     "({indicator}.N) and the denominator ({indicator}.D) instead."),
+    "negative": "{raw} is negative, and figures cannot be below zero. Type the figure without a minus sign, or 0.",
+    "not_whole": "{raw} is not a whole number, but this figure is {kind}. Type a whole number.",
+    "too_many_decimals": "{raw} has more than 2 decimals; KES amounts are kept to the cent. Round it to 2 decimals.",
+    "too_large": "{raw} is larger than any figure this sector reports. Check the cell for extra digits.",
+    "not_a_number": "{quoted} is not a number. Type digits only, e.g. 1234 or 1234.50 (0 if there were none).",
+}
+NOT_WHOLE_KINDS = {"value": "a count of people or households", "part": "a count (a ratio's part)"}
+
+
 def _what(problem: str, raw: str, row: dict[str, Any]) -> str:
-    indicator = row.get("indicator")
-    if problem == "thousands_separator":
-        fixed = raw.replace(",", "").replace(" ", "")
-        return f"{raw!r} has a thousands separator, which is read as text. Type {fixed}."
-    if problem == "percent_sign":
-        return (f"{raw!r} is a percentage, but percentages are computed here. Enter the numerator "
-                f"({indicator}.N) and the denominator ({indicator}.D) instead.")
-    if problem == "negative":
-        return f"{raw} is negative, and figures cannot be below zero. Type the figure without a minus sign, or 0."
-    if problem == "not_whole":
-        kind = "a count of people or households" if row.get("component") == "value" else "a count (a ratio's part)"
-        return f"{raw} is not a whole number, but this figure is {kind}. Type a whole number."
-    if problem == "too_many_decimals":
-        return f"{raw} has more than 2 decimals; KES amounts are kept to the cent. Round it to 2 decimals."
-    if problem == "too_large":
-        return f"{raw} is larger than any figure this sector reports. Check the cell for extra digits."
-    return f"{raw!r} is not a number. Type digits only, e.g. 1234 or 1234.50 (0 if there were none)."
+    kind = NOT_WHOLE_KINDS["value" if row.get("component") == "value" else "part"]
+    template = VALUE_MESSAGES.get(problem, VALUE_MESSAGES["not_a_number"])
+    return template.format(quoted=repr(raw), raw=raw, fixed=raw.replace(",", "").replace(" ", ""),
+                           indicator=row.get("indicator"), kind=kind)
+
+
+def entry_rules() -> dict[str, Any]:
+    """What a browser needs to check a typed figure as `parse_numbers` does, before it is sent:
+    the patterns (JavaScript regular expressions alike), the largest figure, the messages."""
+    return {"number": _NUMBER_RE, "thousands": _THOUSANDS_RE, "max": MAX_VALUE, "messages": VALUE_MESSAGES,
+            "kinds": NOT_WHOLE_KINDS, "whole": ["count", "ratio"], "cents": ["amount"]}
 
 
 def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:

@@ -157,6 +157,7 @@ def users_list() -> None:
 
     for user in db.session.scalars(select(User).order_by(User.role, User.email)):
         state = "" if user.is_active else " (inactive)"
+        state += " (two-factor)" if user.has_two_factor else ""
         click.echo(f"{user.role:<12} {user.email}{state}")
 
 
@@ -179,6 +180,25 @@ def users_set_password(email: str, password: str | None) -> None:
         _fail(exc)
     finish(session, current_app.config)
     click.echo(f"Password set for {email}.")
+
+
+@users_group.command("reset-2fa")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (kept in the audit), e.g. 'lost phone, identity checked'.")
+@with_appcontext
+def users_reset_two_factor(email: str, reason: str) -> None:
+    """Turn off a user's two-factor sign-in (lost phone and recovery codes); their sessions end."""
+    from mel.accounts import two_factor
+    from mel.accounts.operations import load_user, system_actor
+
+    session = db.session
+    try:
+        two_factor.reset(session, load_user(session, email), actor=system_actor(), reason=reason)
+    except MelError as exc:
+        session.rollback()
+        _fail(exc)
+    finish(session, current_app.config)
+    click.echo(f"Two-factor sign-in of {email} is off; they set it up again at their next sign-in.")
 
 
 @click.group("tokens")

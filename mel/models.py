@@ -28,6 +28,7 @@ from mel.plans.models import (  # noqa: F401
     Target,
     WorkPlan,
 )
+from mel.reporting.actions import ReportAction  # noqa: F401
 from mel.reporting.models import ReportRun  # noqa: F401
 from mel.returns.models import (  # noqa: F401
     DataValue,

@@ -137,3 +137,13 @@ def can_follow_import(user: User, uploader_id: int | None) -> bool:
 def can_enter(user: User, programme_id: int, org_unit: OrgUnit) -> bool:
     """Whether the user may write a programme's returns in an org unit: figures, narrative, submission."""
     return user.role in ENTERING_ROLES and can_access(user, programme_id, org_unit)
+
+
+def can_read_action(user: User, scope: str, programme_id: int | None, org_unit: OrgUnit | None) -> bool:
+    """Read a report's recommendation or action: everyone signed in reads the sector's; officers read
+    a programme's or a county's only within their own programmes and org units."""
+    if user.role != "officer" or scope == "sector":
+        return True
+    if scope == "programme":
+        return programme_id in {p.id for p in user.programmes}
+    return org_unit is not None and any(org_unit.path.startswith(unit.path) for unit in user.org_units)

@@ -1,4 +1,10 @@
-"""Small hand-built SVG charts (no JavaScript, no plotting library): fast to render, crisp in PDF."""
+"""Small hand-built SVG charts (no JavaScript, no plotting library): fast to render, crisp in PDF.
+
+Every chart is drawn in points (one user unit = 1 pt, `width="…pt"`), so its text prints at the size
+written here, never below 8 pt, in the body font of the reports. Titles wrap onto lines and are never
+cut; axes carry round tick values and a caption naming the unit; the latest value is labelled on the
+chart. Labels are placed in order of importance: one that would touch another gives way.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,22 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from indicators.compile import STATUS_LABELS, STATUS_ORDER
+from reports.chart_text import (
+    FONT,
+    MIN_SIZE,
+    Box,
+    Label,
+    box,
+    nice_ticks,
+    place,
+    text_boxes,
+    text_width,
+    wrap,
+)
 from reports.icons import ICONS, icon
 
 __all__ = ["ICONS", "STATUS_COLOURS", "STATUS_LABELS", "STATUS_ORDER", "bar_chart", "data_uri", "hbar_chart", "icon",
-           "line_chart", "status_strip"]
-
-
-def _fmt(value: float) -> str:
-    if abs(value) >= 1e9:
-        return f"{value / 1e9:.1f}bn"
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:.1f}M"
-    if abs(value) >= 1e4:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
-
+           "line_chart", "point_chart", "status_strip", "text_boxes"]
 
 STATUS_COLOURS: dict[str, str] = {"on_track": "#1b7f3b", "needs_attention": "#b36b00",
                                   "off_track": "#b3261e", "not_reported": "#6b6b6b",
@@ -30,312 +37,407 @@ SERIES = "#0b6e4f"
 SERIES_DARK = "#064d37"  # SERIES darkened: the latest point of a line
 SERIES_MUTED = "#79af9e"  # SERIES at 55% on white: earlier periods recede, the latest stands out
 TARGET = "#8a5a00"
-CHAR_WIDTH = 0.55  # average glyph width as a share of font size (Liberation Sans / Arial)
-FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+PAPER = "#fffffe"  # a chart's background: white to the eye, and how a test finds the chart on a PDF page
+GRID = "#e2e6e4"
+TITLE_SIZE, TEXT_SIZE = 9.0, MIN_SIZE
+TITLE_LEAD, TEXT_LEAD = 11.0, 9.8  # baseline to baseline
 
 
-def _text_width(text: str, size: float) -> float:
-    return len(text) * CHAR_WIDTH * size
-
-
-def _max_chars(room: float, size: float) -> int:
-    return max(1, int(room / (CHAR_WIDTH * size)))
-
-
-def _truncate(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[:max(0, max_chars - 1)].rstrip() + "…"
+def _fmt(value: float) -> str:
+    """A chart's short number: 812k, 1.4M, 50bn, 96.5."""
+    for size, suffix in ((1e9, "bn"), (1e6, "M")):
+        if abs(value) >= size:
+            return f"{value / size:.2f}".rstrip("0").removesuffix(".") + suffix
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
 
 
 def _open(width: float, height: float, title: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}pt" height="{height:g}pt" '
             f'viewBox="0 0 {width:g} {height:g}" role="img" aria-label="{escape(title)}" '
-            f'font-family="{FONT}"><title>{escape(title)}</title>')
+            f'font-family="{FONT}"><title>{escape(title)}</title>'
+            f'<rect class="paper" width="{width:g}" height="{height:g}" fill="{PAPER}"/>')
 
 
-def _text(x: float, y: float, content: str, *, size: float = 9, anchor: str = "start",
-          fill: str = "#555", extra: str = "") -> str:
+def _text(x: float, y: float, content: str, *, size: float = TEXT_SIZE, anchor: str = "start",
+          fill: str = "#444", bold: bool = False, italic: bool = False) -> str:
+    extra = (' font-weight="bold"' if bold else "") + (' font-style="italic"' if italic else "")
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" '
             f'fill="{fill}"{extra}>{escape(content)}</text>')
 
 
-def _halo(x: float, y: float, content: str, size: float, anchor: str = "start") -> str:
-    """A white patch behind a label, so a target line running through it does not strike it out."""
-    w = _text_width(content, size)
-    left = x - w / 2 if anchor == "middle" else x - w if anchor == "end" else x
-    return (f'<rect class="halo" x="{left - 1:.1f}" y="{y - size * 0.8:.1f}" width="{w + 2:.1f}" '
-            f'height="{size + 1:g}" fill="#fff"/>')
-
-
-def _header(title: str, width: float, target_text: str = "") -> list[str]:
-    """The title on the left and, when there is a target, a dashed-line key on the right."""
+def _draw(placed: list[tuple[Label, tuple[float, float]]]) -> list[str]:
     parts = []
-    room = width - 8
-    if target_text:
-        key_w = _text_width(target_text, 9)
-        parts.append(f'<line x1="{width - 4 - key_w - 18:.1f}" y1="8.5" x2="{width - 4 - key_w - 4:.1f}" '
-                     f'y2="8.5" stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
-        parts.append(_text(width - 4, 12, target_text, anchor="end", fill=TARGET))
-        room -= key_w + 28
-    parts.append(_text(4, 12, _truncate(title, _max_chars(room, 10)), size=10, fill="#333"))
+    for label, (x, y) in placed:
+        if label.halo:
+            b = label.box_at((x, y))
+            parts.append(f'<rect class="halo" x="{b.left - 1:.1f}" y="{b.top:.1f}" width="{b.right - b.left + 2:.1f}" '
+                         f'height="{b.bottom - b.top:.1f}" fill="#fff"/>')
+        parts.append(_text(x, y, label.text, size=label.size, anchor=label.anchor, fill=label.fill,
+                           bold=label.bold, italic=label.italic))
     return parts
 
 
-def _place(centres: Sequence[float], texts: Sequence[str], size: float, lo: float, hi: float,
-           *, min_chars: int | None = None, gap: float = 4) -> list[tuple[int, float, str]]:
-    """Pick every n-th label, always the last, so that none overlaps another or leaves [lo, hi].
+def _title(title: str, width: float) -> tuple[list[str], list[Box], float]:
+    """The full title, wrapped: its texts, their boxes and the y where the chart below it may start."""
+    parts, boxes = [], []
+    y = 2.0
+    for line in wrap(title, TITLE_SIZE, width - 6, bold=True):
+        y += TITLE_LEAD
+        parts.append(_text(3, y, line, size=TITLE_SIZE, fill="#222", bold=True))
+        boxes.append(box(3, y, line, TITLE_SIZE, bold=True))
+    return parts, boxes, y + 4
 
-    Labels shorter than `min_chars` are never truncated; without `min_chars` none is (numbers).
-    Returns (index, centre x, text) for each label to draw, centred on x.
+
+def _no_figures(title: str, width: float, height: float, words: str = "No figures yet") -> str:
+    parts, _, top = _title(title, width)
+    height = max(height, top + 2 * TEXT_LEAD)
+    return (_open(width, height, title) + "".join(parts)
+            + _text(3, top + TEXT_LEAD, words, size=9, fill="#666") + "</svg>")
+
+
+def _unit_caption(unit: str, y_label: str) -> str:
+    return y_label or {"%": "Per cent", "": "Number"}.get(unit, unit)
+
+
+def _x_layout(centres: Sequence[float], texts: Sequence[str], width: float, pitch: float,
+              max_lines: int = 2) -> list[tuple[int, float, list[str]]]:
+    """Which x labels to print (every n-th, always the last) and their lines, so none meets another.
+
+    Returns (index, centre, lines); a label wider than its room wraps onto up to `max_lines` lines,
+    more only when it is the one label left.
     """
     count = len(centres)
-    pitch = centres[1] - centres[0] if count > 1 else hi - lo
-    placed: list[tuple[int, float, str, float]] = []
+    chosen: list[tuple[int, float, list[str]]] = []
     for step in range(1, count + 1):
-        chosen = sorted(range(count - 1, -1, -step))
-        chars = _max_chars(min(step * pitch - gap, hi - lo), size)
-        needed = max(len(texts[i]) if min_chars is None else min(len(texts[i]), min_chars)
-                     for i in chosen)
-        if needed > chars and step < count:
-            continue
-        placed = []
-        for i in chosen:
-            text = _truncate(texts[i], chars)
-            half = _text_width(text, size) / 2
-            placed.append((i, min(max(centres[i], lo + half), hi - half), text, half))
-        if all(a[1] + a[3] + gap <= b[1] - b[3] for a, b in zip(placed, placed[1:], strict=False)):
+        indices = sorted(range(count - 1, -1, -step))
+        room = min(step * pitch - 6, width - 4) if count > 1 else width - 4
+        chosen = []
+        for i in indices:
+            lines = wrap(texts[i], TEXT_SIZE, max(room, TEXT_SIZE))
+            half = max(text_width(line, TEXT_SIZE) for line in lines) / 2
+            chosen.append((i, min(max(centres[i], 2 + half), width - 2 - half), lines))
+        too_deep = any(len(lines) > max_lines for _, _, lines in chosen)
+        apart = all(a[1] + max(text_width(t, TEXT_SIZE) for t in a[2]) / 2 + 6
+                    <= b[1] - max(text_width(t, TEXT_SIZE) for t in b[2]) / 2
+                    for a, b in zip(chosen, chosen[1:], strict=False))
+        if apart and (not too_deep or len(indices) == 1):
             break
-    return [(i, x, text) for i, x, text, _ in placed]
+    return chosen
 
 
-def _start(values: Sequence[float | None], *, title: str, width: float, height: float,
-           target: float | None, target_suffix: str = "") -> tuple[str, list[str], float, float]:
-    """Open a chart (svg, title row with the target key) and scale it from zero.
+class _Axes:
+    """The frame shared by the line, point and bar charts: title, value axis with round ticks, x labels."""
 
-    Returns (empty, parts, low, high): `empty` is the whole "No figures yet" chart when no value
-    is known, else "".
+    def __init__(self, *, title: str, width: float, height: float, scale: Sequence[float], unit: str,
+                 y_label: str, x_label: str, x_texts: Sequence[str], slots: bool) -> None:
+        self.width, self.unit = width, unit
+        self.parts, self.taken, top = _title(title, width)
+        self.caption = _unit_caption(unit, y_label)
+        caption_lines = wrap(self.caption, TEXT_SIZE, width - 6)
+        self.caption_y = [top + TEXT_LEAD * (n + 0.8) for n in range(len(caption_lines))]
+        for y, line in zip(self.caption_y, caption_lines, strict=True):
+            self.parts.append(_text(3, y, line, fill="#555"))
+            self.taken.append(box(3, y, line, TEXT_SIZE))
+        self.top = self.caption_y[-1] + 8
+        low, high = min(0.0, *scale), max(0.0, *scale)
+        tick_texts = [self.tick_text(t) for most in range(3, 7) for t in nice_ticks(low, high, most)]
+        self.left = max(text_width(t, TEXT_SIZE) for t in tick_texts) + 9
+        self.right = width - 8
+        count = max(1, len(x_texts))
+        plot_w = max(1.0, self.right - self.left)
+        self.pitch = plot_w / count if slots else plot_w / max(1, count - 1)
+        self.centres = ([self.left + self.pitch * (i + 0.5) for i in range(count)] if slots
+                        else [self.left + i * self.pitch for i in range(count)])
+        self.x_labels = _x_layout(self.centres, x_texts, width, self.pitch) if x_texts else []
+        depth = max((len(lines) for _, _, lines in self.x_labels), default=0)
+        self.x_caption = x_label
+        bottom_room = 8 + depth * TEXT_LEAD + (TEXT_LEAD + 2 if x_label else 0)
+        self.height = max(float(height) + self.top - 36, self.top + 3 * 14 + bottom_room)
+        self.bottom = self.height - bottom_room
+        plot_h = self.bottom - self.top
+        self.ticks = nice_ticks(low, high, min(6, max(3, int(plot_h // 14) + 1)))
+        self.marks: list[Box] = []  # points that labels must not cover
+        self.low, self.high = self.ticks[0], self.ticks[-1]
+
+    def tick_text(self, value: float) -> str:
+        return f"{_fmt(value)}{self.unit}" if self.unit == "%" else _fmt(value)
+
+    def y(self, value: float) -> float:
+        return self.bottom - (value - self.low) / (self.high - self.low) * (self.bottom - self.top)
+
+    def frame(self) -> list[Label]:
+        """Grid lines, the zero line and the tick and x labels (drawn; returned as placed labels)."""
+        for tick in self.ticks:
+            colour, stroke = ("#888", 0.7) if tick == 0 else (GRID, 0.5)
+            self.parts.append(f'<line x1="{self.left:.1f}" y1="{self.y(tick):.1f}" x2="{self.right:.1f}" '
+                              f'y2="{self.y(tick):.1f}" stroke="{colour}" stroke-width="{stroke}"/>')
+        labels = [Label([(self.left - 6, self.y(t) + 2.8)], self.tick_text(t), anchor="end", fill="#555")
+                  for t in self.ticks]
+        base = self.bottom + 6 + TEXT_LEAD * 0.8
+        for _, x, lines in self.x_labels:
+            labels += [Label([(x, base + n * TEXT_LEAD)], line, anchor="middle", fill="#444")
+                       for n, line in enumerate(lines)]
+        if self.x_caption:
+            labels.append(Label([(self.left + (self.right - self.left) / 2, self.height - 3)], self.x_caption,
+                                anchor="middle", fill="#555"))
+        return labels
+
+    def finish(self, title: str, labels: list[Label]) -> str:
+        placed = place(labels, self.width, self.height, self.taken + self.marks)
+        return _open(self.width, self.height, title) + "".join(self.parts) + "".join(_draw(placed)) + "</svg>"
+
+    def point(self, x: float, y: float, radius: float, fill: str, ring: bool = False) -> None:
+        """A dot, which no label may cover."""
+        edge = ' stroke="#fff" stroke-width="1"' if ring else ""
+        self.parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:g}" fill="{fill}"{edge}/>')
+        self.marks.append(Box(x - radius, y - radius, x + radius, y + radius, ""))
+
+
+def _target_label(axes: _Axes, target: float, unit: str) -> Label:
+    y, text = axes.y(target), f"target {_fmt(target)}{unit}"
+    return Label([(axes.right, y - 3), (axes.right, y + 9), (axes.left + 2 + text_width(text, TEXT_SIZE), y - 3),
+                  (axes.left + 2 + text_width(text, TEXT_SIZE), y + 9)], text, anchor="end", fill=TARGET, halo=True)
+
+
+def _point_label(x: float, y: float, text: str, *, bold: bool, width: float) -> Label:
+    """A value beside its point: above, below, then further out; kept inside the chart."""
+    half = text_width(text, TEXT_SIZE, bold) / 2
+    spots = [(x, y - 7), (x, y + 14), (x - half - 6, y + 3), (x + half + 6, y + 3), (x, y - 17), (x, y + 24),
+             (x - half - 6, y - 9), (x - half - 6, y + 15), (x, y - 27), (x, y + 34)]
+    return Label([(min(max(sx, half + 1), width - half - 1), sy) for sx, sy in spots], text, anchor="middle",
+                 fill="#222", bold=bold, halo=True)
+
+
+def _target_line(axes: _Axes, target: float) -> None:
+    axes.parts.append(f'<line x1="{axes.left:.1f}" y1="{axes.y(target):.1f}" x2="{axes.right:.1f}" '
+                      f'y2="{axes.y(target):.1f}" stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
+
+
+def _check_lengths(kind: str, title: str, labels: Sequence[str], values: Sequence[float | None]) -> None:
+    if len(labels) != len(values):
+        raise ValueError(f"{kind} {title!r}: {len(labels)} labels but {len(values)} values")
+
+
+def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 250,
+               height: float = 150, target: float | None = None, highlight_last: bool = True, unit: str = "",
+               y_label: str = "", x_label: str = "Quarter") -> str:
+    """A line of values over periods (gaps for missing ones), its latest value labelled, with an optional target.
+
+    `unit` "%" is written after every value; any other unit is named once, in the value axis' caption
+    (`y_label` when given).
     """
+    _check_lengths("line_chart", title, labels, values)
     known = [v for v in values if v is not None]
-    target_text = f"target {_fmt(target)}{target_suffix}" if target is not None else ""
-    parts = [_open(width, height, title), *_header(title, width, target_text)]
     if not known:
-        parts.append(_text(4, height / 2, "No figures yet", size=10, fill="#777"))
-        return "".join(parts) + "</svg>", parts, 0.0, 0.0
-    scale = known + ([target] if target is not None else [])
-    return "", parts, min(0.0, *scale), max(0.0, *scale)
-
-
-def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 320,
-               height: int = 120, target: float | None = None, highlight_last: bool = True) -> str:
-    """A line of values over periods (gaps for missing ones), with an optional target line.
-
-    The title row holds the title and, when there is a target, a dashed-line key (as in bar_chart),
-    so the target's words never meet the title or the line. Only the first and last periods are
-    named: shrunk to 8 px when they crowd each other, then only the last.
-    """
-    empty, parts, low, high = _start(values, title=title, width=width, height=height, target=target)
-    if empty:
-        return empty
-    span = (high - low) or 1.0
-    y_texts = [_fmt(low)] if _fmt(high) == _fmt(low) else [_fmt(low), _fmt(high)]
-    # the y labels sit right-aligned in a column as wide as the wider of them; the plot starts
-    # 22 px down, so the highest label (9 px, raised 3 px) clears the 10 px title row
-    right, top, bottom = 8.0, 22.0, 18.0
-    left = max(24.0, max(_text_width(t, 9) for t in y_texts) + 10)
-    plot_w, plot_h = max(1.0, width - left - right), max(1.0, height - top - bottom)
-    step = plot_w / max(1, len(values) - 1)
-
-    def x(i: int) -> float:
-        return left + i * step
-
-    def y(v: float) -> float:
-        return top + plot_h - (v - low) / span * plot_h
-
-    parts.append(f'<line x1="{left:g}" y1="{top + plot_h:g}" x2="{left + plot_w:g}" y2="{top + plot_h:g}" '
-                 f'stroke="#999" stroke-width="0.5"/>')
-    if len(y_texts) == 2 and plot_h < 10:  # too short to name both ends apart: keep the top
-        y_texts = y_texts[1:]
-    for text in y_texts:
-        level = high if text == _fmt(high) else low
-        parts.append(_text(left - 4, y(level) + 3, text, anchor="end"))
+        return _no_figures(title, width, height)
+    axes = _Axes(title=title, width=width, height=height, scale=known + ([target] if target is not None else []),
+                 unit=unit, y_label=y_label, x_label=x_label, x_texts=labels, slots=False)
+    labels_out = axes.frame()
     if target is not None:
-        parts.append(f'<line x1="{left:g}" y1="{y(target):.1f}" x2="{left + plot_w:g}" y2="{y(target):.1f}" '
-                     f'stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
+        _target_line(axes, target)
     segment: list[str] = []
     for i, value in enumerate([*values, None]):
         if value is not None:
-            segment.append(f"{x(i):.1f},{y(value):.1f}")
+            segment.append(f"{axes.centres[i]:.1f},{axes.y(value):.1f}")
             continue
         if len(segment) > 1:
-            parts.append(f'<polyline fill="none" stroke="{SERIES}" stroke-width="1.8" '
-                         f'points="{" ".join(segment)}"/>')
+            axes.parts.append(f'<polyline fill="none" stroke="{SERIES}" stroke-width="1.8" '
+                              f'points="{" ".join(segment)}"/>')
         segment = []
-    last = len(values) - 1
+    latest = max(i for i, v in enumerate(values) if v is not None)
     for i, value in enumerate(values):
         if value is None:
             continue
-        if highlight_last and i == last:  # the latest figure: bigger, darker, ringed in white
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.6" fill="{SERIES_DARK}" '
-                         f'stroke="#fff" stroke-width="1"/>')
+        x, y = axes.centres[i], axes.y(value)
+        if highlight_last and i == latest:  # the latest figure: bigger, darker, ringed in white
+            axes.point(x, y, 3.6, SERIES_DARK, ring=True)
         else:
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="2" fill="{SERIES}"/>')
-    parts += _line_x_labels(labels, left, left + plot_w, height - 5)
-    return "".join(parts) + "</svg>"
+            axes.point(x, y, 2, SERIES)
+    value = values[latest]
+    assert value is not None
+    labels_out.append(_point_label(axes.centres[latest], axes.y(value), axes.tick_text(value), bold=True,
+                                      width=axes.width))
+    if target is not None:
+        labels_out.append(_target_label(axes, target, "%" if unit == "%" else ""))
+    return axes.finish(title, labels_out)
 
 
-def _line_x_labels(labels: Sequence[str], start: float, end: float, baseline: float) -> list[str]:
-    """The first period's name at the left end of the plot and the last's at the right end."""
-    if not labels:
-        return []
-    first, final = labels[0], labels[-1]
-    if len(labels) == 1:  # a single period: its point stands at the left end
-        return [_text(start, baseline, _truncate(first, _max_chars(end + 6 - start, 9)))]
-    for size in (9.0, 8.5, 8.0):
-        if start + _text_width(first, size) + 6 <= end - _text_width(final, size):
-            return [_text(start, baseline, first, size=size),
-                    _text(end, baseline, final, size=size, anchor="end")]
-    # alone, the last name may reach back past the plot's left end, but not out of the chart
-    return [_text(end, baseline, _truncate(final, _max_chars(end - 2, 9)), anchor="end")]
+def point_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 250,
+                height: float = 150, target: float | None = None, unit: str = "", y_label: str = "",
+                x_label: str = "Financial year") -> str:
+    """One labelled point per year, for indicators measured once a year: no line between quarters never measured."""
+    _check_lengths("point_chart", title, labels, values)
+    known = [v for v in values if v is not None]
+    if not known:
+        return _no_figures(title, width, height)
+    axes = _Axes(title=title, width=width, height=height, scale=known + ([target] if target is not None else []),
+                 unit=unit, y_label=y_label, x_label=x_label, x_texts=labels, slots=True)
+    labels_out = axes.frame()
+    if target is not None:
+        _target_line(axes, target)
+    latest = max(i for i, v in enumerate(values) if v is not None)
+    values_first, missing = [], []
+    for i in sorted(range(len(values)), key=lambda n: (n != latest, -n)):  # the latest first, then back in time
+        value = values[i]
+        if value is None:
+            missing.append(Label([(axes.centres[i], axes.y(0) - 4)], "n/a", anchor="middle", fill="#666"))
+            continue
+        x, y = axes.centres[i], axes.y(value)
+        fill, radius = (SERIES_DARK, 4.2) if i == latest else (SERIES, 3.2)
+        axes.point(x, y, radius, fill, ring=True)
+        values_first.append(_point_label(x, y, axes.tick_text(value), bold=i == latest, width=axes.width))
+    labels_out += values_first + missing
+    if target is not None:
+        labels_out.append(_target_label(axes, target, "%" if unit == "%" else ""))
+    return axes.finish(title, labels_out)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 320,
-              height: int = 140, target: float | None = None, unit: str = "",
-              highlight_last: bool = True) -> str:
-    """Vertical bars from zero, one per period, labelled with their values; gaps say n/a."""
-    if len(labels) != len(values):
-        raise ValueError(f"bar_chart {title!r}: {len(labels)} labels but {len(values)} values")
+def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 320,
+              height: float = 140, target: float | None = None, unit: str = "", highlight_last: bool = True,
+              y_label: str = "", x_label: str = "") -> str:
+    """Vertical bars from zero, one per label, each labelled with its value where there is room; gaps say n/a."""
+    _check_lengths("bar_chart", title, labels, values)
     if height < 70:
         raise ValueError(f"bar_chart {title!r}: height {height} leaves no room for bars (70 at least)")
-    empty, parts, low, high = _start(values, title=title, width=width, height=height, target=target,
-                                     target_suffix=unit)
-    if empty:
-        return empty
-    span = (high - low) or 1.0
-    negative = low < 0
-    # room above the plot for value labels, below it for x labels (and labels of negative bars)
-    top, bottom = 30.0, height - 16.0 - (11 if negative else 0)
-    side = 6.0
-    slot = (width - 2 * side) / len(values)
-    bar_w = min(slot * 0.7, 48.0)
-    centres = [side + slot * (i + 0.5) for i in range(len(values))]
-
-    def y(value: float) -> float:
-        return bottom - (value - low) / span * (bottom - top)
-
-    base = y(0)
+    known = [v for v in values if v is not None]
+    if not known:
+        return _no_figures(title, width, height)
+    axes = _Axes(title=title, width=width, height=height, scale=known + ([target] if target is not None else []),
+                 unit=unit, y_label=y_label, x_label=x_label, x_texts=labels, slots=True)
+    labels_out = axes.frame()
+    base = axes.y(0)
+    bar_w = min(axes.pitch * 0.7, 48.0)
     last = len(values) - 1
     for i, value in enumerate(values):
         if value is None:
             continue
         fill = SERIES if not highlight_last or i == last else SERIES_MUTED
-        parts.append(f'<rect class="bar" x="{centres[i] - bar_w / 2:.2f}" y="{min(y(value), base):.2f}" '
-                     f'width="{bar_w:.2f}" height="{abs(base - y(value)):.2f}" fill="{fill}"/>')
-    parts.append(f'<line x1="{side}" y1="{base:.1f}" x2="{width - side}" y2="{base:.1f}" '
-                 f'stroke="#999" stroke-width="0.75"/>')
+        top = axes.y(value)
+        axes.parts.append(f'<rect class="bar" x="{axes.centres[i] - bar_w / 2:.2f}" y="{min(top, base):.2f}" '
+                          f'width="{bar_w:.2f}" height="{abs(base - top):.2f}" fill="{fill}"/>')
     if target is not None:
-        parts.append(f'<line x1="{side}" y1="{y(target):.1f}" x2="{width - side}" y2="{y(target):.1f}" '
-                     f'stroke="{TARGET}" stroke-dasharray="4 3" stroke-width="1"/>')
-    value_texts = ["n/a" if v is None else f"{_fmt(v)}{unit}" for v in values]
-    for i, x, text in _place(centres, value_texts, 9, 1, width - 1):
-        value = values[i]
+        _target_line(axes, target)
+    for i in sorted(range(len(values)), key=lambda n: -n):  # the latest first: it is never the one to give way
+        value, x = values[i], axes.centres[i]
         if value is None:
-            parts.append(_text(x, base - 3, text, size=8, anchor="middle", fill="#777"))
+            labels_out.append(Label([(x, base - 3), (x, base + 10)], "n/a", anchor="middle", fill="#666"))
             continue
-        bold = ' font-weight="bold"' if highlight_last and i == last else ""
-        label_y = y(value) - 3 if value >= 0 else y(value) + 10
-        parts.append(_halo(x, label_y, text, 9, "middle"))
-        parts.append(_text(x, label_y, text, anchor="middle", fill="#333", extra=bold))
-    for _, x, text in _place(centres, list(labels), 9, 1, width - 1, min_chars=10):
-        parts.append(_text(x, height - 5, text, anchor="middle"))
-    return "".join(parts) + "</svg>"
+        y = axes.y(value)
+        spots = [(x, y - 3), (x, y - 12)] if value >= 0 else [(x, y + 9), (x, y + 18)]
+        labels_out.append(Label(spots, axes.tick_text(value), anchor="middle", fill="#222",
+                                bold=highlight_last and i == last, halo=True))
+    if target is not None:
+        labels_out.append(_target_label(axes, target, "%" if unit == "%" else ""))
+    return axes.finish(title, labels_out)
 
 
-def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: int = 360,
-               bar_height: int = 14, max_value: float | None = None, unit: str = "%",
+def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 360,
+               bar_height: float = 12, max_value: float | None = None, unit: str = "%",
                statuses: Sequence[str] | None = None, reference: float | None = None,
-               reference_label: str = "target") -> str:
-    """One horizontal bar per row (say, achievement per indicator), named on the left."""
+               reference_label: str = "target", x_label: str = "") -> str:
+    """One horizontal bar per row (say, timeliness per programme), named in words on the left.
+
+    Long names wrap onto lines; the value axis below has round ticks and a caption naming the unit.
+    """
     if len(labels) != len(values) or (statuses is not None and len(statuses) != len(values)):
         raise ValueError(f"hbar_chart {title!r}: labels, values and statuses must be the same length")
     unknown = sorted(set(statuses or ()) - set(STATUS_LABELS))
     if unknown:
         raise ValueError(f"hbar_chart {title!r}: unknown status {unknown}; use one of {list(STATUS_LABELS)}")
-    row = max(bar_height + 6, 13)
-    top = 18 + (12 if reference is not None else 0)
-    height = top + max(1, len(values)) * row + 4
-    parts = [_open(width, height, title), *_header(title, width)]
     if not values:
-        parts.append(_text(4, top + row / 2 + 3, "No figures yet", size=10, fill="#777"))
-        return "".join(parts) + "</svg>"
+        return _no_figures(title, width, 40)
+    parts, taken, top = _title(title, width)
+    grid: list[str] = []  # drawn under the bars
     known = [v for v in values if v is not None]
-    value_texts = [f"{_fmt(v)}{unit}" for v in known]
-    value_w = max((_text_width(t, 9) for t in value_texts), default=0) + 8
-    status_w = max(_text_width(STATUS_LABELS[s], 8) for s in statuses) + 6 if statuses else 0
-    # the label column gives way before the bars get shorter than 40 px
+    scale = max_value or max([*known, reference or 0, 0]) or 1.0
+    ticks = [t for t in nice_ticks(0, scale, 5) if t <= scale + 1e-9] if max_value else nice_ticks(0, scale, 5)
+    scale = ticks[-1] if not max_value else scale
+
+    def number(value: float) -> str:
+        return f"{_fmt(value)}{unit}" if unit == "%" else _fmt(value)
+
+    value_w = max((text_width(number(v), TEXT_SIZE) for v in known), default=0) + 8
+    status_w = max(text_width(STATUS_LABELS[s], TEXT_SIZE) for s in statuses) + 6 if statuses else 0
     label_w = min(round(width * 0.38), width - value_w - status_w - 2 - 40)
     if label_w < 30:
         raise ValueError(f"hbar_chart {title!r}: width {width} is too narrow for its values and statuses")
     bar_x = label_w
     room = width - bar_x - value_w - status_w - 2
-    scale = max_value or max([*known, reference or 0, 0]) or 1.0
+    if reference is not None:
+        top += TEXT_LEAD + 2
+    rows = [wrap(str(label), TEXT_SIZE, label_w - 8) for label in labels]
+    heights = [max(bar_height + 6, len(lines) * TEXT_LEAD + 4) for lines in rows]
+    caption = _unit_caption(unit, x_label)
+    axis_y = top + sum(heights)
+    height = axis_y + 4 + TEXT_LEAD + (TEXT_LEAD + 2) + 2
 
     def length(value: float) -> float:
         return max(0.0, min(value, scale)) / scale * room
 
-    label_chars = _max_chars(label_w - 8, 9)
-    words: list[str] = []  # drawn after the reference line, so it never runs through them
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        bar_y = top + i * row + (row - bar_height) / 2
-        text_y = bar_y + bar_height / 2 + 3.2
-        words.append(_text(label_w - 6, text_y, _truncate(label, label_chars), anchor="end", fill="#333"))
+    labels_out: list[Label] = []
+    words: list[Label] = []
+    y0 = top
+    for i, (lines, value) in enumerate(zip(rows, values, strict=True)):
+        row_h = heights[i]
+        bar_y = y0 + (row_h - bar_height) / 2
+        text_y = bar_y + bar_height / 2 + 2.8
+        first = y0 + (row_h - len(lines) * TEXT_LEAD) / 2 + TEXT_LEAD * 0.8
+        words += [Label([(label_w - 6, first + n * TEXT_LEAD)], line, anchor="end", fill="#222")
+                  for n, line in enumerate(lines)]
         status = statuses[i] if statuses else None
         if value is None:
-            missing = _truncate("not reported", _max_chars(room + value_w - 4, 8))
-            words += [_halo(bar_x + 2, text_y, missing, 8),
-                      _text(bar_x + 2, text_y, missing, size=8, fill="#6b6b6b", extra=' font-style="italic"')]
+            words.append(Label([(bar_x + 2, text_y)], "not reported", fill="#6b6b6b", italic=True, halo=True))
         else:
             fill = STATUS_COLOURS[status] if status else SERIES
             parts.append(f'<rect class="bar" x="{bar_x}" y="{bar_y:.2f}" width="{length(value):.2f}" '
                          f'height="{bar_height}" fill="{fill}"/>')
-            text = f"{_fmt(value)}{unit}"
-            words += [_halo(bar_x + length(value) + 4, text_y, text, 9),
-                      _text(bar_x + length(value) + 4, text_y, text, fill="#333")]
+            words.append(Label([(bar_x + length(value) + 4, text_y)], number(value), fill="#222", halo=True))
         if status:
-            words.append(_text(width - 2, text_y, STATUS_LABELS[status], size=8, anchor="end",
+            words.append(Label([(width - 2, text_y)], STATUS_LABELS[status], anchor="end",
                                fill=STATUS_COLOURS[status]))
+        y0 += row_h
+    for tick in ticks:
+        x = bar_x + length(tick)
+        grid.append(f'<line x1="{x:.1f}" y1="{top - 2:.1f}" x2="{x:.1f}" y2="{axis_y + 2:.1f}" '
+                     f'stroke="{"#888" if tick == 0 else GRID}" stroke-width="0.5"/>')
+        labels_out.append(Label([(x, axis_y + 4 + TEXT_LEAD * 0.8)], number(tick), anchor="middle", fill="#555"))
+    parts.append(f'<line x1="{bar_x}" y1="{axis_y:.1f}" x2="{bar_x + room:.1f}" y2="{axis_y:.1f}" stroke="#888" '
+                 f'stroke-width="0.7"/>')
+    labels_out.append(Label([(bar_x + room / 2, height - 4), (bar_x, height - 4)], caption, anchor="middle",
+                            fill="#555"))
     if reference is not None:
         ref_x = bar_x + length(reference)
-        parts.append(f'<line x1="{ref_x:.1f}" y1="{top - 2}" x2="{ref_x:.1f}" y2="{height - 2}" '
+        parts.append(f'<line x1="{ref_x:.1f}" y1="{top - 2:.1f}" x2="{ref_x:.1f}" y2="{axis_y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="3 2" stroke-width="1"/>')
-        text = _truncate(f"{reference_label} {_fmt(reference)}{unit}".strip(), _max_chars(width - 4, 8))
-        half = _text_width(text, 8) / 2
-        parts.append(_text(min(max(ref_x, 2 + half), width - 2 - half), top - 4, text, size=8,
-                           anchor="middle", fill=TARGET))
-    parts += words
-    return "".join(parts) + "</svg>"
+        text = f"{reference_label} {number(reference)}".strip()
+        half = text_width(text, TEXT_SIZE) / 2
+        labels_out.insert(0, Label([(min(max(ref_x, 2 + half), width - 2 - half), top - 4)], text,
+                                   anchor="middle", fill=TARGET))
+    # row names and values first: the tick labels and captions give way to them
+    placed = place(words + labels_out, width, height, taken)
+    title_parts = len(taken)
+    return (_open(width, height, title) + "".join(parts[:title_parts]) + "".join(grid) + "".join(parts[title_parts:])
+            + "".join(_draw(placed)) + "</svg>")
 
 
-def _legend_lines(entries: Sequence[str], width: float) -> tuple[float, list[list[str]]]:
-    """Font size and lines for the legend: shrink to 8 before wrapping onto more lines."""
-    def entry_w(text: str, size: float) -> float:
-        return size + 3 + _text_width(text, size)  # swatch, gap, words
-
+def _legend_lines(entries: Sequence[str], width: float) -> list[list[str]]:
+    """The legend's entries in lines that fit the width (an entry too wide alone wraps within its line)."""
     room = width - 4
-    for size in (9.0, 8.5, 8.0):
-        if sum(entry_w(e, size) for e in entries) + 10 * (len(entries) - 1) <= room:
-            return size, [list(entries)]
     lines: list[list[str]] = [[]]
     used = 0.0
     for entry in entries:
-        needed = entry_w(entry, 8) + (10 if lines[-1] else 0)
+        needed = TEXT_SIZE + 3 + text_width(entry, TEXT_SIZE) + (10 if lines[-1] else 0)
         if lines[-1] and used + needed > room:
             lines.append([])
-            used, needed = 0.0, entry_w(entry, 8)
+            used, needed = 0.0, TEXT_SIZE + 3 + text_width(entry, TEXT_SIZE)
         lines[-1].append(entry)
         used += needed
-    return 8.0, lines
+    return lines
 
 
-def status_strip(counts: Mapping[str, int], *, width: int = 360, height: int = 34,
+def status_strip(counts: Mapping[str, int], *, width: float = 360, height: float = 34,
                  title: str = "Indicator status") -> str:
     """One stacked bar of indicator statuses with a legend of counts underneath."""
     unknown = sorted(set(counts) - set(STATUS_LABELS))
@@ -344,15 +446,18 @@ def status_strip(counts: Mapping[str, int], *, width: int = 360, height: int = 3
     if any(count < 0 for count in counts.values()):
         raise ValueError(f"status_strip: counts must not be negative, got {dict(counts)}")
     items = [(key, counts[key]) for key in STATUS_ORDER if counts.get(key, 0) > 0]
-    entries = [f"{STATUS_LABELS[key]} {count}" for key, count in items]
+    entries = [f"{STATUS_LABELS[key]} {count:,}" for key, count in items]
     summary = " · ".join(entries) or "No indicators"
     if not items:
-        return _open(width, height, f"{title}: {summary}") + _text(2, height / 2 + 3, summary,
-                                                                    size=10, fill="#777") + "</svg>"
-    size, lines = _legend_lines(entries, width)
-    bar_y, bar_h, bar_w = 2.0, max(8.0, height - 20.0), width - 4.0
+        return _open(width, height, f"{title}: {summary}") + _text(2, height / 2 + 3, summary, size=9,
+                                                                    fill="#666") + "</svg>"
+    bar_y, bar_h, bar_w = 2.0, max(10.0, height - 22.0), width - 4.0
+    rows: list[list[tuple[str, list[str]]]] = [
+        [(entry, wrap(entry, TEXT_SIZE, width - 4 - TEXT_SIZE - 3)) for entry in line]
+        for line in _legend_lines(entries, width)]
+    depth = sum(max(len(lines) for _, lines in row) for row in rows)
     first_line = bar_y + bar_h + 11
-    height = max(height, round(first_line + (len(lines) - 1) * 11 + 5))
+    height = max(height, round(first_line + (depth - 1) * TEXT_LEAD + 4))
     parts = [_open(width, height, f"{title}: {summary}")]
     total = sum(count for _, count in items)
     x = 2.0
@@ -360,22 +465,24 @@ def status_strip(counts: Mapping[str, int], *, width: int = 360, height: int = 3
         seg_w = count / total * bar_w
         parts.append(f'<rect class="segment" x="{x:.2f}" y="{bar_y}" width="{seg_w:.2f}" height="{bar_h}" '
                      f'fill="{STATUS_COLOURS[key]}"/>')
-        if bar_h >= 10 and _text_width(str(count), 8) <= seg_w - 4:
-            parts.append(_text(x + seg_w / 2, bar_y + bar_h / 2 + 3, str(count), size=8, anchor="middle",
-                               fill="#fff", extra=' font-weight="bold"'))
+        if text_width(f"{count:,}", TEXT_SIZE, bold=True) <= seg_w - 4:
+            parts.append(_text(x + seg_w / 2, bar_y + bar_h / 2 + 2.8, f"{count:,}", anchor="middle",
+                               fill="#fff", bold=True))
         if x > 2:  # a white seam keeps segments apart in grey-scale print
             parts.append(f'<line x1="{x:.2f}" y1="{bar_y}" x2="{x:.2f}" y2="{bar_y + bar_h}" '
                          f'stroke="#fff" stroke-width="1"/>')
         x += seg_w
     colours = {entry: STATUS_COLOURS[key] for entry, (key, _) in zip(entries, items, strict=True)}
-    for n, line in enumerate(lines):
-        x, y = 2.0, first_line + n * 11
-        for entry in line:
-            text = _truncate(entry, _max_chars(width - 4 - size - 3, size))
-            parts.append(f'<rect class="swatch" x="{x:.1f}" y="{y - size * 0.8:.1f}" width="{size:g}" '
-                         f'height="{size:g}" fill="{colours[entry]}"/>')
-            parts.append(_text(x + size + 3, y, text, size=size, fill="#333"))
-            x += size + 3 + _text_width(text, size) + 10
+    y = first_line
+    for row in rows:
+        x = 2.0
+        for entry, lines in row:
+            parts.append(f'<rect class="swatch" x="{x:.1f}" y="{y - TEXT_SIZE * 0.8:.1f}" width="{TEXT_SIZE:g}" '
+                         f'height="{TEXT_SIZE:g}" fill="{colours[entry]}"/>')
+            for n, line in enumerate(lines):
+                parts.append(_text(x + TEXT_SIZE + 3, y + n * TEXT_LEAD, line, fill="#222"))
+            x += TEXT_SIZE + 3 + max(text_width(line, TEXT_SIZE) for line in lines) + 10
+        y += max(len(lines) for _, lines in row) * TEXT_LEAD
     return "".join(parts) + "</svg>"
 
 

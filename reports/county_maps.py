@@ -45,15 +45,25 @@ def _map(code: str, title: str, values: dict[str, float | None], unit: str, fmt,
          no_data: str = maps.NO_DATA, map_width: float = MAP_WIDTH) -> CountyMap:
     svg = maps.choropleth(values, title=title, unit=unit, fmt=fmt, width=510, map_width=map_width, note=note,
                           no_data=no_data)
-    classes = maps.classify(values, fmt)
-    missing = sum(1 for c, _, _ in maps.counties() if maps.class_of(values.get(c), classes) is None)
-    return CountyMap(code, title, data_uri(svg), _alt(title, classes, missing, no_data))
+    return CountyMap(code, title, data_uri(svg), _alt(title, maps.classify(values, fmt), _missing(values, fmt), no_data))
 
 
-def coverage_map(snapshot: dict, code: str, rows: list[dict], map_width: float = MAP_WIDTH) -> CountyMap | None:
+def coverage_map(snapshot: dict, code: str, rows: list[dict], map_width: float = MAP_WIDTH,
+                 highlight: str | None = None) -> CountyMap | None:
     """The indicator's county figures this quarter, or None when fewer than MIN_COUNTIES have one."""
-    info = snapshot["indicators"][code]
-    values = {r["org_unit"]: r.get("actual") for r in rows if r["indicator"] == code}
+    drawn = coverage_svg(snapshot["indicators"][code], code, snapshot["period_label"], rows, snapshot["counties"],
+                         map_width=map_width, highlight=highlight)
+    return CountyMap(code, drawn[0], data_uri(drawn[1]), drawn[2]) if drawn else None
+
+
+def coverage_svg(info: dict, code: str, period_label: str, rows: list[dict], counties: dict[str, str], *,
+                 map_width: float = MAP_WIDTH, highlight: str | None = None,
+                 width: float = 510) -> tuple[str, str, str] | None:
+    """(title, SVG, alt text) of an indicator's approved county figures (the results API's rows by org
+    unit; `info` its catalogue entry: name, measure, unit), or None when fewer than MIN_COUNTIES have one.
+    The reports print it as an image; the dashboard's indicator page inlines the SVG (a `map_width` as
+    wide as the `width`: the legend goes under the map, so it reads on a phone)."""
+    values = {r["org_unit"]: r.get("actual") for r in rows if r["indicator"] == code and r["org_unit"] in counties}
     if sum(v is not None for v in values.values()) < MIN_COUNTIES:
         return None
     millions = in_millions(info["measure"], info["unit"], values.values())
@@ -62,9 +72,34 @@ def coverage_map(snapshot: dict, code: str, rows: list[dict], map_width: float =
     def fmt(value: float) -> str:
         return figure(value, info["measure"], info["unit"], millions) + suffix
 
-    title = f"{code} {info['name']}, by county, {snapshot['period_label']}"
-    note = "Approved figures of the quarter, all programmes together."
-    return _map(code, title, values, _unit_label(info, millions), fmt, note, map_width=map_width)
+    title = f"{code} {info['name']}, by county, {period_label}"
+    note = "Approved figures of the quarter."
+    if highlight:
+        note = in_context(values, highlight, counties.get(highlight, highlight), fmt) + " " + note
+    svg = maps.choropleth(values, title=title, unit=_unit_label(info, millions), fmt=fmt, width=width,
+                          map_width=map_width, note=note, highlight=highlight, stacked=map_width > width / 2)
+    return title, svg, _alt(title, maps.classify(values, fmt), _missing(values, fmt), maps.NO_DATA)
+
+
+def _missing(values: dict[str, float | None], fmt) -> int:
+    classes = maps.classify(values, fmt)
+    return sum(1 for c, _, _ in maps.counties() if maps.class_of(values.get(c), classes) is None)
+
+
+def in_context(values: dict[str, float | None], code: str, name: str, fmt) -> str:
+    """ "Kisumu: 79.2%, 12th of 47 counties with a figure (highest first)." """
+    known = sorted((v for v in values.values() if v is not None), reverse=True)
+    mine = values.get(code)
+    if mine is None:
+        return f"{name}: no approved figure this quarter."
+    rank = known.index(mine) + 1
+    counted = f"{len(known)} {'county' if len(known) == 1 else 'counties'}"
+    return f"{name}: {fmt(mine)}, {_ordinal(rank)} of {counted} with a figure (highest first)."
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def achievement_map(snapshot: dict, code: str, rows: list[dict]) -> CountyMap | None:
@@ -79,16 +114,18 @@ def achievement_map(snapshot: dict, code: str, rows: list[dict]) -> CountyMap | 
                 no_data="No county target or figure")
 
 
-def county_maps(snapshot: dict, limit: int, map_width: float = MAP_WIDTH) -> list[CountyMap]:
+def county_maps(snapshot: dict, limit: int, map_width: float = MAP_WIDTH,
+                highlight: str | None = None) -> list[CountyMap]:
     """Up to `limit` maps: the coverage indicators, then achievement of county targets where the plans set them.
 
     `map_width` (points) is the map's; the legend takes the rest of the 510 pt (180 mm) width.
+    `highlight` (a county profile's county) is outlined, with its figure and rank under the legend.
     """
     rows = [r for r in snapshot.get("by_county") or [] if r["org_unit"] in snapshot["counties"]]
     made: list[CountyMap] = []
     for code in COVERAGE_MAPS:
         if code in snapshot["indicators"] and len(made) < limit:
-            found = coverage_map(snapshot, code, rows, map_width)
+            found = coverage_map(snapshot, code, rows, map_width, highlight)
             made += [found] if found else []
     with_targets = sorted({r["indicator"] for r in rows if r.get("achievement") is not None})
     for code in with_targets:

@@ -30,7 +30,7 @@ def figure(value: float | None, measure: str, unit: str, millions: bool = False)
     if measure == "ratio":
         return f"{value:,.1f}"
     if millions:
-        return f"{value / 1e6:,.1f}"
+        return kes_millions(value)
     if measure == "amount":
         return f"{value:,.2f}" if not float(value).is_integer() and abs(value) < 1e4 else f"{value:,.0f}"
     return f"{value:,.0f}"
@@ -42,11 +42,12 @@ def headline(value: float | None, measure: str, unit: str) -> str:
         return "not reported"
     if measure == "ratio":
         return f"{value:,.1f}%" if unit == "percent" else f"{value:,.1f} {unit}"
-    prefix = "KES " if unit == "KES" else ""
+    if unit == "KES":
+        return kes(value)
     for size, word in ((1e9, "billion"), (1e6, "million")):
         if abs(value) >= size:
-            return f"{prefix}{value / size:,.2f} {word}"
-    return f"{prefix}{value:,.0f}"
+            return f"{value / size:,.2f} {word}"
+    return f"{value:,.0f}"
 
 
 def percent(value: float | None) -> str:
@@ -68,4 +69,26 @@ def money_millions(value) -> str:
     """KES (text or number) in millions for work-plan budgets."""
     if value in (None, ""):
         return DASH
+    return kes_millions(value)
+
+
+def kes_millions(value) -> str:
+    """KES as a number of millions to one decimal ("10,204.3"), for a table whose column says KES m."""
     return f"{float(value) / 1e6:,.1f}"
+
+
+def kes(value) -> str:
+    """Money in the one notation of every report, in cards, tables, charts and sentences alike:
+    millions of Kenya shillings to one decimal ("KES 10,204.3 m"), whole shillings under a million
+    ("KES 2,000"). Tables with a "KES m" column print the same number without the words."""
+    if value in (None, ""):
+        return DASH
+    number = float(value)
+    if abs(number) >= 1e6:
+        return f"KES {kes_millions(number)} m"
+    return f"KES {number:,.0f}"
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: "1 indicator", "3 indicators", "2 activities"."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"

@@ -32,6 +32,7 @@ PALETTES: dict[int, tuple[str, ...]] = {
 }
 MAX_CLASSES = 5
 BORDER = "#6f6f6f"
+HIGHLIGHT = "#b3261e"  # the outline of the county a county profile is about
 NO_DATA = "No data"
 HATCH = ('<pattern id="nodata" patternUnits="userSpaceOnUse" width="4" height="4">'
          '<rect width="4" height="4" fill="#ffffff"/>'
@@ -201,20 +202,22 @@ def _county_paths(width: float, tolerance: float, dx: float, dy: float,
 def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
                fmt: Callable[[float], str] = lambda v: f"{v:,.0f}", width: float = 500,
                map_width: float = 250, note: str = "", tolerance: float = 0.3,
-               no_data: str = NO_DATA) -> str:
-    """A county choropleth: title, map on the left, classed legend (with `unit`) on the right.
+               no_data: str = NO_DATA, highlight: str | None = None, stacked: bool = False) -> str:
+    """A county choropleth: title, map on the left, classed legend (with `unit`) on the right
+    (`stacked`: under the map, for a narrow screen).
 
     `values` maps county codes to figures (None or absent: no data, hatched). `fmt` prints a
     value as the tables do. `note` is a line under the legend (what the figure is, its source).
+    `highlight` (a county code) outlines that county and names it in the legend.
     """
     classes = classify(values, fmt)
     names = {code: name for code, name, _ in counties()}
     title_lines = _wrap(title, TEXT, width - 4)
     top = 4 + len(title_lines) * TEXT * 1.25 + 4
     map_height = map_size(map_width)
-    legend_x = map_width + 16
+    legend_x = 2 if stacked else map_width + 16
     room = width - legend_x - 2
-    parts = [_open(width, top + map_height + 4, title), f"<defs>{HATCH}</defs>"]
+    parts = [f"<defs>{HATCH}</defs>"]
     parts += [_text(2, 4 + (n + 1) * TEXT * 1.25 - 2.5, line, TEXT, weight="bold")
               for n, line in enumerate(title_lines)]
 
@@ -227,7 +230,11 @@ def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
         return f"{name} ({code}): " + (fmt(value) if value is not None and class_of(value, classes) else no_data.lower())
 
     parts.append(_county_paths(map_width, tolerance, 2, top, fill, tip, 0.35))
-    y = top + 4
+    outline = next((data for code, _, data in _paths(map_width, tolerance) if code == highlight), "")
+    if outline:
+        parts.append(f'<path class="highlight" transform="translate(2,{top:g})" fill="none" stroke="{HIGHLIGHT}" '
+                     f'stroke-width="1.8" stroke-linejoin="round" d="{outline}"/>')
+    y = top + (map_height + 10 if stacked else 4)
     for line in _wrap(unit, LEGEND_TEXT, room):
         parts.append(_text(legend_x, y + LEGEND_TEXT, line, LEGEND_TEXT, weight="bold"))
         y += LEGEND_TEXT * 1.3
@@ -243,6 +250,13 @@ def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
         for n, line in enumerate(words):
             parts.append(_text(legend_x + 22, y + 8.5 + n * LEGEND_TEXT * 1.25, line, LEGEND_TEXT))
         y += max(15.0, len(words) * LEGEND_TEXT * 1.25 + 4)
+    if outline and highlight:
+        parts.append(f'<rect x="{legend_x:.1f}" y="{y:.1f}" width="16" height="11" fill="none" stroke="{HIGHLIGHT}" '
+                     'stroke-width="1.8"/>')
+        words = _wrap(f"{names[highlight]} County", LEGEND_TEXT, room - 22)
+        for n, line in enumerate(words):
+            parts.append(_text(legend_x + 22, y + 8.5 + n * LEGEND_TEXT * 1.25, line, LEGEND_TEXT, weight="bold"))
+        y += max(15.0, len(words) * LEGEND_TEXT * 1.25 + 4)
     if classes:
         y += 2
         for line in _wrap("Classes hold about the same number of counties (quantiles).", CREDIT_TEXT, room):
@@ -254,11 +268,11 @@ def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
             parts.append(_text(legend_x, y + CREDIT_TEXT, line, CREDIT_TEXT, fill="#444"))
             y += CREDIT_TEXT * 1.3
     credit_lines = _wrap(CREDIT, CREDIT_TEXT, room)
-    bottom = top + map_height
+    bottom = y + 4 + len(credit_lines) * CREDIT_TEXT * 1.3 if stacked else top + map_height
     for n, line in enumerate(credit_lines):
         parts.append(_text(legend_x, bottom - (len(credit_lines) - 1 - n) * CREDIT_TEXT * 1.3, line,
                            CREDIT_TEXT, fill="#444"))
-    return "".join(parts) + "</svg>"
+    return _open(width, max(top + map_height, bottom) + 4, title) + "".join(parts) + "</svg>"
 
 
 def locator(code: str, *, width: float = 90, caption: str | None = None, tolerance: float = 0.9,

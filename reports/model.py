@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from indicators.explanations import reason, tally
-from reports import charts
+from reports import charts, story, trends, words
 from reports.charts import STATUS_ORDER
 from reports.county_maps import CountyMap, county_maps, locator_uri
+from reports.disaggregation import WhoIsReached, who_is_reached
 from reports.format import (
     STATUS_LABELS,
     TREND_LABELS,
@@ -23,10 +24,15 @@ from reports.format import (
     figure,
     headline,
     in_millions,
+    kes,
     percent,
     returns_coverage,
     table_unit,
 )
+from reports.glossary import Glossary
+from reports.glossary import build as glossary_of
+from reports.money import Money, programme_money, workplan_money
+from reports.revisions import is_revised_target, revision_note
 
 KIND_TITLES = {"sector": "Social Protection Sector Quarterly Progress Report",
                "programme": "Programme Progress Report", "county": "County Social Protection Profile",
@@ -69,6 +75,8 @@ class Figure:
     coverage: str = ""  # "1 of 251 returns" when the figure rests on fewer returns than expected
     target_source: str = ""  # where a target not from the report's own plan came from
     target_note: str = ""  # why there is no target
+    target_revised: bool = False  # the target comes from a revised plan (reports/revisions.py)
+    variance: str = ""  # the secretariat's note on this figure (reports/story.py)
 
 
 @dataclass
@@ -86,6 +94,7 @@ class KeyFigure:
     note: str = ""
     coverage: str = ""
     target_source: str = ""
+    target_revised: bool = False
 
 
 @dataclass
@@ -151,6 +160,11 @@ class Report:
     accessible: bool = False
     maps: list[CountyMap] = field(default_factory=list)  # county choropleths
     locator: str = ""  # county profile: the county within Kenya (data URI)
+    glossary: Glossary | None = None  # the annex of acronyms and indicator definitions
+    revision_note: str = ""  # footnote on targets of a revised plan (reports/revisions.py)
+    story: story.Story | None = None  # key messages, commentary, quotes, actions (reports/story.py)
+    who: WhoIsReached | None = None  # breakdowns by sex, age and other categories (reports/disaggregation.py)
+    money: Money | None = None  # work-plan budget or programme disbursement against budget (reports/money.py)
 
 
 def _when(text: str | None, zone: str = "UTC") -> str:
@@ -218,8 +232,11 @@ def _figures(snapshot: dict, rows: list[dict], ytd_rows: list[dict] | None = Non
     wanted = set(codes) if codes is not None else None
     ordered = sorted(rows, key=lambda r: (r["indicator"][:2], int("".join(c for c in r["indicator"] if c.isdigit()) or 0)))
     own_plan = own_plan or _own_plan(snapshot)
-    return [_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"]), own_plan) for r in ordered
+    made = [(_figure(r, indicators[r["indicator"]], ytd.get(r["indicator"]), own_plan), r) for r in ordered
             if wanted is None or r["indicator"] in wanted]
+    for item, row in made:
+        item.target_revised = is_revised_target(row, snapshot.get("pmp"))
+    return [item for item, _ in made]
 
 
 def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
@@ -237,42 +254,37 @@ def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
             achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
             last_year=headline(row.get("last_year"), info["measure"], info["unit"]) if row.get("last_year") is not None else "–",
             change=change(row.get("actual"), row.get("last_year"), info["measure"]), note=row.get("note") or "",
-            coverage=coverage(row), target_source=_borrowed(row, own_plan)))
+            coverage=coverage(row), target_source=_borrowed(row, own_plan),
+            target_revised=is_revised_target(row, snapshot.get("pmp"))))
     return out
 
 
 def _history_charts(snapshot: dict, figures: list[Figure], limit: int | None = None) -> list[Chart]:
-    history = snapshot.get("history") or {}
-    series, labels = history.get("series", {}), history.get("labels", [])
-    made = []
-    for item in figures:
-        values = series.get(item.code)
-        if not values or not any(v is not None for v in values):
-            continue
-        title = f"{item.code} {item.name}"
-        svg = charts.line_chart(labels, values, title=title[:60], width=250, height=110, target=item.target_value)
-        made.append(Chart(title, charts.data_uri(svg)))
-        if limit and len(made) >= limit:
-            break
-    return made
+    return [Chart(title, uri) for title, uri in trends.history_charts(snapshot, figures, limit)]
 
 
 def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]:
     measured = counts["on_track"] + counts["needs_attention"] + counts["off_track"]
     lines = []
     if measured:
-        lines.append(f"Of {measured} indicators with a target and a figure this quarter, {counts['on_track']} are on "
-                     f"track, {counts['needs_attention']} need attention and {counts['off_track']} are off track.")
+        lines.append(f"Of {words.plural(measured, 'indicator')} with a target and a figure this quarter, "
+                     f"{counts['on_track']} {words.verb(counts['on_track'], 'is', 'are')} on track, "
+                     f"{counts['needs_attention']} {words.verb(counts['needs_attention'], 'needs', 'need')} attention "
+                     f"and {counts['off_track']} {words.verb(counts['off_track'], 'is', 'are')} off track.")
     if counts["no_target"]:
-        lines.append(f"{counts['no_target']} indicators were reported without a target in the PMP.")
+        lines.append(f"{words.plural(counts['no_target'], 'indicator')} "
+                     f"{words.verb(counts['no_target'], 'was', 'were')} reported without a target in the PMP.")
     if counts["not_reported"]:
-        lines.append(f"{counts['not_reported']} indicators have no approved figure for the quarter.")
+        lines.append(f"{words.plural(counts['not_reported'], 'indicator')} "
+                     f"{words.verb(counts['not_reported'], 'has', 'have')} no approved figure for the quarter.")
     if counts["not_added"]:
-        lines.append(f"{counts['not_added']} indicators are not added across programmes, because the same people "
-                     "can be in several; the programme reports give their figures.")
+        lines.append(f"{words.plural(counts['not_added'], 'indicator')} {words.verb(counts['not_added'], 'is', 'are')} "
+                     "not added across programmes, because the same people can be in several; the programme reports "
+                     "give their figures.")
     overall = returns.get("overall")
     if overall:
-        lines.append(f"{overall['received']} of {overall['expected']} expected returns were received "
+        lines.append(f"{overall['received']} of {words.plural(overall['expected'], 'expected return')} "
+                     f"{words.verb(overall['received'], 'was', 'were')} received "
                      f"({percent(overall['completeness'])} complete); {overall['on_time']} by the due date "
                      f"({percent(overall['timeliness'])} on time).")
     thresholds = snapshot["thresholds"]
@@ -312,8 +324,14 @@ def _method(snapshot: dict) -> list[tuple[str, str]]:
         ("Completeness and timeliness", "Completeness is returns received (submitted or approved) ÷ returns "
                                         "expected from the reporting forms; timeliness counts only those received by "
                                         "the due date (15 days after the quarter)."),
-        ("Units", "Large amounts in tables are in millions of Kenya shillings (KES m), small ones (a monthly "
-                  "transfer) in shillings; percentages to one decimal. Changes of a percentage are in percentage "
+        ("Units", "Money has one notation in cards, tables, charts and text: millions of Kenya shillings to one "
+                  "decimal (KES 240.5 m; KES 10,204.3 m rather than billions), amounts under a million in whole "
+                  "shillings (KES 2,000); a table column headed KES m holds the same number of millions. "
+                  "Absorption is spend to date ÷ budget. A programme's budget is the PMP's annual target of its "
+                  "disbursement indicator, labelled \"budget (PMP target for the financial year)\", as the PMP has no budget "
+                  "of its own. Breakdowns by sex and age add the figures of each option (ratios add their "
+                  "numerators and denominators, then divide) and equal the results API's answer by option; "
+                  "shares are of the figures broken down. Percentages to one decimal. Changes of a percentage are in percentage "
                   "points (pts), changes of counts and amounts relative (%). Figures are rounded once, when "
                   "printed. A figure resting on fewer returns than expected says so (\"40 of 47 returns\")."),
     ]
@@ -354,13 +372,8 @@ def _returns(snapshot: dict) -> dict:
     return returns
 
 
-def _completeness_chart(returns: dict) -> str:
-    rows = returns.get("by_programme", [])
-    if not rows:
-        return ""
-    return charts.data_uri(charts.hbar_chart([r["programme"] for r in rows], [r["timeliness"] for r in rows],
-                                             title="Returns received by the due date, by programme (%)",
-                                             width=520, max_value=100, unit="%", reference=100))
+def _completeness_chart(returns: dict, programmes: dict) -> str:
+    return trends.completeness_chart(returns, programmes)
 
 
 def _quality(quality: dict) -> dict:
@@ -377,25 +390,33 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
     """The report model of a snapshot (any kind)."""
     report = Report(**_header(snapshot, is_draft=is_draft, reference=reference, accessible=accessible))
     report.method = _method(snapshot)
+    report.revision_note = revision_note(snapshot.get("pmp"))
     report.returns = _returns(snapshot)
-    report.quality = _quality(snapshot.get("quality") or {})
+    report.quality = words.quality_words(_quality(snapshot.get("quality") or {}), snapshot["programmes"],
+                                         snapshot["indicators"])
     figures = _figures(snapshot, snapshot["results"], snapshot.get("ytd"))
+    report.glossary = glossary_of(snapshot, [f.code for f in figures])
     report.key_figures = _key_figures(snapshot, snapshot["results"])
     report.status_counts = _counts(figures)
-    report.status_strip = charts.data_uri(charts.status_strip(report.status_counts, width=520,
+    report.status_strip = charts.data_uri(charts.status_strip(report.status_counts, width=trends.WIDE_WIDTH,
                                                               title="Status of all indicators this quarter"))
     report.summary = _summary(snapshot, report.status_counts, report.returns)
-    report.completeness_chart = _completeness_chart(report.returns)
+    report.completeness_chart = _completeness_chart(report.returns, snapshot["programmes"])
+    report.story = story.attach(snapshot, report.key_figures, figures)
     kind = snapshot["kind"]
+    report.who = who_is_reached(snapshot, charts_limit={"factsheet": 0, "county": 2}.get(kind, 4))
+    report.money = workplan_money(snapshot) if kind == "sector" else programme_money(snapshot)
     if kind == "county":
         for code, rows in snapshot.get("by_programme", {}).items():
             mine = _figures(snapshot, rows, own_plan=f"{code} {snapshot['fiscal_year']}")
             name = snapshot["programmes"][code]["name"]
             report.programmes.append(PillarSection(code, name, "", mine, [], _counts(mine)))
-        report.pillars = _pillar_sections(snapshot, figures, chart_limit=0)
+        # one trend chart a pillar, and the county's coverage among the other counties
+        report.pillars = _pillar_sections(snapshot, figures, chart_limit=1)
         report.locator = locator_uri(snapshot["org_unit"], snapshot["org_unit_name"])
+        report.maps = county_maps(snapshot, 1, map_width=170, highlight=snapshot["org_unit"])
         return report
-    report.pillars = _pillar_sections(snapshot, figures, chart_limit=4 if kind == "factsheet" else None)
+    report.pillars = _pillar_sections(snapshot, figures, chart_limit=1 if kind == "factsheet" else None)
     if kind in ("sector", "factsheet"):
         report.maps = county_maps(snapshot, limit=4) if kind == "sector" else county_maps(snapshot, 1, map_width=170)
     if kind in ("sector", "programme"):
@@ -416,7 +437,7 @@ def _county_pages(snapshot: dict) -> list[CountyPage]:
     for code, name in snapshot["counties"].items():
         figures = _figures(snapshot, by_unit.get(code, []))
         pages.append(CountyPage(code, name, figures, returns.get(code),
-                                charts.data_uri(charts.status_strip(_counts(figures), width=500,
+                                charts.data_uri(charts.status_strip(_counts(figures), width=trends.STRIP_WIDTH,
                                                                     title=f"{name}: status of indicators")),
                                 locator_uri(code, width=80, caption=False)))
     return pages
@@ -431,11 +452,10 @@ def _county_table(snapshot: dict) -> list[dict]:
     for row in snapshot.get("by_county", []):
         if row["indicator"] in codes:
             i = info[row["indicator"]]
-            millions = in_millions(i["measure"], i["unit"], [row.get("actual")])
-            text = figure(row.get("actual"), i["measure"], i["unit"], millions) + (" m" if millions else "")
+            text = kes(row.get("actual")) if i["unit"] == "KES" else figure(row.get("actual"), i["measure"], i["unit"])
             cells.setdefault(row["org_unit"], {})[row["indicator"]] = text
     return [{"code": code, "name": snapshot["counties"].get(code, code), "cells": [cells.get(code, {}).get(c, "–") for c in codes],
-             "returns": returns.get(code), "codes": codes}
+             "returns": returns.get(code), "codes": codes, "names": [info[c]["short_name"] for c in codes]}
             for code in sorted(set(cells) | set(returns)) if code in snapshot["counties"]]
 
 
@@ -453,5 +473,5 @@ def _workplan(snapshot: dict) -> list[WorkingGroup]:
             status = (activity["current"] or {}).get("status", "not_started")
             counts[status] = counts.get(status, 0) + 1
         budget = sum(float(a["budget_kes"] or 0) for a in activities)
-        groups.append(WorkingGroup(code, name, activities, counts, f"{budget / 1e6:,.1f}"))
+        groups.append(WorkingGroup(code, name, activities, counts, kes(budget)))
     return groups

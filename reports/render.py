@@ -16,9 +16,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from indicators.workplan import ACTIVITY_STATUSES
-from reports import charts
+from reports import charts, words
 from reports.charts import STATUS_ORDER
 from reports.format import STATUS_LABELS, money_millions, percent_text
+from reports.layout import kept_rows
 from reports.model import Report
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ def environment() -> Environment:
         env.filters["millions"] = money_millions
         env.filters["css_string"] = css_string
         env.filters["pct"] = percent_text
+        env.filters["kept_rows"] = kept_rows
+        env.filters.update(words.FILTERS)  # plurals, labels, on time / late
         env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_ORDER=STATUS_ORDER, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri,
                            draft_uri=charts.data_uri(charts.watermark("DRAFT")))
         _environment = env

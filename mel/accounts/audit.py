@@ -14,6 +14,9 @@ ACTIONS = {
     "sign_in": "Signed in",
     "sign_in.failed": "Sign-in failed",
     "sign_in.throttled": "Sign-in throttled",
+    "sign_in.password": "Password accepted (code next)",
+    "sign_in.2fa": "Signed in with a second factor",
+    "sign_in.2fa_failed": "Second-factor code refused",
     "sign_out": "Signed out",
     "token.created": "API token created",
     "token.revoked": "API token revoked",
@@ -25,9 +28,16 @@ ACTIONS = {
     "user.deactivated": "Account deactivated",
     "user.reactivated": "Account reactivated",
     "user.signed_out": "Signed out everywhere",
+    "user.2fa_enabled": "Two-factor sign-in turned on",
+    "user.2fa_disabled": "Two-factor sign-in turned off",
+    "user.2fa_reset": "Two-factor sign-in reset",
+    "user.2fa_codes": "Recovery codes renewed",
     "password_reset.requested": "Password reset requested",
     "password_reset.refused": "Password link refused",
     "report.published": "Report published",
+    "report.commentary": "Report commentary written",
+    "action.created": "Report action recorded",
+    "action.updated": "Report action updated",
     "return.reopened": "Return reopened",
 }
 
@@ -74,13 +84,26 @@ class AuditPage:
     total: int
 
 
-def events(session: Session, *, action: str = "", actor: str = "", page: int = 1, per_page: int = 50) -> AuditPage:
-    """The audit, newest first, filtered by action and by the actor's e-mail (part of it)."""
+def _filtered(*, action: str = "", actor: str = "", object_: str = "", since=None, until=None):
     query = select(AuditEvent)
     if action:
         query = query.where(AuditEvent.action == action)
     if actor:
         query = query.where(AuditEvent.actor.contains(actor.strip().lower(), autoescape=True))
+    if object_:
+        query = query.where(AuditEvent.object.contains(object_.strip(), autoescape=True))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    return query
+
+
+def events(session: Session, *, action: str = "", actor: str = "", object_: str = "", since=None, until=None,
+           page: int = 1, per_page: int = 50) -> AuditPage:
+    """The audit, newest first, filtered by action, the actor's e-mail and the object (parts of them) and
+    a time span [since, until)."""
+    query = _filtered(action=action, actor=actor, object_=object_, since=since, until=until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
@@ -89,3 +112,26 @@ def events(session: Session, *, action: str = "", actor: str = "", page: int = 1
         .offset((page - 1) * per_page).limit(per_page)
     )
     return AuditPage(list(rows), page, pages, total)
+
+
+def all_events(session: Session, **filters):
+    """Every event the filters select, oldest first, streamed (the CSV export)."""
+    query = _filtered(**filters).order_by(AuditEvent.occurred_at, AuditEvent.id)
+    yield from session.scalars(query.execution_options(yield_per=500))
+
+
+def changes(details: dict) -> list[tuple[str, str, str]]:
+    """(field, before, after) of the fields an administrative change altered (its details' before/after)."""
+    before, after = details.get("before"), details.get("after")
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    return [(key, _text(before.get(key)), _text(after.get(key))) for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key)]
+
+
+def _text(value) -> str:
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)

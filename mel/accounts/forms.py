@@ -35,3 +35,14 @@ class InviteForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
     programmes = SelectMultipleField("Programmes", choices=[])
     org_units = SelectMultipleField("Org units", choices=[])
+
+
+class AccessForm(FlaskForm):
+    """A person's role, name, agency and scope, changed by the secretariat with a reason."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
+    agency = StringField("Agency", validators=[Length(max=200)])
+    programmes = SelectMultipleField("Programmes", choices=[])
+    org_units = SelectMultipleField("Org units", choices=[])
+    reason = StringField("Why", validators=[DataRequired(message="Say why the access changes."), Length(max=500)])

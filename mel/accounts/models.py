@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -59,6 +60,11 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Two-factor sign-in (RFC 6238 TOTP, mel/accounts/two_factor.py): the shared secret (base32), when it
+    # was confirmed, and the last time step accepted (a code is accepted once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     programmes: Mapped[list[Programme]] = relationship(
         secondary=user_programme, lazy="raise", order_by="Programme.code"
@@ -88,6 +94,10 @@ class User(Base):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def has_two_factor(self) -> bool:
+        return bool(self.totp_secret and self.totp_enabled_at)
 
 
 class LoginSession(Base):
@@ -164,3 +174,15 @@ class AuditEvent(Base):
     object: Mapped[str] = mapped_column(String(200), default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for two-factor sign-in (a lost phone); only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

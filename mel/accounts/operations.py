@@ -267,7 +267,9 @@ def authenticate(
         raise refused
     attempt.outcome = "success"
     user.last_login_at = now
-    audit.record(session, "sign_in", actor=user, object=user.email, remote_addr=remote_addr)
+    # With two-factor sign-in on, the password is only the first step (mel/accounts/two_factor.py).
+    audit.record(session, "sign_in.password" if user.has_two_factor else "sign_in", actor=user, object=user.email,
+                 remote_addr=remote_addr)
     session.flush()
     return user
 

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
 from mel.accounts import audit, links, mail
-from mel.accounts.models import ApiToken, AuditEvent, LoginSession, User
+from mel.accounts.models import ROLES, ApiToken, AuditEvent, LoginSession, User
 from mel.accounts.operations import (
     _DUMMY_HASH,
+    _org_units,
+    _programmes,
     _sha256,
     create_user,
     normalise_email,
@@ -129,6 +131,64 @@ def set_account_active(session: Session, user_id: int, *, active: bool, reason: 
                  details={"reason": reason[:500], "sessions_ended": ended})
     session.flush()
     return user
+
+
+def change_access(session: Session, user_id: int, *, actor, reason: str, role: str | None = None,
+                  name: str | None = None, agency: str | None = None, programme_codes=None,
+                  org_unit_codes=None) -> User:
+    """Change a person's role, name, agency or scope (programmes × org units), with a reason.
+
+    The audit keeps what it was and what it became. Scopes take effect at the person's next request
+    (every request reads them). No one changes their own role, and the last active member of the
+    secretariat stays one, so the service always has someone who can administer it.
+    """
+    user = session.scalar(select(User).where(User.id == user_id)
+                          .options(selectinload(User.programmes), selectinload(User.org_units)))
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(f"reason: say why the access of {user.email} changes (kept in the audit log).")
+    before = _access(user)
+    if role is not None and role != user.role:
+        if role not in ROLES:
+            raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}.")
+        if getattr(actor, "id", None) == user.id:
+            raise Conflict("You cannot change your own role: ask another member of the secretariat.")
+        if user.role == "secretariat" and _other_secretariat(session, user) == 0:
+            raise Conflict(f"{user.email} is the last active member of the secretariat: give someone else the "
+                           "role first.")
+        user.role = role
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("name: give the person's name.")
+        user.name = name.strip()[:200]
+    if agency is not None:
+        user.agency = agency.strip()[:200]
+    if programme_codes is not None:
+        user.programmes = _programmes(session, list(programme_codes))
+    if org_unit_codes is not None:
+        user.org_units = _org_units(session, list(org_unit_codes))
+    if user.role == "officer" and not (user.programmes and user.org_units):
+        raise ValidationFailed("programmes: an officer needs at least one programme and one org unit, the returns "
+                               "they enter.")
+    after = _access(user)
+    if after == before:
+        raise Conflict(f"Nothing changes for {user.email}: the form holds their current access.")
+    session.flush()
+    audit.record(session, "user.role_changed", actor=actor, object=user.email,
+                 details={"reason": reason[:500], "before": before, "after": after})
+    return user
+
+
+def _access(user: User) -> dict:
+    return {"role": user.role, "name": user.name, "agency": user.agency,
+            "programmes": sorted(p.code for p in user.programmes), "org_units": sorted(u.code for u in user.org_units)}
+
+
+def _other_secretariat(session: Session, user: User) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == "secretariat", User.is_active.is_(True), User.id != user.id)) or 0
 
 
 def sign_out_everywhere(session: Session, user_id: int, *, actor) -> tuple[User, int]:

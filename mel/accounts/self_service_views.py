@@ -10,11 +10,17 @@ from wtforms.fields import SelectChoice
 
 from mel.accounts import links, mail, self_service
 from mel.accounts.auth import authenticated_user
-from mel.accounts.forms import ChangePasswordForm, ForgotPasswordForm, InviteForm, SetPasswordForm
+from mel.accounts.forms import (
+    AccessForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    InviteForm,
+    SetPasswordForm,
+)
 from mel.accounts.views import bp
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import db
-from mel.errors import Conflict, Forbidden, MelError, ValidationFailed
+from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
@@ -139,7 +145,7 @@ def users():
     return render_template("admin/users.html", people=people, state=self_service.account_state)
 
 
-def _invite_choices(form: InviteForm) -> None:
+def _invite_choices(form: InviteForm | AccessForm) -> None:
     session = db.session
     form.programmes.choices = [SelectChoice(p.code, f"{p.code} – {p.name}") for p in
                                session.scalars(select(Programme).order_by(Programme.code))]
@@ -173,6 +179,35 @@ def invite():
     status = 422 if error or form.errors else 200
     return render_template("admin/invite.html", form=form, error=error,
                            hours=links.valid_hours(current_app.config, "invitation")), status
+
+
+@bp.route("/admin/users/<int:user_id>/access", methods=["GET", "POST"])
+@login_required
+def change_access(user_id: int):
+    """A person's role, name, agency and scope (programmes × org units), changed with a reason."""
+    actor = _secretariat()
+    person = next((p for p in self_service.people(db.session) if p.id == user_id), None)
+    if person is None:
+        raise NotFound(f"No user with id {user_id}.")
+    form = AccessForm() if request.method == "POST" else AccessForm(
+        formdata=None, name=person.name, role=person.role, agency=person.agency,
+        programmes=[p.code for p in person.programmes], org_units=[u.code for u in person.org_units])
+    _invite_choices(form)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            self_service.change_access(
+                db.session, user_id, actor=actor, reason=form.reason.data, role=form.role.data,
+                name=form.name.data, agency=form.agency.data or "", programme_codes=form.programmes.data or [],
+                org_unit_codes=form.org_units.data or [])
+        except MelError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            flash(f"The access of {person.email} is changed.", "info")
+            return redirect(url_for("accounts.users"))
+    status = 422 if error or form.errors else 200
+    return render_template("admin/access.html", form=form, person=person, error=error), status
 
 
 @bp.route("/admin/users/<int:user_id>/invitation", methods=["POST"])

@@ -61,6 +61,9 @@ def login():
             current_app.logger.info("refused sign-in for %s", form.email.data)
             error = exc.message
         else:
+            if user.has_two_factor:
+                finish(db_session, config)  # the password step's attempt and audit rows stay
+                return start_second_step(user, request.args.get("next"))
             operations.start_login_session(
                 db_session,
                 user,
@@ -86,21 +89,85 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+def _audit_filters() -> dict:
+    """The audit page's filters from the address: action, actor, object, from and to (dates, the
+    reporting calendar's zone). A bad date is ignored with a message, never an error page."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    action = request.args.get("action", "")
+    filters = {"action": action if action in audit.ACTIONS else "",
+               "actor": request.args.get("user", "").replace("\x00", "")[:254],
+               "object_": request.args.get("object", "").replace("\x00", "")[:200],
+               "since": None, "until": None}
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    for key, arg, shift in (("since", "from", 0), ("until", "to", 1)):
+        raw = request.args.get(arg, "").strip()
+        if not raw:
+            continue
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            flash(f"“{raw[:20]}” is not a date (YYYY-MM-DD): the {arg} filter is left out.", "error")
+            continue
+        filters[key] = datetime.combine(day + timedelta(days=shift), time(), zone)
+    return filters
+
+
 @bp.route("/admin/audit")
 @login_required
 def audit_log():
     """The audit of sign-ins, tokens and administrative actions (secretariat only)."""
     if not can_administer(authenticated_user()):
         raise Forbidden("Only the secretariat reads the audit.")
-    action = request.args.get("action", "")
-    if action not in audit.ACTIONS:
-        action = ""
-    actor = request.args.get("user", "").replace("\x00", "")[:254]
+    filters = _audit_filters()
     page = request.args.get("page", 1, type=int) or 1
-    result = audit.events(db.session, action=action, actor=actor, page=min(max(page, 1), 100_000))
-    return render_template("admin/audit.html", result=result, actions=audit.ACTIONS,
-                           action=action, actor=actor)
+    result = audit.events(db.session, **filters, page=min(max(page, 1), 100_000))
+    args = {"action": filters["action"] or None, "user": filters["actor"] or None,
+            "object": filters["object_"] or None, "from": request.args.get("from") or None,
+            "to": request.args.get("to") or None}
+    return render_template("admin/audit.html", result=result, actions=audit.ACTIONS, action=filters["action"],
+                           actor=filters["actor"], object_=filters["object_"], args=args, changes=audit.changes,
+                           since=request.args.get("from", "")[:10], until=request.args.get("to", "")[:10])
+
+
+@bp.route("/admin/audit.csv")
+@login_required
+def audit_csv():
+    """The filtered audit as CSV (UTF-8 with a BOM, so Excel reads it), oldest first, streamed."""
+    import csv
+    import io
+    import json
+
+    from flask import Response, stream_with_context
+
+    if not can_administer(authenticated_user()):
+        raise Forbidden("Only the secretariat reads the audit.")
+    filters = _audit_filters()
+    session = db.session
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["occurred_at_utc", "action", "action_label", "actor", "object", "remote_addr", "reason",
+                         "changes", "details_json"])
+        yield "\ufeff" + buffer.getvalue()
+        for event in audit.all_events(session, **filters):
+            buffer.seek(0)
+            buffer.truncate()
+            details = event.details or {}
+            moment = event.occurred_at
+            writer.writerow([moment.isoformat() if moment else "", event.action,
+                             audit.ACTIONS.get(event.action, event.action), event.actor, event.object,
+                             event.remote_addr, details.get("reason", ""),
+                             "; ".join(f"{k}: {a} → {b}" for k, a, b in audit.changes(details)),
+                             json.dumps(details, sort_keys=True, ensure_ascii=False)])
+            yield buffer.getvalue()
+
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
 
 
 # The self-service pages (forgotten passwords, invitations, one's account) add their routes here.
 from mel.accounts import self_service_views  # noqa: E402,F401
+from mel.accounts.two_factor_views import start_second_step  # noqa: E402

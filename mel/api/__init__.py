@@ -66,9 +66,11 @@ def init_api(app: Flask) -> Api:
     from mel.converters import document
 
     document(api)
+    from mel.accounts.api import blp as users_blp
     from mel.catalogue.api import blp as catalogue_blp
     from mel.plans.api import blp as plans_blp
     from mel.reporting.api import blp as reports_blp
+    from mel.reporting.story_api import blp as story_blp
     from mel.results.api import blp as results_blp
     from mel.returns.api import blp as returns_blp
     from mel.review.api import blp as review_blp
@@ -79,4 +81,6 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(review_blp)
     api.register_blueprint(results_blp)
     api.register_blueprint(reports_blp)
+    api.register_blueprint(story_blp)
+    api.register_blueprint(users_blp)
     return api

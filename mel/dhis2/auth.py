@@ -85,7 +85,7 @@ def _basic(secret: str) -> User:
     if known is not None and known[2] > time.monotonic():
         user = session.scalar(select(User).where(User.id == known[0])
                               .options(selectinload(User.programmes), selectinload(User.org_units)))
-        if user is not None and user.is_active and user.password_hash == known[1]:
+        if user is not None and user.is_active and user.password_hash == known[1] and not user.has_two_factor:
             g._login_user = user
             return user
     try:
@@ -101,6 +101,10 @@ def _basic(secret: str) -> User:
     # Commit the success now: the answer may still be an error (a conflict), whose rollback would leave the
     # attempt "pending", which throttling counts as a failure.
     finish(session, config)
+    if user.has_two_factor:  # a password alone does not open an account with a second factor (DHIS2 alike)
+        raise Dhis2Error(401, "Unauthorized", dev_message="This account signs in with two factors: send "
+                                                           "'Authorization: ApiToken <token>' instead of Basic "
+                                                           "credentials (`mel tokens create`).")
     _remember(fingerprint, user)
     user = operations.load_user(session, user.email)  # with the programmes and org units the scopes read
     g._login_user = user  # Flask-Login's current user for the rest of the request (limits, headers)

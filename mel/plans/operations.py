@@ -415,6 +415,34 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     return counts
 
 
+def start_pmp(session: Session, catalogue: Catalogue, user, scope: str, fiscal_year: str, *,
+              from_previous: bool = True) -> tuple[Pmp, bool]:
+    """Start a programme's (or the sector's) PMP for a financial year; (plan, whether it is new).
+
+    With `from_previous`, version 1 takes the previous year's plan lines (indicators, baselines,
+    methods, responsibilities) without its targets, which the secretariat then sets; an existing plan
+    is returned as it is.
+    """
+    if not can_administer(user):
+        raise Forbidden("Only the secretariat starts performance monitoring plans.")
+    fy = financial_year(fiscal_year)
+    existing = session.scalar(select(Pmp).where(Pmp.scope == scope.strip().upper(), Pmp.fiscal_year == fy.id))
+    if existing is not None:
+        return existing, False
+    pmp = get_pmp(session, catalogue, scope, fy.id, create=True)
+    previous = session.scalar(select(Pmp).where(Pmp.scope == pmp.scope, Pmp.fiscal_year == fy.shift(-1).id))
+    if from_previous and previous is not None and previous.current_version:
+        lines = [dict(line) for line in content_of(load_version(session, previous)).lines]
+        form_codes = (catalogue.form_indicators(catalogue.programmes[pmp.scope].id) if pmp.scope in catalogue.programmes
+                      else set(catalogue.indicators))
+        lines = [line for line in lines if line["indicator"] in form_codes]  # indicators since left the form
+        if lines:
+            revise(session, catalogue, user, pmp, PlanContent(lines),
+                   reason=f"Started from the {parse_period(previous.fiscal_year).label} plan: its indicators and "
+                          "baselines; targets to set.")
+    return pmp, True
+
+
 def create_workplan(session: Session, user, fiscal_year: str, title: str = "") -> WorkPlan:
     """Start the joint work plan of a financial year (secretariat)."""
     if not can_administer(user):

@@ -62,9 +62,57 @@ def index():
     plans = queries.pmp_list(session)
     years = sorted({p["fiscal_year"] for p in plans}, reverse=True)
     workplans = list(session.scalars(select(WorkPlan).order_by(WorkPlan.fiscal_year.desc())))
-    return render_template("plans/index.html", plans=plans, years=years, workplans=workplans,
-                           next_year=parse_period(workplans[0].fiscal_year).next().id if workplans else "2025July",
-                           can_edit=can_administer(authenticated_user()))
+    choices = _year_choices()
+    taken = {w.fiscal_year for w in workplans}
+    catalogue = load_catalogue(session)
+    return render_template(
+        "plans/index.html", plans=plans, years=years, workplans=workplans, can_edit=can_administer(authenticated_user()),
+        year_choices=choices, workplan_years=[(fy, label) for fy, label in choices if fy not in taken],
+        next_year=_next_year(choices, years), scopes=[("SECTOR", "Sector (all programmes)")] + [
+            (p.code, f"{p.name} ({p.code})") for p in sorted(catalogue.programmes.values(), key=lambda p: p.name)])
+
+
+def _year_choices() -> list[tuple[str, str]]:
+    """Financial years to start a plan for, by label: last year, this year and the next two."""
+    from mel import clock
+
+    current = clock.reporting_quarter().financial_year()
+    return [(fy.id, fy.label) for fy in (current.shift(n) for n in (-1, 0, 1, 2))]
+
+
+def _next_year(choices: list[tuple[str, str]], years: list[str]) -> str:
+    """The year a new plan most likely is for: the first offered year after the newest plan."""
+    newest = years[0] if years else ""
+    later = [fy for fy, _ in choices if fy > newest] if newest else []
+    return later[0] if later else choices[1][0]
+
+
+@bp.route("/pmps/start", methods=["POST"])
+@login_required
+def pmp_start():
+    """Start a PMP for a programme (or the sector) and a financial year chosen by name, from last year's."""
+    session = db.session
+    user = authenticated_user()
+    if not can_administer(user):
+        raise Forbidden("Only the secretariat starts performance monitoring plans.")
+    offered = dict(_year_choices())
+    year = request.form.get("fiscal_year", "")[:20]
+    if year and year not in offered and "\x00" not in year:
+        flash(f"Plans are started here for {', '.join(offered.values())}; {year!r} is not one of them (the API and "
+              "the plan workbook take any year).", "error")
+        return redirect(url_for("plans.index"))
+    try:
+        pmp, new = operations.start_pmp(session, load_catalogue(session), user, request.form.get("scope", "")[:20],
+                                        request.form.get("fiscal_year", "")[:20],
+                                        from_previous=request.form.get("from_previous") == "1")
+    except (MelError, PeriodError) as exc:
+        session.rollback()
+        flash(getattr(exc, "message", str(exc)), "error")
+        return redirect(url_for("plans.index"))
+    flash((f"{pmp.title} started" + (" from last year's indicators and baselines" if pmp.current_version else "")
+           + ": set its targets and save.") if new else f"{pmp.title} already exists: here it is.", "info")
+    return redirect(url_for("plans.pmp_edit" if new else "plans.pmp_page", scope=pmp.scope,
+                            fiscal_year=pmp.fiscal_year))
 
 
 def _pmp(scope: str, fiscal_year: str):

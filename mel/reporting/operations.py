@@ -24,6 +24,7 @@ from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
+from mel.reporting import commentary
 from mel.reporting.models import REPORT_KINDS, ReportRun
 from mel.reporting.queries import load_snapshot, reference
 from mel.reporting.snapshot import gather
@@ -178,6 +179,7 @@ def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
     run.page_count = rendered.pages
     run.published_at, run.published_by_id = utcnow(), user.id
     session.flush()
+    commentary.publish_recommendations(session, load_catalogue(session), run, user)  # open actions
     audit.record(session, "report.published", actor=user, object=f"report run {run.id}", details={"kind": run.kind, "period": str(run.period)})
     return run
 

@@ -6,6 +6,7 @@ import marshmallow as ma
 
 from mel.converters import PeriodField
 from mel.reporting.models import REPORT_KINDS
+from reports.story import ACTION_SCOPES, ACTION_STATUSES
 
 
 class ReportRequestSchema(ma.Schema):
@@ -45,3 +46,78 @@ class ReportRunSchema(ma.Schema):
     position = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: its place in the "
                                                             "render queue (1 renders next)"})
     waiting = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: runs waiting in all"})
+
+
+class RecommendationSchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    owner = ma.fields.String(load_default="", validate=ma.validate.Length(max=200),
+                             metadata={"description": "Who is to act (an agency, a working group, a person)"})
+    due = PeriodField("quarter", load_default=None, allow_none=True, metadata={"description": "Due quarter, e.g. 2025Q4"})
+
+
+class CommentarySchema(ma.Schema):
+    key_messages = ma.fields.List(ma.fields.String(), load_default=list,
+                                  metadata={"description": "The report's key messages, in order (empty: generated)"})
+    pillars = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), load_default=dict,
+                             metadata={"description": "A paragraph per pillar code"})
+    variance = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), load_default=dict,
+                              metadata={"description": "A note per indicator code, printed next to its figure"})
+    recommendations = ma.fields.List(ma.fields.Nested(RecommendationSchema), load_default=list,
+                                     metadata={"description": "Become open actions when the report is published"})
+
+
+class CommentaryBodySchema(CommentarySchema):
+    run_id = ma.fields.Integer()
+    state = ma.fields.String()
+    snapshot_sha256 = ma.fields.String(allow_none=True)
+    is_saved = ma.fields.Boolean(metadata={"description": "False: the key messages are the generated ones"})
+    generated = ma.fields.List(ma.fields.String(), metadata={"description": "Key messages generated from the figures"})
+    updated_at = ma.fields.String(allow_none=True)
+    updated_by = ma.fields.String(allow_none=True)
+    recommendations = ma.fields.List(ma.fields.Dict())
+
+
+ACTION_STATUS_NAMES = tuple(ACTION_STATUSES)  # one vocabulary: reports/story.py
+ACTION_SCOPE_NAMES = ACTION_SCOPES
+
+
+class ActionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    text = ma.fields.String()
+    owner = ma.fields.String()
+    due = ma.fields.String(allow_none=True)
+    due_label = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "open, in_progress, done or dropped"})
+    status_label = ma.fields.String()
+    scope = ma.fields.String(metadata={"description": "sector, programme or county"})
+    scope_code = ma.fields.String(metadata={"description": "KE, a programme code or a county code"})
+    raised_period = ma.fields.String()
+    raised_run_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.String(allow_none=True)
+    updated_at = ma.fields.String(allow_none=True)
+    updated_by = ma.fields.String()
+
+
+class ActionCreateSchema(ma.Schema):
+    text = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    owner = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    due = PeriodField("quarter", load_default=None, allow_none=True)
+    status = ma.fields.String(load_default="open", validate=ma.validate.OneOf(ACTION_STATUS_NAMES))
+    scope = ma.fields.String(load_default="sector", validate=ma.validate.OneOf(ACTION_SCOPE_NAMES))
+    scope_code = ma.fields.String(load_default="KE")
+    raised_period = PeriodField("quarter", required=True, metadata={"description": "The quarter whose report raised it"})
+
+
+class ActionUpdateSchema(ma.Schema):
+    text = ma.fields.String(validate=ma.validate.Length(min=1, max=2000))
+    owner = ma.fields.String(validate=ma.validate.Length(max=200))
+    due = PeriodField("quarter", allow_none=True)
+    status = ma.fields.String(validate=ma.validate.OneOf(ACTION_STATUS_NAMES))
+
+
+class ActionQuerySchema(ma.Schema):
+    status = ma.fields.String(validate=ma.validate.OneOf(ACTION_STATUS_NAMES))
+    scope = ma.fields.String(validate=ma.validate.OneOf(ACTION_SCOPE_NAMES))
+    scope_code = ma.fields.String()
+    period = PeriodField("quarter", metadata={"description": "Raised by the report of this quarter"})
+    overdue_at = PeriodField("quarter", metadata={"description": "Open or in progress and due by this quarter"})

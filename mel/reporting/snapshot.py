@@ -20,11 +20,14 @@ from indicators.compile import Thresholds
 from indicators.completeness import completeness
 from indicators.periods import parse_period
 from mel.catalogue.lookup import Catalogue, find_org_unit
-from mel.catalogue.models import Pillar
+from mel.catalogue.models import DisaggregationSet, Pillar
 from mel.errors import NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.plans.models import SECTOR, WORKING_GROUPS, Pmp, PmpVersion, WorkPlan
 from mel.plans.queries import workplan_body
+from mel.reporting.breakdown import option_part
+from mel.reporting.commentary import story_part
+from mel.reporting.money import disbursement_budgets
 from mel.results.queries import TargetBook, compile_from_db, resolve_query, results, rules
 from mel.returns.models import Return, ReturnEvent
 from mel.review import quality
@@ -59,6 +62,11 @@ def plain(value):
 
 def _catalogue_part(session: Session, catalogue: Catalogue) -> dict:
     pillars = session.scalars(select(Pillar).order_by(Pillar.sort_order)).all()
+    set_names = dict(session.execute(select(DisaggregationSet.id, DisaggregationSet.name)).all())
+    reported_by: dict[str, list[str]] = {}
+    for programme_code, programme in sorted(catalogue.programmes.items()):
+        for indicator_code in catalogue.form_indicators(programme.id):
+            reported_by.setdefault(indicator_code, []).append(programme_code)
     return {
         "pillars": [{"code": p.code, "name": p.name, "description": p.description} for p in pillars],
         "indicators": {code: {
@@ -66,6 +74,10 @@ def _catalogue_part(session: Session, catalogue: Catalogue) -> dict:
             "level": i.level, "unit": i.unit, "measure": i.measure, "factor": i.factor,
             "direction": i.direction, "time_aggregation": i.time_aggregation,
             "additive": i.is_additive_across_programmes, "frequency": i.frequency,
+            # the source and method line of the glossary annex (reports/glossary.py)
+            "definition": i.definition, "numerator": i.numerator, "denominator": i.denominator,
+            "disaggregation": set_names.get(i.disaggregation_set_id, ""), "data_source": i.data_source,
+            "basis": i.basis, "reported_by": reported_by.get(code, []),
         } for code, i in sorted(catalogue.indicators.items())},
         "programmes": {code: {"name": p.name, "pillar": catalogue.pillar_codes.get(p.pillar_id, ""),
                               "agency": p.agency} for code, p in sorted(catalogue.programmes.items())},
@@ -203,6 +215,7 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         "pmp": _pmp_part(session, scope, fy.id),
         **_catalogue_part(session, catalogue),
     }
+    snapshot.update(story_part(session, catalogue, kind=kind, period=period, programme=programme, org_unit=org_unit))
 
     book = TargetBook(session, catalogue)  # one target rule, plans loaded once for every table
 
@@ -221,6 +234,10 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         snapshot["by_county"] = compiled(indicators=carried, by=["org_unit"])
         snapshot["returns"] = _returns_part(session, catalogue, period, programme=programme)
         snapshot["quality"] = _quality_part(session, catalogue, period, programme=programme)
+        snapshot.update(option_part(session, catalogue, compiled, period=period, org_unit=org_unit,
+                                    programme=programme, indicators=carried))
+        snapshot["budgets"] = disbursement_budgets(book, catalogue, programme=programme, org_unit=org_unit,
+                                                   period=period, carried=carried)
         return plain(snapshot)
     if kind == "county":
         snapshot["results"] = compiled()
@@ -231,7 +248,11 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
                 snapshot["by_programme"][code] = compiled(indicators=carried, programme=code)
         snapshot["history"] = _history(session, catalogue, period, org_unit, "ALL")
         snapshot["returns"] = _returns_part(session, catalogue, period, org_unit=org_unit)
+        # the county among the others: its coverage figures on a map of every county (reports/county_maps.py)
+        mapped = [code for code in COVERAGE_MAPS if code in catalogue.indicators]
+        snapshot["by_county"] = compiled(indicators=mapped, org_unit="KE", by=["org_unit"]) if mapped else []
         snapshot["quality"] = _quality_part(session, catalogue, period, org_unit=org_unit)
+        snapshot.update(option_part(session, catalogue, compiled, period=period, org_unit=org_unit, programme="ALL"))
         return plain(snapshot)
     snapshot["results"] = compiled()
     snapshot["ytd"] = compiled(ytd=True)
@@ -244,6 +265,9 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
     if kind == "factsheet":  # its one county map (reports/county_maps.py)
         mapped = [code for code in COVERAGE_MAPS if code in catalogue.indicators]
         snapshot["by_county"] = compiled(indicators=mapped, by=["org_unit"]) if mapped else []
+    # who is reached, by sex and age (reports/disaggregation.py); the fact sheet needs no history
+    snapshot.update(option_part(session, catalogue, compiled, period=period, org_unit="KE", programme="ALL",
+                                history=kind == "sector"))
     return plain(snapshot)
 
 

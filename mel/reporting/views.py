@@ -23,7 +23,7 @@ from mel.accounts.models import User
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden
-from mel.reporting import executor, operations, queries
+from mel.reporting import commentary, executor, operations, queries
 from mel.returns.models import Return
 from mel.scopes import can_administer, can_review
 from mel.unit_of_work import finish
@@ -85,7 +85,8 @@ def show(run_id: int):
     user = authenticated_user()
     run = queries.get_visible(db.session, user, run_id)
     return render_template("reporting/run.html", run=queries.run_body(run, _emails()), kinds=KIND_LABELS,
-                           can_publish=can_administer(user))
+                           can_publish=can_administer(user),
+                           commentary=commentary.form_context(run) if can_administer(user) else None)
 
 
 @bp.route("/runs/<int:run_id>/status")

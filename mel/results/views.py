@@ -15,6 +15,7 @@ from mel.errors import NotFound
 from mel.results.queries import TargetBook, iptt, resolve_query, results
 from mel.returns.models import Return
 from reports.charts import line_chart
+from reports.county_maps import coverage_svg
 
 bp = Blueprint("results", __name__, url_prefix="/dashboard")
 KEY_FIGURES = ("SA10", "SA11", "SA14", "SPX10", "SPX11", "HI01", "SS02")
@@ -90,6 +91,21 @@ def indicator(code: str):
         catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme="ALL",
         by=["programme"]), _thresholds(), book=book)
     names = {u.code: u.name for u in catalogue.org_units.values()}
+    county_map = _county_map(session, catalogue, code, period, filters, by_county, book)
     return render_template("results/indicator.html", filters=filters, indicator=catalogue.indicators[code],
-                           chart=chart, current=series.get(period.id), by_county=by_county,
+                           chart=chart, county_map=county_map, current=series.get(period.id), by_county=by_county,
                            by_programme=by_programme, names=names, history=[(p, series.get(p)) for p in history_periods])
+
+
+def _county_map(session, catalogue, code: str, period, filters: dict, by_county: list[dict], book) -> Markup | None:
+    """The indicator's approved figures on a map of the counties (the reports' choropleth, inline);
+    a county chosen in the filters is outlined among the others. None when fewer than two have a figure."""
+    rows = by_county if filters["org_unit"] == "KE" else results(session, catalogue, resolve_query(
+        catalogue, indicators=[code], period=period.id, org_unit="KE", programme=filters["programme"],
+        by=["org_unit"]), _thresholds(), book=book)
+    counties = {u.code: u.name for u in catalogue.org_units.values() if u.level == 2}
+    item = catalogue.indicators[code]
+    drawn = coverage_svg({"name": item.name, "measure": item.measure, "unit": item.unit}, code,
+                         period.label, rows, counties, map_width=296, width=300,
+                         highlight=filters["org_unit"] if filters["org_unit"] in counties else None)
+    return Markup(drawn[1]) if drawn else None

@@ -243,6 +243,10 @@ def submission_problems(session: Session, record: Return, catalogue: Catalogue) 
     return errors, unexplained
 
 
+# The end of a conflict's message; the web grid, which keeps what was typed, says otherwise.
+RELOAD_ADVICE = "Nothing of yours was saved; reload the return and enter your changes again."
+
+
 def conflict_message(session: Session, record: Return, expected: int) -> str:
     """Name who changed the return since the version the person edited, and what changed."""
     changes = session.execute(
@@ -282,5 +286,5 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
     elif events and not changes:
         event, email = events[0]
         parts.append(f"{email or 'Someone'} made it {event.to_state} at {event.at:%d %b %Y %H:%M}.")
-    parts.append("Nothing of yours was saved; reload the return and enter your changes again.")
+    parts.append(RELOAD_ADVICE)
     return " ".join(parts)

@@ -22,14 +22,16 @@ from flask_login import login_required
 from indicators.explanations import EXPLANATION_CHOICES, compose, label_of, reason
 from indicators.figures import ingest_frame, ingest_row
 from indicators.periods import PeriodError, parse_period
+from indicators.validation import entry_rules
 from mel import clock, jobs
 from mel.accounts.auth import authenticated_user
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
-from mel.returns import operations, queries
+from mel.returns import checks, grid_page, operations, queries
 from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.workbook import build_template
+from mel.returns.workflow import window_problem
 from mel.review import queries as review_queries
 from mel.scopes import can_access, can_enter, can_read_queries, is_entering_role
 from mel.unit_of_work import attempt
@@ -64,16 +66,20 @@ class Access:
     can_edit: bool
     can_answer: bool
     can_read_queries: bool
+    closed: str = ""  # why the window refuses this user's figures today ("" when it does not)
 
 
-def _access(user, grid) -> Access:
+def _access(user, grid, catalogue) -> Access:
     may_enter = can_enter(user, grid.programme.id, grid.org_unit)
-    return Access(can_edit=may_enter and (grid.record is None or grid.record.is_editable), can_answer=may_enter,
-                  can_read_queries=can_read_queries(user, grid.programme.id, grid.org_unit))
+    closed = window_problem(catalogue.forms[grid.programme.id], grid.period, user, clock.today()) or "" \
+        if may_enter else ""
+    return Access(can_edit=may_enter and not closed and (grid.record is None or grid.record.is_editable),
+                  can_answer=may_enter, can_read_queries=can_read_queries(user, grid.programme.id, grid.org_unit),
+                  closed=closed)
 
 
 def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None, errors=(), cell_errors=None,
-          warnings=(), status=200):
+          warnings=(), status=200, stale=False):
     """The return page, on GET and after a refused or checked save (with what was typed and where each
     problem is).
 
@@ -95,12 +101,20 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         narrative = form["narrative"]
     else:
         narrative = record.narrative if record else ""
-    version = form.get("version") if form is not None and form.get("version") else (record.version if record else 0)
+    # The version the typed figures were based on (after a stale save: the one the officer chose against).
+    posted = (form.get("resolved_version") or form.get("version")) if form is not None else None
+    version = posted or (record.version if record else 0)
+    threads = review_queries.return_threads(session, catalogue, record.id) if record and access.can_read_queries else []
+    row_flags, loose_flags = grid_page.flags_by_row(grid, catalogue)
+    row_threads, loose_threads = grid_page.threads_by_row(grid, threads)
     return render_template(
         "returns/grid.html", grid=grid, history=queries.history(session, record) if record else [],
-        can_edit=access.can_edit, can_answer=access.can_answer,
-        threads=review_queries.return_threads(session, catalogue, record.id)
-        if record and access.can_read_queries else [],
+        can_edit=access.can_edit, can_answer=access.can_answer, closed=access.closed,
+        contact=grid_page.secretariat_contact(session, current_app.config) if access.closed else "",
+        threads=threads, row_threads=row_threads, loose_threads=loose_threads,
+        row_flags=row_flags, loose_flags=loose_flags, sums=grid_page.part_sums(grid, typed),
+        stale=stale and record is not None, choices=grid_page.figure_choices(grid, typed) if stale and record else [],
+        rules=entry_rules(), row_key=grid_page.row_key,
         typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
         warnings=list(warnings), today=clock.today(), explanation_choices=EXPLANATION_CHOICES,
         explained=reason, reason_label=label_of, reason_suffix=REASON_SUFFIX), status
@@ -109,8 +123,8 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
 @bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
 @login_required
 def return_page(programme: str, org_unit: str, period: str):
-    user, _, grid = _grid_or_404(programme, org_unit, period)
-    return _page((grid.programme.code, grid.org_unit.code, grid.period), _access(user, grid), grid=grid)
+    user, catalogue, grid = _grid_or_404(programme, org_unit, period)
+    return _page((grid.programme.code, grid.org_unit.code, grid.period), _access(user, grid, catalogue), grid=grid)
 
 
 def _explanations(form) -> dict[int, str]:
@@ -126,7 +140,7 @@ def _typed_rows(form, grid) -> pd.DataFrame:
         if cell.field not in form:
             continue
         records.append(ingest_row(cell.code, cell.option, grid.org_unit.code, grid.period,
-                                  form.get(cell.field, "").strip(),
+                                  grid_page.chosen_value(form, cell.field, cell.value),
                                   comment=form.get("c." + cell.field[2:], "").strip()))
     return ingest_frame(records)
 
@@ -135,15 +149,19 @@ def _typed_rows(form, grid) -> pd.DataFrame:
 @login_required
 def save_return(programme: str, org_unit: str, period: str):
     user, catalogue, grid = _grid_or_404(programme, org_unit, period)
-    access = _access(user, grid)
-    if not access.can_edit:
+    access = _access(user, grid, catalogue)
+    # A save that only the window refuses is refused by the ingest (422), with what was typed kept.
+    if not access.can_edit and not (access.closed and (grid.record is None or grid.record.is_editable)):
         raise Forbidden("You cannot change this return in its current state.")
     session = db.session
     form = request.form
     action = form.get("action", "save")
     address = (grid.programme.code, grid.org_unit.code, grid.period)
     rows = _typed_rows(form, grid)
-    expected = int(form["version"]) if form.get("version") and grid.record else None
+    # After a stale save the officer chose figure by figure against the version shown then.
+    based_on = grid_page.version_posted(form, "resolved_version")
+    based_on = grid_page.version_posted(form, "version") if based_on is None else based_on
+    expected = based_on if based_on is not None and grid.record else None
     record = grid.record
     explained = 0
     shown_flags = {flag.id: flag.flag_key for flag in grid.flags}  # a save of figures stores them anew
@@ -163,8 +181,13 @@ def save_return(programme: str, org_unit: str, period: str):
                 explained = operations.explain_flags(session, user, record, explanations, shown=shown_flags)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        return _page(address, access, form=form, errors=[exc.message],
-                     status=409 if isinstance(exc, Conflict) else 422)
+        message = exc.message
+        if isinstance(exc, Conflict) and message.endswith(checks.RELOAD_ADVICE):
+            message = message.removesuffix(checks.RELOAD_ADVICE) + (
+                "Nothing of yours was saved yet: what you typed is kept below, with a choice for each figure "
+                "that differs.")
+        return _page(address, access, form=form, errors=[message],
+                     status=409 if isinstance(exc, Conflict) else 422, stale=isinstance(exc, Conflict))
     if result.errors:
         session.rollback()
         cell_errors: dict[str, list[str]] = {}

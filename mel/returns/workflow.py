@@ -44,6 +44,26 @@ class Window:
         return (f"opens {self.opens:%d %b %Y}, due {self.due:%d %b %Y}, "
                 f"closes {self.closes:%d %b %Y}")
 
+    def state(self, today: date) -> str:
+        """`not_open`, `open` (up to the due date), `late` (after it, until it closes) or `closed`."""
+        if today < self.opens:
+            return "not_open"
+        if today <= self.due:
+            return "open"
+        return "late" if today <= self.closes else "closed"
+
+    def words(self, today: date) -> str:
+        """The window as an officer reads it on `today`: "due in 3 days", "late", "closed on …"."""
+        state = self.state(today)
+        if state == "not_open":
+            return f"opens on {self.opens:%d %B %Y}"
+        if state == "open":
+            days = (self.due - today).days
+            return "due today" if days == 0 else f"due in {days} day{'s' if days != 1 else ''}"
+        if state == "late":
+            return f"late: was due on {self.due:%d %B %Y}; closes on {self.closes:%d %B %Y}"
+        return f"closed on {self.closes:%d %B %Y}"
+
 
 def window_for(form: ReportingForm, period: str) -> Window:
     end = parse_period(period).end

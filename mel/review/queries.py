@@ -18,6 +18,7 @@ from mel.returns.models import DataValue, Return, ValueFlag
 from mel.review.models import QueryMessage, ValueQuery
 from mel.scopes import can_access
 
+SMALL_FIGURE = 100.0  # the cushion of the "largest change" score (largest_changes)
 ATTENTION = {"submitted": 0, "returned": 2, "reopened": 2, "draft": 3, "": 4, "approved": 5}
 
 
@@ -170,3 +171,48 @@ def return_threads(session: Session, catalogue: Catalogue, return_id: int) -> li
 def query_body(session: Session, catalogue: Catalogue, query: ValueQuery) -> dict:
     """One query thread, as the API returns it."""
     return query_threads(session, catalogue, [query])[0]
+
+
+def largest_changes(session: Session, catalogue: Catalogue, period: str, return_ids: list[int]) -> dict[int, dict]:
+    """Per return: the figure that moved most against the same programme and org unit's previous
+    quarter (relative to the previous figure plus a small cushion), for reviewers to look at first."""
+    from indicators.figures import option_label
+
+    ids = [i for i in return_ids if i is not None]
+    if not ids:
+        return {}
+    keys = ["programme_id", "org_unit_id", "indicator_id", "component", "option_combo_id"]
+    current = pd.DataFrame(session.execute(
+        select(DataValue.return_id, DataValue.programme_id, DataValue.org_unit_id, DataValue.indicator_id,
+               DataValue.component, DataValue.option_combo_id, DataValue.value)
+        .where(DataValue.return_id.in_(ids))).all(), columns=["return_id", *keys, "value"])
+    if current.empty:
+        return {}
+    previous_period = parse_period(period).shift(-1).id
+    before = pd.DataFrame(session.execute(
+        select(DataValue.programme_id, DataValue.org_unit_id, DataValue.indicator_id, DataValue.component,
+               DataValue.option_combo_id, DataValue.value)
+        .where(DataValue.period == previous_period,
+               DataValue.programme_id.in_(sorted(set(current["programme_id"]))),
+               DataValue.org_unit_id.in_(sorted(set(current["org_unit_id"]))))).all(), columns=[*keys, "previous"])
+    if before.empty:
+        return {}
+    both = current.merge(before, on=keys)
+    if both.empty:
+        return {}
+    now, then = both["value"].astype(float), both["previous"].astype(float)
+    # Relative change, damped for small figures: 1 → 2 women of 18–34 is not what a meeting looks at
+    # first, 40,000 → 60,000 payments is (a 100-unit cushion on the previous figure).
+    both = both.assign(score=(now - then).abs() / (then.abs() + SMALL_FIGURE))
+    top = both.sort_values(["return_id", "score"], ascending=[True, False]).drop_duplicates("return_id")
+    found = {}
+    for row in top.to_dict("records"):
+        code = catalogue.indicator_codes[row["indicator_id"]]
+        part = {"numerator": " (numerator)", "denominator": " (denominator)"}.get(row["component"], "")
+        option = option_label(catalogue.combo_codes.get(row["option_combo_id"], ""))
+        now_value, then_value = float(row["value"]), float(row["previous"])
+        found[int(row["return_id"])] = {
+            "indicator": code, "name": catalogue.indicators[code].short_name + part,
+            "option": option, "previous": then_value, "current": now_value, "score": float(row["score"]),
+            "change": (now_value - then_value) / abs(then_value) * 100 if then_value else None}
+    return found

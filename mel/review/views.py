@@ -15,6 +15,7 @@ from mel import clock, periods
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.catalogue.lookup import load_catalogue
+from mel.catalogue.models import Pillar
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
 from mel.plans import queries as plan_queries
@@ -41,6 +42,27 @@ def _reviewer():
     return user
 
 
+PAGE_SIZE = 50
+STATE_NAMES = {"submitted": "Submitted", "returned": "Returned to the officer", "reopened": "Reopened",
+               "draft": "Draft", "not_started": "Not started", "approved": "Approved"}
+ORDERS = {"attention": "Needing attention first", "change": "Largest change against last quarter first"}
+
+
+def _queue_filters(args) -> dict:
+    return {k: (args.get(k) or "").strip()[:20] or None for k in ("programme", "org_unit", "pillar", "state")}
+
+
+def _queue_rows(session, catalogue, period: str, filters: dict, order: str) -> list[dict]:
+    """The queue's rows, filtered, with each return's largest change, in the chosen order."""
+    rows = queries.review_queue(session, catalogue, period, **filters)
+    changes = queries.largest_changes(session, catalogue, period, [r["return_id"] for r in rows])
+    for row in rows:
+        row["change"] = changes.get(row["return_id"])
+    if order == "change":
+        rows.sort(key=lambda r: -(r["change"]["score"] if r["change"] else -1))
+    return rows
+
+
 @bp.route("/")
 @login_required
 def queue():
@@ -48,14 +70,35 @@ def queue():
     session = db.session
     catalogue = load_catalogue(session)
     period = _period(request.args.get("period"))
-    filters = {k: request.args.get(k) or None for k in ("programme", "org_unit", "pillar", "state")}
-    rows = queries.review_queue(session, catalogue, period, **filters)
+    filters = _queue_filters(request.args)
+    order = request.args.get("order") if request.args.get("order") in ORDERS else "attention"
+    rows = _queue_rows(session, catalogue, period, filters, order)
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     summary = queries.completeness_table(session, catalogue, period, "programme")
     periods = [p.id for p in [parse_period(period).shift(n) for n in range(2, -9, -1)]]
-    return render_template("review/queue.html", rows=rows, period=period, filters=filters, summary=summary,
-                           programmes=sorted(catalogue.programmes), pillars=sorted(set(catalogue.pillar_codes.values())),
-                           counties=sorted((u for u in catalogue.org_units.values()), key=lambda u: u.code),
-                           periods=periods)
+    waiting = sum(1 for r in rows if r["state"] == "submitted")
+    here = {"period": period, "order": order if order != "attention" else None,
+            **{k: v for k, v in filters.items() if v}}
+    pillar_names = {p.code: p.name for p in session.scalars(select(Pillar))}
+    return render_template(
+        "review/queue.html", rows=rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(rows), page=page,
+        pages=pages, waiting=waiting, period=period, filters=filters, summary=summary, order=order, orders=ORDERS,
+        programmes=sorted(catalogue.programmes.values(), key=lambda p: p.name), here=here,
+        pillars=sorted(((c, pillar_names.get(c, c)) for c in set(catalogue.pillar_codes.values())), key=lambda p: p[1]),
+        counties=sorted((u for u in catalogue.org_units.values()), key=lambda u: u.name),
+        periods=periods, states=STATE_NAMES, reasons=RETURN_REASONS)
+
+
+def _ticked(session, period: str) -> list[Return]:
+    ids = [int(i) for i in request.form.getlist("return_id") if i.isdigit() and len(i) < 10]
+    return list(session.scalars(select(Return).where(Return.id.in_(ids), Return.period == period)))
+
+
+def _back_to_queue(period: str):
+    target = request.form.get("back", "")
+    return redirect(target if target.startswith("/review/") and not target.startswith("//")
+                    else url_for("review.queue", period=period))
 
 
 @bp.route("/bulk-approve", methods=["POST"])
@@ -65,12 +108,49 @@ def bulk_approve():
     session = db.session
     catalogue = load_catalogue(session)
     period = _period(request.form.get("period"))
-    ids = [int(i) for i in request.form.getlist("return_id") if i.isdigit()]
-    records = list(session.scalars(select(Return).where(Return.id.in_(ids), Return.period == period)))
-    approved, skipped = operations.bulk_approve(session, catalogue, user, records)
+    approved, skipped = operations.bulk_approve(session, catalogue, user, _ticked(session, period))
     flash(f"Approved {len(approved)} clean return{'s' if len(approved) != 1 else ''}."
           + (f" Left {len(skipped)}: " + "; ".join(f"{why}" for _, why in skipped[:10]) if skipped else ""), "info")
-    return redirect(url_for("review.queue", period=period))
+    return _back_to_queue(period)
+
+
+@bp.route("/bulk-return", methods=["POST"])
+@login_required
+def bulk_return():
+    """Send the ticked submitted returns back to their officers with the same reasons."""
+    user = _reviewer()
+    session = db.session
+    catalogue = load_catalogue(session)
+    period = _period(request.form.get("period"))
+    records = [r for r in _ticked(session, period) if r.state == "submitted"]
+    if not records:
+        flash("Tick at least one submitted return to send back.", "error")
+        return _back_to_queue(period)
+    try:
+        for record in records:
+            operations.return_to_officer(session, catalogue, user, record, request.form.getlist("reasons"),
+                                         request.form.get("text", "")[:2000])
+    except MelError as exc:
+        session.rollback()
+        flash(f"Nothing was sent back: {exc.message}", "error")
+        return _back_to_queue(period)
+    finish(session, current_app.config)
+    flash(f"Returned {len(records)} return{'s' if len(records) != 1 else ''} to the officers with your reasons.",
+          "info")
+    return _back_to_queue(period)
+
+
+def next_needing_attention(session, catalogue, period: str, current_id: int, args) -> dict | None:
+    """The next submitted return after this one in the queue the reviewer came from (its filters and
+    order), wrapping round; None when no other return waits for a decision."""
+    order = args.get("order") if args.get("order") in ORDERS else "attention"
+    rows = [r for r in _queue_rows(session, catalogue, period, _queue_filters(args), order)
+            if r["return_id"] is not None]
+    position = next((n for n, r in enumerate(rows) if r["return_id"] == current_id), -1)
+    for row in rows[position + 1:] + rows[:max(position, 0)]:
+        if row["state"] == "submitted" and row["return_id"] != current_id:
+            return row
+    return None
 
 
 @bp.route("/<programme>/<org_unit>/<quarter:period>", methods=["GET", "POST"])
@@ -113,7 +193,15 @@ def review_return(programme: str, org_unit: str, period: str):
         except MelError as exc:
             session.rollback()
             flash(exc.message, "error")
-        return redirect(url_for("review.review_return", programme=prog.code, org_unit=unit.code, period=period_id))
+        else:
+            if form.get("then") == "next" and action in ("approve", "return"):
+                following = next_needing_attention(session, catalogue, period_id, record.id, _queue_args(form))
+                if following is not None:
+                    return redirect(_return_link(following, period_id, form.get("queue", "")))
+                flash("No other return of the quarter waits for a decision.", "info")
+                return redirect(url_for("review.queue", **_queue_args(form)))
+        return redirect(url_for("review.review_return", programme=prog.code, org_unit=unit.code, period=period_id,
+                                queue=form.get("queue") or None))
     quarter = parse_period(period_id)
     history_periods = [quarter.shift(-n).id for n in range(8, -1, -1)]
     year_ago = quarter.same_period_last_year().id
@@ -145,6 +233,15 @@ def review_return(programme: str, org_unit: str, period: str):
             "options": catalogue.specs[indicator.code].options, "components": catalogue.specs[indicator.code].components,
             "chart": Markup(line_chart(labels, series, title=f"{indicator.code} {indicator.short_name}", target=target)),
         })
+    for row in rows:
+        current, previous = row["current"], row["previous"]
+        row["change"] = ((current - previous) / abs(previous) * 100 if current is not None and previous
+                         else None)
+    order = "form" if request.args.get("order") == "form" else "change"
+    if order == "change":  # the figures that moved most against last quarter first
+        rows.sort(key=lambda r: -abs(r["change"]) if r["change"] is not None else 0)
+    queue_text = request.args.get("queue", "")[:500]
+    following = next_needing_attention(session, catalogue, period_id, record.id, _queue_args({"queue": queue_text}))
     # A rule's warning names several indicators and sits on none of the rows: shown on its own.
     shown = {catalogue.indicators[item.indicator.code].id for item in catalogue.forms[prog.id].items}
     rule_flags = [flag for flag in flags if flag.indicator_id not in shown]
@@ -154,7 +251,23 @@ def review_return(programme: str, org_unit: str, period: str):
     return render_template("review/return.html", programme=prog, unit=unit, period=period_id, record=record,
                            rows=rows, threads=threads, events=events, reasons=RETURN_REASONS, user=user,
                            year_ago=year_ago, flags=flags, rule_flags=rule_flags, explained=reason,
-                           reason_label=label_of)
+                           reason_label=label_of, order=order, queue=queue_text,
+                           next_link=_return_link(following, period_id, queue_text) if following else None,
+                           next_row=following, queue_link=url_for("review.queue", **_queue_args({"queue": queue_text})))
+
+
+def _queue_args(form) -> dict:
+    """The queue's filters and order as the reviewer left them (carried as one `queue` parameter)."""
+    from urllib.parse import parse_qsl
+
+    carried = dict(parse_qsl(str(form.get("queue", ""))[:500]))
+    wanted = ("period", "programme", "org_unit", "pillar", "state", "order")
+    return {k: v[:20] for k, v in carried.items() if k in wanted and v}
+
+
+def _return_link(row: dict, period: str, queue: str) -> str:
+    return url_for("review.review_return", programme=row["programme"], org_unit=row["org_unit"], period=period,
+                   queue=queue or None)
 
 
 @bp.route("/data-quality")

@@ -21,7 +21,9 @@ bp = Blueprint("web", __name__)
 
 
 def _expected_returns(session, user: User, period: str) -> list[tuple]:
-    """The returns an officer owes for a period: their programmes × the form's org units in scope."""
+    """The returns an officer owes for a period: (programme, org unit, return or None, window) for
+    their programmes × the form's org units in scope."""
+    from mel.returns.workflow import window_for
     from mel.scopes import can_access
 
     forms = session.scalars(
@@ -35,7 +37,8 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
     for form in sorted(forms, key=lambda f: f.programme.code):
         for unit in form.org_units:
             if can_access(user, form.programme_id, unit):
-                expected.append((form.programme, unit, records.get((form.programme_id, unit.id))))
+                expected.append((form.programme, unit, records.get((form.programme_id, unit.id)),
+                                 window_for(form, period)))
     return expected
 
 
@@ -77,6 +80,14 @@ def home():
     if user.role == "officer":
         context["my_returns"] = list(session.scalars(returns_query.limit(60)))
         context["expected"] = _expected_returns(session, user, quarter.id)
+        # Each window the officer's programmes keep for the quarter, with the programmes keeping it.
+        windows: dict = {}
+        for programme, _, _, window in context["expected"]:
+            codes = windows.setdefault(window, [])
+            if programme.code not in codes:
+                codes.append(programme.code)
+        context["windows"] = list(windows.items())
+        context["today"] = clock.today()
     else:
         context["recent_returns"] = list(
             session.scalars(returns_query.where(Return.period == latest_with_data).limit(25))

@@ -39,7 +39,15 @@ from mel.returns import operations as return_ops
 from mel.returns.ingest import Incoming, ingest
 from mel.returns.models import Return
 from mel.review import operations as review
-from tests.app import access_cases_dhis2_analytics, access_cases_dhis2_data, access_cases_dhis2_meta
+from tests.app import (
+    access_cases_dhis2_analytics,
+    access_cases_dhis2_data,
+    access_cases_dhis2_meta,
+    access_cases_people,
+    access_cases_review_day,
+    access_cases_story,
+    access_cases_two_factor,
+)
 from tests.app.returns_helpers import IN_WINDOW
 from tests.helpers import csrf_token, explain_all, flat_rows, login
 
@@ -556,7 +564,8 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
                              ("reports_api.ReportPdf", "GET"), ("reports_api.ReportPublish", "POST")):
         r[(endpoint, method)] = _run_cases(s, endpoint)
     # The DHIS2 dialect's routes (at /api and /api/41), each part's cases in a module of its own.
-    for part in (access_cases_dhis2_meta, access_cases_dhis2_data, access_cases_dhis2_analytics):
+    for part in (access_cases_dhis2_meta, access_cases_dhis2_data, access_cases_dhis2_analytics, access_cases_two_factor,
+                 access_cases_people, access_cases_story, access_cases_review_day):
         r.update(part.cases(s))
     return r
 

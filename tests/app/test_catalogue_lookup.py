@@ -130,11 +130,11 @@ def test_rows_of_the_kept_catalogue_cannot_be_adopted_by_a_session(app, session,
 def test_a_new_programme_is_seen_by_the_next_request(as_user, session):
     # The tests share one session across requests: the catalogue must not live on it.
     client = as_user("reviewer@demo.test")
-    assert "<option >PILOT</option>" not in client.get("/review/?period=2025Q3").get_data(as_text=True)
+    assert "Pilot scheme (PILOT)</option>" not in client.get("/review/?period=2025Q3").get_data(as_text=True)
     pillar = session.scalars(select(Pillar)).first()
     session.add(Programme(code="PILOT", name="Pilot scheme", pillar_id=pillar.id, agency="SPS", level="national"))
     session.flush()
-    assert "<option >PILOT</option>" in client.get("/review/?period=2025Q3").get_data(as_text=True)
+    assert "Pilot scheme (PILOT)</option>" in client.get("/review/?period=2025Q3").get_data(as_text=True)
 
 
 def test_lookups_by_id_agree_with_lookups_by_code(session):

@@ -85,7 +85,8 @@ def test_the_grid_offers_the_reasons_beside_each_explanation(client, warned):
     with time_machine.travel(NOW, tick=False):
         login(client, "secretariat@demo.test")
         page = client.get(PAGE).get_data(as_text=True)
-    box = re.search(r'<section class="card flags">.*?</section>', page, re.S).group(0)
+    # the warning (under its figure, or in the box when it is about several) with its two fields
+    box = re.search(r'<div class="flag-item[^"]*">.*?</textarea>', page, re.S).group(0)
     assert f'<select id="x.{warned.id}_reason" name="x.{warned.id}_reason"' in box
     options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', box)
     assert options[0] == ("", "Choose a common reason…")
@@ -94,7 +95,7 @@ def test_the_grid_offers_the_reasons_beside_each_explanation(client, warned):
         "Arrears paid or payment delayed", "Change in who reports or how", "Other"]
     assert textarea(page, f"x.{warned.id}") == ""
     # each warning on the box's full width: not the 18px-wide .flag icon of the top bar
-    assert 'class="flag-item"' in box and 'class="flag"' not in box
+    assert 'class="flag-item' in box and 'class="flag"' not in box
 
 
 def test_a_reason_chosen_on_the_grid_is_stored_with_its_code_and_the_words(client, session, warned):
@@ -319,10 +320,11 @@ SELECT = 'name="x.'
 
 
 @pytest.mark.parametrize(("email", "path", "status", "shows", "hides"), [
-    # the grid: those who enter choose a reason; the TWG reads it
+    # the grid: those who may enter choose a reason; the TWG reads it, and so do officers once the
+    # window has closed (2023Q1's closed long before NOW: the grid is read-only for them)
     ("secretariat@demo.test", PAGE, 200, [SELECT, "Choose a common reason…"], []),
-    ("officer.opct@demo.test", PAGE, 200, [SELECT], []),
-    ("officer.kisumu@demo.test", PAGE, 200, [SELECT], []),
+    ("officer.opct@demo.test", PAGE, 200, [f"{BADGE} {WORDS}", "This return is read-only for you."], [SELECT]),
+    ("officer.kisumu@demo.test", PAGE, 200, [f"{BADGE} {WORDS}", "This return is read-only for you."], [SELECT]),
     ("reviewer@demo.test", PAGE, 200, [f"{BADGE} {WORDS}"], [SELECT, "Choose a common reason…"]),
     ("officer.hsnp@demo.test", PAGE, 403, [], [WORDS]),
     ("viewer@demo.test", PAGE, 403, [], [WORDS]),  # not approved

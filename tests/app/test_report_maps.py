@@ -79,8 +79,12 @@ def test_the_fact_sheet_has_one_map_and_stays_two_pages(pdfs):
 
 
 def test_county_pages_show_the_county_within_kenya(pdfs):
-    profile = pages_with_maps(pdfs["county"])
+    maps = pages_with_maps(pdfs["county"])
+    profile = [p for p in maps if "Kisumu County within Kenya" in " ".join(p["text"].split())]
     assert len(profile) == 1
+    context = [p for p in maps if "by county," in p["text"]]  # its coverage among the other counties
+    assert len(context) == 1 and len(context[0]["shapes"]) == 47 and "Kisumu County" in context[0]["text"]
+    assert "of 47 counties with a figure" in " ".join(context[0]["text"].split())
     shapes = profile[0]["shapes"]
     with pdfplumber.open(io.BytesIO(pdfs["county"])) as document:  # the words under the locator map
         page = document.pages[profile[0]["page"] - 1]

@@ -69,10 +69,10 @@ def test_sector_report_has_contents_bookmarks_and_page_furniture(sector):
     assert len(texts) == pages and pages >= 47 + 10
     marks = outline(pdf)
     top = [title for level, title, _ in marks if level == 1]
-    assert top[:3] == ["Contents", "Executive summary", "Reporting completeness and timeliness"]
+    assert top[:4] == ["Contents", "Key messages", "Executive summary", "Reporting completeness and timeliness"]
     assert {"Social assistance", "Social security", "Health insurance", "Cross-cutting",
             "Joint work plan progress", "Annex 1. Data quality", "Annex 2. Notes on method",
-            "Annex 3. County pages"} <= set(top)
+            "Annex 3. Glossary and indicator definitions", "Annex 4. County pages"} <= set(top)
     counties = [(title, page) for level, title, page in marks if level == 2 and re.search(r"\(\d{3}\)$", title)]
     assert len(counties) == 47 and counties[0][0] == "Mombasa (001)" and counties[-1][0] == "Nairobi City (047)"
     # One page per county: each county's bookmark is on the page after the previous one.

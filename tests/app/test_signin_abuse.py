@@ -344,31 +344,34 @@ def test_the_audit_page_is_for_the_secretariat_only(client, email, status):
         assert 'name="viewport"' in page and "<table" not in page  # a list that reads on a phone
 
 
-def _clear_audit(session) -> None:
-    """The demo's own events (its users were created) are not this test's."""
-    session.execute(delete(AuditEvent))
-    session.flush()
+def _newest_audit_id(session) -> int:
+    """The audit is append-only (the database refuses deletions): a test reads the events after this id."""
+    return session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
 def test_the_audit_records_sign_ins_tokens_and_admin_actions_and_filters_them(client, runner, session):
-    _clear_audit(session)
+    start = _newest_audit_id(session)
     login(client, "viewer@demo.test", WRONG)
     for _ in range(6):
-        login(client, "ghost@demo.test", WRONG)
+        login(client, "ghost.auditing@demo.test", WRONG)
     issued = runner.invoke(args=["tokens", "create", "viewer@demo.test", "--name", "MIS"])
     assert issued.exit_code == 0
-    token_id = session.scalars(select(AuditEvent).where(AuditEvent.action == "token.created")).one().object
+    token_id = session.scalars(select(AuditEvent).where(AuditEvent.action == "token.created",
+                                                        AuditEvent.id > start)).one().object
     number = int(re.search(r"#(\d+)", token_id).group(1))
     assert runner.invoke(args=["tokens", "revoke", str(number)]).exit_code == 0
     assert runner.invoke(args=["users", "create", "sps@example.test", "--role", "viewer", "--password",
                                "tin roof rusted 1989"]).exit_code == 0
     login(client, "secretariat@demo.test")
-    actions = [a for a in session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))]
+    actions = [a for a in session.scalars(select(AuditEvent.action).where(AuditEvent.id > start)
+                                          .order_by(AuditEvent.id))]
     assert actions == (["sign_in.failed"] * 6 + ["sign_in.throttled", "token.created", "token.revoked",
                                                  "user.created", "sign_in"])
-    failed = client.get("/admin/audit?action=sign_in.failed").get_data(as_text=True)
-    assert failed.count('class="card audit-event"') == 6 and "Sign-in throttled</strong>" not in failed
-    ghost = client.get("/admin/audit?user=ghost").get_data(as_text=True)
+    failed = client.get("/admin/audit?action=sign_in.failed&user=ghost.auditing").get_data(as_text=True)
+    assert failed.count('class="card audit-event"') == 5 and "Sign-in throttled</strong>" not in failed
+    viewer = client.get("/admin/audit?action=sign_in.failed&user=viewer@demo.test").get_data(as_text=True)
+    assert viewer.count('class="card audit-event"') >= 1
+    ghost = client.get("/admin/audit?user=ghost.auditing").get_data(as_text=True)
     assert ghost.count('class="card audit-event"') == 6  # 5 failures + 1 throttled; not the viewer's
     assert "127.0.0.1" in ghost
     for query, status in [("action=nope&user=%27%22<x>&page=99999999999999999999", 200),
@@ -379,15 +382,32 @@ def test_the_audit_records_sign_ins_tokens_and_admin_actions_and_filters_them(cl
 def test_the_audit_pages_fifty_events_at_a_time(as_user, session):
     from mel.accounts import audit
 
-    _clear_audit(session)
     for n in range(60):
-        audit.record(session, "user.created", object=f"u{n}@example.test", remote_addr="")
+        audit.record(session, "user.created", object=f"u{n}@paging.example.test", remote_addr="")
     client = as_user("secretariat@demo.test")
-    first = client.get("/admin/audit?action=user.created").get_data(as_text=True)
-    assert first.count('class="card audit-event"') == 50 and "u59@example.test" in first
+    first = client.get("/admin/audit?action=user.created&object=paging.example").get_data(as_text=True)
+    assert first.count('class="card audit-event"') == 50 and "u59@paging.example.test" in first
     assert 'rel="next"' in first and "page 1 of 2" in first
-    second = client.get("/admin/audit?action=user.created&page=2").get_data(as_text=True)
-    assert second.count('class="card audit-event"') == 10 and "u0@example.test" in second
+    second = client.get("/admin/audit?action=user.created&object=paging.example&page=2").get_data(as_text=True)
+    assert second.count('class="card audit-event"') == 10 and "u0@paging.example.test" in second
+
+
+def test_the_database_refuses_to_change_or_delete_an_audit_event(session):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+
+    from mel.accounts import audit
+
+    event = audit.record(session, "user.created", object="kept@example.test", details={"role": "viewer"})
+    for statement in (update(AuditEvent).where(AuditEvent.id == event.id).values(object="changed@example.test"),
+                      update(AuditEvent).where(AuditEvent.id == event.id).values(details={"role": "secretariat"}),
+                      delete(AuditEvent).where(AuditEvent.id == event.id),
+                      delete(AuditEvent)):
+        savepoint = session.begin_nested()
+        with pytest.raises(DatabaseError, match="append-only"):
+            session.execute(statement)
+        savepoint.rollback()
+    assert session.scalar(select(AuditEvent.object).where(AuditEvent.id == event.id)) == "kept@example.test"
 
 
 def test_reopening_a_return_is_audited(session):
