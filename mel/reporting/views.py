@@ -121,7 +121,7 @@ def run_preview(run_id: int):
         flash("This report has not gathered its figures yet.", "error")
         return redirect(url_for("reporting.show", run_id=run.id))
     model = build(queries.load_snapshot(run), is_draft=not run.is_published, reference=queries.reference(run))
-    return render_html(model, preview=True)
+    return _styled(render_html(model, preview=True))
 
 
 @bp.route("/preview")
@@ -141,7 +141,18 @@ def live_preview():
     snapshot = gather(session, load_catalogue(session), kind=params["kind"], period=params["period"],
                       programme=params["programme"], org_unit=params["org_unit"],
                       thresholds=operations.thresholds(current_app.config), generated_at=clock.local_now())
-    return render_html(build(snapshot, is_draft=True, reference="Preview (not kept)"), preview=True)
+    return _styled(render_html(build(snapshot, is_draft=True, reference="Preview (not kept)"), preview=True))
+
+
+def _styled(html: str):
+    """The preview with a CSP that lets its own inline styles (the report's stylesheet) apply."""
+    from flask import make_response
+
+    from mel.security import csp_with_inline_styles
+
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = csp_with_inline_styles(html)
+    return response
 
 
 @bp.route("/runs/<int:run_id>/publish", methods=["POST"])
