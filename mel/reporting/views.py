@@ -50,6 +50,26 @@ def _quarters() -> list[str]:
     return [last.shift(-n).id for n in range(0, 8)]
 
 
+ENOUGH_APPROVED = 0.5  # the report form proposes the latest quarter with at least half its returns approved
+
+
+def _approved_coverage(catalogue, quarters: list[str]) -> dict[str, tuple[int, int]]:
+    """(approved returns, expected returns) of each quarter: shown before a report is generated."""
+    expected = sum(len(form.org_units) for form in catalogue.forms.values())
+    approved = dict(db.session.execute(select(Return.period, func.count()).where(
+        Return.period.in_(quarters), Return.state == "approved").group_by(Return.period)).all())
+    return {q: (int(approved.get(q, 0)), expected) for q in quarters}
+
+
+def _default_quarter(quarters: list[str], coverage: dict[str, tuple[int, int]]) -> str | None:
+    """The latest quarter with enough approved returns; else the latest with any; else none."""
+    for quarter in quarters:  # newest first
+        done, expected = coverage[quarter]
+        if expected and done >= ENOUGH_APPROVED * expected:
+            return quarter
+    return next((q for q in quarters if coverage[q][0]), None)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -57,9 +77,11 @@ def index():
     session = db.session
     runs = queries.visible_runs(session, user)
     catalogue = load_catalogue(session)
-    approved = session.scalar(select(func.max(Return.period)).where(Return.state == "approved"))
+    quarters = _quarters()
+    coverage = _approved_coverage(catalogue, quarters)
     return render_template("reporting/index.html", runs=[queries.run_body(r, _emails()) for r in runs],
-                           kinds=KIND_LABELS, quarters=_quarters(), default_period=approved,
+                           kinds=KIND_LABELS, quarters=quarters, default_period=_default_quarter(quarters, coverage),
+                           coverage=coverage,
                            programmes=sorted(catalogue.programmes.items()),
                            counties=sorted((u for u in catalogue.org_units.values() if u.level == 2),
                                            key=lambda u: u.code),
@@ -160,6 +182,10 @@ def _styled(html: str):
 def publish(run_id: int):
     user = _secretariat()
     run = queries.get_visible(db.session, user, run_id)
+    if request.form.get("confirm") != "yes" and not run.is_published:
+        flash("Nothing was published: tick “I have checked this draft” to publish it as final. A published "
+              "report cannot change.", "error")
+        return redirect(url_for("reporting.show", run_id=run.id))
     operations.publish(db.session, run, user, current_app.config)
     flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
     return redirect(url_for("reporting.show", run_id=run.id))

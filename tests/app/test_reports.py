@@ -212,13 +212,20 @@ def test_generate_publish_and_read_as_viewer(client, session, as_user):
     preview = client.get(f"/reports/runs/{run.id}/preview").get_data(as_text=True)
     assert "Social protection in Kenya" in preview and "Preview of the draft report" in preview
 
-    published = client.post(f"/reports/runs/{run.id}/publish", data={"csrf_token": csrf_token(client, "/reports/")})
+    unconfirmed = client.post(f"/reports/runs/{run.id}/publish", data={"csrf_token": csrf_token(client, "/reports/")})
+    assert unconfirmed.status_code == 302
+    session.refresh(run)
+    assert not run.is_published
+    assert "Nothing was published" in client.get(f"/reports/runs/{run.id}").get_data(as_text=True)
+    published = client.post(f"/reports/runs/{run.id}/publish",
+                            data={"csrf_token": csrf_token(client, "/reports/"), "confirm": "yes"})
     assert published.status_code == 302
     session.refresh(run)
     assert run.is_published
     final = client.get(f"/reports/runs/{run.id}/pdf").data
     assert not any("DRAFT" in t for t in page_texts(final))
-    again = client.post(f"/reports/runs/{run.id}/publish", data={"csrf_token": csrf_token(client, "/reports/")})
+    again = client.post(f"/reports/runs/{run.id}/publish",
+                        data={"csrf_token": csrf_token(client, "/reports/"), "confirm": "yes"})
     assert again.status_code == 409
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
@@ -244,7 +251,7 @@ def test_the_database_refuses_to_change_a_published_report(client, session, as_u
     as_user("secretariat@demo.test")
     _generate(client)
     run = session.scalars(select(ReportRun).order_by(ReportRun.id.desc())).first()
-    client.post(f"/reports/runs/{run.id}/publish", data={"csrf_token": csrf_token(client, "/reports/")})
+    client.post(f"/reports/runs/{run.id}/publish", data={"csrf_token": csrf_token(client, "/reports/"), "confirm": "yes"})
     for statement in (update(ReportRun).where(ReportRun.id == run.id).values(sha256="0" * 64),
                       text("DELETE FROM report_run WHERE id = :id").bindparams(id=run.id)):
         with pytest.raises(DBAPIError, match="immutable"), session.begin_nested():
