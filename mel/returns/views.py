@@ -78,8 +78,16 @@ def _access(user, grid, catalogue) -> Access:
                   closed=closed)
 
 
+def _linked(grid, errors, keys) -> list[dict]:
+    """The error summary's lines, each linked to its figure's field when it has one (`keys`: the
+    "indicator|option" of each error, as the cells key them)."""
+    fields = {f"{cell.code}|{cell.option}": cell.field for block in grid.blocks for cell in block.cells}
+    keys = list(keys or [])
+    return [{"text": text, "field": fields.get(keys[n]) if n < len(keys) else None} for n, text in enumerate(errors)]
+
+
 def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None, errors=(), cell_errors=None,
-          warnings=(), status=200, stale=False):
+          warnings=(), status=200, stale=False, error_keys=()):
     """The return page, on GET and after a refused or checked save (with what was typed and where each
     problem is).
 
@@ -115,7 +123,8 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         row_flags=row_flags, loose_flags=loose_flags, sums=grid_page.part_sums(grid, typed),
         stale=stale and record is not None, choices=grid_page.figure_choices(grid, typed) if stale and record else [],
         rules=entry_rules(), row_key=grid_page.row_key,
-        typed=typed, narrative=narrative, version=version, errors=list(errors), cell_errors=cell_errors or {},
+        typed=typed, narrative=narrative, version=version, errors=_linked(grid, errors, error_keys),
+        cell_errors=cell_errors or {},
         warnings=list(warnings), today=clock.today(), explanation_choices=EXPLANATION_CHOICES,
         explained=reason, reason_label=label_of, reason_suffix=REASON_SUFFIX), status
 
@@ -195,7 +204,9 @@ def save_return(programme: str, org_unit: str, period: str):
             key = f"{issue.location.get('indicator', '')}|{issue.location.get('option', '')}"
             cell_errors.setdefault(key, []).append(issue.message.split(": ", 1)[-1])
         return _page(address, access, form=form, errors=[e.message for e in result.errors],
-                     cell_errors=cell_errors, status=422)
+                     cell_errors=cell_errors, status=422,
+                     error_keys=[f"{e.location.get('indicator', '')}|{e.location.get('option', '')}"
+                                 for e in result.errors])
     if action == "check":
         session.rollback()
         flash(f"Check only: {result.describe()} " + (

@@ -39,6 +39,10 @@ def test_a_typo_in_a_cell_shows_the_cell_error_and_keeps_every_typed_value(email
     assert "&#39;1,000&#39; has a thousands separator, which is read as text. Type 1000." in page
     assert re.search(r'name="v\.SA02\.value\.F"[^>]*aria-invalid="true"', page)
     assert 'class="cell-error" id="err-v-SA01-value-F_A70P"' in page
+    # The error summary links each problem to its figure's field (WCAG: the summary leads to the fields).
+    summary = page.split('id="problems"')[1].split("</div>")[0]
+    assert '<a href="#v.SA02.value.F">' in summary and '<a href="#v.SA01.value.F_A70P">' in summary
+    assert 'id="v.SA02.value.F"' in page
     assert input_value(page, "v.SA02.value.F") == "1,000" and input_value(page, "v.SA01.value.F_A70P") == "12x"
     assert input_value(page, "v.SA14.value.F_A70P") == data["v.SA14.value.F_A70P"]
     assert input_value(page, "c.SA02.value.F") == "checked against the payroll"
