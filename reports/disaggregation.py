@@ -236,8 +236,12 @@ def _short(value: float) -> str:
 
 
 def who_is_reached(snapshot: dict, codes: list[str] | None = None, charts_limit: int = 4,
-                   width: float = 500) -> WhoIsReached | None:
-    """The breakdowns of a report's indicators (all, or `codes`), with their tables' columns and charts."""
+                   width: float = 500, sex_rows: int | None = None) -> WhoIsReached | None:
+    """The breakdowns of a report's indicators (all, or `codes`), with their tables' columns and charts.
+
+    `sex_rows` keeps the women-and-men chart to that many indicators, those reaching the most people
+    (the fact sheet has room for a few bars, not one per indicator).
+    """
     disaggregation = snapshot.get("disaggregation") or {}
     rows = snapshot.get("by_option") or []
     if not disaggregation.get("indicators") or not rows:
@@ -255,9 +259,12 @@ def who_is_reached(snapshot: dict, codes: list[str] | None = None, charts_limit:
     found.age_groups = list(dict.fromkeys(ages))
     shares = [(f"{b.name} ({b.code})", [(p.label, p.value) for p in sex.parts if p.value is not None])
               for b in found.by_sex if b.measure != "ratio" and (sex := b.split(SEX))]
+    title = f"Women and men among those reached, {snapshot['period_label']}"
+    if sex_rows is not None and len(shares) > sex_rows:
+        shares = sorted(shares, key=lambda row: -sum(v for _, v in row[1] if v and v > 0))[:sex_rows]
+        title = f"Women and men among those reached: the {sex_rows} largest figures, {snapshot['period_label']}"
     if shares:
-        found.sex_chart = charts.data_uri(bc.split_bars(
-            shares, title=f"Women and men among those reached, {snapshot['period_label']}", width=width))
+        found.sex_chart = charts.data_uri(bc.split_bars(shares, title=title, width=width))
     history = snapshot.get("option_history") or {}
     for item in [b for b in items if b.split(SEX) and b.split(AGE) and b.measure != "ratio"][:charts_limit]:
         sex, age = item.split(SEX), item.split(AGE)

@@ -404,7 +404,8 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
     report.completeness_chart = _completeness_chart(report.returns, snapshot["programmes"])
     report.story = story.attach(snapshot, report.key_figures, figures)
     kind = snapshot["kind"]
-    report.who = who_is_reached(snapshot, charts_limit={"factsheet": 0, "county": 2}.get(kind, 4))
+    report.who = who_is_reached(snapshot, charts_limit={"factsheet": 0, "county": 2}.get(kind, 4),
+                                sex_rows=5 if kind == "factsheet" else None)
     report.money = workplan_money(snapshot) if kind == "sector" else programme_money(snapshot)
     if kind == "county":
         for code, rows in snapshot.get("by_programme", {}).items():

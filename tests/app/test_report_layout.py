@@ -88,6 +88,16 @@ def test_the_fact_sheet_is_two_full_pages(pdfs):
             assert lowest > page.height * 0.6, (page.page_number, lowest, page.height)  # not a half-empty page
 
 
+def test_the_fact_sheet_opens_with_its_key_messages_and_ends_with_women_and_men(pdfs):
+    with pdfplumber.open(io.BytesIO(pdfs["factsheet"])) as document:
+        first, second = ([ln["text"] for ln in body_lines(page)] for page in document.pages)
+    heading = next(n for n, line in enumerate(first) if line.startswith("Key messages"))
+    glance = next(n for n, line in enumerate(first) if "Performance at a glance" in line)
+    assert heading < glance and heading <= 3, first[:6]  # under the title band, before the cards
+    assert any(line.startswith("Women and men among those reached: the 5 largest figures") for line in second)
+    assert not any(line.startswith("Key messages") for line in second)
+
+
 def test_every_fact_sheet_card_holds_its_text(pdfs):
     with pdfplumber.open(io.BytesIO(pdfs["factsheet"])) as document:
         page = document.pages[0]
