@@ -48,7 +48,7 @@ def prepare(url: str) -> None:
     with app.app_context():
         upgrade(db.engine)
         seed_catalogue(db.session)
-        load_demo(db.session)
+        load_demo(db.session, live=False)
         db.session.commit()
         db.engine.dispose()
 

@@ -52,7 +52,7 @@ def prepare(app, count: int) -> tuple[str, list[tuple[str, str, str, list[dict]]
         session = db.session
         upgrade(db.engine)
         seed_catalogue(session)
-        load_demo(session)
+        load_demo(session, live=False)
         session.commit()
         quarter = clock.reporting_quarter()
         opened = (clock.today() - quarter.end).days

@@ -436,11 +436,20 @@ def _side(expression: Expression, names: Names) -> str:
     return expression.text
 
 
-def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = NO_NAMES) -> list[Issue]:
-    """Evaluate rules per return (programme × org unit × period) over indicator totals."""
-    if effective.empty or not rules:
-        return []
-    # indicator_totals as dicts: per return, `INDICATOR__component` → the total if given, else the sum of parts.
+def rule_words(rule: Rule, names: Names) -> str:
+    """A rule in words, its indicators by name: "New … (SA14) minus … should be at most …"."""
+    text = f"{_side(rule.left, names)} should be {OPERATOR_WORDS.get(rule.operator, rule.operator)} " \
+           f"{_side(rule.right, names)}"
+    named = [names.figure(ref.name) for side in (rule.left, rule.right) if _side(side, names) == side.text
+             for ref in side.references() if names.figure(ref.name) != ref.name]
+    if named:
+        text += ", where " + "; ".join(dict.fromkeys(named))
+    return text
+
+
+def _wide_totals(effective: pd.DataFrame) -> dict[tuple, dict[str, float]]:
+    """Per return (programme, org unit, period): `INDICATOR__component` → the total if given, else
+    the sum of parts (`indicator_totals` as dicts, in return order)."""
     given: dict[tuple, dict[str, float]] = {}
     parts: dict[tuple, dict[str, list[float]]] = {}
     for programme, org_unit, period, indicator, component, option, number in _rows(
@@ -452,36 +461,79 @@ def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = N
             given.setdefault(key, {}).setdefault(column, number)
         else:
             parts.setdefault(key, {}).setdefault(column, []).append(number)
-    wide = {key: {**{c: math.fsum(v) for c, v in parts.get(key, {}).items()}, **given.get(key, {})}
+    return {key: {**{c: math.fsum(v) for c, v in parts.get(key, {}).items()}, **given.get(key, {})}
             for key in sorted(given.keys() | parts.keys())}
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """A rule over one return: `holds` True or False, or None when it was not evaluated
+    (`skipped` says why: its missing-value strategy, or a side that cannot be computed)."""
+
+    programme: str
+    org_unit: str
+    period: str
+    left: float  # NaN when not evaluated
+    right: float
+    holds: bool | None
+    skipped: str = ""  # "" | "missing" | "not computable"
+
+
+def check_rule(rule: Rule, wide: Mapping[tuple, dict[str, float]]) -> Iterable[RuleCheck]:
+    """Evaluate one rule on each return of `wide` (see `_wide_totals`): the one evaluation that
+    `rule_issues` and a rule tried on history share."""
+    refs = [r.column for r in rule.references]
+    for (programme, org_unit, period), found in wide.items():
+        present = [c in found for c in refs]
+        values = found
+        if rule.missing_strategy == "never_skip":
+            values = {c: found.get(c, 0.0) for c in refs}
+        elif rule.missing_strategy == "skip_if_all_missing":
+            if not any(present):
+                yield RuleCheck(programme, org_unit, period, math.nan, math.nan, None, "missing")
+                continue
+            values = {c: found.get(c, 0.0) for c in refs}
+        elif not all(present):
+            yield RuleCheck(programme, org_unit, period, math.nan, math.nan, None, "missing")
+            continue
+        l_value, r_value = rule.left.evaluate_one(values), rule.right.evaluate_one(values)
+        if l_value != l_value or r_value != r_value:
+            yield RuleCheck(programme, org_unit, period, l_value, r_value, None, "not computable")
+            continue
+        yield RuleCheck(programme, org_unit, period, l_value, r_value, compare_one(l_value, rule.operator, r_value))
+
+
+def rule_checks(effective: pd.DataFrame, rule: Rule, returns: Iterable[tuple] = ()) -> list[RuleCheck]:
+    """One rule on every return of `effective`, and on the `returns` keys (programme, org unit,
+    period) with no figure in it (their figures count as missing)."""
+    wide = _wide_totals(effective) if not effective.empty else {}
+    for key in returns:
+        wide.setdefault(tuple(key), {})
+    return list(check_rule(rule, dict(sorted(wide.items()))))
+
+
+def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = NO_NAMES) -> list[Issue]:
+    """Evaluate rules per return (programme × org unit × period) over indicator totals."""
+    if effective.empty or not rules:
+        return []
+    wide = _wide_totals(effective)
     issues = []
     for rule in rules:
-        refs = [r.column for r in rule.references]
         action = ("Correct the figures." if rule.severity == "error"
                   else "Correct the figures, or explain why they are right.")
         reason = f" {rule.description.strip()}" if rule.description.strip() else ""
         if reason and not reason.endswith("."):
             reason += "."
-        for (programme, org_unit, period), values in wide.items():
-            present = [c in values for c in refs]
-            if rule.missing_strategy == "never_skip":
-                values = {c: values.get(c, 0.0) for c in refs}
-            elif rule.missing_strategy == "skip_if_all_missing":
-                if not any(present):
-                    continue
-                values = {c: values.get(c, 0.0) for c in refs}
-            elif not all(present):
+        for check in check_rule(rule, wide):
+            if check.holds is not False:
                 continue
-            l_value, r_value = rule.left.evaluate_one(values), rule.right.evaluate_one(values)
-            if compare_one(l_value, rule.operator, r_value) or l_value != l_value or r_value != r_value:
-                continue
-            location = {"programme": programme, "org_unit": org_unit, "period": period,
+            location = {"programme": check.programme, "org_unit": check.org_unit, "period": check.period,
                         "rule": rule.code}
-            where = describe({"org_unit": org_unit, "period": period}, names)
+            where = describe({"org_unit": check.org_unit, "period": check.period}, names)
             issues.append(Issue(
                 rule.severity, "rule",
-                f"{where}: {rule.name} ({rule.code}). {_side(rule.left, names)} is {fmt(l_value)} and "
-                f"{_side(rule.right, names)} is {fmt(r_value)}, but the first should be "
+                f"{where}: {rule.name} ({rule.code}). {_side(rule.left, names)} is {fmt(check.left)} and "
+                f"{_side(rule.right, names)} is {fmt(check.right)}, but the first should be "
                 f"{OPERATOR_WORDS.get(rule.operator, rule.operator)} the second "
                 f"({rule.text}).{reason} {action}", location))
     return issues

@@ -50,6 +50,8 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     register_error_handlers(app)
 
     from mel.accounts.views import bp as accounts_bp
+    from mel.catalogue.form_views import bp as form_admin_bp
+    from mel.catalogue.rule_views import bp as rules_bp
     from mel.catalogue.views import bp as catalogue_bp
     from mel.plans.views import bp as plans_bp
     from mel.reporting.story_views import bp as report_story_bp
@@ -63,6 +65,8 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(form_admin_bp)
+    app.register_blueprint(rules_bp)
     app.register_blueprint(returns_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -90,15 +91,24 @@ def seed_command() -> None:
     click.echo(summary.describe())
 
 
+AS_OF = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                     help="Build the demo as it stands on this date (YYYY-MM-DD); default today.")
+HISTORY_ONLY = click.option("--history-only", is_flag=True,
+                            help="Only the approved history and its plans: no open quarter, no published report.")
+
+
 @click.command("demo")
+@AS_OF
+@HISTORY_ONLY
 @with_appcontext
-def demo_command() -> None:
-    """Add demo users and eight quarters of demo history (FY2023/24, FY2024/25); safe to repeat."""
+def demo_command(as_of: datetime | None, history_only: bool) -> None:
+    """Add demo users, eight or more approved quarters up to the last closed one, and the quarter
+    being reported today with its returns, queries, plans and a published sector report; safe to repeat."""
     from mel.demo import DEMO_PASSWORD, load_demo
 
     session = db.session
     try:
-        summary = load_demo(session)
+        summary = load_demo(session, as_of=as_of.date() if as_of else None, live=not history_only, say=click.echo)
     except MelError as exc:
         _fail(exc)
     finish(session, current_app.config)
@@ -543,8 +553,11 @@ def worker_command(count: int | None, burst: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler inside the development server.")
+@AS_OF
+@HISTORY_ONLY
 @with_appcontext
-def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool) -> None:
+def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool, as_of: datetime | None,
+                       history_only: bool) -> None:
     """Upgrade the database, seed the catalogue, load the demo and serve it."""
     from mel.catalogue.operations import seed_catalogue
     from mel.demo import DEMO_PASSWORD, load_demo
@@ -553,7 +566,10 @@ def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool)
     upgrade(db.engine)
     session = db.session
     click.echo(seed_catalogue(session).describe())
-    summary = load_demo(session)
+    try:
+        summary = load_demo(session, as_of=as_of.date() if as_of else None, live=not history_only, say=click.echo)
+    except MelError as exc:
+        _fail(exc)
     finish(session, current_app.config)
     click.echo(summary.describe())
     click.echo("")

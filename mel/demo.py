@@ -1,22 +1,31 @@
-"""Demo users and eight quarters of plausible, deterministic history (FY2023/24 and FY2024/25).
+"""Demo users and eight to eleven quarters of plausible, deterministic history up to today.
+
+The demo is written once, for an anchor calendar: the reporting quarter 2025Q3 (FY2025/26), with
+its history 2023Q3–2025Q2. For any other date (`as_of`) the same story moves by whole financial
+years (`DemoCalendar`): the figures, seeds and events are those of the anchor quarter, stored under
+the shifted period. So the demo on 5 October 2025 is the fixed history the tests know, and the
+demo on any other day has the same shape around that day's reporting quarter. The open quarter's
+returns, queries, current plans and the published report are added by mel/demo_live.py.
 
 The figures are invented for demonstration. Their scale follows public orders of magnitude
-(about 1.6 million Inua Jamii beneficiaries after the June 2024 enrolment, HSNP about 130,000
-households, KES 2,000 a month per beneficiary); county shares follow approximate 2019 census
-populations. Nothing here is an official statistic.
+(about 1.6 million Inua Jamii beneficiaries after a June enrolment wave of about 570,000, HSNP
+about 130,000 households, KES 2,000 a month per beneficiary); county shares follow approximate
+2019 census populations. Nothing here is an official statistic.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import Period, parse_period, period_range
+from mel import clock
 from mel.accounts.models import User
 from mel.accounts.operations import create_user
 from mel.catalogue.models import (
@@ -31,7 +40,9 @@ from mel.returns.models import DataValue, Return, ReturnEvent
 
 DEMO_PASSWORD = "demo-password-2025"
 DEMO_DOMAIN = "demo.test"
+# The anchor calendar: the history as written (quarters, seeds, events) and its reporting quarter.
 DEMO_FIRST, DEMO_LAST = "2023Q3", "2025Q2"
+ANCHOR_REPORTING = "2025Q3"
 
 # Approximate 2019 census populations (thousands), used only to share national demo figures.
 COUNTY_POPULATION_K = {
@@ -67,7 +78,7 @@ STOCKS = {
     ("SHA", "HI03"): (820_000, 0.05), ("SPS", "SPX06"): (4_450_000, 0.025),
     ("SPS", "SPX09"): (48_000, -0.03),
 }
-# The June 2024 Inua Jamii enrolment (570,263 added), spread over the three programmes.
+# The June enrolment wave of the anchor history (570,263 added), spread over the three programmes.
 ENROLMENT_JUMP = {"2024Q2": {"OPCT": 0.58, "CTOVC": 0.22, "PWSD": 0.30}}
 MONTHLY_TRANSFER = {"OPCT": 2000, "CTOVC": 2000, "PWSD": 2000, "HSNP": 2700, "NICHE": 1000,
                     "COUNTY": 1500}
@@ -82,6 +93,47 @@ DROUGHT_QUARTERS = {"2023Q4": 0.25, "2025Q1": 0.45}
 SAME_AS = {("OPCT", "SA02"): "SA01", ("CTOVC", "SA04"): "SA01", ("PWSD", "SA05"): "SA01"}
 
 
+def shift_period(period: str, years: int) -> str:
+    """The same quarter, financial year or month `years` years later ("2024Q2", 2 → "2026Q2")."""
+    found = parse_period(period)
+    return Period(found.type, found.year + years, found.index).id
+
+
+@dataclass(frozen=True)
+class DemoCalendar:
+    """Where the demo's story sits for a date: the anchor history moved by whole financial years."""
+
+    as_of: date
+
+    @property
+    def reporting(self) -> Period:
+        """The quarter officers report on at `as_of`: the last one that ended before it."""
+        return clock.reporting_quarter(self.as_of)
+
+    @property
+    def shift(self) -> int:
+        """Years between the anchor's current financial year (FY2025/26) and this one."""
+        return self.reporting.financial_year().year - parse_period(ANCHOR_REPORTING).financial_year().year
+
+    @property
+    def history(self) -> list[Period]:
+        """From the start of the financial year two before the current one to the last closed quarter."""
+        first = parse_period(self.actual(DEMO_FIRST))
+        return period_range(first, self.reporting.previous())
+
+    @property
+    def current_fy(self) -> str:
+        return self.reporting.financial_year().id
+
+    def actual(self, anchor: str) -> str:
+        """An anchor period id as it falls in this calendar."""
+        return shift_period(anchor, self.shift)
+
+    def anchor(self, period: Period) -> Period:
+        """The anchor period whose story (figures, seeds) this calendar's period tells."""
+        return parse_period(shift_period(period.id, -self.shift))
+
+
 @dataclass
 class DemoSummary:
     users: list[tuple[str, str]] = field(default_factory=list)
@@ -90,25 +142,38 @@ class DemoSummary:
     values_created: int = 0
     pmp_versions: int = 0
     activities: int = 0
+    first: str = DEMO_FIRST
+    last: str = DEMO_LAST
+    live: list[str] = field(default_factory=list)  # what the open quarter got, one phrase each
 
     def describe(self) -> str:
-        if not (self.users_created or self.returns_created or self.pmp_versions or self.activities):
+        if not (self.users_created or self.returns_created or self.pmp_versions or self.activities or self.live):
             return "Demo data already loaded: nothing changed."
-        return (f"Demo: created {self.users_created} users, {self.returns_created} returns and "
-                f"{self.values_created} data values ({DEMO_FIRST}–{DEMO_LAST}), {self.pmp_versions} PMP "
+        text = (f"Demo: created {self.users_created} users, {self.returns_created} returns and "
+                f"{self.values_created} data values ({self.first}–{self.last} approved), {self.pmp_versions} PMP "
                 f"versions and {self.activities} work-plan activities.")
+        return "\n".join([text, *self.live])
 
 
-def load_demo(session: Session) -> DemoSummary:
-    """Add demo users and history; idempotent (existing returns are left alone)."""
+def load_demo(session: Session, as_of: date | None = None, live: bool = True,
+              say: Callable[[str], None] | None = None) -> DemoSummary:
+    """Add demo users, the history up to the last closed quarter and its plans; with `live`, also
+    the quarter being reported on `as_of` (default: today in the calendar's zone) as people would
+    find it that day. Idempotent: what exists is left alone. Flushes; the caller commits (the
+    live part's report rendering commits as it goes). `say` is told of the slow step."""
     if session.scalar(select(ReportingForm.id).limit(1)) is None:
         raise MelError("The catalogue is empty: run `mel seed` before `mel demo`.")
-    summary = DemoSummary()
+    calendar = DemoCalendar(as_of or clock.today())
+    summary = DemoSummary(first=calendar.history[0].id, last=calendar.history[-1].id)
     officers = _demo_users(session, summary)
-    _demo_history(session, summary, officers)
+    _demo_history(session, summary, officers, calendar)
     from mel.plans.demo import load_plans
 
-    summary.pmp_versions, summary.activities = load_plans(session)
+    summary.pmp_versions, summary.activities = load_plans(session, calendar, current=live)
+    if live:
+        from mel.demo_live import load_live
+
+        load_live(session, calendar, summary, say)
     return summary
 
 
@@ -148,8 +213,9 @@ def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
     return officers
 
 
-def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, int]) -> None:
-    forms = list(session.scalars(
+def _demo_forms(session: Session) -> list[ReportingForm]:
+    """The reporting forms with what the demo generator reads (programme, units, indicators, combos)."""
+    return list(session.scalars(
         select(ReportingForm).options(
             selectinload(ReportingForm.programme),
             selectinload(ReportingForm.org_units),
@@ -157,8 +223,13 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
             .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
         )
     ))
+
+
+def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, int],
+                  calendar: DemoCalendar) -> None:
+    forms = _demo_forms(session)
     existing = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)))
-    quarters = period_range(DEMO_FIRST, DEMO_LAST)
+    quarters = calendar.history
     created: list[Return] = []
     for form in forms:
         programme = form.programme.code
@@ -167,13 +238,14 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
             for unit in form.org_units:
                 if (form.programme_id, unit.id, quarter.id) in existing:
                     continue
-                record = _demo_return(form, unit, quarter, officers.get(programme))
+                anchor = calendar.anchor(quarter)
+                record = _demo_return(form, unit, quarter, anchor, officers.get(programme))
                 session.add(record)
                 session.flush()
                 rows = []
                 for item in form.items:
-                    rows.extend(_values(record, item.indicator, programme, unit, quarter,
-                                        weights[unit.code]))
+                    rows.extend(_values(record, item.indicator, programme, unit, anchor,
+                                        weights[unit.code], period=quarter.id))
                 _consistent(rows, form)
                 if rows:
                     session.execute(insert(DataValue), rows)
@@ -209,8 +281,10 @@ def _weights(units: list[OrgUnit]) -> dict[str, float]:
     return {u.code: COUNTY_POPULATION_K[u.code] / total for u in units}
 
 
-def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, officer_id: int | None) -> Return:
-    rng = random.Random(f"return/{form.code}/{unit.code}/{quarter.id}")
+def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, anchor: Period,
+                 officer_id: int | None) -> Return:
+    """An approved history return for `quarter`, timed as the anchor quarter's (same seed)."""
+    rng = random.Random(f"return/{form.code}/{unit.code}/{anchor.id}")
     due = quarter.end + timedelta(days=form.due_days)
     submitted = due + timedelta(days=rng.choice([-9, -6, -4, -2, -1, 0, 0, 1, 3, 8]))
     submitted_at = datetime.combine(submitted, time(10, 30), tzinfo=UTC)
@@ -223,7 +297,7 @@ def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, officer_id
 
 
 def _level(programme: str, code: str, quarter: Period) -> float:
-    """National stock at a quarter, with growth and the 2024 enrolment jump."""
+    """National stock at an anchor quarter, with growth and the June enrolment jump."""
     base, growth = STOCKS[(programme, code)]
     index = len(period_range(DEMO_FIRST, quarter.id)) - 1
     level = base * (1 + growth) ** index
@@ -243,7 +317,8 @@ def _figures(indicator: Indicator, programme: str, quarter: Period, rng: random.
     code = indicator.code
     if indicator.frequency == "annual" and quarter.fy_quarter != 4:
         return None
-    fy_index = 0 if quarter < parse_period("2024Q3") else 1
+    # Financial years since the anchor history's first (FY2023/24 is 0); the open quarter's is 2.
+    fy_index = quarter.financial_year().year - parse_period(DEMO_FIRST).financial_year().year
     noise = 1 + rng.uniform(-0.03, 0.03)
     payroll = _payroll(programme, quarter)
     if (programme, code) in STOCKS:
@@ -278,7 +353,7 @@ def _figures(indicator: Indicator, programme: str, quarter: Period, rng: random.
         "SS04": (3_400_000, 0.14 + 0.01 * fy_index),
         "HI02": (53_000_000 + 1_000_000 * fy_index, 0.26 + 0.03 * fy_index),
         "HI04": (_payroll("OPCT", quarter) + _payroll("CTOVC", quarter) + _payroll("PWSD", quarter),
-                 0.31 + 0.06 * [q.id for q in period_range(DEMO_FIRST, DEMO_LAST)].index(quarter.id) / 7),
+                 0.31 + 0.06 * (len(period_range(DEMO_FIRST, quarter.id)) - 1) / 7),
         "SPX01": (15_100_000_000_000 * (1.09 ** fy_index), 0.0043 + 0.0003 * fy_index),
         "SPX02": (82_000_000_000 * (1.1 ** fy_index), 0.56),
         "SPX03": (82_000_000_000 * (1.1 ** fy_index), 0.21 - 0.02 * fy_index),
@@ -297,7 +372,9 @@ def _figures(indicator: Indicator, programme: str, quarter: Period, rng: random.
 
 
 def _values(record: Return, indicator: Indicator, programme: str, unit: OrgUnit, quarter: Period,
-            weight: float) -> list[dict]:
+            weight: float, period: str | None = None) -> list[dict]:
+    """One indicator's data-value rows for a return: the anchor `quarter`'s figures, stored under
+    `period` (the calendar's quarter; by default the anchor quarter itself)."""
     seed_code = SAME_AS.get((programme, indicator.code), indicator.code)
     rng = random.Random(f"value/{programme}/{unit.code}/{seed_code}/{quarter.id}")
     national = _figures(indicator, programme, quarter, rng)
@@ -317,7 +394,7 @@ def _values(record: Return, indicator: Indicator, programme: str, unit: OrgUnit,
             rows.append({
                 "return_id": record.id, "indicator_id": indicator.id, "component": component,
                 "option_combo_id": combo.id, "programme_id": record.programme_id,
-                "org_unit_id": unit.id, "period": quarter.id, "value": part,
+                "org_unit_id": unit.id, "period": period or quarter.id, "value": part,
                 "updated_by_id": record.submitted_by_id,
             })
     return rows

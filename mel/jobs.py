@@ -1,4 +1,4 @@
-"""Background work on RQ queues (Redis): report renders and large imports, run by `mel worker`.
+"""Background work on RQ queues (Redis): report renders and publications, large imports, run by `mel worker`.
 
 `mel worker` runs QUEUE_WORKERS RQ worker processes on the queues "<prefix>-reports" and
 "<prefix>-imports", so at most that many renders (or imports) run at once and the rest wait
@@ -162,6 +162,17 @@ def render_report(run_id: int) -> str:
     with app.app_context():
         db.engine.dispose(close=False)  # a forked process never shares its parent's connections
         return execute(db.session, run_id, app.config).state
+
+
+def publish_report(run_id: int) -> str:
+    """RQ job: publish a run asked to be published (reports queue): its final PDF, then the flip."""
+    from mel.db import db
+    from mel.reporting.operations import run_publish
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        return run_publish(db.session, run_id, app.config).publish_state
 
 
 def run_workers(app: Flask, count: int, *, burst: bool = False) -> None:

@@ -6,6 +6,7 @@ The suite runs on SQLite by default and on PostgreSQL when MEL_TEST_DATABASE_URL
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ def app(database_url, tmp_path_factory):
         upgrade(db.engine)
         session = db.session
         seed_catalogue(session)
-        load_demo(session)
+        load_demo(session, as_of=date(2025, 10, 5), live=False)  # the fixed history: 2023Q3–2025Q2
         session.commit()
         session.close()
     yield app

@@ -39,6 +39,17 @@ ACTIONS = {
     "action.created": "Report action recorded",
     "action.updated": "Report action updated",
     "return.reopened": "Return reopened",
+    # Administrative catalogue changes: a `catalogue.` action keeps the object from the seed
+    # (mel/catalogue/operations.py admin_object).
+    "catalogue.rule_created": "Validation rule created",
+    "catalogue.rule_changed": "Validation rule changed",
+    "catalogue.rule_retired": "Validation rule retired",
+    "catalogue.rule_reactivated": "Validation rule reactivated",
+    "catalogue.form_changed": "Reporting form changed",
+    "catalogue.window_exception_added": "Window exception granted",
+    "catalogue.window_exception_removed": "Window exception removed",
+    "catalogue.programme_created": "Programme created",
+    "catalogue.programme_changed": "Programme changed",
 }
 
 

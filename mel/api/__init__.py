@@ -68,6 +68,8 @@ def init_api(app: Flask) -> Api:
     document(api)
     from mel.accounts.api import blp as users_blp
     from mel.catalogue.api import blp as catalogue_blp
+    from mel.catalogue.form_api import blp as form_blp
+    from mel.catalogue.rule_api import blp as rules_blp
     from mel.plans.api import blp as plans_blp
     from mel.reporting.api import blp as reports_blp
     from mel.reporting.story_api import blp as story_blp
@@ -76,6 +78,7 @@ def init_api(app: Flask) -> Api:
     from mel.review.api import blp as review_blp
 
     api.register_blueprint(catalogue_blp)
+    api.register_blueprint(form_blp)
     api.register_blueprint(returns_blp)
     api.register_blueprint(plans_blp)
     api.register_blueprint(review_blp)
@@ -83,4 +86,5 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(reports_blp)
     api.register_blueprint(story_blp)
     api.register_blueprint(users_blp)
+    api.register_blueprint(rules_blp)
     return api

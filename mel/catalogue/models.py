@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -320,6 +321,28 @@ class ReportingForm(MetadataMixin, Base):
     org_units: Mapped[list[OrgUnit]] = relationship(
         secondary=reporting_form_org_unit, lazy="raise", order_by="OrgUnit.code"
     )
+    window_exceptions: Mapped[list[WindowException]] = relationship(
+        lazy="raise", order_by="WindowException.period",
+        cascade="all, delete-orphan",
+    )
+
+
+class WindowException(Base):
+    """A later closing date for one org unit's return of one period (DHIS2's lock exception)."""
+
+    __tablename__ = "window_exception"
+    __table_args__ = (UniqueConstraint("form_id", "org_unit_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("reporting_form.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    closes_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))  # the e-mail of who granted it (the audit has the rest)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    org_unit: Mapped[OrgUnit] = relationship(lazy="raise")
 
 
 RULE_OPERATORS = ("<=", "<", ">=", ">", "==", "!=")

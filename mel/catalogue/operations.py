@@ -6,6 +6,7 @@ import csv
 import itertools
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +37,25 @@ CATEGORY_NAMES = {"sex": "Sex", "age_group": "Age group"}
 SET_NAMES = {"none": "No disaggregation", "sex": "Sex", "sex_age": "Sex and age group"}
 
 
+# Audit actions of administrative changes to the catalogue (web or API) start so; their `object` is
+# `admin_object(kind, code)`. The seed leaves every object named by one of them alone.
+CATALOGUE_ADMIN_PREFIX = "catalogue."
+
+
+def admin_object(kind: str, code: str) -> str:
+    """How the audit names a catalogue object an administrator changed: `validation rule VR07`
+    (`kind` is the seed's word for the table: programme, indicator, reporting form, validation rule)."""
+    return f"{kind} {code}"
+
+
 @dataclass
 class SeedSummary:
-    """How many objects of each kind the seed created or changed."""
+    """How many objects of each kind the seed created or changed, and what it kept as an administrator left it."""
 
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
+    admin_changes: dict[str, tuple[str, datetime]] | None = field(default=None, repr=False)
 
     def count(self, kind: str, outcome: str) -> None:
         target = self.created if outcome == "created" else self.updated
@@ -52,11 +66,32 @@ class SeedSummary:
         return bool(self.created or self.updated)
 
     def describe(self) -> str:
+        kept = "".join(f"\n{line}" for line in self.kept)
         if not self.changed:
-            return "The catalogue is already up to date: nothing changed."
+            return "The catalogue is already up to date: nothing changed." + kept
         parts = [f"created {n} {k}" for k, n in sorted(self.created.items())]
         parts += [f"updated {n} {k}" for k, n in sorted(self.updated.items())]
-        return "Seed: " + ", ".join(parts) + "."
+        return "Seed: " + ", ".join(parts) + "." + kept
+
+    def changed_by_admin(self, session: Session, kind: str, code: str) -> tuple[str, datetime] | None:
+        """Who last changed this object through the admin pages or the API, and when (None: never)."""
+        if self.admin_changes is None:
+            from mel.accounts.models import AuditEvent
+
+            rows = session.execute(
+                select(AuditEvent.object, AuditEvent.actor, AuditEvent.occurred_at)
+                .where(AuditEvent.action.startswith(CATALOGUE_ADMIN_PREFIX, autoescape=True))
+                .order_by(AuditEvent.occurred_at, AuditEvent.id)
+            ).all()
+            self.admin_changes = {obj: (actor, when) for obj, actor, when in rows}
+        return self.admin_changes.get(admin_object(kind, code))
+
+    def keep(self, kind: str, code: str, by: tuple[str, datetime]) -> None:
+        from mel.clock import local_time
+
+        line = f"{kind} {code} kept: changed by {by[0]} on {local_time(by[1], '%d %b %Y')}"
+        if line not in self.kept:
+            self.kept.append(line)
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -65,7 +100,8 @@ def _read(name: str) -> list[dict[str, str]]:
 
 
 def _upsert(session: Session, summary: SeedSummary, model: type, kind: str, key: dict, values: dict) -> Any:
-    """Create or update one object found by its key; count what happened."""
+    """Create or update one object found by its key; count what happened. An object an administrator
+    changed since it was seeded (the audit says so) keeps its values: the seed reports it instead."""
     obj = session.scalar(select(model).filter_by(**key))
     if obj is None:
         obj = model(**key, **values)
@@ -75,12 +111,16 @@ def _upsert(session: Session, summary: SeedSummary, model: type, kind: str, key:
         session.flush()
         summary.count(kind, "created")
         return obj
-    changed = False
-    for attr, value in values.items():
-        if getattr(obj, attr) != value:
-            setattr(obj, attr, value)
-            changed = True
-    if changed:
+    differs = {attr: value for attr, value in values.items() if getattr(obj, attr) != value}
+    if differs:
+        code = "/".join(str(v) for v in key.values())
+        by = summary.changed_by_admin(session, kind, code)
+        if by is not None:
+            summary.keep(kind, code, by)
+            return obj
+    for attr, value in differs.items():
+        setattr(obj, attr, value)
+    if differs:
         session.flush()
         summary.count(kind, "updated")
     return obj
@@ -147,6 +187,11 @@ def _seed_programmes(session: Session, summary: SeedSummary, pillars: dict[str, 
             select(Programme).where(Programme.id == programme.id)
             .options(selectinload(Programme.org_units))
         )
+        if {u.id for u in current.org_units} != {u.id for u in wanted} and current.org_units:
+            by = summary.changed_by_admin(session, "programme", programme.code)
+            if by is not None:
+                summary.keep("programme", programme.code, by)
+                continue
         if {u.id for u in current.org_units} != {u.id for u in wanted}:
             outcome = "updated" if current.org_units else "created"
             current.org_units = wanted
@@ -299,6 +344,13 @@ def _seed_forms(session: Session, summary: SeedSummary) -> None:
         )
         wanted = [(indicators[code].id, position) for position, code in
                   enumerate(reported_by.get(programme.code, []))]
+        if form.items or form.org_units:
+            by = summary.changed_by_admin(session, "reporting form", form.code)
+            if by is not None:
+                if ([(item.indicator_id, item.position) for item in form.items] != wanted
+                        or {u.id for u in form.org_units} != {u.id for u in programme.org_units}):
+                    summary.keep("reporting form", form.code, by)
+                continue
         if [(item.indicator_id, item.position) for item in form.items] != wanted:
             outcome = "updated" if form.items else "created"
             form.items = [

@@ -17,6 +17,7 @@ from mel.catalogue.models import (
     ReportingForm,
     ReportingFormIndicator,
     ResultsNode,
+    WindowException,
 )
 from mel.errors import NotFound
 
@@ -123,6 +124,7 @@ CATALOGUE_INDICATOR_LOADERS = (
 CATALOGUE_FORM_LOADERS = (
     selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
     selectinload(ReportingForm.org_units),
+    selectinload(ReportingForm.window_exceptions).selectinload(WindowException.org_unit),
 )
 
 

@@ -65,10 +65,16 @@ class ReportPdf(MethodView):
 
 @blp.route("/reports/<int:run_id>/publish")
 class ReportPublish(MethodView):
-    @blp.response(200, ReportRunSchema)
+    @blp.response(202, ReportRunSchema)
+    @blp.alt_response(409, description="Already published, not a finished report, or being published already")
     def post(self, run_id: int):
-        """Publish a finished draft (secretariat): final PDF without the DRAFT mark; immutable afterwards."""
+        """Publish a finished draft (secretariat): its final PDF without the DRAFT mark is made in the
+        background; follow the `Location` (GET /reports/<id>) until `publish_state` is done (then
+        `is_draft` is false and the run is immutable) or failed (`publish_error` says why)."""
         user = authenticated_user()
         run = queries.get_visible(db.session, user, run_id)
-        operations.publish(db.session, run, user, current_app.config)
-        return _body(run)
+        operations.request_publish(db.session, run, user)
+        finish(db.session, current_app.config)  # the worker reads the request
+        executor.start(current_app._get_current_object(), run.id, "publish")
+        db.session.refresh(run)
+        return _body(run), 202, {"Location": url_for("reports_api.ReportOne", run_id=run.id)}

@@ -91,6 +91,22 @@ def render_run(run_id: int) -> None:
     sys.exit(0 if run.state == "done" else 1)
 
 
+@report_group.command("publish-run")
+@click.argument("run_id", type=int)
+@with_appcontext
+def publish_run(run_id: int) -> None:
+    """Publish one run asked to be published on the web or the API (what the web's worker process runs)."""
+    from mel.reporting.operations import run_publish
+
+    try:
+        run = run_publish(db.session, run_id, current_app.config)
+    except MelError as exc:
+        _fail(exc)
+    click.echo(f"run {run.id}: publishing {run.publish_state or 'not asked'}"
+               f"{': ' + run.publish_error if run.publish_error else ''}")
+    sys.exit(0 if run.is_published else 1)
+
+
 @report_group.command("list")
 @with_appcontext
 def report_list() -> None:

@@ -19,7 +19,7 @@ from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.reporting import actions
 from mel.reporting.models import ReportRun
-from mel.reporting.queries import load_snapshot
+from mel.reporting.queries import is_publishing, load_snapshot
 from mel.returns.models import Return, ValueFlag
 from mel.scopes import can_administer
 from reports.story import QUOTES_PER_PILLAR, generated
@@ -173,6 +173,9 @@ def save(session: Session, run: ReportRun, user, payload: dict) -> ReportRun:
                        "cannot change. Generate a new report to say something else.")
     if run.snapshot is None or run.state != "done":
         raise Conflict(f"Report run {run.id} is {run.state}; commentary is written on a finished draft.")
+    if is_publishing(run):
+        raise Conflict(f"Report run {run.id} is being published; its commentary cannot change now. If publishing "
+                       "fails, the draft and its commentary can be changed again.")
     from mel.reporting.operations import _store_snapshot  # operations publishes through this module
 
     snapshot = load_snapshot(run)

@@ -7,6 +7,9 @@ their page shows their place in the queue. Without it, as below.
 A report with the county annex takes several seconds of CPU and WeasyPrint keeps much of its
 memory afterwards, so by default each run renders in a short-lived `mel report render-run`
 process that exits when done. Progress is in the database, so any web server can show it.
+
+Publishing a run (its final PDF without the DRAFT mark) is a task of the same kind: the same
+queue, or a `mel report publish-run` process, a thread or inline (TASKS).
 """
 
 from __future__ import annotations
@@ -22,22 +25,28 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 
-def start(app: Flask, run_id: int) -> None:
-    """Start rendering a committed, queued run the way REPORT_EXECUTOR says."""
+# task -> (RQ job, `mel report` command, operation(session, run_id, config))
+TASKS = {"render": ("mel.jobs.render_report", "render-run", "execute"),
+         "publish": ("mel.jobs.publish_report", "publish-run", "run_publish")}
+
+
+def start(app: Flask, run_id: int, task: str = "render") -> None:
+    """Start a committed run's task (render a queued run, or publish one asked to be) the way REPORT_EXECUTOR says."""
     mode = app.config.get("REPORT_EXECUTOR", "process")
+    job, _, _ = TASKS[task]
     from mel import jobs
 
     if mode == "process" and jobs.enabled(app.config):
-        jobs.enqueue(app.config, "reports", "mel.jobs.render_report", run_id)
-        log.info("report run %s queued", run_id)
+        jobs.enqueue(app.config, "reports", job, run_id)
+        log.info("report run %s queued (%s)", run_id, task)
     elif mode == "inline":
-        _render(app, run_id)
+        _run(app, run_id, task)
     elif mode == "thread":
-        threading.Thread(target=_render, args=(app, run_id), daemon=True, name=f"report-{run_id}").start()
+        threading.Thread(target=_run, args=(app, run_id, task), daemon=True, name=f"report-{task}-{run_id}").start()
     else:
-        subprocess.Popen(_command(run_id), env=_environment(app.config), stdout=subprocess.DEVNULL,
+        subprocess.Popen(_command(run_id, task), env=_environment(app.config), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
-        log.info("report run %s rendering in a worker process", run_id)
+        log.info("report run %s: %s in a worker process", run_id, task)
 
 
 def run_and_wait(session, config, run_id: int, timeout: int = 900) -> None:
@@ -52,8 +61,8 @@ def run_and_wait(session, config, run_id: int, timeout: int = 900) -> None:
     session.expire_all()
 
 
-def _command(run_id: int) -> list[str]:
-    return [sys.executable, "-c", "from mel.cli import main; main()", "report", "render-run", str(run_id)]
+def _command(run_id: int, task: str = "render") -> list[str]:
+    return [sys.executable, "-c", "from mel.cli import main; main()", "report", TASKS[task][1], str(run_id)]
 
 
 def _environment(config) -> dict[str, str]:
@@ -64,9 +73,9 @@ def _environment(config) -> dict[str, str]:
     return env
 
 
-def _render(app: Flask, run_id: int) -> None:
+def _run(app: Flask, run_id: int, task: str) -> None:
     from mel.db import db
-    from mel.reporting.operations import execute
+    from mel.reporting import operations
 
     with app.app_context():
-        execute(db.session, run_id, app.config)
+        getattr(operations, TASKS[task][2])(db.session, run_id, app.config)

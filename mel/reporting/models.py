@@ -22,6 +22,9 @@ from mel.db import Base, utcnow
 
 REPORT_KINDS = ("sector", "programme", "county", "factsheet")
 RUN_STATES = ("queued", "running", "done", "failed")
+# Publishing a finished draft: "" never asked; queued and running while its job makes the final PDF;
+# failed (publish_error says why; the draft is unchanged); done once published_at is set.
+PUBLISH_STATES = ("", "queued", "running", "failed", "done")
 
 
 class ReportRun(Base):
@@ -29,7 +32,9 @@ class ReportRun(Base):
 
     `snapshot` holds the compiled figures the report was built from (gzip-compressed JSON), so
     rendering it again later prints the same numbers whatever happened to the data since.
-    A published run is immutable: the database refuses any change to it.
+    A published run is immutable: the database refuses any change to it. Publishing runs as a
+    job (`publish_state`); while it renders, `progress` and `stage` follow it as they followed the
+    generation, and `published_at` is set only with the saved final PDF.
     """
 
     __tablename__ = "report_run"
@@ -37,6 +42,7 @@ class ReportRun(Base):
         CheckConstraint(_in("kind", REPORT_KINDS), name="kind_known"),
         CheckConstraint(_in("state", RUN_STATES), name="state_known"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+        CheckConstraint(_in("publish_state", PUBLISH_STATES), name="publish_state_known"),
         Index("ix_report_run_kind_period", "kind", "period"),
         Index("ix_report_run_state", "state"),  # the queue's position: queued runs in order
     )
@@ -69,6 +75,10 @@ class ReportRun(Base):
     source_run_id: Mapped[int | None] = mapped_column(ForeignKey("report_run.id"))  # a re-run of this run
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    publish_state: Mapped[str] = mapped_column(String(10), default="")
+    publish_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    publish_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    publish_error: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def is_published(self) -> bool:

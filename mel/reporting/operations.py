@@ -2,6 +2,8 @@
 
 `request_report` records a queued run; `execute` renders it (in a worker process, a thread or
 inline, see executor.py) and commits its progress as it goes, so any web server can show it.
+Publishing goes the same way: `request_publish` records the request, `run_publish` makes the final
+PDF as a job; `publish` does both at once for the CLI and the demo loader.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from indicators.compile import Thresholds
@@ -22,13 +25,14 @@ from mel import clock
 from mel.accounts import audit
 from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
-from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.reporting import commentary
 from mel.reporting.models import REPORT_KINDS, ReportRun
-from mel.reporting.queries import load_snapshot, reference
+from mel.reporting.queries import is_publishing, load_snapshot, reference
 from mel.reporting.snapshot import gather
 from mel.scopes import can_administer
+from mel.unit_of_work import finish
 
 log = logging.getLogger(__name__)
 
@@ -162,25 +166,124 @@ def _save_pdf(run: ReportRun, pdf: bytes, config, suffix: str = "draft") -> None
     run.file_path, run.file_size, run.sha256 = str(path), len(pdf), digest
 
 
-def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
-    """Render the run's data once more without the DRAFT mark and make it the immutable published copy."""
-    from reports.model import build
-    from reports.render import render_pdf
+# --------------------------------------------------------------------------- publishing
+# The web and the API ask (request_publish) and a job publishes (run_publish, through executor.start);
+# the CLI and the demo loader publish inline (publish). All three share the checks and the last step.
 
+
+def _check_publishable(run: ReportRun, user) -> None:
     if user is None or not can_administer(user):
         raise Forbidden("Only the secretariat publishes reports.")
     if run.is_published:
         raise Conflict(f"Report run {run.id} is already published (on {run.published_at:%d %B %Y}); it cannot change.")
     if run.state != "done" or run.snapshot is None:
         raise Conflict(f"Report run {run.id} is {run.state}; only a finished report can be published.")
-    rendered = render_pdf(build(load_snapshot(run), is_draft=False, reference=reference(run),
-                                accessible=run.is_accessible), workers=int(config.get("REPORT_WORKERS", 1)))
-    _save_pdf(run, rendered.pdf, config, suffix="published")
-    run.page_count = rendered.pages
-    run.published_at, run.published_by_id = utcnow(), user.id
-    session.flush()
-    commentary.publish_recommendations(session, load_catalogue(session), run, user)  # open actions
-    audit.record(session, "report.published", actor=user, object=f"report run {run.id}", details={"kind": run.kind, "period": str(run.period)})
+
+
+def _check_not_publishing(run: ReportRun) -> None:
+    if is_publishing(run):
+        when = f" at {clock.local(run.publish_requested_at):%H:%M %Z}" if run.publish_requested_at else ""
+        raise Conflict(f"Report run {run.id} is already being published (asked{when}); wait for it to finish: "
+                       "its page shows the progress.")
+
+
+def request_publish(session: Session, run: ReportRun, user) -> ReportRun:
+    """Record that `user` asks to publish a finished draft (flushed, not committed); the caller commits
+    and starts the job (executor.start(app, run.id, "publish")). A second request while one is
+    under way is a Conflict, even from two requests at the same moment."""
+    _check_publishable(run, user)
+    _check_not_publishing(run)
+    claimed = session.execute(
+        update(ReportRun).where(ReportRun.id == run.id, ReportRun.publish_state == run.publish_state,
+                                ReportRun.published_at.is_(None))
+        .values(publish_state="queued", publish_requested_by_id=user.id, publish_requested_at=utcnow(),
+                publish_error="", progress=0, stage="waiting for a worker")
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise Conflict(f"Report run {run.id} was asked to be published by someone else a moment ago; "
+                       "its page shows the progress.")
+    session.refresh(run)
     return run
 
 
+def run_publish(session: Session, run_id: int, config) -> ReportRun:
+    """The publishing job: make the final PDF of a run asked to be published, then publish it; commits
+    as it goes (progress on the run, as `execute` does). A failure leaves the draft as it was and
+    records why; nothing is published unless the final PDF was saved."""
+    from mel.accounts.models import User
+
+    run = session.get(ReportRun, run_id)
+    if run is None:
+        raise NotFound(f"No report run {run_id}.")
+    if run.publish_state != "queued" or run.is_published:
+        return run  # published, failed, or another job has it
+    user = session.get(User, run.publish_requested_by_id) if run.publish_requested_by_id else None
+    run.publish_state = "running"
+    _progress(session, run, 5, "building the final report")
+    written: list[Path] = []
+    try:
+        _check_publishable(run, user)
+        rendered = _render_final(run, config, lambda percent, stage: _progress(session, run, percent, stage))
+        _progress(session, run, 95, "making it the published copy")
+        _make_published(session, run, user, rendered, config, written)
+        session.flush()
+        finish(session, config)
+    except Exception as exc:  # the run keeps its draft and says why; the caller goes on
+        session.rollback()
+        for path in written:  # a final PDF nothing points at
+            path.unlink(missing_ok=True)
+        if not isinstance(exc, MelError):
+            log.exception("publishing report run %s failed", run_id)
+        run = session.get(ReportRun, run_id)
+        run.publish_state, run.progress, run.stage = "failed", 100, "done"
+        run.publish_error = _publish_failure(run, exc)
+        session.commit()
+    return run
+
+
+def _publish_failure(run: ReportRun, exc: Exception) -> str:
+    if isinstance(exc, MelError):
+        return f"{exc.message} Nothing was published; the draft is unchanged."
+    return (f"The final PDF could not be made or saved ({type(exc).__name__}: {exc}). Nothing was published; "
+            f"the draft is unchanged. Publish again to retry; if it fails again, give the administrator "
+            f"the run's number ({run.id}): the log has the details.")[:4000]
+
+
+def publish(session: Session, run: ReportRun, user, config) -> ReportRun:
+    """Render the final PDF and publish it now, in this process (CLI, demo loader); flushes, the caller commits."""
+    _check_publishable(run, user)
+    _check_not_publishing(run)
+    _make_published(session, run, user, _render_final(run, config), config)
+    return run
+
+
+def _render_final(run: ReportRun, config, progress=None):
+    """The run's data laid out once more without the DRAFT mark."""
+    from reports.model import build
+    from reports.render import render_pdf
+
+    model = build(load_snapshot(run), is_draft=False, reference=reference(run), accessible=run.is_accessible)
+    if progress:
+        progress(35, "laying out the final pages")
+    rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
+    if progress:
+        progress(90, "saving the final PDF")
+    return rendered
+
+
+def _make_published(session: Session, run: ReportRun, user, rendered, config, written: list[Path] | None = None) -> None:
+    """Save the final PDF and, in the same flush, make the run the immutable published copy; its
+    recommendations become open actions; audited. Flushes."""
+    before = run.file_path
+    _save_pdf(run, rendered.pdf, config, suffix="published")
+    if written is not None and run.file_path != before:
+        written.append(Path(run.file_path))
+    run.page_count = rendered.pages
+    run.publish_state, run.progress, run.stage, run.publish_error = "done", 100, "done", ""
+    run.publish_requested_by_id = run.publish_requested_by_id or user.id
+    run.publish_requested_at = run.publish_requested_at or utcnow()
+    run.published_at, run.published_by_id = utcnow(), user.id
+    session.flush()  # one UPDATE: from now on the database refuses any change to the run
+    commentary.publish_recommendations(session, load_catalogue(session), run, user)  # open actions
+    audit.record(session, "report.published", actor=user, object=f"report run {run.id}",
+                 details={"kind": run.kind, "period": str(run.period)})

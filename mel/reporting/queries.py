@@ -64,6 +64,28 @@ def effective_state(run: ReportRun) -> str:
     return run.state
 
 
+PUBLISH_PENDING = ("queued", "running")
+
+
+def publish_state(run: ReportRun) -> str | None:
+    """Where publishing a run stands: None (never asked), queued, running, failed, done, or stopped
+    when its job went quiet (no heartbeat, or still waiting, after STALE_SECONDS): it may be asked again."""
+    if run.is_published:
+        return "done"
+    state = run.publish_state or None
+    since = run.heartbeat_at if state == "running" else run.publish_requested_at if state == "queued" else None
+    if since is not None:
+        since = since if since.tzinfo else since.replace(tzinfo=utcnow().tzinfo)
+        if (utcnow() - since).total_seconds() > STALE_SECONDS:
+            return "stopped"
+    return state
+
+
+def is_publishing(run: ReportRun) -> bool:
+    """Whether a job is making the run's final PDF now: the run must not change meanwhile."""
+    return publish_state(run) in PUBLISH_PENDING
+
+
 def queue_position(session: Session, run: ReportRun) -> tuple[int, int]:
     """(k, n): the run is k-th of the n runs waiting to render, oldest first (0, n when not waiting)."""
     waiting = session.scalar(select(func.count()).select_from(ReportRun).where(ReportRun.state == "queued")) or 0
@@ -93,5 +115,9 @@ def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
         "snapshot_sha256": run.snapshot_sha256 or None, "source_run_id": run.source_run_id,
         "published_at": run.published_at.isoformat() if run.published_at else None,
         "is_draft": not run.is_published,
+        "publish_state": publish_state(run), "publish_error": run.publish_error or None,
+        "publish_requested_by": emails.get(run.publish_requested_by_id, "system") if run.publish_requested_by_id
+        else None,
+        "publish_requested_at": run.publish_requested_at.isoformat() if run.publish_requested_at else None,
         "position": position or None, "waiting": waiting or None,
     }

@@ -42,6 +42,13 @@ class ReportRunSchema(ma.Schema):
     source_run_id = ma.fields.Integer(allow_none=True)
     published_at = ma.fields.String(allow_none=True)
     is_draft = ma.fields.Boolean()
+    publish_state = ma.fields.String(allow_none=True, metadata={"description": (
+        "Publishing: null (not asked), queued, running (progress and stage follow it), done, failed "
+        "(publish_error says why; the draft is unchanged) or stopped (its worker went quiet); failed "
+        "and stopped may be asked again")})
+    publish_error = ma.fields.String(allow_none=True)
+    publish_requested_by = ma.fields.String(allow_none=True)
+    publish_requested_at = ma.fields.String(allow_none=True)
     pdf = ma.fields.String(metadata={"description": "Where to download the PDF"})
     position = ma.fields.Integer(allow_none=True, metadata={"description": "While queued: its place in the "
                                                             "render queue (1 renders next)"})

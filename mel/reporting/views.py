@@ -106,9 +106,10 @@ def generate():
 def show(run_id: int):
     user = authenticated_user()
     run = queries.get_visible(db.session, user, run_id)
+    writes = can_administer(user) and not queries.is_publishing(run)  # a run being published stays as it is
     return render_template("reporting/run.html", run=queries.run_body(run, _emails()), kinds=KIND_LABELS,
                            can_publish=can_administer(user),
-                           commentary=commentary.form_context(run) if can_administer(user) else None)
+                           commentary=commentary.form_context(run) if writes else None)
 
 
 @bp.route("/runs/<int:run_id>/status")
@@ -186,8 +187,15 @@ def publish(run_id: int):
         flash("Nothing was published: tick “I have checked this draft” to publish it as final. A published "
               "report cannot change.", "error")
         return redirect(url_for("reporting.show", run_id=run.id))
-    operations.publish(db.session, run, user, current_app.config)
-    flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
+    operations.request_publish(db.session, run, user)
+    finish(db.session, current_app.config)  # the worker reads the request
+    executor.start(current_app._get_current_object(), run.id, "publish")
+    db.session.refresh(run)
+    if run.is_published:
+        flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
+    elif run.publish_state in ("queued", "running"):
+        flash(f"Publishing report {run.id}: its final PDF is being made without the DRAFT mark (this page "
+              "shows the progress). Viewers can read it once it is published.", "info")
     return redirect(url_for("reporting.show", run_id=run.id))
 
 

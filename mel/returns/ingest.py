@@ -223,7 +223,7 @@ def ingest(
         form = catalogue.forms[target.id]
         # Figures that are already stored as sent are not a change: never refused for the window.
         if outcome.changed:
-            reason = window_problem(form, key[2], user, today)
+            reason = window_problem(form, key[2], user, today, catalogue.org_units[key[1]].id)
             where = {"programme": key[0], "org_unit": key[1], "period": key[2]}
             if reason:
                 problems.append(Issue("error", "window", f"{target.name}, {describe(where, catalogue.names)}: {reason}",

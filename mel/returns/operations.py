@@ -140,7 +140,7 @@ def check_writable(user: User, catalogue: Catalogue, programme: Programme, unit,
     label = f"{programme.code} {unit.name} {parse_period(period).label}"
     if not is_editable(record):
         raise ValidationFailed(f"{label}: {not_editable_message(record, label)}")
-    reason = window_problem(catalogue.forms[programme.id], period, user, clock.today(now))
+    reason = window_problem(catalogue.forms[programme.id], period, user, clock.today(now), unit.id)
     if reason:
         raise ValidationFailed(f"{label}: {reason}")
 

@@ -175,7 +175,7 @@ def grids(session: Session, catalogue: Catalogue, programme: Programme, units: l
                                             value, comment or "", explanation or "", before))
             blocks.append(block)
         record = records.get(unit.id)
-        result.append(Grid(programme, unit, period, record, window_for(form, period), blocks,
+        result.append(Grid(programme, unit, period, record, window_for(form, period, unit.id), blocks,
                            flags.get(record.id, []) if record else []))
     return result
 

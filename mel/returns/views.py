@@ -71,7 +71,7 @@ class Access:
 
 def _access(user, grid, catalogue) -> Access:
     may_enter = can_enter(user, grid.programme.id, grid.org_unit)
-    closed = window_problem(catalogue.forms[grid.programme.id], grid.period, user, clock.today()) or "" \
+    closed = window_problem(catalogue.forms[grid.programme.id], grid.period, user, clock.today(), grid.org_unit.id) or "" \
         if may_enter else ""
     return Access(can_edit=may_enter and not closed and (grid.record is None or grid.record.is_editable),
                   can_answer=may_enter, can_read_queries=can_read_queries(user, grid.programme.id, grid.org_unit),

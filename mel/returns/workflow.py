@@ -34,15 +34,20 @@ STATE_WORDS = {
 
 @dataclass(frozen=True)
 class Window:
-    """When a period's returns may be sent: opens, due (late after it) and closes."""
+    """When a period's returns may be sent: opens, due (late after it) and closes.
+
+    `exception` is set when one org unit's return closes later than the form says (a window
+    exception, DHIS2's lock exception): "for Kisumu by exception: <reason>".
+    """
 
     opens: date
     due: date
     closes: date
+    exception: str = ""
 
     def describe(self) -> str:
         return (f"opens {self.opens:%d %b %Y}, due {self.due:%d %b %Y}, "
-                f"closes {self.closes:%d %b %Y}")
+                f"closes {self.closes:%d %b %Y}" + (f" {self.exception}" if self.exception else ""))
 
     def state(self, today: date) -> str:
         """`not_open`, `open` (up to the due date), `late` (after it, until it closes) or `closed`."""
@@ -60,26 +65,38 @@ class Window:
         if state == "open":
             days = (self.due - today).days
             return "due today" if days == 0 else f"due in {days} day{'s' if days != 1 else ''}"
+        extra = f" {self.exception}" if self.exception else ""
         if state == "late":
-            return f"late: was due on {self.due:%d %B %Y}; closes on {self.closes:%d %B %Y}"
-        return f"closed on {self.closes:%d %B %Y}"
+            return f"late: was due on {self.due:%d %B %Y}; closes on {self.closes:%d %B %Y}{extra}"
+        return f"closed on {self.closes:%d %B %Y}{extra}"
 
 
-def window_for(form: ReportingForm, period: str) -> Window:
+def window_for(form: ReportingForm, period: str, org_unit_id: int | None = None) -> Window:
+    """The period's window on this form; for one org unit, with its window exception if it has one
+    (the form's `window_exceptions` must then be loaded, as the catalogue's forms are)."""
     end = parse_period(period).end
-    return Window(end + timedelta(days=form.opens_days), end + timedelta(days=form.due_days),
-                  end + timedelta(days=form.closes_days))
+    opens, due = end + timedelta(days=form.opens_days), end + timedelta(days=form.due_days)
+    closes = end + timedelta(days=form.closes_days)
+    if org_unit_id is not None:
+        for granted in form.window_exceptions:
+            if granted.org_unit_id == org_unit_id and granted.period == period:
+                return Window(opens, due, granted.closes_on,
+                              f"for {granted.org_unit.name} by exception: {granted.reason}")
+    return Window(opens, due, closes)
 
 
-def window_problem(form: ReportingForm, period: str, user: User, today: date) -> str | None:
-    """Why this user may not send figures for the period on `today` (a Nairobi date: clock.today), or None."""
-    window = window_for(form, period)
+def window_problem(form: ReportingForm, period: str, user: User, today: date,
+                   org_unit_id: int | None = None) -> str | None:
+    """Why this user may not send figures for the period on `today` (a Nairobi date: clock.today), or None.
+
+    With `org_unit_id`, the org unit's window exception (a later closing date) applies."""
+    window = window_for(form, period, org_unit_id)
     label = parse_period(period).label
     if today < window.opens:
         return f"the window for {label} opens on {window.opens:%d %B %Y}; figures cannot be sent before."
     if today > window.closes and not can_administer(user):
-        return (f"the window for {label} closed on {window.closes:%d %B %Y}; only the secretariat "
-                "can accept figures now.")
+        closed = f"closed on {window.closes:%d %B %Y}" + (f" {window.exception}" if window.exception else "")
+        return f"the window for {label} {closed}; only the secretariat can accept figures now."
     return None
 
 

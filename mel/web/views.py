@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
-from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm
+from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm, WindowException
 from mel.db import db
 from mel.returns.models import RETURN_STATES, Return
 from mel.scopes import scoped_returns
@@ -28,7 +28,9 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
 
     forms = session.scalars(
         select(ReportingForm).options(selectinload(ReportingForm.programme),
-                                      selectinload(ReportingForm.org_units))
+                                      selectinload(ReportingForm.org_units),
+                                      selectinload(ReportingForm.window_exceptions)
+                                      .selectinload(WindowException.org_unit))
         .where(ReportingForm.programme_id.in_([p.id for p in user.programmes]))
     )
     records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(
@@ -38,7 +40,7 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
         for unit in form.org_units:
             if can_access(user, form.programme_id, unit):
                 expected.append((form.programme, unit, records.get((form.programme_id, unit.id)),
-                                 window_for(form, period)))
+                                 window_for(form, period, unit.id)))
     return expected
 
 

@@ -43,8 +43,10 @@ from tests.app import (
     access_cases_dhis2_analytics,
     access_cases_dhis2_data,
     access_cases_dhis2_meta,
+    access_cases_forms,
     access_cases_people,
     access_cases_review_day,
+    access_cases_rules,
     access_cases_story,
     access_cases_two_factor,
 )
@@ -565,7 +567,8 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
         r[(endpoint, method)] = _run_cases(s, endpoint)
     # The DHIS2 dialect's routes (at /api and /api/41), each part's cases in a module of its own.
     for part in (access_cases_dhis2_meta, access_cases_dhis2_data, access_cases_dhis2_analytics, access_cases_two_factor,
-                 access_cases_people, access_cases_story, access_cases_review_day):
+                 access_cases_people, access_cases_story, access_cases_review_day, access_cases_rules,
+                 access_cases_forms):
         r.update(part.cases(s))
     return r
 

@@ -68,6 +68,6 @@ def test_tokens_for_unknown_users_fail(runner):
 
 def test_seed_and_demo_are_idempotent(runner):
     assert "nothing changed" in runner.invoke(args=["seed"]).output
-    result = runner.invoke(args=["demo"])
+    result = runner.invoke(args=["demo", "--as-of", "2025-10-05", "--history-only"])
     assert "already loaded" in result.output
     assert "secretariat@demo.test" in result.output and "demo-password-2025" in result.output

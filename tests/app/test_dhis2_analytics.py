@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 import requests
@@ -53,7 +54,7 @@ def live(tmp_path_factory):
         session = db.session
         upgrade(db.engine)
         seed_catalogue(session)
-        load_demo(session)
+        load_demo(session, as_of=date(2025, 10, 5), live=False)
         officer = load_user(session, ROLES["officer"])
         with time_machine.travel(IN_WINDOW, tick=False):
             for state, (unit, figure) in UNAPPROVED.items():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def live(tmp_path_factory):
     with app.app_context():
         upgrade(db.engine)
         seed_catalogue(db.session)
-        load_demo(db.session)
+        load_demo(db.session, as_of=date(2025, 10, 5), live=False)
         tokens = {role: create_token(db.session, email, name="async tests").token for role, email in EMAILS.items()}
         db.session.commit()
         db.session.close()

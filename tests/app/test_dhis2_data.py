@@ -7,7 +7,7 @@ is 5 Oct 2025: the 2025Q3 window is open (opened 30 Sep), earlier quarters are c
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -71,7 +71,7 @@ def live(tmp_path_factory):
     with app.app_context():
         upgrade(db.engine)
         seed_catalogue(db.session)
-        load_demo(db.session)
+        load_demo(db.session, as_of=date(2025, 10, 5), live=False)
         tokens = {role: create_token(db.session, email, name="dhis2 tests").token for role, email in EMAILS.items()}
         db.session.commit()
         db.session.close()

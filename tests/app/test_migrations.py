@@ -57,7 +57,7 @@ def test_upgrade_then_seed_twice_on_an_empty_database(tmp_path_factory):
 def test_quickstart_prepares_an_empty_database_and_prints_the_logins(tmp_path_factory):
     url = fresh_database_url(tmp_path_factory, "quick")
     app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("q")))
-    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", "--port", "5000"])
+    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve", "--port", "5000", "--as-of", "2026-12-04"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5000/" in result.output
     assert "secretariat@demo.test" in result.output and "demo-password-2025" in result.output

@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import uuid
+from datetime import date
 
 import pytest
 from rq.suspension import resume, suspend
@@ -53,7 +54,7 @@ def world(tmp_path_factory):
         upgrade(db.engine)
         session = db.session
         seed_catalogue(session)
-        load_demo(session)
+        load_demo(session, as_of=date(2025, 10, 5), live=False)
         session.commit()
         session.close()
     yield app, url, instance

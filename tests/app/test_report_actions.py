@@ -158,7 +158,7 @@ def test_recommendations_are_carried_to_the_next_quarters_report(client, session
     saved = client.put(f"/api/v1/reports/{first['id']}/commentary", json={"recommendations": recommendations},
                        headers=auth)
     assert saved.status_code == 200
-    assert client.post(f"/api/v1/reports/{first['id']}/publish", headers=auth).status_code == 200
+    assert client.post(f"/api/v1/reports/{first['id']}/publish", headers=auth).status_code == 202
     raised = client.get("/api/v1/actions?scope=county&scope_code=042&period=2025Q1", headers=auth).get_json()
     assert sorted(a["text"] for a in raised) == [r["text"] for r in recommendations]
     assert {a["raised_run_id"] for a in raised} == {first["id"]}

@@ -46,10 +46,12 @@ BAD_IDS = ["0", "999999999", "-1", "99999999999"]  # the last one overflows a 32
 VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "scope": "OPCT",
          "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1",
          "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT", "token": "nope",
-         "token_id": "1", "user_id": "1", "action_id": "1"}
+         "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
-                    "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042"}
+                    "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042",
+                    "rules.rule_page": "VR01", "rules.rule_edit": "VR01", "rules.rule_retire": "VR01",
+                    "rules.rule_reactivate": "VR01", "rules_api.RuleOne": "VR01"}
 
 # Identifiers read from the query string or a body, with malformed values (three variants).
 FIELD_BAD = {

@@ -129,7 +129,7 @@ def test_keyboard_entry_checks_on_blur_live_sums_and_a_reload_that_loses_nothing
         # Comments are out of the tab order until opened.
         comment = page.locator('[name="c.SPX10.value.F"]')
         assert comment.is_hidden() and comment.get_attribute("tabindex") == "-1"
-        page.get_by_role("button", name="Add a comment on SPX10 Female").click()
+        page.get_by_role("button", name="Add comment on SPX10 Female").click()
         assert comment.is_visible() and comment.get_attribute("tabindex") is None
         page.keyboard.type("MIS extract of 3 Jan")
         shoot(page, screenshot_dir, "grid-day-typed")

@@ -1,0 +1,147 @@
+"""Web pages of validation rules (secretariat): list, create, edit with "try it", retire, reactivate, history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from indicators.expressions import OPERATORS
+from indicators.validation import OPERATOR_WORDS
+from mel.accounts import audit
+from mel.accounts.auth import authenticated_user
+from mel.catalogue import rule_admin
+from mel.catalogue.lookup import load_catalogue
+from mel.catalogue.models import IMPORTANCES, MISSING_STRATEGIES, SEVERITIES, ValidationRule
+from mel.db import db
+from mel.errors import Forbidden, ValidationFailed
+from mel.scopes import can_administer
+
+bp = Blueprint("rules", __name__, url_prefix="/catalogue/validation-rules")
+
+STRATEGY_WORDS = {
+    "skip_if_any_missing": "Skip the return when any figure of the rule is missing",
+    "skip_if_all_missing": "Skip only when all are missing (the others count as 0)",
+    "never_skip": "Never skip (missing figures count as 0)",
+}
+
+
+def _secretariat():
+    user = authenticated_user()
+    if not can_administer(user):
+        raise Forbidden("Only the secretariat keeps the validation rules.")
+    return user
+
+
+def _choices() -> dict:
+    return {"operators": [(o, f"{o} ({OPERATOR_WORDS[o]})") for o in OPERATORS], "severities": SEVERITIES,
+            "importances": IMPORTANCES, "strategies": [(s, STRATEGY_WORDS.get(s, s)) for s in MISSING_STRATEGIES]}
+
+
+@bp.route("")
+@login_required
+def rule_list():
+    _secretariat()
+    session = db.session
+    status = request.args.get("status", "active")
+    severity = request.args.get("severity", "")
+    catalogue = load_catalogue(session)
+    found = rule_admin.rules(session, status=status, severity=severity)
+    return render_template("catalogue/rules.html", rules=[(r, rule_admin.in_words(r, catalogue)) for r in found],
+                           status=status if status in ("active", "retired") else "all",
+                           severity=severity if severity in SEVERITIES else "", severities=SEVERITIES)
+
+
+def _form_values(rule: ValidationRule | None) -> dict:
+    if request.method == "POST":
+        return {name: request.form.get(name, "") for name in ("code", *rule_admin.FIELDS, "reason")}
+    if rule is None:
+        return {"code": "", "name": "", "description": "", "left": "", "operator": "<=", "right": "",
+                "severity": "warning", "importance": "medium", "missing_strategy": "skip_if_any_missing",
+                "reason": ""}
+    return {"code": rule.code, **{name: getattr(rule, name) for name in rule_admin.FIELDS}, "reason": ""}
+
+
+def _form(rule: ValidationRule | None):
+    """The rule form: "Try it" runs the rule as typed on history; "Save" checks it and stores it."""
+    user = _secretariat()
+    session = db.session
+    catalogue = load_catalogue(session)
+    values = _form_values(rule)
+    error, trial, status = None, None, 200
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "try":
+                _, tried = rule_admin.checked({**values, "name": values["name"] or "Rule tried"}, catalogue)
+                trial = rule_admin.try_rule(session, catalogue, tried)
+            elif rule is None:
+                created = rule_admin.create_rule(session, catalogue, user, values, values.get("reason", ""))
+                flash(f"Rule {created.code} created: it applies to every save and submission from now on.", "info")
+                return redirect(url_for("rules.rule_page", code=created.code))
+            else:
+                changed = rule_admin.change_rule(session, catalogue, user, rule.code, values, values.get("reason"))
+                flash(f"Rule {rule.code} saved ({changed} field{'s' if changed != 1 else ''} changed)."
+                      if changed else f"Rule {rule.code}: nothing changed.", "info")
+                return redirect(url_for("rules.rule_page", code=rule.code))
+        except ValidationFailed as exc:
+            session.rollback()
+            error, status = exc, 422
+    problems = {}
+    for detail in getattr(error, "details", []):
+        problems.setdefault(detail.location.get("field", ""), []).append(detail.message)
+    return render_template("catalogue/rules_form.html", rule=rule, values=values, error=error, problems=problems,
+                           trial=trial, **_choices()), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def rule_new():
+    return _form(None)
+
+
+@bp.route("/<code>/edit", methods=["GET", "POST"])
+@login_required
+def rule_edit(code: str):
+    _secretariat()
+    return _form(rule_admin.find(db.session, code))
+
+
+@bp.route("/<code>")
+@login_required
+def rule_page(code: str):
+    _secretariat()
+    session = db.session
+    rule = rule_admin.find(session, code)
+    return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
+                           events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
+                           changes=audit.changes, strategy_words=STRATEGY_WORDS, error=None), 200
+
+
+def _set_active(code: str, active: bool):
+    user = _secretariat()
+    session = db.session
+    rule = rule_admin.find(session, code)
+    try:
+        done = rule_admin.set_active(session, user, rule.code, active, request.form.get("reason"))
+    except ValidationFailed as exc:
+        session.rollback()
+        rule = rule_admin.find(session, code)
+        return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
+                               events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
+                               changes=audit.changes, strategy_words=STRATEGY_WORDS, error=exc), 422
+    if done:
+        flash(f"Rule {rule.code} {'reactivated' if active else 'retired'}.", "info")
+    else:
+        flash(f"Rule {rule.code} was already {'active' if active else 'retired'}.", "info")
+    return redirect(url_for("rules.rule_page", code=rule.code))
+
+
+@bp.route("/<code>/retire", methods=["POST"])
+@login_required
+def rule_retire(code: str):
+    return _set_active(code, False)
+
+
+@bp.route("/<code>/reactivate", methods=["POST"])
+@login_required
+def rule_reactivate(code: str):
+    return _set_active(code, True)
