@@ -14,9 +14,8 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from indicators.periods import parse_period
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
@@ -24,7 +23,7 @@ from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden
 from mel.reporting import commentary, executor, operations, queries
-from mel.returns.models import Return
+from mel.results.queries import approved_coverage, latest_quarters, well_covered_quarter
 from mel.scopes import can_administer, can_review
 from mel.unit_of_work import finish
 
@@ -44,32 +43,6 @@ def _emails() -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.email)).all())
 
 
-def _quarters() -> list[str]:
-    latest = db.session.scalar(select(func.max(Return.period))) or "2025Q2"
-    last = parse_period(latest)
-    return [last.shift(-n).id for n in range(0, 8)]
-
-
-ENOUGH_APPROVED = 0.5  # the report form proposes the latest quarter with at least half its returns approved
-
-
-def _approved_coverage(catalogue, quarters: list[str]) -> dict[str, tuple[int, int]]:
-    """(approved returns, expected returns) of each quarter: shown before a report is generated."""
-    expected = sum(len(form.org_units) for form in catalogue.forms.values())
-    approved = dict(db.session.execute(select(Return.period, func.count()).where(
-        Return.period.in_(quarters), Return.state == "approved").group_by(Return.period)).all())
-    return {q: (int(approved.get(q, 0)), expected) for q in quarters}
-
-
-def _default_quarter(quarters: list[str], coverage: dict[str, tuple[int, int]]) -> str | None:
-    """The latest quarter with enough approved returns; else the latest with any; else none."""
-    for quarter in quarters:  # newest first
-        done, expected = coverage[quarter]
-        if expected and done >= ENOUGH_APPROVED * expected:
-            return quarter
-    return next((q for q in quarters if coverage[q][0]), None)
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -77,10 +50,10 @@ def index():
     session = db.session
     runs = queries.visible_runs(session, user)
     catalogue = load_catalogue(session)
-    quarters = _quarters()
-    coverage = _approved_coverage(catalogue, quarters)
+    quarters = latest_quarters(session) or [clock.reporting_quarter().shift(-n).id for n in range(8)]
+    coverage = approved_coverage(session, catalogue, quarters)
     return render_template("reporting/index.html", runs=[queries.run_body(r, _emails()) for r in runs],
-                           kinds=KIND_LABELS, quarters=quarters, default_period=_default_quarter(quarters, coverage),
+                           kinds=KIND_LABELS, quarters=quarters, default_period=well_covered_quarter(quarters, coverage),
                            coverage=coverage,
                            programmes=sorted(catalogue.programmes.items()),
                            counties=sorted((u for u in catalogue.org_units.values() if u.level == 2),

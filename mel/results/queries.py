@@ -50,6 +50,40 @@ class Query:
     by: list[str]
 
 
+ENOUGH_APPROVED = 0.5  # a quarter is shown by default once at least half its expected returns are approved
+
+
+def approved_coverage(session: Session, catalogue: Catalogue, quarters: list[str]) -> dict[str, tuple[int, int]]:
+    """(approved returns, expected returns) of each quarter: what the report form shows before generating."""
+    expected = sum(len(form.org_units) for form in catalogue.forms.values())
+    approved = dict(session.execute(select(Return.period, func.count()).where(
+        Return.period.in_(quarters), Return.state == "approved").group_by(Return.period)).all())
+    return {q: (int(approved.get(q, 0)), expected) for q in quarters}
+
+
+def well_covered_quarter(quarters: list[str], coverage: dict[str, tuple[int, int]]) -> str | None:
+    """The latest of `quarters` (newest first) with enough approved returns; else the latest with any.
+
+    The one rule for the quarter people see first: the report form proposes it and the dashboards
+    open on it, so a quarter still being reported (a few returns approved) is never shown as if it
+    were the quarter's result; it stays one choice away, marked partial.
+    """
+    for quarter in quarters:
+        done, expected = coverage[quarter]
+        if expected and done >= ENOUGH_APPROVED * expected:
+            return quarter
+    return next((q for q in quarters if coverage[q][0]), None)
+
+
+def latest_quarters(session: Session, count: int = 8) -> list[str]:
+    """The `count` quarters up to the latest one with any return, newest first."""
+    latest = session.scalar(select(func.max(Return.period)))
+    if latest is None:
+        return []
+    last = parse_period(latest)
+    return [last.shift(-n).id for n in range(count)]
+
+
 def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period: str, org_unit: str | None,
                   programme: str | None, ytd: bool = False, include_submitted: bool = False,
                   by: list[str] | None = None, user=None) -> Query:

@@ -9,10 +9,19 @@ from sqlalchemy import func, select
 
 from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
+from mel import clock
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import NotFound
-from mel.results.queries import TargetBook, iptt, resolve_query, results
+from mel.results.queries import (
+    TargetBook,
+    approved_coverage,
+    iptt,
+    latest_quarters,
+    resolve_query,
+    results,
+    well_covered_quarter,
+)
 from mel.returns.models import Return
 from reports.charts import line_chart
 from reports.county_maps import coverage_svg
@@ -27,8 +36,14 @@ def _thresholds() -> Thresholds:
 
 
 def _latest_quarter(session) -> str:
+    """The quarter the dashboards open on: the latest with enough approved returns (the report form's
+    rule), so a quarter still being reported is one choice away rather than read as the result."""
+    quarters = latest_quarters(session)
+    chosen = well_covered_quarter(quarters, approved_coverage(session, load_catalogue(session), quarters))
+    if chosen:
+        return chosen
     latest = session.scalar(select(func.max(Return.period)).where(Return.state == "approved"))
-    return latest or parse_period("2025Q2").id
+    return latest or clock.reporting_quarter().previous().id
 
 
 def _filters(session) -> dict:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from mel.catalogue.lookup import load_catalogue
-from mel.reporting.views import _approved_coverage, _default_quarter
+from mel.results.queries import approved_coverage, well_covered_quarter
+from tests.app.returns_helpers import IN_WINDOW, rows_like
+from tests.helpers import submit_figures
 
 
 def test_the_form_proposes_the_latest_well_covered_quarter(client, session, as_user):
@@ -25,19 +27,34 @@ def test_the_form_proposes_the_latest_well_covered_quarter(client, session, as_u
 
 def test_the_rule_table_of_the_default():
     quarters = ["2025Q4", "2025Q3", "2025Q2", "2025Q1"]  # newest first, as the form lists them
-    assert _default_quarter(quarters, {"2025Q4": (3, 251), "2025Q3": (200, 251), "2025Q2": (251, 251),
+    assert well_covered_quarter(quarters, {"2025Q4": (3, 251), "2025Q3": (200, 251), "2025Q2": (251, 251),
                                        "2025Q1": (251, 251)}) == "2025Q3"
-    assert _default_quarter(quarters, {"2025Q4": (125, 251), "2025Q3": (126, 251), "2025Q2": (0, 251),
+    assert well_covered_quarter(quarters, {"2025Q4": (125, 251), "2025Q3": (126, 251), "2025Q2": (0, 251),
                                        "2025Q1": (0, 251)}) == "2025Q3"  # half is enough; less is not
-    assert _default_quarter(quarters, {q: (5, 251) if q == "2025Q1" else (0, 251) for q in quarters}) == "2025Q1"
-    assert _default_quarter(quarters, {q: (0, 251) for q in quarters}) is None
-    assert _default_quarter(quarters, {q: (0, 0) for q in quarters}) is None
+    assert well_covered_quarter(quarters, {q: (5, 251) if q == "2025Q1" else (0, 251) for q in quarters}) == "2025Q1"
+    assert well_covered_quarter(quarters, {q: (0, 251) for q in quarters}) is None
+    assert well_covered_quarter(quarters, {q: (0, 0) for q in quarters}) is None
 
 
 def test_coverage_counts_approved_returns_against_the_forms(app, session):
     catalogue = load_catalogue(session)
-    with app.test_request_context():
-        coverage = _approved_coverage(catalogue, ["2025Q2", "2027Q1"])
+    coverage = approved_coverage(session, catalogue, ["2025Q2", "2027Q1"])
     expected = sum(len(form.org_units) for form in catalogue.forms.values())
     assert coverage["2027Q1"] == (0, expected)
     assert 0 < coverage["2025Q2"][0] <= expected
+
+
+def test_the_dashboards_open_on_the_well_covered_quarter_not_the_one_being_reported(client, session, as_user):
+    """A few approved returns of the quarter being reported do not make it the quarter people read
+    first: its "Off track" on 6 of 47 counties would be read as the quarter's result."""
+    for unit in ("001", "002", "003", "004", "005", "006"):
+        submit_figures(session, "OPCT", rows_like(session, "OPCT", [unit]), now=IN_WINDOW, approve=True)
+    as_user("viewer@demo.test")
+    for path in ("/dashboard/", "/dashboard/indicators/SA02"):
+        page = client.get(path).get_data(as_text=True)
+        assert "FY2024/25 Q4 (Apr–Jun 2025)" in page, path  # 2025Q2: every return approved
+        assert "Partial:" not in page, path
+    chosen = client.get("/dashboard/?period=2025Q3").get_data(as_text=True)  # still one choice away
+    assert "FY2025/26 Q1 (Jul–Sep 2025)" in chosen
+    assert well_covered_quarter(["2025Q3", "2025Q2"], approved_coverage(session, load_catalogue(session),
+                                                                        ["2025Q3", "2025Q2"])) == "2025Q2"
