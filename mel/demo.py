@@ -156,11 +156,12 @@ class DemoSummary:
 
 
 def load_demo(session: Session, as_of: date | None = None, live: bool = True,
-              say: Callable[[str], None] | None = None) -> DemoSummary:
+              say: Callable[[str], None] | None = None, report: bool = True) -> DemoSummary:
     """Add demo users, the history up to the last closed quarter and its plans; with `live`, also
     the quarter being reported on `as_of` (default: today in the calendar's zone) as people would
     find it that day. Idempotent: what exists is left alone. Flushes; the caller commits (the
-    live part's report rendering commits as it goes). `say` is told of the slow step."""
+    live part's report rendering commits as it goes). `say` is told of the slow step. `report=False`
+    leaves out the published sector report (its rendering is most of the live part's time)."""
     if session.scalar(select(ReportingForm.id).limit(1)) is None:
         raise MelError("The catalogue is empty: run `mel seed` before `mel demo`.")
     calendar = DemoCalendar(as_of or clock.today())
@@ -173,7 +174,7 @@ def load_demo(session: Session, as_of: date | None = None, live: bool = True,
     if live:
         from mel.demo_live import load_live
 
-        load_live(session, calendar, summary, say)
+        load_live(session, calendar, summary, say, report=report)
     return summary
 
 

@@ -75,7 +75,7 @@ class Moments:
 
 
 def load_live(session: Session, calendar: DemoCalendar, summary: DemoSummary,
-              say: Callable[[str], None] | None = None) -> None:
+              say: Callable[[str], None] | None = None, report: bool = True) -> None:
     """Open the reporting quarter's window, fill its returns, and publish the last closed quarter's report."""
     config = current_app.config
     forms = _demo_forms(session)
@@ -83,7 +83,8 @@ def load_live(session: Session, calendar: DemoCalendar, summary: DemoSummary,
     quarter = calendar.reporting
     if session.scalar(select(Return.id).where(Return.period == quarter.id).limit(1)) is None:
         _live_returns(session, forms, calendar, summary)
-    _publish_sector_report(session, calendar, summary, config, say)
+    if report:
+        _publish_sector_report(session, calendar, summary, config, say)
 
 
 def _open_window(session: Session, forms: list[ReportingForm], calendar: DemoCalendar,
