@@ -23,6 +23,7 @@ import openpyxl
 import pypdf
 import pytest
 from flask import Flask
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
@@ -516,7 +517,14 @@ def _wait_for_stage(journey: Journey, wanted: str, seconds: int = PUBLISH_WAIT_S
         assert page.locator("#publish-error").count() == 0, page.locator("#publish-error").inner_text()
         assert time.monotonic() < deadline, f"after {seconds} s the run page still says {stage.inner_text()!r}"
         page.wait_for_timeout(3000)
-        page.reload()
+        try:
+            page.reload()
+        except PlaywrightError as exc:
+            # The page's own script (report-progress.js) reloads it when the run changes state; a
+            # refresh pressed at that moment is aborted by the browser, as a person's would be.
+            if "ERR_ABORTED" not in str(exc):
+                raise
+            page.wait_for_load_state()
 
 
 def secretariat_plans_and_publishes(browser, served: Served, size: str, scope: str, quarter: str,
