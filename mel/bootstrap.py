@@ -53,7 +53,19 @@ def main(argv: list[str]) -> int:
         ensure_environment()
         return subprocess.call([str(BIN / "mel"), "quickstart", *rest])
     ensure_environment("test")
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *_parallel(rest)])
+
+
+def _parallel(args: list[str]) -> list[str]:
+    """Spread the suite over the machine's cores (pytest-xdist), one test file per worker at a time.
+
+    A file stays on one worker so its module fixtures (a served app, a fresh demo) are built once;
+    each worker has its own database (tests/helpers.py) and Redis database (tests/app/queue_helpers.py).
+    Passing -n yourself (-n 0 for one process) overrides this.
+    """
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+        return args
+    return ["-n", "auto", "--maxprocesses", "4", "--dist", "loadfile", *args]
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.orm import Session
 
 from mel.app import create_app
@@ -17,6 +18,10 @@ from mel.db import db
 from mel.demo import load_demo
 from mel.migrate import upgrade
 from tests.helpers import PG_URL, login, reset_postgres_database
+
+# Examples are judged on what they find, not on how fast a loaded machine runs them: no deadline.
+settings.register_profile("mel", deadline=None)
+settings.load_profile("mel")
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,18 @@ from mel.returns.models import Return
 from mel.review import operations as review
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send
 
-PG_URL = os.environ.get("MEL_TEST_DATABASE_URL")
+# Under pytest-xdist each worker (gw0, gw1, …) gets its own PostgreSQL database: `<name>_gw0`, …
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _worker_database(url: str | None) -> str | None:
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("MEL_TEST_DATABASE_URL"))
 
 
 # --------------------------------------------------------------------------- databases

@@ -1,4 +1,7 @@
-"""Real Redis queues and real `mel worker` processes for tests (Redis database 14, a prefix per module)."""
+"""Real Redis queues and real `mel worker` processes for tests (Redis database 14, a prefix per module).
+
+Under pytest-xdist worker gwN uses database 14 − N, so two workers never share queues or counts.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ import redis
 
 from mel import jobs
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = f"redis://127.0.0.1:6379/{14 - _WORKER % 10}"
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -59,7 +59,7 @@ def test_production_refuses_a_short_key_and_debug(monkeypatch):
 @pytest.mark.parametrize(("key", "accepted"), [
     ("a" * 32, False), ("x" * 40, False), ("ab" * 16, False), ("abcd" * 8, False),
     (secrets.token_hex(16), True), (secrets.token_urlsafe(32), True), (secrets.token_urlsafe(48), True),
-])
+], ids=["a*32", "x*40", "ab*16", "abcd*8", "token_hex16", "token_urlsafe32", "token_urlsafe48"])
 def test_production_refuses_a_guessable_key(monkeypatch, key, accepted):
     monkeypatch.setenv("MEL_DATABASE_URL", PG)
     monkeypatch.setenv("MEL_SECRET_KEY", key)
