@@ -41,6 +41,7 @@ from mel.catalogue.models import (  # noqa: E402
     Programme,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
 )
 from mel.catalogue.operations import seed_catalogue  # noqa: E402
 from mel.db import bulk_insert, db  # noqa: E402
@@ -77,7 +78,8 @@ def build(url: str, programmes: int):
                                   agency="Benchmark", level="national", org_units=counties)
             session.add(programme)
             session.flush()
-            form = ReportingForm(code=f"B{n:02d}-QR", name="Benchmark", programme_id=programme.id, org_units=counties)
+            form = ReportingForm(code=f"B{n:02d}-QR", name="Benchmark", programme_id=programme.id,
+                                 units=[ReportingFormOrgUnit(org_unit_id=c.id) for c in counties])
             form.items = [ReportingFormIndicator(indicator_id=i.id, position=p, is_required=True)
                           for p, i in enumerate(indicators)]
             session.add(form)

@@ -35,6 +35,7 @@ from mel.catalogue.models import (  # noqa: E402
     Programme,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
 )
 from mel.catalogue.operations import seed_catalogue  # noqa: E402
 from mel.db import db  # noqa: E402
@@ -77,7 +78,7 @@ def prepare(url: str):
         session.add(programme)
         session.flush()
         form = ReportingForm(code="BENCH-QR", name="Benchmark return", programme_id=programme.id,
-                             org_units=counties)
+                             units=[ReportingFormOrgUnit(org_unit_id=c.id) for c in counties])
         form.items = [ReportingFormIndicator(indicator_id=i.id, position=n, is_required=True)
                       for n, i in enumerate(session.scalars(select(Indicator).order_by(Indicator.code)))]
         session.add(form)

@@ -37,7 +37,13 @@ from sqlalchemy.orm import selectinload  # noqa: E402
 from mel import clock  # noqa: E402
 from mel.accounts.operations import create_token, create_user  # noqa: E402
 from mel.app import create_app  # noqa: E402
-from mel.catalogue.models import DisaggregationSet, Indicator, ReportingForm, ReportingFormIndicator  # noqa: E402
+from mel.catalogue.models import (  # noqa: E402
+    DisaggregationSet,
+    Indicator,
+    ReportingForm,
+    ReportingFormIndicator,
+    ReportingFormOrgUnit,
+)
 from mel.catalogue.operations import seed_catalogue  # noqa: E402
 from mel.db import db  # noqa: E402
 from mel.demo import load_demo  # noqa: E402
@@ -57,16 +63,17 @@ def prepare(app, count: int) -> tuple[str, list[tuple[str, str, str, list[dict]]
         quarter = clock.reporting_quarter()
         opened = (clock.today() - quarter.end).days
         forms = session.scalars(select(ReportingForm).options(
-            selectinload(ReportingForm.programme), selectinload(ReportingForm.org_units),
+            selectinload(ReportingForm.programme),
+            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator)
             .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
         )).all()
-        expected = sum(len(form.org_units) for form in forms)
+        expected = sum(len(form.org_units_in(quarter.id)) for form in forms)
         pairs = []
         for form in sorted(forms, key=lambda f: f.programme.code):
             form.opens_days, form.due_days = 0, opened + 2
             form.closes_days = max(form.closes_days or 0, opened + 30)
-            pairs.append([(form, unit) for unit in sorted(form.org_units, key=lambda u: u.code)])
+            pairs.append([(form, unit) for unit in form.org_units_in(quarter.id)])
         chosen = []
         while len(chosen) < count and any(pairs):  # round robin: every programme's forms
             for units in pairs:

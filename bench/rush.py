@@ -32,9 +32,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
@@ -43,7 +41,6 @@ from sqlalchemy.orm import selectinload
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indicators.figures import figure_code  # noqa: E402
 from indicators.periods import parse_period  # noqa: E402
 from mel import clock  # noqa: E402
 from mel.accounts.operations import create_token, create_user  # noqa: E402
@@ -53,6 +50,7 @@ from mel.catalogue.models import (  # noqa: E402
     Indicator,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
 )
 from mel.db import db, make_engine  # noqa: E402
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange  # noqa: E402
@@ -97,19 +95,12 @@ def mel(env: dict, *args: str) -> None:
 def _figures(form: ReportingForm, unit, quarter, expected: int) -> list[dict]:
     """A complete, consistent return: the demo's generator (mel/demo.py) for a quarter of the
     same financial-year position, so every ratio, total and rule holds as in the demo history."""
-    from mel.demo import _consistent, _values, _weights
+    from mel.demo import return_figures
 
     shape = parse_period({1: "2024Q3", 2: "2024Q4", 3: "2025Q1", 4: "2025Q2"}[quarter.fy_quarter])
-    record = SimpleNamespace(id=0, programme_id=form.programme_id, submitted_by_id=None)
-    rows: list[dict] = []
-    weight = _weights(form.org_units)[unit.code]
-    for item in form.items:
-        rows.extend(_values(record, item.indicator, form.programme.code, unit, shape, weight))
-    _consistent(rows, form)
-    codes = {item.indicator.id: item.indicator.code for item in form.items}
-    combos = {c.id: c.code for item in form.items for c in item.indicator.disaggregation_set.combos}
-    figures = [{"indicator": figure_code(codes[r["indicator_id"]], r["component"]),
-                "option": combos[r["option_combo_id"]], "value": str(Decimal(r["value"]))} for r in rows]
+    figures = [{key: row[key] for key in ("indicator", "option", "value")}
+               for row in return_figures(form, unit, shape, quarter.id)]
+    codes = {item.indicator.id: item.indicator.code for item in form.items_in(quarter.id)}
     if "SPX14" in codes.values():  # reports on time: the demo leaves it to the review's completeness
         figures += [{"indicator": "SPX14.N", "option": "default", "value": str(expected * 4 // 5)},
                     {"indicator": "SPX14.D", "option": "default", "value": str(expected)}]
@@ -131,13 +122,14 @@ def prepare(url: str, env: dict) -> tuple[str, list[Job]]:
             opens_days=0, due_days=opened + 2, closes_days=func.greatest(ReportingForm.closes_days, opened + 30)))
         session.commit()
         forms = session.scalars(select(ReportingForm).options(
-            selectinload(ReportingForm.programme), selectinload(ReportingForm.org_units),
+            selectinload(ReportingForm.programme),
+            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator)
             .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
         )).all()
-        expected = sum(len(form.org_units) for form in forms)
+        expected = sum(len(form.org_units_in(quarter.id)) for form in forms)
         for form in sorted(forms, key=lambda f: f.programme.code):
-            for unit in form.org_units:
+            for unit in form.org_units_in(quarter.id):
                 email = f"rush.{form.programme.code.lower()}.{unit.code}@example.test"
                 create_user(session, email, "officer", name=f"{form.programme.code} {unit.name}",
                             programme_codes=[form.programme.code], org_unit_codes=[unit.code])

@@ -389,17 +389,20 @@ def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names
         return []
     totals: dict[tuple, list[float]] = {}
     parts: dict[tuple, list[float]] = {}
+    present: dict[tuple, set[str]] = {}
     for *key, option, number in _rows(effective, ["programme", "org_unit", "period", "indicator", "component",
                                                  "option"]):
         if number != number or not (key[3] in specs and specs[key[3]].has_total):
             continue
         (totals if option == "total" else parts).setdefault(tuple(key), []).append(number)
+        present.setdefault(tuple(key), set()).add(option)
     issues = []
     tolerance = 0.005
     for address in sorted(parts.keys() & totals.keys()):
         programme, org_unit, period, indicator, component = address
         added, count = math.fsum(parts[address]), len(parts[address])
-        complete = count == len(specs[indicator].options)
+        # Complete: every option a person fills is there (a retired option's old figure may be there too).
+        complete = set(specs[indicator].options) <= present[address]
         for total in totals[address]:
             if not ((complete and abs(added - total) > tolerance) or (not complete and added > total + tolerance)):
                 continue

@@ -50,7 +50,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     register_error_handlers(app)
 
     from mel.accounts.views import bp as accounts_bp
+    from mel.catalogue.disaggregation_views import bp as disaggregations_bp
     from mel.catalogue.form_views import bp as form_admin_bp
+    from mel.catalogue.indicator_views import bp as indicator_admin_bp
     from mel.catalogue.rule_views import bp as rules_bp
     from mel.catalogue.views import bp as catalogue_bp
     from mel.plans.views import bp as plans_bp
@@ -67,6 +69,8 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(form_admin_bp)
     app.register_blueprint(rules_bp)
+    app.register_blueprint(disaggregations_bp)
+    app.register_blueprint(indicator_admin_bp)
     app.register_blueprint(returns_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)

@@ -34,6 +34,7 @@ from mel.catalogue.models import (
     OrgUnit,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
 )
 from mel.errors import MelError
 from mel.returns.models import DataValue, Return, ReturnEvent
@@ -219,7 +220,7 @@ def _demo_forms(session: Session) -> list[ReportingForm]:
     return list(session.scalars(
         select(ReportingForm).options(
             selectinload(ReportingForm.programme),
-            selectinload(ReportingForm.org_units),
+            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator)
             .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
         )
@@ -234,9 +235,9 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
     created: list[Return] = []
     for form in forms:
         programme = form.programme.code
-        weights = _weights(form.org_units)
         for quarter in quarters:
-            for unit in form.org_units:
+            weights = _weights(form.org_units_in(quarter.id))
+            for unit in form.org_units_in(quarter.id):
                 if (form.programme_id, unit.id, quarter.id) in existing:
                     continue
                 anchor = calendar.anchor(quarter)
@@ -244,7 +245,7 @@ def _demo_history(session: Session, summary: DemoSummary, officers: dict[str, in
                 session.add(record)
                 session.flush()
                 rows = []
-                for item in form.items:
+                for item in form.items_in(quarter.id):
                     rows.extend(_values(record, item.indicator, programme, unit, anchor,
                                         weights[unit.code], period=quarter.id))
                 _consistent(rows, form)
@@ -406,6 +407,7 @@ def _consistent(rows: list[dict], form: ReportingForm) -> None:
     the coverage numerators are the payroll (SA03.N = SA02, SA06.N = SA05 by sex), and the
     active beneficiaries behind the ID-validation share (SPX08.D) are the beneficiaries paid
     (SA01, or HSNP's households SA07), its numerator keeping its share."""
+    # Code lookups only: every indicator the form has ever carried (the rows are of one quarter).
     codes = {item.indicator.id: item.indicator.code for item in form.items}
     combos = {c.id: c.code for item in form.items for c in item.indicator.disaggregation_set.combos}
     at: dict[tuple[str, str, str], dict] = {
@@ -427,6 +429,29 @@ def _consistent(rows: list[dict], form: ReportingForm) -> None:
         share = numerator["value"] / denominator["value"]
         denominator["value"] = paid
         numerator["value"] = min(paid, (paid * share).to_integral_value())
+
+
+def return_figures(form: ReportingForm, unit: OrgUnit, quarter: Period, period: str | None = None) -> list[dict]:
+    """One complete, consistent return as an officer's MIS would send it, figures generated for
+    `quarter`'s position in the financial year: [{"indicator": "SA03.N", "option": "F", "value": "12"}].
+    The indicators and org units are the form's of `period`, the return's quarter (default `quarter`).
+    Used by the live demo (mel/demo_live.py) and by bench/rush.py."""
+    from types import SimpleNamespace
+
+    from indicators.figures import figure_code
+
+    record = SimpleNamespace(id=0, programme_id=form.programme_id, submitted_by_id=None)
+    rows: list[dict] = []
+    asked = period or quarter.id
+    weight = _weights(form.org_units_in(asked))[unit.code]
+    for item in form.items_in(asked):
+        rows.extend(_values(record, item.indicator, form.programme.code, unit, quarter, weight))
+    _consistent(rows, form)
+    codes = {item.indicator.id: item.indicator.code for item in form.items}
+    combos = {c.id: c.code for item in form.items for c in item.indicator.disaggregation_set.combos}
+    return [{"indicator": figure_code(codes[r["indicator_id"]], r["component"]), "code": codes[r["indicator_id"]],
+             "component": r["component"], "option": combos[r["option_combo_id"]], "value": str(Decimal(r["value"]))}
+            for r in rows]
 
 
 def _shares(combos, programme: str) -> list[float]:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from mel import clock
 from mel.accounts.operations import load_user
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import ReportingForm
-from mel.demo import DemoCalendar, DemoSummary, _consistent, _demo_forms, _values, _weights
+from mel.demo import DemoCalendar, DemoSummary, _demo_forms, return_figures
 from mel.errors import MelError
 from mel.reporting import operations as reporting
 from mel.reporting.models import ReportRun
@@ -134,28 +133,20 @@ def _figures(form: ReportingForm, unit, calendar: DemoCalendar, state: str) -> l
     """The return's figures as an officer would send them: the generator's, one of them jumped for
     some returns (it draws a warning), a draft only part filled."""
     anchor = calendar.anchor(calendar.reporting)
-    record = SimpleNamespace(id=0, programme_id=form.programme_id, submitted_by_id=None)
-    rows: list[dict] = []
-    weight = _weights(form.org_units)[unit.code]
-    for item in form.items:
-        rows.extend(_values(record, item.indicator, form.programme.code, unit, anchor, weight))
-    _consistent(rows, form)
-    codes = {item.indicator.id: item.indicator.code for item in form.items}
-    combos = {c.id: c.code for item in form.items for c in item.indicator.disaggregation_set.combos}
+    rows = return_figures(form, unit, anchor, calendar.reporting.id)
     rng = random.Random(f"live-figures/{form.code}/{unit.code}/{anchor.id}")
     jumped = rng.random() < 0.35 or (form.programme.code, unit.code) in FIXED_STATES
-    ordered = sorted(codes.values())
+    ordered = sorted({item.indicator.code for item in form.items_in(calendar.reporting.id)})
     kept = set(ordered[: max(1, len(ordered) * 2 // 3)]) if state == "draft" and rng.random() < 0.5 else set(ordered)
+    jump = _jump_code(ordered)
     figures = []
     for row in rows:
-        code = codes[row["indicator_id"]]
-        if code not in kept:
+        if row["code"] not in kept:
             continue
         value = Decimal(row["value"])
-        if jumped and row["component"] == "value" and code == _jump_code(codes.values()):
+        if jumped and row["component"] == "value" and row["code"] == jump:
             value = (value * Decimal("1.6")).to_integral_value()
-        figures.append(ingest_row(figure_code(code, row["component"]), combos[row["option_combo_id"]],
-                                  unit.code, calendar.reporting.id, str(value)))
+        figures.append(ingest_row(row["indicator"], row["option"], unit.code, calendar.reporting.id, str(value)))
     return figures
 
 
@@ -180,9 +171,10 @@ def _live_returns(session: Session, forms: list[ReportingForm], calendar: DemoCa
     for form in sorted(forms, key=lambda f: f.programme.code):
         programme = form.programme
         officer = load_user(session, f"officer.{programme.code.lower()}@demo.test")
-        planned = {unit.code: _state(form, unit.code, calendar) for unit in sorted(form.org_units, key=lambda u: u.code)}
+        asked = form.org_units_in(quarter.id)
+        planned = {unit.code: _state(form, unit.code, calendar) for unit in asked}
         states.update(planned.values())
-        rows = [row for unit in sorted(form.org_units, key=lambda u: u.code) if planned[unit.code] != "not_started"
+        rows = [row for unit in asked if planned[unit.code] != "not_started"
                 for row in _figures(form, unit, calendar, planned[unit.code])]
         if not rows:
             continue
@@ -193,7 +185,7 @@ def _live_returns(session: Session, forms: list[ReportingForm], calendar: DemoCa
                            + "; ".join(e.message for e in result.errors[:5]))
         records = {r.org_unit_id: r for r in session.scalars(
             select(Return).where(Return.programme_id == programme.id, Return.period == quarter.id))}
-        for unit in sorted(form.org_units, key=lambda u: u.code):
+        for unit in asked:
             state = planned[unit.code]
             record = records.get(unit.id)
             if record is None:
@@ -214,7 +206,7 @@ def _live_returns(session: Session, forms: list[ReportingForm], calendar: DemoCa
             if state == "returned":
                 review.return_to_officer(
                     session, catalogue, reviewer, record, ["outlier"],
-                    f"{_jump_code(catalogue.form_indicators(programme.id))} is far above last quarter; check the "
+                    f"{_jump_code(catalogue.form_indicators(programme.id, quarter.id))} is far above last quarter; check the "
                     "payroll extract and resubmit.", now=moments.at(0.7, index))
             elif state == "approved":
                 review.approve(session, catalogue, reviewer, record, now=moments.at(0.7, index))
@@ -230,7 +222,7 @@ def _live_returns(session: Session, forms: list[ReportingForm], calendar: DemoCa
 
 def _query(session: Session, catalogue, reviewer, officer, record: Return, moments: Moments, index: int) -> str:
     """The reviewer asks about one figure of the return's jumped count; every other query is answered."""
-    code = _jump_code(catalogue.form_indicators(record.programme_id))
+    code = _jump_code(catalogue.form_indicators(record.programme_id, record.period))
     stored = session.execute(select(DataValue.component, DataValue.option_combo_id).where(
         DataValue.return_id == record.id, DataValue.indicator_id == catalogue.indicators[code].id)
         .order_by(DataValue.option_combo_id, DataValue.component).limit(1)).first()

@@ -13,6 +13,7 @@ from mel.catalogue.models import (  # noqa: F401
     Programme,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
     ResultsNode,
     ValidationRule,
 )

@@ -70,6 +70,7 @@ class Method:
     frequency: str
     reported_by: str
     basis: str
+    version: int | None = None  # the reference sheet's version the report used (None: kept before versions)
 
 
 @dataclass
@@ -101,7 +102,8 @@ def method(snapshot: dict, code: str) -> Method:
                   numerator=text("numerator"), denominator=text("denominator"),
                   disaggregation=text("disaggregation"),
                   frequency=label(FREQUENCY_WORDS.get(frequency, frequency)) or "–",
-                  reported_by=_reporters(snapshot, info.get("reported_by") or []), basis=text("basis"))
+                  reported_by=_reporters(snapshot, info.get("reported_by") or []), basis=text("basis"),
+                  version=info.get("version"))
 
 
 def build(snapshot: dict, codes: Iterable[str]) -> Glossary:

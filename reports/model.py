@@ -77,6 +77,7 @@ class Figure:
     target_note: str = ""  # why there is no target
     target_revised: bool = False  # the target comes from a revised plan (reports/revisions.py)
     variance: str = ""  # the secretariat's note on this figure (reports/story.py)
+    lineage: str = ""  # "Retired; replaced by SA20 (…)" or "Replaces SA03 (…)" (lineage_note)
 
 
 @dataclass
@@ -197,6 +198,22 @@ def _figure(row: dict, info: dict, ytd: dict | None = None, own_plan: str | None
         coverage=coverage(row), target_source=_borrowed(row, own_plan), target_note=row.get("target_note") or "")
 
 
+def lineage_note(indicators: dict, code: str) -> str:
+    """A retired indicator's replacement and what an indicator replaces, in words (empty when neither;
+    snapshots taken before indicators were versioned have neither)."""
+    info = indicators.get(code, {})
+
+    def named(other: str) -> str:
+        return f"{other} ({indicators.get(other, {}).get('short_name') or other})"
+
+    parts = []
+    if info.get("replaced_by"):
+        parts.append(f"Retired; replaced by {named(info['replaced_by'])}.")
+    if info.get("replaces"):
+        parts.append(f"Replaces {', '.join(named(c) for c in info['replaces'])}.")
+    return " ".join(parts)
+
+
 def coverage(row: dict) -> str:
     """ "1 of 251 returns" for a figure resting on fewer returns than expected (never for a figure not added)."""
     if row.get("status") in ("not_reported", "not_added"):
@@ -236,6 +253,7 @@ def _figures(snapshot: dict, rows: list[dict], ytd_rows: list[dict] | None = Non
             if wanted is None or r["indicator"] in wanted]
     for item, row in made:
         item.target_revised = is_revised_target(row, snapshot.get("pmp"))
+        item.lineage = lineage_note(indicators, item.code)
     return [item for item, _ in made]
 
 

@@ -96,7 +96,7 @@ def flat_rows(session, programme: str, unit: str, period: str, base: int) -> pd.
     catalogue = load_catalogue(session)
     form = catalogue.forms[catalogue.programmes[programme].id]
     records = []
-    for item in form.items:
+    for item in form.items_in(period):
         spec = catalogue.specs[item.indicator.code]
         if item.indicator.frequency == "annual":
             continue

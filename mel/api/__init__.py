@@ -68,7 +68,9 @@ def init_api(app: Flask) -> Api:
     document(api)
     from mel.accounts.api import blp as users_blp
     from mel.catalogue.api import blp as catalogue_blp
+    from mel.catalogue.disaggregation_api import blp as disaggregations_blp
     from mel.catalogue.form_api import blp as form_blp
+    from mel.catalogue.indicator_api import blp as indicator_blp
     from mel.catalogue.rule_api import blp as rules_blp
     from mel.plans.api import blp as plans_blp
     from mel.reporting.api import blp as reports_blp
@@ -79,6 +81,7 @@ def init_api(app: Flask) -> Api:
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(form_blp)
+    api.register_blueprint(indicator_blp)
     api.register_blueprint(returns_blp)
     api.register_blueprint(plans_blp)
     api.register_blueprint(review_blp)
@@ -87,4 +90,5 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(story_blp)
     api.register_blueprint(users_blp)
     api.register_blueprint(rules_blp)
+    api.register_blueprint(disaggregations_blp)
     return api

@@ -1,5 +1,6 @@
-"""Writes of the secretariat's form and programme administration: a form's window and frequency,
-window exceptions (one org unit's later closing date for one period), programmes.
+"""Writes of the secretariat's form administration: a form's window and frequency, window exceptions
+(one org unit's later closing date for one period). Its indicators and org units from a quarter on are
+in form_contents.py, programmes in programme_admin.py.
 
 Every write validates everything first and raises `ValidationFailed` with each problem located by
 its field, so nothing is saved on error; it then flushes (never commits), records the change in the
@@ -52,7 +53,8 @@ def form_of(session: Session, programme_code: str) -> ReportingForm:
     return form
 
 
-def _reason(value, problems: list[ErrorDetail]) -> str:
+def checked_reason(value, problems: list[ErrorDetail]) -> str:
+    """The reason of an administrative change (kept in the audit): required, at most REASON_LENGTH characters."""
     text = str(value or "").strip()
     if not text:
         problems.append(ErrorDetail("reason: say why you make this change (it is kept in the audit).",
@@ -104,7 +106,7 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
         problems.append(ErrorDetail(
             f"due_days: the window must open, fall due and close in that order (opens {days['opens_days']}, "
             f"due {days['due_days']}, closes {days['closes_days']} days after the quarter).", {"field": "due_days"}))
-    reason = _reason(values.get("reason"), problems)
+    reason = checked_reason(values.get("reason"), problems)
     if problems:
         raise ValidationFailed(f"The window of {form.code} was not saved.", problems)
     before = form_settings(form)
@@ -128,7 +130,9 @@ def exception_settings(granted: WindowException) -> dict:
             "closes_on": granted.closes_on.isoformat(), "reason": granted.reason}
 
 
-def _org_unit(session: Session, raw, form: ReportingForm, problems: list[ErrorDetail]) -> OrgUnit | None:
+def _org_unit(session: Session, raw, form: ReportingForm, period, problems: list[ErrorDetail]) -> OrgUnit | None:
+    """The org unit of a window exception: one the form asks returns of in the exception's quarter
+    (any quarter's when the quarter given is not one)."""
     text = str(raw or "").strip()
     if not text:
         problems.append(ErrorDetail("org_unit: choose the org unit whose return closes later.", {"field": "org_unit"}))
@@ -136,11 +140,13 @@ def _org_unit(session: Session, raw, form: ReportingForm, problems: list[ErrorDe
     wanted = {text, text.upper(), name_key(text)}
     if text.isdigit() and len(text) <= 3:
         wanted.add(f"{int(text):03d}")
-    for unit in form.org_units:
+    asked = form.org_units_in(period.id) if period is not None else [row.org_unit for row in form.units]
+    for unit in asked:
         if wanted & {unit.code, unit.uid, name_key(unit.name), (unit.iso_code or "").upper()}:
             return unit
     known = session.scalar(select(OrgUnit.name).where(OrgUnit.code.in_(wanted)))
-    where = f"{known} is not on the {form.code} form" if known else f"{text!r} is not a known org unit"
+    when = f" for {period.label}" if period is not None else ""
+    where = f"{known} is not on the {form.code} form{when}" if known else f"{text!r} is not a known org unit"
     problems.append(ErrorDetail(f"org_unit: {where}.", {"field": "org_unit", "value": text}))
     return None
 
@@ -176,10 +182,10 @@ def add_window_exception(session: Session, user: User, programme_code: str, valu
     require_admin(user, "grants window exceptions")
     form = form_of(session, programme_code)
     problems: list[ErrorDetail] = []
-    unit = _org_unit(session, values.get("org_unit"), form, problems)
     period = _quarter(values.get("period"), problems)
+    unit = _org_unit(session, values.get("org_unit"), form, period, problems)
     closes_on = _closing_date(values.get("closes_on"), problems)
-    reason = _reason(values.get("reason"), problems)
+    reason = checked_reason(values.get("reason"), problems)
     if period is not None and closes_on is not None:
         regular = period.end + timedelta(days=form.closes_days)
         latest = period.end + timedelta(days=MAX_EXCEPTION_DAYS)
@@ -219,7 +225,7 @@ def remove_window_exception(session: Session, user: User, programme_code: str, e
     if granted is None:
         raise NotFound(f"The {form.code} form has no window exception {exception_id}.")
     problems: list[ErrorDetail] = []
-    text = _reason(reason, problems)
+    text = checked_reason(reason, problems)
     if problems:
         raise ValidationFailed(f"The window exception on {form.code} was not removed.", problems)
     before = exception_settings(granted)

@@ -1,5 +1,6 @@
-"""Form administration under /api/v1: a programme's form, its window and its window exceptions
-(secretariat only; the same operations, validation and audit as the web pages)."""
+"""Form and programme administration under /api/v1: programmes (create, change), a programme's form
+(window, indicators and org units from a quarter on) and its window exceptions (secretariat only; the
+same operations, validation and audit as the web pages)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,41 @@ from flask.views import MethodView
 
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
-from mel.catalogue import form_admin
+from mel.catalogue import form_admin, form_contents, programme_admin
 from mel.catalogue.form_schemas import (
     FormSchema,
     FormWindowArgs,
+    ProgrammeChangeArgs,
+    ProgrammeCreateArgs,
     RemovalArgs,
     WindowExceptionArgs,
     WindowExceptionSchema,
 )
+from mel.catalogue.schemas import ProgrammeSchema
 from mel.db import db
 
 blp = api_blueprint("form_api", __name__,
-                    "Reporting forms administered by the secretariat: window, frequency, window exceptions.")
+                    "Programmes and reporting forms administered by the secretariat: programmes, a form's "
+                    "indicators and org units from a quarter on, window, frequency, window exceptions.")
+
+
+@blp.route("/programmes")
+class ProgrammeCreate(MethodView):
+    @blp.arguments(ProgrammeCreateArgs)
+    @blp.response(201, ProgrammeSchema)
+    def post(self, payload):
+        """Create a programme and its reporting form (no indicators yet), asking returns of its org units
+        from `from_period` on, with a reason (audited)."""
+        return programme_admin.create_programme(db.session, authenticated_user(), payload)
+
+
+@blp.route("/programmes/<code>")
+class ProgrammeChange(MethodView):
+    @blp.arguments(ProgrammeChangeArgs)
+    @blp.response(200, ProgrammeSchema)
+    def put(self, payload, code):
+        """Change a programme; where it operates (org_units) changes from `from_period` on (audited before and after)."""
+        return programme_admin.update_programme(db.session, authenticated_user(), code, payload)
 
 
 @blp.route("/forms/<code>")
@@ -32,9 +56,10 @@ class FormItem(MethodView):
     @blp.arguments(FormWindowArgs)
     @blp.response(200, FormSchema)
     def put(self, payload, code):
-        """Change the form's frequency and window days, with a reason (audited before and after)."""
+        """Change the form's frequency and window days, and/or its indicators (order, required) and org units
+        from `from_period` on (earlier quarters keep their form), with a reason (audited before and after)."""
         session = db.session
-        form_admin.save_window(session, authenticated_user(), code, payload)
+        form_contents.save_form(session, authenticated_user(), code, payload)
         return form_admin.form_of(session, code)
 
 

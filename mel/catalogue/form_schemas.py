@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from mel.catalogue.form_admin import FORM_FREQUENCIES, MAX_WINDOW_DAYS, REASON_LENGTH
+from mel import clock
+from mel.catalogue.form_admin import (
+    FORM_FREQUENCIES,
+    MAX_WINDOW_DAYS,
+    PROGRAMME_LEVELS,
+    REASON_LENGTH,
+)
+from mel.catalogue.form_contents import contents_at, versions
 
 _DAYS = {"validate": ma.validate.Range(0, MAX_WINDOW_DAYS)}
 _REASON = ma.fields.String(required=True, validate=ma.validate.Length(1, REASON_LENGTH),
@@ -23,12 +30,26 @@ class WindowExceptionSchema(ma.Schema):
 
 
 class FormItemSchema(ma.Schema):
-    indicator = ma.fields.Function(lambda item: item.indicator.code)
-    required = ma.fields.Boolean(attribute="is_required")
+    indicator = ma.fields.String(metadata={"description": "Indicator code"})
+    required = ma.fields.Boolean(metadata={"description": "Whether its cells must be filled before submission"})
+
+
+class FormVersionSchema(ma.Schema):
+    from_ = ma.fields.String(data_key="from", attribute="from", allow_none=True,
+                             metadata={"description": "First quarter of the stretch (null: since the beginning)"})
+    until = ma.fields.String(allow_none=True,
+                             metadata={"description": "The stretch ends before this quarter (null: open-ended)"})
+    indicators = ma.fields.List(ma.fields.Nested(FormItemSchema))
+    org_units = ma.fields.List(ma.fields.String())
+
+
+def _now(form, part: str):
+    return contents_at(form, clock.reporting_quarter().id)[part]
 
 
 class FormSchema(ma.Schema):
-    """A programme's reporting form: indicators, org units, frequency and window."""
+    """A programme's reporting form: indicators and org units (in the quarter being reported, and every
+    stretch of quarters in `versions`), frequency and window."""
 
     uid = ma.fields.String()
     code = ma.fields.String()
@@ -38,18 +59,67 @@ class FormSchema(ma.Schema):
     opens_days = ma.fields.Integer(metadata={"description": "The window opens this many days after the quarter ends"})
     due_days = ma.fields.Integer(metadata={"description": "Returns are late after this many days"})
     closes_days = ma.fields.Integer(metadata={"description": "The window closes this many days after the quarter"})
-    indicators = ma.fields.List(ma.fields.Nested(FormItemSchema), attribute="items")
-    org_units = ma.fields.Function(lambda f: [u.code for u in f.org_units])
+    quarter = ma.fields.Function(lambda f: clock.reporting_quarter().id,
+                                 metadata={"description": "The quarter being reported, which indicators and org_units show"})
+    indicators = ma.fields.Function(lambda f: _now(f, "indicators"),
+                                    metadata={"description": "[{indicator, required}] in form order"})
+    org_units = ma.fields.Function(lambda f: _now(f, "org_units"), metadata={"description": "Org unit codes"})
+    versions = ma.fields.Function(lambda f: FormVersionSchema(many=True).dump(versions(f)),
+                                  metadata={"description": "The form's content by stretch of quarters, oldest first"})
     window_exceptions = ma.fields.List(ma.fields.Nested(WindowExceptionSchema))
 
 
+class FormItemArgs(ma.Schema):
+    indicator = ma.fields.String(required=True, metadata={"description": "Indicator code, e.g. SA01"})
+    required = ma.fields.Boolean(load_default=True, metadata={"description": "Cells required (default true)"})
+
+
+_FROM = ma.fields.String(metadata={"description": "Quarter the change applies from, e.g. 2026Q4: not before the quarter "
+                                                  "being reported; earlier quarters keep their form"})
+_UNITS = ma.fields.List(ma.fields.String(), metadata={"description": "Org unit codes, e.g. [\"042\", \"001\"]"})
+
+
 class FormWindowArgs(ma.Schema):
-    """A change of a form's frequency and window (fields left out keep their value)."""
+    """A change of a form: its frequency and window, and/or its indicators and org units from a quarter on
+    (fields left out keep their value)."""
 
     frequency = ma.fields.String(validate=ma.validate.OneOf(FORM_FREQUENCIES))
     opens_days = ma.fields.Integer(**_DAYS)
     due_days = ma.fields.Integer(**_DAYS)
     closes_days = ma.fields.Integer(**_DAYS)
+    from_period = _FROM
+    indicators = ma.fields.List(ma.fields.Nested(FormItemArgs),
+                                metadata={"description": "The form's indicators in order, from from_period on"})
+    org_units = _UNITS
+    reason = _REASON
+
+
+class ProgrammeCreateArgs(ma.Schema):
+    """A new programme; its reporting form asks returns of `org_units` from `from_period` on."""
+
+    code = ma.fields.String(required=True, metadata={"description": "A–Z, digits, - and _; at most 20"})
+    name = ma.fields.String(required=True)
+    pillar = ma.fields.String(required=True, metadata={"description": "Pillar code, e.g. social_assistance"})
+    agency = ma.fields.String(required=True)
+    level = ma.fields.String(required=True, validate=ma.validate.OneOf(PROGRAMME_LEVELS),
+                             metadata={"description": "national, or county (county-funded)"})
+    notes = ma.fields.String()
+    org_units = ma.fields.List(ma.fields.String(), required=True,
+                               metadata={"description": "Where it operates: org unit codes"})
+    from_period = ma.fields.String(required=True, metadata=_FROM.metadata)
+    reason = _REASON
+
+
+class ProgrammeChangeArgs(ma.Schema):
+    """A change of a programme (fields left out keep their value); org_units apply from from_period on."""
+
+    name = ma.fields.String()
+    pillar = ma.fields.String()
+    agency = ma.fields.String()
+    level = ma.fields.String(validate=ma.validate.OneOf(PROGRAMME_LEVELS))
+    notes = ma.fields.String()
+    org_units = _UNITS
+    from_period = _FROM
     reason = _REASON
 
 

@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from itertools import chain
 
@@ -57,6 +58,7 @@ class Catalogue:
     forms: dict[int, ReportingForm]  # programme id -> form
     rules: list[Rule] = field(default_factory=list)
     pillar_codes: dict[int, str] = field(default_factory=dict)
+    retired_combos: dict[int, datetime] = field(default_factory=dict)  # option combo id -> retired since
     names: Names = field(default_factory=Names)  # codes in people's words, for messages
     # By id, built once from the dicts above.
     indicator_by_id: dict[int, Indicator] = field(init=False)
@@ -86,13 +88,15 @@ class Catalogue:
             self._rule_indicators = [(rule, frozenset(rule.indicators)) for rule in self.rules]
         return [rule for rule, needed in self._rule_indicators if _may_apply(rule.missing_strategy, needed, present)]
 
-    def form_indicators(self, programme_id: int) -> set[str]:
+    def form_indicators(self, programme_id: int, period: str) -> set[str]:
+        """Codes of the indicators a programme's form asks for in a period (`ReportingForm.items_in`)."""
         form = self.forms.get(programme_id)
-        return {item.indicator.code for item in form.items} if form else set()
+        return {item.indicator.code for item in form.items_in(period)} if form else set()
 
-    def form_org_units(self, programme_id: int) -> set[str]:
+    def form_org_units(self, programme_id: int, period: str) -> set[str]:
+        """Codes of the org units a programme's form asks returns of in a period (`ReportingForm.org_units_in`)."""
         form = self.forms.get(programme_id)
-        return {unit.code for unit in form.org_units} if form else set()
+        return {unit.code for unit in form.org_units_in(period)} if form else set()
 
 
 def _may_apply(strategy: str, needed: frozenset[str], present: set[str]) -> bool:
@@ -155,7 +159,7 @@ _CATALOGUE_CLASSES = tuple(
 _CATALOGUE_TABLES = frozenset(
     table.name for table in Base.metadata.tables.values()
     if table.name in {cls.__table__.name for cls in _CATALOGUE_CLASSES}
-    or table is catalogue_models.programme_org_unit or table is catalogue_models.reporting_form_org_unit
+    or table is catalogue_models.programme_org_unit
 )
 
 
@@ -238,12 +242,13 @@ def read_catalogue(session: Session) -> Catalogue:
     """Read the catalogue from the database (use `load_catalogue`, which reads it once)."""
     indicators = {i.code: i for i in session.scalars(select(Indicator).options(*CATALOGUE_INDICATOR_LOADERS))}
     specs, combos, combo_codes = {}, {}, {}
+    retired: dict[int, datetime] = {}
     option_words: dict[tuple[str, str], str] = {}
     for code, indicator in indicators.items():
         options = indicator.disaggregation_set.combos
         specs[code] = IndicatorSpec(
             code, indicator.measure, indicator.factor,
-            tuple(c.code for c in options if not c.is_total), any(c.is_total for c in options),
+            tuple(c.code for c in options if not c.is_total and c.is_active), any(c.is_total for c in options),
             time_aggregation=indicator.time_aggregation, min_change=indicator.check_min_change,
             min_absolute=indicator.check_min_absolute, min_points=indicator.check_min_points,
             seasonal=bool(indicator.check_seasonal),
@@ -251,6 +256,8 @@ def read_catalogue(session: Session) -> Catalogue:
         for combo in options:
             combos[(code, combo.code)] = combo.id
             combo_codes[combo.id] = combo.code
+            if not combo.is_active:  # its figures stay and show; no new ones (mel/returns/resolve.py)
+                retired[combo.id] = combo.retired_at or utcnow()
             option_words[(code, combo.code)] = option_label(combo.code, combo.name)
     units = list(session.scalars(select(OrgUnit)))
     lookup: dict[str, OrgUnit] = {}
@@ -281,6 +288,7 @@ def read_catalogue(session: Session) -> Catalogue:
         org_units={u.code: u for u in units}, org_unit_lookup=lookup,
         programmes=programmes, forms=forms, rules=rules,
         pillar_codes=dict(session.execute(select(Pillar.id, Pillar.code)).all()), names=names,
+        retired_combos=retired,
     )
 
 

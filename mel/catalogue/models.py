@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -18,9 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from indicators.periods import PeriodType, parse_period, quarter_of
 from mel.db import Base, utcnow
 from mel.uid import generate_uid
 
@@ -152,6 +156,9 @@ class CategoryOption(MetadataMixin, Base):
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # A retired option keeps its figures and takes no new ones (mel/catalogue/disaggregation_admin.py).
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     category: Mapped[DisaggregationCategory] = relationship(back_populates="options", lazy="raise")
 
@@ -199,6 +206,9 @@ class OptionCombo(MetadataMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     is_total: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Inactive while one of its options is retired (indicators/disaggregation.py).
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     set: Mapped[DisaggregationSet] = relationship(back_populates="combos", lazy="raise")
 
@@ -250,10 +260,18 @@ class Indicator(MetadataMixin, Base):
     check_min_points: Mapped[float | None] = mapped_column(Float)  # percentage points, for percentages
     check_seasonal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # compare with the same quarter
     check_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # why these thresholds
+    # The reference sheet's version: every change through the editor (mel/catalogue/indicator_admin.py)
+    # or the seed adds an IndicatorVersion and moves this on; reports keep the number they used.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A retired indicator may name the active one that took its place (results and reports link them).
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("indicator.id"))
 
     pillar: Mapped[Pillar] = relationship(lazy="raise")
     results_node: Mapped[ResultsNode | None] = relationship(lazy="raise")
     disaggregation_set: Mapped[DisaggregationSet] = relationship(lazy="raise")
+    replaced_by: Mapped[Indicator | None] = relationship(remote_side=[id], back_populates="replaces", lazy="raise")
+    replaces: Mapped[list[Indicator]] = relationship(back_populates="replaced_by", lazy="raise",
+                                                     order_by="Indicator.code")
 
     @property
     def is_ratio(self) -> bool:
@@ -271,27 +289,85 @@ class Indicator(MetadataMixin, Base):
         return ("numerator", "denominator") if self.is_ratio else ("value",)
 
 
-class ReportingFormIndicator(Base):
-    """An indicator on a reporting form, in order, and whether its cells are required."""
+def in_force(from_period: str | None, until_period: str | None, quarter: str) -> bool:
+    """Whether a form row stated to apply from `from_period` until (not including) `until_period`
+    applies to a quarter (ids such as 2026Q3, which sort in time order; None: open on that side)."""
+    return (from_period is None or from_period <= quarter) and (until_period is None or quarter < until_period)
 
-    __tablename__ = "reporting_form_indicator"
 
-    form_id: Mapped[int] = mapped_column(
-        ForeignKey("reporting_form.id", ondelete="CASCADE"), primary_key=True
+@lru_cache(maxsize=512)
+def quarters_of(period: str) -> tuple[str, ...]:
+    """The quarter ids a period covers: itself for a quarter, the quarter of a month, four for a year."""
+    parsed = parse_period(period)
+    if parsed.type is PeriodType.MONTH:
+        return (quarter_of(parsed.start).id,)
+    return tuple(q.id for q in parsed.quarters())
+
+
+class IndicatorVersion(Base):
+    """One version of an indicator's reference sheet: every field as it then stood, why and by whom."""
+
+    __tablename__ = "indicator_version"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
     )
-    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), primary_key=True)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict] = mapped_column(JSON)  # mel/catalogue/versioning.py `sheet`
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by: Mapped[str] = mapped_column(String(254))  # an e-mail, or "reference catalogue" for the seed
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReportingFormIndicator(Base):
+    """An indicator on a reporting form, in order, whether its cells are required, and the quarters
+    it is asked for: from `from_period` until (not including) `until_period`; None is open-ended."""
+
+    __tablename__ = "reporting_form_item"
+    __table_args__ = (
+        UniqueConstraint("form_id", "indicator_id", "from_period"),
+        CheckConstraint("from_period IS NULL OR until_period IS NULL OR from_period < until_period",
+                        name="periods_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("reporting_form.id", ondelete="CASCADE"), index=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     is_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    from_period: Mapped[str | None] = mapped_column(String(10))
+    until_period: Mapped[str | None] = mapped_column(String(10))
 
     indicator: Mapped[Indicator] = relationship(lazy="raise")
 
+    def applies(self, quarter: str) -> bool:
+        return in_force(self.from_period, self.until_period, quarter)
 
-reporting_form_org_unit = Table(
-    "reporting_form_org_unit",
-    Base.metadata,
-    Column("form_id", ForeignKey("reporting_form.id", ondelete="CASCADE"), primary_key=True),
-    Column("org_unit_id", ForeignKey("org_unit.id", ondelete="CASCADE"), primary_key=True),
-)
+
+class ReportingFormOrgUnit(Base):
+    """An org unit a reporting form asks returns of, for the quarters from `from_period` until
+    (not including) `until_period`; None is open-ended."""
+
+    __tablename__ = "reporting_form_unit"
+    __table_args__ = (
+        UniqueConstraint("form_id", "org_unit_id", "from_period"),
+        CheckConstraint("from_period IS NULL OR until_period IS NULL OR from_period < until_period",
+                        name="periods_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("reporting_form.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"), index=True)
+    from_period: Mapped[str | None] = mapped_column(String(10))
+    until_period: Mapped[str | None] = mapped_column(String(10))
+
+    org_unit: Mapped[OrgUnit] = relationship(lazy="raise")
+
+    def applies(self, quarter: str) -> bool:
+        return in_force(self.from_period, self.until_period, quarter)
 
 
 class ReportingForm(MetadataMixin, Base):
@@ -315,16 +391,38 @@ class ReportingForm(MetadataMixin, Base):
     closes_days: Mapped[int] = mapped_column(Integer, default=45)
 
     programme: Mapped[Programme] = relationship(lazy="raise")
+    # Every row of every quarter: read them through `items_in` and `org_units_in` with a period.
     items: Mapped[list[ReportingFormIndicator]] = relationship(
-        lazy="raise", order_by="ReportingFormIndicator.position", cascade="all, delete-orphan"
+        lazy="raise", order_by=[ReportingFormIndicator.position, ReportingFormIndicator.id],
+        cascade="all, delete-orphan",
     )
-    org_units: Mapped[list[OrgUnit]] = relationship(
-        secondary=reporting_form_org_unit, lazy="raise", order_by="OrgUnit.code"
+    units: Mapped[list[ReportingFormOrgUnit]] = relationship(
+        lazy="raise", order_by="ReportingFormOrgUnit.id", cascade="all, delete-orphan"
     )
     window_exceptions: Mapped[list[WindowException]] = relationship(
         lazy="raise", order_by="WindowException.period",
         cascade="all, delete-orphan",
     )
+
+    def items_in(self, period: str) -> list[ReportingFormIndicator]:
+        """The indicators this form asks for in a period, in form order: the one answer every reader
+        (grid, template, ingest, checks, completeness, review, reports, DHIS2) uses, so a return keeps
+        the form of its own quarter. A period longer than a quarter gets every indicator asked in one
+        of its quarters (the row of its latest quarter when they differ)."""
+        quarters = quarters_of(period)
+        chosen: dict[int, ReportingFormIndicator] = {}
+        for quarter in quarters:
+            for item in self.items:
+                if item.applies(quarter):
+                    chosen[item.indicator_id] = item
+        return sorted(chosen.values(), key=lambda item: (item.position, item.indicator_id))
+
+    def org_units_in(self, period: str) -> list[OrgUnit]:
+        """The org units this form asks returns of in a period (any of its quarters), by code."""
+        quarters = quarters_of(period)
+        units = {row.org_unit_id: row.org_unit for row in self.units
+                 if any(row.applies(quarter) for quarter in quarters)}
+        return sorted(units.values(), key=lambda unit: unit.code)
 
 
 class WindowException(Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,15 +19,16 @@ from mel.catalogue.models import (
     DisaggregationSet,
     DisaggregationSetCategory,
     Indicator,
-    OptionCombo,
     OrgUnit,
     Pillar,
     Programme,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
     ResultsNode,
     ValidationRule,
 )
+from mel.catalogue.versioning import follow_seed
 from mel.uid import stable_uid
 
 log = logging.getLogger(__name__)
@@ -215,60 +215,73 @@ def _seed_results_framework(
 
 
 def _seed_disaggregations(session: Session, summary: SeedSummary) -> dict[str, DisaggregationSet]:
+    """Categories, options and sets of the reference seed; combinations generated from what is stored
+    (mel/catalogue/disaggregation_combos.sync_combos). A category or set an administrator changed
+    (or deleted) is kept as they left it, options and categories included."""
+    from mel.catalogue.disaggregation_combos import sync_combos
+
     rows = _read("disaggregations.csv")
-    categories: dict[str, DisaggregationCategory] = {}
-    options: dict[tuple[str, str], CategoryOption] = {}
+    categories: dict[str, DisaggregationCategory | None] = {}
+    positions: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
     for row in rows:
-        if not row["category"]:
-            continue
         cat = row["category"]
+        if not cat:
+            continue
         if cat not in categories:
-            categories[cat] = _upsert(
-                session, summary, DisaggregationCategory, "category", {"code": cat},
-                {"name": CATEGORY_NAMES.get(cat, cat.replace("_", " ").capitalize())},
-            )
-        if (cat, row["option_code"]) not in options:
-            position = sum(1 for key in options if key[0] == cat)
-            options[(cat, row["option_code"])] = _upsert(
-                session, summary, CategoryOption, "category option",
-                {"category_id": categories[cat].id, "code": row["option_code"]},
-                {"name": row["option_name"], "sort_order": position},
-            )
+            by = summary.changed_by_admin(session, "category", cat)
+            if by is not None:
+                summary.keep("category", cat, by)
+                categories[cat] = session.scalar(select(DisaggregationCategory).filter_by(code=cat))
+                positions[cat] = -1
+            else:
+                categories[cat] = _upsert(
+                    session, summary, DisaggregationCategory, "category", {"code": cat},
+                    {"name": CATEGORY_NAMES.get(cat, cat.replace("_", " ").capitalize())},
+                )
+                positions[cat] = 0
+        category = categories[cat]
+        if positions[cat] < 0 or category is None or (cat, row["option_code"]) in seen:
+            continue
+        seen.add((cat, row["option_code"]))
+        _upsert(
+            session, summary, CategoryOption, "category option",
+            {"category_id": category.id, "code": row["option_code"]},
+            {"name": row["option_name"], "sort_order": positions[cat]},
+        )
+        positions[cat] += 1
     sets: dict[str, DisaggregationSet] = {}
     for set_code in dict.fromkeys(row["set"] for row in rows):
-        set_rows = [row for row in rows if row["set"] == set_code]
+        by = summary.changed_by_admin(session, "disaggregation set", set_code)
+        if by is not None:
+            summary.keep("disaggregation set", set_code, by)
+            kept = session.scalar(select(DisaggregationSet).filter_by(code=set_code))
+            if kept is not None:
+                sets[set_code] = kept
+                _count_combos(summary, sync_combos(session, kept))
+            continue
         dset = _upsert(
             session, summary, DisaggregationSet, "disaggregation set", {"code": set_code},
             {"name": SET_NAMES.get(set_code, set_code)},
         )
         sets[set_code] = dset
-        cat_order = list(dict.fromkeys(row["category"] for row in set_rows if row["category"]))
+        cat_order = list(dict.fromkeys(row["category"] for row in rows if row["set"] == set_code and row["category"]))
         for position, cat in enumerate(cat_order):
+            category = categories.get(cat)
+            if category is None:
+                continue
             _upsert(
                 session, summary, DisaggregationSetCategory, "set category",
-                {"set_id": dset.id, "category_id": categories[cat].id}, {"position": position},
+                {"set_id": dset.id, "category_id": category.id}, {"position": position},
             )
-        for position, (code, name, is_total) in enumerate(_combos(set_rows, cat_order)):
-            _upsert(
-                session, summary, OptionCombo, "option combo", {"set_id": dset.id, "code": code},
-                {"name": name, "is_total": is_total, "sort_order": position},
-            )
+        _count_combos(summary, sync_combos(session, dset))
     return sets
 
 
-def _combos(set_rows: list[dict[str, str]], cat_order: list[str]) -> list[tuple[str, str, bool]]:
-    """Cross the options of each category in order; a disaggregated set also gets `total`."""
-    if not cat_order:
-        return [(row["option_code"], row["option_name"], False) for row in set_rows]
-    per_category = [
-        [(row["option_code"], row["option_name"]) for row in set_rows if row["category"] == cat]
-        for cat in cat_order
-    ]
-    combos = [
-        ("_".join(code for code, _ in combo), ", ".join(name for _, name in combo), False)
-        for combo in itertools.product(*per_category)
-    ]
-    return combos + [("total", "Total", True)]
+def _count_combos(summary: SeedSummary, counts: tuple[int, int]) -> None:
+    for outcome, number in zip(("created", "updated"), counts, strict=True):
+        for _ in range(number):
+            summary.count("option combo", outcome)
 
 
 def _seed_indicators(
@@ -283,7 +296,7 @@ def _seed_indicators(
     for row in _read("indicators.csv"):
         extra = details[row["code"]]
         check = thresholds.get(row["code"], {})
-        _upsert(
+        indicator = _upsert(
             session, summary, Indicator, "indicator", {"code": row["code"]},
             {
                 "name": row["name"],
@@ -317,6 +330,7 @@ def _seed_indicators(
                 "check_note": check.get("note", ""),
             },
         )
+        follow_seed(session, indicator)  # a new indicator gets version 1; a seed update, the next one
 
 
 def _number(text: str | None) -> float | None:
@@ -340,28 +354,32 @@ def _seed_forms(session: Session, summary: SeedSummary) -> None:
         )
         form = session.scalar(
             select(ReportingForm).where(ReportingForm.id == form.id)
-            .options(selectinload(ReportingForm.items), selectinload(ReportingForm.org_units))
+            .options(selectinload(ReportingForm.items), selectinload(ReportingForm.units))
         )
-        wanted = [(indicators[code].id, position) for position, code in
+        # The seed's forms apply to every quarter (no from/until); a form an administrator changed
+        # (its indicators, org units or window, from a quarter on) is kept as they left it.
+        wanted = [(indicators[code].id, position, None, None) for position, code in
                   enumerate(reported_by.get(programme.code, []))]
-        if form.items or form.org_units:
+        have = [(item.indicator_id, item.position, item.from_period, item.until_period) for item in form.items]
+        wanted_units = {(u.id, None, None) for u in programme.org_units}
+        have_units = {(row.org_unit_id, row.from_period, row.until_period) for row in form.units}
+        if form.items or form.units:
             by = summary.changed_by_admin(session, "reporting form", form.code)
             if by is not None:
-                if ([(item.indicator_id, item.position) for item in form.items] != wanted
-                        or {u.id for u in form.org_units} != {u.id for u in programme.org_units}):
+                if have != wanted or have_units != wanted_units:
                     summary.keep("reporting form", form.code, by)
                 continue
-        if [(item.indicator_id, item.position) for item in form.items] != wanted:
+        if have != wanted:
             outcome = "updated" if form.items else "created"
             form.items = [
                 ReportingFormIndicator(indicator_id=ind_id, position=position, is_required=True)
-                for ind_id, position in wanted
+                for ind_id, position, _, _ in wanted
             ]
             session.flush()
             summary.count("form indicators", outcome)
-        if {u.id for u in form.org_units} != {u.id for u in programme.org_units}:
-            outcome = "updated" if form.org_units else "created"
-            form.org_units = list(programme.org_units)
+        if have_units != wanted_units:
+            outcome = "updated" if form.units else "created"
+            form.units = [ReportingFormOrgUnit(org_unit_id=unit.id) for unit in programme.org_units]
             session.flush()
             summary.count("form org units", outcome)
 

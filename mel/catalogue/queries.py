@@ -16,6 +16,7 @@ from mel.catalogue.models import (
     Programme,
     ReportingForm,
     ReportingFormIndicator,
+    ReportingFormOrgUnit,
     ResultsNode,
     WindowException,
 )
@@ -116,6 +117,8 @@ INDICATOR_LOADERS = (
     .selectinload(DisaggregationSet.categories)
     .selectinload(DisaggregationSetCategory.category),
     selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
+    selectinload(Indicator.replaced_by),  # a retired indicator's replacement, and what an indicator replaces
+    selectinload(Indicator.replaces),
 )
 # What the request's Catalogue (mel.catalogue.lookup) reads with its indicators and forms.
 CATALOGUE_INDICATOR_LOADERS = (
@@ -123,7 +126,7 @@ CATALOGUE_INDICATOR_LOADERS = (
 )
 CATALOGUE_FORM_LOADERS = (
     selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
-    selectinload(ReportingForm.org_units),
+    selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
     selectinload(ReportingForm.window_exceptions).selectinload(WindowException.org_unit),
 )
 
@@ -150,7 +153,7 @@ def indicators(
                 select(ReportingFormIndicator.indicator_id)
                 .join(ReportingForm, ReportingForm.id == ReportingFormIndicator.form_id)
                 .join(Programme, Programme.id == ReportingForm.programme_id)
-                .where(Programme.code == programme_code)
+                .where(Programme.code == programme_code, ReportingFormIndicator.until_period.is_(None))
             )
         )
     if search:
@@ -171,13 +174,14 @@ def indicator(session: Session, code: str) -> Indicator:
 
 
 def programmes_reporting(session: Session, indicator_id: int) -> list[Programme]:
-    """Programmes whose reporting form carries an indicator."""
+    """Programmes whose reporting form asks for an indicator now or from a stated quarter on."""
     return list(
         session.scalars(
             select(Programme)
             .join(ReportingForm, ReportingForm.programme_id == Programme.id)
             .join(ReportingFormIndicator, ReportingFormIndicator.form_id == ReportingForm.id)
-            .where(ReportingFormIndicator.indicator_id == indicator_id)
+            .where(ReportingFormIndicator.indicator_id == indicator_id, ReportingFormIndicator.until_period.is_(None))
+            .distinct()
             .order_by(Programme.code)
         )
     )
@@ -189,7 +193,7 @@ def forms(session: Session, programme_code: str | None = None) -> list[Reporting
         .options(
             selectinload(ReportingForm.programme),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
-            selectinload(ReportingForm.org_units),
+            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
         )
         .order_by(ReportingForm.code)
     )

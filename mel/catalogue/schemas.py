@@ -107,6 +107,12 @@ class IndicatorSchema(ma.Schema):
     basis = ma.fields.String()
     checks = ma.fields.Nested(IndicatorChecksSchema, attribute="check_settings", metadata={
         "description": "When a figure of this indicator gets a history warning (empty thresholds: the measure's default)"})
+    version = ma.fields.Integer(metadata={"description": "The reference sheet's version (each change makes one)"})
+    is_active = ma.fields.Boolean(metadata={"description": "false: retired (no longer asked for; figures stay)"})
+    replaced_by = ma.fields.Function(lambda i: i.replaced_by.code if i.replaced_by else None, allow_none=True,
+                                     metadata={"description": "Code of the indicator that replaced a retired one"})
+    replaces = ma.fields.Function(lambda i: [r.code for r in i.replaces],
+                                  metadata={"description": "Codes of the retired indicators this one replaces"})
 
 
 class IndicatorQuerySchema(ma.Schema):

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from indicators.history import thresholds_in_words
+from mel import clock
 from mel.catalogue import queries
 from mel.catalogue.lookup import load_catalogue
-from mel.catalogue.models import OrgUnit, Programme, ReportingForm
+from mel.catalogue.models import OrgUnit, Programme
+from mel.catalogue.versioning import lineage
 from mel.db import db
 from mel.errors import NotFound
 from mel.scopes import can_administer
@@ -43,9 +45,11 @@ def indicator_sheet(code: str):
     session = db.session
     indicator = queries.indicator(session, code)
     programmes = queries.programmes_reporting(session, indicator.id)
-    spec = load_catalogue(session).specs.get(indicator.code)
+    catalogue = load_catalogue(session)
+    spec = catalogue.specs.get(indicator.code)
     checks = thresholds_in_words(spec) if spec else ""
-    return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes, checks=checks)
+    return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes, checks=checks,
+                           lineage=lineage(catalogue.indicators.values(), indicator.code))
 
 
 @bp.route("/results-framework")
@@ -75,7 +79,8 @@ def programme_detail(code: str):
     session = db.session
     programme = queries.programme(session, code)
     forms = queries.forms(session, programme.code)
-    return render_template("catalogue/programme.html", programme=programme, forms=forms)
+    quarter = clock.reporting_quarter()  # the form as the quarter being reported asks it
+    return render_template("catalogue/programme.html", programme=programme, forms=forms, quarter=quarter)
 
 
 @bp.route("/counties")
@@ -102,10 +107,8 @@ def county_detail(code: str):
         select(Programme).where(Programme.org_units.any(OrgUnit.id == county.id))
         .options(selectinload(Programme.pillar)).order_by(Programme.code)
     ))
-    forms = list(session.scalars(
-        select(ReportingForm).where(ReportingForm.org_units.any(OrgUnit.id == county.id))
-        .options(selectinload(ReportingForm.programme)).order_by(ReportingForm.code)
-    ))
+    quarter = clock.reporting_quarter().id
+    forms = [form for form in queries.forms(session) if county in form.org_units_in(quarter)]
     return render_template("catalogue/county.html", county=county, programmes=programmes, forms=forms)
 
 

@@ -23,6 +23,7 @@ from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mel import clock
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import (
     DisaggregationCategory,
@@ -266,7 +267,7 @@ _CACHE = "_mel_dhis2_ids"
 # The last catalogue built and its DHIS2 objects: load_catalogue keeps one catalogue per process while
 # the catalogue is unchanged (mel/catalogue/lookup.py), so its DHIS2 objects are built once too. They are
 # plain frozen values, never rows of a session.
-_last: tuple[Catalogue, Dhis2Ids] | None = None
+_last: tuple[Catalogue, str, Dhis2Ids] | None = None
 
 
 def load_ids(session: Session) -> Dhis2Ids:
@@ -278,12 +279,13 @@ def load_ids(session: Session) -> Dhis2Ids:
     cached = g.get(_CACHE)
     if cached is not None and cached[0] is catalogue:
         return cached[1]
+    quarter = clock.reporting_quarter().id  # the data sets show the forms of the quarter being reported
     last = _last
-    if last is not None and last[0] is catalogue:
-        ids = last[1]
+    if last is not None and last[0] is catalogue and last[1] == quarter:
+        ids = last[2]
     else:
-        ids = build_ids(session, catalogue)
-        _last = (catalogue, ids)
+        ids = build_ids(session, catalogue, quarter)
+        _last = (catalogue, quarter, ids)
     setattr(g, _CACHE, (catalogue, ids))
     return ids
 
@@ -296,14 +298,18 @@ def _sets(session: Session) -> list[DisaggregationSet]:
     ).order_by(DisaggregationSet.id)))
 
 
-def build_ids(session: Session, catalogue: Catalogue) -> Dhis2Ids:
-    """Build the DHIS2 objects from the catalogue (use `load_ids`, which builds them once per request)."""
+def build_ids(session: Session, catalogue: Catalogue, quarter: str | None = None) -> Dhis2Ids:
+    """Build the DHIS2 objects from the catalogue (use `load_ids`, which builds them once per request).
+
+    A data set is a programme's form as it is asked in `quarter` (default: the quarter being reported).
+    """
+    quarter = quarter or clock.reporting_quarter().id
     ids = Dhis2Ids()
     _add_categories(ids, _sets(session))
     _add_programmes(ids, catalogue)
     _add_org_units(ids, catalogue)
-    _add_data_elements(ids, catalogue)
-    _add_data_sets(ids, catalogue)
+    _add_data_elements(ids, catalogue, quarter)
+    _add_data_sets(ids, catalogue, quarter)
     _add_indicators(ids, catalogue)
     _index(ids)
     return ids
@@ -425,10 +431,10 @@ def _value_type(measure: str) -> str:
     return "NUMBER" if measure == "amount" else "INTEGER_ZERO_OR_POSITIVE"
 
 
-def _add_data_elements(ids: Dhis2Ids, catalogue: Catalogue) -> None:
+def _add_data_elements(ids: Dhis2Ids, catalogue: Catalogue, quarter: str) -> None:
     forms_of: dict[str, list[str]] = {}
     for form in catalogue.forms.values():
-        for item in form.items:
+        for item in form.items_in(quarter):
             forms_of.setdefault(item.indicator.code, []).append(form.uid)
     default_set = next((c.set_code for c in ids.option_combos.values() if c.is_default), NO_DISAGGREGATION)
     for code, indicator in sorted(catalogue.indicators.items()):
@@ -450,11 +456,11 @@ def _add_data_elements(ids: Dhis2Ids, catalogue: Catalogue) -> None:
             ids._elements_by_key[(code, component)] = element
 
 
-def _add_data_sets(ids: Dhis2Ids, catalogue: Catalogue) -> None:
+def _add_data_sets(ids: Dhis2Ids, catalogue: Catalogue, quarter: str) -> None:
     for programme_id, form in catalogue.forms.items():
         programme = catalogue.programme_by_id[programme_id].code
         elements, required = [], []
-        for item in form.items:
+        for item in form.items_in(quarter):
             for component in item.indicator.components:
                 element = ids._elements_by_key[(item.indicator.code, component)]
                 elements.append(element.uid)
@@ -462,7 +468,7 @@ def _add_data_sets(ids: Dhis2Ids, catalogue: Catalogue) -> None:
                     required.append(element.uid)
         data_set = DataSet(uid=form.uid, code=form.code, name=form.name, programme=programme,
                            period_type="Quarterly", data_elements=tuple(elements),
-                           org_units=tuple(unit.uid for unit in form.org_units),
+                           org_units=tuple(unit.uid for unit in form.org_units_in(quarter)),
                            category_combo=PROGRAMME_CATEGORY_COMBO_UID, timely_days=form.due_days,
                            expiry_days=form.closes_days, required=tuple(required))
         ids.data_sets[data_set.uid] = data_set

@@ -132,13 +132,13 @@ def load_plans(session: Session, calendar: DemoCalendar, current: bool = False) 
             if pmp.current_version:
                 continue
             programme = catalogue.programmes.get(scope)
-            codes = (sorted(catalogue.form_indicators(programme.id)) if programme else list(SECTOR_INDICATORS))
+            codes = (sorted(catalogue.form_indicators(programme.id, fy)) if programme else list(SECTOR_INDICATORS))
             if scope == "SPS":
                 codes = [c for c in codes if c.startswith("SPX")]
             content = operations.PlanContent()
             rows = []
             rng = random.Random(f"pmp/{scope}/{anchor_fy}")
-            units = ([catalogue.org_units[c] for c in sorted(catalogue.form_org_units(programme.id))]
+            units = ([catalogue.org_units[c] for c in sorted(catalogue.form_org_units(programme.id, fy))]
                      if programme and scope in COUNTY_TARGETS else [catalogue.org_units["KE"]])
             for code in codes:
                 indicator = catalogue.indicators[code]

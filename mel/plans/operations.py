@@ -103,8 +103,9 @@ def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list
     fy = parse_period(pmp.fiscal_year)
     allowed_periods = {fy.id} | {q.id for q in fy.quarters()}
     programme: Programme | None = catalogue.programmes.get(pmp.scope)
-    form_codes = catalogue.form_indicators(programme.id) if programme else set(catalogue.indicators)
-    coverage = (catalogue.form_org_units(programme.id) | {"KE"}) if programme else set(catalogue.org_units)
+    # The plan's year: indicators and org units its programme's form asks for in any of its quarters.
+    form_codes = catalogue.form_indicators(programme.id, fy.id) if programme else set(catalogue.indicators)
+    coverage = (catalogue.form_org_units(programme.id, fy.id) | {"KE"}) if programme else set(catalogue.org_units)
     lines = []
     seen = set()
     for position, raw in enumerate(content.lines):
@@ -433,7 +434,7 @@ def start_pmp(session: Session, catalogue: Catalogue, user, scope: str, fiscal_y
     previous = session.scalar(select(Pmp).where(Pmp.scope == pmp.scope, Pmp.fiscal_year == fy.shift(-1).id))
     if from_previous and previous is not None and previous.current_version:
         lines = [dict(line) for line in content_of(load_version(session, previous)).lines]
-        form_codes = (catalogue.form_indicators(catalogue.programmes[pmp.scope].id) if pmp.scope in catalogue.programmes
+        form_codes = (catalogue.form_indicators(catalogue.programmes[pmp.scope].id, fy.id) if pmp.scope in catalogue.programmes
                       else set(catalogue.indicators))
         lines = [line for line in lines if line["indicator"] in form_codes]  # indicators since left the form
         if lines:

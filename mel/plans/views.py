@@ -281,8 +281,8 @@ def pmp_edit(scope: str, fiscal_year: str):
     pmp = operations.get_pmp(session, catalogue, scope, fiscal_year, create=True)
     body = queries.pmp_body(session, pmp, None)
     programme = catalogue.programmes.get(pmp.scope)
-    choices = sorted(catalogue.form_indicators(programme.id)) if programme else sorted(catalogue.indicators)
-    units = (["KE"] + sorted(catalogue.form_org_units(programme.id) - {"KE"})) if programme else ["KE"]
+    choices = sorted(catalogue.form_indicators(programme.id, pmp.fiscal_year)) if programme else sorted(catalogue.indicators)
+    units = (["KE"] + sorted(catalogue.form_org_units(programme.id, pmp.fiscal_year) - {"KE"})) if programme else ["KE"]
     error = None
     if request.method == "POST":
         form = request.form

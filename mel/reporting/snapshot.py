@@ -60,12 +60,16 @@ def plain(value):
     return str(value)
 
 
-def _catalogue_part(session: Session, catalogue: Catalogue) -> dict:
+def _catalogue_part(session: Session, catalogue: Catalogue, period: str) -> dict:
     pillars = session.scalars(select(Pillar).order_by(Pillar.sort_order)).all()
     set_names = dict(session.execute(select(DisaggregationSet.id, DisaggregationSet.name)).all())
+    replaces: dict[int, list[str]] = {}  # the retired indicators each one replaces (results and reports link them)
+    for code, i in sorted(catalogue.indicators.items()):
+        if i.replaced_by_id:
+            replaces.setdefault(i.replaced_by_id, []).append(code)
     reported_by: dict[str, list[str]] = {}
     for programme_code, programme in sorted(catalogue.programmes.items()):
-        for indicator_code in catalogue.form_indicators(programme.id):
+        for indicator_code in catalogue.form_indicators(programme.id, period):
             reported_by.setdefault(indicator_code, []).append(programme_code)
     return {
         "pillars": [{"code": p.code, "name": p.name, "description": p.description} for p in pillars],
@@ -78,6 +82,10 @@ def _catalogue_part(session: Session, catalogue: Catalogue) -> dict:
             "definition": i.definition, "numerator": i.numerator, "denominator": i.denominator,
             "disaggregation": set_names.get(i.disaggregation_set_id, ""), "data_source": i.data_source,
             "basis": i.basis, "reported_by": reported_by.get(code, []),
+            # the reference sheet's version this report used (its definition is the one above), and lineage
+            "version": i.version, "is_active": i.is_active,
+            "replaced_by": catalogue.indicator_codes.get(i.replaced_by_id) if i.replaced_by_id else None,
+            "replaces": replaces.get(i.id, []),
         } for code, i in sorted(catalogue.indicators.items())},
         "programmes": {code: {"name": p.name, "pillar": catalogue.pillar_codes.get(p.pillar_id, ""),
                               "agency": p.agency} for code, p in sorted(catalogue.programmes.items())},
@@ -213,7 +221,7 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         "data_as_of": _data_as_of(session, period),
         "thresholds": {"on_track": thresholds.on_track, "needs_attention": thresholds.needs_attention},
         "pmp": _pmp_part(session, scope, fy.id),
-        **_catalogue_part(session, catalogue),
+        **_catalogue_part(session, catalogue, period),
     }
     snapshot.update(story_part(session, catalogue, kind=kind, period=period, programme=programme, org_unit=org_unit))
 
@@ -226,7 +234,7 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         return results(session, catalogue, query, thresholds, book=book)
 
     if kind == "programme":
-        carried = sorted(catalogue.form_indicators(catalogue.programmes[programme].id))
+        carried = sorted(catalogue.form_indicators(catalogue.programmes[programme].id, period))
         snapshot["carried"] = carried
         snapshot["results"] = compiled(indicators=carried)
         snapshot["ytd"] = compiled(indicators=carried, ytd=True)
@@ -243,8 +251,8 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
         snapshot["results"] = compiled()
         snapshot["by_programme"] = {}
         for code, item in sorted(catalogue.programmes.items()):
-            if org_unit in catalogue.form_org_units(item.id):
-                carried = sorted(catalogue.form_indicators(item.id))
+            if org_unit in catalogue.form_org_units(item.id, period):
+                carried = sorted(catalogue.form_indicators(item.id, period))
                 snapshot["by_programme"][code] = compiled(indicators=carried, programme=code)
         snapshot["history"] = _history(session, catalogue, period, org_unit, "ALL")
         snapshot["returns"] = _returns_part(session, catalogue, period, org_unit=org_unit)

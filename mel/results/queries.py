@@ -55,10 +55,10 @@ ENOUGH_APPROVED = 0.5  # a quarter is shown by default once at least half its ex
 
 def approved_coverage(session: Session, catalogue: Catalogue, quarters: list[str]) -> dict[str, tuple[int, int]]:
     """(approved returns, expected returns) of each quarter: what the report form shows before generating."""
-    expected = sum(len(form.org_units) for form in catalogue.forms.values())
     approved = dict(session.execute(select(Return.period, func.count()).where(
         Return.period.in_(quarters), Return.state == "approved").group_by(Return.period)).all())
-    return {q: (int(approved.get(q, 0)), expected) for q in quarters}
+    return {q: (int(approved.get(q, 0)), sum(len(form.org_units_in(q)) for form in catalogue.forms.values()))
+            for q in quarters}
 
 
 def well_covered_quarter(quarters: list[str], coverage: dict[str, tuple[int, int]]) -> str | None:
@@ -160,7 +160,7 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
     columns = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
     if not rows:
         return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame.from_records(rows, columns=columns)
+    frame = _frame(rows, columns)
     frame["indicator"] = frame["indicator"].map(catalogue.indicator_codes)
     frame["option"] = frame["option"].map(catalogue.combo_codes)
     frame["programme"] = frame["programme"].map(catalogue.programme_codes)
@@ -195,12 +195,12 @@ def load_plans(session: Session, catalogue: Catalogue, fiscal_year: str) -> dict
     return {scope: Plan(scope, version, values, baselines) for scope, (version, values, baselines) in built.items()}
 
 
-def reporting(catalogue: Catalogue) -> Reporting:
-    """Who carries which indicator where, from the reporting forms."""
+def reporting(catalogue: Catalogue, period: str) -> Reporting:
+    """Who carries which indicator where in a period (a plan's financial year), from the reporting forms."""
     codes = catalogue.programme_codes
     return Reporting(
-        carries={codes[pid]: frozenset(i.indicator.code for i in form.items) for pid, form in catalogue.forms.items()},
-        units={codes[pid]: frozenset(u.code for u in form.org_units) for pid, form in catalogue.forms.items()},
+        carries={codes[pid]: frozenset(catalogue.form_indicators(pid, period)) for pid in catalogue.forms},
+        units={codes[pid]: frozenset(catalogue.form_org_units(pid, period)) for pid in catalogue.forms},
         paths={code: unit.path for code, unit in catalogue.org_units.items()})
 
 
@@ -209,7 +209,7 @@ class TargetBook:
 
     def __init__(self, session: Session, catalogue: Catalogue) -> None:
         self.session, self.catalogue = session, catalogue
-        self.reporting = reporting(catalogue)
+        self._reporting: dict[str, Reporting] = {}  # by financial year: the forms of its quarters
         self.programmes = sorted(catalogue.programmes)
         self.indicators = {code: TargetIndicator(code, i.measure, i.time_aggregation, i.is_additive_across_programmes)
                            for code, i in catalogue.indicators.items()}
@@ -221,12 +221,17 @@ class TargetBook:
             self._plans[fiscal_year] = load_plans(self.session, self.catalogue, fiscal_year)
         return self._plans[fiscal_year]
 
+    def reporting(self, fiscal_year: str) -> Reporting:
+        if fiscal_year not in self._reporting:
+            self._reporting[fiscal_year] = reporting(self.catalogue, fiscal_year)
+        return self._reporting[fiscal_year]
+
     def choose(self, indicator: str, scope: str | tuple[str, ...], org_unit: str, span: Span) -> TargetChoice:
         key = (indicator, scope, org_unit, span)
         if key not in self._cache:
             year = span.year or parse_period(span.quarters[0]).financial_year().id
             choice = choose_target(self.indicators[indicator], scope if isinstance(scope, str) else list(scope),
-                                   org_unit, span, self.plans(year), self.reporting, self.programmes)
+                                   org_unit, span, self.plans(year), self.reporting(year), self.programmes)
             self._cache[key] = replace(choice, plan=f"{choice.plan} {year}") if choice.plan else choice
         return self._cache[key]
 
@@ -310,11 +315,11 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
         form = catalogue.forms.get(programme.id)
         if form is None:
             continue
-        carried = [i.indicator.code for i in form.items if i.indicator.code in query.indicators]
-        for unit in form.org_units:
-            if not unit.path.startswith(query.org_unit.path):
-                continue
-            for quarter in quarters:
+        for quarter in quarters:  # each quarter's own form: what its returns were asked to carry
+            carried = [i.indicator.code for i in form.items_in(quarter) if i.indicator.code in query.indicators]
+            for unit in form.org_units_in(quarter):
+                if not unit.path.startswith(query.org_unit.path):
+                    continue
                 got = (programme.id, unit.id, quarter) in received
                 rows += [(indicator, code, unit.code, quarter, got) for indicator in carried]
     frame = pd.DataFrame(rows, columns=["indicator", "programme", "org_unit", "period", "received"])
@@ -332,7 +337,7 @@ def iptt(session: Session, catalogue: Catalogue, *, programme: str, fiscal_year:
     query = resolve_query(catalogue, indicators=None, period=fy.id, org_unit=org_unit, programme=programme,
                           include_submitted=include_submitted, user=user)
     if query.scope not in (SECTOR, SUBSET):
-        query.indicators = sorted(catalogue.form_indicators(catalogue.programmes[query.scope].id))
+        query.indicators = sorted(catalogue.form_indicators(catalogue.programmes[query.scope].id, fy.id))
     rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
     per_quarter = compile_from_db(session, catalogue, query, query.quarters, rule_map, ["period"], False)
     year = compile_from_db(session, catalogue, query, query.quarters, rule_map, [], False)
@@ -510,13 +515,13 @@ def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters:
         .where(*scope, DataValue.option_combo_id.in_(total_ids))).fetchall()
     if totals:
         unit_keys = ["indicator", "component", "programme", "org_unit"]
-        given = pd.DataFrame.from_records(totals, columns=[*unit_keys, "value"])
+        given = _frame(totals, [*unit_keys, "value"])
         replaced = session.connection().execute(
             select(*keys, DataValue.org_unit_id, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
             .where(*scope, DataValue.option_combo_id.not_in(total_ids),
                    tuple_(*keys, DataValue.org_unit_id).in_([tuple(k) for k in given[unit_keys].itertuples(index=False)]))
             .group_by(*keys, DataValue.org_unit_id)).fetchall()
-        removed = pd.DataFrame.from_records(replaced, columns=[*unit_keys, "value"]).assign(
+        removed = _frame(replaced, [*unit_keys, "value"]).assign(
             value=lambda f: -f["value"].astype(float))
         group_cols = names[:-1]
         adjust = pd.concat([given.assign(value=given["value"].astype(float)), removed])

@@ -11,6 +11,7 @@ from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
 from mel import clock
 from mel.catalogue.lookup import load_catalogue
+from mel.catalogue.versioning import lineage
 from mel.db import db
 from mel.errors import NotFound
 from mel.results.queries import (
@@ -109,7 +110,8 @@ def indicator(code: str):
     county_map = _county_map(session, catalogue, code, period, filters, by_county, book)
     return render_template("results/indicator.html", filters=filters, indicator=catalogue.indicators[code],
                            chart=chart, county_map=county_map, current=series.get(period.id), by_county=by_county,
-                           by_programme=by_programme, names=names, history=[(p, series.get(p)) for p in history_periods])
+                           by_programme=by_programme, names=names, history=[(p, series.get(p)) for p in history_periods],
+                           lineage=lineage(catalogue.indicators.values(), code))
 
 
 def _county_map(session, catalogue, code: str, period, filters: dict, by_county: list[dict], book) -> Markup | None:

@@ -220,7 +220,7 @@ def required_frame(record: Return, catalogue: Catalogue) -> pd.DataFrame:
     unit = catalogue.org_unit_codes[record.org_unit_id]
     fy_quarter = parse_period(record.period).fy_quarter
     rows = []
-    for item in form.items:
+    for item in form.items_in(record.period):
         indicator = item.indicator
         if not item.is_required or (indicator.frequency == "annual" and fy_quarter != 4):
             continue

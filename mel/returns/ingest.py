@@ -41,7 +41,7 @@ from mel.db import bulk_insert, utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
-from mel.returns.resolve import resolve_rows
+from mel.returns.resolve import resolve_rows, retired_option_issues
 from mel.returns.upload_limits import UploadLimits
 from mel.returns.workflow import is_editable, not_editable_message, window_problem
 from mel.scopes import ENTERING_ROLES, can_access
@@ -214,6 +214,7 @@ def ingest(
     existing = _existing_returns(session, frame)
     stored = _stored_values(session, existing, catalogue)
     diff = _diff(frame, stored, delete_empty)
+    problems += retired_option_issues(diff, catalogue)
     effective = _effective(stored, frame, diff)
     outcomes = _outcomes(frame, existing, diff, catalogue)
     changed_keys = {key for key, o in outcomes.items() if o.changed}

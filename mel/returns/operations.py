@@ -83,9 +83,9 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
     unit = find_org_unit(catalogue, org_unit)
     if unit is None:
         raise NotFound(f"Org unit {org_unit!r} is not known: use a county code (042), name or KE.")
-    if unit.code not in catalogue.form_org_units(prog.id):
-        raise NotFound(f"{prog.code} does not report for {unit.name}.")
     quarter = periods.quarter(period)
+    if unit.code not in catalogue.form_org_units(prog.id, quarter.id):
+        raise NotFound(f"{prog.code} does not report for {unit.name} in {quarter.label}.")
     record = session.scalar(select(Return).where(
         Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
     return ReturnAddress(prog, unit, quarter.id, record)

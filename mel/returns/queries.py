@@ -161,17 +161,22 @@ def grids(session: Session, catalogue: Catalogue, programme: Programme, units: l
     result = []
     for unit in units:
         blocks = []
-        for item in form.items:
+        for item in form.items_in(period):
             indicator = catalogue.indicators[item.indicator.code]
             applicable = indicator.frequency != "annual" or fy_quarter == 4
             block = Block(indicator, item.is_required and applicable, applicable)
             combos = indicator.disaggregation_set.combos
             for combo in combos:
-                for component in catalogue.specs[indicator.code].components:
+                components = catalogue.specs[indicator.code].components
+                # A retired option takes no new figures: its cells show only where one is stored.
+                if not combo.is_active and not any((unit.id, indicator.id, c, combo.id) in current for c in components):
+                    continue
+                for component in components:
                     key = (unit.id, indicator.id, component, combo.id)
                     value, comment, explanation = current.get(key, (None, "", ""))
                     before = previous.get(key, (None, "", ""))[0]
-                    block.cells.append(Cell(indicator.code, component, combo.code, combo.name,
+                    block.cells.append(Cell(indicator.code, component, combo.code,
+                                            combo.name if combo.is_active else f"{combo.name} (retired)",
                                             value, comment or "", explanation or "", before))
             blocks.append(block)
         record = records.get(unit.id)

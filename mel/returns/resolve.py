@@ -35,21 +35,39 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     has_suffix = suffix.isin(list(COMPONENT_OF_SUFFIX))
     frame["indicator"] = raw_indicator.where(~has_suffix, raw_indicator.str[:-2])
     frame["component"] = suffix.map(COMPONENT_OF_SUFFIX).where(has_suffix, "value")
-    form_codes = catalogue.form_indicators(programme.id)
-    form_units = catalogue.form_org_units(programme.id)
     measure = frame["indicator"].map(lambda c: catalogue.specs[c].measure if c in catalogue.specs else None)
     ok = pd.Series(True, index=frame.index)
+
+    # Periods: quarters only (the reporting forms are quarterly). Each row is checked against the
+    # form of its own quarter (ReportingForm.items_in / org_units_in).
+    periods = {}
+    for raw in frame["period"].astype(str).unique():
+        try:
+            parsed = parse_period(raw)
+            periods[raw] = parsed.id if parsed.type is PeriodType.QUARTER else (
+                None, f"{raw!r} is a {parsed.type.value.replace('_', ' ')}, but returns are quarterly. Give the "
+                      f"quarter, e.g. 2025Q3 for FY2025/26 Q1 (Jul–Sep 2025).")
+        except PeriodError as exc:
+            periods[raw] = (None, str(exc))
+    resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
+    form_codes = {quarter: catalogue.form_indicators(programme.id, quarter) for quarter in set(resolved_period.dropna())}
+    form_units = {quarter: catalogue.form_org_units(programme.id, quarter) for quarter in form_codes}
+    # A row whose period is not a quarter (None, or NaN once pandas holds only missing ones) is
+    # refused for its period below, not for the form.
+    on_form = pd.Series([quarter not in form_codes or indicator in form_codes[quarter]
+                         for indicator, quarter in zip(frame["indicator"], resolved_period, strict=True)],
+                        index=frame.index)
 
     unknown = measure.isna()
     for row in _records(frame, unknown):
         issues.append(_error("unknown_indicator",
                              f"{row['indicator']!r} is not an indicator code of the catalogue. Copy the code "
                              f"from the template (e.g. SA01), or ask the secretariat if it is new.", row, catalogue.names))
-    not_on_form = ~unknown & ~frame["indicator"].isin(form_codes)
+    not_on_form = ~unknown & ~on_form
     for row in _records(frame, not_on_form):
         issues.append(_error("not_on_form",
                              f"{catalogue.names.figure(row['indicator'])} is not on the {programme.name} reporting "
-                             f"form. Remove the row, or choose the programme that reports it.", row, catalogue.names))
+                             f"form for {parse_period(row['period']).label}. Remove the row, or choose the programme that reports it.", row, catalogue.names))
     ratio_without_part = (measure == "ratio") & (frame["component"] == "value")
     for row in _records(frame, ratio_without_part):
         issues.append(_error("ratio_needs_parts",
@@ -94,7 +112,9 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
                              f"{row['org_unit_raw']!r} is not a county we know. Use the county code "
                              "(001–047, e.g. 042 or 42), its name (e.g. Kisumu), or KE for Kenya.", row,
                              catalogue.names))
-    outside = ~bad_unit & ~frame["org_unit"].isin(form_units)
+    in_form = pd.Series([quarter not in form_units or unit in form_units[quarter]
+                         for unit, quarter in zip(frame["org_unit"], resolved_period, strict=True)], index=frame.index)
+    outside = ~bad_unit & ~in_form
     for row in _records(frame, outside):
         issues.append(_error("outside_form",
                              f"{programme.name} does not report for {catalogue.org_units[row['org_unit']].name}. "
@@ -102,19 +122,27 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
                              catalogue.names))
     ok &= ~(bad_unit | outside)
 
-    # Periods: quarters only (the reporting forms are quarterly).
-    periods = {}
-    for raw in frame["period"].astype(str).unique():
-        try:
-            parsed = parse_period(raw)
-            periods[raw] = parsed.id if parsed.type is PeriodType.QUARTER else (
-                None, f"{raw!r} is a {parsed.type.value.replace('_', ' ')}, but returns are quarterly. Give the "
-                      f"quarter, e.g. 2025Q3 for FY2025/26 Q1 (Jul–Sep 2025).")
-        except PeriodError as exc:
-            periods[raw] = (None, str(exc))
-    resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
     for row in _records(frame, resolved_period.isna()):
         issues.append(_error("bad_period", periods[str(row["period"])][1], {**row, "period": None}, catalogue.names))
     ok &= resolved_period.notna()
     frame["period"] = resolved_period
     return frame[ok].copy(), issues
+
+
+def retired_option_issues(diff: pd.DataFrame, catalogue: Catalogue) -> list[Issue]:
+    """A retired option takes no new figures; the figures stored before stay, may be corrected or cleared."""
+    if not catalogue.retired_combos:
+        return []
+    from mel.catalogue.disaggregation_combos import since
+
+    issues = []
+    new = (diff["action"] == "create") & diff["option_combo_id"].isin(list(catalogue.retired_combos))
+    for row in _records(diff, new):
+        combo = int(row["option_combo_id"])
+        words = catalogue.names.option(row["indicator"], row["option"])
+        named = f" ({words})" if words not in ("", row["option"]) else ""
+        issues.append(_error("retired_option",
+                             f"option {row['option']}{named} is retired since {since(catalogue.retired_combos[combo])}: "
+                             "it keeps the figures stored before and takes no new ones. Leave the cell empty or "
+                             "remove the row.", {**row, "option": None}, catalogue.names))
+    return issues

@@ -250,7 +250,10 @@ def programme_template(programme: str):
         period = parse_period(request.args.get("period") or clock.reporting_quarter().id).id
     except PeriodError as exc:
         raise ValidationFailed(str(exc)) from None
-    units = [u for u in catalogue.forms[prog.id].org_units if can_access(user, prog.id, u)]
+    asked = catalogue.forms[prog.id].org_units_in(period) if prog.id in catalogue.forms else []
+    if not asked:
+        raise NotFound(f"The {prog.code} form asks no returns for {parse_period(period).label}.")
+    units = [u for u in asked if can_access(user, prog.id, u)]
     if not units:
         raise Forbidden(f"You may not see {prog.code} returns.")
     # Each org unit's figures as this user may see them: viewers (and officers beyond their scope)
@@ -279,7 +282,9 @@ def upload():
     session = db.session
     catalogue = load_catalogue(session)
     programmes = sorted(catalogue.programmes.values(), key=lambda p: p.code)
-    programmes = [p for p in programmes if any(can_enter(user, p.id, unit) for unit in getattr(catalogue.forms.get(p.id), "org_units", ()))]
+    quarter = clock.reporting_quarter().id  # the programmes whose current form this user can fill
+    programmes = [p for p in programmes if p.id in catalogue.forms
+                  and any(can_enter(user, p.id, unit) for unit in catalogue.forms[p.id].org_units_in(quarter))]
     result, error = None, None
     if request.method == "POST":
         upload_file = request.files.get("file")

@@ -26,7 +26,7 @@ def _required_cells(catalogue: Catalogue, programme_id: int, period: str) -> set
     form = catalogue.forms[programme_id]
     fy_quarter = parse_period(period).fy_quarter
     cells = set()
-    for item in form.items:
+    for item in form.items_in(period):
         indicator = catalogue.indicators[item.indicator.code]
         if not item.is_required or (indicator.frequency == "annual" and fy_quarter != 4):
             continue
@@ -63,7 +63,7 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
         if form is None:
             continue
         required = _required_cells(catalogue, programme.id, period)
-        for unit in form.org_units:
+        for unit in form.org_units_in(period):
             record = records.get((programme.id, unit.id))
             total, unexplained = flags.get(record.id, (0, 0)) if record else (0, 0)
             have = filled.get(record.id, set()) if record else set()

@@ -214,7 +214,7 @@ def review_return(programme: str, org_unit: str, period: str):
     for flag in flags:
         flag_by_indicator[flag.indicator_id].append(flag)
     rows = []
-    for item in catalogue.forms[prog.id].items:
+    for item in catalogue.forms[prog.id].items_in(period_id):
         indicator = catalogue.indicators[item.indicator.code]
         series = [mine.get((indicator.code, p)) for p in history_periods]
         current = series[-1]
@@ -243,7 +243,7 @@ def review_return(programme: str, org_unit: str, period: str):
     queue_text = request.args.get("queue", "")[:500]
     following = next_needing_attention(session, catalogue, period_id, record.id, _queue_args({"queue": queue_text}))
     # A rule's warning names several indicators and sits on none of the rows: shown on its own.
-    shown = {catalogue.indicators[item.indicator.code].id for item in catalogue.forms[prog.id].items}
+    shown = {catalogue.indicators[item.indicator.code].id for item in catalogue.forms[prog.id].items_in(period_id)}
     rule_flags = [flag for flag in flags if flag.indicator_id not in shown]
     threads = queries.return_threads(session, catalogue, record.id)
     events = session.execute(select(ReturnEvent, User.email).join(User, User.id == ReturnEvent.user_id, isouter=True)

@@ -12,7 +12,14 @@ from sqlalchemy.orm import selectinload
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
-from mel.catalogue.models import Indicator, OrgUnit, Programme, ReportingForm, WindowException
+from mel.catalogue.models import (
+    Indicator,
+    OrgUnit,
+    Programme,
+    ReportingForm,
+    ReportingFormOrgUnit,
+    WindowException,
+)
 from mel.db import db
 from mel.returns.models import RETURN_STATES, Return
 from mel.scopes import scoped_returns
@@ -28,7 +35,7 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
 
     forms = session.scalars(
         select(ReportingForm).options(selectinload(ReportingForm.programme),
-                                      selectinload(ReportingForm.org_units),
+                                      selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
                                       selectinload(ReportingForm.window_exceptions)
                                       .selectinload(WindowException.org_unit))
         .where(ReportingForm.programme_id.in_([p.id for p in user.programmes]))
@@ -37,7 +44,7 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
         scoped_returns(user).where(Return.period == period))}
     expected = []
     for form in sorted(forms, key=lambda f: f.programme.code):
-        for unit in form.org_units:
+        for unit in form.org_units_in(period):
             if can_access(user, form.programme_id, unit):
                 expected.append((form.programme, unit, records.get((form.programme_id, unit.id)),
                                  window_for(form, period, unit.id)))

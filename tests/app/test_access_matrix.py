@@ -43,8 +43,11 @@ from tests.app import (
     access_cases_dhis2_analytics,
     access_cases_dhis2_data,
     access_cases_dhis2_meta,
+    access_cases_disaggregations,
     access_cases_forms,
+    access_cases_indicators,
     access_cases_people,
+    access_cases_programmes,
     access_cases_review_day,
     access_cases_rules,
     access_cases_story,
@@ -568,7 +571,8 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
     # The DHIS2 dialect's routes (at /api and /api/41), each part's cases in a module of its own.
     for part in (access_cases_dhis2_meta, access_cases_dhis2_data, access_cases_dhis2_analytics, access_cases_two_factor,
                  access_cases_people, access_cases_story, access_cases_review_day, access_cases_rules,
-                 access_cases_forms):
+                 access_cases_forms, access_cases_indicators, access_cases_disaggregations,
+                 access_cases_programmes):
         r.update(part.cases(s))
     return r
 

@@ -45,8 +45,8 @@ def test_a_write_from_a_signed_in_browser_still_needs_its_csrf_token(client, ses
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("delete", "/api/v1/indicators", {"GET", "HEAD", "OPTIONS"}),
-    ("post", "/api/v1/indicators/SA01", {"GET", "HEAD", "OPTIONS"}),
+    ("delete", "/api/v1/indicators", {"GET", "HEAD", "OPTIONS", "POST"}),
+    ("post", "/api/v1/indicators/SA01", {"GET", "HEAD", "OPTIONS", "PUT"}),
     ("put", "/login", {"GET", "HEAD", "OPTIONS", "POST"}),
 ])
 def test_405_names_the_methods_allowed(client, token, method, path, allowed):

@@ -93,11 +93,11 @@ def test_one_reporting_form_per_programme_with_its_indicators_and_org_units(sess
     forms = {f.programme.code: f for f in queries.forms(session)}
     assert set(forms) == {p.code for p in session.scalars(select(Programme))}
     hsnp = forms["HSNP"]
-    assert [u.code for u in hsnp.org_units] == ["004", "007", "008", "009", "010", "011", "023", "025"]
-    assert {i.indicator.code for i in hsnp.items} >= {"SA07", "SA08", "SA09", "SA10", "SA11"}
+    assert [u.code for u in hsnp.org_units_in("2025Q3")] == ["004", "007", "008", "009", "010", "011", "023", "025"]
+    assert {i.indicator.code for i in hsnp.items_in("2025Q3")} >= {"SA07", "SA08", "SA09", "SA10", "SA11"}
     assert (hsnp.opens_days, hsnp.due_days, hsnp.closes_days) == (0, 15, 45)
-    assert [u.code for u in forms["SPS"].org_units] == ["KE"]
-    assert len(forms["OPCT"].org_units) == 47
+    assert [u.code for u in forms["SPS"].org_units_in("2025Q3")] == ["KE"]
+    assert len(forms["OPCT"].org_units_in("2025Q3")) == 47
 
 
 def test_the_secretariat_edits_the_results_framework(client, session):

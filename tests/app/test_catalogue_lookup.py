@@ -104,7 +104,7 @@ def test_a_transaction_that_changes_the_catalogue_reads_its_own_until_it_ends(ap
         after = load_catalogue(session)
         assert after is kept and len(reads) == 3  # the change was undone: the token is the kept one
         opct = after.programmes["OPCT"]
-        assert "SA01" in after.form_indicators(opct.id)  # the forms' items are loaded, not expired
+        assert "SA01" in after.form_indicators(opct.id, "2025Q3")  # the forms' items are loaded, not expired
     with app.app_context():
         assert load_catalogue(session) is kept and len(reads) == 3
 

@@ -192,7 +192,7 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
         session.commit()
         catalogue = load_catalogue(session)
         programme = catalogue.programmes[PROGRAMME]
-        counties = sorted(u for u in catalogue.form_org_units(programme.id) if u != "KE")
+        counties = sorted(u for u in catalogue.form_org_units(programme.id, "2025Q3") if u != "KE")
         session.commit()
         # The test's own reads: a plain engine (the app's SQLite engine begins IMMEDIATE, which
         # would wait for the writer under test); WAL lets them read while it writes.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mel import clock
 from mel.catalogue.lookup import load_catalogue
 from mel.dhis2.ids import DEFAULT_COMBO_UID, load_ids
 from mel.uid import is_uid, stable_uid
@@ -82,7 +83,7 @@ def test_programmes_are_attribute_option_combos_of_their_data_sets(ids):
         data_set = dhis2.data_set_for(catalogue.programme_by_id[programme_id].code)
         assert data_set.uid == form.uid and data_set.period_type == "Quarterly"
         assert dhis2.category_combos[data_set.category_combo].data_dimension_type == "ATTRIBUTE"
-        assert {u.uid for u in form.org_units} == set(data_set.org_units)
+        assert {u.uid for u in form.org_units_in(clock.reporting_quarter().id)} == set(data_set.org_units)
         for element_uid in data_set.data_elements:
             assert data_set.uid in dhis2.data_elements[element_uid].data_sets
 

@@ -9,24 +9,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from mel.accounts.operations import create_token
-from mel.catalogue.models import ReportingForm
+from mel.catalogue.models import ReportingForm, ReportingFormOrgUnit
 from mel.returns.models import Return
 
 EMPTY_QUARTERS = ["2026Q4", "2027Q1"]  # the demo covers FY2023/24–FY2024/25 (2023Q3–2025Q2)
 
 
-def expected_from_forms(session) -> dict[str, set[str]]:
-    """What the forms expect, independently of the queue: programme → org unit codes."""
-    forms = session.scalars(select(ReportingForm).options(selectinload(ReportingForm.programme),
-                                                          selectinload(ReportingForm.org_units)))
-    return {form.programme.code: {unit.code for unit in form.org_units} for form in forms}
+def expected_from_forms(session, period: str) -> dict[str, set[str]]:
+    """What the forms expect in a quarter, independently of the queue: programme → org unit codes."""
+    forms = session.scalars(select(ReportingForm).options(
+        selectinload(ReportingForm.programme),
+        selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit)))
+    return {form.programme.code: {unit.code for unit in form.org_units_in(period)} for form in forms}
 
 
 @pytest.mark.parametrize("email", ["reviewer@demo.test", "secretariat@demo.test"])
 @pytest.mark.parametrize("period", EMPTY_QUARTERS)
 def test_api_queue_lists_every_expected_return_as_not_started(client, session, email, period):
     assert session.scalar(select(func.count()).select_from(Return).where(Return.period == period)) == 0
-    expected = expected_from_forms(session)
+    expected = expected_from_forms(session, period)
     headers = {"Authorization": f"Bearer {create_token(session, email).token}"}
     response = client.get(f"/api/v1/review-queue?period={period}", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
@@ -47,7 +48,7 @@ def test_api_queue_lists_every_expected_return_as_not_started(client, session, e
 @pytest.mark.parametrize("email", ["reviewer@demo.test", "secretariat@demo.test"])
 @pytest.mark.parametrize("period", EMPTY_QUARTERS)
 def test_web_queue_lists_every_expected_return_as_not_started(as_user, session, email, period):
-    expected = expected_from_forms(session)
+    expected = expected_from_forms(session, period)
     total = sum(len(units) for units in expected.values())
     client = as_user(email)
     rows = not_started = 0
@@ -64,7 +65,7 @@ def test_web_queue_lists_every_expected_return_as_not_started(as_user, session, 
 
 
 def test_completeness_of_an_empty_quarter_counts_every_expected_return(client, session):
-    expected = expected_from_forms(session)
+    expected = expected_from_forms(session, "2026Q4")
     headers = {"Authorization": f"Bearer {create_token(session, 'reviewer@demo.test').token}"}
     rows = client.get("/api/v1/completeness?period=2026Q4", headers=headers).json
     assert {r["programme"]: r["expected"] for r in rows} == {p: len(u) for p, u in expected.items()}

@@ -41,17 +41,32 @@ BAD = {
     "job_type": ["NOPE", "x" * 300],  # DHIS2 task answers (/api/system/tasks/<job_type>/<job_id>)
     "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
     "token": ["nope", "x" * 300, "WzEsIngiXQ.abc.def"],  # one-time links (/reset-password/<token>)
+    "option": ["NOPE", "x" * 300],  # a category's option (/catalogue/disaggregations/categories/<code>/options/<option>)
 }
 BAD_IDS = ["0", "999999999", "-1", "99999999999"]  # the last one overflows a 32-bit key
 VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "scope": "OPCT",
          "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1",
          "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT", "token": "nope",
-         "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1"}
+         "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1",
+         "option": "A70P", "number": "1"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042",
                     "rules.rule_page": "VR01", "rules.rule_edit": "VR01", "rules.rule_retire": "VR01",
-                    "rules.rule_reactivate": "VR01", "rules_api.RuleOne": "VR01"}
+                    "rules.rule_reactivate": "VR01", "rules_api.RuleOne": "VR01",
+                    **dict.fromkeys(("form_admin.programme_edit", "form_admin.form_contents_save",
+                                     "form_api.ProgrammeChange"), "OPCT"),
+                    **{f"disaggregations.{e}": "age_group" for e in (
+                        "category_page", "category_save", "option_retire", "option_reactivate", "option_delete",
+                        "category_delete")},
+                    **{f"disaggregations_api.{e}": "age_group" for e in (
+                        "CategoryItem", "CategoryOptions", "CategoryOptionItem")},
+                    **{f"disaggregations.{e}": "sex_age" for e in ("set_page", "set_save", "set_delete")},
+                    "disaggregations_api.SetItem": "sex_age",
+                    **dict.fromkeys(("indicator_admin.indicator_edit", "indicator_admin.indicator_retire",
+                                     "indicator_admin.indicator_reactivate", "indicator_admin.indicator_versions",
+                                     "indicator_admin.indicator_version", "indicator_api.IndicatorOne",
+                                     "indicator_api.IndicatorVersions", "indicator_api.IndicatorVersionOne"), "SA01")}
 
 # Identifiers read from the query string or a body, with malformed values (three variants).
 FIELD_BAD = {

@@ -62,7 +62,7 @@ def test_seeded_catalogue(session):
     catalogue = load_catalogue(session)
     checked = 0
     for programme_id, form in catalogue.forms.items():
-        codes = sorted(item.indicator.code for item in form.items)
+        codes = sorted(item.indicator.code for item in form.items_in("2026Q3"))
         frame = pd.DataFrame(
             [(catalogue.programme_codes[programme_id], "001", "2026Q3", code, component, "default", 1.0 + n)
              for n, code in enumerate(codes) for component in catalogue.specs[code].components],

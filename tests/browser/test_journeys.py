@@ -140,7 +140,7 @@ def pick_cast(served: Served) -> Cast:
     with served.app.app_context():
         session = db.session
         catalogue = load_catalogue(session)
-        units = sorted(catalogue.form_org_units(catalogue.programmes["OPCT"].id) - {"KE"})
+        units = sorted(catalogue.form_org_units(catalogue.programmes["OPCT"].id, served.quarter) - {"KE"})
         records = _returns_of(session, "OPCT", served.quarter)
         not_started = [u for u in units if u not in records]
         open_queries = set(session.scalars(select(ValueQuery.return_id).where(ValueQuery.status != "closed")))

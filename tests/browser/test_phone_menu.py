@@ -9,10 +9,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PAGES = {
     "secretariat@demo.test": ["/", "/dashboard/", "/dashboard/indicators/SA02", "/plans/", "/reports/", "/admin/users", "/admin/audit", "/indicators",
-                              "/review/?period=2025Q2", "/account", "/account/two-factor"],
+                              "/review/?period=2025Q2", "/account", "/account/two-factor",
+                              "/catalogue/disaggregations", "/catalogue/disaggregations/categories/age_group",
+                              "/catalogue/disaggregations/sets/sex_age"],
     "reviewer@demo.test": ["/", "/review/?period=2025Q2", "/review/OPCT/042/2025Q2"],
     "officer.opct@demo.test": ["/", "/returns/OPCT/042/2025Q2"],
-    "viewer@demo.test": ["/", "/dashboard/", "/reports/"],
+    "viewer@demo.test": ["/", "/dashboard/", "/reports/", "/catalogue/disaggregations/sets/sex_age"],
 }
 
 

@@ -1,0 +1,413 @@
+"""Writes of what a reporting form asks for: its indicators (order, required) and org units, from a
+stated quarter on.
+
+A form's rows carry the quarters they apply to (`from_period` until `until_period`), and
+`ReportingForm.items_in` / `org_units_in` answer what the form asks in a period: a change stated
+from quarter Q leaves every quarter before Q as it was, so returns already made keep their form.
+Q may not be earlier than the quarter officers report on now (`mel.clock.reporting_quarter`):
+closed history is never rewritten. From Q on, the form is exactly what was given (a change
+scheduled for a later quarter is replaced). An indicator or org unit with figures in a return of
+Q or later cannot be taken off from Q: the refusal names the returns.
+
+Like form_admin.py, everything is validated first (`ValidationFailed` with each problem located by
+its field), then flushed, audited with before and after and a reason, and the catalogue is read again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from mel import clock
+from mel.accounts import audit
+from mel.accounts.models import User
+from mel.catalogue.form_admin import (
+    checked_reason,
+    form_of,
+    form_settings,
+    require_admin,
+    save_window,
+)
+from mel.catalogue.lookup import forget_catalogue
+from mel.catalogue.models import (
+    Indicator,
+    OrgUnit,
+    Programme,
+    ReportingForm,
+    ReportingFormIndicator,
+    ReportingFormOrgUnit,
+)
+from mel.catalogue.operations import admin_object
+from mel.catalogue.queries import name_key
+from mel.errors import Conflict, ErrorDetail, ValidationFailed
+
+MAX_QUARTERS_AHEAD = 12  # a change stated further ahead than three years is almost surely a typing slip
+NAMED_RETURNS = 10  # a refusal names this many returns, then counts the rest
+
+
+@dataclass(frozen=True)
+class Item:
+    """One indicator of a form's content, and whether its cells are required."""
+
+    indicator: Indicator
+    required: bool
+
+    @property
+    def indicator_id(self) -> int:
+        return self.indicator.id
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+
+def contents_at(form: ReportingForm, quarter: str) -> dict:
+    """What the form asks in a quarter, as the audit and the API show it."""
+    return {"indicators": [{"indicator": item.indicator.code, "required": bool(item.is_required)}
+                           for item in form.items_in(quarter)],
+            "org_units": [unit.code for unit in form.org_units_in(quarter)]}
+
+
+def versions(form: ReportingForm) -> list[dict]:
+    """The form's stretches of quarters with one content, oldest first: {from, until, indicators, org_units}
+    (from None: since the beginning; until None: open-ended). Before a new programme's first quarter
+    its form asked nothing: that stretch is left out."""
+    bounds = sorted({p for row in [*form.items, *form.units] for p in (row.from_period, row.until_period) if p})
+    if not bounds:
+        return [{"from": None, "until": None, **contents_at(form, clock.reporting_quarter().id)}]
+    stretches = [(None, bounds[0], parse_period(bounds[0]).previous().id)]
+    stretches += [(start, bounds[i + 1] if i + 1 < len(bounds) else None, start) for i, start in enumerate(bounds)]
+    out = [{"from": start, "until": until, **contents_at(form, probe)} for start, until, probe in stretches]
+    return [v for v in out if v["from"] is not None or v["indicators"] or v["org_units"]]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def stated_quarter(raw, problems: list[ErrorDetail], today=None) -> Period | None:
+    """The quarter a change applies from: a quarter, not before the one being reported now."""
+    if raw is None or str(raw).strip() == "":
+        problems.append(ErrorDetail(
+            "from_period: say from which quarter on the change applies (e.g. "
+            f"{clock.reporting_quarter(today).id}); earlier quarters keep their form.", {"field": "from_period"}))
+        return None
+    text = str(raw).strip()
+    try:
+        period = parse_period(text)
+    except (PeriodError, ValueError) as exc:
+        problems.append(ErrorDetail(f"from_period: {text!r} is not a period ({exc}).",
+                                    {"field": "from_period", "value": text}))
+        return None
+    if period.type is not PeriodType.QUARTER:
+        problems.append(ErrorDetail(f"from_period: {text!r} is not a quarter: use the form 2026Q4.",
+                                    {"field": "from_period", "value": text}))
+        return None
+    current = clock.reporting_quarter(today)
+    if period.id < current.id:
+        problems.append(ErrorDetail(
+            f"from_period: {period.label} is before {current.label}, the quarter being reported now; closed "
+            "quarters keep the form their returns were made with. State "
+            f"{current.id} or later.", {"field": "from_period", "value": period.id}))
+        return None
+    if period.id > current.shift(MAX_QUARTERS_AHEAD).id:
+        problems.append(ErrorDetail(
+            f"from_period: {period.label} is more than {MAX_QUARTERS_AHEAD} quarters ahead; state a nearer quarter.",
+            {"field": "from_period", "value": period.id}))
+        return None
+    return period
+
+
+def _flag(value, name: str, problems: list[ErrorDetail]) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", ""):
+        return False
+    problems.append(ErrorDetail(f"{name}: {value!r} is not yes or no (true or false).", {"field": name}))
+    return False
+
+
+def checked_items(session: Session, raw, problems: list[ErrorDetail], current: set[int]) -> list[Item]:
+    """The indicators, in order, from [{"indicator": code, "required": bool}]; each problem located
+    as indicators[i]. `current`: indicators already on the form (a retired one may stay)."""
+    if not isinstance(raw, list | tuple):
+        problems.append(ErrorDetail("indicators: give a list of {indicator, required}.", {"field": "indicators"}))
+        return []
+    codes = [str(entry.get("indicator") if isinstance(entry, dict) else entry or "").strip().upper() for entry in raw]
+    known = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.code.in_([c for c in codes if c])))}
+    items: list[Item] = []
+    seen: set[str] = set()
+    for index, (entry, code) in enumerate(zip(raw, codes, strict=True)):
+        where = f"indicators[{index}]"
+        location = {"field": where, **({"indicator": code} if code else {})}
+        if not code:
+            problems.append(ErrorDetail(f"{where}: the indicator code is empty.", location))
+            continue
+        indicator = known.get(code)
+        if indicator is None:
+            problems.append(ErrorDetail(f"{where}: {code!r} is not an indicator of the catalogue.", location))
+            continue
+        if code in seen:
+            problems.append(ErrorDetail(f"{where}: {code} is on the list twice; give each indicator once.", location))
+            continue
+        seen.add(code)
+        if not indicator.is_active and indicator.id not in current:
+            problems.append(ErrorDetail(f"{where}: {code} is retired; reactivate it before adding it to a form.",
+                                        location))
+            continue
+        required = _flag(entry.get("required", True) if isinstance(entry, dict) else True,
+                         f"{where}.required", problems)
+        items.append(Item(indicator, required))
+    return items
+
+
+def _find_unit(units: dict[str, OrgUnit], text: str) -> OrgUnit | None:
+    wanted = {text, text.upper(), name_key(text)}
+    if text.isdigit() and len(text) <= 3:
+        wanted.add(f"{int(text):03d}")
+    if text.strip().lower() in ("kenya", "national"):
+        wanted.add("KE")
+    return next((u for key in wanted if (u := units.get(key)) is not None), None)
+
+
+def checked_units(session: Session, raw, problems: list[ErrorDetail], *, level: str | None = None) -> list[OrgUnit]:
+    """The org units, from codes (042 or 42), names, ISO codes or UIDs; each problem located as org_units[i].
+    A county-funded programme (`level` county) reports for counties, not for Kenya as a whole."""
+    if isinstance(raw, str):
+        raw = [part for part in raw.replace(";", ",").split(",") if part.strip()]
+    if not isinstance(raw, list | tuple):
+        problems.append(ErrorDetail("org_units: give a list of org unit codes.", {"field": "org_units"}))
+        return []
+    units: dict[str, OrgUnit] = {}
+    for unit in session.scalars(select(OrgUnit)):
+        for key in (unit.code, unit.uid, (unit.iso_code or "").upper(), name_key(unit.name)):
+            if key:
+                units.setdefault(key, unit)
+    chosen: dict[int, OrgUnit] = {}
+    for index, entry in enumerate(raw):
+        text = str(entry if entry is not None else "").strip()
+        where = f"org_units[{index}]"
+        unit = _find_unit(units, text) if text else None
+        if unit is None:
+            problems.append(ErrorDetail(
+                f"{where}: {text!r} is not an org unit: use a county code (001–047, e.g. 042), its name, or KE.",
+                {"field": where, "value": text}))
+            continue
+        if level == "county" and unit.level == 1:
+            problems.append(ErrorDetail(
+                f"{where}: a county-funded programme reports for counties, not for {unit.name} as a whole.",
+                {"field": where, "value": text}))
+            continue
+        chosen[unit.id] = unit
+    return sorted(chosen.values(), key=lambda unit: unit.code)
+
+
+def _named(rows, limit: int = NAMED_RETURNS) -> str:
+    names = [f"{programme} {unit} {period}" for programme, unit, period in rows[:limit]]
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return ", ".join(names) + more
+
+
+def _removal_problems(session: Session, form: ReportingForm, quarter: Period, items: list[Item] | None,
+                      units: list[OrgUnit] | None) -> list[ErrorDetail]:
+    """Indicators and org units the change takes off from `quarter` on while a return of that quarter or
+    later already holds them: each refused, naming the returns."""
+    from mel.returns.models import DataValue, Return
+
+    problems: list[ErrorDetail] = []
+    later = [row for row in form.items if row.until_period is None or row.until_period > quarter.id]
+    if items is not None:
+        kept = {item.indicator_id for item in items}
+        for indicator_id, code in sorted({(row.indicator_id, row.indicator.code) for row in later
+                                          if row.indicator_id not in kept}, key=lambda pair: pair[1]):
+            rows = session.execute(
+                select(Programme.code, OrgUnit.code, Return.period)
+                .join(Return, Return.programme_id == Programme.id).join(OrgUnit, OrgUnit.id == Return.org_unit_id)
+                .where(Return.id.in_(select(DataValue.return_id).where(
+                    DataValue.programme_id == form.programme_id, DataValue.indicator_id == indicator_id,
+                    DataValue.period >= quarter.id)))
+                .order_by(Return.period, OrgUnit.code)).all()
+            if rows:
+                problems.append(ErrorDetail(
+                    f"indicators: {code} cannot come off the form from {quarter.label}: "
+                    f"{len(rows)} return{'s' if len(rows) != 1 else ''} of that quarter or later hold its figures "
+                    f"({_named(rows)}). State a later quarter, or clear those figures first.",
+                    {"field": "indicators", "indicator": code}))
+    if units is not None:
+        kept_units = {unit.id for unit in units}
+        leaving = sorted({(row.org_unit_id, row.org_unit.code) for row in form.units
+                          if (row.until_period is None or row.until_period > quarter.id)
+                          and row.org_unit_id not in kept_units}, key=lambda pair: pair[1])
+        for unit_id, code in leaving:
+            rows = session.execute(
+                select(Programme.code, OrgUnit.code, Return.period)
+                .join(Return, Return.programme_id == Programme.id).join(OrgUnit, OrgUnit.id == Return.org_unit_id)
+                .where(Return.programme_id == form.programme_id, Return.org_unit_id == unit_id,
+                       Return.period >= quarter.id)
+                .order_by(Return.period)).all()
+            if rows:
+                problems.append(ErrorDetail(
+                    f"org_units: {code} cannot come off the form from {quarter.label}: its return"
+                    f"{'s' if len(rows) != 1 else ''} {_named(rows)} already exist"
+                    f"{'' if len(rows) != 1 else 's'}. State a later quarter.",
+                    {"field": "org_units", "value": code}))
+    return problems
+
+
+# --------------------------------------------------------------------------- the change
+
+
+def _apply_items(session: Session, form: ReportingForm, quarter: str, items: list[Item]) -> None:
+    """From `quarter` on, the form asks exactly `items` (in order); quarters before keep their rows."""
+    for row in [row for row in form.items if row.from_period is not None and row.from_period >= quarter]:
+        form.items.remove(row)  # a stretch that starts at or after the quarter is replaced
+    session.flush()
+    wanted = {item.indicator_id: (position, item.required) for position, item in enumerate(items)}
+    indicators = {item.indicator_id: item.indicator for item in items}
+    continued: set[int] = set()
+    for row in form.items:
+        reaches = row.applies(quarter) or row.until_period == quarter
+        if not reaches:
+            continue
+        if wanted.get(row.indicator_id) == (row.position, bool(row.is_required)) and row.indicator_id not in continued:
+            row.until_period = None  # the same row goes on: no needless split of its history
+            continued.add(row.indicator_id)
+        elif row.applies(quarter):
+            row.until_period = quarter
+    for indicator_id, (position, required) in wanted.items():
+        if indicator_id not in continued:
+            form.items.append(ReportingFormIndicator(indicator_id=indicator_id, indicator=indicators[indicator_id],
+                                                     position=position, is_required=required, from_period=quarter))
+
+
+def _apply_units(session: Session, form: ReportingForm, quarter: str, units: list[OrgUnit]) -> None:
+    """From `quarter` on, the form asks returns of exactly `units`; quarters before keep their rows."""
+    for row in [row for row in form.units if row.from_period is not None and row.from_period >= quarter]:
+        form.units.remove(row)
+    session.flush()
+    wanted = {unit.id for unit in units}
+    continued: set[int] = set()
+    for row in form.units:
+        if not (row.applies(quarter) or row.until_period == quarter):
+            continue
+        if row.org_unit_id in wanted and row.org_unit_id not in continued:
+            row.until_period = None
+            continued.add(row.org_unit_id)
+        elif row.applies(quarter):
+            row.until_period = quarter
+    for unit in units:
+        if unit.id not in continued:
+            form.units.append(ReportingFormOrgUnit(org_unit_id=unit.id, org_unit=unit, from_period=quarter))
+
+
+def _schedule(form: ReportingForm, quarter: str) -> list[dict]:
+    """The form's stretches from `quarter` on (what a change from there replaces), for the audit."""
+    return [v for v in versions(form) if v["until"] is None or v["until"] > quarter]
+
+
+def apply_contents(session: Session, user: User, form: ReportingForm, quarter: Period, *,
+                   items: list[Item] | None, units: list[OrgUnit] | None, reason: str) -> bool:
+    """Make the form ask `items` and `units` (None: keep as they are at the quarter) from `quarter` on;
+    audit before and after. Refuses (ValidationFailed) to take off what returns already hold.
+    Returns whether anything changed. The programme's "operates in" follows the form's open-ended org units."""
+    problems = _removal_problems(session, form, quarter, items, units)
+    if problems:
+        raise ValidationFailed(f"The indicators and org units of {form.code} were not saved.", problems)
+    before = contents_at(form, quarter.id)
+    schedule_before = _schedule(form, quarter.id)
+    if items is None:
+        items = [Item(row.indicator, bool(row.is_required)) for row in form.items_in(quarter.id)]
+    if units is None:
+        units = form.org_units_in(quarter.id)
+    after = {"indicators": [{"indicator": item.code, "required": item.required} for item in items],
+             "org_units": [unit.code for unit in units]}
+    if after == before and len(schedule_before) <= 1:
+        return False
+    _apply_items(session, form, quarter.id, items)
+    _apply_units(session, form, quarter.id, units)
+    session.flush()
+    programme = session.get(Programme, form.programme_id)
+    if programme is not None:
+        _follow_form(session, programme, form)
+    session.flush()
+    audit.record(session, "catalogue.form_contents_changed", actor=user,
+                 object=admin_object("reporting form", form.code),
+                 details={"reason": reason, "from_period": quarter.id, "before": before, "after": after,
+                          "replaced": schedule_before[1:]})
+    forget_catalogue(session)
+    return True
+
+
+def _follow_form(session: Session, programme: Programme, form: ReportingForm) -> None:
+    """The programme operates where its form asks returns from now on (its open-ended org units)."""
+    from sqlalchemy.orm import selectinload
+
+    loaded = session.scalar(select(Programme).where(Programme.id == programme.id)
+                            .options(selectinload(Programme.org_units)))
+    wanted = sorted({row.org_unit_id: row.org_unit for row in form.units if row.until_period is None}.values(),
+                    key=lambda unit: unit.code)
+    if [u.id for u in loaded.org_units] != [u.id for u in wanted]:
+        loaded.org_units = wanted
+
+
+def save_contents(session: Session, user: User, programme_code: str, values: dict) -> ReportingForm:
+    """Change a form's indicators (order, required) and/or org units from a stated quarter on, with a reason.
+
+    `values`: from_period, indicators ([{indicator, required}] in order; left out: unchanged),
+    org_units (codes; left out: unchanged), reason.
+    """
+    require_admin(user, "changes reporting forms")
+    form = form_of(session, programme_code)
+    problems: list[ErrorDetail] = []
+    quarter = stated_quarter(values.get("from_period"), problems)
+    if "indicators" not in values and "org_units" not in values:
+        problems.append(ErrorDetail("indicators: give the form's indicators, its org units, or both.",
+                                    {"field": "indicators"}))
+    current = {row.indicator_id for row in form.items}
+    items = checked_items(session, values["indicators"], problems, current) if "indicators" in values else None
+    level = session.scalar(select(Programme.level).where(Programme.id == form.programme_id))
+    units = checked_units(session, values["org_units"], problems, level=level) if "org_units" in values else None
+    if units is not None and not units and "org_units" in values and not any(
+            p.location.get("field", "").startswith("org_units") for p in problems):
+        problems.append(ErrorDetail("org_units: a form asks returns of at least one org unit.",
+                                    {"field": "org_units"}))
+    reason = checked_reason(values.get("reason"), problems)
+    if problems:
+        raise ValidationFailed(f"The indicators and org units of {form.code} were not saved.", problems)
+    assert quarter is not None
+    if not apply_contents(session, user, form, quarter, items=items, units=units, reason=reason):
+        raise Conflict(f"Nothing changes on {form.code}: from {quarter.label} on it already asks for these "
+                       "indicators and org units.")
+    return form_of(session, programme_code)
+
+
+WINDOW_FIELDS = ("frequency", "opens_days", "due_days", "closes_days")
+CONTENT_FIELDS = ("indicators", "org_units")
+
+
+def save_form(session: Session, user: User, programme_code: str, values: dict) -> ReportingForm:
+    """One change of a form through the API: its window and frequency (form_admin.save_window), its
+    indicators and org units from a quarter on (save_contents), or both, in one transaction.
+
+    A window given as it already is does not count as a change when the contents change.
+    """
+    require_admin(user, "changes reporting forms")
+    window = {name: values[name] for name in WINDOW_FIELDS if name in values}
+    contents = any(name in values for name in CONTENT_FIELDS)
+    if not window and not contents:
+        raise ValidationFailed(f"Nothing to change on the {programme_code} form.", [ErrorDetail(
+            "indicators: give the window (frequency, opens_days, due_days, closes_days), the indicators and "
+            "org units with from_period, or both.", {"field": "indicators"})])
+    if window and not contents:
+        return save_window(session, user, programme_code, values)
+    if window:
+        form = form_of(session, programme_code)
+        current = form_settings(form)
+        if any(str(value).strip() != str(current[name]) for name, value in window.items()):
+            save_window(session, user, programme_code, {**window, "reason": values.get("reason")})
+    return save_contents(session, user, programme_code, values)

@@ -1,0 +1,408 @@
+"""Writes of the indicator editor (secretariat): create, change, retire and reactivate an indicator.
+
+Every write checks everything first and raises with each problem located by its field, so nothing is
+saved on error; then it keeps the reference sheet as a new version (mel/catalogue/versioning.py) with
+the reason, records the change in the audit with the sheet before and after, and makes the catalogue be
+read again. A change that would alter the meaning of figures already entered (measure, factor, time
+aggregation, disaggregation set) is refused once the indicator has figures: the secretariat creates a new
+indicator and retires the old one, naming the new one as its replacement. The web pages
+(indicator_views.py) and the API (indicator_api.py) only parse their input and render the result.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from indicators.expressions import CODE_RE, Expression
+from mel.accounts import audit
+from mel.catalogue.form_admin import require_admin
+from mel.catalogue.lookup import forget_catalogue
+from mel.catalogue.models import (
+    DIRECTIONS,
+    FREQUENCIES,
+    LEVELS,
+    MEASURES,
+    TIME_AGGREGATIONS,
+    DisaggregationSet,
+    Indicator,
+    IndicatorVersion,
+    Pillar,
+    ReportingForm,
+    ReportingFormIndicator,
+    ValidationRule,
+)
+from mel.catalogue.operations import admin_object
+from mel.catalogue.versioning import add_version, sheet
+from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+
+KIND = "indicator"
+UNITS = ("number", "percent", "KES", "days")  # what reports/format.py prints
+# The fields the editor takes, in the order of the reference sheet (the code is set once, at creation).
+FIELDS = ("name", "short_name", "definition", "rationale", "pillar", "level", "unit", "measure", "factor",
+          "numerator", "denominator", "calculation", "time_aggregation", "is_additive_across_programmes",
+          "disaggregation", "direction", "frequency", "data_source", "collection_method", "means_of_verification",
+          "responsible_agency", "limitations", "basis")
+# Fields whose change would give the figures already entered another meaning.
+LOCKED = ("measure", "factor", "time_aggregation", "disaggregation")
+LABELS = {"code": "Code", "name": "Name", "short_name": "Short name", "definition": "Definition",
+          "rationale": "Rationale", "pillar": "Pillar", "level": "Level", "unit": "Unit", "measure": "Measure",
+          "factor": "Factor", "numerator": "Numerator", "denominator": "Denominator",
+          "calculation": "Calculation and aggregation", "time_aggregation": "Over time",
+          "is_additive_across_programmes": "Across programmes", "disaggregation": "Disaggregation set",
+          "direction": "Desired direction", "frequency": "Frequency", "data_source": "Data source",
+          "collection_method": "Collection method", "means_of_verification": "Means of verification",
+          "responsible_agency": "Responsible agency", "limitations": "Limitations", "basis": "Basis",
+          "replaced_by": "Replaced by", "is_active": "Status", "reason": "Reason"}
+LIMITS = {"code": 20, "name": 300, "short_name": 120, "responsible_agency": 200, "reason": 500}
+TEXT_LIMIT = 4000
+REQUIRED = ("name", "short_name", "definition")
+CHOICES = {"level": LEVELS, "unit": UNITS, "measure": MEASURES, "time_aggregation": TIME_AGGREGATIONS,
+           "direction": DIRECTIONS, "frequency": FREQUENCIES}
+MAX_FACTOR = 1_000_000
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def find(session: Session, code: str) -> Indicator:
+    """An indicator by code (any case) or UID."""
+    text = str(code or "").strip()[:40]
+    indicator = session.scalar(select(Indicator).where((Indicator.code == text.upper()) | (Indicator.uid == text)))
+    if indicator is None:
+        raise NotFound(f"Indicator {text!r} is not in the catalogue.")
+    return indicator
+
+
+def form_values(session: Session, indicator: Indicator) -> dict:
+    """The editor's fields of an indicator as text, as the web form shows them."""
+    kept = sheet(session, indicator)
+    values = {name: kept[name] for name in FIELDS}
+    values["factor"] = "" if kept["factor"] is None else str(kept["factor"])
+    values["is_additive_across_programmes"] = "true" if kept["is_additive_across_programmes"] else "false"
+    return values
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
+
+
+def checked(session: Session, data: dict) -> tuple[dict, list[ErrorDetail]]:
+    """The editor's fields from a form or a payload, checked: (column values, problems located by field)."""
+    problems: list[ErrorDetail] = []
+
+    def problem(name: str, message: str, **where) -> None:
+        problems.append(ErrorDetail(f"{LABELS[name]}: {message}", {"field": name, **where}))
+
+    raw = {name: data.get(name) for name in FIELDS}
+    text = {name: _text(raw[name]) for name in FIELDS if name not in ("factor", "is_additive_across_programmes")}
+    values: dict = {}
+    for name, value in text.items():
+        limit = LIMITS.get(name, TEXT_LIMIT)
+        if len(value) > limit:
+            problem(name, f"at most {limit} characters ({len(value)} given).")
+        elif name in REQUIRED and not value:
+            problem(name, "required.")
+        elif name in CHOICES and value not in CHOICES[name]:
+            problem(name, f"“{value[:40] or 'nothing'}” is not one of {', '.join(CHOICES[name])}.", value=value[:40])
+        else:
+            values[name] = value
+    pillar = session.scalar(select(Pillar.id).where(Pillar.code == text["pillar"])) if text["pillar"] else None
+    if pillar is None:
+        known = ", ".join(session.scalars(select(Pillar.code).order_by(Pillar.sort_order)))
+        problem("pillar", f"“{text['pillar'][:40] or 'nothing'}” is not a pillar; choose one of {known}.")
+    values.pop("pillar", None)
+    values["pillar_id"] = pillar
+    dset = (session.scalar(select(DisaggregationSet.id).where(DisaggregationSet.code == text["disaggregation"]))
+            if text["disaggregation"] else None)
+    if dset is None:
+        known = ", ".join(session.scalars(select(DisaggregationSet.code).order_by(DisaggregationSet.code)))
+        problem("disaggregation", f"“{text['disaggregation'][:40] or 'nothing'}” is not a disaggregation set; "
+                                  f"choose one of {known}.")
+    values.pop("disaggregation", None)
+    values["disaggregation_set_id"] = dset
+    values["is_additive_across_programmes"] = _additive(raw["is_additive_across_programmes"], problem)
+    factor = _factor(raw["factor"], problem)
+    values["factor"] = factor
+    measure, unit = values.get("measure"), values.get("unit")
+    if measure == "ratio":
+        if factor is None and not any(p.location.get("field") == "factor" for p in problems):
+            problem("factor", "a ratio needs a factor: 100 for a percentage, 1 for a plain ratio.")
+        for part in ("numerator", "denominator"):
+            if part in values and not values[part]:
+                problem(part, f"a ratio needs its {part} defined: it is typed in as a figure of its own.")
+        if unit == "percent" and factor not in (None, 100):
+            problem("factor", f"a percentage has the factor 100 ({factor} given).")
+    elif measure in MEASURES:
+        if factor is not None:
+            problem("factor", f"only a ratio has a factor; a {measure} has none (leave it empty).")
+        for part in ("numerator", "denominator"):
+            if values.get(part):
+                problem(part, f"only a ratio has a {part}; a {measure} is typed in as one figure (leave it empty).")
+        if unit == "percent":
+            problem("unit", f"a percentage is computed from a numerator and a denominator: its measure is ratio, "
+                            f"not {measure}.")
+    return values, problems
+
+
+def _additive(value, problem) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    word = _text(value).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or word == "":
+        return False
+    problem("is_additive_across_programmes", f"“{word[:40]}” is not true or false.")
+    return None
+
+
+def _factor(value, problem) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        problem("factor", "a whole number, e.g. 100.")
+        return None
+    text = _text(value)
+    try:
+        number = int(text)
+    except ValueError:
+        problem("factor", f"“{text[:40]}” is not a whole number, e.g. 100.", value=text[:40])
+        return None
+    if not 1 <= number <= MAX_FACTOR:
+        problem("factor", f"{number} is outside 1–{MAX_FACTOR:,}.", value=text[:40])
+        return None
+    return number
+
+
+def _reason(value, problems: list[ErrorDetail], required: bool = True) -> str:
+    text = _text(value)
+    if required and not text:
+        problems.append(ErrorDetail("Reason: say why (it is kept with the version and in the audit).",
+                                    {"field": "reason"}))
+    elif len(text) > LIMITS["reason"]:
+        problems.append(ErrorDetail(f"Reason: at most {LIMITS['reason']} characters ({len(text)} given).",
+                                    {"field": "reason"}))
+    return text
+
+
+def figures_count(session: Session, indicator_id: int) -> int:
+    """How many figures (data values, any return state) the indicator has."""
+    from mel.returns.models import DataValue
+
+    return session.scalar(select(func.count()).select_from(DataValue).where(DataValue.indicator_id == indicator_id)) or 0
+
+
+def _rules_naming(session: Session, code: str) -> list[str]:
+    """The active validation rules whose sides name an indicator."""
+    named = []
+    for rule in session.scalars(select(ValidationRule).where(ValidationRule.is_active.is_(True))
+                                .order_by(ValidationRule.code)):
+        try:
+            sides = (Expression.parse(rule.left), Expression.parse(rule.right))
+        except (ValueError, SyntaxError, RecursionError):
+            continue
+        if any(ref.indicator == code for side in sides for ref in side.references()):
+            named.append(rule.code)
+    return named
+
+
+def _forms_asking(session: Session, indicator_id: int) -> list[str]:
+    """The reporting forms that ask for an indicator now or later (form items not ended)."""
+    from mel import clock
+
+    quarter = clock.reporting_quarter().id
+    item = ReportingFormIndicator
+    query = (select(ReportingForm.code).join(item, item.form_id == ReportingForm.id)
+             .where(item.indicator_id == indicator_id))
+    until = getattr(item, "until_period", None)
+    if until is not None:  # form items may be time-bound (from a quarter, until a quarter)
+        query = query.where(until.is_(None) | (until > quarter))
+    return sorted(set(session.scalars(query)))
+
+
+def _record(session: Session, actor, action: str, indicator: Indicator, before: dict, reason: str) -> None:
+    after = sheet(session, indicator)
+    audit.record(session, action, actor=actor, object=admin_object(KIND, indicator.code),
+                 details={"before": before, "after": after, "reason": reason,
+                          "version": indicator.version})
+    forget_catalogue(session)
+
+
+def create_indicator(session: Session, actor, data: dict, reason: str | None = "") -> Indicator:
+    """A new active indicator at version 1; its code must be new (retired indicators keep theirs)."""
+    require_admin(actor, "creates indicators")
+    code = _text(data.get("code")).upper()
+    problems: list[ErrorDetail] = []
+    if not code:
+        problems.append(ErrorDetail("Code: required, e.g. SA20.", {"field": "code"}))
+    elif not CODE_RE.match(code):
+        problems.append(ErrorDetail(f"Code: {code[:40]!r} must be a capital letter then 1–19 capital letters or "
+                                    "digits (e.g. SA20), so validation rules can name it.", {"field": "code"}))
+    elif session.scalar(select(Indicator.id).where(Indicator.code == code)) is not None:
+        problems.append(ErrorDetail(f"Code: an indicator {code} already exists; choose another code.",
+                                    {"field": "code"}))
+    values, found = checked(session, data)
+    why = _reason(reason, problems, required=False) or "New indicator."
+    problems += found
+    if problems:
+        raise ValidationFailed("The indicator was not created: correct the fields below.", problems)
+    indicator = Indicator(code=code, is_active=True, **values)
+    session.add(indicator)
+    session.flush()
+    add_version(session, indicator, reason=why, by=actor.email)
+    _record(session, actor, "catalogue.indicator_created", indicator, {}, why)
+    return indicator
+
+
+def change_indicator(session: Session, actor, code: str, data: dict, reason: str | None) -> int:
+    """Change an indicator's fields (those `data` holds; the others stay) as a new version; returns how
+    many fields changed (0: nothing changed, no version)."""
+    require_admin(actor, "changes indicators")
+    indicator = find(session, code)
+    problems: list[ErrorDetail] = []
+    why = _reason(reason, problems)
+    merged = {**form_values(session, indicator),
+              **{k: v for k, v in data.items() if k in FIELDS and v is not None}}
+    values, found = checked(session, merged)
+    problems += found
+    if problems:
+        raise ValidationFailed(f"{indicator.code} was not saved: correct the fields below.", problems)
+    altered = {k: v for k, v in values.items() if getattr(indicator, k) != v}
+    if not altered:
+        return 0
+    _refuse_new_meaning(session, indicator, altered)
+    before = sheet(session, indicator)
+    for name, value in altered.items():
+        setattr(indicator, name, value)
+    add_version(session, indicator, reason=why, by=actor.email)
+    _record(session, actor, "catalogue.indicator_changed", indicator, before, why)
+    return len(altered)
+
+
+def _refuse_new_meaning(session: Session, indicator: Indicator, altered: dict) -> None:
+    """Refuse a change of measure, factor, time aggregation or disaggregation set once figures exist; and a
+    change between ratio and not-ratio while an active validation rule names the indicator."""
+    columns = {"measure": "measure", "factor": "factor", "time_aggregation": "time_aggregation",
+               "disaggregation": "disaggregation_set_id"}
+    locked = [name for name in LOCKED if columns[name] in altered]
+    code = indicator.code
+    if locked:
+        figures = figures_count(session, indicator.id)
+        if figures:
+            shown = sheet(session, indicator)
+            new = {**shown, "measure": altered.get("measure", shown["measure"]),
+                   "factor": altered.get("factor", shown["factor"]),
+                   "time_aggregation": altered.get("time_aggregation", shown["time_aggregation"])}
+            if "disaggregation_set_id" in altered:
+                new["disaggregation"] = session.scalar(select(DisaggregationSet.code).where(
+                    DisaggregationSet.id == altered["disaggregation_set_id"]))
+            plural = "figure" if figures == 1 else "figures"
+            raise Conflict(
+                f"{code} already has {figures:,} {plural}: a change of {', '.join(LABELS[n].lower() for n in locked)} "
+                f"would change what they mean. Create a new indicator instead and retire {code}, naming the new one "
+                "as its replacement.",
+                [ErrorDetail(f"{LABELS[name]}: {code} has {figures:,} {plural}, so its {LABELS[name].lower()} cannot "
+                             f"change from {_shown(shown[name])} to {_shown(new[name])}. Create a new indicator and "
+                             f"retire {code} with the new one as its replacement.",
+                             {"field": name, "indicator": code, "figures": figures}) for name in locked])
+    if "measure" in altered and (altered["measure"] == "ratio") != (indicator.measure == "ratio"):
+        rules = _rules_naming(session, code)
+        if rules:
+            raise Conflict(f"{code} is named by the validation rules {', '.join(rules)}.", [ErrorDetail(
+                f"Measure: the active validation rules {', '.join(rules)} name {code}; a change between ratio and "
+                "not ratio changes how they must name it (SA12.N, SA12.D). Change or retire those rules first.",
+                {"field": "measure", "indicator": code, "rules": rules})])
+
+
+def _shown(value) -> str:
+    return "none" if value is None or value == "" else str(value)
+
+
+def retire_indicator(session: Session, actor, code: str, reason: str | None, replaced_by: str | None = None) -> bool:
+    """Retire an indicator (no longer asked for; its figures stay), optionally naming the active indicator that
+    replaces it; False when it already was so. Refused while a reporting form asks for it or an active
+    validation rule names it."""
+    require_admin(actor, "retires indicators")
+    indicator = find(session, code)
+    problems: list[ErrorDetail] = []
+    why = _reason(reason, problems)
+    target = None
+    wanted = _text(replaced_by).upper()
+    if wanted:
+        target = session.scalar(select(Indicator).where(Indicator.code == wanted[:40]))
+        if target is None:
+            problems.append(ErrorDetail(f"Replaced by: {wanted[:40]!r} is not in the catalogue.",
+                                        {"field": "replaced_by", "value": wanted[:40]}))
+        elif target.id == indicator.id:
+            problems.append(ErrorDetail(f"Replaced by: {indicator.code} cannot replace itself.",
+                                        {"field": "replaced_by", "value": wanted[:40]}))
+        elif not target.is_active:
+            problems.append(ErrorDetail(f"Replaced by: {target.code} is retired too; name an active indicator.",
+                                        {"field": "replaced_by", "value": wanted[:40]}))
+    if problems:
+        raise ValidationFailed(f"{indicator.code} was not retired: correct the fields below.", problems)
+    target_id = target.id if target is not None else None
+    if not indicator.is_active and indicator.replaced_by_id == target_id:
+        return False
+    forms = _forms_asking(session, indicator.id)
+    rules = _rules_naming(session, indicator.code)
+    refusals = []
+    if forms:
+        refusals.append(ErrorDetail(
+            f"Status: the reporting forms {', '.join(forms)} still ask for {indicator.code}; take it off those forms "
+            "first (each programme's form), then retire it.", {"field": "is_active", "indicator": indicator.code,
+                                                               "forms": forms}))
+    if rules:
+        refusals.append(ErrorDetail(
+            f"Status: the active validation rules {', '.join(rules)} name {indicator.code}; change or retire them "
+            "first.", {"field": "is_active", "indicator": indicator.code, "rules": rules}))
+    if refusals:
+        raise Conflict(f"{indicator.code} was not retired: it is still in use.", refusals)
+    before = sheet(session, indicator)
+    indicator.is_active = False
+    indicator.replaced_by_id = target_id
+    add_version(session, indicator, reason=why, by=actor.email)
+    _record(session, actor, "catalogue.indicator_retired", indicator, before, why)
+    return True
+
+
+def reactivate_indicator(session: Session, actor, code: str, reason: str | None) -> bool:
+    """Make a retired indicator active again (it is no longer replaced); False when it already was active."""
+    require_admin(actor, "reactivates indicators")
+    indicator = find(session, code)
+    problems: list[ErrorDetail] = []
+    why = _reason(reason, problems)
+    if problems:
+        raise ValidationFailed(f"{indicator.code} was not reactivated: say why.", problems)
+    if indicator.is_active:
+        return False
+    before = sheet(session, indicator)
+    indicator.is_active = True
+    indicator.replaced_by_id = None
+    add_version(session, indicator, reason=why, by=actor.email)
+    _record(session, actor, "catalogue.indicator_reactivated", indicator, before, why)
+    return True
+
+
+def versions(session: Session, code: str) -> list[IndicatorVersion]:
+    """The versions of an indicator's reference sheet, newest first."""
+    indicator = find(session, code)
+    return list(session.scalars(select(IndicatorVersion).where(IndicatorVersion.indicator_id == indicator.id)
+                                .order_by(IndicatorVersion.version.desc())))
+
+
+def version(session: Session, code: str, number: int) -> IndicatorVersion:
+    indicator = find(session, code)
+    found = session.scalar(select(IndicatorVersion).where(IndicatorVersion.indicator_id == indicator.id,
+                                                          IndicatorVersion.version == number))
+    if found is None:
+        raise NotFound(f"{indicator.code} has no version {number} (it is at version {indicator.version}).")
+    return found
+
+
+def changed_fields(older: dict | None, newer: dict) -> list[tuple[str, str, str]]:
+    """(label, before, after) of the sheet fields a version changed from the one before it."""
+    if older is None:
+        return []
+    return [(LABELS.get(name, name), _shown(older.get(name)), _shown(newer.get(name)))
+            for name in newer if older.get(name) != newer.get(name)]

@@ -1,0 +1,202 @@
+"""Writes of the secretariat's programme administration: create a programme (with its reporting form)
+and change it (name, pillar, agency, national or county-funded, and where it operates).
+
+Where a programme operates is the org units of its reporting form: a change of them applies from a
+stated quarter on (form_contents.py), so earlier returns keep the form they were made with; a new
+programme's form asks returns from its first quarter on, and asks no indicators until they are added.
+As everywhere in the catalogue administration, every problem is reported at once and located by its
+field, nothing is saved on error, and each change is audited with before and after and a reason.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from mel.accounts import audit
+from mel.accounts.models import User
+from mel.catalogue import form_contents
+from mel.catalogue.form_admin import (
+    CODE_CHARACTERS,
+    PROGRAMME_LEVELS,
+    checked_reason,
+    form_of,
+    require_admin,
+)
+from mel.catalogue.lookup import forget_catalogue
+from mel.catalogue.models import Pillar, Programme, ReportingForm
+from mel.catalogue.operations import admin_object
+from mel.catalogue.queries import programme as find_programme
+from mel.errors import Conflict, ErrorDetail, ValidationFailed
+from mel.uid import stable_uid
+
+KIND = "programme"
+LIMITS = {"code": 20, "name": 200, "agency": 200, "notes": 2000}
+FIELDS = ("name", "pillar", "agency", "level", "notes")
+LEVEL_WORDS = {"national": "national programme", "county": "county-funded programme"}
+
+
+def form_name(programme_name: str) -> str:
+    """The name of a programme's reporting form (as the seed names them)."""
+    return f"{programme_name} – quarterly return"
+
+
+def settings(programme: Programme, pillar_code: str | None = None) -> dict:
+    """A programme's fields as the audit keeps them."""
+    return {"code": programme.code, "name": programme.name,
+            "pillar": pillar_code if pillar_code is not None else programme.pillar.code,
+            "agency": programme.agency, "level": programme.level, "notes": programme.notes or "",
+            "org_units": [unit.code for unit in programme.org_units]}
+
+
+def _text(values: dict, name: str, problems: list[ErrorDetail], *, required: bool = True) -> str:
+    raw = values.get(name)
+    text = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw).strip())
+    if required and not text:
+        problems.append(ErrorDetail(f"{name}: this is required.", {"field": name}))
+    elif len(text) > LIMITS[name]:
+        problems.append(ErrorDetail(f"{name}: at most {LIMITS[name]} characters ({len(text)} given).",
+                                    {"field": name}))
+    return text
+
+
+def _code(session: Session, values: dict, problems: list[ErrorDetail]) -> str:
+    code = _text(values, "code", problems).upper()
+    if not code:
+        return code
+    if not set(code) <= CODE_CHARACTERS:
+        problems.append(ErrorDetail(f"code: {code!r} may use only the letters A–Z, digits, - and _.",
+                                    {"field": "code", "value": code}))
+    elif session.scalar(select(Programme.id).where(Programme.code == code)) is not None:
+        problems.append(ErrorDetail(f"code: a programme {code} already exists; choose another code.",
+                                    {"field": "code", "value": code}))
+    elif session.scalar(select(ReportingForm.id).where(ReportingForm.code == f"{code}-QR")) is not None:
+        problems.append(ErrorDetail(f"code: a reporting form {code}-QR already exists; choose another code.",
+                                    {"field": "code", "value": code}))
+    return code
+
+
+def _pillar(session: Session, raw, problems: list[ErrorDetail]) -> Pillar | None:
+    text = str(raw or "").strip()
+    pillars = {p.code: p for p in session.scalars(select(Pillar).order_by(Pillar.sort_order))}
+    if not text:
+        problems.append(ErrorDetail(f"pillar: choose one of {', '.join(pillars)}.", {"field": "pillar"}))
+        return None
+    found = pillars.get(text) or pillars.get(text.lower()) or next(
+        (p for p in pillars.values() if p.name.lower() == text.lower()), None)
+    if found is None:
+        problems.append(ErrorDetail(f"pillar: {text!r} is not a pillar; choose one of {', '.join(pillars)}.",
+                                    {"field": "pillar", "value": text}))
+    return found
+
+
+def _level(raw, problems: list[ErrorDetail]) -> str:
+    text = str(raw or "").strip().lower()
+    if text not in PROGRAMME_LEVELS:
+        problems.append(ErrorDetail(
+            f"level: {text!r} is not a level; a programme is national or county (county-funded).",
+            {"field": "level", "value": text}))
+    return text
+
+
+def create_programme(session: Session, user: User, values: dict) -> Programme:
+    """Create a programme and its (empty) reporting form, asking returns of its org units from a quarter on."""
+    require_admin(user, "creates programmes")
+    problems: list[ErrorDetail] = []
+    code = _code(session, values, problems)
+    name = _text(values, "name", problems)
+    pillar = _pillar(session, values.get("pillar"), problems)
+    agency = _text(values, "agency", problems)
+    level = _level(values.get("level"), problems)
+    notes = _text(values, "notes", problems, required=False)
+    units = form_contents.checked_units(session, values.get("org_units") or [], problems,
+                                        level=level if level in PROGRAMME_LEVELS else None)
+    if not units and not any(p.location.get("field", "").startswith("org_units") for p in problems):
+        problems.append(ErrorDetail("org_units: choose where the programme operates (at least one org unit).",
+                                    {"field": "org_units"}))
+    quarter = form_contents.stated_quarter(values.get("from_period"), problems)
+    reason = checked_reason(values.get("reason"), problems)
+    if problems:
+        raise ValidationFailed("The programme was not created.", problems)
+    assert pillar is not None and quarter is not None
+    programme = Programme(code=code, uid=stable_uid(KIND, code), name=name, pillar_id=pillar.id, pillar=pillar,
+                          agency=agency, level=level, notes=notes, org_units=[])
+    session.add(programme)
+    session.flush()
+    form = ReportingForm(code=f"{code}-QR", uid=stable_uid("reporting form", f"{code}-QR"), name=form_name(name),
+                         programme_id=programme.id, programme=programme, frequency="quarterly",
+                         opens_days=0, due_days=15, closes_days=45, items=[], units=[], window_exceptions=[])
+    session.add(form)
+    session.flush()
+    audit.record(session, "catalogue.programme_created", actor=user, object=admin_object(KIND, code),
+                 details={"reason": reason, "before": {},
+                          "after": {**settings(programme, pillar.code), "org_units": [u.code for u in units],
+                                    "from_period": quarter.id, "form": form.code}})
+    form_contents.apply_contents(session, user, form, quarter, items=[], units=units, reason=reason)
+    forget_catalogue(session)
+    return find_programme(session, code)
+
+
+def update_programme(session: Session, user: User, programme_code: str, values: dict) -> Programme:
+    """Change a programme's fields (left out: unchanged) and where it operates (from a stated quarter on)."""
+    require_admin(user, "changes programmes")
+    programme = session.scalar(
+        select(Programme).where((Programme.code == programme_code) | (Programme.uid == programme_code))
+        .options(selectinload(Programme.pillar), selectinload(Programme.org_units)))
+    if programme is None:
+        find_programme(session, programme_code)  # raises the located NotFound
+    assert programme is not None
+    form = form_of(session, programme.code)
+    problems: list[ErrorDetail] = []
+    if "code" in values and str(values.get("code") or "").strip().upper() not in ("", programme.code):
+        problems.append(ErrorDetail(
+            f"code: a programme's code does not change ({programme.code}): returns, plans and DHIS2 clients "
+            "know it by it. Create a new programme instead.", {"field": "code", "value": str(values["code"])}))
+    name = _text(values, "name", problems) if "name" in values else programme.name
+    pillar = _pillar(session, values.get("pillar"), problems) if "pillar" in values else programme.pillar
+    agency = _text(values, "agency", problems) if "agency" in values else programme.agency
+    level = _level(values.get("level"), problems) if "level" in values else programme.level
+    notes = _text(values, "notes", problems, required=False) if "notes" in values else (programme.notes or "")
+    units = None
+    quarter = None
+    if "org_units" in values:
+        units = form_contents.checked_units(session, values.get("org_units") or [], problems,
+                                            level=level if level in PROGRAMME_LEVELS else None)
+        if not units and not any(p.location.get("field", "").startswith("org_units") for p in problems):
+            problems.append(ErrorDetail("org_units: a programme operates in at least one org unit.",
+                                        {"field": "org_units"}))
+    if "org_units" in values or values.get("from_period") not in (None, ""):
+        quarter = form_contents.stated_quarter(values.get("from_period"), problems)
+    if level == "county" and units is None:
+        national = [u.code for u in programme.org_units if u.level == 1]
+        if national:
+            problems.append(ErrorDetail(
+                "level: a county-funded programme reports for counties, not for Kenya as a whole; change where "
+                "it operates (org_units) too.", {"field": "level", "value": level}))
+    reason = checked_reason(values.get("reason"), problems)
+    if problems:
+        raise ValidationFailed(f"The programme {programme.code} was not saved.", problems)
+    assert pillar is not None
+    before = settings(programme)
+    fields = {"name": name, "pillar_id": pillar.id, "agency": agency, "level": level, "notes": notes}
+    changed_fields = {k: v for k, v in fields.items() if getattr(programme, k) != v}
+    contents_changed = False
+    if quarter is not None:
+        contents_changed = form_contents.apply_contents(session, user, form, quarter, items=None, units=units,
+                                                        reason=reason)
+    if not changed_fields and not contents_changed:
+        raise Conflict(f"Nothing changes on {programme.code}: it already has these values"
+                       + (f" and operates there from {quarter.label} on." if quarter is not None else "."))
+    if changed_fields:
+        for key, value in changed_fields.items():
+            setattr(programme, key, value)
+        programme.pillar = pillar
+        if "name" in changed_fields and form.name == form_name(before["name"]):
+            form.name = form_name(name)
+        session.flush()
+    after = settings(programme, pillar.code)
+    audit.record(session, "catalogue.programme_changed", actor=user, object=admin_object(KIND, programme.code),
+                 details={"reason": reason, "before": before, "after": after,
+                          **({"from_period": quarter.id} if quarter is not None else {})})
+    forget_catalogue(session)
+    return find_programme(session, programme.code)
