@@ -216,13 +216,14 @@ def _demo_users(session: Session, summary: DemoSummary) -> dict[str, int]:
 
 
 def _demo_forms(session: Session) -> list[ReportingForm]:
-    """The reporting forms with what the demo generator reads (programme, units, indicators, combos)."""
+    """The reporting forms with what the demo generator reads (programme, units, indicators, combos, window)."""
     return list(session.scalars(
         select(ReportingForm).options(
             selectinload(ReportingForm.programme),
             selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator)
             .selectinload(Indicator.disaggregation_set).selectinload(DisaggregationSet.combos),
+            selectinload(ReportingForm.windows),
         )
     ))
 
@@ -287,7 +288,7 @@ def _demo_return(form: ReportingForm, unit: OrgUnit, quarter: Period, anchor: Pe
                  officer_id: int | None) -> Return:
     """An approved history return for `quarter`, timed as the anchor quarter's (same seed)."""
     rng = random.Random(f"return/{form.code}/{unit.code}/{anchor.id}")
-    due = quarter.end + timedelta(days=form.due_days)
+    due = quarter.end + timedelta(days=form.window_days_in(quarter.id)[1])
     submitted = due + timedelta(days=rng.choice([-9, -6, -4, -2, -1, 0, 0, 1, 3, 8]))
     submitted_at = datetime.combine(submitted, time(10, 30), tzinfo=UTC)
     return Return(

@@ -95,10 +95,11 @@ def _open_window(session: Session, forms: list[ReportingForm], calendar: DemoCal
     for form in forms:
         if window_for(form, quarter.id).state(calendar.as_of) == "open":
             continue
-        grace = form.closes_days - form.due_days
-        form.opens_days = min(form.opens_days, elapsed)
-        form.due_days = max(form.due_days, elapsed + DUE_AFTER_AS_OF)
-        form.closes_days = max(form.closes_days, form.due_days + grace)
+        days = form.window_row_in(quarter.id) or form  # the days in force for the quarter
+        grace = days.closes_days - days.due_days
+        days.opens_days = min(days.opens_days, elapsed)
+        days.due_days = max(days.due_days, elapsed + DUE_AFTER_AS_OF)
+        days.closes_days = max(days.closes_days, days.due_days + grace)
         widened += 1
     session.flush()
     if widened:

@@ -1,6 +1,10 @@
-"""Writes of the secretariat's form administration: a form's window and frequency, window exceptions
-(one org unit's later closing date for one period). Its indicators and org units from a quarter on are
-in form_contents.py, programmes in programme_admin.py.
+"""Writes of the secretariat's form administration: a form's frequency and window days from a stated
+quarter on, window exceptions (one org unit's later closing date for one period). Its indicators and
+org units from a quarter on are in form_contents.py, programmes in programme_admin.py.
+
+A change stated from quarter Q (`stated_quarter`: not before the quarter being reported now,
+`mel.clock.reporting_quarter`) leaves every quarter before Q as it was, so a past quarter's
+window never reopens nor closes again.
 
 Every write validates everything first and raises `ValidationFailed` with each problem located by
 its field, so nothing is saved on error; it then flushes (never commits), records the change in the
@@ -15,14 +19,22 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from indicators.periods import PeriodError, PeriodType, parse_period
+from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from mel import clock
 from mel.accounts import audit
 from mel.accounts.models import User
 from mel.catalogue.lookup import forget_catalogue
-from mel.catalogue.models import OrgUnit, Programme, ReportingForm, WindowException
+from mel.catalogue.models import (
+    OrgUnit,
+    Programme,
+    ReportingForm,
+    ReportingFormWindow,
+    WindowException,
+)
 from mel.catalogue.operations import admin_object
 from mel.catalogue.queries import CATALOGUE_FORM_LOADERS, name_key
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
+from mel.returns.workflow import window_for
 from mel.scopes import can_administer
 
 FORM_FREQUENCIES = ("quarterly",)  # returns are kept per quarter (reporting_form.frequency_quarterly)
@@ -30,6 +42,8 @@ MAX_WINDOW_DAYS = 366  # a window past a year after the quarter would overlap th
 MAX_EXCEPTION_DAYS = 366  # an exception closes at most a year after the quarter ends
 REASON_LENGTH = 500
 PROGRAMME_LEVELS = ("national", "county")
+MAX_QUARTERS_AHEAD = 12  # a change stated further ahead than three years is almost surely a typing slip
+WINDOW_DAYS = ("opens_days", "due_days", "closes_days")
 CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
@@ -65,6 +79,39 @@ def checked_reason(value, problems: list[ErrorDetail]) -> str:
     return text
 
 
+def stated_quarter(raw, problems: list[ErrorDetail], today=None) -> Period | None:
+    """The quarter a change applies from: a quarter, not before the one being reported now."""
+    if raw is None or str(raw).strip() == "":
+        problems.append(ErrorDetail(
+            "from_period: say from which quarter on the change applies (e.g. "
+            f"{clock.reporting_quarter(today).id}); earlier quarters keep their form.", {"field": "from_period"}))
+        return None
+    text = str(raw).strip()
+    try:
+        period = parse_period(text)
+    except (PeriodError, ValueError) as exc:
+        problems.append(ErrorDetail(f"from_period: {text!r} is not a period ({exc}).",
+                                    {"field": "from_period", "value": text}))
+        return None
+    if period.type is not PeriodType.QUARTER:
+        problems.append(ErrorDetail(f"from_period: {text!r} is not a quarter: use the form 2026Q4.",
+                                    {"field": "from_period", "value": text}))
+        return None
+    current = clock.reporting_quarter(today)
+    if period.id < current.id:
+        problems.append(ErrorDetail(
+            f"from_period: {period.label} is before {current.label}, the quarter being reported now; closed "
+            "quarters keep the form their returns were made with. State "
+            f"{current.id} or later.", {"field": "from_period", "value": period.id}))
+        return None
+    if period.id > current.shift(MAX_QUARTERS_AHEAD).id:
+        problems.append(ErrorDetail(
+            f"from_period: {period.label} is more than {MAX_QUARTERS_AHEAD} quarters ahead; state a nearer quarter.",
+            {"field": "from_period", "value": period.id}))
+        return None
+    return period
+
+
 def _whole_number(name: str, value, low: int, high: int, problems: list[ErrorDetail]) -> int | None:
     text = str(value if value is not None else "").strip()
     try:
@@ -81,27 +128,48 @@ def _whole_number(name: str, value, low: int, high: int, problems: list[ErrorDet
 # --------------------------------------------------------------------------- window and frequency
 
 
-def form_settings(form: ReportingForm) -> dict:
-    """The form's window and frequency, as the audit keeps them."""
-    return {"frequency": form.frequency, "opens_days": form.opens_days, "due_days": form.due_days,
-            "closes_days": form.closes_days}
+def form_settings(form: ReportingForm, quarter: str) -> dict:
+    """The form's frequency and its window days in a quarter, as the audit keeps them."""
+    return {"frequency": form.frequency, **dict(zip(WINDOW_DAYS, form.window_days_in(quarter), strict=True))}
+
+
+def window_versions(form: ReportingForm) -> list[dict]:
+    """The form's window by stretches of quarters, oldest first: {from, until, opens_days, due_days,
+    closes_days} (from None: since the beginning, the form's own days; until None: open-ended)."""
+    rows = sorted(form.windows, key=lambda row: row.from_period)
+    starts: list[str | None] = [None, *(row.from_period for row in rows)]
+    sources: list = [form, *rows]
+    return [{"from": start, "until": starts[i + 1] if i + 1 < len(starts) else None,
+             **{name: getattr(source, name) for name in WINDOW_DAYS}}
+            for i, (start, source) in enumerate(zip(starts, sources, strict=True))]
+
+
+def window_quarter(raw, problems: list[ErrorDetail]) -> Period | None:
+    """The quarter a window change applies from: the one being reported now when none is given."""
+    if raw is None or str(raw).strip() == "":
+        return clock.reporting_quarter()
+    return stated_quarter(raw, problems)
 
 
 def save_window(session: Session, user: User, programme_code: str, values: dict) -> ReportingForm:
-    """Change a form's frequency and window days (opens, due, closes after the quarter ends), with a reason.
+    """Change a form's frequency and window days (opens, due, closes after the quarter ends) from a
+    stated quarter on (`from_period`, default the quarter being reported now), with a reason.
 
-    The window applies to every period's returns that are still open; a return already submitted
-    keeps whether it was late (stored when it was submitted).
+    Quarters before keep their window, so a closed quarter stays closed; from that quarter on the
+    window is the one given (a change stated for a later quarter is replaced). A return already
+    submitted keeps whether it was late (stored when it was submitted).
     """
     require_admin(user, "changes reporting forms")
     form = form_of(session, programme_code)
     problems: list[ErrorDetail] = []
+    quarter = window_quarter(values.get("from_period"), problems)
     frequency = str(values.get("frequency") or form.frequency).strip()
     if frequency not in FORM_FREQUENCIES:
         problems.append(ErrorDetail(f"frequency: {frequency!r} is not possible: returns are kept per quarter, "
                                     "so a form is quarterly.", {"field": "frequency", "value": frequency}))
-    days = {name: _whole_number(name, values.get(name, getattr(form, name)), 0, MAX_WINDOW_DAYS, problems)
-            for name in ("opens_days", "due_days", "closes_days")}
+    current = form_settings(form, (quarter or clock.reporting_quarter()).id)
+    days = {name: _whole_number(name, values.get(name, current[name]), 0, MAX_WINDOW_DAYS, problems)
+            for name in WINDOW_DAYS}
     if None not in days.values() and not days["opens_days"] <= days["due_days"] <= days["closes_days"]:
         problems.append(ErrorDetail(
             f"due_days: the window must open, fall due and close in that order (opens {days['opens_days']}, "
@@ -109,15 +177,23 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
     reason = checked_reason(values.get("reason"), problems)
     if problems:
         raise ValidationFailed(f"The window of {form.code} was not saved.", problems)
-    before = form_settings(form)
+    assert quarter is not None
+    before = form_settings(form, quarter.id)
     after = {"frequency": frequency, **days}
-    if after == before:
-        raise Conflict(f"Nothing changes on {form.code}: the form already has this window and frequency.")
-    for name, value in after.items():
-        setattr(form, name, value)
+    replaced = [v for v in window_versions(form) if v["from"] is not None and v["from"] > quarter.id]
+    if after == before and not replaced:
+        raise Conflict(f"Nothing changes on {form.code}: from {quarter.label} on the form already has this "
+                       "window and frequency.")
+    for row in [row for row in form.windows if row.from_period >= quarter.id]:
+        form.windows.remove(row)  # a change stated from this quarter or a later one is replaced
+    session.flush()
+    form.frequency = frequency
+    if form.window_days_in(quarter.id) != tuple(days[name] for name in WINDOW_DAYS):
+        form.windows.append(ReportingFormWindow(from_period=quarter.id, **days))
     session.flush()
     audit.record(session, "catalogue.form_changed", actor=user, object=admin_object("reporting form", form.code),
-                 details={"reason": reason, "before": before, "after": after})
+                 details={"reason": reason, "from_period": quarter.id, "before": before, "after": after,
+                          "replaced": replaced})
     forget_catalogue(session)
     return form
 
@@ -187,7 +263,7 @@ def add_window_exception(session: Session, user: User, programme_code: str, valu
     closes_on = _closing_date(values.get("closes_on"), problems)
     reason = checked_reason(values.get("reason"), problems)
     if period is not None and closes_on is not None:
-        regular = period.end + timedelta(days=form.closes_days)
+        regular = window_for(form, period.id).closes
         latest = period.end + timedelta(days=MAX_EXCEPTION_DAYS)
         if closes_on <= regular:
             problems.append(ErrorDetail(

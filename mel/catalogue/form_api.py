@@ -49,15 +49,16 @@ class ProgrammeChange(MethodView):
 class FormItem(MethodView):
     @blp.response(200, FormSchema)
     def get(self, code):
-        """A programme's reporting form (by programme code or UID)."""
+        """A programme's reporting form (by programme code or UID), with its contents and window days by quarters."""
         form_admin.require_admin(authenticated_user(), "administers reporting forms")
         return form_admin.form_of(db.session, code)
 
     @blp.arguments(FormWindowArgs)
     @blp.response(200, FormSchema)
     def put(self, payload, code):
-        """Change the form's frequency and window days, and/or its indicators (order, required) and org units
-        from `from_period` on (earlier quarters keep their form), with a reason (audited before and after)."""
+        """Change the form's frequency and window days, and/or its indicators (order, required) and org units,
+        from `from_period` on (earlier quarters keep their form and window; a window change alone applies from
+        the quarter being reported when it is left out), with a reason (audited before and after)."""
         session = db.session
         form_contents.save_form(session, authenticated_user(), code, payload)
         return form_admin.form_of(session, code)

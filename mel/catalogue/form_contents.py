@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from indicators.periods import Period, parse_period
 from mel import clock
 from mel.accounts import audit
 from mel.accounts.models import User
@@ -30,6 +30,7 @@ from mel.catalogue.form_admin import (
     form_settings,
     require_admin,
     save_window,
+    stated_quarter,
 )
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
@@ -44,7 +45,6 @@ from mel.catalogue.operations import admin_object
 from mel.catalogue.queries import name_key
 from mel.errors import Conflict, ErrorDetail, ValidationFailed
 
-MAX_QUARTERS_AHEAD = 12  # a change stated further ahead than three years is almost surely a typing slip
 NAMED_RETURNS = 10  # a refusal names this many returns, then counts the rest
 
 
@@ -85,39 +85,6 @@ def versions(form: ReportingForm) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def stated_quarter(raw, problems: list[ErrorDetail], today=None) -> Period | None:
-    """The quarter a change applies from: a quarter, not before the one being reported now."""
-    if raw is None or str(raw).strip() == "":
-        problems.append(ErrorDetail(
-            "from_period: say from which quarter on the change applies (e.g. "
-            f"{clock.reporting_quarter(today).id}); earlier quarters keep their form.", {"field": "from_period"}))
-        return None
-    text = str(raw).strip()
-    try:
-        period = parse_period(text)
-    except (PeriodError, ValueError) as exc:
-        problems.append(ErrorDetail(f"from_period: {text!r} is not a period ({exc}).",
-                                    {"field": "from_period", "value": text}))
-        return None
-    if period.type is not PeriodType.QUARTER:
-        problems.append(ErrorDetail(f"from_period: {text!r} is not a quarter: use the form 2026Q4.",
-                                    {"field": "from_period", "value": text}))
-        return None
-    current = clock.reporting_quarter(today)
-    if period.id < current.id:
-        problems.append(ErrorDetail(
-            f"from_period: {period.label} is before {current.label}, the quarter being reported now; closed "
-            "quarters keep the form their returns were made with. State "
-            f"{current.id} or later.", {"field": "from_period", "value": period.id}))
-        return None
-    if period.id > current.shift(MAX_QUARTERS_AHEAD).id:
-        problems.append(ErrorDetail(
-            f"from_period: {period.label} is more than {MAX_QUARTERS_AHEAD} quarters ahead; state a nearer quarter.",
-            {"field": "from_period", "value": period.id}))
-        return None
-    return period
 
 
 def _flag(value, name: str, problems: list[ErrorDetail]) -> bool:
@@ -392,9 +359,10 @@ CONTENT_FIELDS = ("indicators", "org_units")
 
 def save_form(session: Session, user: User, programme_code: str, values: dict) -> ReportingForm:
     """One change of a form through the API: its window and frequency (form_admin.save_window), its
-    indicators and org units from a quarter on (save_contents), or both, in one transaction.
+    indicators and org units (save_contents), or both, in one transaction, from `from_period` on (for a
+    window alone, by default the quarter being reported now).
 
-    A window given as it already is does not count as a change when the contents change.
+    A window given as it already is from that quarter does not count as a change when the contents change.
     """
     require_admin(user, "changes reporting forms")
     window = {name: values[name] for name in WINDOW_FIELDS if name in values}
@@ -405,9 +373,10 @@ def save_form(session: Session, user: User, programme_code: str, values: dict) -
             "org units with from_period, or both.", {"field": "indicators"})])
     if window and not contents:
         return save_window(session, user, programme_code, values)
-    if window:
-        form = form_of(session, programme_code)
-        current = form_settings(form)
+    quarter = stated_quarter(values.get("from_period"), []) if window else None
+    if quarter is not None:  # without a good quarter, save_contents refuses the change naming from_period
+        current = form_settings(form_of(session, programme_code), quarter.id)
         if any(str(value).strip() != str(current[name]) for name, value in window.items()):
-            save_window(session, user, programme_code, {**window, "reason": values.get("reason")})
+            save_window(session, user, programme_code,
+                        {**window, "from_period": quarter.id, "reason": values.get("reason")})
     return save_contents(session, user, programme_code, values)

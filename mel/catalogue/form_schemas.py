@@ -10,6 +10,7 @@ from mel.catalogue.form_admin import (
     MAX_WINDOW_DAYS,
     PROGRAMME_LEVELS,
     REASON_LENGTH,
+    window_versions,
 )
 from mel.catalogue.form_contents import contents_at, versions
 
@@ -43,29 +44,48 @@ class FormVersionSchema(ma.Schema):
     org_units = ma.fields.List(ma.fields.String())
 
 
+class FormWindowSchema(ma.Schema):
+    from_ = ma.fields.String(data_key="from", attribute="from", allow_none=True,
+                             metadata={"description": "First quarter of the stretch (null: since the beginning)"})
+    until = ma.fields.String(allow_none=True,
+                             metadata={"description": "The stretch ends before this quarter (null: open-ended)"})
+    opens_days = ma.fields.Integer(metadata={"description": "The window opens this many days after the quarter ends"})
+    due_days = ma.fields.Integer(metadata={"description": "Returns are late after this many days"})
+    closes_days = ma.fields.Integer(metadata={"description": "The window closes this many days after the quarter"})
+
+
 def _now(form, part: str):
     return contents_at(form, clock.reporting_quarter().id)[part]
 
 
+def _days_now(form, index: int) -> int:
+    return form.window_days_in(clock.reporting_quarter().id)[index]
+
+
 class FormSchema(ma.Schema):
-    """A programme's reporting form: indicators and org units (in the quarter being reported, and every
-    stretch of quarters in `versions`), frequency and window."""
+    """A programme's reporting form: indicators, org units and window days (in the quarter being reported,
+    and every stretch of quarters in `versions` and `windows`), frequency."""
 
     uid = ma.fields.String()
     code = ma.fields.String()
     name = ma.fields.String()
     programme = ma.fields.Function(lambda f: f.programme.code)
     frequency = ma.fields.String()
-    opens_days = ma.fields.Integer(metadata={"description": "The window opens this many days after the quarter ends"})
-    due_days = ma.fields.Integer(metadata={"description": "Returns are late after this many days"})
-    closes_days = ma.fields.Integer(metadata={"description": "The window closes this many days after the quarter"})
-    quarter = ma.fields.Function(lambda f: clock.reporting_quarter().id,
-                                 metadata={"description": "The quarter being reported, which indicators and org_units show"})
+    opens_days = ma.fields.Function(lambda f: _days_now(f, 0), metadata={
+        "type": "integer", "description": "In the quarter being reported, the window opens this many days after it ends"})
+    due_days = ma.fields.Function(lambda f: _days_now(f, 1), metadata={
+        "type": "integer", "description": "In the quarter being reported, returns are late after this many days"})
+    closes_days = ma.fields.Function(lambda f: _days_now(f, 2), metadata={
+        "type": "integer", "description": "In the quarter being reported, the window closes this many days after it"})
+    quarter = ma.fields.Function(lambda f: clock.reporting_quarter().id, metadata={
+        "description": "The quarter being reported, which indicators, org_units and the window days show"})
     indicators = ma.fields.Function(lambda f: _now(f, "indicators"),
                                     metadata={"description": "[{indicator, required}] in form order"})
     org_units = ma.fields.Function(lambda f: _now(f, "org_units"), metadata={"description": "Org unit codes"})
     versions = ma.fields.Function(lambda f: FormVersionSchema(many=True).dump(versions(f)),
                                   metadata={"description": "The form's content by stretch of quarters, oldest first"})
+    windows = ma.fields.Function(lambda f: FormWindowSchema(many=True).dump(window_versions(f)),
+                                 metadata={"description": "The form's window days by stretch of quarters, oldest first"})
     window_exceptions = ma.fields.List(ma.fields.Nested(WindowExceptionSchema))
 
 
@@ -80,8 +100,9 @@ _UNITS = ma.fields.List(ma.fields.String(), metadata={"description": "Org unit c
 
 
 class FormWindowArgs(ma.Schema):
-    """A change of a form: its frequency and window, and/or its indicators and org units from a quarter on
-    (fields left out keep their value)."""
+    """A change of a form from a quarter on: its frequency and window days, and/or its indicators and org
+    units (fields left out keep their value). A window alone applies from the quarter being reported
+    when from_period is left out."""
 
     frequency = ma.fields.String(validate=ma.validate.OneOf(FORM_FREQUENCIES))
     opens_days = ma.fields.Integer(**_DAYS)

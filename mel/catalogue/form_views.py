@@ -19,7 +19,7 @@ from mel.returns.workflow import window_for
 
 bp = Blueprint("form_admin", __name__, url_prefix="/catalogue")
 
-FORM_FIELDS = ("frequency", "opens_days", "due_days", "closes_days", "reason")
+FORM_FIELDS = ("frequency", "opens_days", "due_days", "closes_days", "from_period", "reason")
 EXCEPTION_FIELDS = ("org_unit", "period", "closes_on", "reason")
 PROGRAMME_FIELDS = ("code", "name", "pillar", "agency", "level", "notes", "from_period", "reason")
 
@@ -66,6 +66,8 @@ def _form_page(code: str, *, error: MelError | None = None, entered: dict | None
     exceptions = [(g, parse_period(g.period).label,
                    window_for(form, g.period).closes) for g in form.window_exceptions]
     contents_entered = entered if section == "contents" else None
+    window_entered = entered if section == "window" and entered else None
+    window_from = max(shown.id, quarter.id)
     return render_template(
         "catalogue/form_edit.html", form=form, programme=form.programme, error=error, section=section,
         entered=entered or {}, frequencies=form_admin.FORM_FREQUENCIES, exceptions=exceptions,
@@ -77,7 +79,8 @@ def _form_page(code: str, *, error: MelError | None = None, entered: dict | None
         chosen_units=set(contents_entered["org_units"]) if contents_entered else
         {u.code for u in form.org_units_in(shown.id)},
         from_period=(contents_entered or {}).get("from_period") or max(shown.id, quarter.id),
-        window_values=entered if section == "window" and entered else form_admin.form_settings(form),
+        window_values=window_entered or {**form_admin.form_settings(form, window_from), "from_period": window_from},
+        window_versions=form_admin.window_versions(form),
     ), (error.status if error else 200)
 
 
@@ -94,9 +97,12 @@ def form_edit(code: str):
     except MelError as exc:
         db.session.rollback()
         return _form_page(code, error=exc, entered=entered)
-    flash(f"The window of {form.code} is saved: it opens {form.opens_days}, falls due {form.due_days} and "
-          f"closes {form.closes_days} days after each quarter.", "info")
-    return redirect(url_for("form_admin.form_edit", code=code))
+    quarter = form_admin.window_quarter(entered["from_period"], [])
+    assert quarter is not None  # save_window accepted it
+    opens, due, closes = form.window_days_in(quarter.id)
+    flash(f"From {quarter.label} on the window of {form.code} opens {opens}, falls due {due} and closes {closes} "
+          "days after each quarter; earlier quarters keep their window.", "info")
+    return redirect(url_for("form_admin.form_edit", code=code, quarter=quarter.id) + "#window")
 
 
 @bp.route("/programmes/<code>/form/exceptions", methods=["POST"])

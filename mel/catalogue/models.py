@@ -370,6 +370,24 @@ class ReportingFormOrgUnit(Base):
         return in_force(self.from_period, self.until_period, quarter)
 
 
+class ReportingFormWindow(Base):
+    """A form's window days (opens, due, closes after the quarter ends) for the quarters from
+    `from_period` on, until the form's next window row; before its first row the form's own columns apply."""
+
+    __tablename__ = "reporting_form_window"
+    __table_args__ = (
+        UniqueConstraint("form_id", "from_period"),
+        CheckConstraint("opens_days <= due_days AND due_days <= closes_days", name="window_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("reporting_form.id", ondelete="CASCADE"), index=True)
+    from_period: Mapped[str] = mapped_column(String(10))
+    opens_days: Mapped[int] = mapped_column(Integer)
+    due_days: Mapped[int] = mapped_column(Integer)
+    closes_days: Mapped[int] = mapped_column(Integer)
+
+
 class ReportingForm(MetadataMixin, Base):
     """What a programme reports: indicators × org units, at a frequency, within a window."""
 
@@ -386,6 +404,8 @@ class ReportingForm(MetadataMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"), index=True)
     frequency: Mapped[str] = mapped_column(String(20), default="quarterly")
+    # The window days of every quarter before the form's first `windows` row (read them through
+    # `window_days_in` with a period).
     opens_days: Mapped[int] = mapped_column(Integer, default=0)
     due_days: Mapped[int] = mapped_column(Integer, default=15)
     closes_days: Mapped[int] = mapped_column(Integer, default=45)
@@ -403,6 +423,27 @@ class ReportingForm(MetadataMixin, Base):
         lazy="raise", order_by="WindowException.period",
         cascade="all, delete-orphan",
     )
+    # The window days stated from a quarter on, oldest first: read them through `window_days_in`.
+    windows: Mapped[list[ReportingFormWindow]] = relationship(
+        lazy="raise", order_by=ReportingFormWindow.from_period, cascade="all, delete-orphan",
+    )
+
+    def window_row_in(self, period: str) -> ReportingFormWindow | None:
+        """The window row in force in a period (its last quarter's): the latest stated from that
+        quarter or before; None when the form's own days apply."""
+        quarter = quarters_of(period)[-1]
+        chosen = None
+        for row in self.windows:
+            if row.from_period <= quarter and (chosen is None or row.from_period > chosen.from_period):
+                chosen = row
+        return chosen
+
+    def window_days_in(self, period: str) -> tuple[int, int, int]:
+        """The days after a period ends that its window opens, falls due and closes: the one answer
+        every reader (window_for: grid, imports, home page, review, reminders; DHIS2) uses, so a
+        change of the window stated from a quarter on leaves earlier quarters' windows as they were."""
+        source = self.window_row_in(period) or self
+        return source.opens_days, source.due_days, source.closes_days
 
     def items_in(self, period: str) -> list[ReportingFormIndicator]:
         """The indicators this form asks for in a period, in form order: the one answer every reader

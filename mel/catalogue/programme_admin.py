@@ -125,7 +125,7 @@ def create_programme(session: Session, user: User, values: dict) -> Programme:
     session.flush()
     form = ReportingForm(code=f"{code}-QR", uid=stable_uid("reporting form", f"{code}-QR"), name=form_name(name),
                          programme_id=programme.id, programme=programme, frequency="quarterly",
-                         opens_days=0, due_days=15, closes_days=45, items=[], units=[], window_exceptions=[])
+                         opens_days=0, due_days=15, closes_days=45, items=[], units=[], window_exceptions=[], windows=[])
     session.add(form)
     session.flush()
     audit.record(session, "catalogue.programme_created", actor=user, object=admin_object(KIND, code),

@@ -128,6 +128,7 @@ CATALOGUE_FORM_LOADERS = (
     selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
     selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
     selectinload(ReportingForm.window_exceptions).selectinload(WindowException.org_unit),
+    selectinload(ReportingForm.windows),
 )
 
 
@@ -194,6 +195,7 @@ def forms(session: Session, programme_code: str | None = None) -> list[Reporting
             selectinload(ReportingForm.programme),
             selectinload(ReportingForm.items).selectinload(ReportingFormIndicator.indicator),
             selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
+            selectinload(ReportingForm.windows),
         )
         .order_by(ReportingForm.code)
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import parse_period
 from mel import clock
@@ -72,11 +72,14 @@ class Window:
 
 
 def window_for(form: ReportingForm, period: str, org_unit_id: int | None = None) -> Window:
-    """The period's window on this form; for one org unit, with its window exception if it has one
-    (the form's `window_exceptions` must then be loaded, as the catalogue's forms are)."""
+    """The period's window on this form, with the days stated for that quarter (`window_days_in`: a
+    change from a later quarter on leaves it as it was); for one org unit, with its window exception
+    if it has one. The form's `windows` (and, for an org unit, `window_exceptions`) must be loaded,
+    as the catalogue's forms are (queries.CATALOGUE_FORM_LOADERS)."""
     end = parse_period(period).end
-    opens, due = end + timedelta(days=form.opens_days), end + timedelta(days=form.due_days)
-    closes = end + timedelta(days=form.closes_days)
+    opens_days, due_days, closes_days = form.window_days_in(period)
+    opens, due = end + timedelta(days=opens_days), end + timedelta(days=due_days)
+    closes = end + timedelta(days=closes_days)
     if org_unit_id is not None:
         for granted in form.window_exceptions:
             if granted.org_unit_id == org_unit_id and granted.period == period:
@@ -132,7 +135,9 @@ def move(
     from_state, version = record.state, record.version
     values: dict = {"state": to_state, "version": Return.version + 1, "updated_at": now}
     if to_state == "submitted":
-        form_due = window_for(session.get(ReportingForm, record.form_id), record.period).due
+        form = session.scalar(select(ReportingForm).where(ReportingForm.id == record.form_id)
+                              .options(selectinload(ReportingForm.windows)))
+        form_due = window_for(form, record.period).due
         values |= {"submitted_at": now, "submitted_by_id": user.id,
                    "is_late": clock.today(now) > form_due}
     if to_state == "approved":

@@ -37,7 +37,8 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
         select(ReportingForm).options(selectinload(ReportingForm.programme),
                                       selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
                                       selectinload(ReportingForm.window_exceptions)
-                                      .selectinload(WindowException.org_unit))
+                                      .selectinload(WindowException.org_unit),
+                                      selectinload(ReportingForm.windows))
         .where(ReportingForm.programme_id.in_([p.id for p in user.programmes]))
     )
     records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(
@@ -57,7 +58,9 @@ def home():
     user = authenticated_user()
     session = db.session
     quarter = clock.reporting_quarter()
-    due_days = session.scalar(select(func.min(ReportingForm.due_days))) or 15
+    # The earliest due day of the quarter being reported, with each form's days for that quarter.
+    due_days = min((form.window_days_in(quarter.id)[1] for form in session.scalars(
+        select(ReportingForm).options(selectinload(ReportingForm.windows)))), default=15)
     due = quarter.end + timedelta(days=due_days)
     latest_with_data = session.scalar(scoped_returns(user).with_only_columns(func.max(Return.period)))
     returns_query = (

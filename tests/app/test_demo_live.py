@@ -150,7 +150,8 @@ def _open_quarter_checks(app, as_of: date) -> None:
 
         forms = session.scalars(select(ReportingForm).options(
             selectinload(ReportingForm.programme),
-            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit))).all()
+            selectinload(ReportingForm.units).selectinload(ReportingFormOrgUnit.org_unit),
+            selectinload(ReportingForm.windows))).all()
         kisumu = load_user(session, "officer.kisumu@demo.test")
         for form in forms:
             assert window_for(form, quarter).state(as_of) == "open", form.code

@@ -1,10 +1,11 @@
 """The secretariat administers reporting forms in the browser and through the API: a form's window
-and frequency, and window exceptions (one org unit's later closing date for one quarter)."""
+and frequency from a stated quarter on (earlier quarters keep their window), and window exceptions
+(one org unit's later closing date for one quarter)."""
 
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -12,19 +13,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from mel import clock
 from mel.accounts.models import AuditEvent
 from mel.accounts.operations import create_token
 from mel.catalogue.form_admin import add_window_exception
 from mel.catalogue.lookup import load_catalogue
-from mel.catalogue.models import Programme, ReportingForm, WindowException
-from mel.returns.workflow import window_for, window_problem
+from mel.catalogue.models import Programme, ReportingForm, ReportingFormWindow, WindowException
+from mel.returns.workflow import Window, window_for, window_problem
 from tests.app.returns_helpers import rows_like, send, user
 from tests.helpers import AFTER_CLOSE, csrf_token, login
 
 FORM_PAGE = "/catalogue/programmes/OPCT/form"
 KISUMU, MOMBASA = "042", "001"
 FLOODS = "Floods cut the Kisumu county office off for three weeks"
-# 2025Q3 closes on 14 November 2025 (45 days); AFTER_CLOSE is 28 November 2025.
+# 2025Q3 closes on 14 November 2025 (45 days); AFTER_CLOSE is 28 November 2025. On 1 December 2025
+# the quarter being reported is still 2025Q3.
+DECEMBER = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def _form(session) -> ReportingForm:
@@ -118,34 +122,127 @@ def test_removing_the_exception_closes_the_window_again_and_both_changes_are_aud
                                                           catalogue.org_units[KISUMU].id)
 
 
-def test_the_window_days_are_changed_on_the_web_with_a_reason_and_audited_before_and_after(session, secretariat):
-    response = _post(secretariat, FORM_PAGE, {"frequency": "quarterly", "opens_days": "0", "due_days": "30",
-                                              "closes_days": "60", "reason": "PFM deadline"})
-    assert response.status_code == 302
+def _windows(session) -> list[tuple]:
+    """The form's stated window rows (from_period, opens, due, closes) and its own days."""
     form = _form(session)
-    assert (form.opens_days, form.due_days, form.closes_days) == (0, 30, 60)
-    [event] = _audits(session, "catalogue.form_changed")
-    assert event.details["before"] == {"frequency": "quarterly", "opens_days": 0, "due_days": 15, "closes_days": 45}
-    assert event.details["after"] == {"frequency": "quarterly", "opens_days": 0, "due_days": 30, "closes_days": 60}
-    audit_page = secretariat.get("/admin/audit").get_data(as_text=True)
-    assert "Reporting form changed" in audit_page
-    # The catalogue every process reads follows at once: the window of 2025Q3 now closes on 29 November.
-    catalogue = load_catalogue(session)
+    rows = session.execute(select(ReportingFormWindow.from_period, ReportingFormWindow.opens_days,
+                                  ReportingFormWindow.due_days, ReportingFormWindow.closes_days)
+                           .where(ReportingFormWindow.form_id == form.id).order_by(ReportingFormWindow.from_period))
+    return [(None, form.opens_days, form.due_days, form.closes_days), *map(tuple, rows)]
+
+
+def test_a_window_change_from_the_quarter_reported_reopens_it_and_leaves_past_quarters_closed(session, client):
+    """On 1 December 2025 the quarter reported is 2025Q3, closed on 14 November (45 days). Closing 180
+    days after the quarter from 2025Q3 on reopens it; 2025Q2 (closed 14 August, 27 December with 180 days)
+    stays closed."""
     officer = user(session, "officer.opct@demo.test")
-    assert window_problem(catalogue.forms[catalogue.programmes["OPCT"].id], "2025Q3", officer,
-                          date(2025, 11, 28), catalogue.org_units[MOMBASA].id) is None
+    mombasa = load_catalogue(session).org_units[MOMBASA].id
+    with time_machine.travel(DECEMBER, tick=False):
+        form = load_catalogue(session).forms[load_catalogue(session).programmes["OPCT"].id]
+        assert "closed on 14 November 2025" in window_problem(form, "2025Q3", officer, DECEMBER.date(), mombasa)
+        login(client, "secretariat@demo.test")
+        response = _post(client, FORM_PAGE, {"frequency": "quarterly", "opens_days": "0", "due_days": "30",
+                                             "closes_days": "180", "from_period": "2025Q3", "reason": "PFM deadline"})
+        assert response.status_code == 302 and response.headers["Location"].endswith("quarter=2025Q3#window")
+        page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+        assert "From FY2025/26 Q1 (Jul–Sep 2025) on the window of OPCT-QR opens 0, falls due 30 and closes 180" in page
+        assert "The window by quarters" in page and "before 2025Q3" in page
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+        login(client, "officer.opct@demo.test")
+        grid = client.get("/returns/OPCT/001/2025Q3").get_data(as_text=True)
+    # The form's own days stay the window of every quarter before 2025Q3; 2025Q3 on gets the new row.
+    assert _windows(session) == [(None, 0, 15, 45), ("2025Q3", 0, 30, 180)]
+    [event] = _audits(session, "catalogue.form_changed")
+    assert event.details == {
+        "reason": "PFM deadline", "from_period": "2025Q3", "replaced": [],
+        "before": {"frequency": "quarterly", "opens_days": 0, "due_days": 15, "closes_days": 45},
+        "after": {"frequency": "quarterly", "opens_days": 0, "due_days": 30, "closes_days": 180}}
+    # Every entry point reads the catalogue again at once: 2025Q3 is open (late), 2025Q2 stays closed.
+    catalogue = load_catalogue(session)
+    form = catalogue.forms[catalogue.programmes["OPCT"].id]
+    assert window_problem(form, "2025Q3", officer, DECEMBER.date(), mombasa) is None
+    assert window_problem(form, "2025Q2", officer, DECEMBER.date(), mombasa) == (
+        "the window for FY2024/25 Q4 (Apr–Jun 2025) closed on 14 August 2025; only the secretariat can "
+        "accept figures now.")
+    assert window_for(form, "2025Q2") == Window(date(2025, 6, 30), date(2025, 7, 15), date(2025, 8, 14))
+    assert window_for(form, "2025Q3") == Window(date(2025, 9, 30), date(2025, 10, 30), date(2026, 3, 29))
+    assert window_for(form, "2025Q4").closes == date(2026, 6, 29) and window_for(form, "2026").closes == date(2027, 6, 29)
+    assert "late: was due on 30 October 2025; closes on 29 March 2026" in grid and "read-only" not in grid
+    with time_machine.travel(DECEMBER, tick=False):  # the import of every channel agrees
+        result = send(session, "officer.opct@demo.test", rows_like(session, "OPCT", [MOMBASA]), now=DECEMBER)
+    assert not [issue for issue in result.errors if issue.code == "window"]
+
+
+def test_a_window_change_from_a_past_quarter_is_refused_with_its_field_named_and_nothing_saved(session, client, api):
+    with time_machine.travel(DECEMBER, tick=False):
+        login(client, "secretariat@demo.test")
+        response = _post(client, FORM_PAGE, {"frequency": "quarterly", "opens_days": "0", "due_days": "15",
+                                             "closes_days": "120", "from_period": "2025Q2", "reason": "Late"})
+        through_api = client.put("/api/v1/forms/OPCT", headers=api,
+                                 json={"closes_days": 120, "from_period": "2025Q2", "reason": "Late"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and through_api.status_code == 422
+    words = ("from_period: FY2024/25 Q4 (Apr–Jun 2025) is before FY2025/26 Q1 (Jul–Sep 2025), the quarter being "
+             "reported now")
+    assert words in page and 'value="2025Q2"' in page and 'value="120"' in page
+    [detail] = through_api.json["details"]
+    assert words in detail["message"] and detail["location"] == {"field": "from_period", "value": "2025Q2"}
+    assert _windows(session) == [(None, 0, 15, 45)] and not _audits(session, "catalogue.form_changed")
+
+
+def test_a_window_stated_again_replaces_the_later_one_and_the_api_shows_the_windows(session, client, api):
+    with time_machine.travel(DECEMBER, tick=False):
+        def put(**change):
+            return client.put("/api/v1/forms/OPCT", headers=api, json={"reason": "PFM calendar", **change})
+
+        ahead = put(closes_days=90, from_period="2026Q1")
+        assert ahead.status_code == 200, ahead.json
+        assert ahead.json["quarter"] == "2025Q3" and ahead.json["closes_days"] == 45  # the quarter reported
+        assert ahead.json["windows"] == [
+            {"from": None, "until": "2026Q1", "opens_days": 0, "due_days": 15, "closes_days": 45},
+            {"from": "2026Q1", "until": None, "opens_days": 0, "due_days": 15, "closes_days": 90}]
+        nearer = put(closes_days=60, due_days=20, from_period="2025Q4")
+        assert nearer.status_code == 200 and [w["from"] for w in nearer.json["windows"]] == [None, "2025Q4"]
+        assert _windows(session) == [(None, 0, 15, 45), ("2025Q4", 0, 20, 60)]
+        first, second = _audits(session, "catalogue.form_changed")
+        assert first.details["from_period"] == "2026Q1" and first.details["replaced"] == []
+        assert second.details["before"]["closes_days"] == 45 and second.details["after"]["closes_days"] == 60
+        assert second.details["replaced"] == [
+            {"from": "2026Q1", "until": None, "opens_days": 0, "due_days": 15, "closes_days": 90}]
+        # Stating the form's own days again from 2025Q4 leaves one stretch: no needless row.
+        back = put(closes_days=45, due_days=15, from_period="2025Q4")
+        assert back.status_code == 200 and len(back.json["windows"]) == 1 and _windows(session) == [(None, 0, 15, 45)]
+        same = put(closes_days=45, from_period="2025Q4")
+        assert same.status_code == 409 and "already has this window" in same.json["message"]
+        # Without from_period a window change applies from the quarter being reported.
+        default = put(due_days=25)
+        assert default.status_code == 200 and default.json["due_days"] == 25
+        assert _audits(session, "catalogue.form_changed")[-1].details["from_period"] == "2025Q3"
+        # With the contents in one change, the window follows the contents' from_period.
+        order = [item["indicator"] for item in default.json["indicators"]]
+        both = put(due_days=30, from_period="2026Q2",
+                   indicators=[{"indicator": code, "required": True} for code in reversed(order)])
+        assert both.status_code == 200, both.json
+        assert both.json["windows"][-1] == {"from": "2026Q2", "until": None, "opens_days": 0, "due_days": 30,
+                                            "closes_days": 45}
+        assert _audits(session, "catalogue.form_changed")[-1].details["from_period"] == "2026Q2"
+        assert _audits(session, "catalogue.form_contents_changed")[-1].details["from_period"] == "2026Q2"
 
 
 @pytest.mark.parametrize(("data", "where", "words"), [
     ({"due_days": "x"}, "due_days", "'x' is not a whole number"),
     ({"closes_days": "400"}, "closes_days", "400 days is outside 0–366"),
     ({"opens_days": "-1"}, "opens_days", "-1 days is outside"),
-    ({"due_days": "50"}, "due_days", "open, fall due and close in that order"),
+    ({"due_days": "70"}, "due_days", "open, fall due and close in that order"),
     ({"frequency": "annual"}, "frequency", "returns are kept per quarter"),
     ({"reason": " "}, "reason", "say why"),
+    ({"from_period": "2025Q9"}, "from_period", "'2025Q9' is not a period"),
+    ({"from_period": "2025July"}, "from_period", "is not a quarter"),
+    ({"from_period": "2025Q2"}, "from_period", "is before"),
+    ({"from_period": "2099Q1"}, "from_period", "quarters ahead"),
 ])
 def test_a_bad_window_is_refused_with_its_field_named_and_nothing_saved(session, secretariat, data, where, words):
-    values = {"frequency": "quarterly", "opens_days": "0", "due_days": "15", "closes_days": "45",
+    values = {"frequency": "quarterly", "opens_days": "0", "due_days": "15", "closes_days": "60",
               "reason": "Test", **data}
     response = _post(secretariat, FORM_PAGE, values)
     page = html.unescape(response.get_data(as_text=True))
@@ -153,7 +250,7 @@ def test_a_bad_window_is_refused_with_its_field_named_and_nothing_saved(session,
     assert f"{where}: " in page and words in page, page
     form = _form(session)
     assert (form.frequency, form.opens_days, form.due_days, form.closes_days) == ("quarterly", 0, 15, 45)
-    assert not _audits(session, "catalogue.form_changed")
+    assert _windows(session) == [(None, 0, 15, 45)] and not _audits(session, "catalogue.form_changed")
 
 
 @pytest.mark.parametrize(("data", "where", "words"), [
@@ -200,6 +297,7 @@ def test_the_api_changes_the_window_and_manages_exceptions_with_the_same_rules(s
     assert changed.status_code == 200 and changed.json["closes_days"] == 50
     [event] = _audits(session, "catalogue.form_changed")
     assert (event.details["before"]["closes_days"], event.details["after"]["closes_days"]) == (45, 50)
+    assert event.details["from_period"] == clock.reporting_quarter().id  # by default, the quarter reported
     created = client.post("/api/v1/forms/OPCT/window-exceptions", headers=api, json={
         "org_unit": KISUMU, "period": "2025Q3", "closes_on": "2025-12-15", "reason": FLOODS})
     assert created.status_code == 201, created.json
@@ -238,7 +336,7 @@ def test_only_the_secretariat_administers_forms(session, client, email):
             if method == "POST" else {"closes_days": 50, "reason": "x"} if method == "PUT" else None
         response = client.open(path, method=method, headers=headers, json=body)
         assert response.status_code == 403, (method, path, response.status_code)
-    assert _exceptions(session) == 0 and _form(session).closes_days == 45
+    assert _exceptions(session) == 0 and _windows(session) == [(None, 0, 15, 45)]
 
 
 _TEXT = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**12, 10**12), st.booleans(),
@@ -248,16 +346,17 @@ _TEXT = st.one_of(st.none(), st.text(max_size=12), st.integers(-10**12, 10**12),
 @settings(max_examples=60, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(payload=st.dictionaries(st.sampled_from(["org_unit", "period", "closes_on", "reason", "frequency",
-                                                "opens_days", "due_days", "closes_days", "extra"]), _TEXT))
+                                                "opens_days", "due_days", "closes_days", "from_period", "extra"]),
+                               _TEXT))
 def test_random_payloads_never_give_500_and_change_nothing_unless_accepted(session, client, api, payload):
-    before = (_exceptions(session), _form(session).closes_days, _form(session).due_days)
+    before = (_exceptions(session), _windows(session))
     for method, path in (("PUT", "/api/v1/forms/OPCT"), ("POST", "/api/v1/forms/OPCT/window-exceptions")):
         response = client.open(path, method=method, headers=api, json=payload)
         assert response.status_code < 500, (payload, response.get_data(as_text=True)[:300])
         if response.status_code >= 400:
             session.expire_all()
-            assert (_exceptions(session), _form(session).closes_days, _form(session).due_days) == before
-        before = (_exceptions(session), _form(session).closes_days, _form(session).due_days)
+            assert (_exceptions(session), _windows(session)) == before
+        before = (_exceptions(session), _windows(session))
 
 
 def test_when_one_county_closes_later_the_other_entry_points_agree(session):
