@@ -372,12 +372,11 @@ def test_an_exception_needs_the_unit_on_the_form_in_its_quarter(session):
 # --------------------------------------------------------------------------- the issue's end-to-end check
 
 
-def _new_indicator(session, actor) -> str:
-    try:
-        from mel.catalogue.indicator_admin import create_indicator
-    except ImportError:  # the indicator editor is not there: the seed's way
-        pytest.fail("mel.catalogue.indicator_admin.create_indicator is expected (H1)")
-    create_indicator(session, actor, {
+def _new_indicator(app) -> str:
+    """SA91, created as the secretariat creates it: a browser's POST of the indicator editor's page."""
+    browser = app.test_client()
+    assert login(browser, SECRETARIAT).status_code == 302
+    response = browser.post("/catalogue/indicators/new", data={
         "code": "SA91", "name": "Number of beneficiaries reached by the county helpdesk",
         "short_name": "Helpdesk contacts", "definition": "Beneficiaries whose query the county helpdesk closed.",
         "rationale": "", "pillar": "social_assistance", "level": "output", "unit": "number", "measure": "count",
@@ -385,13 +384,18 @@ def _new_indicator(session, actor) -> str:
         "time_aggregation": "sum", "is_additive_across_programmes": "true", "disaggregation": "none",
         "direction": "increase", "frequency": "quarterly", "data_source": "Helpdesk log",
         "collection_method": "Log", "means_of_verification": "Log", "responsible_agency": "SDSPSCA",
-        "limitations": "", "basis": "new"}, "The helpdesk opened in July")
+        "limitations": "", "basis": "new", "reason": "The helpdesk opened in July",
+        "csrf_token": csrf_token(browser, "/catalogue/indicators/new")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    assert response.headers["Location"].endswith("/indicators/SA91"), response.headers["Location"]
+    page = browser.get("/indicators/SA91").get_data(as_text=True)
+    assert "SA91 created (version 1)" in page and "reached by the county helpdesk" in page
     return "SA91"
 
 
-def test_a_new_indicator_appears_in_the_form_grid_template_results_and_report_from_its_quarter(session, client, api):
-    actor = user(session, SECRETARIAT)
-    code = _new_indicator(session, actor)
+def test_a_new_indicator_appears_in_the_form_grid_template_results_and_report_from_its_quarter(app, session, client,
+                                                                                             api):
+    code = _new_indicator(app)
     items = _opct_items(session, "2025Q3")
     response = client.put("/api/v1/forms/OPCT", headers=api, json={
         "from_period": "2025Q3", "indicators": [*items, {"indicator": code, "required": True}],
