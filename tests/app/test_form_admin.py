@@ -5,6 +5,7 @@ and frequency from a stated quarter on (earlier quarters keep their window), and
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -369,3 +370,18 @@ def test_when_one_county_closes_later_the_other_entry_points_agree(session):
     assert window_for(loaded, "2025Q3").closes == date(2025, 11, 14)
     assert window_for(loaded, "2025Q3", kisumu.id).closes == date(2025, 12, 15)
     assert window_for(loaded, "2025Q4", kisumu.id).closes == date(2026, 2, 14)
+
+
+def test_the_form_page_links_to_the_audit_of_the_form_and_of_the_programme(as_user, session):
+    from mel.catalogue.form_admin import save_window
+
+    save_window(session, user(session, "secretariat@demo.test"), "OPCT",
+                {"opens_days": 0, "due_days": 20, "closes_days": 45, "reason": "Counties asked for five more days"})
+    client = as_user("secretariat@demo.test")
+    page = client.get(FORM_PAGE).get_data(as_text=True)
+    links = {text: href for href, text in
+             re.findall(r'<a href="(/admin/audit\?object=[^"]+)">(Changes to th[a-z ]+)</a>', page)}
+    assert sorted(links) == ["Changes to the programme", "Changes to this form"], links
+    form_audit = client.get(html.unescape(links["Changes to this form"])).get_data(as_text=True)
+    assert "Counties asked for five more days" in form_audit
+    assert client.get(html.unescape(links["Changes to the programme"])).status_code == 200
