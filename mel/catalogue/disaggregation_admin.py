@@ -94,6 +94,7 @@ def _code(value, pattern, field: str, problems: list[ErrorDetail], example: str)
     elif not pattern.match(text):
         problems.append(ErrorDetail(f"{field}: {text[:40]!r} is not a possible code: {example}.",
                                     {"field": field, "value": text[:40]}))
+        return ""  # never looked up: a code with a NUL, say, is refused here, not by the database
     return text
 
 
