@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
 from mel.db import utcnow
@@ -88,12 +88,14 @@ def is_publishing(run: ReportRun) -> bool:
 
 def queue_position(session: Session, run: ReportRun) -> tuple[int, int]:
     """(k, n): the run is k-th of the n runs waiting to render, oldest first (0, n when not waiting)."""
-    waiting = session.scalar(select(func.count()).select_from(ReportRun).where(ReportRun.state == "queued")) or 0
+    # One statement, so both counts see the same moment: a worker taking a run between two counts
+    # made the last of six read "5 of 6" (seen on PostgreSQL in CI).
+    waiting, ahead = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((ReportRun.id < run.id, 1), else_=0)), 0))
+        .select_from(ReportRun).where(ReportRun.state == "queued")).one()
     if run.state != "queued":
-        return 0, waiting
-    ahead = session.scalar(select(func.count()).select_from(ReportRun).where(
-        ReportRun.state == "queued", ReportRun.id < run.id)) or 0
-    return ahead + 1, waiting
+        return 0, waiting or 0
+    return (ahead or 0) + 1, waiting or 0
 
 
 def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
