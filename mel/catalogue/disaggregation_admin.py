@@ -98,6 +98,14 @@ def _code(value, pattern, field: str, problems: list[ErrorDetail], example: str)
     return text
 
 
+def _new_code(session: Session, model, kind: str, value, problems: list[ErrorDetail]) -> str:
+    """The code of a new category or set: a possible code that no other one has."""
+    code = _code(value, CATEGORY_CODE, "code", problems, CODE_WORDS)
+    if code and session.scalar(select(model.id).where(model.code == code)):
+        problems.append(ErrorDetail(f"code: a {kind} {code} already exists; choose another code.", {"field": "code"}))
+    return code
+
+
 OPTION_WORDS = "1–20 letters, digits or _, starting with a letter or digit, e.g. A70P"
 CODE_WORDS = "1–40 lower-case letters, digits or _, starting with a letter, e.g. age_group"
 
@@ -172,9 +180,7 @@ def create_category(session: Session, actor, data: dict, reason: str = "") -> Di
     """A new category with its options in order (it is crossed into combinations once a set uses it)."""
     require_admin(actor, WHAT)
     problems: list[ErrorDetail] = []
-    code = _code(data.get("code"), CATEGORY_CODE, "code", problems, CODE_WORDS)
-    if code and session.scalar(select(DisaggregationCategory.id).where(DisaggregationCategory.code == code)):
-        problems.append(ErrorDetail(f"code: a category {code} already exists; choose another code.", {"field": "code"}))
+    code = _new_code(session, DisaggregationCategory, "category", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
     wanted = _option_list(data.get("options"), {}, problems)
     why = _reason(reason, problems, required=False)
@@ -430,9 +436,7 @@ def create_set(session: Session, actor, data: dict, reason: str = "") -> Disaggr
     """A new set crossing these categories in order; its combinations are generated at once."""
     require_admin(actor, WHAT)
     problems: list[ErrorDetail] = []
-    code = _code(data.get("code"), CATEGORY_CODE, "code", problems, CODE_WORDS)
-    if code and session.scalar(select(DisaggregationSet.id).where(DisaggregationSet.code == code)):
-        problems.append(ErrorDetail(f"code: a set {code} already exists; choose another code.", {"field": "code"}))
+    code = _new_code(session, DisaggregationSet, "set", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
     cats = _category_list(session, data.get("categories"), problems)
     why = _reason(reason, problems, required=False)
