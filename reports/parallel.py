@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from reports.model import Report
-from reports.render import TEMPLATES, Rendered, local_only_fetcher, render_html
+from reports.render import TEMPLATES, Rendered, local_only_fetcher, render_html, weasyprint_html
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class _Worker:
 
 def _work(target: str) -> None:
     """Worker side: read HTML from stdin, lay it out, write the PDF (run as a module)."""
-    from weasyprint import HTML
+    HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     html = sys.stdin.buffer.read().decode("utf-8")
     started = time.perf_counter()
@@ -88,7 +88,8 @@ def _groups(items: list, count: int) -> list[list]:
 
 def render_split(report: Report, workers: int) -> Rendered | None:
     from pypdf import PdfReader, PdfWriter
-    from weasyprint import HTML
+
+    HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     started = time.perf_counter()
     main_html = render_html(report, county_slots=True)

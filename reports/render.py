@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, selec
 from markupsafe import Markup
 
 from indicators.workplan import ACTIVITY_STATUSES
-from reports import charts, words
+from reports import charts, svg_text, words
 from reports.charts import STATUS_ORDER
 from reports.format import STATUS_LABELS, money_millions, percent_text
 from reports.layout import kept_rows
@@ -108,6 +108,14 @@ class Rendered:
     refused: list[str] = field(default_factory=list)
 
 
+def weasyprint_html():
+    """WeasyPrint's HTML class, with chart labels shaped as whole runs (reports/svg_text.py)."""
+    from weasyprint import HTML
+
+    svg_text.install()
+    return HTML
+
+
 def weasy_options(report: Report) -> dict:
     return {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
 
@@ -119,7 +127,7 @@ def render_pdf(report: Report, *, html: str | None = None, workers: int = 1) -> 
     processes (see reports/parallel.py); a tagged (accessible) PDF is always one document,
     because its structure tree cannot be joined from parts.
     """
-    from weasyprint import HTML
+    HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     if workers > 1 and html is None and report.kind == "sector" and not report.accessible \
             and len(report.counties) >= 2 * workers:

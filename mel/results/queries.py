@@ -309,20 +309,19 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
     received = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)
                                    .where(Return.period.in_(quarters), Return.state.in_(states))).all())
-    rows = []
+    expected, carried = [], []  # the returns asked for, and what each programme's form asked them to carry
     for code in query.programmes:
         programme = catalogue.programmes[code]
         form = catalogue.forms.get(programme.id)
         if form is None:
             continue
         for quarter in quarters:  # each quarter's own form: what its returns were asked to carry
-            carried = [i.indicator.code for i in form.items_in(quarter) if i.indicator.code in query.indicators]
-            for unit in form.org_units_in(quarter):
-                if not unit.path.startswith(query.org_unit.path):
-                    continue
-                got = (programme.id, unit.id, quarter) in received
-                rows += [(indicator, code, unit.code, quarter, got) for indicator in carried]
-    frame = pd.DataFrame(rows, columns=["indicator", "programme", "org_unit", "period", "received"])
+            carried += [(code, quarter, i.indicator.code) for i in form.items_in(quarter)
+                        if i.indicator.code in query.indicators]
+            expected += [(code, unit.code, quarter, (programme.id, unit.id, quarter) in received)
+                         for unit in form.org_units_in(quarter) if unit.path.startswith(query.org_unit.path)]
+    frame = pd.DataFrame(carried, columns=["programme", "period", "indicator"]).merge(
+        pd.DataFrame(expected, columns=["programme", "org_unit", "period", "received"]), on=["programme", "period"])
     group = [k for k in keys if k != "option"]
     table = frame.groupby(group)["received"].agg(returns_expected="size", returns_received="sum").reset_index()
     table["completeness"] = table["returns_received"] / table["returns_expected"] * 100
