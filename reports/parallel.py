@@ -1,12 +1,13 @@
 """Lay out the county annex of the sector report in worker processes, then join the pages.
 
 WeasyPrint lays out one document on one core and keeps the whole document in memory. The
-main document is laid out with a blank "slot" page for each county (so the contents, the
-bookmarks, the links and "of Y" count them); once its page count is known, groups of county
-pages are laid out in spawned worker processes, numbered to continue it, while the main
-document is written. Each county page is then drawn onto its slot with pypdf. If anything
-does not line up (a county needing two pages), None is returned and the caller renders the
-report as one document.
+main document is laid out with a "slot" page for each county: the county's running head, page
+number and draft mark, and a hidden heading, so the contents, the bookmarks, the links and
+"of Y" count it. The county pages themselves (no running head, no page number: they need no
+number, so they start at once) are laid out in spawned worker processes while the main document
+is laid out and written. Each county page is then drawn onto its slot with pypdf, as a form
+XObject with its own resources. If anything does not line up (a county needing two pages),
+None is returned and the caller renders the report as one document.
 """
 
 from __future__ import annotations
@@ -27,20 +28,16 @@ log = logging.getLogger(__name__)
 
 
 class _Worker:
-    """A `python -m reports.parallel` process: started early (it imports WeasyPrint meanwhile),
-    then given one HTML document on stdin; it writes the PDF to a file and its account to stdout.
-    A separate interpreter owns nothing of the caller (no fork of a large process, no __main__ rules).
+    """A `python -m reports.parallel` process given one HTML document in a file: it lays it out, writes
+    the PDF to a file and its account to stdout. A separate interpreter owns nothing of the caller
+    (no fork of a large process, no __main__ rules); the caller goes on with the main document.
     """
 
-    def __init__(self, folder: Path, number: int):
-        self.target = folder / f"part-{number}.pdf"
-        self.process = subprocess.Popen([sys.executable, "-m", "reports.parallel", str(self.target)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def send(self, html: str) -> None:
-        assert self.process.stdin is not None  # opened with PIPE
-        self.process.stdin.write(html.encode("utf-8"))
-        self.process.stdin.close()
+    def __init__(self, folder: Path, number: int, html: str):
+        source, self.target = folder / f"part-{number}.html", folder / f"part-{number}.pdf"
+        source.write_text(html, encoding="utf-8")
+        self.process = subprocess.Popen([sys.executable, "-m", "reports.parallel", str(source), str(self.target)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def result(self) -> tuple[bytes, int, list[str], float]:
         assert self.process.stdout is not None and self.process.stderr is not None  # opened with PIPE
@@ -56,11 +53,10 @@ class _Worker:
             self.process.wait()
 
 
-def _work(target: str) -> None:
-    """Worker side: read HTML from stdin, lay it out, write the PDF (run as a module)."""
+def _work(source: str, target: str) -> None:
+    """Worker side: lay out the HTML of `source`, write the PDF to `target` (run as a module)."""
+    html = Path(source).read_text(encoding="utf-8")
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
-
-    html = sys.stdin.buffer.read().decode("utf-8")
     started = time.perf_counter()
     fetcher = local_only_fetcher()
     document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
@@ -69,16 +65,43 @@ def _work(target: str) -> None:
                       "seconds": time.perf_counter() - started}))
 
 
-def _lay_onto(writer, slot, page) -> None:
-    """Give a blank slot page the drawing of a worker's page; the slot object (and what points at
-    it: contents, bookmarks, links) stays. Cheaper than merge_page, which rewrites the streams."""
-    from pypdf.generic import NameObject
+def _lay_onto(writer, slot, page, name: str) -> None:
+    """Draw a worker's page on its slot page: the page becomes a form XObject (its content stream with
+    its own resources, so no name is shared with the slot's), painted after the slot's own drawing
+    (running head, page number, draft mark). The slot object, and what points at it, stays."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        StreamObject,
+    )
 
     copied = writer.add_page(page)  # imports the page's streams and resources as objects of the writer
-    for key in ("/Contents", "/Resources", "/Group", "/MediaBox"):
-        if key in copied:
-            slot[NameObject(key)] = copied.raw_get(key)
+    reference = copied.raw_get("/Contents")
+    form = reference.get_object()
+    if not isinstance(form, StreamObject):  # several content streams: one form of their joined data
+        form = DecodedStreamObject()
+        form.set_data(copied.get_contents().get_data())
+        reference = writer._add_object(form)
+    form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): ArrayObject(copied.mediabox),
+                 NameObject("/Resources"): copied.raw_get("/Resources")})
+    if "/Group" in copied:
+        form[NameObject("/Group")] = copied.raw_get("/Group")
     writer.remove_page(len(writer.pages) - 1)
+
+    resources = DictionaryObject(slot.get("/Resources", DictionaryObject()).get_object())  # pages may share one
+    forms = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+    forms[NameObject(name)] = reference
+    resources[NameObject("/XObject")] = forms
+    slot[NameObject("/Resources")] = resources
+    own = slot.raw_get("/Contents")
+    own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")  # the slot's drawing keeps its changes of state to itself
+    after.set_data(f"\nQ q {name} Do Q\n".encode())
+    slot[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *own, writer._add_object(after)])
 
 
 def _groups(items: list, count: int) -> list[list]:
@@ -92,13 +115,16 @@ def render_split(report: Report, workers: int) -> Rendered | None:
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     started = time.perf_counter()
-    main_html = render_html(report, county_slots=True)
     groups = _groups(report.counties, workers)
-    templated = time.perf_counter()
     fetcher = local_only_fetcher()
     with tempfile.TemporaryDirectory(prefix="mel-report-") as folder:
-        pool = [_Worker(Path(folder), n) for n in range(len(groups))]
+        pool: list[_Worker] = []
         try:
+            for number, group in enumerate(groups):  # the county pages start first
+                pool.append(_Worker(Path(folder), number, render_html(report, template="county_part.html",
+                                                                      counties=group)))
+            main_html = render_html(report, county_slots=True)
+            templated = time.perf_counter()
             document = HTML(string=main_html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
             laid_out = time.perf_counter()
             where = {anchor: n for n, page in enumerate(document.pages) for anchor in page.anchors}
@@ -108,13 +134,6 @@ def render_split(report: Report, workers: int) -> Rendered | None:
                 log.warning("county slots are not consecutive pages; rendering the report as one document")
                 return None
             total, first = len(document.pages), slots[0]
-            start, part_jinja = first, 0.0
-            for worker, group in zip(pool, groups, strict=True):
-                begin = time.perf_counter()
-                worker.send(render_html(report, template="county_part.html", counties=group,
-                                        page_start=start + 1, page_total=total))
-                part_jinja += time.perf_counter() - begin
-                start += len(group)
             main_pdf = document.write_pdf()
             written = time.perf_counter()
             parts = [worker.result() for worker in pool]
@@ -129,17 +148,17 @@ def render_split(report: Report, workers: int) -> Rendered | None:
     index = first
     for pdf, _, _, _ in parts:
         for page in PdfReader(io.BytesIO(pdf)).pages:
-            _lay_onto(writer, writer.pages[index], page)
+            _lay_onto(writer, writer.pages[index], page, f"/MelCounty{index}")
             index += 1
     out = io.BytesIO()
     writer.write(out)
     joined = time.perf_counter()
     refused = fetcher.refused + [url for _, _, urls, _ in parts for url in urls]
     return Rendered(out.getvalue(), total, {
-        "jinja": templated - started + part_jinja, "layout": laid_out - templated,
-        "write": written - laid_out - part_jinja, "parts_wait": waited - written, "join": joined - waited,
+        "jinja": templated - started, "layout": laid_out - templated, "write": written - laid_out,
+        "parts_wait": waited - written, "join": joined - waited,
         "parts_cpu": sum(seconds for _, _, _, seconds in parts)}, refused)
 
 
 if __name__ == "__main__":
-    _work(sys.argv[1])
+    _work(sys.argv[1], sys.argv[2])
