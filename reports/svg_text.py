@@ -35,7 +35,9 @@ def _one_position(value: str | None) -> bool:
 
 
 def whole_run(node) -> bool:
-    """True when nothing in `node` places or spaces a glyph of its own."""
+    """True when `node` is a text or tspan in which nothing places or spaces a glyph of its own."""
+    if getattr(node, "tag", "text") not in ("text", "tspan"):
+        return False
     attributes = node.attrib
     if any(name in attributes for name in _GLYPH_ATTRIBUTES):
         return False

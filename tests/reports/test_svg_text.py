@@ -77,3 +77,8 @@ def test_glyph_positions_stay_with_weasyprint(lines):
 ])
 def test_only_runs_without_glyph_placement_are_whole(attributes, whole):
     assert svg_text.whole_run(type("Node", (), {"attrib": attributes})()) is whole
+
+
+def test_text_on_a_path_and_links_stay_with_weasyprint():
+    for tag in ("textPath", "a"):
+        assert not svg_text.whole_run(type("Node", (), {"tag": tag, "attrib": {}})())
