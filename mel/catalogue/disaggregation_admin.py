@@ -41,7 +41,7 @@ from mel.catalogue.disaggregation_combos import (
     sync_combos,
     usage,
 )
-from mel.catalogue.form_admin import require_admin
+from mel.catalogue.form_admin import checked_reason, require_admin
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     CategoryOption,
@@ -59,21 +59,9 @@ CATEGORY, SET = "category", "disaggregation set"  # the seed's words for them (o
 DEFAULT_SET = "none"  # DHIS2's default category combination (mel/dhis2/ids.py)
 NAME_LENGTH = 120
 WHAT = "keeps the disaggregations"
-REASON_LENGTH = 500
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _reason(value, problems: list[ErrorDetail], required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        problems.append(ErrorDetail("reason: say why you make this change (it is kept in the audit).",
-                                    {"field": "reason"}))
-    elif len(text) > REASON_LENGTH:
-        problems.append(ErrorDetail(f"reason: at most {REASON_LENGTH} characters ({len(text)} given).",
-                                    {"field": "reason"}))
-    return text
 
 
 def _name(value, field: str, problems: list[ErrorDetail], label: str = "") -> str:
@@ -183,7 +171,7 @@ def create_category(session: Session, actor, data: dict, reason: str = "") -> Di
     code = _new_code(session, DisaggregationCategory, "category", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
     wanted = _option_list(data.get("options"), {}, problems)
-    why = _reason(reason, problems, required=False)
+    why = checked_reason(reason, problems, required=False)
     if problems:
         raise ValidationFailed("The category was not saved: correct the fields below.", problems)
     category = DisaggregationCategory(code=code, name=name, uid=stable_uid(CATEGORY, code))
@@ -214,7 +202,7 @@ def change_category(session: Session, actor, code: str, data: dict, reason) -> i
         problems.append(ErrorDetail(
             f"options: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} left out; list every option "
             "(delete an unused option, or retire one, on its own).", {"field": "options"}))
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     if not problems:
         proposed = [Option(c, n, None if existing.get(c) is None or existing[c].is_active
                            else aware(existing[c].retired_at)) for c, n in wanted]
@@ -329,7 +317,7 @@ def set_option_active(session: Session, actor, code: str, option_code: str, acti
     category = find_category(session, code)
     option = _option(session, category, option_code)
     problems: list[ErrorDetail] = []
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     if problems:
         raise ValidationFailed(f"Option {option.code} was not {'reactivated' if active else 'retired'}.", problems)
     if bool(option.is_active) == active:
@@ -353,7 +341,7 @@ def delete_option(session: Session, actor, code: str, option_code: str, reason) 
     category = find_category(session, code)
     option = _option(session, category, option_code)
     problems: list[ErrorDetail] = []
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     if problems:
         raise ValidationFailed(f"Option {option.code} was not deleted.", problems)
     if len(options_of(session, category.id)) == 1:
@@ -384,7 +372,7 @@ def delete_category(session: Session, actor, code: str, reason) -> None:
     require_admin(actor, WHAT)
     category = find_category(session, code)
     problems: list[ErrorDetail] = []
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     if problems:
         raise ValidationFailed(f"The category {category.code} was not deleted.", problems)
     using = sets_using(session, category.id)
@@ -439,7 +427,7 @@ def create_set(session: Session, actor, data: dict, reason: str = "") -> Disaggr
     code = _new_code(session, DisaggregationSet, "set", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
     cats = _category_list(session, data.get("categories"), problems)
-    why = _reason(reason, problems, required=False)
+    why = checked_reason(reason, problems, required=False)
     _crossing_problems(session, cats, problems)
     if problems:
         raise ValidationFailed("The set was not saved: correct the fields below.", problems)
@@ -463,7 +451,7 @@ def change_set(session: Session, actor, code: str, data: dict, reason) -> int:
     name = _name(data.get("name", dset.name), "name", problems)
     current = categories_of(session, dset.id)
     cats = current if data.get("categories") is None else _category_list(session, data.get("categories"), problems)
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     recross = [c.id for c in cats] != [c.id for c in current]
     if recross:
         _crossing_problems(session, cats, problems)
@@ -502,7 +490,7 @@ def delete_set(session: Session, actor, code: str, reason) -> None:
     require_admin(actor, WHAT)
     dset = find_set(session, code)
     problems: list[ErrorDetail] = []
-    why = _reason(reason, problems)
+    why = checked_reason(reason, problems)
     if problems:
         raise ValidationFailed(f"The set {dset.code} was not deleted.", problems)
     if dset.code == DEFAULT_SET:

@@ -67,14 +67,16 @@ def form_of(session: Session, programme_code: str) -> ReportingForm:
     return form
 
 
-def checked_reason(value, problems: list[ErrorDetail]) -> str:
-    """The reason of an administrative change (kept in the audit): required, at most REASON_LENGTH characters."""
+def checked_reason(value, problems: list[ErrorDetail], *, required: bool = True, label: str = "reason",
+                   kept: str = "it is kept in the audit") -> str:
+    """The reason of an administrative change (kept in the audit): required unless said otherwise, at most
+    REASON_LENGTH characters. The one check of every catalogue editor (forms, programmes, indicators,
+    disaggregations); `label` and `kept` only word the message."""
     text = str(value or "").strip()
-    if not text:
-        problems.append(ErrorDetail("reason: say why you make this change (it is kept in the audit).",
-                                    {"field": "reason"}))
+    if required and not text:
+        problems.append(ErrorDetail(f"{label}: say why you make this change ({kept}).", {"field": "reason"}))
     elif len(text) > REASON_LENGTH:
-        problems.append(ErrorDetail(f"reason: at most {REASON_LENGTH} characters ({len(text)} given).",
+        problems.append(ErrorDetail(f"{label}: at most {REASON_LENGTH} characters ({len(text)} given).",
                                     {"field": "reason"}))
     return text
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from indicators.expressions import CODE_RE, Expression
 from mel.accounts import audit
-from mel.catalogue.form_admin import require_admin
+from mel.catalogue.form_admin import checked_reason, require_admin
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     DIRECTIONS,
@@ -175,14 +175,8 @@ def _factor(value, problem) -> int | None:
 
 
 def _reason(value, problems: list[ErrorDetail], required: bool = True) -> str:
-    text = _text(value)
-    if required and not text:
-        problems.append(ErrorDetail("Reason: say why (it is kept with the version and in the audit).",
-                                    {"field": "reason"}))
-    elif len(text) > LIMITS["reason"]:
-        problems.append(ErrorDetail(f"Reason: at most {LIMITS['reason']} characters ({len(text)} given).",
-                                    {"field": "reason"}))
-    return text
+    return checked_reason(value, problems, required=required, label="Reason",
+                          kept="it is kept with the version and in the audit")
 
 
 def figures_count(session: Session, indicator_id: int) -> int:
