@@ -101,21 +101,22 @@ def child_report(url: str, period: str, workers: int, accessible: bool, kind: st
     from mel.db import db
     from mel.jobs import preload_render
     from mel.reporting.snapshot import gather
+    from reports.allocation import collecting_less
     from reports.model import build
     from reports.render import render_pdf
 
     app = create_app("testing", DATABASE_URL=url, LOG_LEVEL="WARNING")
     preload_render()
     imported = time.perf_counter()
-    with app.app_context():
+    with app.app_context(), collecting_less():  # as mel/reporting/operations.execute runs a job
         session = db.session
         snapshot = gather(session, load_catalogue(session), kind=kind, period=period, org_unit=org_unit,
                           generated_at=datetime.now(UTC))
-    gathered = time.perf_counter()
-    model = build(snapshot, is_draft=True, reference="benchmark", accessible=accessible)
-    built = time.perf_counter()
-    rendered = render_pdf(model, workers=workers)
-    finished = time.perf_counter()
+        gathered = time.perf_counter()
+        model = build(snapshot, is_draft=True, reference="benchmark", accessible=accessible)
+        built = time.perf_counter()
+        rendered = render_pdf(model, workers=workers)
+        finished = time.perf_counter()
     sampler.done.set()
     sampler.join()
     return {"startup": imported - started, "query_compile": gathered - imported, "model": built - gathered,
@@ -203,7 +204,7 @@ def main() -> None:
     if split:
         print(f"  main document              layout {report['layout']:.2f} s, write {report['write']:.2f} s")
         print(f"  waiting for the workers    {report['parts_wait']:.2f} s  (their CPU: {report['parts_cpu']:.2f} s)")
-        print(f"  joining pages (pypdf)      {report['join']:.2f} s")
+        print(f"  joining pages (pikepdf)    {report['join']:.2f} s")
     else:
         print(f"  WeasyPrint                 layout {report['layout']:.2f} s, write {report['write']:.2f} s")
     print(f"  our share of the total     {share:.1f}%   target at most {TARGET_SHARE:.0f}%"

@@ -80,17 +80,25 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
     programmes in scope. `periods` lists the quarters of the span, oldest first.
     """
     by = [d for d in by if d in DIMENSIONS and d != "option"]
-    if "period" in by:
-        frames = [compile_span(values, rules, [p], by=[d for d in by if d != "period"],
-                               option_breakdown=option_breakdown).assign(period=p) for p in periods]
-        return pd.concat(frames, ignore_index=True) if frames else _empty(by)
+    if "period" in by and not periods:
+        return _empty(by)
     order = {p: i for i, p in enumerate(periods)}
     frame = values[values["period"].isin(order) & values["indicator"].isin(rules)]
     if option_breakdown:
         frame = frame[frame["option"] != "total"]
     else:
         frame = _totals(frame) if not frame.empty else frame.assign(option=[])
-    frame = _latest(frame, rules, order)
+    if "period" in by:
+        # By period, each period is a span of its own: every unit's figure is its latest in it.
+        # The rows come period by period (in the order of `periods`), the period column last.
+        result = _compiled(frame, rules, ["period", *[d for d in by if d != "period"]], option_breakdown)
+        result = result.iloc[result["period"].map(order).argsort(kind="stable")].reset_index(drop=True)
+        return result[[c for c in result.columns if c != "period"] + ["period"]]
+    return _compiled(_latest(frame, rules, order), rules, by, option_breakdown)
+
+
+def _compiled(frame: pd.DataFrame, rules: dict[str, Rule], by: Sequence[str], option_breakdown: bool) -> pd.DataFrame:
+    """Add up one span's figures per indicator (× `by`): numerators and denominators apart, then divided."""
     keys = ["indicator", "option", *by]
     summed = frame.groupby([*keys, "component"], sort=True)["value"].sum().unstack("component")
     for column in ("value", "numerator", "denominator"):

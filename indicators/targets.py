@@ -66,18 +66,26 @@ class Reporting:
     carries: Mapping[str, frozenset[str]]  # programme -> indicator codes on its form
     units: Mapping[str, frozenset[str]]  # programme -> org unit codes on its form
     paths: Mapping[str, str]  # org unit code -> materialised path
+    # (org unit, programme) -> the programme's reporting units at or under it; filled as asked
+    _reach: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False,
+                                                          compare=False)
+
+    def _at_or_under(self, unit: str, programme: str) -> tuple[str, ...]:
+        key = (unit, programme)
+        found = self._reach.get(key)
+        if found is None:
+            path = self.paths[unit]
+            found = self._reach[key] = tuple(sorted(u for u in self.units.get(programme, ())
+                                                    if self.paths[u].startswith(path)))
+        return found
 
     def under(self, unit: str, programme: str) -> list[str]:
         """The programme's reporting org units strictly under `unit`."""
-        path = self.paths[unit]
-        return sorted(u for u in self.units.get(programme, ()) if u != unit and self.paths[u].startswith(path))
+        return [u for u in self._at_or_under(unit, programme) if u != unit]
 
     def reports_at(self, programme: str, indicator: str, unit: str) -> bool:
         """Whether the programme carries the indicator at the org unit or anywhere under it."""
-        if indicator not in self.carries.get(programme, ()):
-            return False
-        path = self.paths[unit]
-        return any(self.paths[u].startswith(path) for u in self.units.get(programme, ()))
+        return indicator in self.carries.get(programme, ()) and bool(self._at_or_under(unit, programme))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ main document is laid out with a "slot" page for each county: the county's runni
 number and draft mark, and a hidden heading, so the contents, the bookmarks, the links and
 "of Y" count it. The county pages themselves (no running head, no page number: they need no
 number, so they start at once) are laid out in spawned worker processes while the main document
-is laid out and written. Each county page is then drawn onto its slot with pypdf, as a form
-XObject with its own resources. If anything does not line up (a county needing two pages),
+is laid out and written. Each county page is then drawn onto its slot with pikepdf (qpdf) as an
+overlay: a form XObject with its own resources, after the slot's own drawing. If anything does not line up (a county needing two pages),
 None is returned and the caller renders the report as one document.
 """
 
@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from reports.allocation import collecting_less
 from reports.model import Report
 from reports.render import TEMPLATES, Rendered, local_only_fetcher, render_html, weasyprint_html
 
@@ -59,49 +60,11 @@ def _work(source: str, target: str) -> None:
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
     started = time.perf_counter()
     fetcher = local_only_fetcher()
-    document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
-    document.write_pdf(target)
+    with collecting_less():
+        document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
+        document.write_pdf(target)
     print(json.dumps({"pages": len(document.pages), "refused": fetcher.refused,
                       "seconds": time.perf_counter() - started}))
-
-
-def _lay_onto(writer, slot, page, name: str) -> None:
-    """Draw a worker's page on its slot page: the page becomes a form XObject (its content stream with
-    its own resources, so no name is shared with the slot's), painted after the slot's own drawing
-    (running head, page number, draft mark). The slot object, and what points at it, stays."""
-    from pypdf.generic import (
-        ArrayObject,
-        DecodedStreamObject,
-        DictionaryObject,
-        NameObject,
-        StreamObject,
-    )
-
-    copied = writer.add_page(page)  # imports the page's streams and resources as objects of the writer
-    reference = copied.raw_get("/Contents")
-    form = reference.get_object()
-    if not isinstance(form, StreamObject):  # several content streams: one form of their joined data
-        form = DecodedStreamObject()
-        form.set_data(copied.get_contents().get_data())
-        reference = writer._add_object(form)
-    form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-                 NameObject("/BBox"): ArrayObject(copied.mediabox),
-                 NameObject("/Resources"): copied.raw_get("/Resources")})
-    if "/Group" in copied:
-        form[NameObject("/Group")] = copied.raw_get("/Group")
-    writer.remove_page(len(writer.pages) - 1)
-
-    resources = DictionaryObject(slot.get("/Resources", DictionaryObject()).get_object())  # pages may share one
-    forms = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
-    forms[NameObject(name)] = reference
-    resources[NameObject("/XObject")] = forms
-    slot[NameObject("/Resources")] = resources
-    own = slot.raw_get("/Contents")
-    own = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")  # the slot's drawing keeps its changes of state to itself
-    after.set_data(f"\nQ q {name} Do Q\n".encode())
-    slot[NameObject("/Contents")] = ArrayObject([writer._add_object(before), *own, writer._add_object(after)])
 
 
 def _groups(items: list, count: int) -> list[list]:
@@ -110,7 +73,7 @@ def _groups(items: list, count: int) -> list[list]:
 
 
 def render_split(report: Report, workers: int) -> Rendered | None:
-    from pypdf import PdfReader, PdfWriter
+    import pikepdf
 
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
@@ -144,14 +107,19 @@ def render_split(report: Report, workers: int) -> Rendered | None:
     if any(pages != len(group) for (_, pages, _, _), group in zip(parts, groups, strict=True)):
         log.warning("a county page overflowed in a worker; rendering the report as one document")
         return None
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(main_pdf)))
-    index = first
-    for pdf, _, _, _ in parts:
-        for page in PdfReader(io.BytesIO(pdf)).pages:
-            _lay_onto(writer, writer.pages[index], page, f"/MelCounty{index}")
-            index += 1
-    out = io.BytesIO()
-    writer.write(out)
+    # Each worker page becomes a form XObject (its content with its own resources, so no name is shared
+    # with the slot's) drawn after the slot's own drawing (running head, page number, draft mark), which
+    # pikepdf wraps in q/Q. The slot page object, and what points at it (contents, links), stays.
+    with pikepdf.open(io.BytesIO(main_pdf)) as joined_pdf:
+        index = first
+        for pdf, _, _, _ in parts:
+            with pikepdf.open(io.BytesIO(pdf)) as part:
+                for page in part.pages:
+                    slot = joined_pdf.pages[index]
+                    slot.add_overlay(page, pikepdf.Rectangle(slot.mediabox))
+                    index += 1
+        out = io.BytesIO()
+        joined_pdf.save(out)
     joined = time.perf_counter()
     refused = fetcher.refused + [url for _, _, urls, _ in parts for url in urls]
     return Rendered(out.getvalue(), total, {

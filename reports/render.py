@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from indicators.workplan import ACTIVITY_STATUSES
 from reports import charts, svg_text, words
+from reports.allocation import collecting_less
 from reports.charts import STATUS_ORDER
 from reports.format import STATUS_LABELS, money_millions, percent_text
 from reports.layout import kept_rows
@@ -127,6 +128,11 @@ def render_pdf(report: Report, *, html: str | None = None, workers: int = 1) -> 
     processes (see reports/parallel.py); a tagged (accessible) PDF is always one document,
     because its structure tree cannot be joined from parts.
     """
+    with collecting_less():
+        return _render_pdf(report, html, workers)
+
+
+def _render_pdf(report: Report, html: str | None, workers: int) -> Rendered:
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     if workers > 1 and html is None and report.kind == "sector" and not report.accessible \

@@ -33,6 +33,7 @@ from mel.reporting.queries import is_publishing, load_snapshot, reference
 from mel.reporting.snapshot import gather
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
+from reports.allocation import collecting_less
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +130,19 @@ def execute(session: Session, run_id: int, config) -> ReportRun:
     run.state, run.started_at = "running", utcnow()
     _progress(session, run, 5, "gathering the approved figures")
     try:
-        if run.snapshot is None:
-            catalogue = load_catalogue(session)
-            snapshot = gather(session, catalogue, kind=run.kind, period=run.period, programme=run.programme,
-                              org_unit=run.org_unit, thresholds=thresholds(config), generated_at=clock.local_now(config))
-            _store_snapshot(run, snapshot)
-        else:
-            snapshot = load_snapshot(run)
-        _progress(session, run, 25, "building the report")
-        model = build(snapshot, is_draft=True, reference=reference(run), accessible=run.is_accessible)
-        _progress(session, run, 35, "laying out the pages")
-        rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
+        with collecting_less():  # one stretch of allocation-heavy work (reports/allocation.py)
+            if run.snapshot is None:
+                catalogue = load_catalogue(session)
+                snapshot = gather(session, catalogue, kind=run.kind, period=run.period, programme=run.programme,
+                                  org_unit=run.org_unit, thresholds=thresholds(config),
+                                  generated_at=clock.local_now(config))
+                _store_snapshot(run, snapshot)
+            else:
+                snapshot = load_snapshot(run)
+            _progress(session, run, 25, "building the report")
+            model = build(snapshot, is_draft=True, reference=reference(run), accessible=run.is_accessible)
+            _progress(session, run, 35, "laying out the pages")
+            rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
         _progress(session, run, 90, "saving the PDF")
         _save_pdf(run, rendered.pdf, config)
         run.page_count = rendered.pages
@@ -262,10 +265,11 @@ def _render_final(run: ReportRun, config, progress=None):
     from reports.model import build
     from reports.render import render_pdf
 
-    model = build(load_snapshot(run), is_draft=False, reference=reference(run), accessible=run.is_accessible)
-    if progress:
-        progress(35, "laying out the final pages")
-    rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
+    with collecting_less():
+        model = build(load_snapshot(run), is_draft=False, reference=reference(run), accessible=run.is_accessible)
+        if progress:
+            progress(35, "laying out the final pages")
+        rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
     if progress:
         progress(90, "saving the final PDF")
     return rendered

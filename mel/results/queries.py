@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -160,7 +163,7 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
     columns = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
     if not rows:
         return pd.DataFrame(columns=columns)
-    frame = _frame(rows, columns)
+    frame = rows_frame(rows, columns)
     frame["indicator"] = frame["indicator"].map(catalogue.indicator_codes)
     frame["option"] = frame["option"].map(catalogue.combo_codes)
     frame["programme"] = frame["programme"].map(catalogue.programme_codes)
@@ -444,10 +447,10 @@ def _aggregated_frame(session: Session, catalogue: Catalogue, query: Query, quar
                       statement) -> pd.DataFrame:
     rows = session.connection().execute(statement).fetchall()
     names = ["indicator", "component", "programme"] + (["org_unit"] if "org_unit" in by else []) + ["value"]
-    return _finish(catalogue, query, quarters, by, _frame(rows, names), names)
+    return _finish(catalogue, query, quarters, by, rows_frame(rows, names), names)
 
 
-def _frame(rows, names: list[str]) -> pd.DataFrame:
+def rows_frame(rows, names: list[str]) -> pd.DataFrame:
     """Rows to columns directly: DataFrame.from_records on Row objects is several times slower."""
     if not rows:
         return pd.DataFrame(columns=names)
@@ -473,9 +476,40 @@ def _finish(catalogue: Catalogue, query: Query, quarters: list[str], by: list[st
     return frame[["indicator", "component", "option", "programme", "org_unit", "period", "value"]]
 
 
+_COMPILED: ContextVar[dict | None] = ContextVar("compiled_figures", default=None)
+
+
+@contextmanager
+def compiled_once() -> Iterator[None]:
+    """Within the block, compile_from_db compiles each (scope, quarters, breakdown) once.
+
+    A report asks for the same figures several times: the quarter's results compare with the
+    previous quarter and the same quarter last year, which are also points of the eight-quarter
+    history; a year to date's previous span is also the span a year earlier. The block is one
+    report's gathering (mel/reporting/snapshot.gather): nothing is kept beyond it.
+    """
+    token = _COMPILED.set({})
+    try:
+        yield
+    finally:
+        _COMPILED.reset(token)
+
+
 def compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],
                     rule_map: dict[str, Rule], by: list[str], option_breakdown: bool) -> pd.DataFrame:
     """compile_span over the database: pre-aggregated unless options are broken down."""
+    memo = _COMPILED.get()
+    if memo is None:
+        return _compile_from_db(session, catalogue, query, quarters, rule_map, by, option_breakdown)
+    key = (tuple(query.indicators), tuple(query.programmes), query.org_unit.code, query.include_submitted,
+           tuple(quarters), tuple(sorted(rule_map)), tuple(by), option_breakdown)
+    if key not in memo:
+        memo[key] = _compile_from_db(session, catalogue, query, quarters, rule_map, by, option_breakdown)
+    return memo[key].copy()  # callers may change their copy (results() renames periods)
+
+
+def _compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],
+                     rule_map: dict[str, Rule], by: list[str], option_breakdown: bool) -> pd.DataFrame:
     if option_breakdown:
         return compile_span(load_values(session, catalogue, query, quarters), rule_map, quarters, by=by,
                             option_breakdown=True)
@@ -508,19 +542,19 @@ def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters:
     parts = (select(*group, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
              .where(*scope, DataValue.option_combo_id.not_in(total_ids)).group_by(*group))
     names = ["indicator", "component", "programme"] + (["org_unit"] if with_unit else []) + ["value"]
-    frame = _frame(session.connection().execute(parts).fetchall(), names)
+    frame = rows_frame(session.connection().execute(parts).fetchall(), names)
     totals = session.connection().execute(
         select(*keys, DataValue.org_unit_id, DataValue.value).join(Return, Return.id == DataValue.return_id)
         .where(*scope, DataValue.option_combo_id.in_(total_ids))).fetchall()
     if totals:
         unit_keys = ["indicator", "component", "programme", "org_unit"]
-        given = _frame(totals, [*unit_keys, "value"])
+        given = rows_frame(totals, [*unit_keys, "value"])
         replaced = session.connection().execute(
             select(*keys, DataValue.org_unit_id, func.sum(DataValue.value)).join(Return, Return.id == DataValue.return_id)
             .where(*scope, DataValue.option_combo_id.not_in(total_ids),
                    tuple_(*keys, DataValue.org_unit_id).in_([tuple(k) for k in given[unit_keys].itertuples(index=False)]))
             .group_by(*keys, DataValue.org_unit_id)).fetchall()
-        removed = _frame(replaced, [*unit_keys, "value"]).assign(
+        removed = rows_frame(replaced, [*unit_keys, "value"]).assign(
             value=lambda f: -f["value"].astype(float))
         group_cols = names[:-1]
         adjust = pd.concat([given.assign(value=given["value"].astype(float)), removed])

@@ -13,16 +13,17 @@ from indicators.periods import parse_period
 from indicators.quality import cross_unit_outliers
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
+from mel.results.queries import rows_frame
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueFlag
 from mel.review.models import RETURN_REASONS
 
 
 def _values(session: Session, periods: list[str]) -> pd.DataFrame:
-    rows = session.execute(select(DataValue.programme_id, DataValue.org_unit_id, DataValue.period,
-                                  DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
-                                  DataValue.value).where(DataValue.period.in_(periods))).all()
-    return pd.DataFrame([tuple(r[:6]) + (float(r[6]),) for r in rows],
-                        columns=["programme_id", "org_unit_id", "period", "indicator_id", "component", "combo", "value"])
+    rows = session.connection().execute(select(
+        DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.indicator_id, DataValue.component,
+        DataValue.option_combo_id, DataValue.value).where(DataValue.period.in_(periods))).fetchall()
+    frame = rows_frame(rows, ["programme_id", "org_unit_id", "period", "indicator_id", "component", "combo", "value"])
+    return frame.assign(value=frame["value"].astype(float))
 
 
 def report(session: Session, catalogue: Catalogue, period: str) -> dict:

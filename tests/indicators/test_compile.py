@@ -158,3 +158,42 @@ def test_permuting_input_rows_changes_nothing(records, rng):
     shuffled = values.sample(frac=1, random_state=rng.randint(0, 10_000)).reset_index(drop=True)
     pd.testing.assert_frame_equal(compile_span(values, RULES, FY, by=["org_unit"]),
                                   compile_span(shuffled, RULES, FY, by=["org_unit"]))
+
+
+mixed_strategy = st.lists(
+    st.tuples(st.sampled_from(sorted(RULES)), st.sampled_from(["OPCT", "CTOVC"]), st.sampled_from(["001", "002"]),
+              st.sampled_from(FY), st.sampled_from(["total", "female", "male"]), st.integers(0, 10_000),
+              st.integers(1, 10_000)),
+    min_size=0, max_size=40, unique_by=lambda t: t[:5])
+
+
+def mixed_values(records):
+    out = []
+    for indicator, programme, unit, period, option, a, b in records:
+        if RULES[indicator].measure == "ratio":
+            out += [(indicator, "numerator", option, programme, unit, period, float(min(a, b))),
+                    (indicator, "denominator", option, programme, unit, period, float(b))]
+        else:
+            out.append((indicator, "value", option, programme, unit, period, float(a)))
+    return rows(*out) if out else pd.DataFrame(columns=["indicator", "component", "option", "programme", "org_unit",
+                                                         "period", "value"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(mixed_strategy, st.sampled_from([[], ["org_unit"], ["programme"]]), st.booleans(),
+       st.permutations(FY))
+def test_by_period_is_each_period_compiled_as_its_own_span(records, rest, options, periods):
+    """A breakdown by period gives, period after period in the order asked, exactly what compiling each
+    period alone gives: totals over parts, stocks, ratios, the not-added rule and options included."""
+    values = mixed_values(records)
+    together = compile_span(values, RULES, periods, by=[*rest, "period"], option_breakdown=options)
+    assert together.columns[-1] == "period"
+    assert list(dict.fromkeys(together["period"])) == [p for p in periods if p in set(together["period"])]
+    for period in periods:
+        alone = compile_span(values, RULES, [period], by=rest, option_breakdown=options)
+        mine = together[together["period"] == period].drop(columns="period").reset_index(drop=True)
+        assert sorted(mine.columns) == sorted(alone.columns)
+        if alone.empty:
+            assert mine.empty
+            continue
+        pd.testing.assert_frame_equal(mine[list(alone.columns)], alone.reset_index(drop=True), check_dtype=False)
