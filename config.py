@@ -104,9 +104,12 @@ class Config:
     # "process" (a short-lived worker process per report), "thread" or "inline".
     REPORTS_DIR = ""
     REPORT_EXECUTOR = "process"
-    # Worker processes that lay out the sector report's county annex (1: all in one document); two
-    # where there are two cores (bench/report.py: the sector report's time nearly halves).
-    REPORT_WORKERS = min(2, os.cpu_count() or 1)
+    # Worker processes that lay out the sector report's county annex beside the main document. 1: the
+    # county pages are laid out in the rendering process after the main document, 16 counties at a
+    # time (bench/report.py: 9.4 s, 343 MB in all). 2: in two processes at once (5.7 s, but 684 MB
+    # in all); the queue already renders QUEUE_WORKERS reports at once, one per core (bench/renders.py,
+    # six sector reports through the queue: 30 s and 669 MB with 1, 38 s and 1,261 MB with 2).
+    REPORT_WORKERS = 1
 
     # Background work (mel/jobs.py): report renders and large imports go through RQ queues on Redis,
     # run by `mel worker` (QUEUE_WORKERS processes: at most that many at once, the rest wait their

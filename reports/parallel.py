@@ -54,17 +54,22 @@ class _Worker:
             self.process.wait()
 
 
-def _work(source: str, target: str) -> None:
-    """Worker side: lay out the HTML of `source`, write the PDF to `target` (run as a module)."""
-    html = Path(source).read_text(encoding="utf-8")
+def _lay_out(html: str) -> tuple[bytes, int, list[str], float]:
+    """County pages: (PDF, pages, refused URLs, seconds), in a worker or in this process."""
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
     started = time.perf_counter()
     fetcher = local_only_fetcher()
     with collecting_less():
         document = HTML(string=html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
-        document.write_pdf(target)
-    print(json.dumps({"pages": len(document.pages), "refused": fetcher.refused,
-                      "seconds": time.perf_counter() - started}))
+        pdf = document.write_pdf()
+    return pdf, len(document.pages), fetcher.refused, time.perf_counter() - started
+
+
+def _work(source: str, target: str) -> None:
+    """Worker side: lay out the HTML of `source`, write the PDF to `target` (run as a module)."""
+    pdf, pages, refused, seconds = _lay_out(Path(source).read_text(encoding="utf-8"))
+    Path(target).write_bytes(pdf)
+    print(json.dumps({"pages": pages, "refused": refused, "seconds": seconds}))
 
 
 def _groups(items: list, count: int) -> list[list]:
@@ -72,20 +77,28 @@ def _groups(items: list, count: int) -> list[list]:
     return [items[n:n + size] for n in range(0, len(items), size)]
 
 
+PART_COUNTIES = 16  # with one worker: county pages laid out at a time, after the main document
+
+
 def render_split(report: Report, workers: int) -> Rendered | None:
+    """The sector report from a main document with slot pages and the county pages laid out apart: in
+    `workers` processes beside the main document, or (one worker) in this process after it, a few
+    counties at a time, so that no two large layouts are held in memory at once."""
     import pikepdf
 
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
     started = time.perf_counter()
-    groups = _groups(report.counties, workers)
+    here = workers <= 1
+    groups = _groups(report.counties, -(-len(report.counties) // PART_COUNTIES) if here else workers)
     fetcher = local_only_fetcher()
     with tempfile.TemporaryDirectory(prefix="mel-report-") as folder:
         pool: list[_Worker] = []
         try:
-            for number, group in enumerate(groups):  # the county pages start first
-                pool.append(_Worker(Path(folder), number, render_html(report, template="county_part.html",
-                                                                      counties=group)))
+            part_html = [render_html(report, template="county_part.html", counties=group) for group in groups]
+            if not here:  # the county pages start first
+                pool = [_Worker(Path(folder), number, html) for number, html in enumerate(part_html)]
+                part_html = []
             main_html = render_html(report, county_slots=True)
             templated = time.perf_counter()
             document = HTML(string=main_html, base_url=TEMPLATES.as_uri() + "/", url_fetcher=fetcher).render()
@@ -98,14 +111,17 @@ def render_split(report: Report, workers: int) -> Rendered | None:
                 return None
             total, first = len(document.pages), slots[0]
             main_pdf = document.write_pdf()
+            del document, main_html  # before the county pages are laid out here
             written = time.perf_counter()
-            parts = [worker.result() for worker in pool]
+            parts = [worker.result() for worker in pool] if pool else []
+            while part_html:
+                parts.append(_lay_out(part_html.pop(0)))
         finally:
             for worker in pool:
                 worker.stop()
     waited = time.perf_counter()
     if any(pages != len(group) for (_, pages, _, _), group in zip(parts, groups, strict=True)):
-        log.warning("a county page overflowed in a worker; rendering the report as one document")
+        log.warning("a county page overflowed its slot; rendering the report as one document")
         return None
     # Each worker page becomes a form XObject (its content with its own resources, so no name is shared
     # with the slot's) drawn after the slot's own drawing (running head, page number, draft mark), which

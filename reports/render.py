@@ -121,22 +121,24 @@ def weasy_options(report: Report) -> dict:
     return {"pdf_variant": "pdf/ua-1"} if report.accessible else {}
 
 
-def render_pdf(report: Report, *, html: str | None = None, workers: int = 1) -> Rendered:
+def render_pdf(report: Report, *, html: str | None = None, workers: int = 1, parts: bool = True) -> Rendered:
     """The report as PDF bytes, with page count and where the time went (seconds).
 
-    With `workers` > 1 the county annex of a sector report is laid out in that many worker
-    processes (see reports/parallel.py); a tagged (accessible) PDF is always one document,
-    because its structure tree cannot be joined from parts.
+    A sector report's county annex is laid out apart from the main document and joined
+    (reports/parallel.py): in `workers` processes beside it when `workers` > 1, else in this
+    process after it, a few counties at a time (less memory at once than one document). A tagged
+    (accessible) PDF is always one document, because its structure tree cannot be joined from
+    parts; `parts=False` asks for one document too.
     """
     with collecting_less():
-        return _render_pdf(report, html, workers)
+        return _render_pdf(report, html, workers, parts)
 
 
-def _render_pdf(report: Report, html: str | None, workers: int) -> Rendered:
+def _render_pdf(report: Report, html: str | None, workers: int, parts: bool) -> Rendered:
     HTML = weasyprint_html()  # noqa: N806  (WeasyPrint's class)
 
-    if workers > 1 and html is None and report.kind == "sector" and not report.accessible \
-            and len(report.counties) >= 2 * workers:
+    if parts and html is None and report.kind == "sector" and not report.accessible \
+            and len(report.counties) >= 2 * max(workers, 1):
         from reports.parallel import render_split
 
         split = render_split(report, workers)

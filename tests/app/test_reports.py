@@ -89,18 +89,23 @@ def test_sector_report_has_contents_bookmarks_and_page_furniture(sector):
 
 
 def test_county_annex_from_workers_reads_as_one_document(sector):
-    """The joined PDF has the same pages, words, bookmarks and links as the one-process render."""
+    """The joined PDF has the same pages, words, bookmarks and links as the one-document render, both
+    with worker processes and with the county pages laid out here after the main document."""
     snapshot, joined, pages = sector
-    whole = render_pdf(build(snapshot, is_draft=True, reference="test run"), workers=1)
+    whole = render_pdf(build(snapshot, is_draft=True, reference="test run"), parts=False)
+    here = render_pdf(build(snapshot, is_draft=True, reference="test run"), workers=1)
     assert "join" not in whole.timings and whole.pages == pages
-    assert page_texts(joined) == page_texts(whole.pdf)
-    assert outline(joined) == outline(whole.pdf)
-    reader = pypdf.PdfReader(io.BytesIO(joined))
-    links = [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", [])]
-    named = reader.named_destinations
-    targets = {reader.get_destination_page_number(named[str(link["/Dest"])]) + 1 for link in links if "/Dest" in link}
-    # The county index links to every county page, now drawn by the workers.
-    assert set(range(pages - 46, pages + 1)) <= targets
+    assert "join" in here.timings and here.pages == pages
+    for made in (joined, here.pdf):
+        assert page_texts(made) == page_texts(whole.pdf)
+        assert outline(made) == outline(whole.pdf)
+        reader = pypdf.PdfReader(io.BytesIO(made))
+        links = [annotation.get_object() for page in reader.pages for annotation in page.get("/Annots", [])]
+        named = reader.named_destinations
+        targets = {reader.get_destination_page_number(named[str(link["/Dest"])]) + 1
+                   for link in links if "/Dest" in link}
+        # The county index links to every county page, drawn apart and joined.
+        assert set(range(pages - 46, pages + 1)) <= targets
 
 
 def test_iptt_figures_equal_the_results_api(sector, client, session):

@@ -142,3 +142,35 @@ def test_a_total_given_with_its_parts_is_counted_once(client, session, scenario)
     fast = compile_from_db(session, catalogue, query, query.quarters, rules(catalogue), [], False)
     full = compile_span(load_values(session, catalogue, query, query.quarters), rules(catalogue), query.quarters)
     assert fast["actual"].tolist() == full["actual"].tolist() == [800 + 100]
+
+
+def test_figures_compiled_once_per_report_equal_the_figures_compiled_each_time(session, scenario):
+    """mel/results/queries.compiled_once (one report's gathering) reuses figures: the rows are the same
+    as without it, the database is asked once per (scope, quarters, breakdown), and a caller changing
+    its copy changes nothing for the next one."""
+    from sqlalchemy import event
+
+    from mel.results.queries import compile_from_db, compiled_once, resolve_query, results, rules
+
+    catalogue = load_catalogue(session)
+    query = resolve_query(catalogue, indicators=None, period="2026Q1", org_unit="KE", programme="ALL")
+    rule_map = {c: r for c, r in rules(catalogue).items() if c in query.indicators}
+    plain = [results(session, catalogue, query) for _ in range(2)]
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    event.listen(session.connection(), "before_cursor_execute", count)
+    try:
+        with compiled_once():
+            first = compile_from_db(session, catalogue, query, ["2026Q1"], rule_map, [], False)
+            asked = len(statements)
+            first["actual"] = -1.0  # the caller's copy
+            again = compile_from_db(session, catalogue, query, ["2026Q1"], rule_map, [], False)
+            assert len(statements) == asked and asked > 0
+            assert (again["actual"] != -1.0).any()
+            memo = [results(session, catalogue, query) for _ in range(2)]
+    finally:
+        event.remove(session.connection(), "before_cursor_execute", count)
+    assert memo == plain and plain[0] and any(row["actual"] for row in plain[0])
