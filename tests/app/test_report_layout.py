@@ -43,6 +43,11 @@ def pdfs(app):
     made = {}
     with app.app_context():
         made["factsheet"] = render_pdf(build(snapshot_of("factsheet"))).pdf
+        late = snapshot_of("factsheet")  # every programme late, those with the longest names the latest
+        rows = sorted(late["returns"]["by_programme"], key=lambda r: -len(late["programmes"][r["programme"]]["name"]))
+        for number, row in enumerate(rows):
+            row["timeliness"] = float(number * 9)
+        made["all late"] = render_pdf(build(late)).pdf
         county = snapshot_of("county", org_unit="042")
         made["county"] = render_pdf(build(county)).pdf
         long = build(county)
@@ -80,12 +85,18 @@ def test_the_first_two_and_last_two_rows_of_a_table_stay_together():
     assert kept_rows([]) == []
 
 
-def test_the_fact_sheet_is_two_full_pages(pdfs):
-    with pdfplumber.open(io.BytesIO(pdfs["factsheet"])) as document:
+@pytest.mark.parametrize("name", ["factsheet", "all late"])
+def test_the_fact_sheet_is_two_full_pages(pdfs, name):
+    """Two full pages, however many programmes were late (the three least on time are named)."""
+    with pdfplumber.open(io.BytesIO(pdfs[name])) as document:
         assert len(document.pages) == 2
         for page in document.pages:
             lowest = max(ln["bottom"] for ln in body_lines(page))
             assert lowest > page.height * 0.6, (page.page_number, lowest, page.height)  # not a half-empty page
+        last = " ".join(ln["text"] for ln in body_lines(document.pages[1]))
+        assert "Source: quarterly returns of the programmes" in last
+        if name == "all late":
+            assert "Least on time:" in last and "more programmes were late too" in last
 
 
 def test_the_fact_sheet_opens_with_its_key_messages_and_ends_with_women_and_men(pdfs):
