@@ -205,13 +205,24 @@ def trend_lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[floa
         if points:
             ends.append((points[-1][1] + 3, name, colour))
     ends.sort()
-    heights = [y for y, _, _ in ends]
-    for n in range(1, len(heights)):  # push labels down until none overlaps the one above
-        heights[n] = max(heights[n], heights[n - 1] + SIZE + 2)
-    overflow = max(0.0, heights[-1] - (height - 20)) if heights else 0.0
-    for label_y, (_, name, colour) in zip(heights, ends, strict=True):
-        parts.append(_text(right + 6, label_y - overflow, name, fill=colour, bold=True))
+    for label_y, (_, name, colour) in zip(_spread([y for y, _, _ in ends], plot_top + SIZE, height - 20, SIZE + 2),
+                                          ends, strict=True):
+        parts.append(_text(right + 6, label_y, name, fill=colour, bold=True))
     return "".join(parts) + "</svg>"
+
+
+def _spread(wanted: Sequence[float], low: float, high: float, gap: float) -> list[float]:
+    """Baselines as near `wanted` (sorted, top to bottom) as they can be, `gap` apart, within [low, high]:
+    pushed down past the one above, then up from the bottom edge only as far as needed, so a label of
+    a line at the top stays at the top and the labels of lines near zero stay near zero."""
+    placed = [min(max(y, low), high) for y in wanted]
+    for n in range(1, len(placed)):
+        placed[n] = max(placed[n], placed[n - 1] + gap)
+    if placed and placed[-1] > high:
+        placed[-1] = high
+        for n in range(len(placed) - 2, -1, -1):
+            placed[n] = min(placed[n], placed[n + 1] - gap)
+    return placed
 
 
 def budget_bars(rows: Sequence[tuple[str, float | None, float | None]], *, title: str, width: float = 500,

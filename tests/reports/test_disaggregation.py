@@ -177,6 +177,27 @@ def test_line_end_labels_never_overlap():
     assert ends[-1] <= 120
 
 
+@pytest.mark.parametrize("height", [120, 190])
+def test_line_end_labels_stay_inside_the_chart_and_near_their_lines(height):
+    """One group far above four near zero (Inua Jamii by age group): the top label stays by its line
+    inside the chart, the four stack up from the bottom, not halfway up."""
+    series = [("Aged 70+", [770_000, 790_000, 950_000])] + [(f"Aged {g}", [0, 10, 20]) for g in
+                                                           ("0–17", "18–34", "35–59", "60–69")]
+    svg = bc.trend_lines(["Q1", "Q2", "Q3"], series, title="Beneficiaries paid by age group", height=height)
+    texts = {t.text: float(t.get("y")) for t in svg_texts(svg) if (t.text or "").startswith("Aged")}
+    lines = [float(v) for line in ET.fromstring(svg).findall(f".//{NS}polyline")
+             for v in line.get("points").split()[-1].split(",")[1:]]
+    top_line, zero_line = lines[0], lines[1]
+    ends = sorted(texts.values())
+    assert all(b - a >= bc.SIZE for a, b in zip(ends, ends[1:], strict=False))
+    assert all(bc.SIZE <= y <= height for y in ends)  # every label drawn inside the chart
+    title_bottom = max(float(t.get("y")) for t in svg_texts(svg) if "Beneficiaries" in (t.text or ""))
+    assert texts["Aged 70+"] > title_bottom and abs(texts["Aged 70+"] - 3 - top_line) <= bc.SIZE
+    low = [texts[f"Aged {g}"] for g in ("0–17", "18–34", "35–59", "60–69")]
+    assert max(low) >= zero_line - bc.SIZE  # the stack ends by the zero line
+    assert zero_line - min(low) <= 4 * (bc.SIZE + 2) + bc.SIZE  # and rises only as far as it must
+
+
 def test_kes_has_one_notation_in_cards_tables_and_charts():
     assert kes(10_204_300_000) == "KES 10,204.3 m"
     assert kes(240_500_000) == "KES 240.5 m"
