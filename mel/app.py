@@ -36,7 +36,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
 
     jobs.init_app(app)  # development without Redis: say so once, work without the queue
 
-    from mel import converters, security, unit_of_work
+    from mel import converters, i18n, security, unit_of_work
     from mel.accounts import auth
     from mel.api import init_api
     from mel.errors_views import register_error_handlers
@@ -45,6 +45,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     unit_of_work.init_app(app)  # a request commits once when it succeeds, then sends its notices
     converters.init_app(app)  # before any blueprint adds a rule that uses them
     security.init_app(app)
+    i18n.init_app(app)  # Kiswahili and English: the page's language, the compiled catalogues
     auth.init_app(app)
     filters.init_app(app)
     register_error_handlers(app)

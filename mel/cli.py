@@ -33,8 +33,55 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
                     quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
-                    report_group, backup_command, restore_command, worker_command):
+                    report_group, backup_command, restore_command, worker_command, i18n_group):
         app.cli.add_command(command)
+
+
+@click.group("i18n")
+def i18n_group() -> None:
+    """Translations: extract the messages, update the catalogues, compile them (pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+@i18n_group.command("extract")
+def i18n_extract() -> None:
+    """Extract every marked message of mel/ and templates/ into mel/translations/messages.pot."""
+    from mel.i18n import CONFIG, ROOT, SOURCES
+
+    _pybabel("extract", "-F", str(CONFIG), "-k", "_l", "--no-location", "--sort-output", "--project", "Kenya SP MEL",
+             "-o", str(SOURCES / "messages.pot"), str(ROOT))
+    click.echo(f"Extracted to {SOURCES / 'messages.pot'}")
+
+
+@i18n_group.command("update")
+def i18n_update() -> None:
+    """Merge messages.pot into each language's messages.po (new messages untranslated, removed ones kept
+    as obsolete), then list what is left to translate."""
+    from mel.i18n import SOURCES, untranslated
+
+    _pybabel("update", "-i", str(SOURCES / "messages.pot"), "-d", str(SOURCES), "--no-wrap",
+             "--ignore-obsolete")
+    for language, missing in untranslated().items():
+        click.echo(f"{language}: {len(missing)} message(s) to translate" + "".join(f"\n  {m}" for m in missing[:20]))
+
+
+@i18n_group.command("compile")
+@click.option("--to", "target", type=click.Path(file_okay=False), default=None,
+              help="Where the .mo files go (default: the instance folder the service reads).")
+def i18n_compile(target: str | None) -> None:
+    """Compile the .po catalogues into .mo files (the service also does this when it starts)."""
+    from pathlib import Path
+
+    from mel.i18n import compile_catalogues, compiled_folder
+
+    folder = Path(target) if target else compiled_folder(current_app)
+    written = compile_catalogues(folder)
+    click.echo(f"{len(written)} catalogue(s) compiled into {folder}" if written else f"Up to date in {folder}")
 
 
 @click.group("db")

@@ -64,4 +64,6 @@ def local_time(value: datetime | date | str | None, fmt: str = "%d %b %Y %H:%M")
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         value = local(value)
-    return value.strftime(fmt)
+    from mel.i18n import localised_months
+
+    return value.strftime(localised_months(fmt, value))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,11 +23,11 @@ from mel.catalogue.models import OrgUnit, Programme, _in
 from mel.db import Base, utcnow
 
 ROLES = ("officer", "reviewer", "secretariat", "viewer")
-ROLE_LABELS = {
-    "officer": "M&E officer",
-    "reviewer": "MERL TWG reviewer",
-    "secretariat": "Secretariat",
-    "viewer": "Viewer",
+ROLE_LABELS = {  # in the page's language when read in a request (mel/i18n.py), else in English
+    "officer": _l("M&E officer"),
+    "reviewer": _l("MERL TWG reviewer"),
+    "secretariat": _l("Secretariat"),
+    "viewer": _l("Viewer"),
 }
 
 user_programme = Table(
@@ -56,6 +57,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     # The organisation an officer works for; work-plan progress is recorded by the lead agency's officers.
     agency: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The language of the person's screens and e-mails ("" follows the browser; mel/i18n.py LANGUAGES).
+    locale: Mapped[str] = mapped_column(String(8), default="", server_default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -89,7 +92,7 @@ class User(Base):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[self.role]
+        return str(ROLE_LABELS[self.role])
 
     @property
     def display_name(self) -> str:

@@ -4,7 +4,7 @@ and the secretariat's list of people with invitations. Routes join the "accounts
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
@@ -17,7 +17,7 @@ from mel.accounts.forms import (
     InviteForm,
     SetPasswordForm,
 )
-from mel.accounts.views import bp
+from mel.accounts.views import _safe_next, bp
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import db
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
@@ -269,3 +269,24 @@ def _say_whether_sent(db_session, email: str, done: str) -> None:
     else:
         hours = links.valid_hours(current_app.config, "invitation")
         flash(f"{done}: the e-mailed link to set a password is valid for {hours} hours.", "info")
+
+
+# --------------------------------------------------------------------------- the language switch
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The switch in the header: the choice is kept on the account when signed in (and so follows the
+    person to every device and into e-mails), and in the session for a visitor."""
+    from flask import session
+
+    from mel.i18n import LANGUAGES, SESSION_KEY, known
+
+    chosen = known(request.form.get("lang"))
+    if chosen is None:
+        raise ValidationFailed(f"Unknown language {request.form.get('lang', '')[:20]!r}: the service speaks "
+                               f"{', '.join(f'{name} ({code})' for code, name in LANGUAGES.items())}.")
+    session[SESSION_KEY] = chosen
+    if current_user.is_authenticated:
+        authenticated_user().locale = chosen
+    return redirect(_safe_next(request.form.get("next")))

@@ -59,16 +59,21 @@ class Window:
 
     def words(self, today: date) -> str:
         """The window as an officer reads it on `today`: "due in 3 days", "late", "closed on …"."""
+        from flask_babel import gettext, ngettext
+
+        from mel.i18n import day
+
         state = self.state(today)
         if state == "not_open":
-            return f"opens on {self.opens:%d %B %Y}"
+            return gettext("opens on %(date)s", date=day(self.opens))
         if state == "open":
             days = (self.due - today).days
-            return "due today" if days == 0 else f"due in {days} day{'s' if days != 1 else ''}"
+            return gettext("due today") if days == 0 else ngettext("due in %(num)s day", "due in %(num)s days", days)
         extra = f" {self.exception}" if self.exception else ""
         if state == "late":
-            return f"late: was due on {self.due:%d %B %Y}; closes on {self.closes:%d %B %Y}{extra}"
-        return f"closed on {self.closes:%d %B %Y}{extra}"
+            return gettext("late: was due on %(due)s; closes on %(closes)s", due=day(self.due),
+                           closes=day(self.closes)) + extra
+        return gettext("closed on %(date)s", date=day(self.closes)) + extra
 
 
 def window_for(form: ReportingForm, period: str, org_unit_id: int | None = None) -> Window:

@@ -20,7 +20,11 @@ def period_label(value: str | None, short: bool = False) -> str:
         period = parse_period(value)
     except PeriodError:
         return str(value)
-    return period.short_label if short else period.label
+    if short:
+        return period.short_label
+    from mel.i18n import period_words
+
+    return period_words(period)  # in the page's language
 
 
 def number(value: int | float | Decimal | None, decimals: int = 0) -> str:
@@ -42,6 +46,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(number, "number")
     app.add_template_filter(plain, "plain")
     app.add_template_filter(local_time, "local_time")
+    from mel.i18n import day
+
+    app.add_template_filter(day, "day")  # a date in the page's language: "05 August 2025"
     # Rounding and wording of computed figures: one place (indicators/display.py) for web and reports.
     app.add_template_filter(display.percent, "pct")
     app.add_template_filter(display.achievement, "achievement")

@@ -435,6 +435,11 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
         ("accounts.accept_invitation", "GET"): [Case("GET", "/invitation/nope", lambda role: HIDDEN)],
         ("accounts.accept_invitation", "POST"): [Case("POST", "/invitation/nope", lambda role: HIDDEN)],
         ("accounts.account", "GET"): [Case("GET", "/account", signed())],
+        # The language switch is everyone's (mel/i18n.py): back to the page it was pressed on.
+        ("accounts.choose_language", "POST"): [Case("POST", "/language", lambda role: {302},
+                                                    data={"lang": "sw", "next": "/login"}),
+                                               Case("POST", "/language", lambda role: {422},
+                                                    data={"lang": "fr", "next": "/"}, label="unknown language")],
         ("accounts.change_password", "POST"): [Case("POST", "/account/password", signed({422}),
                                                     data={"current": "wrong", "password": "x", "confirm": "x"})],
         ("accounts.revoke_own_token", "POST"): [Case("POST", "/account/tokens/999999/revoke", signed(HIDDEN))],

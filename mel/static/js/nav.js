@@ -37,7 +37,7 @@
   button.className = "menu-toggle";
   button.setAttribute("aria-controls", nav.id);
   button.setAttribute("aria-expanded", "false");
-  button.textContent = "Menu";
+  button.textContent = nav.getAttribute("data-menu-label") || "Menu";  // the page's language (base.html)
   header.insertBefore(button, nav);
   header.classList.add("menu-folded");
   button.addEventListener("click", function () {
