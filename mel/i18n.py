@@ -156,3 +156,8 @@ def untranslated(sources: Path = SOURCES) -> dict[str, list[str]]:
                                if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string))
                                             or m.fuzzy)]
     return found
+
+
+def recipient_language(user) -> str:
+    """The language of an e-mail to `user`: theirs when they chose one, else the page's that sent it."""
+    return known(getattr(user, "locale", "")) or language()

@@ -33,16 +33,26 @@ class Queued:
 
 
 def queue(session: Session, config, *, to: str, subject: str, template: str, background: bool = False,
-          **context) -> None:
-    """Queue an e-mail rendered from templates/email/<template>.txt and .html; sent after the commit."""
+          language: str = "", **context) -> None:
+    """Queue an e-mail rendered from templates/email/<template>.txt and .html; sent after the commit.
+
+    `language` is the recipient's (mel/i18n.py): the subject (a lazy string) and the templates'
+    messages are translated into it; English when none is given."""
+    from flask_babel import force_locale
+    from flask_babel.speaklater import LazyString
+
+    from mel.i18n import DEFAULT_LANGUAGE
     from mel.review.notify import _EMAIL
 
+    language = language or DEFAULT_LANGUAGE
     message = EmailMessage()
     message["From"] = config.get("MAIL_FROM", "Kenya SP MEL <no-reply@localhost>")
     message["To"] = to
-    message["Subject"] = subject
-    message.set_content(_EMAIL.get_template(f"email/{template}.txt").render(**context))
-    message.add_alternative(_EMAIL.get_template(f"email/{template}.html").render(**context), subtype="html")
+    with force_locale(language):
+        message["Subject"] = str(subject)
+        context = {k: str(v) if isinstance(v, LazyString) else v for k, v in context.items()} | {"language": language}
+        message.set_content(_EMAIL.get_template(f"email/{template}.txt").render(**context))
+        message.add_alternative(_EMAIL.get_template(f"email/{template}.html").render(**context), subtype="html")
     session.connection()  # the transaction the message belongs to has begun
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(OUTBOX_KEY, []).append(Queued(message, transaction, background))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
@@ -29,6 +30,7 @@ from mel.accounts.operations import (
 )
 from mel.db import utcnow
 from mel.errors import Conflict, NotFound, ValidationFailed
+from mel.i18n import recipient_language
 
 LinkFor = Callable[[str], str]  # a link token -> the absolute address of its page
 
@@ -52,8 +54,8 @@ def request_password_reset(session: Session, config, email: str, *, link_for: Li
     if not sends:
         return
     hours = links.valid_hours(config, "reset")
-    mail.queue(session, config, to=user.email, subject="Reset your Kenya SP MEL password",
-               template="password_reset", background=True, user=user,
+    mail.queue(session, config, to=user.email, subject=_l("Reset your Kenya SP MEL password"),
+               template="password_reset", background=True, user=user, language=recipient_language(user),
                link=link_for(links.make(config, "reset", user)), hours=hours)
 
 
@@ -205,9 +207,9 @@ def sign_out_everywhere(session: Session, user_id: int, *, actor) -> tuple[User,
 def _queue_invitation(session: Session, config, user: User, *, actor, link_for: LinkFor) -> None:
     hours = links.valid_hours(config, "invitation")
     audit.record(session, "user.invitation_sent", actor=actor, object=user.email, details={"valid_hours": hours})
-    mail.queue(session, config, to=user.email, subject="You are invited to Kenya SP MEL", template="invitation",
-               user=user, inviter=getattr(actor, "display_name", "The secretariat"),
-               link=link_for(links.make(config, "invitation", user)), hours=hours)
+    mail.queue(session, config, to=user.email, subject=_l("You are invited to Kenya SP MEL"), template="invitation",
+               user=user, inviter=getattr(actor, "display_name", None) or _l("The secretariat"),
+               language=recipient_language(user), link=link_for(links.make(config, "invitation", user)), hours=hours)
 
 
 def change_own_password(session: Session, config, user: User, current: str, new: str, *,

@@ -8,6 +8,7 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
+import flask_babel
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,8 +23,11 @@ from mel.unit_of_work import notices_written
 
 log = logging.getLogger(__name__)
 # Mail is rendered outside requests too (scheduler, CLI), so it has its own template environment.
+# Its messages are translated by Flask-Babel in the language the sender forces (mel/accounts/mail.py).
 _EMAIL = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parents[2] / "templates")),
-                     autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+                     autoescape=select_autoescape(["html"]), keep_trailing_newline=True,
+                     extensions=["jinja2.ext.i18n"])
+_EMAIL.install_gettext_callables(flask_babel.gettext, flask_babel.ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def return_link(session: Session, record: Return) -> str:

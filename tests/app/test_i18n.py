@@ -30,7 +30,9 @@ from tests.helpers import csrf_token, login
 
 OFFICER = "officer.kisumu@demo.test"
 # Pages done in Kiswahili so far, and English strings of their templates that must not show in it.
-PAGES = ("templates/base.html", "templates/auth/login.html", "templates/home/officer.html", "templates/_macros.html")
+PAGES = ("templates/base.html", "templates/auth/login.html", "templates/home/officer.html", "templates/_macros.html",
+         "templates/email/invitation.txt", "templates/email/invitation.html", "templates/email/password_reset.txt",
+         "templates/email/password_reset.html")
 LOGIN_ENGLISH = ("Sign in", "Forgot your password?", "Password", "Sector monitoring, evaluation and learning",
                  "Skip to content", "Periods follow Kenya")
 HOME_ENGLISH = ("Welcome,", "Reporting now", "Your scope", "your returns", "Upload a filled template", "Not started",
@@ -164,3 +166,65 @@ def test_mel_i18n_compile_writes_where_it_is_told(runner, tmp_path):
     result = runner.invoke(args=["i18n", "compile", "--to", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "sw" / "LC_MESSAGES" / "messages.mo").exists()
+
+
+# --------------------------------------------------------------------------- e-mails
+
+
+@pytest.fixture
+def mailer(app, smtp_server, monkeypatch):
+    """The app's e-mail goes to the loopback SMTP server; returns its inbox."""
+    inbox, port = smtp_server
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "BASE_URL", "https://mel.example.go.ke")
+    return inbox
+
+
+def forgot(client, email: str, language: str):
+    headers = {"Accept-Language": language}
+    token = csrf_token(client, "/forgot-password")
+    return client.post("/forgot-password", data={"email": email, "csrf_token": token}, headers=headers)
+
+
+@pytest.mark.parametrize("chosen, page, expected", [("sw", "en", "sw"), ("", "sw-KE", "sw"), ("", "en", "en"),
+                                                    ("en", "sw", "en")])
+def test_a_reset_e_mail_is_in_the_persons_language_else_the_pages(client, session, mailer, chosen, page, expected):
+    from mel.accounts import mail
+    from mel.accounts.operations import create_user
+
+    user = create_user(session, "amina@example.go.ke", "reviewer", name="Amina W", password="Old tortoise paints rainbows")
+    user.locale = chosen
+    session.flush()
+    assert forgot(client, user.email, page).status_code == 200
+    mail.wait_for_background()
+    [plain] = mailer.bodies(user.email)
+    [html] = mailer.bodies(user.email, "html")
+    if expected == "sw":
+        assert plain.startswith("Badilisha nenosiri lako la Kenya SP MEL")
+        assert "Habari Amina W," in plain and "kwa saa 2" in plain and "Sekretarieti ya Kitaifa" in plain
+        assert '<html lang="sw">' in html and "Chagua nenosiri jipya" in html
+        assert not [s for s in ("Hello", "Someone", "password", "hours") if s in plain.split("\n", 1)[1]
+                    .replace("https://mel.example.go.ke/reset-password", "")]
+    else:
+        assert plain.startswith("Reset your Kenya SP MEL password") and "Hello Amina W," in plain
+        assert '<html lang="en">' in html and "Choose a new password" in html
+
+
+def test_an_invitation_names_the_role_in_the_invitees_language(app, session, mailer):
+    from mel.accounts import mail, self_service
+    from mel.accounts.operations import create_user
+
+    invitee = create_user(session, "baraka@example.go.ke", "officer", name="Baraka O", password=None,
+                          programme_codes=["OPCT"], org_unit_codes=["042"])
+    invitee.locale = "sw"
+    session.flush()
+    secretariat = session.scalar(select(User).where(User.email == "secretariat@demo.test"))
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        self_service._queue_invitation(session, app.config, invitee, actor=secretariat,
+                                       link_for=lambda token: f"https://mel.example.go.ke/invitation/{token}")
+        mail.send_queued(session, app.config)
+    mail.wait_for_background()
+    [plain] = mailer.bodies(invitee.email)
+    assert plain.startswith("Umealikwa kwenye Kenya SP MEL")
+    assert "kama Afisa wa ufuatiliaji na tathmini." in plain and "kwa saa" in plain
