@@ -119,7 +119,7 @@ def localised_months(fmt: str, value) -> str:
     return fmt.replace("%b", short).replace("%B", get_month_names("wide", locale=code)[value.month])
 
 
-def period_words(period) -> str:
+def period_words(period, short: bool = False) -> str:
     """A period's label in the page's language; the identifiers' numbers stay as they are.
 
     English is indicators/periods.py's own label ("FY2025/26 Q1 (Jul–Sep 2025)"). Other languages
@@ -132,10 +132,15 @@ def period_words(period) -> str:
 
     code = language()
     if code == DEFAULT_LANGUAGE or period.type not in (PeriodType.QUARTER, PeriodType.FINANCIAL_YEAR):
-        return period.label
+        return period.short_label if short else period.label
     months = get_month_names("abbreviated", locale=code)
     start = period.financial_year().year if period.type is PeriodType.QUARTER else period.year
     years = "%d/%02d" % (start, (start + 1) % 100)  # noqa: UP031 (2025/26, as the English label)
+    if short:  # table headers: "FY25/26 Q1"
+        brief = "%02d/%02d" % (start % 100, (start + 1) % 100)  # noqa: UP031
+        if period.type is PeriodType.QUARTER:
+            return gettext("FY%(fy)s Q%(quarter)s", fy=brief, quarter=period.fy_quarter)
+        return gettext("FY%(fy)s", fy=years)
     if period.type is PeriodType.QUARTER:
         return gettext("FY%(fy)s Q%(quarter)s (%(first)s–%(last)s %(year)s)", fy=years,
                        quarter=period.fy_quarter, first=months[3 * period.index - 2],

@@ -20,11 +20,9 @@ def period_label(value: str | None, short: bool = False) -> str:
         period = parse_period(value)
     except PeriodError:
         return str(value)
-    if short:
-        return period.short_label
     from mel.i18n import period_words
 
-    return period_words(period)  # in the page's language
+    return period_words(period, short=short)  # in the page's language
 
 
 def number(value: int | float | Decimal | None, decimals: int = 0) -> str:

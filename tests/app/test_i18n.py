@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -116,9 +117,12 @@ def test_periods_and_dates_in_the_pages_language(app):
             assert period_words(parse_period("2026Q1")) == "Mwaka wa Fedha 2025/26, Robo ya 3 (Jan–Mac 2026)"
             assert period_words(year) == "Mwaka wa Fedha 2025/26 (Jul 2025–Jun 2026)"
             assert day(date(2025, 8, 5)) == "05 Agosti 2025"
+            assert period_words(quarter, short=True) == "Robo 1, 25/26"
+            assert period_words(year, short=True) == "Mwaka wa Fedha 2025/26"
         with force_locale("en"):
             for period in ("2025Q3", "2026Q1", "2025Q4", "2025July", "2024July"):
                 assert period_words(parse_period(period)) == parse_period(period).label
+                assert period_words(parse_period(period), short=True) == parse_period(period).short_label
             assert day(date(2025, 8, 5)) == "05 August 2025"
     assert day(date(2025, 8, 5)) == "05 August 2025"  # outside a request (scheduler, command line): English
 
@@ -228,3 +232,31 @@ def test_an_invitation_names_the_role_in_the_invitees_language(app, session, mai
     [plain] = mailer.bodies(invitee.email)
     assert plain.startswith("Umealikwa kwenye Kenya SP MEL")
     assert "kama Afisa wa ufuatiliaji na tathmini." in plain and "kwa saa" in plain
+
+
+# --------------------------------------------------------------------------- the upload page
+
+UPLOAD_ENGLISH = ("Upload figures", "Check only", "Download a template", "CSV files have the columns", "Templates",
+                  "Had the file been right", "Would create", "Would update", "Unchanged", "all your org units",
+                  "warnings to explain")
+
+
+def test_the_upload_page_and_its_result_table_in_kiswahili(client, session):
+    import time_machine
+
+    from tests.app.returns_helpers import IN_WINDOW, rows_like
+
+    rows = rows_like(session, "OPCT", ["042"])
+    body = rows[["indicator", "option", "org_unit", "period", "value", "comment"]].to_csv(index=False).encode()
+    with time_machine.travel(IN_WINDOW, tick=False):
+        login(client, "officer.opct@demo.test")
+        client.post("/language", data={"lang": "sw", "next": "/upload", "csrf_token": csrf_token(client, "/")})
+        page = visible_text(client.get("/upload").get_data(as_text=True))
+        assert "Pakia takwimu" in page and "Kagua tu (hakuna kinachohifadhiwa)" in page and "Violezo" in page
+        response = client.post("/upload", data={"csrf_token": csrf_token(client, "/upload"), "programme": "OPCT",
+                                                "check_only": "1", "file": (BytesIO(body), "opct.csv")})
+    result = visible_text(response.get_data(as_text=True))
+    assert response.status_code == 200, result[:1000]
+    assert "Kama zingehifadhiwa" in result and "Zingeundwa" in result and "Zingesasishwa" in result
+    assert re.search(r"OPCT Kisumu Robo [1-4], \d{2}/\d{2} 38 0 0 Rasimu", result), result[:3000]
+    assert not [s for s in UPLOAD_ENGLISH if s in page + result], [s for s in UPLOAD_ENGLISH if s in page + result]
