@@ -53,7 +53,7 @@ def i18n_extract() -> None:
     """Extract every marked message of mel/ and templates/ into mel/translations/messages.pot."""
     from mel.i18n import CONFIG, ROOT, SOURCES
 
-    _pybabel("extract", "-F", str(CONFIG), "-k", "_l", "--no-location", "--sort-output", "--project", "Kenya SP MEL",
+    _pybabel("extract", "-F", str(CONFIG), "-k", "_l", "-k", "N_", "--no-location", "--sort-output", "--project", "Kenya SP MEL",
              "-o", str(SOURCES / "messages.pot"), str(ROOT))
     click.echo(f"Extracted to {SOURCES / 'messages.pot'}")
 

@@ -26,6 +26,11 @@ CONFIG = Path(__file__).parent / "babel.cfg"
 SESSION_KEY = "lang"
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Marks an English message for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
 def known(code: str | None) -> str | None:
     """A supported language code from what a person or a client sent ("sw", "SW", "sw-KE"), or None."""
     if not code:
@@ -78,7 +83,13 @@ def compiled_folder(app: Flask) -> Path:
 
 def init_app(app: Flask) -> None:
     folder = compiled_folder(app)
-    compile_catalogues(folder)
+    try:
+        compile_catalogues(folder)
+    except OSError as exc:  # a read-only instance folder: compile where the process may write
+        fallback = Path(tempfile.gettempdir()) / f"mel-translations-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        app.logger.warning("translations could not be compiled into %s (%s); using %s", folder, exc, fallback)
+        compile_catalogues(fallback)
+        folder = fallback
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(folder)
     Babel(app, locale_selector=select_locale)

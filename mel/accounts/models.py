@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,13 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mel.catalogue.models import OrgUnit, Programme, _in
 from mel.db import Base, utcnow
+from mel.i18n import N_
 
 ROLES = ("officer", "reviewer", "secretariat", "viewer")
-ROLE_LABELS = {  # in the page's language when read in a request (mel/i18n.py), else in English
-    "officer": _l("M&E officer"),
-    "reviewer": _l("MERL TWG reviewer"),
-    "secretariat": _l("Secretariat"),
-    "viewer": _l("Viewer"),
+ROLE_LABELS = {  # English; User.role_label gives them in the page's language (mel/i18n.py)
+    "officer": N_("M&E officer"),
+    "reviewer": N_("MERL TWG reviewer"),
+    "secretariat": N_("Secretariat"),
+    "viewer": N_("Viewer"),
 }
 
 user_programme = Table(
@@ -92,7 +93,7 @@ class User(Base):
 
     @property
     def role_label(self) -> str:
-        return str(ROLE_LABELS[self.role])
+        return gettext(ROLE_LABELS[self.role])
 
     @property
     def display_name(self) -> str:

@@ -25,6 +25,7 @@ from indicators.periods import Period, PeriodType, parse_period
 from indicators.targets import Indicator as TargetIndicator
 from indicators.targets import Plan, Reporting, Span, TargetChoice
 from indicators.targets import choose as choose_target
+from mel.accounts.models import ROLE_LABELS
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import Forbidden, NotFound, ValidationFailed
@@ -134,7 +135,7 @@ def unapproved_allowed(user, catalogue: Catalogue, programmes: list[str], unit: 
     """Forbidden unless the user may read the not-yet-approved figures of these programmes at this org unit."""
     if not can_see_unapproved(user, [catalogue.programmes[p].id for p in programmes], unit):
         what = "approved figures only" if user.role == "viewer" else "unapproved figures only within your own scope"
-        raise Forbidden(f"include=submitted is not open to you: {user.role_label}s see {what} "
+        raise Forbidden(f"include=submitted is not open to you: {ROLE_LABELS[user.role]}s see {what} "
                         f"({', '.join(programmes) if len(programmes) <= 3 else 'these programmes'} in {unit.name} "
                         "is outside it). Leave out include=submitted for approved figures.")
 

@@ -34,7 +34,7 @@ from indicators.validation import (
     value_issues,
 )
 from mel import clock
-from mel.accounts.models import User
+from mel.accounts.models import ROLE_LABELS, User
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import Programme
 from mel.db import bulk_insert, utcnow
@@ -293,7 +293,7 @@ def _only_queried(session: Session, record: Return, diff: pd.DataFrame, key: tup
 def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> None:
     """An officer's file touching anything outside their scope is refused whole."""
     if user.role not in ENTERING_ROLES:
-        raise Forbidden(f"{user.role_label}s cannot enter figures.")
+        raise Forbidden(f"{ROLE_LABELS[user.role]}s cannot enter figures.")
     forbidden = sorted({code for code in frame["org_unit"].dropna().unique()
                         if not can_access(user, programme.id, catalogue.org_units[code])})
     if forbidden:

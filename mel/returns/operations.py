@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from indicators.explanations import explanation_code
 from indicators.periods import parse_period
 from mel import clock, periods
-from mel.accounts.models import User
+from mel.accounts.models import ROLE_LABELS, User
 from mel.catalogue.lookup import Catalogue, find_org_unit, load_catalogue
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
@@ -124,7 +124,7 @@ def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, 
 def check_enter(user: User, programme: Programme, unit, what: str = "change") -> None:
     """Refuse (403) a user whose role or scope does not let them write this programme's returns here."""
     if user.role not in ENTERING_ROLES:
-        raise Forbidden(f"{user.role_label}s cannot {what} returns.")
+        raise Forbidden(f"{ROLE_LABELS[user.role]}s cannot {what} returns.")
     if not can_enter(user, programme.id, unit):
         raise Forbidden(f"You may not {what} {programme.code} returns for {unit.name}.")
 

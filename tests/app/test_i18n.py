@@ -137,7 +137,7 @@ def test_extraction_finds_every_string_of_the_kiswahili_pages_translated(tmp_pat
     """pybabel extracts the messages; every one found in the pages done so far has a Kiswahili
     translation (0 untranslated), and the catalogue has no untranslated or fuzzy entry at all."""
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", str(CONFIG), "-k", "_l",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", str(CONFIG), "-k", "_l", "-k", "N_",
                     "-o", str(pot), str(ROOT)], check=True, cwd=ROOT)
     with pot.open("rb") as handle:
         extracted = read_po(handle)
@@ -260,3 +260,27 @@ def test_the_upload_page_and_its_result_table_in_kiswahili(client, session):
     assert "Kama zingehifadhiwa" in result and "Zingeundwa" in result and "Zingesasishwa" in result
     assert re.search(r"OPCT Kisumu Robo [1-4], \d{2}/\d{2} 38 0 0 Rasimu", result), result[:3000]
     assert not [s for s in UPLOAD_ENGLISH if s in page + result], [s for s in UPLOAD_ENGLISH if s in page + result]
+
+
+def test_a_read_only_instance_folder_still_gets_its_catalogues(tmp_path, monkeypatch):
+    """The catalogues are compiled where the process may write when the instance folder is read-only."""
+    import mel.i18n as i18n
+    from mel.app import create_app
+
+    calls = []
+    real = i18n.compile_catalogues
+
+    def refuse_instance(target, sources=SOURCES):
+        calls.append(target)
+        if str(target).startswith(str(tmp_path)):
+            raise PermissionError(13, "Read-only file system", str(target))
+        return real(target, sources)
+
+    monkeypatch.setattr(i18n, "compile_catalogues", refuse_instance)
+    app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", INSTANCE_DIR=str(tmp_path / "inst"),
+                     LOG_LEVEL="WARNING")
+    folder = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    assert len(calls) == 2 and not str(folder).startswith(str(tmp_path))
+    assert (folder / "sw" / "LC_MESSAGES" / "messages.mo").exists()
+    page = app.test_client().get("/login", headers={"Accept-Language": "sw"}).get_data(as_text=True)
+    assert "Ingia" in page
