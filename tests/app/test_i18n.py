@@ -33,7 +33,8 @@ OFFICER = "officer.kisumu@demo.test"
 # Pages done in Kiswahili so far, and English strings of their templates that must not show in it.
 PAGES = ("templates/base.html", "templates/auth/login.html", "templates/home/officer.html", "templates/_macros.html",
          "templates/email/invitation.txt", "templates/email/invitation.html", "templates/email/password_reset.txt",
-         "templates/email/password_reset.html")
+         "templates/email/password_reset.html", "templates/auth/forgot.html", "templates/auth/forgot_sent.html",
+         "templates/auth/set_password.html", "templates/auth/link_refused.html", "templates/auth/login_code.html")
 LOGIN_ENGLISH = ("Sign in", "Forgot your password?", "Password", "Sector monitoring, evaluation and learning",
                  "Skip to content", "Periods follow Kenya")
 HOME_ENGLISH = ("Welcome,", "Reporting now", "Your scope", "your returns", "Upload a filled template", "Not started",
@@ -284,3 +285,31 @@ def test_a_read_only_instance_folder_still_gets_its_catalogues(tmp_path, monkeyp
     assert (folder / "sw" / "LC_MESSAGES" / "messages.mo").exists()
     page = app.test_client().get("/login", headers={"Accept-Language": "sw"}).get_data(as_text=True)
     assert "Ingia" in page
+
+
+def test_the_password_reset_pages_in_kiswahili(app, client, session, mailer):
+    """Forgot password, the page after it, the reset link's page and the page of a used link."""
+    from mel.accounts import mail
+    from mel.accounts.operations import create_user
+
+    sw = {"Accept-Language": "sw"}
+    user = create_user(session, "neema@example.go.ke", "viewer", name="Neema M", password="Old tortoise paints rainbows")
+    session.flush()
+    forgot_page = visible_text(client.get("/forgot-password", headers=sw).get_data(as_text=True))
+    assert "Umesahau nenosiri lako?" in forgot_page and "Nitumie kiungo kwa barua pepe" in forgot_page
+    sent = visible_text(forgot(client, user.email, "sw").get_data(as_text=True))
+    assert "Angalia barua pepe yako" in sent and "kwa saa 2" in sent
+    mail.wait_for_background()
+    path = re.search(r"https://mel\.example\.go\.ke(/reset-password/\S+)", mailer.bodies(user.email)[0]).group(1)
+    choose = visible_text(client.get(path, headers=sw).get_data(as_text=True))
+    assert "Chagua nenosiri jipya" in choose and "Nenosiri jipya tena" in choose and "Angalau herufi" in choose
+    token = csrf_token(client, path)
+    password = "Seven herons wade at Lake Naivasha"
+    done = client.post(path, data={"password": password, "confirm": password, "csrf_token": token}, headers=sw)
+    assert done.status_code == 302
+    used = client.get(path, headers=sw)
+    text = visible_text(used.get_data(as_text=True))
+    assert used.status_code == 410 and "Kiungo hiki hakiwezi kutumika" in text and "Omba kiungo kipya" in text
+    english = ("Forgot your password?", "E-mail me a link", "Check your e-mail", "Choose a new password",
+               "New password again", "This link cannot be used", "Ask for a new link", "Back to sign in")
+    assert not [e for e in english if e in forgot_page + sent + choose + text]
