@@ -14,7 +14,7 @@ def sign_in(page, live_server, email):
     page.goto(f"{live_server}/login")
     page.fill("#email", email)
     page.fill("#password", "demo-password-2025")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/")
 
 

@@ -44,5 +44,5 @@ def test_wrong_password_shows_an_error_in_the_page(page, live_server):
     page.goto(f"{live_server}/login")
     page.fill("#email", "viewer@demo.test")
     page.fill("#password", "not-the-password")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     assert page.get_by_role("alert").inner_text() == SIGN_IN_REFUSED
