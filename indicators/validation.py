@@ -3,11 +3,16 @@
 Frames use one row per figure with the key columns in VALUE_KEY, a raw text `value` or a
 parsed `number`, and optional location columns (file, sheet, row, column) saying where a
 person typed it. Every check returns `Issue`s whose message names the place and the problem.
+
+Messages are English templates marked with `N_` (indicators/messages.py); an issue's `message` is
+their English text, and `issue.text(gettext)` says it in the reader's language, with the data in it
+(codes, cell references, figures, what was typed) as it is.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +22,17 @@ import pandas as pd
 
 from indicators.expressions import Expression, Reference, compare_one
 from indicators.figures import LOCATION_COLUMNS, figure_code, split_code
+from indicators.messages import (
+    N_,
+    Gettext,
+    Joined,
+    Message,
+    Words,
+    message,
+    period_name,
+    say,
+    text,
+)
 from indicators.periods import PeriodError, parse_period
 
 VALUE_KEY = ["programme", "org_unit", "period", "indicator", "component", "option"]
@@ -41,11 +57,15 @@ class Issue:
     def is_error(self) -> bool:
         return self.severity == "error"
 
+    def text(self, gettext: Gettext | None = None) -> str:
+        """The message in the language of `gettext` (flask_babel's on a page); English without one."""
+        return say(self.message, gettext)
+
     def about_the_figure(self, names: Names) -> str:
         """The message placed by the figure alone (county, quarter, indicator, option), without the
-        file and cell it was typed in: how a warning is kept with the return."""
+        file and cell it was typed in: how a warning is kept with the return (in English)."""
         if not self.what:
-            return self.message
+            return str(self.message)
         place = {k: v for k, v in self.location.items() if k not in (*LOCATION_COLUMNS, "cell")}
         return f"{describe(place, names)}: {self.what}"
 
@@ -118,10 +138,17 @@ class Names:
 
     def figure(self, code: str) -> str:
         """`SA12.N` → "numerator of % of credited payments withdrawn … (SA12.N)"."""
+        return say(self.figure_words(code))
+
+    def figure_words(self, code: str) -> Words | str:
+        """`figure` as a message: "numerator of" translated, the indicator's name and code as they are."""
         indicator, component = split_code(code)
         name = self.indicators.get(indicator)
-        part = "" if component == "value" else f"{component} of "
-        return f"{part}{name} ({code})" if name else code
+        if not name:
+            return code
+        if component in COMPONENT_OF:
+            return message(COMPONENT_OF[component], name=name, code=code)
+        return f"{name} ({code})" if component == "value" else f"{component} of {name} ({code})"
 
     def option(self, indicator: str, option: Any) -> str:
         if option in (None, "", "default"):
@@ -129,7 +156,15 @@ class Names:
         return self.options.get((indicator, str(option)), str(option))
 
     def org_unit(self, code: Any) -> str:
-        return self.org_units.get(str(code), f"org unit {code}")
+        return say(self.org_unit_words(code))
+
+    def org_unit_words(self, code: Any) -> Words | str:
+        name = self.org_units.get(str(code))
+        return name if name is not None else message(N_("org unit %(code)s"), code=code)
+
+
+COMPONENT_OF = {"numerator": N_("numerator of %(name)s (%(code)s)"),
+                "denominator": N_("denominator of %(name)s (%(code)s)")}
 
 
 NO_NAMES = Names()
@@ -137,11 +172,16 @@ NO_NAMES = Names()
 
 def period_text(period: str) -> str:
     """`FY2025/26 Q1` for messages; the bare identifier if it does not parse."""
+    return say(period_words(period))
+
+
+def period_words(period: str) -> Words | str:
+    """`period_text` as a message ("FY" and "Q" translated, the years and the quarter's number as they are)."""
     try:
         parsed = parse_period(period)
     except PeriodError:
         return str(period)
-    return parsed.fy_label
+    return period_name(parsed)
 
 
 def location_of(row: dict[str, Any]) -> dict[str, Any]:
@@ -166,29 +206,38 @@ def location_of(row: dict[str, Any]) -> dict[str, Any]:
 def describe(location: dict[str, Any], names: Names = NO_NAMES) -> str:
     """Human words for a location, codes in brackets:
     `opct.xlsx Data!I7 — Kisumu, FY2025/26 Q1 — Number of Inua Jamii beneficiaries paid (SA01), women 70+`."""
-    parts = []
-    where = []
+    return text(place_words(location, names))
+
+
+def place_words(location: dict[str, Any], names: Names = NO_NAMES) -> Words:
+    """`describe` as a message: its words translated, the file, cell, codes and names as they are."""
+    parts: list[Any] = []
+    where: list[Any] = []
     if "file" in location:
         where.append(str(location["file"]))
     if "cell" in location:
         where.append(str(location["cell"]))
     elif "row" in location:
-        where.append(f"row {location['row']}" + (f", column {location['column']}" if "column" in location else ""))
+        where.append(message(N_("row %(row)s, column %(column)s"), row=location["row"], column=location["column"])
+                     if "column" in location else message(ROW, row=location["row"]))
     if where:
-        parts.append(" ".join(where))
+        parts.append(Joined(" ", tuple(where)))
     when = []
     if "org_unit" in location:
-        when.append(names.org_unit(location["org_unit"]))
+        when.append(names.org_unit_words(location["org_unit"]))
     if "period" in location:
-        when.append(period_text(location["period"]))
+        when.append(period_words(location["period"]))
     if when:
-        parts.append(", ".join(when))
+        parts.append(Joined(", ", tuple(when)))
     if "indicator" in location:
         code = str(location["indicator"])
-        what = names.figure(code)
+        what = names.figure_words(code)
         option = names.option(split_code(code)[0], location.get("option"))
-        parts.append(f"{what}, {option}" if option else what)
-    return " — ".join(parts) or "the return"
+        parts.append(Joined(", ", (what, option)) if option else what)
+    return Joined(" — ", tuple(parts)) if parts else Message(N_("the return"))
+
+
+ROW = N_("row %(row)s")
 
 
 def fmt(number: float) -> str:
@@ -198,9 +247,16 @@ def fmt(number: float) -> str:
     return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}"
 
 
-def _issue(severity: str, code: str, what: str, row: dict[str, Any], names: Names = NO_NAMES) -> Issue:
+def located(severity: str, code: str, what: Words | str, row: dict[str, Any], names: Names = NO_NAMES) -> Issue:
+    """An issue about the figure of `row`: its place, a colon, then what is wrong (a message, or
+    English text that stays English)."""
     location = location_of(row)
-    return Issue(severity, code, f"{describe(location, names)}: {what}", location, what)
+    return Issue(severity, code, text(Joined(": ", (place_words(location, names), what))), location,
+                 what if isinstance(what, str) else text(what))
+
+
+_issue = located  # indicators/history.py's name for it
+
 
 
 # --------------------------------------------------------------------------- types and ranges
@@ -239,34 +295,51 @@ def parse_numbers(frame: pd.DataFrame, measures: pd.Series) -> pd.DataFrame:
     return result
 
 
-# What each problem `parse_numbers` finds says, with {quoted} (the text as typed, in quotes), {raw},
-# {fixed} (the text without separators), {indicator} and {kind} (NOT_WHOLE_KINDS). Browsers get the
-# same words through `entry_rules` to say them as a field loses focus; the server stays the judge.
-VALUE_MESSAGES = {
-    "thousands_separator": "{quoted} has a thousands separator, which is read as text. Type {fixed}.",
-    "percent_sign": ("{quoted} is a percentage, but percentages are computed here. Enter the numerator "
-                     "({indicator}.N) and the denominator ({indicator}.D) instead."),
-    "negative": "{raw} is negative, and figures cannot be below zero. Type the figure without a minus sign, or 0.",
-    "not_whole": "{raw} is not a whole number, but this figure is {kind}. Type a whole number.",
-    "too_many_decimals": "{raw} has more than 2 decimals; KES amounts are kept to the cent. Round it to 2 decimals.",
-    "too_large": "{raw} is larger than any figure this sector reports. Check the cell for extra digits.",
-    "not_a_number": "{quoted} is not a number. Type digits only, e.g. 1234 or 1234.50 (0 if there were none).",
+# What each problem `parse_numbers` finds says (the msgids), with %(quoted)s (the text as typed, in
+# quotes), %(raw)s, %(fixed)s (the text without separators), %(indicator)s and %(kind)s
+# (NOT_WHOLE_KINDS). Browsers get the same words through `entry_rules` to say them as a field loses
+# focus; the server stays the judge.
+VALUE_TEMPLATES = {
+    "thousands_separator": N_("%(quoted)s has a thousands separator, which is read as text. Type %(fixed)s."),
+    "percent_sign": N_("%(quoted)s is a percentage, but percentages are computed here. Enter the numerator "
+                       "(%(indicator)s.N) and the denominator (%(indicator)s.D) instead."),
+    "negative": N_("%(raw)s is negative, and figures cannot be below zero. Type the figure without a minus "
+                   "sign, or 0."),
+    "not_whole": N_("%(raw)s is not a whole number, but this figure is %(kind)s. Type a whole number."),
+    "too_many_decimals": N_("%(raw)s has more than 2 decimals; KES amounts are kept to the cent. Round it to "
+                            "2 decimals."),
+    "too_large": N_("%(raw)s is larger than any figure this sector reports. Check the cell for extra digits."),
+    "not_a_number": N_("%(quoted)s is not a number. Type digits only, e.g. 1234 or 1234.50 (0 if there were "
+                       "none)."),
 }
-NOT_WHOLE_KINDS = {"value": "a count of people or households", "part": "a count (a ratio's part)"}
+NOT_WHOLE_KINDS = {"value": N_("a count of people or households"), "part": N_("a count (a ratio's part)")}
 
 
-def _what(problem: str, raw: str, row: dict[str, Any]) -> str:
+def _braces(template: str) -> str:
+    """A `%(name)s` template with `{name}` placeholders, as the browser fills them (grid.js)."""
+    return re.sub(r"%\((\w+)\)s", r"{\1}", template).replace("%%", "%")
+
+
+# The templates in English with {name} placeholders (the browser's form, and str.format's).
+VALUE_MESSAGES = {problem: _braces(template) for problem, template in VALUE_TEMPLATES.items()}
+
+
+def _what(problem: str, raw: str, row: dict[str, Any]) -> Message:
     kind = NOT_WHOLE_KINDS["value" if row.get("component") == "value" else "part"]
-    template = VALUE_MESSAGES.get(problem, VALUE_MESSAGES["not_a_number"])
-    return template.format(quoted=repr(raw), raw=raw, fixed=raw.replace(",", "").replace(" ", ""),
-                           indicator=row.get("indicator"), kind=kind)
+    template = VALUE_TEMPLATES.get(problem, VALUE_TEMPLATES["not_a_number"])
+    return message(template, quoted=repr(raw), raw=raw, fixed=raw.replace(",", "").replace(" ", ""),
+                   indicator=row.get("indicator"), kind=Message(kind))
 
 
-def entry_rules() -> dict[str, Any]:
+def entry_rules(gettext: Gettext | None = None) -> dict[str, Any]:
     """What a browser needs to check a typed figure as `parse_numbers` does, before it is sent:
-    the patterns (JavaScript regular expressions alike), the largest figure, the messages."""
-    return {"number": _NUMBER_RE, "thousands": _THOUSANDS_RE, "max": MAX_VALUE, "messages": VALUE_MESSAGES,
-            "kinds": NOT_WHOLE_KINDS, "whole": ["count", "ratio"], "cents": ["amount"]}
+    the patterns (JavaScript regular expressions alike), the largest figure, the messages (in the
+    language of `gettext`, English without one)."""
+    say_it = gettext or (lambda template: template)
+    return {"number": _NUMBER_RE, "thousands": _THOUSANDS_RE, "max": MAX_VALUE,
+            "messages": {problem: _braces(say_it(template)) for problem, template in VALUE_TEMPLATES.items()},
+            "kinds": {kind: say_it(words) for kind, words in NOT_WHOLE_KINDS.items()},
+            "whole": ["count", "ratio"], "cents": ["amount"]}
 
 
 def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
@@ -276,7 +349,7 @@ def value_issues(parsed: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue]:
         return []
     bad = parsed[problems]
     return [
-        _issue("error", row["problem"], _what(row["problem"], row["value"], row), row, names)
+        located("error", row["problem"], _what(row["problem"], row["value"], row), row, names)
         for row in bad.to_dict("records")
     ]
 
@@ -297,11 +370,13 @@ def duplicate_issues(frame: pd.DataFrame, names: Names = NO_NAMES) -> list[Issue
             if other["value"] == first["value"]:
                 continue
             row_number = first.get("row")
-            other_place = f"row {row_number}" if row_number == row_number and row_number else "another entry"
-            issues.append(_issue(
+            other_place = message(ROW, row=row_number) if row_number == row_number and row_number \
+                else Message(N_("another entry"))
+            issues.append(located(
                 "error", "duplicate",
-                f"{other['value']!r} differs from {first['value']!r} given for the same figure in "
-                f"{other_place}. Keep one row per figure and delete the other.", other, names))
+                message(N_("%(value)s differs from %(first)s given for the same figure in %(place)s. Keep one "
+                           "row per figure and delete the other."),
+                        value=repr(other["value"]), first=repr(first["value"]), place=other_place), other, names))
     return issues
 
 
@@ -350,24 +425,32 @@ def ratio_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names
     above = [row for row in wide if row["indicator"] in specs and specs[row["indicator"]].factor == 100
              and row["numerator"] > row["denominator"] and row["denominator"] > 0]
     for row in half:
-        given, missing = ("numerator", "denominator") if row["numerator"] == row["numerator"] \
-            else ("denominator", "numerator")
-        issues.append(_issue("error", "incomplete_ratio",
-                             f"the {given} is given but the {missing} is empty; a percentage needs both. "
-                             f"Enter the {missing} too, or clear the {given}.",
-                             {**_locate(effective, row, given), "component": given}, names))
+        given = "numerator" if row["numerator"] == row["numerator"] else "denominator"
+        issues.append(located("error", "incomplete_ratio", Message(HALF_RATIO[given]),
+                              {**_locate(effective, row, given), "component": given}, names))
     for row in positive_over_zero:
-        issues.append(_issue("error", "zero_denominator",
-                             f"the numerator is {fmt(row['numerator'])} but the denominator is 0, so no share "
-                             f"can be computed. Enter the denominator, or 0 for both.",
-                             {**_locate(effective, row, "denominator"), "component": "denominator"}, names))
+        issues.append(located("error", "zero_denominator",
+                              message(N_("the numerator is %(numerator)s but the denominator is 0, so no share "
+                                         "can be computed. Enter the denominator, or 0 for both."),
+                                      numerator=fmt(row["numerator"])),
+                              {**_locate(effective, row, "denominator"), "component": "denominator"}, names))
     for row in above:
-        issues.append(_issue("error", "numerator_above_denominator",
-                             f"the numerator {fmt(row['numerator'])} is larger than the denominator "
-                             f"{fmt(row['denominator'])}, but a percentage cannot exceed 100%. Check whether "
-                             f"the two were swapped.",
-                             {**_locate(effective, row, "numerator"), "component": "numerator"}, names))
+        issues.append(located("error", "numerator_above_denominator",
+                              message(N_("the numerator %(numerator)s is larger than the denominator "
+                                         "%(denominator)s, but a percentage cannot exceed 100%%. Check whether "
+                                         "the two were swapped."),
+                                      numerator=fmt(row["numerator"]), denominator=fmt(row["denominator"])),
+                              {**_locate(effective, row, "numerator"), "component": "numerator"}, names))
     return issues
+
+
+# A ratio with one part given (the part given → what is said).
+HALF_RATIO = {
+    "numerator": N_("the numerator is given but the denominator is empty; a percentage needs both. Enter the "
+                    "denominator too, or clear the numerator."),
+    "denominator": N_("the denominator is given but the numerator is empty; a percentage needs both. Enter the "
+                      "numerator too, or clear the denominator."),
+}
 
 
 def _locate(effective: pd.DataFrame, row: dict[str, Any], component: str) -> dict[str, Any]:
@@ -408,12 +491,13 @@ def total_issues(effective: pd.DataFrame, specs: dict[str, IndicatorSpec], names
                 continue
             row = {"programme": programme, "org_unit": org_unit, "period": period, "indicator": indicator,
                    "component": component, "sum": added, "count": count, "total": total}
-            located = {**_locate(effective, {**row, "option": "total"}, component), "component": component}
-            relation = "add up to" if complete else "already exceed"
-            issues.append(_issue(
-                "error", "total_mismatch",
-                f"the {count} disaggregated values {relation} {fmt(added)}, "
-                f"but the total given is {fmt(total)}. Correct the parts or the total.", located, names))
+            place = {**_locate(effective, {**row, "option": "total"}, component), "component": component}
+            template = (N_("the %(count)s disaggregated values add up to %(sum)s, but the total given is "
+                           "%(total)s. Correct the parts or the total.") if complete else
+                        N_("the %(count)s disaggregated values already exceed %(sum)s, but the total given is "
+                           "%(total)s. Correct the parts or the total."))
+            issues.append(located("error", "total_mismatch",
+                                  message(template, count=count, sum=fmt(added), total=fmt(total)), place, names))
     return issues
 
 
@@ -433,9 +517,13 @@ def indicator_totals(effective: pd.DataFrame) -> pd.DataFrame:
 
 def _side(expression: Expression, names: Names) -> str:
     """An expression in words: one figure by its name, arithmetic by its codes."""
+    return say(_side_words(expression, names))
+
+
+def _side_words(expression: Expression, names: Names) -> Words | str:
     references = expression.references()
     if len(references) == 1 and expression.text.strip() == references[0].name:
-        return names.figure(references[0].name)
+        return names.figure_words(references[0].name)
     return expression.text
 
 
@@ -522,28 +610,29 @@ def rule_issues(effective: pd.DataFrame, rules: Sequence[Rule], names: Names = N
     wide = _wide_totals(effective)
     issues = []
     for rule in rules:
-        action = ("Correct the figures." if rule.severity == "error"
-                  else "Correct the figures, or explain why they are right.")
-        reason = f" {rule.description.strip()}" if rule.description.strip() else ""
+        action = Message(N_("Correct the figures.") if rule.severity == "error"
+                         else N_("Correct the figures, or explain why they are right."))
+        reason = f" {rule.description.strip()}" if rule.description.strip() else ""  # the catalogue's words
         if reason and not reason.endswith("."):
             reason += "."
+        operator = Message(OPERATOR_WORDS[rule.operator]) if rule.operator in OPERATOR_WORDS else rule.operator
         for check in check_rule(rule, wide):
             if check.holds is not False:
                 continue
             location = {"programme": check.programme, "org_unit": check.org_unit, "period": check.period,
                         "rule": rule.code}
-            where = describe({"org_unit": check.org_unit, "period": check.period}, names)
-            issues.append(Issue(
-                rule.severity, "rule",
-                f"{where}: {rule.name} ({rule.code}). {_side(rule.left, names)} is {fmt(check.left)} and "
-                f"{_side(rule.right, names)} is {fmt(check.right)}, but the first should be "
-                f"{OPERATOR_WORDS.get(rule.operator, rule.operator)} the second "
-                f"({rule.text}).{reason} {action}", location))
+            where = place_words({"org_unit": check.org_unit, "period": check.period}, names)
+            what = message(N_("%(name)s (%(code)s). %(left)s is %(left_value)s and %(right)s is %(right_value)s, "
+                              "but the first should be %(operator)s the second (%(rule)s).%(reason)s %(action)s"),
+                           name=rule.name, code=rule.code, left=_side_words(rule.left, names), left_value=fmt(check.left),
+                           right=_side_words(rule.right, names), right_value=fmt(check.right), operator=operator,
+                           rule=rule.text, reason=reason, action=action)
+            issues.append(Issue(rule.severity, "rule", text(Joined(": ", (where, what))), location))
     return issues
 
 
-OPERATOR_WORDS = {"<=": "at most", "<": "below", ">=": "at least", ">": "above", "==": "equal to",
-                  "!=": "different from"}
+OPERATOR_WORDS = {"<=": N_("at most"), "<": N_("below"), ">=": N_("at least"), ">": N_("above"),
+                  "==": N_("equal to"), "!=": N_("different from")}
 
 
 # --------------------------------------------------------------------------- completeness
@@ -558,10 +647,9 @@ def missing_issues(effective: pd.DataFrame, required: pd.DataFrame, names: Names
     missing = [key not in given for key in zip(*(required[k].tolist() for k in VALUE_KEY), strict=True)]
     if not any(missing):
         return []
-    return [
-        _issue("error", "missing", "this figure is required but empty. Enter it (0 if there were none).", row, names)
-        for row in required[np.array(missing, dtype=bool)].to_dict("records")
-    ]
+    what = Message(N_("this figure is required but empty. Enter it (0 if there were none)."))
+    return [located("error", "missing", what, row, names)
+            for row in required[np.array(missing, dtype=bool)].to_dict("records")]
 
 
 def summarise(issues: Iterable[Issue]) -> dict[str, int]:

@@ -57,6 +57,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     from mel.catalogue.rule_views import bp as rules_bp
     from mel.catalogue.views import bp as catalogue_bp
     from mel.plans.views import bp as plans_bp
+    from mel.public.views import bp as public_bp
     from mel.reporting.story_views import bp as report_story_bp
     from mel.reporting.views import bp as reporting_bp
     from mel.results.views import bp as results_bp
@@ -78,6 +79,7 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(results_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(report_story_bp)
+    app.register_blueprint(public_bp)  # /public: published results, no sign-in
     app.register_blueprint(scheduler_bp)
     from mel.health import bp as health_bp
 

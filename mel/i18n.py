@@ -98,15 +98,19 @@ def init_app(app: Flask) -> None:
     def _languages():
         from flask_babel import get_locale
 
-        return {"LANGUAGES": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE)}
+        from mel.catalogue.language import template_helpers
+
+        return {"LANGUAGES": LANGUAGES, "current_language": str(get_locale() or DEFAULT_LANGUAGE),
+                **template_helpers()}  # `localised(entity)`: the catalogue's names in the page's language
 
 
 def language() -> str:
-    """The language of the page being made ("en" outside a request: the scheduler, the command line)."""
-    from flask import has_request_context
+    """The language of the page or e-mail being made: the request's, or the one forced for an e-mail
+    (flask_babel.force_locale, also in the scheduler and the command line); "en" with no application."""
+    from flask import has_app_context
     from flask_babel import get_locale
 
-    if not has_request_context():
+    if not has_app_context():
         return DEFAULT_LANGUAGE
     return str(get_locale() or DEFAULT_LANGUAGE)
 
@@ -131,33 +135,27 @@ def localised_months(fmt: str, value) -> str:
 
 
 def period_words(period, short: bool = False) -> str:
-    """A period's label in the page's language; the identifiers' numbers stay as they are.
-
-    English is indicators/periods.py's own label ("FY2025/26 Q1 (Jul–Sep 2025)"). Other languages
-    translate the words around the numbers (the catalogue's "FY%(fy)s Q%(quarter)s …" entries) and
-    take the month abbreviations from the locale's CLDR data (Babel)."""
-    from babel.dates import get_month_names
+    """A period's label in the page's language ("FY2025/26 Q1 (Jul–Sep 2025)", "Mwaka wa Fedha …");
+    one rule for pages and reports: reports/i18n.py `period_label`, with Flask-Babel's gettext."""
     from flask_babel import gettext
 
-    from indicators.periods import PeriodType
+    from reports.i18n import period_label
 
-    code = language()
-    if code == DEFAULT_LANGUAGE or period.type not in (PeriodType.QUARTER, PeriodType.FINANCIAL_YEAR):
-        return period.short_label if short else period.label
-    months = get_month_names("abbreviated", locale=code)
-    start = period.financial_year().year if period.type is PeriodType.QUARTER else period.year
-    years = "%d/%02d" % (start, (start + 1) % 100)  # noqa: UP031 (2025/26, as the English label)
-    if short:  # table headers: "FY25/26 Q1"
-        brief = "%02d/%02d" % (start % 100, (start + 1) % 100)  # noqa: UP031
-        if period.type is PeriodType.QUARTER:
-            return gettext("FY%(fy)s Q%(quarter)s", fy=brief, quarter=period.fy_quarter)
-        return gettext("FY%(fy)s", fy=years)
-    if period.type is PeriodType.QUARTER:
-        return gettext("FY%(fy)s Q%(quarter)s (%(first)s–%(last)s %(year)s)", fy=years,
-                       quarter=period.fy_quarter, first=months[3 * period.index - 2],
-                       last=months[3 * period.index], year=period.year)
-    return gettext("FY%(fy)s (%(first)s %(year)s–%(last)s %(next)s)", fy=years, first=months[7], last=months[6],
-                   year=period.year, next=period.year + 1)
+    return period_label(period, short, gettext=gettext, language_code=language())
+
+
+def report_catalogues() -> Path:
+    """The folder of compiled catalogues for reports (reports/i18n.py `speaking`): the application's
+    when there is one, else compiled into the temporary folder (a bare worker or script)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        folder = Path(current_app.config.get("BABEL_TRANSLATION_DIRECTORIES") or compiled_folder(current_app))
+        if folder.is_dir():
+            return folder
+    folder = Path(tempfile.gettempdir()) / f"mel-translations-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    compile_catalogues(folder)
+    return folder
 
 
 def untranslated(sources: Path = SOURCES) -> dict[str, list[str]]:

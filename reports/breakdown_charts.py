@@ -11,6 +11,8 @@ import textwrap
 from collections.abc import Callable, Sequence
 from html import escape
 
+from reports.i18n import _, localised
+
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"  # the report's body font
 CHAR = 0.6  # DejaVu Sans: average glyph width as a share of the font size
 SIZE = 9.0  # label size in points
@@ -20,6 +22,11 @@ INK, MUTED, GRID = "#222", "#555", "#bbb"
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 WOMEN, MEN = "#7b3294", "#1b7f6b"
 BUDGET, SPENT = "#c9d8cf", "#0b6e4f"
+
+
+def whole(value: float) -> str:
+    """A figure in whole units with the report language's separators: 12,345."""
+    return localised(f"{value:,.0f}")
 
 
 def text_width(text: str, size: float = SIZE) -> float:
@@ -82,7 +89,7 @@ def split_bars(rows: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title
     height = y0 + row_h * max(1, len(rows)) + 4
     parts = [_open(width, height, title), *head, *legend]
     bar_x, bar_w = label_w, width - label_w - 4
-    for i, (_, split) in enumerate(rows):
+    for i, (_row, split) in enumerate(rows):
         y = y0 + i * row_h
         lines = wrapped[i]
         for n, line in enumerate(lines):
@@ -95,19 +102,22 @@ def split_bars(rows: Sequence[tuple[str, Sequence[tuple[str, float]]]], *, title
             w = value / total * bar_w
             parts.append(f'<rect x="{x:.2f}" y="{y + 4:.1f}" width="{w:.2f}" height="{row_h - 8:g}" '
                          f'fill="{colour[name]}" stroke="#fff" stroke-width="1"/>')
-            text = f"{value / total * 100:.1f}%"
+            text = localised(f"{value / total * 100:.1f}%")
             if text_width(text) + 6 <= w:
                 parts.append(_text(x + w / 2, y + row_h / 2 + 3, text, anchor="middle", fill="#fff", bold=True))
             x += w
         if not total:
-            parts.append(_text(bar_x + 2, y + row_h / 2 + 3, "not broken down", fill=MUTED))
+            parts.append(_text(bar_x + 2, y + row_h / 2 + 3, _("not broken down"), fill=MUTED))
     return "".join(parts) + "</svg>"
 
 
 def pyramid(groups: Sequence[str], left: Sequence[float | None], right: Sequence[float | None], *, title: str,
-            left_name: str = "Women", right_name: str = "Men", width: float = 500,
-            fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> str:
-    """An age pyramid: one row per group (youngest at the bottom), the left side's bars against the right's."""
+            left_name: str | None = None, right_name: str | None = None, width: float = 500,
+            fmt: Callable[[float], str] = whole) -> str:
+    """An age pyramid: one row per group (youngest at the bottom), the left side's bars against the right's
+    (women against men unless named otherwise)."""
+    left_name = _("Women") if left_name is None else left_name
+    right_name = _("Men") if right_name is None else right_name
     head, top = _title(title, width)
     values = [v for v in [*left, *right] if v is not None]
     scale = max(values, default=0) or 1.0
@@ -131,7 +141,7 @@ def pyramid(groups: Sequence[str], left: Sequence[float | None], right: Sequence
         parts.append(_text((centre_left + centre_right) / 2, y + row_h / 2 + 3, group, anchor="middle"))
         for value, sign, colour, edge in ((left[n], -1, WOMEN, centre_left), (right[n], 1, MEN, centre_right)):
             if value is None:
-                parts.append(_text(edge + sign * 2, y + row_h / 2 + 3, "not reported",
+                parts.append(_text(edge + sign * 2, y + row_h / 2 + 3, _("not reported"),
                                    anchor="end" if sign < 0 else "start", fill=MUTED))
                 continue
             w = max(0.0, value) / scale * side
@@ -156,14 +166,14 @@ def _ticks(high: float, count: int = 4) -> list[float]:
 
 
 def trend_lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, title: str,
-                width: float = 500, height: float = 190, fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
+                width: float = 500, height: float = 190, fmt: Callable[[float], str] = whole,
                 axis: str = "") -> str:
     """A line per group over the periods, each named at its right end (labels nudged apart, never overlapping)."""
     head, top = _title(title, width)
     known = [v for _, values in series for v in values if v is not None]
     parts = [_open(width, height, title), *head]
     if not known:
-        return "".join(parts) + _text(4, top + 20, "No figures yet", fill=MUTED) + "</svg>"
+        return "".join(parts) + _text(4, top + 20, _("No figures yet"), fill=MUTED) + "</svg>"
     ticks = _ticks(max(known))
     tick_w = max(text_width(fmt(t)) for t in ticks) + 6
     end_w = max(text_width(name) for name, _ in series) + 10
@@ -205,7 +215,7 @@ def trend_lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[floa
         if points:
             ends.append((points[-1][1] + 3, name, colour))
     ends.sort()
-    for label_y, (_, name, colour) in zip(_spread([y for y, _, _ in ends], plot_top + SIZE, height - 20, SIZE + 2),
+    for label_y, (_y, name, colour) in zip(_spread([y for y, _name, _colour in ends], plot_top + SIZE, height - 20, SIZE + 2),
                                           ends, strict=True):
         parts.append(_text(right + 6, label_y, name, fill=colour, bold=True))
     return "".join(parts) + "</svg>"
@@ -226,24 +236,27 @@ def _spread(wanted: Sequence[float], low: float, high: float, gap: float) -> lis
 
 
 def budget_bars(rows: Sequence[tuple[str, float | None, float | None]], *, title: str, width: float = 500,
-                money: Callable[[float], str], budget_name: str = "Budget", spent_name: str = "Spent to date") -> str:
+                money: Callable[[float], str], budget_name: str | None = None,
+                spent_name: str | None = None) -> str:
     """Per row (a working group, a programme) the budget as a pale bar with the spend inside it, written
-    out as "spent of budget · absorption"."""
+    out as "spent of budget · absorption" (legend: "Budget", "Spent to date" unless named otherwise)."""
+    budget_name = _("Budget") if budget_name is None else budget_name
+    spent_name = _("Spent to date") if spent_name is None else spent_name
     head, top = _title(title, width)
     legend, legend_h = _legend([(budget_name, BUDGET), (spent_name, SPENT)], top, width)
-    wrapped, label_w = _label_column([label for label, _, _ in rows], width, 0.3)
+    wrapped, label_w = _label_column([label for label, _budget, _spent in rows], width, 0.3)
     notes = []
-    for _, budget, spent in rows:
-        share = f" · {spent / budget * 100:.1f}%" if budget and spent is not None else ""
-        notes.append(f"{money(spent) if spent is not None else 'no spend reported'} of "
-                     f"{money(budget) if budget else 'no budget'}{share}")
+    for _name, budget, spent in rows:
+        share = localised(f" · {spent / budget * 100:.1f}%") if budget and spent is not None else ""
+        notes.append(_("%(spent)s of %(budget)s", spent=money(spent) if spent is not None else _("no spend reported"),
+                       budget=money(budget) if budget else _("no budget")) + share)
     row_h = 32.0
     y0 = top + legend_h + 2
     height = y0 + row_h * max(1, len(rows)) + 4
     parts = [_open(width, height, title), *head, *legend]
     bar_x, bar_w = label_w, width - label_w - 6
     scale = max([b or 0 for _, b, _ in rows] + [s or 0 for _, _, s in rows]) or 1.0
-    for i, (_, budget, spent) in enumerate(rows):
+    for i, (_name, budget, spent) in enumerate(rows):
         y = y0 + i * row_h
         lines = wrapped[i]
         for n, line in enumerate(lines):

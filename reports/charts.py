@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from indicators.compile import STATUS_LABELS, STATUS_ORDER
+from indicators.periods import parse_period
 from reports.chart_text import (
     FONT,
     MIN_SIZE,
@@ -25,10 +26,17 @@ from reports.chart_text import (
     text_width,
     wrap,
 )
+from reports.i18n import N_, _, localised, number, period_label
 from reports.icons import ICONS, icon
 
 __all__ = ["ICONS", "STATUS_COLOURS", "STATUS_LABELS", "STATUS_ORDER", "bar_chart", "data_uri", "hbar_chart", "icon",
-           "line_chart", "point_chart", "status_strip", "text_boxes"]
+           "line_chart", "period_axis", "point_chart", "snapshot_period", "status_strip", "text_boxes"]
+
+# The status words as indicators/compile.py spells them (STATUS_LABELS), marked here for the catalogue:
+# every chart prints `_(STATUS_LABELS[status])`, in the report's language.
+_STATUS_WORDS = (N_("On track"), N_("Needs attention"), N_("Off track"), N_("No target"), N_("Not added"),
+                 N_("Not reported"))
+NO_FIGURES = N_("No figures yet")
 
 STATUS_COLOURS: dict[str, str] = {"on_track": "#1b7f3b", "needs_attention": "#b36b00",
                                   "off_track": "#b3261e", "not_reported": "#6b6b6b",
@@ -44,13 +52,29 @@ TITLE_LEAD, TEXT_LEAD = 11.0, 9.8  # baseline to baseline
 
 
 def _fmt(value: float) -> str:
-    """A chart's short number: 812k, 1.4M, 50bn, 96.5."""
-    for size, suffix in ((1e9, "bn"), (1e6, "M")):
+    """A chart's short number: 812k, 1.4M, 50bn, 96.5 (in the report's language's words and symbols)."""
+    for size, suffix in ((1e9, N_("%(value)sbn")), (1e6, N_("%(value)sM"))):
         if abs(value) >= size:
-            return f"{value / size:.2f}".rstrip("0").removesuffix(".") + suffix
+            return _(suffix, value=localised(f"{value / size:.2f}".rstrip("0").removesuffix(".")))
     if abs(value) >= 1e4:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
+        return _("%(value)sk", value=localised(f"{value / 1e3:.0f}"))
+    return localised(f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}")
+
+
+def period_axis(periods: Sequence[str], labels: Sequence[str]) -> list[str]:
+    """The short labels of `periods` (ids: 2025Q1) on an axis, in the report's language; the `labels`
+    given (the snapshot's) when the periods do not match them one for one."""
+    if len(periods) != len(labels):
+        return list(labels)
+    return [period_label(parse_period(p), short=True) for p in periods]
+
+
+def snapshot_period(snapshot: Mapping, key: str = "period", label: str = "period_label", short: bool = False) -> str:
+    """A period of the snapshot (its id under `key`) as words in the report's language; the snapshot's
+    own label (under `label`) when it has no id."""
+    if snapshot.get(key):
+        return period_label(parse_period(snapshot[key]), short=short)
+    return snapshot.get(label) or ""
 
 
 def _open(width: float, height: float, title: str) -> str:
@@ -90,15 +114,18 @@ def _title(title: str, width: float) -> tuple[list[str], list[Box], float]:
     return parts, boxes, y + 4
 
 
-def _no_figures(title: str, width: float, height: float, words: str = "No figures yet") -> str:
-    parts, _, top = _title(title, width)
+def _no_figures(title: str, width: float, height: float) -> str:
+    parts, _boxes, top = _title(title, width)
     height = max(height, top + 2 * TEXT_LEAD)
     return (_open(width, height, title) + "".join(parts)
-            + _text(3, top + TEXT_LEAD, words, size=9, fill="#666") + "</svg>")
+            + _text(3, top + TEXT_LEAD, _(NO_FIGURES), size=9, fill="#666") + "</svg>")
+
+
+UNIT_CAPTIONS = {"%": N_("Per cent"), "": N_("Number")}
 
 
 def _unit_caption(unit: str, y_label: str) -> str:
-    return y_label or {"%": "Per cent", "": "Number"}.get(unit, unit)
+    return y_label or (_(UNIT_CAPTIONS[unit]) if unit in UNIT_CAPTIONS else unit)
 
 
 def _x_layout(centres: Sequence[float], texts: Sequence[str], width: float, pitch: float,
@@ -176,7 +203,7 @@ class _Axes:
         labels = [Label([(self.left - 6, self.y(t) + 2.8)], self.tick_text(t), anchor="end", fill="#555")
                   for t in self.ticks]
         base = self.bottom + 6 + TEXT_LEAD * 0.8
-        for _, x, lines in self.x_labels:
+        for _index, x, lines in self.x_labels:
             labels += [Label([(x, base + n * TEXT_LEAD)], line, anchor="middle", fill="#444")
                        for n, line in enumerate(lines)]
         if self.x_caption:
@@ -196,7 +223,8 @@ class _Axes:
 
 
 def _target_label(axes: _Axes, target: float, unit: str) -> Label:
-    y, text = axes.y(target), f"target {_fmt(target)}{unit}"
+    value = _fmt(target) + unit
+    y, text = axes.y(target), _("target %(value)s", value=value)
     return Label([(axes.right, y - 3), (axes.right, y + 9), (axes.left + 2 + text_width(text, TEXT_SIZE), y - 3),
                   (axes.left + 2 + text_width(text, TEXT_SIZE), y + 9)], text, anchor="end", fill=TARGET, halo=True)
 
@@ -222,13 +250,14 @@ def _check_lengths(kind: str, title: str, labels: Sequence[str], values: Sequenc
 
 def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 250,
                height: float = 150, target: float | None = None, highlight_last: bool = True, unit: str = "",
-               y_label: str = "", x_label: str = "Quarter") -> str:
+               y_label: str = "", x_label: str | None = None) -> str:
     """A line of values over periods (gaps for missing ones), its latest value labelled, with an optional target.
 
     `unit` "%" is written after every value; any other unit is named once, in the value axis' caption
-    (`y_label` when given).
+    (`y_label` when given). The x axis' caption is "Quarter" unless `x_label` says otherwise.
     """
     _check_lengths("line_chart", title, labels, values)
+    x_label = _("Quarter") if x_label is None else x_label
     known = [v for v in values if v is not None]
     if not known:
         return _no_figures(title, width, height)
@@ -266,9 +295,10 @@ def line_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
 
 def point_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 250,
                 height: float = 150, target: float | None = None, unit: str = "", y_label: str = "",
-                x_label: str = "Financial year") -> str:
+                x_label: str | None = None) -> str:
     """One labelled point per year, for indicators measured once a year: no line between quarters never measured."""
     _check_lengths("point_chart", title, labels, values)
+    x_label = _("Financial year") if x_label is None else x_label
     known = [v for v in values if v is not None]
     if not known:
         return _no_figures(title, width, height)
@@ -282,7 +312,7 @@ def point_chart(labels: Sequence[str], values: Sequence[float | None], *, title:
     for i in sorted(range(len(values)), key=lambda n: (n != latest, -n)):  # the latest first, then back in time
         value = values[i]
         if value is None:
-            missing.append(Label([(axes.centres[i], axes.y(0) - 4)], "n/a", anchor="middle", fill="#666"))
+            missing.append(Label([(axes.centres[i], axes.y(0) - 4)], _("n/a"), anchor="middle", fill="#666"))
             continue
         x, y = axes.centres[i], axes.y(value)
         fill, radius = (SERIES_DARK, 4.2) if i == latest else (SERIES, 3.2)
@@ -322,7 +352,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
     for i in sorted(range(len(values)), key=lambda n: -n):  # the latest first: it is never the one to give way
         value, x = values[i], axes.centres[i]
         if value is None:
-            labels_out.append(Label([(x, base - 3), (x, base + 10)], "n/a", anchor="middle", fill="#666"))
+            labels_out.append(Label([(x, base - 3), (x, base + 10)], _("n/a"), anchor="middle", fill="#666"))
             continue
         y = axes.y(value)
         spots = [(x, y - 3), (x, y - 12)] if value >= 0 else [(x, y + 9), (x, y + 18)]
@@ -336,10 +366,11 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: s
 def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: str, width: float = 360,
                bar_height: float = 12, max_value: float | None = None, unit: str = "%",
                statuses: Sequence[str] | None = None, reference: float | None = None,
-               reference_label: str = "target", x_label: str = "") -> str:
+               reference_label: str | None = None, x_label: str = "") -> str:
     """One horizontal bar per row (say, timeliness per programme), named in words on the left.
 
-    Long names wrap onto lines; the value axis below has round ticks and a caption naming the unit.
+    Long names wrap onto lines; the value axis below has round ticks and a caption naming the unit;
+    a `reference` line is labelled "target" unless `reference_label` says otherwise.
     """
     if len(labels) != len(values) or (statuses is not None and len(statuses) != len(values)):
         raise ValueError(f"hbar_chart {title!r}: labels, values and statuses must be the same length")
@@ -355,11 +386,12 @@ def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
     ticks = [t for t in nice_ticks(0, scale, 5) if t <= scale + 1e-9] if max_value else nice_ticks(0, scale, 5)
     scale = ticks[-1] if not max_value else scale
 
-    def number(value: float) -> str:
+    def value_text(value: float) -> str:
         return f"{_fmt(value)}{unit}" if unit == "%" else _fmt(value)
 
-    value_w = max((text_width(number(v), TEXT_SIZE) for v in known), default=0) + 8
-    status_w = max(text_width(STATUS_LABELS[s], TEXT_SIZE) for s in statuses) + 6 if statuses else 0
+    status_words = {s: _(STATUS_LABELS[s]) for s in statuses or ()}
+    value_w = max((text_width(value_text(v), TEXT_SIZE) for v in known), default=0) + 8
+    status_w = max(text_width(status_words[s], TEXT_SIZE) for s in statuses) + 6 if statuses else 0
     label_w = min(round(width * 0.38), width - value_w - status_w - 2 - 40)
     if label_w < 30:
         raise ValueError(f"hbar_chart {title!r}: width {width} is too narrow for its values and statuses")
@@ -388,21 +420,21 @@ def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
                   for n, line in enumerate(lines)]
         status = statuses[i] if statuses else None
         if value is None:
-            words.append(Label([(bar_x + 2, text_y)], "not reported", fill="#6b6b6b", italic=True, halo=True))
+            words.append(Label([(bar_x + 2, text_y)], _("not reported"), fill="#6b6b6b", italic=True, halo=True))
         else:
             fill = STATUS_COLOURS[status] if status else SERIES
             parts.append(f'<rect class="bar" x="{bar_x}" y="{bar_y:.2f}" width="{length(value):.2f}" '
                          f'height="{bar_height}" fill="{fill}"/>')
-            words.append(Label([(bar_x + length(value) + 4, text_y)], number(value), fill="#222", halo=True))
+            words.append(Label([(bar_x + length(value) + 4, text_y)], value_text(value), fill="#222", halo=True))
         if status:
-            words.append(Label([(width - 2, text_y)], STATUS_LABELS[status], anchor="end",
+            words.append(Label([(width - 2, text_y)], status_words[status], anchor="end",
                                fill=STATUS_COLOURS[status]))
         y0 += row_h
     for tick in ticks:
         x = bar_x + length(tick)
         grid.append(f'<line x1="{x:.1f}" y1="{top - 2:.1f}" x2="{x:.1f}" y2="{axis_y + 2:.1f}" '
                      f'stroke="{"#888" if tick == 0 else GRID}" stroke-width="0.5"/>')
-        labels_out.append(Label([(x, axis_y + 4 + TEXT_LEAD * 0.8)], number(tick), anchor="middle", fill="#555"))
+        labels_out.append(Label([(x, axis_y + 4 + TEXT_LEAD * 0.8)], value_text(tick), anchor="middle", fill="#555"))
     parts.append(f'<line x1="{bar_x}" y1="{axis_y:.1f}" x2="{bar_x + room:.1f}" y2="{axis_y:.1f}" stroke="#888" '
                  f'stroke-width="0.7"/>')
     labels_out.append(Label([(bar_x + room / 2, height - 4), (bar_x, height - 4)], caption, anchor="middle",
@@ -411,7 +443,8 @@ def hbar_chart(labels: Sequence[str], values: Sequence[float | None], *, title: 
         ref_x = bar_x + length(reference)
         parts.append(f'<line x1="{ref_x:.1f}" y1="{top - 2:.1f}" x2="{ref_x:.1f}" y2="{axis_y:.1f}" '
                      f'stroke="{TARGET}" stroke-dasharray="3 2" stroke-width="1"/>')
-        text = f"{reference_label} {number(reference)}".strip()
+        named = _("target") if reference_label is None else reference_label
+        text = f"{named} {value_text(reference)}".strip()
         half = text_width(text, TEXT_SIZE) / 2
         labels_out.insert(0, Label([(min(max(ref_x, 2 + half), width - 2 - half), top - 4)], text,
                                    anchor="middle", fill=TARGET))
@@ -438,16 +471,17 @@ def _legend_lines(entries: Sequence[str], width: float) -> list[list[str]]:
 
 
 def status_strip(counts: Mapping[str, int], *, width: float = 360, height: float = 34,
-                 title: str = "Indicator status") -> str:
-    """One stacked bar of indicator statuses with a legend of counts underneath."""
+                 title: str | None = None) -> str:
+    """One stacked bar of indicator statuses with a legend of counts underneath ("Indicator status" by default)."""
+    title = _("Indicator status") if title is None else title
     unknown = sorted(set(counts) - set(STATUS_LABELS))
     if unknown:
         raise ValueError(f"status_strip: unknown status {unknown}; use one of {list(STATUS_LABELS)}")
     if any(count < 0 for count in counts.values()):
         raise ValueError(f"status_strip: counts must not be negative, got {dict(counts)}")
     items = [(key, counts[key]) for key in STATUS_ORDER if counts.get(key, 0) > 0]
-    entries = [f"{STATUS_LABELS[key]} {count:,}" for key, count in items]
-    summary = " · ".join(entries) or "No indicators"
+    entries = [f"{_(STATUS_LABELS[key])} {number(count)}" for key, count in items]
+    summary = " · ".join(entries) or _("No indicators")
     if not items:
         return _open(width, height, f"{title}: {summary}") + _text(2, height / 2 + 3, summary, size=9,
                                                                     fill="#666") + "</svg>"
@@ -465,8 +499,8 @@ def status_strip(counts: Mapping[str, int], *, width: float = 360, height: float
         seg_w = count / total * bar_w
         parts.append(f'<rect class="segment" x="{x:.2f}" y="{bar_y}" width="{seg_w:.2f}" height="{bar_h}" '
                      f'fill="{STATUS_COLOURS[key]}"/>')
-        if text_width(f"{count:,}", TEXT_SIZE, bold=True) <= seg_w - 4:
-            parts.append(_text(x + seg_w / 2, bar_y + bar_h / 2 + 2.8, f"{count:,}", anchor="middle",
+        if text_width(number(count), TEXT_SIZE, bold=True) <= seg_w - 4:
+            parts.append(_text(x + seg_w / 2, bar_y + bar_h / 2 + 2.8, number(count), anchor="middle",
                                fill="#fff", bold=True))
         if x > 2:  # a white seam keeps segments apart in grey-scale print
             parts.append(f'<line x1="{x:.2f}" y1="{bar_y}" x2="{x:.2f}" y2="{bar_y + bar_h}" '
@@ -494,7 +528,11 @@ def data_uri(svg: str) -> str:
 # Block letters on a 90 × 100 grid, drawn as strokes: a watermark of paths has no text to
 # get mixed into the words of the page when a reader copies or extracts them.
 _LETTERS = {"D": "M10 0 V100 H40 Q80 100 80 50 Q80 0 40 0 Z", "R": "M10 100 V0 H50 Q80 0 80 25 Q80 50 50 50 H10 M45 50 L80 100",
-            "A": "M5 100 L40 0 L75 100 M20 60 H60", "F": "M75 0 H10 V100 M10 50 H60", "T": "M5 0 H75 M40 0 V100"}
+            "A": "M5 100 L40 0 L75 100 M20 60 H60", "F": "M75 0 H10 V100 M10 50 H60", "T": "M5 0 H75 M40 0 V100",
+            # RASIMU, the Kiswahili mark
+            "S": "M75 12 Q62 0 40 0 Q10 0 10 25 Q10 50 40 50 Q75 50 75 75 Q75 100 40 100 Q17 100 5 88",
+            "I": "M40 0 V100 M20 0 H60 M20 100 H60", "M": "M10 100 V0 L40 60 L70 0 V100",
+            "U": "M10 0 V65 Q10 100 40 100 Q70 100 70 65 V0"}
 
 
 def watermark(word: str = "DRAFT", *, colour: str = "#b3261e", opacity: float = 0.11) -> str:

@@ -15,10 +15,17 @@ from indicators.figures import option_label, ratio
 from reports import breakdown_charts as bc
 from reports import charts
 from reports.format import DASH, figure, kes, table_unit
+from reports.i18n import N_, _, localised
 
 SEX, AGE = "sex", "age_group"
 WOMEN, MEN = "F", "M"
-NOT_SPLIT = "Not broken down"
+NOT_SPLIT = N_("Not broken down")
+# indicators/figures.py option_label's words, capitalised as the reports print them: translated where
+# printed (label), with the age range ("70+", "0–17") as it is
+OPTION_WORDS = {"Women": N_("Women"), "Men": N_("Men"), "Girls": N_("Girls"), "Boys": N_("Boys"),
+                "Total": N_("Total")}
+AGED_WORDS = {"Aged": N_("Aged %(age)s"), "Women": N_("Women %(age)s"), "Men": N_("Men %(age)s"),
+              "Girls": N_("Girls %(age)s"), "Boys": N_("Boys %(age)s")}
 
 
 @dataclass
@@ -109,10 +116,21 @@ def split_combo(code: str, categories: list[dict]) -> dict[str, str] | None:
 
 
 def label(category: str, code: str, name: str) -> str:
-    """An option in words, capitalised: "Women", "Aged 70+"; other categories' options by their name
-    (a combo outside its set's options, category "", as the catalogue words it)."""
-    words = option_label(code, name) if category in (SEX, AGE, "") else (name or code)
-    return words[:1].upper() + words[1:] if words else code
+    """An option in words, capitalised, in the report's language: "Women", "Aged 70+"; other categories'
+    options by their name (a combo outside its set's options, category "", as the catalogue words it)."""
+    if category not in (SEX, AGE, ""):
+        words = name or code
+        return words[:1].upper() + words[1:] if words else code
+    words = option_label(code, name)
+    if not words:
+        return code
+    english = words[:1].upper() + words[1:]
+    if english in OPTION_WORDS:
+        return _(OPTION_WORDS[english])
+    head, _space, age = english.partition(" ")
+    if head in AGED_WORDS and age and " " not in age and any(ch.isdigit() for ch in age):
+        return _(AGED_WORDS[head], age=age)
+    return english  # the option's own name (the snapshot's words)
 
 
 def _text(value: float | None, info: dict) -> str:
@@ -152,7 +170,7 @@ def _parts(groups: dict[str, list[tuple[str, dict]]], order: list[tuple[str, str
         for part in parts:
             if total and part.value is not None:
                 part.share = part.value / total * 100
-                part.share_text = f"{part.share:.1f}%"
+                part.share_text = localised(f"{part.share:.1f}%")
     for part in parts:
         part.text = _text(part.value, info)
     return parts
@@ -229,10 +247,10 @@ def _age_trend(code: str, info: dict, disaggregation: dict, history: dict) -> li
 
 def _short(value: float) -> str:
     """Axis and bar-end numbers: short and exact enough for a chart (the tables carry the full figure)."""
-    for size, word in ((1e6, " m"), (1e3, " k")):
+    for size, words in ((1e6, N_("%(value)s m")), (1e3, N_("%(value)s k"))):
         if abs(value) >= size:
-            return f"{value / size:,.1f}{word}".replace(".0" + word, word)
-    return f"{value:,.0f}"
+            return _(words, value=localised(f"{value / size:,.1f}".removesuffix(".0")))
+    return localised(f"{value:,.0f}")
 
 
 def who_is_reached(snapshot: dict, codes: list[str] | None = None, charts_limit: int = 4,
@@ -259,10 +277,12 @@ def who_is_reached(snapshot: dict, codes: list[str] | None = None, charts_limit:
     found.age_groups = list(dict.fromkeys(ages))
     shares = [(f"{b.name} ({b.code})", [(p.label, p.value) for p in sex.parts if p.value is not None])
               for b in found.by_sex if b.measure != "ratio" and (sex := b.split(SEX))]
-    title = f"Women and men among those reached, {snapshot['period_label']}"
+    period = charts.snapshot_period(snapshot)
+    title = _("Women and men among those reached, %(period)s", period=period)
     if sex_rows is not None and len(shares) > sex_rows:
-        shares = sorted(shares, key=lambda row: -sum(v for _, v in row[1] if v and v > 0))[:sex_rows]
-        title = f"Women and men among those reached: the {sex_rows} largest figures, {snapshot['period_label']}"
+        shares = sorted(shares, key=lambda row: -sum(v for _name, v in row[1] if v and v > 0))[:sex_rows]
+        title = _("Women and men among those reached: the %(count)s largest figures, %(period)s",
+                  count=localised(f"{sex_rows:,}"), period=period)
     if shares:
         found.sex_chart = charts.data_uri(bc.split_bars(shares, title=title, width=width))
     history = snapshot.get("option_history") or {}
@@ -270,15 +290,18 @@ def who_is_reached(snapshot: dict, codes: list[str] | None = None, charts_limit:
         sex, age = item.split(SEX), item.split(AGE)
         groups = [p.label for p in age.parts] if age else []
         left, right = _pyramid_sides(item.code, by_indicator[item.code], disaggregation, groups)
-        title = f"{item.name} ({item.code}) by sex and age group, {snapshot['period_label']}"
+        title = _("%(name)s (%(code)s) by sex and age group, %(period)s", name=item.name, code=item.code,
+                  period=period)
         if sex and any(v is not None for v in left + right):
             found.pyramids.append(Visual(title, charts.data_uri(bc.pyramid(
                 groups, left, right, title=title, width=width, fmt=_money_or_count(snapshot["indicators"][item.code])))))
         lines = _age_trend(item.code, snapshot["indicators"][item.code], disaggregation, history)
         if lines:
-            trend_title = f"{item.name} ({item.code}) by age group, {history['labels'][0]} to {history['labels'][-1]}"
+            quarters = charts.period_axis(history.get("quarters", []), history["labels"])
+            trend_title = _("%(name)s (%(code)s) by age group, %(first)s to %(last)s", name=item.name,
+                            code=item.code, first=quarters[0], last=quarters[-1])
             found.trends.append(Visual(trend_title, charts.data_uri(bc.trend_lines(
-                history["labels"], lines, title=trend_title, width=width,
+                quarters, lines, title=trend_title, width=width,
                 fmt=_money_or_count(snapshot["indicators"][item.code]), axis=_axis(snapshot["indicators"][item.code])))))
     return found
 
@@ -288,8 +311,9 @@ def _money_or_count(info: dict):
 
 
 def _axis(info: dict) -> str:
-    return "Kenya shillings" if info["unit"] == "KES" else f"Number ({info['unit']})" if info["unit"] != "number" \
-        else "Number"
+    if info["unit"] == "KES":
+        return _("Kenya shillings")
+    return _("Number") if info["unit"] == "number" else _("Number (%(unit)s)", unit=info["unit"])
 
 
 def _pyramid_sides(code: str, rows: list[dict], disaggregation: dict, groups: list[str]) -> tuple[list, list]:

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from indicators.compile import STATUS_LABELS  # noqa: F401 - one list of status words, re-exported here
-from indicators.display import DASH, returns_coverage  # noqa: F401 - re-exported for templates
-from indicators.display import achievement as achievement_text
-from indicators.display import change as change_text
-from indicators.display import percent as percent_text
+from indicators.display import DASH
+from indicators.display import achievement as _achievement
+from indicators.display import change as _change
+from indicators.display import percent as _percent
+from indicators.display import returns_coverage as _returns_coverage
+from reports.i18n import N_, _, localised
 
-TREND_LABELS = {"improving": "▲ better", "worsening": "▼ worse", "stable": "= same", "": "–"}
+# Printed in the report's language (reports/i18n.py): words through the catalogue, numbers with the
+# locale's symbols; the rounding is indicators/display.py's, the same in every language and product.
+TREND_LABELS = {"improving": N_("▲ better"), "worsening": N_("▼ worse"), "stable": N_("= same"), "": "–"}
+
+
+def percent_text(value: float | None, places: int = 0) -> str:
+    return localised(_percent(value, places))
+
+
+def achievement_text(value: float | None) -> str:
+    return localised(_achievement(value))
+
+
+def change_text(current: float | None, earlier: float | None, measure: str) -> str:
+    text = localised(_change(current, earlier, measure))
+    return text.replace(" pts", " " + _("pts")) if text.endswith(" pts") else text
+
+
+def returns_coverage(received: int | None, expected: int | None) -> str:
+    """ "1 of 251 returns" when a figure rests on fewer returns than expected; "" when complete."""
+    text = _returns_coverage(received, expected)
+    if not text or received is None or expected is None:
+        return text
+    return _("%(received)s of %(expected)s returns", received=localised(f"{received:,}"),
+             expected=localised(f"{expected:,}"))
 
 
 def in_millions(measure: str, unit: str, values) -> bool:
@@ -19,8 +45,8 @@ def in_millions(measure: str, unit: str, values) -> bool:
 def table_unit(unit: str, measure: str, millions: bool = False) -> str:
     """The unit a table column shows: KES m for amounts in millions, percentages and days as they are."""
     if millions:
-        return "KES m"
-    return {"number": "number", "percent": "%", "days": "days"}.get(unit, unit)
+        return _("KES m")
+    return {"number": _("number"), "percent": "%", "days": _("days")}.get(unit, unit)
 
 
 def figure(value: float | None, measure: str, unit: str, millions: bool = False) -> str:
@@ -28,26 +54,27 @@ def figure(value: float | None, measure: str, unit: str, millions: bool = False)
     if value is None:
         return DASH
     if measure == "ratio":
-        return f"{value:,.1f}"
+        return localised(f"{value:,.1f}")
     if millions:
         return kes_millions(value)
     if measure == "amount":
-        return f"{value:,.2f}" if not float(value).is_integer() and abs(value) < 1e4 else f"{value:,.0f}"
-    return f"{value:,.0f}"
+        return localised(f"{value:,.2f}" if not float(value).is_integer() and abs(value) < 1e4 else f"{value:,.0f}")
+    return localised(f"{value:,.0f}")
 
 
 def headline(value: float | None, measure: str, unit: str) -> str:
     """A figure for a key-figure card: short (1.2 million, KES 10.2 billion, 96.2%)."""
     if value is None:
-        return "not reported"
+        return _("not reported")
     if measure == "ratio":
-        return f"{value:,.1f}%" if unit == "percent" else f"{value:,.1f} {unit}"
+        return localised(f"{value:,.1f}%") if unit == "percent" else localised(f"{value:,.1f}") + " " + _(unit)
     if unit == "KES":
         return kes(value)
-    for size, word in ((1e9, "billion"), (1e6, "million")):
-        if abs(value) >= size:
-            return f"{value / size:,.2f} {word}"
-    return f"{value:,.0f}"
+    if abs(value) >= 1e9:
+        return _("%(number)s billion", number=localised(f"{value / 1e9:,.2f}"))
+    if abs(value) >= 1e6:
+        return _("%(number)s million", number=localised(f"{value / 1e6:,.2f}"))
+    return localised(f"{value:,.0f}")
 
 
 def percent(value: float | None) -> str:
@@ -74,7 +101,7 @@ def money_millions(value) -> str:
 
 def kes_millions(value) -> str:
     """KES as a number of millions to one decimal ("10,204.3"), for a table whose column says KES m."""
-    return f"{float(value) / 1e6:,.1f}"
+    return localised(f"{float(value) / 1e6:,.1f}")
 
 
 def kes(value) -> str:
@@ -85,10 +112,10 @@ def kes(value) -> str:
         return DASH
     number = float(value)
     if abs(number) >= 1e6:
-        return f"KES {kes_millions(number)} m"
-    return f"KES {number:,.0f}"
+        return _("KES %(number)s m", number=kes_millions(number))
+    return _("KES %(number)s", number=localised(f"{number:,.0f}"))
 
 
 def counted(number: int, singular: str, plural: str | None = None) -> str:
     """A count with its noun in the right number: "1 indicator", "3 indicators", "2 activities"."""
-    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"  # English only (reports/i18n.py)

@@ -11,44 +11,47 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reports.i18n import N_, _
 from reports.words import label
 
-# Acronyms of the sector (../shared/reference/kenya-sector-notes.md), other than the programmes' codes.
+# Acronyms of the sector (../shared/reference/kenya-sector-notes.md), other than the programmes' codes;
+# their meanings are printed in the report's language (official names stay in their English form).
 ACRONYMS: dict[str, str] = {
-    "CT-OVC": "Cash Transfer for Orphans and Vulnerable Children",
-    "PWSD-CT": "Persons with Severe Disabilities Cash Transfer",
-    "PwSD-CT": "Persons with Severe Disabilities Cash Transfer",
-    "OPCT": "Older Persons Cash Transfer (Inua Jamii 70+)",
-    "NSNP": "National Safety Net Programme (Inua Jamii cash transfers)",
-    "NHIF": "National Hospital Insurance Fund, replaced by the SHA on 1 October 2024",
-    "SHIF": "Social Health Insurance Fund",
-    "SDSP": "State Department for Social Protection and Senior Citizen Affairs",
-    "NSPS": "National Social Protection Secretariat",
-    "KSEIP": "Kenya Social and Economic Inclusion Project",
-    "ESR": "Enhanced Single Registry of households",
-    "IPRS": "Integrated Population Registration System",
-    "NDMA": "National Drought Management Authority",
-    "KNBS": "Kenya National Bureau of Statistics",
-    "KHIS": "Kenya Health Information System",
-    "VCI": "Vegetation Condition Index (triggers HSNP drought scale-up)",
-    "GoK": "Government of Kenya",
-    "GDP": "Gross domestic product",
-    "SDG": "Sustainable Development Goal",
-    "SP": "Social protection",
-    "ID": "National identity card",
-    "KES": "Kenya shillings",
-    "KES m": "Millions of Kenya shillings",
-    "FY": "Financial year, 1 July to 30 June (Q1 is July to September)",
-    "YTD": "Year to date: the financial year's quarters up to the report's",
-    "PMP": "Performance monitoring plan: the indicators' baselines and targets for the year",
-    "MERL": "Monitoring, evaluation, research and learning",
-    "TWG": "Thematic working group",
-    "MEL": "Monitoring, evaluation and learning",
-    "pts": "Percentage points",
+    "CT-OVC": N_("Cash Transfer for Orphans and Vulnerable Children"),
+    "PWSD-CT": N_("Persons with Severe Disabilities Cash Transfer"),
+    "PwSD-CT": N_("Persons with Severe Disabilities Cash Transfer"),
+    "OPCT": N_("Older Persons Cash Transfer (Inua Jamii 70+)"),
+    "NSNP": N_("National Safety Net Programme (Inua Jamii cash transfers)"),
+    "NHIF": N_("National Hospital Insurance Fund, replaced by the SHA on 1 October 2024"),
+    "SHIF": N_("Social Health Insurance Fund"),
+    "SDSP": N_("State Department for Social Protection and Senior Citizen Affairs"),
+    "NSPS": N_("National Social Protection Secretariat"),
+    "KSEIP": N_("Kenya Social and Economic Inclusion Project"),
+    "ESR": N_("Enhanced Single Registry of households"),
+    "IPRS": N_("Integrated Population Registration System"),
+    "NDMA": N_("National Drought Management Authority"),
+    "KNBS": N_("Kenya National Bureau of Statistics"),
+    "KHIS": N_("Kenya Health Information System"),
+    "VCI": N_("Vegetation Condition Index (triggers HSNP drought scale-up)"),
+    "GoK": N_("Government of Kenya"),
+    "GDP": N_("Gross domestic product"),
+    "SDG": N_("Sustainable Development Goal"),
+    "SP": N_("Social protection"),
+    "ID": N_("National identity card"),
+    "KES": N_("Kenya shillings"),
+    "KES m": N_("Millions of Kenya shillings"),
+    "FY": N_("Financial year, 1 July to 30 June (Q1 is July to September)"),
+    "YTD": N_("Year to date: the financial year's quarters up to the report's"),
+    "PMP": N_("Performance monitoring plan: the indicators' baselines and targets for the year"),
+    "MERL": N_("Monitoring, evaluation, research and learning"),
+    "TWG": N_("Thematic working group"),
+    "MEL": N_("Monitoring, evaluation and learning"),
+    "pts": N_("Percentage points"),
 }
 # Used by every report's own words (the method notes, tables and covers), whatever its indicators.
 ALWAYS = ("FY", "KES", "KES m", "MERL", "PMP", "TWG", "YTD", "pts")
-FREQUENCY_WORDS = {"quarterly": "every quarter", "annual": "once a year", "monthly": "every month", "none": "when available"}
+FREQUENCY_WORDS = {"quarterly": N_("every quarter"), "annual": N_("once a year"), "monthly": N_("every month"),
+                   "none": N_("when available")}
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def method(snapshot: dict, code: str) -> Method:
     return Method(code=code, name=info.get("name") or info.get("short_name", code), definition=text("definition"),
                   numerator=text("numerator"), denominator=text("denominator"),
                   disaggregation=text("disaggregation"),
-                  frequency=label(FREQUENCY_WORDS.get(frequency, frequency)) or "–",
+                  frequency=label(_(FREQUENCY_WORDS[frequency]) if frequency in FREQUENCY_WORDS else frequency) or "–",
                   reported_by=_reporters(snapshot, info.get("reported_by") or []), basis=text("basis"),
                   version=info.get("version"))
 
@@ -113,7 +116,7 @@ def build(snapshot: dict, codes: Iterable[str]) -> Glossary:
     words = " ".join([*(f"{i.get('name', '')} {i.get('short_name', '')} {i.get('numerator', '')} "
                         f"{i.get('denominator', '')}" for i in (snapshot["indicators"][c] for c in wanted)),
                       *(p.get("name", "") for p in programmes.values())])
-    acronyms = [Entry(term, meaning) for term, meaning in ACRONYMS.items()
+    acronyms = [Entry(term, _(meaning)) for term, meaning in ACRONYMS.items()
                 if term not in programmes and (term in ALWAYS or _used(term, words))]
     return Glossary(
         programmes=[Entry(code, p.get("name", code) + (f" ({p['agency']})" if p.get("agency") else ""))

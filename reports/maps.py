@@ -16,8 +16,10 @@ from functools import lru_cache
 from html import escape
 from pathlib import Path
 
+from reports.i18n import N_, _, localised, ngettext
+
 GEOJSON = Path(__file__).resolve().parent / "data" / "kenya-counties.geojson"
-CREDIT = "© OpenStreetMap contributors"
+CREDIT = N_("© OpenStreetMap contributors")  # printed in the report's language, as the ODbL allows
 FONT = "DejaVu Sans, Verdana, sans-serif"  # the body font of the reports
 CHAR_WIDTH = 0.6  # DejaVu Sans' average glyph width as a share of its size
 TEXT, LEGEND_TEXT, CREDIT_TEXT = 9.5, 8.5, 8.0
@@ -33,7 +35,7 @@ PALETTES: dict[int, tuple[str, ...]] = {
 MAX_CLASSES = 5
 BORDER = "#6f6f6f"
 HIGHLIGHT = "#b3261e"  # the outline of the county a county profile is about
-NO_DATA = "No data"
+NO_DATA = N_("No data")
 HATCH = ('<pattern id="nodata" patternUnits="userSpaceOnUse" width="4" height="4">'
          '<rect width="4" height="4" fill="#ffffff"/>'
          '<path d="M-1,1 l2,-2 M0,4 l4,-4 M3,5 l2,-2" stroke="#7a7a7a" stroke-width="0.8"/></pattern>')
@@ -131,7 +133,21 @@ def _extent(code: str, width: float) -> tuple[tuple[float, float], tuple[float, 
     return (min(xs), max(xs)), (min(ys), max(ys))
 
 
-def classify(values: Mapping[str, float | None], fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
+def _whole(value: float) -> str:
+    return localised(f"{value:,.0f}")
+
+
+def counties_counted(count: int) -> str:
+    """ "1 county", "12 counties", in the report's language."""
+    return ngettext("%(num)s county", "%(num)s counties", count)
+
+
+def county_of(name: str) -> str:
+    """ "Kisumu County", in the report's language."""
+    return _("%(name)s County", name=name)
+
+
+def classify(values: Mapping[str, float | None], fmt: Callable[[float], str] = _whole,
              classes: int = MAX_CLASSES) -> list[MapClass]:
     """Quantile classes (at most `classes`, fewer when fewer distinct values), labelled by their range.
 
@@ -200,16 +216,18 @@ def _county_paths(width: float, tolerance: float, dx: float, dy: float,
 
 
 def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
-               fmt: Callable[[float], str] = lambda v: f"{v:,.0f}", width: float = 500,
+               fmt: Callable[[float], str] = _whole, width: float = 500,
                map_width: float = 250, note: str = "", tolerance: float = 0.3,
-               no_data: str = NO_DATA, highlight: str | None = None, stacked: bool = False) -> str:
+               no_data: str | None = None, highlight: str | None = None, stacked: bool = False) -> str:
     """A county choropleth: title, map on the left, classed legend (with `unit`) on the right
     (`stacked`: under the map, for a narrow screen).
 
     `values` maps county codes to figures (None or absent: no data, hatched). `fmt` prints a
     value as the tables do. `note` is a line under the legend (what the figure is, its source).
-    `highlight` (a county code) outlines that county and names it in the legend.
+    `highlight` (a county code) outlines that county and names it in the legend. `no_data` names the
+    hatched counties ("No data" in the report's language by default).
     """
+    no_data = _(NO_DATA) if no_data is None else no_data
     classes = classify(values, fmt)
     names = {code: name for code, name, _ in counties()}
     title_lines = _wrap(title, TEXT, width - 4)
@@ -246,20 +264,20 @@ def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
     for colour, label, count in entries:
         parts.append(f'<rect class="key" x="{legend_x:.1f}" y="{y:.1f}" width="16" height="11" fill="{colour}" '
                      f'stroke="{BORDER}" stroke-width="0.35"/>')
-        words = _wrap(f"{label} ({count} {'county' if count == 1 else 'counties'})", LEGEND_TEXT, room - 22)
+        words = _wrap(f"{label} ({counties_counted(count)})", LEGEND_TEXT, room - 22)
         for n, line in enumerate(words):
             parts.append(_text(legend_x + 22, y + 8.5 + n * LEGEND_TEXT * 1.25, line, LEGEND_TEXT))
         y += max(15.0, len(words) * LEGEND_TEXT * 1.25 + 4)
     if outline and highlight:
         parts.append(f'<rect x="{legend_x:.1f}" y="{y:.1f}" width="16" height="11" fill="none" stroke="{HIGHLIGHT}" '
                      'stroke-width="1.8"/>')
-        words = _wrap(f"{names[highlight]} County", LEGEND_TEXT, room - 22)
+        words = _wrap(county_of(names[highlight]), LEGEND_TEXT, room - 22)
         for n, line in enumerate(words):
             parts.append(_text(legend_x + 22, y + 8.5 + n * LEGEND_TEXT * 1.25, line, LEGEND_TEXT, weight="bold"))
         y += max(15.0, len(words) * LEGEND_TEXT * 1.25 + 4)
     if classes:
         y += 2
-        for line in _wrap("Classes hold about the same number of counties (quantiles).", CREDIT_TEXT, room):
+        for line in _wrap(_("Classes hold about the same number of counties (quantiles)."), CREDIT_TEXT, room):
             parts.append(_text(legend_x, y + CREDIT_TEXT, line, CREDIT_TEXT, fill="#444"))
             y += CREDIT_TEXT * 1.3
     if note:
@@ -267,7 +285,7 @@ def choropleth(values: Mapping[str, float | None], *, title: str, unit: str,
         for line in _wrap(note, CREDIT_TEXT, room):
             parts.append(_text(legend_x, y + CREDIT_TEXT, line, CREDIT_TEXT, fill="#444"))
             y += CREDIT_TEXT * 1.3
-    credit_lines = _wrap(CREDIT, CREDIT_TEXT, room)
+    credit_lines = _wrap(_(CREDIT), CREDIT_TEXT, room)
     bottom = y + 4 + len(credit_lines) * CREDIT_TEXT * 1.3 if stacked else top + map_height
     for n, line in enumerate(credit_lines):
         parts.append(_text(legend_x, bottom - (len(credit_lines) - 1 - n) * CREDIT_TEXT * 1.3, line,
@@ -281,12 +299,13 @@ def locator(code: str, *, width: float = 90, caption: str | None = None, toleran
     names = {c: name for c, name, _ in counties()}
     if code not in names:
         raise ValueError(f"locator: {code!r} is not a county code (001…047)")
-    caption = caption if caption is not None else f"{names[code]} County within Kenya"
+    within = _("%(name)s County within Kenya", name=names[code])
+    caption = caption if caption is not None else within
     caption_lines = _wrap(caption, LEGEND_TEXT, width - 2)
-    credit_lines = _wrap(CREDIT, CREDIT_TEXT, width - 2)
+    credit_lines = _wrap(_(CREDIT), CREDIT_TEXT, width - 2)
     map_height = map_size(width - 4)
     height = 2 + map_height + 4 + len(caption_lines) * LEGEND_TEXT * 1.25 + len(credit_lines) * CREDIT_TEXT * 1.25 + 2
-    parts = [_open(width, height, caption or f"{names[code]} County within Kenya")]
+    parts = [_open(width, height, caption or within)]
     # the other 46 counties as one shape (a path each would cost every report page its drawing time)
     drawn = _paths(width - 4, tolerance)
     others = "".join(data for c, _, data in drawn if c != code)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from indicators.explanations import reason, tally
-from reports import charts, story, trends, words
+from reports import charts, i18n, story, trends, words
 from reports.charts import STATUS_ORDER
 from reports.county_maps import CountyMap, county_maps, locator_uri
 from reports.disaggregation import WhoIsReached, who_is_reached
@@ -31,21 +31,22 @@ from reports.format import (
 )
 from reports.glossary import Glossary
 from reports.glossary import build as glossary_of
+from reports.i18n import N_, _
 from reports.money import Money, programme_money, workplan_money
 from reports.revisions import is_revised_target, revision_note
 
-KIND_TITLES = {"sector": "Social Protection Sector Quarterly Progress Report",
-               "programme": "Programme Progress Report", "county": "County Social Protection Profile",
-               "factsheet": "Social Protection Fact Sheet"}
+KIND_TITLES = {"sector": N_("Social Protection Sector Quarterly Progress Report"),
+               "programme": N_("Programme Progress Report"), "county": N_("County Social Protection Profile"),
+               "factsheet": N_("Social Protection Fact Sheet")}
 # The key figures policymakers ask for first (DESIGN.md): payments, money, coverage, timeliness, grievances.
-KEY_FIGURES = (("SA02", "Older persons paid (Inua Jamii 70+)", "people"),
-               ("SA04", "CT-OVC households paid", "people"),
-               ("SA10", "Cash transfers disbursed", "money"),
-               ("SPX05", "Population covered by at least one benefit", "shield"),
-               ("SA11", "Payments made on schedule", "clock"),
-               ("SPX10", "Grievances received", "chat"),
-               ("SPX11", "Grievances resolved within the standard", "check"),
-               ("HI01", "SHA registered principal members", "health"))
+KEY_FIGURES = (("SA02", N_("Older persons paid (Inua Jamii 70+)"), "people"),
+               ("SA04", N_("CT-OVC households paid"), "people"),
+               ("SA10", N_("Cash transfers disbursed"), "money"),
+               ("SPX05", N_("Population covered by at least one benefit"), "shield"),
+               ("SA11", N_("Payments made on schedule"), "clock"),
+               ("SPX10", N_("Grievances received"), "chat"),
+               ("SPX11", N_("Grievances resolved within the standard"), "check"),
+               ("HI01", N_("SHA registered principal members"), "health"))
 
 
 @dataclass
@@ -96,6 +97,7 @@ class KeyFigure:
     coverage: str = ""
     target_source: str = ""
     target_revised: bool = False
+    has_target: bool = False
 
 
 @dataclass
@@ -166,6 +168,8 @@ class Report:
     story: story.Story | None = None  # key messages, commentary, quotes, actions (reports/story.py)
     who: WhoIsReached | None = None  # breakdowns by sex, age and other categories (reports/disaggregation.py)
     money: Money | None = None  # work-plan budget or programme disbursement against budget (reports/money.py)
+    language: str = "en"  # the language it is written in (reports/i18n.py)
+    catalogues: str = ""  # where its language's compiled catalogues are, for laying it out elsewhere
 
 
 def _when(text: str | None, zone: str = "UTC") -> str:
@@ -174,7 +178,10 @@ def _when(text: str | None, zone: str = "UTC") -> str:
         return "–"
     moment = datetime.fromisoformat(text)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps naive UTC
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d %B %Y, %H:%M %Z").lstrip("0")
+    moment = moment.astimezone(ZoneInfo(zone))
+    if i18n.language() != i18n.DEFAULT:  # "16 Januari 2026, 02:30 EAT"
+        return f"{i18n.day(moment, with_time=True)} {moment:%Z}"
+    return moment.strftime("%d %B %Y, %H:%M %Z").lstrip("0")
 
 
 def _figure(row: dict, info: dict, ytd: dict | None = None, own_plan: str | None = None) -> Figure:
@@ -190,8 +197,8 @@ def _figure(row: dict, info: dict, ytd: dict | None = None, own_plan: str | None
     return Figure(
         code=row["indicator"], name=info["short_name"], unit=table_unit(unit, measure, millions), level=info["level"],
         baseline=fmt(row.get("baseline")), target=fmt(row.get("target")), actual=fmt(row.get("actual")),
-        achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
-        trend=TREND_LABELS.get(row.get("previous_trend") or "", "–"), previous=fmt(row.get("previous")),
+        achievement=achievement(row.get("achievement")), status=status, status_label=_(STATUS_LABELS[status]),
+        trend=_(TREND_LABELS.get(row.get("previous_trend") or "", "–")), previous=fmt(row.get("previous")),
         last_year=fmt(row.get("last_year")), ytd_target=fmt(ytd.get("target")), ytd_actual=fmt(ytd.get("actual")),
         ytd_achievement=achievement(ytd.get("achievement")), ytd_status=ytd.get("status") or "not_reported",
         note=row.get("note") or "", value=row.get("actual"), target_value=row.get("target"),
@@ -208,9 +215,9 @@ def lineage_note(indicators: dict, code: str) -> str:
 
     parts = []
     if info.get("replaced_by"):
-        parts.append(f"Retired; replaced by {named(info['replaced_by'])}.")
+        parts.append(_("Retired; replaced by %(indicator)s.", indicator=named(info["replaced_by"])))
     if info.get("replaces"):
-        parts.append(f"Replaces {', '.join(named(c) for c in info['replaces'])}.")
+        parts.append(_("Replaces %(indicators)s.", indicators=", ".join(named(c) for c in info["replaces"])))
     return " ".join(parts)
 
 
@@ -267,9 +274,10 @@ def _key_figures(snapshot: dict, rows: list[dict]) -> list[KeyFigure]:
             continue
         status = row.get("status") or "not_reported"
         out.append(KeyFigure(
-            code=code, label=label, icon=icon, value=headline(row.get("actual"), info["measure"], info["unit"]),
-            target=headline(row.get("target"), info["measure"], info["unit"]) if row.get("target") is not None else "no target",
-            achievement=achievement(row.get("achievement")), status=status, status_label=STATUS_LABELS[status],
+            code=code, label=_(label), icon=icon, value=headline(row.get("actual"), info["measure"], info["unit"]),
+            target=headline(row.get("target"), info["measure"], info["unit"]) if row.get("target") is not None else _("no target"),
+            has_target=row.get("target") is not None,
+            achievement=achievement(row.get("achievement")), status=status, status_label=_(STATUS_LABELS[status]),
             last_year=headline(row.get("last_year"), info["measure"], info["unit"]) if row.get("last_year") is not None else "–",
             change=change(row.get("actual"), row.get("last_year"), info["measure"]), note=row.get("note") or "",
             coverage=coverage(row), target_source=_borrowed(row, own_plan),
@@ -285,73 +293,96 @@ def _summary(snapshot: dict, counts: dict[str, int], returns: dict) -> list[str]
     measured = counts["on_track"] + counts["needs_attention"] + counts["off_track"]
     lines = []
     if measured:
-        lines.append(f"Of {words.plural(measured, 'indicator')} with a target and a figure this quarter, "
-                     f"{counts['on_track']} {words.verb(counts['on_track'], 'is', 'are')} on track, "
-                     f"{counts['needs_attention']} {words.verb(counts['needs_attention'], 'needs', 'need')} attention "
-                     f"and {counts['off_track']} {words.verb(counts['off_track'], 'is', 'are')} off track.")
+        lines.append(i18n.ngettext(
+            # English reads "8 are on track, 1 needs attention" (words.verb) in the branch below
+            "Of %(num)s indicator with a target and a figure this quarter, %(on_track)s on track, "
+            "%(attention)s needing attention and %(off_track)s off track.",
+            "Of %(num)s indicators with a target and a figure this quarter, %(on_track)s on track, "
+            "%(attention)s needing attention and %(off_track)s off track.", measured,
+            on_track=i18n.number(counts["on_track"]), attention=i18n.number(counts["needs_attention"]),
+            off_track=i18n.number(counts["off_track"]))
+            if i18n.language() != i18n.DEFAULT else
+            f"Of {words.plural(measured, 'indicator')} with a target and a figure this quarter, "
+            f"{counts['on_track']} {words.verb(counts['on_track'], 'is', 'are')} on track, "
+            f"{counts['needs_attention']} {words.verb(counts['needs_attention'], 'needs', 'need')} attention "
+            f"and {counts['off_track']} {words.verb(counts['off_track'], 'is', 'are')} off track.")
     if counts["no_target"]:
-        lines.append(f"{words.plural(counts['no_target'], 'indicator')} "
-                     f"{words.verb(counts['no_target'], 'was', 'were')} reported without a target in the PMP.")
+        lines.append(i18n.ngettext("%(num)s indicator was reported without a target in the PMP.",
+                                   "%(num)s indicators were reported without a target in the PMP.", counts["no_target"]))
     if counts["not_reported"]:
-        lines.append(f"{words.plural(counts['not_reported'], 'indicator')} "
-                     f"{words.verb(counts['not_reported'], 'has', 'have')} no approved figure for the quarter.")
+        lines.append(i18n.ngettext("%(num)s indicator has no approved figure for the quarter.",
+                                   "%(num)s indicators have no approved figure for the quarter.", counts["not_reported"]))
     if counts["not_added"]:
-        lines.append(f"{words.plural(counts['not_added'], 'indicator')} {words.verb(counts['not_added'], 'is', 'are')} "
-                     "not added across programmes, because the same people can be in several; the programme reports "
-                     "give their figures.")
+        lines.append(i18n.ngettext(
+            "%(num)s indicator is not added across programmes, because the same people can be in several; the "
+            "programme reports give their figures.",
+            "%(num)s indicators are not added across programmes, because the same people can be in several; the "
+            "programme reports give their figures.", counts["not_added"]))
     overall = returns.get("overall")
-    if overall:
+    if overall and i18n.language() == i18n.DEFAULT:  # the verb agrees with the returns received
         lines.append(f"{overall['received']} of {words.plural(overall['expected'], 'expected return')} "
                      f"{words.verb(overall['received'], 'was', 'were')} received "
                      f"({percent(overall['completeness'])} complete); {overall['on_time']} by the due date "
                      f"({percent(overall['timeliness'])} on time).")
+    elif overall:
+        lines.append(i18n.ngettext(
+            "%(received)s of %(num)s expected return received (%(complete)s complete); %(on_time)s by the due "
+            "date (%(timely)s on time).",
+            "%(received)s of %(num)s expected returns received (%(complete)s complete); %(on_time)s by the due "
+            "date (%(timely)s on time).", overall["expected"], received=i18n.number(overall["received"]),
+            complete=percent(overall["completeness"]), on_time=i18n.number(overall["on_time"]),
+            timely=percent(overall["timeliness"])))
     thresholds = snapshot["thresholds"]
-    lines.append(f"Status bands: on track at {thresholds['on_track']:.0f}% of target or more, needs attention from "
-                 f"{thresholds['needs_attention']:.0f}%, off track below.")
+    lines.append(_("Status bands: on track at %(on_track)s%% of target or more, needs attention from "
+                   "%(attention)s%%, off track below.", on_track=f"{thresholds['on_track']:.0f}",
+                   attention=f"{thresholds['needs_attention']:.0f}"))
     return lines
 
 
 def _method(snapshot: dict) -> list[tuple[str, str]]:
     zone = snapshot.get("timezone", "UTC")
     pmp = snapshot.get("pmp")
-    plan = (f"Targets and baselines come from the {pmp['title']} (version {pmp['version']}, {pmp['reason']})."
-            if pmp else "This scope has no performance monitoring plan of its own for the year.")
-    plan += (" Where that plan sets no target for a figure, a county's targets are added up to the national one "
-             "(counts and amounts), and a sector figure takes the target of the only programme reporting it, or "
-             "the sum of the programmes' targets when several report a count or an amount that may be added and "
-             "every one of them has a target; such targets are labelled with their source. A baseline is used only "
-             "at the org unit and plan of its target.")
+    plan = (_("Targets and baselines come from the %(plan)s (version %(version)s, %(reason)s).", plan=pmp["title"],
+              version=pmp["version"], reason=pmp["reason"])
+            if pmp else _("This scope has no performance monitoring plan of its own for the year."))
+    plan += " " + _("Where that plan sets no target for a figure, a county's targets are added up to the national one "
+                    "(counts and amounts), and a sector figure takes the target of the only programme reporting it, or "
+                    "the sum of the programmes' targets when several report a count or an amount that may be added and "
+                    "every one of them has a target; such targets are labelled with their source. A baseline is used "
+                    "only at the org unit and plan of its target.")
+    on_track, attention = f"{snapshot['thresholds']['on_track']:.0f}", f"{snapshot['thresholds']['needs_attention']:.0f}"
     return [
-        ("Data used", f"Approved figures only, as of {_when(snapshot.get('data_as_of'), zone)}. Figures submitted but not "
-                      "yet approved by the MERL TWG are left out. The report was generated on "
-                      f"{_when(snapshot.get('generated_at'), zone)}; its figures are kept with it, so generating it again "
-                      "later prints the same numbers."),
-        ("Aggregation", "Counts and amounts add across counties and programmes. Percentages add their numerators "
-                        "and denominators separately and then divide; they are never averages of percentages. "
-                        "Within a financial year, flow indicators add their quarters and stock indicators take each "
-                        "reporting unit's latest quarter. Indicators that could count the same person twice are "
-                        "not added across programmes."),
-        ("Targets and achievement", plan + " Achievement is actual ÷ target for indicators that should rise; for "
-                                    "those that should fall it is progress from the baseline toward the target "
-                                    "when the plan promises a fall from the baseline, else target ÷ actual. It is "
-                                    "100% or more exactly when the target is met, and is printed truncated to a "
-                                    "whole percent, so a missed target never prints as 100%."),
-        ("Status", f"On track: {snapshot['thresholds']['on_track']:.0f}% of target or more; needs attention: from "
-                   f"{snapshot['thresholds']['needs_attention']:.0f}%; off track: below. Every colour also carries "
-                   "its label, for grey-scale print and colour-blind readers."),
-        ("Completeness and timeliness", "Completeness is returns received (submitted or approved) ÷ returns "
-                                        "expected from the reporting forms; timeliness counts only those received by "
-                                        "the due date (15 days after the quarter)."),
-        ("Units", "Money has one notation in cards, tables, charts and text: millions of Kenya shillings to one "
-                  "decimal (KES 240.5 m; KES 10,204.3 m rather than billions), amounts under a million in whole "
-                  "shillings (KES 2,000); a table column headed KES m holds the same number of millions. "
-                  "Absorption is spend to date ÷ budget. A programme's budget is the PMP's annual target of its "
-                  "disbursement indicator, labelled \"budget (PMP target for the financial year)\", as the PMP has no budget "
-                  "of its own. Breakdowns by sex and age add the figures of each option (ratios add their "
-                  "numerators and denominators, then divide) and equal the results API's answer by option; "
-                  "shares are of the figures broken down. Percentages to one decimal. Changes of a percentage are in percentage "
-                  "points (pts), changes of counts and amounts relative (%). Figures are rounded once, when "
-                  "printed. A figure resting on fewer returns than expected says so (\"40 of 47 returns\")."),
+        (_("Data used"), _("Approved figures only, as of %(as_of)s. Figures submitted but not yet approved by the MERL "
+                           "TWG are left out. The report was generated on %(generated)s; its figures are kept with it, "
+                           "so generating it again later prints the same numbers.",
+                           as_of=_when(snapshot.get("data_as_of"), zone), generated=_when(snapshot.get("generated_at"), zone))),
+        (_("Aggregation"), _("Counts and amounts add across counties and programmes. Percentages add their numerators "
+                             "and denominators separately and then divide; they are never averages of percentages. "
+                             "Within a financial year, flow indicators add their quarters and stock indicators take each "
+                             "reporting unit's latest quarter. Indicators that could count the same person twice are "
+                             "not added across programmes.")),
+        (_("Targets and achievement"), plan + " " + _(
+            "Achievement is actual ÷ target for indicators that should rise; for those that should fall it is progress "
+            "from the baseline toward the target when the plan promises a fall from the baseline, else target ÷ actual. "
+            "It is 100% or more exactly when the target is met, and is printed truncated to a whole percent, so a "
+            "missed target never prints as 100%.")),
+        (_("Status"), _("On track: %(on_track)s%% of target or more; needs attention: from %(attention)s%%; off track: "
+                        "below. Every colour also carries its label, for grey-scale print and colour-blind readers.",
+                        on_track=on_track, attention=attention)),
+        (_("Completeness and timeliness"), _("Completeness is returns received (submitted or approved) ÷ returns "
+                                             "expected from the reporting forms; timeliness counts only those received "
+                                             "by the due date (15 days after the quarter).")),
+        (_("Units"), _("Money has one notation in cards, tables, charts and text: millions of Kenya shillings to one "
+                       "decimal (KES 240.5 m; KES 10,204.3 m rather than billions), amounts under a million in whole "
+                       "shillings (KES 2,000); a table column headed KES m holds the same number of millions. "
+                       "Absorption is spend to date ÷ budget. A programme's budget is the PMP's annual target of its "
+                       "disbursement indicator, labelled \"budget (PMP target for the financial year)\", as the PMP has "
+                       "no budget of its own. Breakdowns by sex and age add the figures of each option (ratios add their "
+                       "numerators and denominators, then divide) and equal the results API's answer by option; "
+                       "shares are of the figures broken down. Percentages to one decimal. Changes of a percentage are "
+                       "in percentage points (pts), changes of counts and amounts relative (%). Figures are rounded "
+                       "once, when printed. A figure resting on fewer returns than expected says so (\"40 of 47 "
+                       "returns\").")),
     ]
 
 
@@ -360,14 +391,16 @@ def _header(snapshot: dict, *, is_draft: bool, reference: str, accessible: bool)
     if kind == "programme":
         scope = f"{snapshot['programmes'][snapshot['programme']]['name']} ({snapshot['programme']})"
     elif kind == "county":
-        scope = f"{snapshot['org_unit_name']} County ({snapshot['org_unit']})"
+        scope = _("%(county)s County (%(code)s)", county=snapshot["org_unit_name"], code=snapshot["org_unit"])
     else:
-        scope = "Kenya, all programmes"
-    return {"kind": kind, "title": KIND_TITLES[kind], "subtitle": snapshot["period_label"],
-            "period": snapshot["period"], "period_label": snapshot["period_label"], "scope": scope,
+        scope = _("Kenya, all programmes")
+    label = i18n.period_label(snapshot["period"]) if i18n.language() != i18n.DEFAULT else snapshot["period_label"]
+    return {"kind": kind, "title": _(KIND_TITLES[kind]), "subtitle": label,
+            "period": snapshot["period"], "period_label": label, "scope": scope,
             "generated_at": _when(snapshot.get("generated_at"), snapshot.get("timezone", "UTC")),
             "data_as_of": _when(snapshot.get("data_as_of"), snapshot.get("timezone", "UTC")),
-            "is_draft": is_draft, "reference": reference, "accessible": accessible}
+            "is_draft": is_draft, "reference": reference, "accessible": accessible,
+            "language": i18n.language(), "catalogues": i18n.folder()}
 
 
 def _pillar_sections(snapshot: dict, figures: list[Figure], chart_limit: int | None = None) -> list[PillarSection]:
@@ -383,7 +416,7 @@ def _pillar_sections(snapshot: dict, figures: list[Figure], chart_limit: int | N
 def _returns(snapshot: dict) -> dict:
     returns = snapshot.get("returns") or {}
     names = {**{c: p["name"] for c, p in snapshot["programmes"].items()}, **snapshot["counties"],
-             "KE": "Kenya (national)"}
+             "KE": _("Kenya (national)")}
     for key, field_name in (("by_programme", "programme"), ("by_org_unit", "org_unit")):
         for row in returns.get(key, []):
             row["name"] = names.get(row[field_name], row[field_name])
@@ -417,7 +450,7 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
     report.key_figures = _key_figures(snapshot, snapshot["results"])
     report.status_counts = _counts(figures)
     report.status_strip = charts.data_uri(charts.status_strip(report.status_counts, width=trends.WIDE_WIDTH,
-                                                              title="Status of all indicators this quarter"))
+                                                              title=_("Status of all indicators this quarter")))
     report.summary = _summary(snapshot, report.status_counts, report.returns)
     report.completeness_chart = _completeness_chart(report.returns, snapshot["programmes"])
     report.story = story.attach(snapshot, report.key_figures, figures)
@@ -437,7 +470,9 @@ def build(snapshot: dict, *, is_draft: bool = True, reference: str = "", accessi
         return report
     report.pillars = _pillar_sections(snapshot, figures, chart_limit=1 if kind == "factsheet" else None)
     if kind in ("sector", "factsheet"):
-        report.maps = county_maps(snapshot, limit=4) if kind == "sector" else county_maps(snapshot, 1, map_width=170)
+        # the fact sheet's map a little smaller in a language that runs longer than English: two pages
+        report.maps = county_maps(snapshot, limit=4) if kind == "sector" else county_maps(
+            snapshot, 1, map_width=170 if i18n.language() == i18n.DEFAULT else 150)
     if kind in ("sector", "programme"):
         report.counties = _county_pages(snapshot) if kind == "sector" else []
         report.county_table = _county_table(snapshot) if kind == "programme" else []
@@ -457,7 +492,7 @@ def _county_pages(snapshot: dict) -> list[CountyPage]:
         figures = _figures(snapshot, by_unit.get(code, []))
         pages.append(CountyPage(code, name, figures, returns.get(code),
                                 charts.data_uri(charts.status_strip(_counts(figures), width=trends.STRIP_WIDTH,
-                                                                    title=f"{name}: status of indicators")),
+                                                                    title=_("%(county)s: status of indicators", county=name))),
                                 locator_uri(code, width=80, caption=False)))
     return pages
 

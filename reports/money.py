@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from reports import breakdown_charts as bc
 from reports import charts
 from reports.format import DASH, kes
+from reports.i18n import _, localised
 
 
 @dataclass
@@ -45,7 +46,7 @@ def line(name: str, budget: float | None, spent: float | None, **extra) -> Money
     share = absorption(budget, spent)
     return MoneyLine(name, budget, spent, kes(budget) if budget is not None else DASH,
                      kes(spent) if spent is not None else DASH, share,
-                     f"{share:.1f}%" if share is not None else DASH, **extra)
+                     localised(f"{share:.1f}%") if share is not None else DASH, **extra)
 
 
 def _number(value) -> float | None:
@@ -71,11 +72,13 @@ def workplan_money(snapshot: dict, width: float = 500) -> Money | None:
         spends: list[float] = [s for a in mine if (s := activities[a["code"]].spent) is not None]
         lines.append(line(name, budget, sum(spends) if spends else None, code=code, count=len(mine)))
     spent_by_group = [g.spent for g in lines if g.spent is not None]
-    total = line("All working groups", sum(g.budget or 0 for g in lines),
+    total = line(_("All working groups"), sum(g.budget or 0 for g in lines),
                  sum(spent_by_group) if spent_by_group else None,
                  count=sum(g.count for g in lines))
-    title = f"Joint work plan {plan.get('fiscal_year_label') or snapshot.get('fiscal_year_label', '')}: " \
-            f"budget and spend to date by thematic working group, {snapshot['period_label']}"
+    year = (charts.snapshot_period(plan, "fiscal_year", "fiscal_year_label")
+            or charts.snapshot_period(snapshot, "fiscal_year", "fiscal_year_label"))
+    title = _("Joint work plan %(year)s: budget and spend to date by thematic working group, %(period)s",
+              year=year, period=charts.snapshot_period(snapshot))
     chart = charts.data_uri(bc.budget_bars([(g.name, g.budget, g.spent) for g in lines], title=title, width=width,
                                            money=kes))
     return Money(title, lines, total, chart, activities)
@@ -91,14 +94,19 @@ def programme_money(snapshot: dict, width: float = 500) -> Money | None:
     for item in budgets:
         info = snapshot["indicators"][item["indicator"]]
         spent = (ytd.get(item["indicator"]) or {}).get("actual")
-        note = (f"budget (PMP target for {item['fiscal_year_label']}"
-                f"{', ' + item['source'] if item.get('source') else ''})" if item.get("budget") is not None
-                else f"no budget: {item.get('note') or 'the PMP sets no annual target'}")
+        year = charts.snapshot_period(item, "fiscal_year", "fiscal_year_label", short=True)
+        if item.get("budget") is None:
+            note = _("no budget: %(reason)s", reason=item.get("note") or _("the PMP sets no annual target"))
+        elif item.get("source"):
+            note = _("budget (PMP target for %(year)s, %(source)s)", year=year, source=item["source"])
+        else:
+            note = _("budget (PMP target for %(year)s)", year=year)
         lines.append(line(f"{info['short_name']} ({item['indicator']})", item.get("budget"), spent,
                           code=item["indicator"], note=note))
-    year = budgets[0]["fiscal_year_label"]
-    title = f"Disbursed in {year} up to {snapshot['period_label']}, against the PMP's annual target"
+    year = charts.snapshot_period(budgets[0], "fiscal_year", "fiscal_year_label", short=True)
+    title = _("Disbursed in %(year)s up to %(period)s, against the PMP's annual target", year=year,
+              period=charts.snapshot_period(snapshot))
     chart = charts.data_uri(bc.budget_bars([(g.name, g.budget, g.spent) for g in lines], title=title, width=width,
-                                           money=kes, budget_name="Budget (PMP annual target)",
-                                           spent_name="Disbursed to date"))
+                                           money=kes, budget_name=_("Budget (PMP annual target)"),
+                                           spent_name=_("Disbursed to date")))
     return Money(title, lines, None, chart)

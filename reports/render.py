@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, selec
 from markupsafe import Markup
 
 from indicators.workplan import ACTIVITY_STATUSES
-from reports import charts, svg_text, words
+from reports import charts, i18n, svg_text, words
 from reports.allocation import collecting_less
 from reports.charts import STATUS_ORDER
 from reports.format import STATUS_LABELS, money_millions, percent_text
@@ -41,14 +42,17 @@ def environment() -> Environment:
         # checked against each template's modification time): a report worker or a `mel report`
         # command no longer spends a second compiling the same templates each time.
         env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                          trim_blocks=True, lstrip_blocks=True, bytecode_cache=FileSystemBytecodeCache())
+                          trim_blocks=True, lstrip_blocks=True, bytecode_cache=FileSystemBytecodeCache(),
+                          extensions=["jinja2.ext.i18n"])
+        # The words of the templates in the report's language (reports/i18n.py `speaking`)
+        env.install_gettext_callables(i18n.template_gettext, i18n.template_ngettext, newstyle=True)  # type: ignore[attr-defined]
         env.filters["millions"] = money_millions
         env.filters["css_string"] = css_string
         env.filters["pct"] = percent_text
+        env.filters["number"] = i18n.number
         env.filters["kept_rows"] = kept_rows
         env.filters.update(words.FILTERS)  # plurals, labels, on time / late
-        env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_ORDER=STATUS_ORDER, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri,
-                           draft_uri=charts.data_uri(charts.watermark("DRAFT")))
+        env.globals.update(STATUS_LABELS=STATUS_LABELS, STATUS_ORDER=STATUS_ORDER, ACTIVITY_LABELS=ACTIVITY_LABELS, icon_uri=_icon_uri)
         _environment = env
     return _environment
 
@@ -69,7 +73,18 @@ def render_html(report: Report, *, preview: bool = False, template: str | None =
     """The report as one HTML document; `preview` inlines the styles for a browser."""
     page = environment().get_template(template or TEMPLATE_OF[report.kind])
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8") if preview else ""
-    return page.render(report=report, preview=preview, inline_css=css, **context)
+    with i18n.speaking(report.language, report.catalogues or i18n.folder()):
+        return page.render(report=report, preview=preview, inline_css=css, lang=report.language,
+                           draft_uri=_draft_uri(i18n._("DRAFT")), **context)
+
+
+@lru_cache(maxsize=4)
+def _draft_uri(word: str) -> str:
+    """The DRAFT mark in the report's language, in block letters (its English when a letter has no shape)."""
+    try:
+        return charts.data_uri(charts.watermark(word.upper()))
+    except ValueError:
+        return charts.data_uri(charts.watermark("DRAFT"))
 
 
 def local_only_fetcher(roots: tuple[Path, ...] = (TEMPLATES, STATIC)):
@@ -130,7 +145,7 @@ def render_pdf(report: Report, *, html: str | None = None, workers: int = 1, par
     (accessible) PDF is always one document, because its structure tree cannot be joined from
     parts; `parts=False` asks for one document too.
     """
-    with collecting_less():
+    with collecting_less(), i18n.speaking(report.language, report.catalogues or i18n.folder()):
         return _render_pdf(report, html, workers, parts)
 
 

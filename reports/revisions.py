@@ -6,6 +6,8 @@ comparing with the plan they hold must see that the printed target is the revise
 
 from __future__ import annotations
 
+from reports.i18n import _
+
 MARK = "†"
 
 
@@ -14,8 +16,11 @@ def revision_note(pmp: dict | None) -> str:
     if not pmp or int(pmp.get("version") or 1) <= 1:
         return ""
     reason = str(pmp.get("reason") or "").strip().rstrip(".")
-    because = f": {reason}." if reason else "."
-    return f"Targets marked {MARK} come from revision {pmp['version']} of the {pmp['title']}{because}"
+    if reason:
+        return _("Targets marked %(mark)s come from revision %(version)s of the %(plan)s: %(reason)s.", mark=MARK,
+                 version=pmp["version"], plan=pmp["title"], reason=reason)
+    return _("Targets marked %(mark)s come from revision %(version)s of the %(plan)s.", mark=MARK,
+             version=pmp["version"], plan=pmp["title"])
 
 
 def plan_name(pmp: dict | None) -> str | None:

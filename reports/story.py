@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from indicators.periods import parse_period
-from reports.format import achievement, change, counted, headline, percent
+from reports import i18n
+from reports.format import achievement, change, headline, percent
+from reports.i18n import N_, _, ngettext
 
-ACTION_STATUSES = {"open": "Open", "in_progress": "In progress", "done": "Done", "dropped": "Dropped"}
+ACTION_STATUSES = {"open": N_("Open"), "in_progress": N_("In progress"), "done": N_("Done"), "dropped": N_("Dropped")}
 ACTION_SCOPES = ("sector", "programme", "county")
 QUOTES_PER_PILLAR = 3
 QUOTE_LENGTH = 300
@@ -63,7 +64,7 @@ def quarter_label(period: str | None, short: bool = False) -> str:
     """A quarter as people read it ("FY2025/26 Q1 (Jul–Sep 2025)", short "FY25/26 Q1"); "–" when there is none."""
     if not period:
         return "–"
-    return parse_period(period).short_label if short else parse_period(period).label
+    return i18n.period_label(period, short)
 
 
 def _name(snapshot: dict, code: str) -> str:
@@ -80,25 +81,33 @@ def _status_message(snapshot: dict, rows: list[dict], status: str) -> str:
     mine = sorted((r for r in rows if r.get("status") == status), key=lambda r: r.get("achievement") or 0)
     if not mine:
         return ""
-    verb = {"off_track": ("is off track", "are off track"),
-            "needs_attention": ("needs attention", "need attention")}[status][len(mine) != 1]
     parts = []
     for row in mine:
         info = snapshot["indicators"][row["indicator"]]
-        parts.append(f"{_name(snapshot, row['indicator'])}: {_figure_text(row, info, 'actual')} against a target of "
-                     f"{_figure_text(row, info, 'target')} ({achievement(row.get('achievement'))} achieved)")
-    return f"{counted(len(mine), 'indicator')} {verb}: " + "; ".join(parts) + "."
+        parts.append(_("%(indicator)s: %(figure)s against a target of %(target)s (%(achievement)s achieved)",
+                       indicator=_name(snapshot, row["indicator"]), figure=_figure_text(row, info, "actual"),
+                       target=_figure_text(row, info, "target"), achievement=achievement(row.get("achievement"))))
+    if status == "off_track":
+        return ngettext("%(num)s indicator is off track: %(list)s.", "%(num)s indicators are off track: %(list)s.",
+                        len(mine), list="; ".join(parts))
+    return ngettext("%(num)s indicator needs attention: %(list)s.", "%(num)s indicators need attention: %(list)s.",
+                    len(mine), list="; ".join(parts))
 
 
 def _none_off_track(rows: list[dict]) -> str:
     measured = [r for r in rows if r.get("status") in ("on_track", "needs_attention", "off_track")]
     if not measured:
-        return "No indicator has both a target and an approved figure this quarter, so none can be rated."
+        return _("No indicator has both a target and an approved figure this quarter, so none can be rated.")
     if any(r.get("status") == "off_track" for r in measured):
         return ""
     attention = any(r.get("status") == "needs_attention" for r in measured)
-    return (f"No indicator is off track: {counted(len(measured), 'indicator')} with a target and a figure"
-            + (" were rated." if attention else ", all on track."))
+    if attention:
+        return ngettext("No indicator is off track: %(num)s indicator with a target and a figure was rated.",
+                        "No indicator is off track: %(num)s indicators with a target and a figure were rated.",
+                        len(measured))
+    return ngettext("No indicator is off track: %(num)s indicator with a target and a figure, on track.",
+                    "No indicator is off track: %(num)s indicators with a target and a figure, all on track.",
+                    len(measured))
 
 
 def _movement(row: dict, earlier_key: str) -> float | None:
@@ -113,7 +122,17 @@ def _movement(row: dict, earlier_key: str) -> float | None:
     return (now - before) / abs(before) * 100
 
 
-def _movement_messages(snapshot: dict, rows: list[dict], earlier_key: str, against: str) -> list[str]:
+MOVEMENTS = {  # (rise or fall, against what)
+    ("rise", "previous"): N_("Largest rise against last quarter: %(indicator)s, %(figure)s (%(change)s from %(earlier)s)."),
+    ("fall", "previous"): N_("Largest fall against last quarter: %(indicator)s, %(figure)s (%(change)s from %(earlier)s)."),
+    ("rise", "last_year"): N_("Largest rise against the same quarter last year: %(indicator)s, %(figure)s (%(change)s "
+                              "from %(earlier)s)."),
+    ("fall", "last_year"): N_("Largest fall against the same quarter last year: %(indicator)s, %(figure)s (%(change)s "
+                              "from %(earlier)s)."),
+}
+
+
+def _movement_messages(snapshot: dict, rows: list[dict], earlier_key: str) -> list[str]:
     ranked = []
     for row in rows:
         info = snapshot["indicators"].get(row["indicator"])
@@ -130,9 +149,10 @@ def _movement_messages(snapshot: dict, rows: list[dict], earlier_key: str, again
     for word, (moved, row, info) in (("rise", rise), ("fall", fall)):
         if (word == "rise") != (moved > 0):
             continue
-        messages.append(f"Largest {word} against {against}: {_name(snapshot, row['indicator'])}, "
-                        f"{_figure_text(row, info, 'actual')} ({change(row['actual'], row[earlier_key], info['measure'])}"
-                        f" from {_figure_text(row, info, earlier_key)}).")
+        messages.append(_(MOVEMENTS[word, earlier_key], indicator=_name(snapshot, row["indicator"]),
+                          figure=_figure_text(row, info, "actual"),
+                          change=change(row["actual"], row[earlier_key], info["measure"]),
+                          earlier=_figure_text(row, info, earlier_key)))
     return messages
 
 
@@ -141,22 +161,24 @@ def _completeness_message(snapshot: dict) -> str:
     if not overall or not overall.get("expected"):
         return ""
     received, expected = overall["received"], overall["expected"]
-    on_time = f"{overall['on_time']:,} by the due date ({percent(overall.get('timeliness'))})"
+    on_time = _("%(count)s by the due date (%(share)s)", count=i18n.number(overall["on_time"]),
+                share=percent(overall.get("timeliness")))
     if received >= expected:
-        if expected == 1:
-            return f"The 1 expected return was received, {on_time}."
-        return f"All {counted(expected, 'expected return')} were received, {on_time}."
+        return ngettext("The %(num)s expected return was received, %(on_time)s.",
+                        "All %(num)s expected returns were received, %(on_time)s.", expected, on_time=on_time)
     missing = expected - received
-    return (f"Only {received:,} of {counted(expected, 'expected return')} were received "
-            f"({percent(overall.get('completeness'))}), {on_time}: the figures of the "
-            f"{counted(missing, 'missing return')} are not in this report.")
+    return _("Only %(received)s of %(expected)s were received (%(share)s), %(on_time)s: the figures of the "
+             "%(missing)s are not in this report.", received=i18n.number(received),
+             expected=ngettext("%(num)s expected return", "%(num)s expected returns", expected),
+             share=percent(overall.get("completeness")), on_time=on_time,
+             missing=ngettext("%(num)s missing return", "%(num)s missing returns", missing))
 
 
 def _reach_message(snapshot: dict, key_figures: list) -> str:
-    reached = [k for k in key_figures if k.icon == REACH_ICON and k.value != "not reported"]
+    reached = [k for k in key_figures if k.icon == REACH_ICON and k.value != _("not reported")]
     if not reached:
         return ""
-    return "Reached this quarter: " + "; ".join(f"{k.label}: {k.value}" for k in reached) + "."
+    return _("Reached this quarter: %(figures)s.", figures="; ".join(f"{k.label}: {k.value}" for k in reached))
 
 
 def key_messages(snapshot: dict, key_figures: list | None = None) -> list[str]:
@@ -165,10 +187,9 @@ def key_messages(snapshot: dict, key_figures: list | None = None) -> list[str]:
     messages = [_reach_message(snapshot, key_figures or []),
                 _status_message(snapshot, rows, "off_track"), _status_message(snapshot, rows, "needs_attention"),
                 _none_off_track(rows)]
-    moves = (_movement_messages(snapshot, rows, "previous", "last quarter")
-             + _movement_messages(snapshot, rows, "last_year", "the same quarter last year"))
+    moves = _movement_messages(snapshot, rows, "previous") + _movement_messages(snapshot, rows, "last_year")
     if not moves and rows:
-        moves = ["No figure of last quarter or of the same quarter last year to compare with."]
+        moves = [_("No figure of last quarter or of the same quarter last year to compare with.")]
     messages += moves
     messages.append(_completeness_message(snapshot))
     return [m for m in messages if m]
@@ -198,12 +219,13 @@ def _actions(snapshot: dict) -> tuple[str, list[Action]]:
     dropped = sum(1 for a in carried if a["status"] == "dropped")
     still = [a for a in carried if a["status"] in ("open", "in_progress")]
     overdue = [a for a in still if a.get("due") and a["due"] <= period]
-    summary = f"{done:,} of {counted(len(carried), 'action')} from earlier reports done"
+    summary = ngettext("%(done)s of %(num)s action from earlier reports done",
+                       "%(done)s of %(num)s actions from earlier reports done", len(carried), done=i18n.number(done))
     if dropped:
-        summary += f", {dropped:,} dropped"
-    summary += f"; {len(overdue):,} overdue." if overdue else "; none overdue."
+        summary += _(", %(count)s dropped", count=i18n.number(dropped))
+    summary += _("; %(count)s overdue.", count=i18n.number(len(overdue))) if overdue else _("; none overdue.")
     rows = [Action(a["text"], a.get("owner") or "–", quarter_label(a.get("due"), short=True), a["status"],
-                   ACTION_STATUSES[a["status"]], quarter_label(a.get("raised_period"), short=True), a in overdue)
+                   _(ACTION_STATUSES[a["status"]]), quarter_label(a.get("raised_period"), short=True), a in overdue)
             for a in sorted(still, key=lambda a: (a.get("due") or "9999", a["text"]))]
     return summary, rows
 

@@ -12,13 +12,14 @@ from typing import Protocol
 
 from indicators.periods import parse_period
 from reports import charts
+from reports.i18n import N_, _, period_label
 
 CHART_WIDTH = 238.0  # pt: 84 mm, the column of a trend chart in the reports (three across a landscape page)
 CHART_HEIGHT = 150.0
 WIDE_WIDTH = 396.0  # pt: 140 mm, a chart across a portrait column
 STRIP_WIDTH = 374.0  # pt: 132 mm, the status strip of a county page
 RETURNS_WIDTH = 340.0  # pt: 120 mm, the returns chart (printed larger in the sector report)
-AXIS_WORDS = {"number": "Number", "percent": "Per cent", "KES": "Kenya shillings (KES)", "days": "Days"}
+AXIS_WORDS = {"number": N_("Number"), "percent": N_("Per cent"), "KES": N_("Kenya shillings (KES)"), "days": N_("Days")}
 
 
 class Charted(Protocol):
@@ -28,8 +29,9 @@ class Charted(Protocol):
 
 
 def axis_caption(info: dict) -> str:
-    """The value axis' caption of an indicator's chart, in words."""
-    return AXIS_WORDS.get(info["unit"], info["unit"].capitalize())
+    """The value axis' caption of an indicator's chart, in words (a unit the catalogue names otherwise, as it is)."""
+    unit = info["unit"]
+    return _(AXIS_WORDS[unit]) if unit in AXIS_WORDS else unit.capitalize()
 
 
 def _unit(info: dict) -> str:
@@ -37,10 +39,11 @@ def _unit(info: dict) -> str:
 
 
 def annual_points(quarters: Sequence[str], values: Sequence[float | None]) -> tuple[list[str], list[float | None]]:
-    """A quarterly series of an annual indicator as one value per financial year (its latest in the year)."""
+    """A quarterly series of an annual indicator as one value per financial year (its latest in the year),
+    the years labelled in the report's language."""
     years: dict[str, float | None] = {}
     for quarter, value in zip(quarters, values, strict=True):
-        year = parse_period(quarter).financial_year().short_label
+        year = period_label(parse_period(quarter).financial_year(), short=True)
         if value is not None or year not in years:
             years[year] = value
     return list(years), list(years.values())
@@ -54,8 +57,8 @@ def trend_chart(info: dict, code: str, name: str, quarters: Sequence[str], label
         years, points = annual_points(quarters, values)
         return charts.point_chart(years, points, title=title, width=width, height=CHART_HEIGHT, target=target,
                                   unit=_unit(info), y_label=axis_caption(info))
-    return charts.line_chart(labels, values, title=title, width=width, height=CHART_HEIGHT, target=target,
-                             unit=_unit(info), y_label=axis_caption(info))
+    return charts.line_chart(charts.period_axis(quarters, labels), values, title=title, width=width,
+                             height=CHART_HEIGHT, target=target, unit=_unit(info), y_label=axis_caption(info))
 
 
 def history_charts(snapshot: dict, figures: Sequence[Charted], limit: int | None = None) -> list[tuple[str, str]]:
@@ -83,6 +86,7 @@ def completeness_chart(returns: dict, programmes: dict, *, width: float = RETURN
         return ""
     names = [programmes.get(r["programme"], {}).get("name", r["programme"]) for r in rows]
     return charts.data_uri(charts.hbar_chart(names, [r["timeliness"] for r in rows],
-                                             title="Returns received by the due date, by programme",
+                                             title=_("Returns received by the due date, by programme"),
                                              width=width, max_value=100, unit="%", reference=100,
-                                             reference_label="all on time", x_label="Per cent of expected returns"))
+                                             reference_label=_("all on time"),
+                                             x_label=_("Per cent of expected returns")))

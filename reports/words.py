@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from indicators.figures import option_label
+from reports import i18n
+from reports.i18n import _, ngettext
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:
@@ -33,16 +35,22 @@ def programme_name(programmes: dict, code: str) -> str:
 def on_time(returns: dict | None) -> str:
     """A county's returns by the due date in words: "on time", "late", "not received", or "2 of 3 on time"."""
     if not returns or not returns.get("expected"):
-        return "none expected"
+        return _("none expected")
     expected, received, timely = returns["expected"], returns.get("received", 0), returns.get("on_time", 0)
     if expected == 1:
-        return "on time" if timely else "late" if received else "not received"
-    return f"{timely} of {expected} on time"
+        return _("on time") if timely else _("late") if received else _("not received")
+    return _("%(timely)s of %(expected)s on time", timely=timely, expected=expected)
 
 
 def status_sentence(counts: dict[str, int], total: int) -> str:
     """ "8 on track, 1 needs attention, 1 off track of 17 indicators." """
     attention = counts.get("needs_attention", 0)
+    if i18n.language() != i18n.DEFAULT:  # English agrees the verb with the count, below
+        return ngettext("%(on_track)s on track, %(attention)s needing attention, %(off_track)s off track of "
+                        "%(num)s indicator.", "%(on_track)s on track, %(attention)s needing attention, "
+                        "%(off_track)s off track of %(num)s indicators.", total,
+                        on_track=i18n.number(counts.get("on_track", 0)), attention=i18n.number(attention),
+                        off_track=i18n.number(counts.get("off_track", 0)))
     return (f"{counts.get('on_track', 0)} on track, {attention} {verb(attention, 'needs', 'need')} attention, "
             f"{counts.get('off_track', 0)} off track of {plural(total, 'indicator')}.")
 

@@ -47,6 +47,7 @@ ACTIONS = {
     "catalogue.rule_reactivated": "Validation rule reactivated",
     "catalogue.indicator_created": "Indicator created",
     "catalogue.indicator_changed": "Indicator changed (new version)",
+    "catalogue.indicator_translated": "Indicator's Kiswahili text changed (same version)",
     "catalogue.indicator_retired": "Indicator retired",
     "catalogue.indicator_reactivated": "Indicator reactivated",
     "catalogue.form_changed": "Reporting form changed",

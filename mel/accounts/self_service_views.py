@@ -4,6 +4,7 @@ and the secretariat's list of people with invitations. Routes join the "accounts
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
@@ -21,14 +22,15 @@ from mel.accounts.views import _safe_next, bp
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import db
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
+from mel.i18n import N_
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
 LINK_ENDPOINTS = {"reset": "accounts.reset_password", "invitation": "accounts.accept_invitation"}
-REFUSED = {
-    "invalid": "This link is not valid. Check that the whole address from the e-mail was opened.",
-    "expired": "This link has expired.",
-    "used": "This link has already been used: it works once.",
+REFUSED = {  # translated where shown
+    "invalid": N_("This link is not valid. Check that the whole address from the e-mail was opened."),
+    "expired": N_("This link has expired."),
+    "used": N_("This link has already been used: it works once."),
 }
 
 
@@ -67,7 +69,7 @@ def _set_password_page(purpose: str, token: str):
     except links.LinkRefused as refused:
         finish(db_session, config)  # the refusal stays in the audit
         return render_template("auth/link_refused.html", purpose=purpose, reason=refused.reason,
-                               message=REFUSED[refused.reason]), 404 if refused.reason == "invalid" else 410
+                               message=_(REFUSED[refused.reason])), 404 if refused.reason == "invalid" else 410
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():
@@ -76,8 +78,8 @@ def _set_password_page(purpose: str, token: str):
         except MelError as exc:
             error = exc.message
         else:
-            flash("Your password is set. Sign in with it." if purpose == "invitation"
-                  else "Your password is changed. Sign in with the new one.", "info")
+            flash(_("Your password is set. Sign in with it.") if purpose == "invitation"
+                  else _("Your password is changed. Sign in with the new one."), "info")
             return redirect(url_for("accounts.login"))
     status = 422 if error or form.errors else 200
     return render_template("auth/set_password.html", form=form, user=user, purpose=purpose, error=error,
@@ -122,7 +124,7 @@ def change_password():
                                          form.password.data, keep_token=user.session_token)
     except MelError as exc:
         return _account_page(form, error=exc.message, status=422)
-    flash("Your password is changed. Your other signed-in sessions have ended.", "info")
+    flash(_("Your password is changed. Your other signed-in sessions have ended."), "info")
     return redirect(url_for("accounts.account"))
 
 
@@ -130,7 +132,7 @@ def change_password():
 @login_required
 def revoke_own_token(token_id: int):
     record = self_service.revoke_own_token(db.session, authenticated_user(), token_id)
-    flash(f"The API token “{record.name}” ({record.prefix}…) is revoked.", "info")
+    flash(_("The API token “%(name)s” (%(prefix)s…) is revoked.", name=record.name, prefix=record.prefix), "info")
     return redirect(url_for("accounts.account"))
 
 

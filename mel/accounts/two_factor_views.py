@@ -4,6 +4,8 @@ the secretariat's reset. Routes join the "accounts" blueprint; the rules live in
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user
 
 from mel.accounts import operations, two_factor
@@ -42,7 +44,7 @@ def login_code():
     pending = two_factor.Pending.from_cookie(session.get(PENDING_KEY))
     if pending is None:
         session.pop(PENDING_KEY, None)
-        flash("Sign in again: the code step waits five minutes after the password.", "info")
+        flash(_("Sign in again: the code step waits five minutes after the password."), "info")
         return redirect(url_for("accounts.login"))
     error = None
     if request.method == "POST":
@@ -63,7 +65,8 @@ def login_code():
             login_user(user)
             left = two_factor.recovery_codes_left(db_session, user)
             if left <= 3:
-                flash(f"You have {left} recovery code{'s' if left != 1 else ''} left: make new ones on your account page.",
+                flash(ngettext("You have %(num)s recovery code left: make new ones on your account page.",
+                               "You have %(num)s recovery codes left: make new ones on your account page.", left),
                       "warning")
             return redirect(_safe_next(pending.next))
     return render_template("auth/login_code.html", error=error), (401 if error else 200)
@@ -101,7 +104,7 @@ def two_factor_enable():
         return _setup_page(exc.message, exc.status)
     session.pop(SETUP_KEY, None)
     session[CODES_KEY] = codes
-    flash("Two-factor sign-in is on. Keep your recovery codes somewhere safe: each works once.", "info")
+    flash(_("Two-factor sign-in is on. Keep your recovery codes somewhere safe: each works once."), "info")
     return redirect(url_for("accounts.two_factor_setup"))
 
 
@@ -113,7 +116,7 @@ def two_factor_codes():
     except MelError as exc:
         return _setup_page(exc.message, exc.status)
     session[CODES_KEY] = codes
-    flash("New recovery codes are made; the old ones no longer work.", "info")
+    flash(_("New recovery codes are made; the old ones no longer work."), "info")
     return redirect(url_for("accounts.two_factor_setup"))
 
 
@@ -125,7 +128,7 @@ def two_factor_disable():
         two_factor.disable(db.session, user, _field("code"))
     except MelError as exc:
         return _setup_page(exc.message, exc.status)
-    flash("Two-factor sign-in is off.", "info")
+    flash(_("Two-factor sign-in is off."), "info")
     return redirect(url_for("accounts.two_factor_setup"))
 
 
@@ -134,17 +137,17 @@ def two_factor_disable():
 def two_factor_reset(user_id: int):
     actor = authenticated_user()
     if not can_administer(actor):
-        raise Forbidden("Only the secretariat resets someone's two-factor sign-in.")
+        raise Forbidden(_("Only the secretariat resets someone's two-factor sign-in."))
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise NotFound(_("No user with id %(id)s.", id=user_id))
     try:
         two_factor.reset(db.session, user, actor=actor, reason=_field("reason", 500))
     except MelError as exc:
         flash(exc.message, "error")
         return redirect(url_for("accounts.users"))
-    flash(f"Two-factor sign-in of {user.email} is reset and their sessions ended; they set it up again at their "
-          "next sign-in.", "info")
+    flash(_("Two-factor sign-in of %(email)s is reset and their sessions ended; they set it up again at their "
+            "next sign-in.", email=user.email), "info")
     return redirect(url_for("accounts.users"))
 
 
@@ -157,7 +160,7 @@ def enforce_setup():
     user = current_user
     if user.has_two_factor or not two_factor.required_for(user, current_app.config["REQUIRE_2FA"]):
         return None
-    flash("Your role needs two-factor sign-in: set it up to go on.", "warning")
+    flash(_("Your role needs two-factor sign-in: set it up to go on."), "warning")
     return redirect(url_for("accounts.two_factor_setup"))
 
 

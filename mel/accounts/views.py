@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from mel.accounts import audit, operations
@@ -85,7 +86,7 @@ def logout():
         operations.end_login_session(db.session, current_user.session_token,
                                      actor=current_user._get_current_object())
     logout_user()
-    flash("You have signed out.", "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 

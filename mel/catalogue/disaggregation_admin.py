@@ -42,6 +42,7 @@ from mel.catalogue.disaggregation_combos import (
     usage,
 )
 from mel.catalogue.form_admin import checked_reason, require_admin
+from mel.catalogue.language import checked_translation
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     CategoryOption,
@@ -98,8 +99,15 @@ OPTION_WORDS = "1–20 letters, digits or _, starting with a letter or digit, e.
 CODE_WORDS = "1–40 lower-case letters, digits or _, starting with a letter, e.g. age_group"
 
 
-def _option_list(raw, existing: dict[str, CategoryOption], problems: list[ErrorDetail]) -> list[tuple[str, str]]:
-    """The options asked for, in order, as (code, name); each problem located at options.N.code/name."""
+def _kiswahili(value, field: str, problems: list[ErrorDetail], label: str = "") -> str:
+    """A Kiswahili name: empty while not translated (pages then show the English name, flagged)."""
+    return checked_translation(value, field, NAME_LENGTH, problems, label)
+
+
+def _option_list(raw, existing: dict[str, CategoryOption],
+                 problems: list[ErrorDetail]) -> list[tuple[str, str, str]]:
+    """The options asked for, in order, as (code, name, Kiswahili name); each problem located at
+    options.N.code/name/name_sw. A name or Kiswahili name not sent for a stored option stays as it is."""
     if not isinstance(raw, list) or not raw:
         problems.append(ErrorDetail("options: give at least one option (code and name), in the order people "
                                     "read them.", {"field": "options"}))
@@ -123,7 +131,11 @@ def _option_list(raw, existing: dict[str, CategoryOption], problems: list[ErrorD
         if name is None and code in existing:  # not sent: the option keeps its name
             name = existing[code].name
         label = f"options.{index}.name (option {code})" if code else f"options.{index}.name"
-        wanted.append((code, _name(name, f"options.{index}.name", problems, label)))
+        name_sw = item.get("name_sw")
+        if name_sw is None:
+            name_sw = existing[code].name_sw if code in existing else ""
+        wanted.append((code, _name(name, f"options.{index}.name", problems, label),
+                       _kiswahili(name_sw, f"options.{index}.name_sw", problems, label.replace(".name", ".name_sw"))))
     if len(wanted) > 60:
         problems.append(ErrorDetail(f"options: at most 60 options in a category ({len(wanted)} given).",
                                     {"field": "options"}))
@@ -135,14 +147,16 @@ def _option_list(raw, existing: dict[str, CategoryOption], problems: list[ErrorD
 
 def category_snapshot(session: Session, category: DisaggregationCategory) -> dict:
     """A category as the audit keeps it (before and after a change)."""
+    options = options_of(session, category.id)
     return {"name": category.name, "options": [
-        f"{o.code}: {o.name}" + ("" if o.is_active else f" (retired since {since(o.retired_at)})")
-        for o in options_of(session, category.id)]}
+        f"{o.code}: {o.name}" + ("" if o.is_active else f" (retired since {since(o.retired_at)})") for o in options],
+        "name_sw": category.name_sw or "", "options_sw": [f"{o.code}: {o.name_sw or ''}" for o in options]}
 
 
 def set_snapshot(session: Session, dset: DisaggregationSet) -> dict:
     combos = combos_of(session, dset.id)
-    return {"name": dset.name, "categories": [c.code for c in categories_of(session, dset.id)],
+    return {"name": dset.name, "name_sw": dset.name_sw or "",
+            "categories": [c.code for c in categories_of(session, dset.id)],
             "combinations": len(combos), "active combinations": sum(1 for c in combos if c.is_active)}
 
 
@@ -170,16 +184,17 @@ def create_category(session: Session, actor, data: dict, reason: str = "") -> Di
     problems: list[ErrorDetail] = []
     code = _new_code(session, DisaggregationCategory, "category", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
+    name_sw = _kiswahili(data.get("name_sw"), "name_sw", problems)
     wanted = _option_list(data.get("options"), {}, problems)
     why = checked_reason(reason, problems, required=False)
     if problems:
         raise ValidationFailed("The category was not saved: correct the fields below.", problems)
-    category = DisaggregationCategory(code=code, name=name, uid=stable_uid(CATEGORY, code))
+    category = DisaggregationCategory(code=code, name=name, name_sw=name_sw, uid=stable_uid(CATEGORY, code))
     session.add(category)
     session.flush()
-    for position, (option_code, option_name) in enumerate(wanted):
-        session.add(CategoryOption(category_id=category.id, code=option_code, name=option_name, sort_order=position,
-                                   uid=stable_uid("category option", f"{category.id}/{option_code}")))
+    for position, (option_code, option_name, option_sw) in enumerate(wanted):
+        session.add(CategoryOption(category_id=category.id, code=option_code, name=option_name, name_sw=option_sw,
+                                   sort_order=position, uid=stable_uid("category option", f"{category.id}/{option_code}")))
     session.flush()
     _audit(session, "catalogue.category_created", actor, CATEGORY, code, {},
            category_snapshot(session, category), why)
@@ -195,8 +210,10 @@ def change_category(session: Session, actor, code: str, data: dict, reason) -> i
     existing = {o.code: o for o in stored}
     problems: list[ErrorDetail] = []
     name = _name(data.get("name", category.name), "name", problems)
+    name_sw = _kiswahili(data.get("name_sw", category.name_sw), "name_sw", problems)
     raw = data.get("options")
-    wanted = _option_list(raw, existing, problems) if raw is not None else [(o.code, o.name) for o in stored]
+    wanted = (_option_list(raw, existing, problems) if raw is not None
+              else [(o.code, o.name, o.name_sw or "") for o in stored])
     missing = [c for c in existing if c not in {w[0] for w in wanted}]
     if raw is not None and missing and wanted:
         problems.append(ErrorDetail(
@@ -205,23 +222,24 @@ def change_category(session: Session, actor, code: str, data: dict, reason) -> i
     why = checked_reason(reason, problems)
     if not problems:
         proposed = [Option(c, n, None if existing.get(c) is None or existing[c].is_active
-                           else aware(existing[c].retired_at)) for c, n in wanted]
+                           else aware(existing[c].retired_at)) for c, n, _sw in wanted]
         for dset in sets_using(session, category.id):
             for text in combination_problems_for(session, dset, {category.id: proposed}):
                 problems.append(ErrorDetail(f"options: in set {dset.code}, {text}", {"field": "options"}))
     if problems:
         raise ValidationFailed(f"The category {category.code} was not saved: correct the fields below.", problems)
     before = category_snapshot(session, category)
-    changed = int(category.name != name)
-    category.name = name
-    for position, (option_code, option_name) in enumerate(wanted):
+    changed = int(category.name != name) + int((category.name_sw or "") != name_sw)
+    category.name, category.name_sw = name, name_sw
+    for position, (option_code, option_name, option_sw) in enumerate(wanted):
         option = existing.get(option_code)
         if option is None:
-            session.add(CategoryOption(category_id=category.id, code=option_code, name=option_name, sort_order=position,
+            session.add(CategoryOption(category_id=category.id, code=option_code, name=option_name, name_sw=option_sw,
+                                       sort_order=position,
                                        uid=stable_uid("category option", f"{category.id}/{option_code}")))
             changed += 1
-        elif (option.name, option.sort_order) != (option_name, position):
-            option.name, option.sort_order = option_name, position
+        elif (option.name, option.sort_order, option.name_sw or "") != (option_name, position, option_sw):
+            option.name, option.sort_order, option.name_sw = option_name, position, option_sw
             changed += 1
     if not changed:
         return 0
@@ -246,7 +264,7 @@ def add_option(session: Session, actor, code: str, data: dict, reason) -> Catego
     category = find_category(session, code)
     stored = [{"code": o.code, "name": o.name} for o in options_of(session, category.id)]
     position = _position(data.get("position"), len(stored) + 1)
-    new = {"code": data.get("code"), "name": data.get("name")}
+    new = {"code": data.get("code"), "name": data.get("name"), "name_sw": data.get("name_sw")}
     if str(new["code"] or "").strip() in {o["code"] for o in stored}:
         raise ValidationFailed(f"The option was not added: {category.code} already has option {new['code']}.",
                                [ErrorDetail(f"code: {category.code} already has option {new['code']}.",
@@ -292,8 +310,9 @@ def change_option(session: Session, actor, code: str, option_code: str, data: di
     if index is None:
         raise NotFound(f"The category {category.code} has no option {str(option_code)[:40]!r}.")
     item = stored.pop(index)
-    if data.get("name") is not None:
-        item["name"] = data["name"]
+    for field in ("name", "name_sw"):
+        if data.get(field) is not None:
+            item[field] = data[field]
     position = _position(data.get("position"), len(stored) + 1) if data.get("position") is not None else index + 1
     stored.insert(position - 1, item)
     try:
@@ -426,12 +445,13 @@ def create_set(session: Session, actor, data: dict, reason: str = "") -> Disaggr
     problems: list[ErrorDetail] = []
     code = _new_code(session, DisaggregationSet, "set", data.get("code"), problems)
     name = _name(data.get("name"), "name", problems)
+    name_sw = _kiswahili(data.get("name_sw"), "name_sw", problems)
     cats = _category_list(session, data.get("categories"), problems)
     why = checked_reason(reason, problems, required=False)
     _crossing_problems(session, cats, problems)
     if problems:
         raise ValidationFailed("The set was not saved: correct the fields below.", problems)
-    dset = DisaggregationSet(code=code, name=name, uid=stable_uid(SET, code))
+    dset = DisaggregationSet(code=code, name=name, name_sw=name_sw, uid=stable_uid(SET, code))
     session.add(dset)
     session.flush()
     for position, category in enumerate(cats):
@@ -449,6 +469,7 @@ def change_set(session: Session, actor, code: str, data: dict, reason) -> int:
     dset = find_set(session, code)
     problems: list[ErrorDetail] = []
     name = _name(data.get("name", dset.name), "name", problems)
+    name_sw = _kiswahili(data.get("name_sw", dset.name_sw), "name_sw", problems)
     current = categories_of(session, dset.id)
     cats = current if data.get("categories") is None else _category_list(session, data.get("categories"), problems)
     why = checked_reason(reason, problems)
@@ -469,10 +490,10 @@ def change_set(session: Session, actor, code: str, data: dict, reason) -> int:
                 f"{f' ({by})' if by else ''}, and new categories would change what those figures mean. Create a "
                 "new set with the categories wanted and move the indicators to it.")
     before = set_snapshot(session, dset)
-    changed = int(dset.name != name) + int(recross)
+    changed = int(dset.name != name) + int((dset.name_sw or "") != name_sw) + int(recross)
     if not changed:
         return 0
-    dset.name = name
+    dset.name, dset.name_sw = name, name_sw
     if recross:
         session.execute(delete(DisaggregationSetCategory).where(DisaggregationSetCategory.set_id == dset.id))
         session.flush()

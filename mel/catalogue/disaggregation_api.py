@@ -32,10 +32,18 @@ def _text(limit: int, description: str, **kwargs) -> ma.fields.String:
 
 
 
+_SW_OUT = {"description": "In Kiswahili; empty while not translated (Kiswahili pages then show the English name)"}
+
+
+def _sw(description: str = "The name in Kiswahili; empty: not translated") -> ma.fields.String:
+    return _text(400, description)
+
+
 class OptionSchema(ma.Schema):
     code = ma.fields.String()
     uid = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW_OUT)
     position = ma.fields.Integer(metadata={"description": "1 = first"})
     is_active = ma.fields.Boolean(metadata={"description": "false: retired (keeps its figures, takes no new ones)"})
     retired_at = ma.fields.DateTime(allow_none=True)
@@ -45,6 +53,7 @@ class CategorySchema(ma.Schema):
     code = ma.fields.String()
     uid = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW_OUT)
     options = ma.fields.List(ma.fields.Nested(OptionSchema))
     sets = ma.fields.List(ma.fields.String(), metadata={"description": "Codes of the sets that cross it"})
 
@@ -53,6 +62,8 @@ class ComboSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "Option codes joined by _ in category order, or total"})
     uid = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata={"description": "In Kiswahili, made from its options' (empty while one of "
+                                                        "them is not translated)"})
     is_total = ma.fields.Boolean()
     is_active = ma.fields.Boolean(metadata={"description": "false while one of its options is retired"})
     retired_at = ma.fields.DateTime(allow_none=True)
@@ -62,6 +73,7 @@ class SetSchema(ma.Schema):
     code = ma.fields.String()
     uid = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW_OUT)
     categories = ma.fields.List(ma.fields.String(), metadata={"description": "Category codes, in crossing order"})
     combos = ma.fields.List(ma.fields.Nested(ComboSchema))
     indicators = ma.fields.List(ma.fields.String(), metadata={"description": "Indicators disaggregated by it"})
@@ -70,11 +82,13 @@ class SetSchema(ma.Schema):
 class OptionArgs(ma.Schema):
     code = _text(40, "Option code: 1–20 letters, digits or _, e.g. A70P", required=True)
     name = _text(400, "What people read, e.g. 70 years and above", required=True)
+    name_sw = _sw("In Kiswahili, e.g. Miaka 70 na zaidi; left out: unchanged (a new option: not translated)")
 
 
 class CategoryCreateArgs(ma.Schema):
     code = _text(80, "New and unique: lower-case letters, digits or _, e.g. disability", required=True)
     name = _text(400, "The category's name", required=True)
+    name_sw = _sw()
     options = ma.fields.List(ma.fields.Nested(OptionArgs), required=True,
                              validate=ma.validate.Length(max=200),
                              metadata={"description": "The options in the order people read them"})
@@ -83,6 +97,7 @@ class CategoryCreateArgs(ma.Schema):
 
 class CategoryChangeArgs(ma.Schema):
     name = _text(400, "The category's name")
+    name_sw = _sw()
     options = ma.fields.List(ma.fields.Nested(OptionArgs), validate=ma.validate.Length(max=200), metadata={
         "description": "Every option, in the order wanted: renames and reorders them; new codes are added. "
                        "An option left out is refused (delete or retire it on its own)."})
@@ -96,6 +111,7 @@ class OptionAddArgs(OptionArgs):
 
 class OptionChangeArgs(ma.Schema):
     name = _text(400, "New name")
+    name_sw = _sw("New name in Kiswahili")
     position = ma.fields.Integer(validate=ma.validate.Range(1, 1000), metadata={"description": "Move it: 1 = first"})
     is_active = ma.fields.Boolean(metadata={"description": "false retires the option; true reactivates it"})
     reason = _text(1000, "Why (kept in the audit)", required=True)
@@ -104,6 +120,7 @@ class OptionChangeArgs(ma.Schema):
 class SetCreateArgs(ma.Schema):
     code = _text(80, "New and unique: lower-case letters, digits or _, e.g. sex_disability", required=True)
     name = _text(400, "The set's name", required=True)
+    name_sw = _sw()
     categories = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=80)), required=True,
                                 validate=ma.validate.Length(max=MAX_CATEGORIES * 2),
                                 metadata={"description": "Category codes in crossing order"})
@@ -112,6 +129,7 @@ class SetCreateArgs(ma.Schema):
 
 class SetChangeArgs(ma.Schema):
     name = _text(400, "The set's name")
+    name_sw = _sw()
     categories = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=80)),
                                 validate=ma.validate.Length(max=MAX_CATEGORIES * 2), metadata={
                                     "description": "Category codes in crossing order; refused while figures use "
@@ -120,17 +138,19 @@ class SetChangeArgs(ma.Schema):
 
 
 def _category(session, category) -> dict:
-    return {"code": category.code, "uid": category.uid, "name": category.name,
-            "options": [{"code": o.code, "uid": o.uid, "name": o.name, "position": n, "is_active": bool(o.is_active),
+    return {"code": category.code, "uid": category.uid, "name": category.name, "name_sw": category.name_sw or "",
+            "options": [{"code": o.code, "uid": o.uid, "name": o.name, "name_sw": o.name_sw or "", "position": n,
+                         "is_active": bool(o.is_active),
                          "retired_at": combos.aware(o.retired_at)}
                         for n, o in enumerate(combos.options_of(session, category.id), start=1)],
             "sets": [s.code for s in combos.sets_using(session, category.id)]}
 
 
 def _set(session, dset) -> dict:
-    return {"code": dset.code, "uid": dset.uid, "name": dset.name,
+    return {"code": dset.code, "uid": dset.uid, "name": dset.name, "name_sw": dset.name_sw or "",
             "categories": [c.code for c in combos.categories_of(session, dset.id)],
-            "combos": [{"code": c.code, "uid": c.uid, "name": c.name, "is_total": bool(c.is_total),
+            "combos": [{"code": c.code, "uid": c.uid, "name": c.name, "name_sw": c.name_sw or "",
+                        "is_total": bool(c.is_total),
                         "is_active": bool(c.is_active), "retired_at": combos.aware(c.retired_at)}
                        for c in combos.combos_of(session, dset.id)],
             "indicators": combos.indicators_using(session, dset.id)}
@@ -175,8 +195,8 @@ class CategoryItem(MethodView):
         with the category gets its new combinations."""
         session = db.session
         user = _admin()
-        if "name" not in args and "options" not in args:
-            raise ValidationFailed("Nothing to change: send name or options.")
+        if "name" not in args and "name_sw" not in args and "options" not in args:
+            raise ValidationFailed("Nothing to change: send name, name_sw or options.")
         admin.change_category(session, user, code, args, args.get("reason"))
         return _category(session, combos.find_category(session, code))
 
@@ -210,7 +230,7 @@ class CategoryOptionItem(MethodView):
         active = args.pop("is_active", None)
         reason = args.pop("reason")
         if not args and active is None:
-            raise ValidationFailed("Nothing to change: send name, position or is_active.")
+            raise ValidationFailed("Nothing to change: send name, name_sw, position or is_active.")
         if args:
             admin.change_option(session, user, code, option, args, reason)
         if active is not None:
@@ -255,8 +275,8 @@ class SetItem(MethodView):
         """Rename a set or change its categories (refused while figures use it: make a new set)."""
         session = db.session
         user = _admin()
-        if "name" not in args and "categories" not in args:
-            raise ValidationFailed("Nothing to change: send name or categories.")
+        if "name" not in args and "name_sw" not in args and "categories" not in args:
+            raise ValidationFailed("Nothing to change: send name, name_sw or categories.")
         admin.change_set(session, user, code, args, args.get("reason"))
         return _set(session, combos.find_set(session, code))
 

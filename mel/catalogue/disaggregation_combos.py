@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indicators.disaggregation import Combination, Option, combinations
+from mel.catalogue.language import combo_name_sw
 from mel.catalogue.models import (
     CategoryOption,
     DisaggregationCategory,
@@ -144,13 +145,17 @@ def option_combos(session: Session, category: DisaggregationCategory, option_cod
 
 
 def sync_combos(session: Session, dset: DisaggregationSet, *, drop: bool = False) -> tuple[int, int]:
-    """Store the combinations the set crosses into: new ones added, names, order and retirement kept
-    current; with `drop`, those no longer crossed are deleted (callers check nothing points at them).
+    """Store the combinations the set crosses into: new ones added, names (English and Kiswahili, from
+    the options'), order and retirement kept current; with `drop`, those no longer crossed are deleted (callers check nothing points at them).
     Returns (created, updated)."""
     created = updated = 0
     existing = {c.code: c for c in combos_of(session, dset.id)}
-    for combo in planned(session, dset):
-        values = {"name": combo.name, "is_total": combo.is_total, "sort_order": combo.sort_order,
+    cats = categories_of(session, dset.id)
+    kiswahili = [{o.code: o.name_sw for o in options_of(session, c.id)} for c in cats]
+    for combo in planned(session, dset, categories=cats):
+        name_sw = combo_name_sw([kiswahili[i].get(code, "") for i, code in enumerate(combo.options)],
+                                is_total=combo.is_total, is_default=not cats)
+        values = {"name": combo.name, "name_sw": name_sw, "is_total": combo.is_total, "sort_order": combo.sort_order,
                   "is_active": combo.is_active, "retired_at": combo.retired_at}
         row = existing.pop(combo.code, None)
         if row is None:

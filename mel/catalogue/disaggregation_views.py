@@ -35,7 +35,10 @@ def _problems(error: MelError | None) -> dict[str, list[str]]:
 @login_required
 def overview():
     session = db.session
-    return render_template("catalogue/disaggregations.html", **combos.overview(session))
+    shown = combos.overview(session)
+    named = ([row["set"] for row in shown["sets"]] + [row["category"] for row in shown["categories"]]
+             + [option for row in shown["categories"] for option in row["options"]])
+    return render_template("catalogue/disaggregations.html", **shown, named=named)
 
 
 # --------------------------------------------------------------------------- categories
@@ -56,7 +59,7 @@ def _options_text(text: str) -> list[dict]:
 def category_new():
     user = authenticated_user()
     require_admin(user, WHAT)
-    values = {name: request.form.get(name, "") for name in ("code", "name", "options", "reason")}
+    values = {name: request.form.get(name, "") for name in ("code", "name", "name_sw", "options", "reason")}
     error = None
     if request.method == "POST":
         session = db.session
@@ -104,7 +107,8 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
                                         {"field": f"position.{option.code}"}))
             position = index + 1
         rows.append((position, index, {"code": option.code,
-                                       "name": request.form.get(f"name.{option.code}", option.name)}))
+                                       "name": request.form.get(f"name.{option.code}", option.name),
+                                       "name_sw": request.form.get(f"name_sw.{option.code}")}))
     new_code = request.form.get("new.code", "").strip()
     if new_code or request.form.get("new.name", "").strip():
         raw = request.form.get("new.position", "").strip()
@@ -115,7 +119,8 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
                                         {"field": "new.position"}))
             position = len(stored) + 1
         # Given a position, the new option goes before the one that held it.
-        rows.append((position, -1 if raw else len(stored), {"code": new_code, "name": request.form.get("new.name", "")}))
+        rows.append((position, -1 if raw else len(stored), {"code": new_code, "name": request.form.get("new.name", ""),
+                                                             "name_sw": request.form.get("new.name_sw", "")}))
     if problems:
         raise ValidationFailed(f"The category {category.code} was not saved: correct the fields below.", problems)
     return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
@@ -132,6 +137,7 @@ def category_save(code: str):
     try:
         changed = admin.change_category(session, user, category.code,
                                         {"name": request.form.get("name", category.name),
+                                         "name_sw": request.form.get("name_sw", category.name_sw),
                                          "options": _ordered_options(category)}, request.form.get("reason"))
     except MelError as exc:
         session.rollback()
@@ -206,7 +212,7 @@ def category_delete(code: str):
 def _set_form(session, dset: DisaggregationSet | None, *, error: MelError | None = None, values: dict | None = None):
     chosen = [c.code for c in combos.categories_of(session, dset.id)] if dset is not None else []
     values = values or {"code": dset.code if dset else "", "name": dset.name if dset else "",
-                        "categories": chosen, "reason": ""}
+                        "name_sw": (dset.name_sw or "") if dset else "", "categories": chosen, "reason": ""}
     context = combos.set_view(session, dset) if dset is not None else {}
     return render_template(
         "catalogue/disaggregation_set.html", dset=dset, values=values, error=error, problems=_problems(error),
@@ -218,6 +224,7 @@ def _set_form(session, dset: DisaggregationSet | None, *, error: MelError | None
 
 def _set_values() -> dict:
     return {"code": request.form.get("code", ""), "name": request.form.get("name", ""),
+            "name_sw": request.form.get("name_sw", ""),
             "categories": [request.form.get(f"category.{n}", "") for n in range(1, MAX_CATEGORIES + 1)],
             "reason": request.form.get("reason", "")}
 
@@ -259,7 +266,8 @@ def set_save(code: str):
     try:
         chosen = [c for c in values["categories"] if c]
         changed = admin.change_set(session, user, dset.code, {
-            "name": values["name"], "categories": None if dset.code == admin.DEFAULT_SET else chosen},
+            "name": values["name"], "name_sw": values["name_sw"],
+            "categories": None if dset.code == admin.DEFAULT_SET else chosen},
             values["reason"])
     except MelError as exc:
         session.rollback()

@@ -115,6 +115,11 @@ class FormWindowArgs(ma.Schema):
     reason = _REASON
 
 
+_SW_NAME = ma.fields.String(metadata={"description": "The name in Kiswahili (programme names such as Inua Jamii "
+                                                   "stay as they are); empty: not translated"})
+_SW_NOTES = ma.fields.String(metadata={"description": "The notes in Kiswahili; empty: not translated"})
+
+
 class ProgrammeCreateArgs(ma.Schema):
     """A new programme; its reporting form asks returns of `org_units` from `from_period` on."""
 
@@ -125,6 +130,8 @@ class ProgrammeCreateArgs(ma.Schema):
     level = ma.fields.String(required=True, validate=ma.validate.OneOf(PROGRAMME_LEVELS),
                              metadata={"description": "national, or county (county-funded)"})
     notes = ma.fields.String()
+    name_sw = _SW_NAME
+    notes_sw = _SW_NOTES
     org_units = ma.fields.List(ma.fields.String(), required=True,
                                metadata={"description": "Where it operates: org unit codes"})
     from_period = ma.fields.String(required=True, metadata=_FROM.metadata)
@@ -139,6 +146,8 @@ class ProgrammeChangeArgs(ma.Schema):
     agency = ma.fields.String()
     level = ma.fields.String(validate=ma.validate.OneOf(PROGRAMME_LEVELS))
     notes = ma.fields.String()
+    name_sw = _SW_NAME
+    notes_sw = _SW_NOTES
     org_units = _UNITS
     from_period = _FROM
     reason = _REASON

@@ -21,7 +21,7 @@ bp = Blueprint("form_admin", __name__, url_prefix="/catalogue")
 
 FORM_FIELDS = ("frequency", "opens_days", "due_days", "closes_days", "from_period", "reason")
 EXCEPTION_FIELDS = ("org_unit", "period", "closes_on", "reason")
-PROGRAMME_FIELDS = ("code", "name", "pillar", "agency", "level", "notes", "from_period", "reason")
+PROGRAMME_FIELDS = ("code", "name", "pillar", "agency", "level", "notes", "name_sw", "notes_sw", "from_period", "reason")
 
 
 def _shown_quarter(current):
@@ -189,6 +189,7 @@ def _programme_page(programme=None, *, error: MelError | None = None, entered: d
                    if programme is None else
                    {"code": programme.code, "name": programme.name, "pillar": programme.pillar.code,
                     "agency": programme.agency, "level": programme.level, "notes": programme.notes or "",
+                    "name_sw": programme.name_sw or "", "notes_sw": programme.notes_sw or "",
                     "org_units": [u.code for u in programme.org_units], "reason": ""})
         entered["from_period"] = quarter.id
     problems: dict[str, list[str]] = {}

@@ -43,6 +43,9 @@ FIELDS = ("name", "short_name", "definition", "rationale", "pillar", "level", "u
           "numerator", "denominator", "calculation", "time_aggregation", "is_additive_across_programmes",
           "disaggregation", "direction", "frequency", "data_source", "collection_method", "means_of_verification",
           "responsible_agency", "limitations", "basis")
+# The Kiswahili text of the sheet: a translation, kept outside the versioned sheet (models.Indicator), so a
+# change of it alone adds no version (audited as catalogue.indicator_translated).
+TRANSLATION_FIELDS = ("name_sw", "short_name_sw", "definition_sw")
 # Fields whose change would give the figures already entered another meaning.
 LOCKED = ("measure", "factor", "time_aggregation", "disaggregation")
 LABELS = {"code": "Code", "name": "Name", "short_name": "Short name", "definition": "Definition",
@@ -53,8 +56,11 @@ LABELS = {"code": "Code", "name": "Name", "short_name": "Short name", "definitio
           "direction": "Desired direction", "frequency": "Frequency", "data_source": "Data source",
           "collection_method": "Collection method", "means_of_verification": "Means of verification",
           "responsible_agency": "Responsible agency", "limitations": "Limitations", "basis": "Basis",
-          "replaced_by": "Replaced by", "is_active": "Status", "reason": "Reason"}
-LIMITS = {"code": 20, "name": 300, "short_name": 120, "responsible_agency": 200, "reason": 500}
+          "replaced_by": "Replaced by", "is_active": "Status", "reason": "Reason",
+          "name_sw": "Name in Kiswahili", "short_name_sw": "Short name in Kiswahili",
+          "definition_sw": "Definition in Kiswahili"}
+LIMITS = {"code": 20, "name": 300, "short_name": 120, "responsible_agency": 200, "reason": 500,
+          "name_sw": 300, "short_name_sw": 120}
 TEXT_LIMIT = 4000
 REQUIRED = ("name", "short_name", "definition")
 CHOICES = {"level": LEVELS, "unit": UNITS, "measure": MEASURES, "time_aggregation": TIME_AGGREGATIONS,
@@ -77,9 +83,15 @@ def form_values(session: Session, indicator: Indicator) -> dict:
     """The editor's fields of an indicator as text, as the web form shows them."""
     kept = sheet(session, indicator)
     values = {name: kept[name] for name in FIELDS}
+    values.update(translations(indicator))
     values["factor"] = "" if kept["factor"] is None else str(kept["factor"])
     values["is_additive_across_programmes"] = "true" if kept["is_additive_across_programmes"] else "false"
     return values
+
+
+def translations(indicator: Indicator) -> dict:
+    """The indicator's Kiswahili text, as the editor and the audit show it."""
+    return {name: getattr(indicator, name) or "" for name in TRANSLATION_FIELDS}
 
 
 def _text(value) -> str:
@@ -93,12 +105,16 @@ def checked(session: Session, data: dict) -> tuple[dict, list[ErrorDetail]]:
     def problem(name: str, message: str, **where) -> None:
         problems.append(ErrorDetail(f"{LABELS[name]}: {message}", {"field": name, **where}))
 
-    raw = {name: data.get(name) for name in FIELDS}
-    text = {name: _text(raw[name]) for name in FIELDS if name not in ("factor", "is_additive_across_programmes")}
+    raw = {name: data.get(name) for name in (*FIELDS, *TRANSLATION_FIELDS)}
+    text = {name: _text(raw[name]) for name in raw if name not in ("factor", "is_additive_across_programmes")}
     values: dict = {}
     for name, value in text.items():
         limit = LIMITS.get(name, TEXT_LIMIT)
-        if len(value) > limit:
+        if name in TRANSLATION_FIELDS and raw[name] is not None and not isinstance(raw[name], str):
+            problem(name, "text, or nothing while it is not translated.")
+        elif name in TRANSLATION_FIELDS and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+            problem(name, "contains a control character; type or paste the text again.")
+        elif len(value) > limit:
             problem(name, f"at most {limit} characters ({len(value)} given).")
         elif name in REQUIRED and not value:
             problem(name, "required.")
@@ -245,6 +261,8 @@ def create_indicator(session: Session, actor, data: dict, reason: str | None = "
     session.flush()
     add_version(session, indicator, reason=why, by=actor.email)
     _record(session, actor, "catalogue.indicator_created", indicator, {}, why)
+    if any(translations(indicator).values()):
+        _record_translation(session, actor, indicator, dict.fromkeys(TRANSLATION_FIELDS, ""), why)
     return indicator
 
 
@@ -256,7 +274,7 @@ def change_indicator(session: Session, actor, code: str, data: dict, reason: str
     problems: list[ErrorDetail] = []
     why = _reason(reason, problems)
     merged = {**form_values(session, indicator),
-              **{k: v for k, v in data.items() if k in FIELDS and v is not None}}
+              **{k: v for k, v in data.items() if k in (*FIELDS, *TRANSLATION_FIELDS) and v is not None}}
     values, found = checked(session, merged)
     problems += found
     if problems:
@@ -264,13 +282,27 @@ def change_indicator(session: Session, actor, code: str, data: dict, reason: str
     altered = {k: v for k, v in values.items() if getattr(indicator, k) != v}
     if not altered:
         return 0
-    _refuse_new_meaning(session, indicator, altered)
-    before = sheet(session, indicator)
+    sheet_altered = {k: v for k, v in altered.items() if k not in TRANSLATION_FIELDS}
+    if sheet_altered:
+        _refuse_new_meaning(session, indicator, sheet_altered)
+    before, before_sw = sheet(session, indicator), translations(indicator)
     for name, value in altered.items():
         setattr(indicator, name, value)
-    add_version(session, indicator, reason=why, by=actor.email)
-    _record(session, actor, "catalogue.indicator_changed", indicator, before, why)
+    if sheet_altered:
+        add_version(session, indicator, reason=why, by=actor.email)
+        _record(session, actor, "catalogue.indicator_changed", indicator, before, why)
+    if len(sheet_altered) < len(altered):
+        _record_translation(session, actor, indicator, before_sw, why)
     return len(altered)
+
+
+def _record_translation(session: Session, actor, indicator: Indicator, before: dict, reason: str) -> None:
+    """Audit a change of the Kiswahili text: the sheet and its version stay as they were."""
+    session.flush()
+    audit.record(session, "catalogue.indicator_translated", actor=actor, object=admin_object(KIND, indicator.code),
+                 details={"before": before, "after": translations(indicator), "reason": reason,
+                          "version": indicator.version})
+    forget_catalogue(session)
 
 
 def _refuse_new_meaning(session: Session, indicator: Indicator, altered: dict) -> None:

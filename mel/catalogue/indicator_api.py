@@ -57,6 +57,10 @@ class IndicatorFieldsSchema(ma.Schema):
     responsible_agency = _text(400, "Responsible agency")
     limitations = _text(8000, "Limitations")
     basis = _text(8000, "Where the definition comes from")
+    name_sw = _text(600, "Name in Kiswahili (a translation: a change of it alone adds no version; empty: not "
+                         "translated, Kiswahili pages show the English name)")
+    short_name_sw = _text(240, "Short name in Kiswahili")
+    definition_sw = _text(8000, "Definition in Kiswahili")
 
 
 class IndicatorCreateSchema(IndicatorFieldsSchema):

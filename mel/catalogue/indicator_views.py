@@ -4,6 +4,7 @@ reference sheet (every signed-in user). URL rules and rendering only; the writes
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -58,9 +59,11 @@ def _form(indicator: Indicator | None):
     require_admin(user, "edits indicators")
     session = db.session
     if request.method == "POST":
-        values = {name: request.form.get(name, "") for name in ("code", *indicator_admin.FIELDS, "reason")}
+        values = {name: request.form.get(name, "") for name in
+                  ("code", *indicator_admin.FIELDS, *indicator_admin.TRANSLATION_FIELDS, "reason")}
     elif indicator is None:
-        values = {"code": "", **dict.fromkeys(indicator_admin.FIELDS, ""), **NEW_DEFAULTS, "reason": ""}
+        values = {"code": "", **dict.fromkeys((*indicator_admin.FIELDS, *indicator_admin.TRANSLATION_FIELDS), ""),
+                  **NEW_DEFAULTS, "reason": ""}
     else:
         values = {"code": indicator.code, **indicator_admin.form_values(session, indicator), "reason": ""}
     error = None
@@ -72,8 +75,12 @@ def _form(indicator: Indicator | None):
                       "ask for it, and attach it to the results framework.", "info")
                 return redirect(url_for("catalogue.indicator_sheet", code=created.code))
             code = indicator.code
+            version = indicator.version
             changed = indicator_admin.change_indicator(session, user, code, values, values["reason"])
-            if changed:
+            if changed and indicator_admin.find(session, code).version == version:
+                flash(gettext("%(code)s: the Kiswahili text is saved; the reference sheet stays at version %(version)s.",
+                        code=code, version=version), "info")
+            elif changed:
                 flash(f"{code} saved as version {indicator_admin.find(session, code).version} "
                       f"({changed} field{'s' if changed != 1 else ''} changed); the earlier versions stay readable.",
                       "info")

@@ -8,7 +8,8 @@ catalogue again when the token changed. Every flush that writes a catalogue obje
 token in the same transaction (the listeners below), so a change made by any process is seen by
 all at their next request. The shared rows are detached and read-only: a session that tries to
 adopt one raises at once. A transaction that changed the catalogue reads its own copy until it
-ends; the catalogue write operations also call `forget_catalogue`.
+ends; the catalogue write operations also call `forget_catalogue`. The rows carry their Kiswahili
+text (`name_sw`, …): pages show it through mel/catalogue/language.py `localised`.
 """
 
 from __future__ import annotations

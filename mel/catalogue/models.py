@@ -41,6 +41,14 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def kiswahili(length: int | None = None) -> Mapped[str]:
+    """A Kiswahili counterpart of an English text column (`name` → `name_sw`): empty until translated.
+
+    Pages in Kiswahili show it through mel/catalogue/language.py `localised`, which falls back to the
+    English text (and the catalogue pages flag that) while it is empty."""
+    return mapped_column(String(length) if length else Text, default="", server_default="")
+
+
 class MetadataMixin:
     """Columns every metadata object carries: a DHIS2-style UID, a code and timestamps."""
 
@@ -83,6 +91,8 @@ class Pillar(MetadataMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    name_sw: Mapped[str] = kiswahili(120)
+    description_sw: Mapped[str] = kiswahili()
 
 
 programme_org_unit = Table(
@@ -94,7 +104,10 @@ programme_org_unit = Table(
 
 
 class Programme(MetadataMixin, Base):
-    """A reporting entity: a national or county programme, or SPS for sector-wide figures."""
+    """A reporting entity: a national or county programme, or SPS for sector-wide figures.
+
+    `notes` is the programme's short description (who gets what); `name_sw` and `notes_sw` are their
+    Kiswahili text. Programme names (Inua Jamii, HSNP, NICHE) stay as they are in Kiswahili."""
 
     __tablename__ = "programme"
     __table_args__ = (CheckConstraint(_in("level", ("national", "county")), name="level_known"),)
@@ -106,6 +119,8 @@ class Programme(MetadataMixin, Base):
     agency: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
+    name_sw: Mapped[str] = kiswahili(200)
+    notes_sw: Mapped[str] = kiswahili()
 
     pillar: Mapped[Pillar] = relationship(lazy="raise")
     org_units: Mapped[list[OrgUnit]] = relationship(
@@ -127,6 +142,8 @@ class ResultsNode(MetadataMixin, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("results_node.id"), index=True)
     pillar_id: Mapped[int | None] = mapped_column(ForeignKey("pillar.id"))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    name_sw: Mapped[str] = kiswahili(300)
+    description_sw: Mapped[str] = kiswahili()
 
     parent: Mapped[ResultsNode | None] = relationship(remote_side=[id], lazy="raise")
 
@@ -139,6 +156,7 @@ class DisaggregationCategory(MetadataMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_sw: Mapped[str] = kiswahili(120)
 
     options: Mapped[list[CategoryOption]] = relationship(
         back_populates="category", lazy="raise", order_by="CategoryOption.sort_order"
@@ -155,6 +173,7 @@ class CategoryOption(MetadataMixin, Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_category.id"))
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
+    name_sw: Mapped[str] = kiswahili(120)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     # A retired option keeps its figures and takes no new ones (mel/catalogue/disaggregation_admin.py).
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
@@ -185,6 +204,7 @@ class DisaggregationSet(MetadataMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_sw: Mapped[str] = kiswahili(120)
 
     categories: Mapped[list[DisaggregationSetCategory]] = relationship(
         lazy="raise", order_by="DisaggregationSetCategory.position", cascade="all, delete-orphan"
@@ -195,7 +215,10 @@ class DisaggregationSet(MetadataMixin, Base):
 
 
 class OptionCombo(MetadataMixin, Base):
-    """One cell of a disaggregation: option codes joined by `_` in category order, or `total`."""
+    """One cell of a disaggregation: option codes joined by `_` in category order, or `total`.
+
+    Its names, English and Kiswahili, are generated from its options' (disaggregation_combos.sync_combos):
+    `name_sw` stays empty while one of its options has no Kiswahili name."""
 
     __tablename__ = "option_combo"
     __table_args__ = (UniqueConstraint("set_id", "code"),)
@@ -204,6 +227,7 @@ class OptionCombo(MetadataMixin, Base):
     set_id: Mapped[int] = mapped_column(ForeignKey("disaggregation_set.id"))
     code: Mapped[str] = mapped_column(String(80))
     name: Mapped[str] = mapped_column(String(200))
+    name_sw: Mapped[str] = kiswahili(200)
     is_total: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     # Inactive while one of its options is retired (indicators/disaggregation.py).
@@ -214,7 +238,15 @@ class OptionCombo(MetadataMixin, Base):
 
 
 class Indicator(MetadataMixin, Base):
-    """An indicator with the fields of a Performance Indicator Reference Sheet."""
+    """An indicator with the fields of a Performance Indicator Reference Sheet.
+
+    The sheet's English text is what versioning protects (mel/catalogue/versioning.py): a change of it
+    is a new version, and reports keep the version they used. The Kiswahili text (`name_sw`,
+    `short_name_sw`, `definition_sw`) is a translation of that sheet, not part of it: it is kept
+    outside the version snapshot, so a translation fix needs no new version (it is audited as
+    `catalogue.indicator_translated`). While it is empty, Kiswahili pages show the English text and
+    the catalogue pages flag it (mel/catalogue/language.py).
+    """
 
     __tablename__ = "indicator"
     __table_args__ = (
@@ -231,6 +263,9 @@ class Indicator(MetadataMixin, Base):
     name: Mapped[str] = mapped_column(String(300))
     short_name: Mapped[str] = mapped_column(String(120))
     definition: Mapped[str] = mapped_column(Text)
+    name_sw: Mapped[str] = kiswahili(300)
+    short_name_sw: Mapped[str] = kiswahili(120)
+    definition_sw: Mapped[str] = kiswahili()
     rationale: Mapped[str] = mapped_column(Text, default="")
     pillar_id: Mapped[int] = mapped_column(ForeignKey("pillar.id"), index=True)
     results_node_id: Mapped[int | None] = mapped_column(ForeignKey("results_node.id"), index=True)

@@ -137,6 +137,7 @@ def seed_catalogue(session: Session) -> SeedSummary:
     _seed_indicators(session, summary, pillars, nodes, sets)
     _seed_forms(session, summary)
     _seed_rules(session, summary)
+    _seed_kiswahili(session, summary)
     forget_catalogue(session)
     log.debug(summary.describe())
     return summary
@@ -384,6 +385,47 @@ def _seed_forms(session: Session, summary: SeedSummary) -> None:
             summary.count("form org units", outcome)
 
 
+def _fill_kiswahili(obj, words: dict, fields: tuple[str, ...]) -> bool:
+    """Write the seed's Kiswahili text into the fields where it is empty; whether any was."""
+    filled = False
+    for english in fields:
+        text = str(words.get(english) or "").strip()
+        if text and not (getattr(obj, f"{english}_sw") or "").strip():
+            setattr(obj, f"{english}_sw", text)
+            filled = True
+    return filled
+
+
+def _seed_kiswahili(session: Session, summary: SeedSummary) -> None:
+    """The team's Kiswahili names and short definitions (seed/kiswahili.json), only where an object's
+    Kiswahili text is empty: a translation the secretariat wrote is never overwritten (an emptied one is
+    filled again). Not part of an indicator's versioned sheet: no version is added. Combinations then
+    take their Kiswahili names from their options'."""
+    from mel.catalogue.disaggregation_combos import sync_combos
+    from mel.catalogue.language import TRANSLATED, seed_texts
+
+    texts = seed_texts()
+    for model, section in ((Pillar, "pillars"), (Programme, "programmes"), (ResultsNode, "results_framework"),
+                           (Indicator, "indicators"), (DisaggregationSet, "disaggregation_sets"),
+                           (DisaggregationCategory, "categories")):
+        wanted = texts.get(section, {})
+        for obj in session.scalars(select(model).where(model.code.in_(list(wanted)))):
+            if _fill_kiswahili(obj, wanted[obj.code], TRANSLATED[model.__name__]):
+                summary.count("Kiswahili text", "created")
+    categories = {c.code: c.id for c in session.scalars(select(DisaggregationCategory))}
+    for category, words in texts.get("categories", {}).items():
+        options = words.get("options", {})
+        if category not in categories or not options:
+            continue
+        for option in session.scalars(select(CategoryOption).where(CategoryOption.category_id == categories[category],
+                                                                   CategoryOption.code.in_(list(options)))):
+            if _fill_kiswahili(option, {"name": options[option.code]}, ("name",)):
+                summary.count("Kiswahili text", "created")
+    session.flush()
+    for dset in session.scalars(select(DisaggregationSet).order_by(DisaggregationSet.code)):
+        _count_combos(summary, sync_combos(session, dset))
+
+
 def _seed_rules(session: Session, summary: SeedSummary) -> None:
     from indicators.expressions import Expression
 
@@ -402,8 +444,9 @@ KIND_PARENT = {"goal": None, "outcome": "goal", "output": "outcome"}
 
 def save_results_framework(session: Session, nodes: list[dict], new: dict | None,
                            indicator_nodes: dict[str, str]) -> int:
-    """Update the results framework (names, kinds, parents, order), add a node, re-attach
-    indicators; all or nothing. Returns how many objects changed."""
+    """Update the results framework (names, Kiswahili names and descriptions, kinds, parents, order), add
+    a node, re-attach indicators; all or nothing. Returns how many objects changed."""
+    from mel.catalogue.language import checked_translation
     from mel.errors import ErrorDetail, ValidationFailed
 
     existing = {n.code: n for n in session.scalars(select(ResultsNode))}
@@ -432,6 +475,12 @@ def save_results_framework(session: Session, nodes: list[dict], new: dict | None
             int(str(row.get("sort_order", 0) or 0))
         except ValueError:
             problems.append(f"{code}: the order must be a whole number.")
+        found: list[ErrorDetail] = []
+        for name, limit, label in (("name_sw", 300, "the name in Kiswahili"),
+                                   ("description_sw", 4000, "the description in Kiswahili")):
+            if name in row:
+                row[name] = checked_translation(row[name], name, limit, found, f"{code}: {label}")
+        problems += [detail.message for detail in found]
     for code in indicator_nodes.values():
         if code and code not in wanted and code not in existing:
             problems.append(f"results-framework node {code!r} does not exist.")
@@ -449,7 +498,8 @@ def save_results_framework(session: Session, nodes: list[dict], new: dict | None
         parent = (row.get("parent") or "").strip()
         values = {"name": row["name"].strip(), "kind": row["kind"], "sort_order": int(str(row.get("sort_order") or 0)),
                   "parent_id": existing[parent].id if parent else None,
-                  "pillar_id": pillars.get(row.get("pillar")) if row.get("pillar") else node.pillar_id}
+                  "pillar_id": pillars.get(row.get("pillar")) if row.get("pillar") else node.pillar_id,
+                  **{name: row[name] for name in ("name_sw", "description_sw") if name in row}}
         if any(getattr(node, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(node, key, value)

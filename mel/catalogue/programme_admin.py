@@ -23,6 +23,7 @@ from mel.catalogue.form_admin import (
     form_of,
     require_admin,
 )
+from mel.catalogue.language import checked_translation
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import Pillar, Programme, ReportingForm
 from mel.catalogue.operations import admin_object
@@ -31,8 +32,9 @@ from mel.errors import Conflict, ErrorDetail, ValidationFailed
 from mel.uid import stable_uid
 
 KIND = "programme"
-LIMITS = {"code": 20, "name": 200, "agency": 200, "notes": 2000}
-FIELDS = ("name", "pillar", "agency", "level", "notes")
+LIMITS = {"code": 20, "name": 200, "agency": 200, "notes": 2000, "name_sw": 200, "notes_sw": 2000}
+FIELDS = ("name", "pillar", "agency", "level", "notes", "name_sw", "notes_sw")
+TRANSLATION_FIELDS = ("name_sw", "notes_sw")  # the Kiswahili name and notes (mel/catalogue/language.py)
 LEVEL_WORDS = {"national": "national programme", "county": "county-funded programme"}
 
 
@@ -46,6 +48,7 @@ def settings(programme: Programme, pillar_code: str | None = None) -> dict:
     return {"code": programme.code, "name": programme.name,
             "pillar": pillar_code if pillar_code is not None else programme.pillar.code,
             "agency": programme.agency, "level": programme.level, "notes": programme.notes or "",
+            "name_sw": programme.name_sw or "", "notes_sw": programme.notes_sw or "",
             "org_units": [unit.code for unit in programme.org_units]}
 
 
@@ -58,6 +61,10 @@ def _text(values: dict, name: str, problems: list[ErrorDetail], *, required: boo
         problems.append(ErrorDetail(f"{name}: at most {LIMITS[name]} characters ({len(text)} given).",
                                     {"field": name}))
     return text
+
+
+def _kiswahili(values: dict, name: str, problems: list[ErrorDetail]) -> str:
+    return checked_translation(values.get(name), name, LIMITS[name], problems)
 
 
 def _code(session: Session, values: dict, problems: list[ErrorDetail]) -> str:
@@ -109,6 +116,7 @@ def create_programme(session: Session, user: User, values: dict) -> Programme:
     agency = _text(values, "agency", problems)
     level = _level(values.get("level"), problems)
     notes = _text(values, "notes", problems, required=False)
+    translated = {name: _kiswahili(values, name, problems) for name in TRANSLATION_FIELDS}
     units = form_contents.checked_units(session, values.get("org_units") or [], problems,
                                         level=level if level in PROGRAMME_LEVELS else None)
     if not units and not any(p.location.get("field", "").startswith("org_units") for p in problems):
@@ -120,7 +128,7 @@ def create_programme(session: Session, user: User, values: dict) -> Programme:
         raise ValidationFailed("The programme was not created.", problems)
     assert pillar is not None and quarter is not None
     programme = Programme(code=code, uid=stable_uid(KIND, code), name=name, pillar_id=pillar.id, pillar=pillar,
-                          agency=agency, level=level, notes=notes, org_units=[])
+                          agency=agency, level=level, notes=notes, org_units=[], **translated)
     session.add(programme)
     session.flush()
     form = ReportingForm(code=f"{code}-QR", uid=stable_uid("reporting form", f"{code}-QR"), name=form_name(name),
@@ -157,6 +165,8 @@ def update_programme(session: Session, user: User, programme_code: str, values: 
     agency = _text(values, "agency", problems) if "agency" in values else programme.agency
     level = _level(values.get("level"), problems) if "level" in values else programme.level
     notes = _text(values, "notes", problems, required=False) if "notes" in values else (programme.notes or "")
+    translated = {name: _kiswahili(values, name, problems) if name in values else (getattr(programme, name) or "")
+                  for name in TRANSLATION_FIELDS}
     units = None
     quarter = None
     if "org_units" in values:
@@ -178,7 +188,7 @@ def update_programme(session: Session, user: User, programme_code: str, values: 
         raise ValidationFailed(f"The programme {programme.code} was not saved.", problems)
     assert pillar is not None
     before = settings(programme)
-    fields = {"name": name, "pillar_id": pillar.id, "agency": agency, "level": level, "notes": notes}
+    fields = {"name": name, "pillar_id": pillar.id, "agency": agency, "level": level, "notes": notes, **translated}
     changed_fields = {k: v for k, v in fields.items() if getattr(programme, k) != v}
     contents_changed = False
     if quarter is not None:

@@ -159,7 +159,7 @@ def indicators(
         )
     if search:
         like = f"%{search.strip()}%"
-        query = query.where(Indicator.name.ilike(like) | Indicator.code.ilike(like))
+        query = query.where(Indicator.name.ilike(like) | Indicator.code.ilike(like) | Indicator.name_sw.ilike(like))
     return list(session.scalars(query))
 
 

@@ -25,9 +25,13 @@ class OrgUnitQuerySchema(ma.Schema):
     parent = ma.fields.String(metadata={"description": "Code of the parent org unit, e.g. KE"})
 
 
+_SW = {"description": "In Kiswahili; empty while not translated (Kiswahili pages then show the English text)"}
+
+
 class PillarSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW)
 
 
 class ProgrammeSchema(ma.Schema):
@@ -37,7 +41,9 @@ class ProgrammeSchema(ma.Schema):
     pillar = ma.fields.Nested(PillarSchema)
     agency = ma.fields.String()
     level = ma.fields.String(metadata={"description": "national or county"})
-    notes = ma.fields.String()
+    notes = ma.fields.String(metadata={"description": "What the programme gives whom, in a line"})
+    name_sw = ma.fields.String(metadata=_SW)
+    notes_sw = ma.fields.String(metadata=_SW)
     org_units = ma.fields.Function(
         lambda p: [u.code for u in p.org_units],
         metadata={"description": "Codes of the org units where the programme operates"},
@@ -47,6 +53,7 @@ class ProgrammeSchema(ma.Schema):
 class ResultsNodeSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW)
     kind = ma.fields.String()
 
 
@@ -54,6 +61,7 @@ class OptionComboSchema(ma.Schema):
     uid = ma.fields.String()
     code = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW)
     is_total = ma.fields.Boolean()
 
 
@@ -61,6 +69,7 @@ class DisaggregationSetSchema(ma.Schema):
     uid = ma.fields.String()
     code = ma.fields.String()
     name = ma.fields.String()
+    name_sw = ma.fields.String(metadata=_SW)
     categories = ma.fields.Function(lambda s: [c.category.code for c in s.categories])
     combos = ma.fields.List(ma.fields.Nested(OptionComboSchema))
 
@@ -85,6 +94,10 @@ class IndicatorSchema(ma.Schema):
     name = ma.fields.String()
     short_name = ma.fields.String()
     definition = ma.fields.String()
+    name_sw = ma.fields.String(metadata={"description": "In Kiswahili; empty while not translated. Not part of the "
+                                                        "versioned reference sheet"})
+    short_name_sw = ma.fields.String(metadata=_SW)
+    definition_sw = ma.fields.String(metadata=_SW)
     pillar = ma.fields.Nested(PillarSchema)
     results_node = ma.fields.Nested(ResultsNodeSchema, allow_none=True)
     level = ma.fields.String()
@@ -120,7 +133,7 @@ class IndicatorQuerySchema(ma.Schema):
     measure = ma.fields.String(validate=ma.validate.OneOf(MEASURES))
     level = ma.fields.String(validate=ma.validate.OneOf(LEVELS))
     programme = ma.fields.String(metadata={"description": "Only indicators on this programme's form"})
-    q = ma.fields.String(metadata={"description": "Search in code and name"})
+    q = ma.fields.String(metadata={"description": "Search in code and name (English or Kiswahili)"})
 
 
 class PeriodSchema(ma.Schema):

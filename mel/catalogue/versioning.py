@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from mel.catalogue.models import DisaggregationSet, Indicator, IndicatorVersion, Pillar
 
-# The reference sheet's fields kept by every version, in the order the sheet shows them. The pillar and
+# The reference sheet's fields kept by every version, in the order the sheet shows them. The Kiswahili text
+# (name_sw, short_name_sw, definition_sw) is a translation of the sheet, deliberately left out: a translation
+# fix needs no new version (models.Indicator, indicator_admin.TRANSLATION_FIELDS). The pillar and
 # the disaggregation set are kept by code, the replacing indicator by code (None when there is none).
 TEXT_FIELDS = ("code", "name", "short_name", "definition", "rationale", "level", "unit", "measure", "numerator",
                "denominator", "calculation", "time_aggregation", "direction", "frequency", "data_source",

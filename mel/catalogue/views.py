@@ -22,6 +22,14 @@ from mel.scopes import can_administer
 bp = Blueprint("catalogue", __name__)
 
 
+@bp.app_context_processor
+def _catalogue_language() -> dict:
+    """localised, falls_back and the counts of missing Kiswahili text, for every template."""
+    from mel.catalogue.language import template_helpers
+
+    return template_helpers()
+
+
 @bp.route("/indicators")
 @login_required
 def indicator_list():
@@ -34,7 +42,7 @@ def indicator_list():
     for indicator in indicators:
         by_pillar[indicator.pillar.code].append(indicator)
     return render_template(
-        "catalogue/indicators.html", pillars=pillars, by_pillar=by_pillar, pillar=pillar,
+        "catalogue/indicators.html", pillars=pillars, by_pillar=by_pillar, pillar=pillar, indicators=indicators,
         search=search or "", total=len(indicators),
     )
 
@@ -64,7 +72,7 @@ def results_framework():
     attached = defaultdict(list)
     for indicator in indicators:
         attached[indicator.results_node_id].append(indicator)
-    return render_template("catalogue/results_framework.html", children=children, attached=attached)
+    return render_template("catalogue/results_framework.html", children=children, attached=attached, nodes=nodes)
 
 
 @bp.route("/programmes")
@@ -130,10 +138,13 @@ def results_framework_edit():
         form = request.form
         rows = [{"code": n.code, "name": form.get(f"name.{n.code}", n.name), "kind": form.get(f"kind.{n.code}", n.kind),
                  "parent": form.get(f"parent.{n.code}", codes.get(n.parent_id, "")),
-                 "sort_order": form.get(f"order.{n.code}", n.sort_order)}
+                 "sort_order": form.get(f"order.{n.code}", n.sort_order),
+                 "name_sw": form.get(f"name_sw.{n.code}", n.name_sw),
+                 "description_sw": form.get(f"description_sw.{n.code}", n.description_sw)}
                 for n in nodes]
         new = {"code": form.get("new.code", ""), "name": form.get("new.name", ""), "kind": form.get("new.kind", ""),
-               "parent": form.get("new.parent", ""), "sort_order": form.get("new.order", "") or len(nodes)}
+               "parent": form.get("new.parent", ""), "sort_order": form.get("new.order", "") or len(nodes),
+               "name_sw": form.get("new.name_sw", ""), "description_sw": form.get("new.description_sw", "")}
         links = {i.code: form.get(f"node.{i.code}", codes.get(i.results_node_id, "")) for i in indicators}
         try:
             changed = save_results_framework(session, rows, new, links)

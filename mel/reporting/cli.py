@@ -38,13 +38,14 @@ def report_group() -> None:
 
 
 def _generate(kind: str, period: str, programme: str | None, org_unit: str | None, output: str,
-              accessible: bool, as_email: str | None) -> None:
+              accessible: bool, as_email: str | None, language: str = "en") -> None:
     from mel.reporting import operations
 
     session = db.session
     try:
         run = operations.request_report(session, kind=kind, period=period, programme=programme, org_unit=org_unit,
-                                        accessible=accessible, user=_user(as_email), trigger="cli")
+                                        accessible=accessible, user=_user(as_email), trigger="cli",
+                                        language=language)
         finish(session, current_app.config)
     except MelError as exc:
         _fail(exc)
@@ -70,9 +71,11 @@ for _kind, _help in (("sector", "The sector quarterly progress report (with the 
                       help="Where to write the PDF.")
         @click.option("--accessible", is_flag=True, help="Tagged PDF/UA-1 (about a third slower).")
         @click.option("--as", "as_email", default=None, help="Record the run as this user.")
+        @click.option("--lang", "language", default="en", show_default=True,
+                      help="en (English) or sw (Kiswahili: the fact sheet and the county profile).")
         @with_appcontext
-        def command(period, programme, org_unit, output, accessible, as_email):
-            _generate(kind, period, programme, org_unit, output, accessible, as_email)
+        def command(period, programme, org_unit, output, accessible, as_email, language):
+            _generate(kind, period, programme, org_unit, output, accessible, as_email, language)
 
         return command
 
@@ -116,7 +119,7 @@ def report_list() -> None:
 
     for run in db.session.scalars(select(ReportRun).order_by(ReportRun.id.desc()).limit(50)):
         flag = "published" if run.is_published else effective_state(run)
-        click.echo(f"{run.id:>5} {flag:<10} {run.kind:<10} {run.period} {run.programme:<7} {run.org_unit:<4} "
+        click.echo(f"{run.id:>5} {flag:<10} {run.kind:<10} {run.language or 'en':<2} {run.period} {run.programme:<7} {run.org_unit:<4} "
                    f"{run.page_count:>4} p  {run.duration_ms / 1000:>6.1f} s  {run.sha256[:12]}  {run.title}")
 
 

@@ -24,6 +24,7 @@ REPORT_KINDS = ("sector", "programme", "county", "factsheet")
 RUN_STATES = ("queued", "running", "done", "failed")
 # Publishing a finished draft: "" never asked; queued and running while its job makes the final PDF;
 # failed (publish_error says why; the draft is unchanged); done once published_at is set.
+REPORT_LANGUAGES = ("en", "sw")  # mel/i18n.py LANGUAGES; a quarter's report may be published in each
 PUBLISH_STATES = ("", "queued", "running", "failed", "done")
 
 
@@ -43,6 +44,7 @@ class ReportRun(Base):
         CheckConstraint(_in("state", RUN_STATES), name="state_known"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
         CheckConstraint(_in("publish_state", PUBLISH_STATES), name="publish_state_known"),
+        CheckConstraint(_in("language", REPORT_LANGUAGES), name="language_known"),
         Index("ix_report_run_kind_period", "kind", "period"),
         Index("ix_report_run_state", "state"),  # the queue's position: queued runs in order
     )
@@ -53,6 +55,7 @@ class ReportRun(Base):
     programme: Mapped[str] = mapped_column(String(20), default="ALL")
     org_unit: Mapped[str] = mapped_column(String(12), default="KE")
     is_accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     trigger: Mapped[str] = mapped_column(String(12), default="web")  # web | cli | schedule | api
     title: Mapped[str] = mapped_column(String(300), default="")
     state: Mapped[str] = mapped_column(String(10), default="queued")

@@ -26,9 +26,10 @@ from mel.accounts import audit
 from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
+from mel.i18n import report_catalogues
 from mel.periods import quarter as parse_quarter
 from mel.reporting import commentary
-from mel.reporting.models import REPORT_KINDS, ReportRun
+from mel.reporting.models import REPORT_KINDS, REPORT_LANGUAGES, ReportRun
 from mel.reporting.queries import is_publishing, load_snapshot, reference
 from mel.reporting.snapshot import gather
 from mel.scopes import can_administer
@@ -42,11 +43,22 @@ def thresholds(config) -> Thresholds:
     return Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"])
 
 
+# The reports written in Kiswahili as well as English; the others are in English only.
+BILINGUAL_KINDS = ("factsheet", "county")
+
+
 def check_parameters(session: Session, *, kind: str, period: str, programme: str | None = None,
-                     org_unit: str | None = None) -> dict:
+                     org_unit: str | None = None, language: str | None = None) -> dict:
     """The parameters of a report, resolved, or ValidationFailed naming the one that is wrong."""
     if kind not in REPORT_KINDS:
         raise ValidationFailed(f"kind: {kind!r} is not one of {', '.join(REPORT_KINDS)}.")
+    language = (language or "en").strip().lower()
+    if language not in REPORT_LANGUAGES:
+        raise ValidationFailed(f"language: {language!r} is not one of {', '.join(REPORT_LANGUAGES)} "
+                               "(en English, sw Kiswahili).")
+    if language != "en" and kind not in BILINGUAL_KINDS:
+        raise ValidationFailed(f"language: the {kind} report is written in English only; the fact sheet and the "
+                               "county profile are written in Kiswahili too.")
     quarter = parse_quarter(period)
     catalogue = load_catalogue(session)
     programme = (programme or "ALL").strip().upper()
@@ -62,14 +74,16 @@ def check_parameters(session: Session, *, kind: str, period: str, programme: str
         if unit is None or unit.level != 2:
             raise ValidationFailed(f"org_unit: a county profile needs a county (042, 42 or Kisumu); {org_unit!r} is not one.")
         unit_code = unit.code
-    return {"kind": kind, "period": quarter.id, "programme": programme, "org_unit": unit_code,
-            "title": _title(kind, quarter.label, programme, catalogue.org_units[unit_code].name)}
+    return {"kind": kind, "period": quarter.id, "programme": programme, "org_unit": unit_code, "language": language,
+            "title": _title(kind, quarter, programme, catalogue.org_units[unit_code].name, language)}
 
 
 def request_report(session: Session, *, kind: str, period: str, programme: str | None = None,
-                   org_unit: str | None = None, accessible: bool = False, user=None, trigger: str = "web") -> ReportRun:
+                   org_unit: str | None = None, accessible: bool = False, user=None, trigger: str = "web",
+                   language: str | None = None) -> ReportRun:
     """Check the parameters and record a queued run (flushed, not committed)."""
-    params = check_parameters(session, kind=kind, period=period, programme=programme, org_unit=org_unit)
+    params = check_parameters(session, kind=kind, period=period, programme=programme, org_unit=org_unit,
+                              language=language)
     run = ReportRun(**params, is_accessible=accessible, trigger=trigger, requested_by_id=getattr(user, "id", None),
                     requested_at=utcnow())
     session.add(run)
@@ -77,11 +91,14 @@ def request_report(session: Session, *, kind: str, period: str, programme: str |
     return run
 
 
-def _title(kind: str, label: str, programme: str, unit_name: str) -> str:
+def _title(kind: str, quarter, programme: str, unit_name: str, language: str = "en") -> str:
+    """The run's title in its language ("Social Protection Fact Sheet: Kenya, FY2025/26 Q1 (Jul–Sep 2025)")."""
+    from reports.i18n import _, period_label
     from reports.model import KIND_TITLES
 
-    scope = {"programme": programme, "county": f"{unit_name} County"}.get(kind, "Kenya")
-    return f"{KIND_TITLES[kind]}: {scope}, {label}"
+    with speaking_in(language):
+        scope = {"programme": programme, "county": _("%(county)s County", county=unit_name)}.get(kind, "Kenya")
+        return f"{_(KIND_TITLES[kind])}: {scope}, {period_label(quarter)}"
 
 
 def rerun(session: Session, run: ReportRun, user=None, trigger: str = "web") -> ReportRun:
@@ -89,7 +106,7 @@ def rerun(session: Session, run: ReportRun, user=None, trigger: str = "web") -> 
     if run.snapshot is None:
         raise Conflict(f"Report run {run.id} has no stored data to render again (it did not finish).")
     again = ReportRun(kind=run.kind, period=run.period, programme=run.programme, org_unit=run.org_unit,
-                      is_accessible=run.is_accessible, trigger=trigger, title=run.title, snapshot=run.snapshot,
+                      is_accessible=run.is_accessible, language=run.language, trigger=trigger, title=run.title, snapshot=run.snapshot,
                       snapshot_sha256=run.snapshot_sha256, data_as_of=run.data_as_of, source_run_id=run.id,
                       requested_by_id=getattr(user, "id", None), requested_at=utcnow())
     session.add(again)
@@ -103,6 +120,19 @@ def _store_snapshot(run: ReportRun, snapshot: dict) -> None:
     run.snapshot_sha256 = hashlib.sha256(raw).hexdigest()
     if snapshot.get("data_as_of"):
         run.data_as_of = datetime.fromisoformat(snapshot["data_as_of"])
+
+
+def speaking_in(language: str | None):
+    """Build a report in `language` (reports/i18n.py), with the service's compiled catalogues."""
+    from reports.i18n import speaking
+
+    language = language or "en"
+    return speaking(language, report_catalogues() if language != "en" else None)
+
+
+def speaking_of(run: ReportRun):
+    """Build a run's report in its language."""
+    return speaking_in(run.language)
 
 
 def report_dir(config) -> Path:
@@ -135,12 +165,13 @@ def execute(session: Session, run_id: int, config) -> ReportRun:
                 catalogue = load_catalogue(session)
                 snapshot = gather(session, catalogue, kind=run.kind, period=run.period, programme=run.programme,
                                   org_unit=run.org_unit, thresholds=thresholds(config),
-                                  generated_at=clock.local_now(config))
+                                  generated_at=clock.local_now(config), language=run.language)
                 _store_snapshot(run, snapshot)
             else:
                 snapshot = load_snapshot(run)
             _progress(session, run, 25, "building the report")
-            model = build(snapshot, is_draft=True, reference=reference(run), accessible=run.is_accessible)
+            with speaking_of(run):
+                model = build(snapshot, is_draft=True, reference=reference(run), accessible=run.is_accessible)
             _progress(session, run, 35, "laying out the pages")
             rendered = render_pdf(model, workers=int(config.get("REPORT_WORKERS", 1)))
         _progress(session, run, 90, "saving the PDF")
@@ -265,7 +296,7 @@ def _render_final(run: ReportRun, config, progress=None):
     from reports.model import build
     from reports.render import render_pdf
 
-    with collecting_less():
+    with collecting_less(), speaking_of(run):
         model = build(load_snapshot(run), is_draft=False, reference=reference(run), accessible=run.is_accessible)
         if progress:
             progress(35, "laying out the final pages")

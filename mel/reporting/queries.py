@@ -107,7 +107,8 @@ def run_body(run: ReportRun, emails: dict[int, str] | None = None) -> dict:
             position, waiting = queue_position(session, run)
     return {
         "id": run.id, "kind": run.kind, "title": run.title, "period": run.period, "programme": run.programme,
-        "org_unit": run.org_unit, "accessible": run.is_accessible, "trigger": run.trigger,
+        "org_unit": run.org_unit, "accessible": run.is_accessible, "language": run.language or "en",
+        "trigger": run.trigger,
         "state": effective_state(run), "progress": run.progress, "stage": run.stage, "error": run.error or None,
         "requested_by": emails.get(run.requested_by_id, "system") if run.requested_by_id else "system",
         "requested_at": run.requested_at.isoformat() if run.requested_at else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from mel.converters import PeriodField
-from mel.reporting.models import REPORT_KINDS
+from mel.reporting.models import REPORT_KINDS, REPORT_LANGUAGES
 from reports.story import ACTION_SCOPES, ACTION_STATUSES
 
 
@@ -15,6 +15,9 @@ class ReportRequestSchema(ma.Schema):
     programme = ma.fields.String(load_default=None, metadata={"description": "Programme code (programme report)"})
     org_unit = ma.fields.String(load_default=None, metadata={"description": "County code or name (county profile)"})
     accessible = ma.fields.Boolean(load_default=False, metadata={"description": "Tagged PDF/UA-1"})
+    language = ma.fields.String(load_default="en", validate=ma.validate.OneOf(REPORT_LANGUAGES), metadata={
+        "description": "en (English) or sw (Kiswahili; the fact sheet and the county profile). Both languages "
+                       "of one quarter may be generated and published"})
 
 
 class ReportRunSchema(ma.Schema):
@@ -25,6 +28,7 @@ class ReportRunSchema(ma.Schema):
     programme = ma.fields.String()
     org_unit = ma.fields.String()
     accessible = ma.fields.Boolean()
+    language = ma.fields.String(metadata={"description": "en (English) or sw (Kiswahili)"})
     trigger = ma.fields.String()
     state = ma.fields.String(metadata={"description": "queued, running, done, failed or stopped"})
     progress = ma.fields.Integer(metadata={"description": "Percent"})

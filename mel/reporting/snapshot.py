@@ -14,13 +14,13 @@ from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from indicators.compile import Thresholds
 from indicators.completeness import completeness
 from indicators.periods import parse_period
 from mel.catalogue.lookup import Catalogue, find_org_unit
-from mel.catalogue.models import DisaggregationSet, Pillar
+from mel.catalogue.models import DisaggregationCategory, DisaggregationSet, Pillar
 from mel.errors import NotFound, ValidationFailed
 from mel.periods import quarter as parse_quarter
 from mel.plans.models import SECTOR, WORKING_GROUPS, Pmp, PmpVersion, WorkPlan
@@ -212,12 +212,69 @@ def _data_as_of(session: Session, period: str):
 
 
 def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, programme: str = "ALL",
-           org_unit: str = "KE", thresholds: Thresholds | None = None, generated_at: datetime) -> dict:
+           org_unit: str = "KE", thresholds: Thresholds | None = None, generated_at: datetime,
+           language: str = "en") -> dict:
     """Everything a report of this kind needs, as plain data (each set of figures compiled once;
-    reports/allocation.py: fewer garbage collections)."""
+    reports/allocation.py: fewer garbage collections). The catalogue's names are in `language`."""
     with compiled_once(), collecting_less():
-        return _gather(session, catalogue, kind=kind, period=period, programme=programme, org_unit=org_unit,
-                       thresholds=thresholds, generated_at=generated_at)
+        snapshot = _gather(session, catalogue, kind=kind, period=period, programme=programme, org_unit=org_unit,
+                           thresholds=thresholds, generated_at=generated_at)
+    return in_language(session, snapshot, catalogue, language)
+
+
+def in_language(session: Session, snapshot: dict, catalogue: Catalogue, language: str) -> dict:
+    """The snapshot with the catalogue's names and definitions in `language` (Kiswahili where the
+    catalogue has it, else English: mel/catalogue/language.py); figures untouched. English: as it is."""
+    snapshot["language"] = language
+    if language == "en":
+        return snapshot
+    from mel.catalogue.language import localised
+
+    for code, info in snapshot["indicators"].items():
+        entity = catalogue.indicators.get(code)
+        if entity is not None:
+            for name in ("name", "short_name", "definition"):
+                info[name] = localised(entity, name, language)
+            if info.get("disaggregation") and entity.disaggregation_set is not None:
+                info["disaggregation"] = localised(entity.disaggregation_set, "name", language)
+    pillars = {p.code: p for p in session.scalars(select(Pillar))}
+    for pillar in snapshot["pillars"]:
+        entity = pillars.get(pillar["code"])
+        if entity is not None:
+            pillar["name"], pillar["description"] = localised(entity, "name", language), localised(entity, "description", language)
+    for code, info in snapshot["programmes"].items():
+        entity = catalogue.programmes.get(code)
+        if entity is not None:
+            info["name"] = localised(entity, "name", language)
+    _options_in_language(session, (snapshot.get("disaggregation") or {}).get("sets") or {}, language)
+    return snapshot
+
+
+def _options_in_language(session: Session, sets: dict, language: str) -> None:
+    """The names of the disaggregation sets, categories and options a snapshot holds, in `language`."""
+    from mel.catalogue.language import localised
+
+    if not sets:
+        return
+    stored = {s.code: s for s in session.scalars(select(DisaggregationSet).options(
+        selectinload(DisaggregationSet.combos)))}
+    categories = {c.code: c for c in session.scalars(select(DisaggregationCategory).options(
+        selectinload(DisaggregationCategory.options)))}
+    for code, held in sets.items():
+        if code in stored:
+            held["name"] = localised(stored[code], "name", language)
+            combos = {c.code: c for c in stored[code].combos}
+            held["combos"] = {c: localised(combos[c], "name", language) if c in combos else name
+                              for c, name in held.get("combos", {}).items()}
+        for category in held.get("categories", []):
+            entity = categories.get(category["code"])
+            if entity is None:
+                continue
+            category["name"] = localised(entity, "name", language)
+            options = {o.code: o for o in entity.options}
+            for option in category.get("options", []):
+                if option["code"] in options:
+                    option["name"] = localised(options[option["code"]], "name", language)
 
 
 def _gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, programme: str,

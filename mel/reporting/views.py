@@ -68,7 +68,8 @@ def generate():
     form = request.form
     run = operations.request_report(db.session, kind=form.get("kind", ""), period=form.get("period", ""),
                                     programme=form.get("programme"), org_unit=form.get("org_unit"),
-                                    accessible=form.get("accessible") == "on", user=user, trigger="web")
+                                    accessible=form.get("accessible") == "on", user=user, trigger="web",
+                                    language=form.get("language") or "en")
     finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), run.id)
     return redirect(url_for("reporting.show", run_id=run.id))
@@ -133,11 +134,15 @@ def live_preview():
     args = request.args
     session = db.session
     params = operations.check_parameters(session, kind=args.get("kind", "sector"), period=args.get("period", ""),
-                                         programme=args.get("programme"), org_unit=args.get("org_unit"))
+                                         programme=args.get("programme"), org_unit=args.get("org_unit"),
+                                         language=args.get("language"))
     snapshot = gather(session, load_catalogue(session), kind=params["kind"], period=params["period"],
                       programme=params["programme"], org_unit=params["org_unit"],
-                      thresholds=operations.thresholds(current_app.config), generated_at=clock.local_now())
-    return _styled(render_html(build(snapshot, is_draft=True, reference="Preview (not kept)"), preview=True))
+                      thresholds=operations.thresholds(current_app.config), generated_at=clock.local_now(),
+                      language=params["language"])
+    with operations.speaking_in(params["language"]):
+        report = build(snapshot, is_draft=True, reference="Preview (not kept)")
+    return _styled(render_html(report, preview=True))
 
 
 def _styled(html: str):

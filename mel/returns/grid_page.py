@@ -9,20 +9,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.explanations import EXPLANATION_CHOICES, label_of
 from indicators.figures import split_code
+from indicators.periods import parse_period
+from indicators.validation import entry_rules
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
 from mel.errors import ValidationFailed
+from mel.i18n import N_, day, language, period_words
 from mel.returns.models import ValueFlag
 from mel.returns.queries import Grid
 from mel.web.filters import plain
 
 CONTACTS_SHOWN = 3
+# The reasons of indicators/explanations.py (a Flask-free package), marked here for the catalogue;
+# they are translated where shown, and a test checks that each has its translation.
+_SHOWN_FROM_INDICATORS = (
+    N_("Payroll cleaning"), N_("New enrolment wave"), N_("Drought scale-up"), N_("Data entry correction"),
+    N_("Arrears paid or payment delayed"), N_("Change in who reports or how"), N_("Other"),
+)
+COMPONENT_WORDS = {"numerator": N_("numerator"), "denominator": N_("denominator")}
+BROWSER_LOCALES = {"en": "en-GB", "sw": "sw-KE"}  # the page's language -> the browser's date words
 
 
 def secretariat_contact(session: Session, config) -> str:
@@ -32,7 +46,7 @@ def secretariat_contact(session: Session, config) -> str:
         return str(config["SECRETARIAT_CONTACT"])
     people = session.execute(select(User.name, User.email).where(User.role == "secretariat", User.is_active)
                              .order_by(User.id).limit(CONTACTS_SHOWN)).all()
-    return ", ".join(f"{name} <{email}>" if name else email for name, email in people) or "the secretariat"
+    return ", ".join(f"{name} <{email}>" if name else email for name, email in people) or gettext("the secretariat")
 
 
 def version_posted(form, field: str) -> int | None:
@@ -41,8 +55,9 @@ def version_posted(form, field: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise ValidationFailed(f"The form field {field!r} must be a whole number (the return's version), "
-                               f"not {text[:40]!r}. Reload the page and type the figures again.")
+        raise ValidationFailed(gettext("The form field %(field)s must be a whole number (the return's version), "
+                                       "not %(text)s. Reload the page and type the figures again.",
+                                       field=repr(field), text=repr(text[:40])))
     return int(text)
 
 
@@ -141,7 +156,7 @@ def figure_choices(grid: Grid, typed: dict[str, str]) -> list[FigureChoice]:
             mine, theirs = typed[cell.field].strip(), plain(cell.value)
             if _same(mine, theirs):
                 continue
-            part = "" if cell.component == "value" else f" {cell.component}"
+            part = "" if cell.component == "value" else f" {gettext(COMPONENT_WORDS.get(cell.component, cell.component))}"
             option = "" if cell.option == "default" else f", {cell.option_name}"
             choices.append(FigureChoice(cell.field, f"{block.indicator.code}{part}{option}", mine, theirs))
     return choices
@@ -152,3 +167,66 @@ def chosen_value(form, field: str, stored) -> str:
     if form.get("pick." + field) == "theirs":
         return plain(stored)
     return form.get(field, "").strip()
+
+
+# --------------------------------------------------------------------------- words in the page's language
+
+
+def closed_words(window, period: str, today: date) -> str:
+    """Why the window refuses an officer's figures, as the return page says it (workflow.window_problem's
+    rule; these are its words in the page's language)."""
+    label = period_words(parse_period(period))
+    extra = f" {window.exception}" if window.exception else ""
+    if today < window.opens:
+        return gettext("The window for %(period)s opens on %(date)s; figures cannot be sent before.",
+                       period=label, date=day(window.opens))
+    return gettext("The window for %(period)s closed on %(date)s%(exception)s; only the secretariat can accept "
+                   "figures now.", period=label, date=day(window.closes), exception=extra)
+
+
+def explanation_choices() -> list[tuple[str, str]]:
+    """The common reasons of a warning's explanation: (code, words in the page's language)."""
+    return [(code, gettext(label)) for code, label in EXPLANATION_CHOICES]
+
+
+def reason_words(code: str) -> str:
+    """A reason code's words in the page's language ("" for no code or an unknown one)."""
+    label = label_of(code)
+    return gettext(label) if label else ""
+
+
+def browser_rules() -> dict:
+    """indicators.validation.entry_rules, with its messages in the page's language (grid.js fills in
+    the {…} names as the server does)."""
+    return entry_rules(gettext)
+
+
+def browser_words() -> dict[str, str]:
+    """What grid.js writes on the page, in the page's language; {name}: what the script fills in.
+
+    Plurals come as their "one" and "other" forms: English and Kiswahili both use the first for 1."""
+    restored = {n: ngettext("We restored your unsaved figures from this browser (%(count)s field, typed %(when)s). "
+                            "Check them and save.",
+                            "We restored your unsaved figures from this browser (%(count)s fields, typed %(when)s). "
+                            "Check them and save.", n, count="{count}", when="{when}") for n in (1, 2)}
+    return {
+        "locale": BROWSER_LOCALES.get(language(), "en-GB"),  # dates the script writes (a draft's time)
+        "parts": gettext("parts add up to %(sum)s", sum="{sum}"),
+        "parts_not_total": gettext("parts add up to %(sum)s, not the total of %(total)s", sum="{sum}",
+                                   total="{total}"),
+        "add_comment": gettext("Add comment"),
+        "add_comment_on": gettext("Add comment on %(figure)s", figure="{figure}"),
+        "unsaved": gettext("Unsaved changes, kept in this browser until you save."),
+        "discard": gettext("Discard them"),
+        "discarded": gettext("Your unsaved figures were discarded; the grid shows what is saved."),
+        "restored_one": restored[1],
+        "restored_other": restored[2],
+        "other_version": gettext("They were typed on version %(typed)s and the return is now at version %(now)s: "
+                                 "saving will show where the two differ so that you can choose.",
+                                 typed="{typed}", now="{now}"),
+        "offline": gettext("You are offline, so nothing was sent. Your figures are kept in this browser: save again "
+                           "when the connection is back."),
+        "online": gettext("The connection is back. Save to send your figures."),
+        "dropped": gettext("The connection dropped. Keep typing: your figures are kept in this browser until you "
+                           "can save."),
+    }

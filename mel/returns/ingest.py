@@ -3,14 +3,20 @@
 Web grid, Excel, CSV, JSON API and CLI all hand canonical rows to `ingest()`. A file may carry
 many returns; if anything in it is wrong nothing is stored, and every problem is reported with
 its place. Sending the same figures again changes nothing and says so.
+
+What the result says is English (the API, the command line and the import jobs keep it so); a page
+says it in the reader's language with `IngestResult.in_language(gettext, ngettext)` and
+`in_language(error, gettext)`: each problem's words are a message (indicators/messages.py).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,13 +27,24 @@ from sqlalchemy.orm import Session
 
 from config import Config
 from indicators.history import HistorySettings
+from indicators.messages import (
+    N_,
+    Gettext,
+    Joined,
+    Words,
+    english,
+    message,
+    period_label,
+    say,
+    text,
+)
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
     Issue,
-    describe,
     duplicate_issues,
     parse_numbers,
+    place_words,
     ratio_issues,
     rule_issues,
     total_issues,
@@ -38,7 +55,7 @@ from mel.accounts.models import ROLE_LABELS, User
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import Programme
 from mel.db import bulk_insert, utcnow
-from mel.errors import Conflict, Forbidden, ValidationFailed
+from mel.errors import Conflict, ErrorDetail, Forbidden, MelError, ValidationFailed
 from mel.returns import checks
 from mel.returns.models import DataValue, ImportBatch, Return, ValueChange
 from mel.returns.resolve import resolve_rows, retired_option_issues
@@ -48,6 +65,21 @@ from mel.scopes import ENTERING_ROLES, can_access
 
 log = logging.getLogger(__name__)
 RETURN_KEY = ["programme", "org_unit", "period"]
+Ngettext = Callable[[str, str, int], str]  # flask_babel's ngettext (it fills %(num)s), or a catalogue's
+
+
+def english_plural(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def in_language(error: MelError, gettext: Gettext | None = None) -> MelError:
+    """A copy of `error` whose message and details are said in the language of `gettext` (those
+    made from messages; other text stays as it was written)."""
+    said = copy.copy(error)
+    said.message = say(error.message, gettext)
+    said.details = [ErrorDetail(say(d.message, gettext), d.location) for d in error.details]
+    said.args = (said.message,)
+    return said
 
 
 @dataclass(frozen=True)
@@ -131,6 +163,8 @@ class IngestResult:
     figures: int = 0
     batch_id: int | None = None
     filename: str = ""
+    gettext: Gettext = field(default=english, repr=False, compare=False)  # the language `describe` speaks
+    ngettext: Ngettext = field(default=english_plural, repr=False, compare=False)
 
     def total(self, attr: str) -> int:
         return sum(getattr(r, attr) for r in self.returns)
@@ -143,21 +177,34 @@ class IngestResult:
     def stored(self) -> bool:
         return self.outcome in ("stored", "unchanged")
 
+    def in_language(self, gettext: Gettext | None = None, ngettext: Ngettext | None = None) -> IngestResult:
+        """A copy for a page: its problems, warnings and `describe` in the language of `gettext` and
+        `ngettext` (flask_babel's); the figures and the returns are the same objects."""
+        return replace(self, errors=[replace(e, message=e.text(gettext)) for e in self.errors],
+                       warnings=[replace(w, message=w.text(gettext)) for w in self.warnings],
+                       gettext=gettext or english, ngettext=ngettext or english_plural)
+
     def describe(self) -> str:
-        where = f"{self.filename}: " if self.filename else ""
-        n = len(self.returns)
-        returns = f"{n} return{'s' if n != 1 else ''}"
-        would = (f"{self.total('created')} new figures, {self.total('updated')} changed and "
-                 f"{self.total('deleted')} cleared ({self.total('unchanged')} as stored) in {returns}")
+        """What happened, in one sentence (in English, unless made by `in_language`)."""
+        gettext, ngettext, n = self.gettext, self.ngettext, len(self.returns)
+        # %(num)s, filled by flask_babel's ngettext, and here for the others (English, a catalogue's).
+        returns = ngettext("%(num)s return", "%(num)s returns", n) % {"num": n}
+        values = {"created": self.total("created"), "updated": self.total("updated"),
+                  "deleted": self.total("deleted"), "unchanged": self.total("unchanged"), "returns": returns}
+        would = gettext("%(created)s new figures, %(updated)s changed and %(deleted)s cleared (%(unchanged)s as "
+                        "stored) in %(returns)s") % values
         if self.outcome == "refused":
-            problems = f"{len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}"
-            return (f"{where}nothing was stored: {problems} in {self.figures} figures. Had the file been right, "
-                    f"it would have stored {would}. Correct the problems listed and send it again.")
-        if self.outcome == "checked":
-            return f"{where}check only, nothing stored: the figures are right and would give {would}."
-        counts = (f"{self.total('created')} created, {self.total('updated')} updated, "
-                  f"{self.total('deleted')} deleted, {self.total('unchanged')} unchanged")
-        return f"{where}{returns}: {counts}."
+            problems = ngettext("%(num)s problem", "%(num)s problems", len(self.errors)) % {"num": len(self.errors)}
+            said = gettext("nothing was stored: %(problems)s in %(figures)s figures. Had the file been right, it "
+                           "would have stored %(would)s. Correct the problems listed and send it again.") % {
+                "problems": problems, "figures": self.figures, "would": would}
+        elif self.outcome == "checked":
+            said = gettext("check only, nothing stored: the figures are right and would give %(would)s.") % {
+                "would": would}
+        else:
+            said = gettext("%(returns)s: %(created)s created, %(updated)s updated, %(deleted)s deleted, "
+                           "%(unchanged)s unchanged.") % values
+        return f"{self.filename}: {said}" if self.filename else said
 
     def as_dict(self) -> dict:
         return {
@@ -201,7 +248,8 @@ def ingest(
     rows = incoming.rows
     result = IngestResult("refused", figures=len(rows), filename=incoming.filename)
     if rows.empty:
-        raise ValidationFailed(f"{incoming.filename or 'The request'} has no figures.")
+        raise ValidationFailed(text(message(N_("%(file)s has no figures."), file=incoming.filename))
+                               if incoming.filename else text(message(N_("The request has no figures."))))
     catalogue = load_catalogue(session)
     target = _programme_for(catalogue, user, programme)
     frame, problems = resolve_rows(rows, catalogue, target)
@@ -226,12 +274,13 @@ def ingest(
         if outcome.changed:
             reason = window_problem(form, key[2], user, today, catalogue.org_units[key[1]].id)
             where = {"programme": key[0], "org_unit": key[1], "period": key[2]}
-            if reason:
-                problems.append(Issue("error", "window", f"{target.name}, {describe(where, catalogue.names)}: {reason}",
-                                      where))
+            if reason:  # mel/returns/workflow.py's words, in English
+                place = Joined(", ", (target.name, place_words(where, catalogue.names)))
+                problems.append(Issue("error", "window", text(Joined(": ", (place, reason))), where))
         if outcome.changed and not is_editable(record) and not _only_queried(session, record, diff, key):
             label = f"{target.code} {outcome.org_unit_name} {parse_period(key[2]).label}"
-            problems.append(Issue("error", "locked", f"{label}: {not_editable_message(record, label)}",
+            said: Words = Joined(" ", (target.code, outcome.org_unit_name, period_label(parse_period(key[2]))))
+            problems.append(Issue("error", "locked", text(Joined(": ", (said, not_editable_message(record, label)))),
                                   {"programme": key[0], "org_unit": key[1], "period": key[2]}))
     warnings: list[Issue] = []
     if not problems:

@@ -6,12 +6,14 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indicators.figures import figure_code, ratio
 from indicators.periods import parse_period
 from mel.accounts.models import User
+from mel.catalogue.language import localised
 from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import Indicator, OrgUnit, Programme
 from mel.returns.models import (
@@ -175,8 +177,9 @@ def grids(session: Session, catalogue: Catalogue, programme: Programme, units: l
                     key = (unit.id, indicator.id, component, combo.id)
                     value, comment, explanation = current.get(key, (None, "", ""))
                     before = previous.get(key, (None, "", ""))[0]
+                    name = localised(combo, "name")  # the page's language (mel/catalogue/language.py)
                     block.cells.append(Cell(indicator.code, component, combo.code,
-                                            combo.name if combo.is_active else f"{combo.name} (retired)",
+                                            name if combo.is_active else gettext("%(name)s (retired)", name=name),
                                             value, comment or "", explanation or "", before))
             blocks.append(block)
         record = records.get(unit.id)

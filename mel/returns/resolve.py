@@ -1,19 +1,27 @@
-"""Turn the codes people type (indicators, options, counties, periods) into catalogue ids."""
+"""Turn the codes people type (indicators, options, counties, periods) into catalogue ids.
+
+Each code that cannot be resolved becomes a located error, its words a message (indicators/messages.py)
+that the page showing it says in the reader's language.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from indicators.figures import COMPONENT_OF_SUFFIX
+from indicators.messages import N_, Message, Words, message, period_label
 from indicators.periods import PeriodError, PeriodType, parse_period
-from indicators.validation import NO_NAMES, Issue, Names, describe, location_of
+from indicators.validation import NO_NAMES, Issue, Names, located
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Programme
 
+# What a period that is not a quarter is, in the message refusing it (PeriodType → words).
+PERIOD_KINDS = {PeriodType.MONTH: N_("month"), PeriodType.FINANCIAL_YEAR: N_("financial year"),
+                PeriodType.YEAR: N_("year")}
 
-def _error(code: str, what: str, row: dict, names: Names = NO_NAMES) -> Issue:
-    location = location_of(row)
-    return Issue("error", code, f"{describe(location, names)}: {what}", location)
+
+def _error(code: str, what: Words | str, row: dict, names: Names = NO_NAMES) -> Issue:
+    return located("error", code, what, row, names)
 
 
 def _records(frame: pd.DataFrame, mask: pd.Series) -> list[dict]:
@@ -44,11 +52,13 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     for raw in frame["period"].astype(str).unique():
         try:
             parsed = parse_period(raw)
+            kind = PERIOD_KINDS.get(parsed.type)
             periods[raw] = parsed.id if parsed.type is PeriodType.QUARTER else (
-                None, f"{raw!r} is a {parsed.type.value.replace('_', ' ')}, but returns are quarterly. Give the "
-                      f"quarter, e.g. 2025Q3 for FY2025/26 Q1 (Jul–Sep 2025).")
+                None, message(N_("%(period)s is a %(kind)s, but returns are quarterly. Give the quarter, e.g. "
+                                 "2025Q3 for FY2025/26 Q1 (Jul–Sep 2025)."),
+                              period=repr(raw), kind=Message(kind) if kind else parsed.type.value.replace("_", " ")))
         except PeriodError as exc:
-            periods[raw] = (None, str(exc))
+            periods[raw] = (None, str(exc))  # indicators/periods.py's words, in English
     resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
     form_codes = {quarter: catalogue.form_indicators(programme.id, quarter) for quarter in set(resolved_period.dropna())}
     form_units = {quarter: catalogue.form_org_units(programme.id, quarter) for quarter in form_codes}
@@ -61,24 +71,27 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     unknown = measure.isna()
     for row in _records(frame, unknown):
         issues.append(_error("unknown_indicator",
-                             f"{row['indicator']!r} is not an indicator code of the catalogue. Copy the code "
-                             f"from the template (e.g. SA01), or ask the secretariat if it is new.", row, catalogue.names))
+                             message(N_("%(code)s is not an indicator code of the catalogue. Copy the code from the "
+                                        "template (e.g. SA01), or ask the secretariat if it is new."),
+                                     code=repr(row["indicator"])), row, catalogue.names))
     not_on_form = ~unknown & ~on_form
     for row in _records(frame, not_on_form):
         issues.append(_error("not_on_form",
-                             f"{catalogue.names.figure(row['indicator'])} is not on the {programme.name} reporting "
-                             f"form for {parse_period(row['period']).label}. Remove the row, or choose the programme that reports it.", row, catalogue.names))
+                             message(N_("%(figure)s is not on the %(programme)s reporting form for %(period)s. "
+                                        "Remove the row, or choose the programme that reports it."),
+                                     figure=catalogue.names.figure_words(row["indicator"]), programme=programme.name,
+                                     period=period_label(parse_period(row["period"]))), row, catalogue.names))
     ratio_without_part = (measure == "ratio") & (frame["component"] == "value")
     for row in _records(frame, ratio_without_part):
         issues.append(_error("ratio_needs_parts",
-                             f"this is a percentage, which is computed here. Give {row['indicator']}.N "
-                             f"(numerator) and {row['indicator']}.D (denominator) on two rows instead.", row,
-                             catalogue.names))
+                             message(N_("this is a percentage, which is computed here. Give %(code)s.N (numerator) "
+                                        "and %(code)s.D (denominator) on two rows instead."),
+                                     code=row["indicator"]), row, catalogue.names))
     part_of_non_ratio = measure.notna() & (measure != "ratio") & (frame["component"] != "value")
     for row in _records(frame, part_of_non_ratio):
         issues.append(_error("not_a_ratio",
-                             f"this figure is a number, not a percentage: use the code {row['indicator']} "
-                             f"without .N or .D.", row, catalogue.names))
+                             message(N_("this figure is a number, not a percentage: use the code %(code)s without "
+                                        ".N or .D."), code=row["indicator"]), row, catalogue.names))
     ok &= ~(unknown | not_on_form | ratio_without_part | part_of_non_ratio)
     frame["indicator_id"] = frame["indicator"].map(
         lambda c: catalogue.indicators[c].id if c in catalogue.indicators else None)
@@ -96,8 +109,9 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
                           if catalogue.names.option(row["indicator"], code) not in ("", code) else code
                           for code in codes)
         issues.append(_error("unknown_option",
-                             f"option {row['option']!r} is not one of this indicator's disaggregations. "
-                             f"Use one of {valid}.", {**row, "option": None}, catalogue.names))
+                             message(N_("option %(option)s is not one of this indicator's disaggregations. Use one "
+                                        "of %(valid)s."), option=repr(row["option"]), valid=valid),
+                             {**row, "option": None}, catalogue.names))
     ok &= ~bad_option
 
     # Org units, resolved once per distinct spelling.
@@ -109,17 +123,18 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     for row in _records(frame, bad_unit):
         row = {**row, "org_unit": row["org_unit_raw"]}
         issues.append(_error("unknown_org_unit",
-                             f"{row['org_unit_raw']!r} is not a county we know. Use the county code "
-                             "(001–047, e.g. 042 or 42), its name (e.g. Kisumu), or KE for Kenya.", row,
-                             catalogue.names))
+                             message(N_("%(org_unit)s is not a county we know. Use the county code (001–047, e.g. "
+                                        "042 or 42), its name (e.g. Kisumu), or KE for Kenya."),
+                                     org_unit=repr(row["org_unit_raw"])), row, catalogue.names))
     in_form = pd.Series([quarter not in form_units or unit in form_units[quarter]
                          for unit, quarter in zip(frame["org_unit"], resolved_period, strict=True)], index=frame.index)
     outside = ~bad_unit & ~in_form
     for row in _records(frame, outside):
         issues.append(_error("outside_form",
-                             f"{programme.name} does not report for {catalogue.org_units[row['org_unit']].name}. "
-                             f"Remove these rows, or ask the secretariat to add the county to the form.", row,
-                             catalogue.names))
+                             message(N_("%(programme)s does not report for %(org_unit)s. Remove these rows, or ask "
+                                        "the secretariat to add the county to the form."),
+                                     programme=programme.name, org_unit=catalogue.org_units[row["org_unit"]].name),
+                             row, catalogue.names))
     ok &= ~(bad_unit | outside)
 
     for row in _records(frame, resolved_period.isna()):
@@ -142,7 +157,9 @@ def retired_option_issues(diff: pd.DataFrame, catalogue: Catalogue) -> list[Issu
         words = catalogue.names.option(row["indicator"], row["option"])
         named = f" ({words})" if words not in ("", row["option"]) else ""
         issues.append(_error("retired_option",
-                             f"option {row['option']}{named} is retired since {since(catalogue.retired_combos[combo])}: "
-                             "it keeps the figures stored before and takes no new ones. Leave the cell empty or "
-                             "remove the row.", {**row, "option": None}, catalogue.names))
+                             message(N_("option %(option)s%(named)s is retired since %(since)s: it keeps the figures "
+                                        "stored before and takes no new ones. Leave the cell empty or remove the "
+                                        "row."),
+                                     option=row["option"], named=named, since=since(catalogue.retired_combos[combo])),
+                             {**row, "option": None}, catalogue.names))
     return issues

@@ -17,19 +17,22 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
-from indicators.explanations import EXPLANATION_CHOICES, compose, label_of, reason
+from indicators.explanations import compose, reason
 from indicators.figures import ingest_frame, ingest_row
+from indicators.messages import say
 from indicators.periods import PeriodError, parse_period
-from indicators.validation import entry_rules
 from mel import clock, jobs
 from mel.accounts.auth import authenticated_user
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
+from mel.i18n import period_words
 from mel.returns import checks, grid_page, operations, queries
-from mel.returns.ingest import Incoming, IngestSettings, ingest
+from mel.returns.ingest import Incoming, IngestSettings, in_language, ingest
 from mel.returns.workbook import build_template
 from mel.returns.workflow import window_problem
 from mel.review import queries as review_queries
@@ -48,7 +51,7 @@ def _grid_or_404(programme: str, org_unit: str, period: str):
     user = authenticated_user()
     catalogue = load_catalogue(session)
     try:
-        prog, unit, period_id, _ = operations.find_readable(session, catalogue, user, programme, org_unit, period)
+        prog, unit, period_id, _found = operations.find_readable(session, catalogue, user, programme, org_unit, period)
     except ValidationFailed as exc:
         raise NotFound(exc.message) from None
     grid = queries.grids(session, catalogue, prog, [unit], period_id, reader=user)[0]
@@ -119,14 +122,16 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         "returns/grid.html", grid=grid, history=queries.history(session, record) if record else [],
         can_edit=access.can_edit, can_answer=access.can_answer, closed=access.closed,
         contact=grid_page.secretariat_contact(session, current_app.config) if access.closed else "",
+        closed_words=grid_page.closed_words(grid.window, grid.period, clock.today()) if access.closed else "",
+        previous_period=parse_period(grid.period).previous().id,
         threads=threads, row_threads=row_threads, loose_threads=loose_threads,
         row_flags=row_flags, loose_flags=loose_flags, sums=grid_page.part_sums(grid, typed),
         stale=stale and record is not None, choices=grid_page.figure_choices(grid, typed) if stale and record else [],
-        rules=entry_rules(), row_key=grid_page.row_key,
+        rules=grid_page.browser_rules(), words=grid_page.browser_words(), row_key=grid_page.row_key,
         typed=typed, narrative=narrative, version=version, errors=_linked(grid, errors, error_keys),
         cell_errors=cell_errors or {},
-        warnings=list(warnings), today=clock.today(), explanation_choices=EXPLANATION_CHOICES,
-        explained=reason, reason_label=label_of, reason_suffix=REASON_SUFFIX), status
+        warnings=list(warnings), today=clock.today(), explanation_choices=grid_page.explanation_choices(),
+        explained=reason, reason_label=grid_page.reason_words, reason_suffix=REASON_SUFFIX), status
 
 
 @bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
@@ -161,7 +166,7 @@ def save_return(programme: str, org_unit: str, period: str):
     access = _access(user, grid, catalogue)
     # A save that only the window refuses is refused by the ingest (422), with what was typed kept.
     if not access.can_edit and not (access.closed and (grid.record is None or grid.record.is_editable)):
-        raise Forbidden("You cannot change this return in its current state.")
+        raise Forbidden(_("You cannot change this return in its current state."))
     session = db.session
     form = request.form
     action = form.get("action", "save")
@@ -190,9 +195,9 @@ def save_return(programme: str, org_unit: str, period: str):
                 explained = operations.explain_flags(session, user, record, explanations, shown=shown_flags)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        message = exc.message
+        message = say(exc.message, _)
         if isinstance(exc, Conflict) and message.endswith(checks.RELOAD_ADVICE):
-            message = message.removesuffix(checks.RELOAD_ADVICE) + (
+            message = message.removesuffix(checks.RELOAD_ADVICE) + _(
                 "Nothing of yours was saved yet: what you typed is kept below, with a choice for each figure "
                 "that differs.")
         return _page(address, access, form=form, errors=[message],
@@ -202,31 +207,38 @@ def save_return(programme: str, org_unit: str, period: str):
         cell_errors: dict[str, list[str]] = {}
         for issue in result.errors:
             key = f"{issue.location.get('indicator', '')}|{issue.location.get('option', '')}"
-            cell_errors.setdefault(key, []).append(issue.message.split(": ", 1)[-1])
-        return _page(address, access, form=form, errors=[e.message for e in result.errors],
+            cell_errors.setdefault(key, []).append(issue.text(_).split(": ", 1)[-1])
+        return _page(address, access, form=form, errors=[e.text(_) for e in result.errors],
                      cell_errors=cell_errors, status=422,
                      error_keys=[f"{e.location.get('indicator', '')}|{e.location.get('option', '')}"
                                  for e in result.errors])
+    # What happened, in the page's language (worked out apart: pybabel loses a message whose call
+    # passes `_` itself as an argument).
+    described = result.in_language(_, ngettext).describe()
     if action == "check":
         session.rollback()
-        flash(f"Check only: {result.describe()} " + (
-            f"{len(result.warnings)} warning(s) will need an explanation." if result.warnings else "No problems found."),
+        # English says "warning(s)" in both forms, as it always has; other languages get their plural.
+        flash(_("Check only: %(result)s", result=described) + " " + (
+            ngettext("%(num)s warning(s) will need an explanation.", "%(num)s warning(s) will need an explanation.",
+                     len(result.warnings)) if result.warnings else _("No problems found.")),
             "info")
-        return _page(address, access, form=form, warnings=[w.message for w in result.warnings])
-    message = "Saved: " + result.describe() if result.outcome == "stored" else "Nothing changed in the figures."
-    flash(message + (" The narrative was saved." if narrative_changes else "")
-          + (f" {explained} explanation{'s' if explained != 1 else ''} saved." if explained else ""), "info")
+        return _page(address, access, form=form, warnings=[w.text(_) for w in result.warnings])
+    message = _("Saved: %(result)s", result=described) if result.outcome == "stored" else _(
+        "Nothing changed in the figures.")
+    flash(message + (" " + _("The narrative was saved.") if narrative_changes else "")
+          + (" " + ngettext("%(num)s explanation saved.", "%(num)s explanations saved.", explained)
+             if explained else ""), "info")
     if action == "submit":
         try:
             with attempt(session):  # a refused submission leaves the saved figures saved
                 record = record or operations.ensure_return(session, catalogue, grid.programme, grid.org_unit,
                                                             grid.period)
                 operations.submit(session, user, record, channel="web", catalogue=catalogue)
-            flash("Submitted to the MERL TWG for review.", "info")
+            flash(_("Submitted to the MERL TWG for review."), "info")
         except (ValidationFailed, Conflict) as exc:
-            flash(exc.message, "error")
+            flash(say(exc.message, _), "error")
             for detail in exc.details[:20]:
-                flash(detail.message, "error")
+                flash(say(detail.message, _), "error")
     return redirect(url_for("returns.return_page", programme=address[0], org_unit=address[1], period=address[2]))
 
 
@@ -245,17 +257,18 @@ def programme_template(programme: str):
     catalogue = load_catalogue(session)
     prog = catalogue.programmes.get(programme.upper())
     if prog is None:
-        raise NotFound(f"Programme {programme!r} is not known.")
+        raise NotFound(_("Programme %(code)s is not known.", code=repr(programme)))
     try:
         period = parse_period(request.args.get("period") or clock.reporting_quarter().id).id
     except PeriodError as exc:
         raise ValidationFailed(str(exc)) from None
     asked = catalogue.forms[prog.id].org_units_in(period) if prog.id in catalogue.forms else []
     if not asked:
-        raise NotFound(f"The {prog.code} form asks no returns for {parse_period(period).label}.")
+        raise NotFound(_("The %(programme)s form asks no returns for %(period)s.", programme=prog.code,
+                         period=period_words(parse_period(period))))
     units = [u for u in asked if can_access(user, prog.id, u)]
     if not units:
-        raise Forbidden(f"You may not see {prog.code} returns.")
+        raise Forbidden(_("You may not see %(programme)s returns.", programme=prog.code))
     # Each org unit's figures as this user may see them: viewers (and officers beyond their scope)
     # get approved figures only, this quarter's and last quarter's.
     grids = queries.grids(session, catalogue, prog, units, period, reader=user)
@@ -278,7 +291,7 @@ def _send_template(grids, filename: str):
 def upload():
     user = authenticated_user()
     if not is_entering_role(user):
-        raise Forbidden("Only officers and the secretariat upload returns.")
+        raise Forbidden(_("Only officers and the secretariat upload returns."))
     session = db.session
     catalogue = load_catalogue(session)
     programmes = sorted(catalogue.programmes.values(), key=lambda p: p.code)
@@ -289,7 +302,7 @@ def upload():
     if request.method == "POST":
         upload_file = request.files.get("file")
         if not upload_file or not upload_file.filename:
-            error = MelError("Choose a file to upload (.xlsx template or .csv).")
+            error = MelError(_("Choose a file to upload (.xlsx template or .csv)."))
         else:
             data = upload_file.read()
             if jobs.import_in_background(current_app.config, data):  # too large for one request
@@ -310,6 +323,9 @@ def upload():
     status = 422 if (error or (result and result.errors)) else 200
     if isinstance(error, Forbidden):
         status = 403
+    # The problems in the page's language (the API and the command line keep them in English).
+    result = result.in_language(_, ngettext) if result else None
+    error = in_language(error, _) if error else None
     return render_template("returns/upload.html", programmes=programmes, result=result, error=error,
                            quarter=clock.reporting_quarter()), status
 

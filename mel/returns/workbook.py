@@ -1,4 +1,8 @@
-"""Quarterly-return files: build the Excel template and read .xlsx/.csv uploads into raw cells."""
+"""Quarterly-return files: build the Excel template and read .xlsx/.csv uploads into raw cells.
+
+Each refusal's words are a message (indicators/messages.py): English text, which the upload page
+says in the reader's language; the file's name, sheets, cells and what they hold stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -26,15 +30,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from indicators.explanations import REASON_LABELS
 from indicators.figures import ROW_COLUMNS
+from indicators.messages import N_, Message, Text, Words, message
+from indicators.validation import ROW
 from mel.errors import ErrorDetail, ValidationFailed
 from mel.returns.upload_limits import (
-    DAMAGED,
     MAX_LINE_CHARS,
     OLE_MAGIC,
     ZIP_MAGIC,
     UploadLimits,
     check_size,
     check_workbook,
+    damaged,
     refuse,
     too_many_cells,
     too_many_rows,
@@ -201,9 +207,10 @@ def read_return_file(data: bytes, filename: str, *, max_bytes: int | None = None
     ext = PurePosixPath(name).suffix.lower()
     if ext not in (".xlsx", ".csv"):
         legacy = ext in (".xls", ".xlsm", ".xlsb", ".ods")
-        hint = " Save it from Excel as an Excel Workbook (.xlsx)." if legacy else ""
-        _refuse(name, f"{name}: only .xlsx (Excel workbook) and .csv files are accepted, "
-                      f"not {ext or 'a file without an extension'}.{hint}")
+        template = (N_("%(name)s: only .xlsx (Excel workbook) and .csv files are accepted, not %(ext)s. Save it "
+                       "from Excel as an Excel Workbook (.xlsx).") if legacy else
+                    N_("%(name)s: only .xlsx (Excel workbook) and .csv files are accepted, not %(ext)s."))
+        _refuse(name, message(template, name=name, ext=ext or Message(N_("a file without an extension"))))
     check_size(data, name, limits)
     if ext == ".xlsx":
         return _read_xlsx(data, name, limits)
@@ -221,20 +228,27 @@ def _limits(limits: UploadLimits | None, max_bytes: int | None,
     return limits
 
 
-def _refuse(name: str, message: str) -> NoReturn:
+def _refuse(name: str, said: Words | str) -> NoReturn:
     """Raise a file-level refusal."""
-    refuse(name, message)
+    refuse(name, said)
+
+
+def _detail(said: Words, location: dict[str, Any]) -> ErrorDetail:
+    """A located problem, its words a message."""
+    return ErrorDetail(Text(said), location)
 
 
 def _fail(name: str, details: list[ErrorDetail], unlisted: int = 0) -> NoReturn:
     """Raise one ValidationFailed summarising every located problem (unlisted: not collected)."""
     total = len(details) + unlisted
     if total == 1:
-        message = f"{name}: {details[0].message} Nothing was stored."
+        said = message(N_("%(name)s: %(problem)s Nothing was stored."), name=name, problem=details[0].message)
+    elif total > MAX_DETAILS:
+        said = message(N_("%(name)s: %(count)s problems (the first %(listed)s are listed); nothing was stored."),
+                       name=name, count=total, listed=MAX_DETAILS)
     else:
-        shown = f" (the first {MAX_DETAILS} are listed)" if total > MAX_DETAILS else ""
-        message = f"{name}: {total} problems{shown}; nothing was stored."
-    raise ValidationFailed(message, details[:MAX_DETAILS])
+        said = message(N_("%(name)s: %(count)s problems; nothing was stored."), name=name, count=total)
+    raise ValidationFailed(Text(said), details[:MAX_DETAILS])
 
 
 def _read_xlsx(data: bytes, name: str, limits: UploadLimits) -> pd.DataFrame:
@@ -283,13 +297,14 @@ def _read_sheet(data: bytes, name: str, *, sheet: str, columns: Sequence[str],
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many types for malformed parts
-        _refuse(name, DAMAGED.format(name=name))
+        _refuse(name, damaged(name))
     try:
         found_sheet = next((s for s in wb.sheetnames if s.strip().lower() == sheet.lower()), None)
         if found_sheet is None or not isinstance(wb[found_sheet], ReadOnlyWorksheet):
-            found = ", ".join(f'"{s}"' for s in wb.sheetnames) or "none"
-            _refuse(name, f'{name} has no sheet named "{sheet}" (sheets found: {found}); use '
-                          "the downloaded template and do not rename its sheets.")
+            found = ", ".join(f'"{s}"' for s in wb.sheetnames) or Message(N_("none"))
+            _refuse(name, message(N_('%(name)s has no sheet named "%(sheet)s" (sheets found: %(found)s); use the '
+                                     "downloaded template and do not rename its sheets."),
+                                  name=name, sheet=sheet, found=found))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -297,7 +312,7 @@ def _read_sheet(data: bytes, name: str, *, sheet: str, columns: Sequence[str],
         except ValidationFailed:
             raise
         except Exception:  # malformed sheet XML, bad references: a damaged file, never a traceback
-            _refuse(name, DAMAGED.format(name=name))
+            _refuse(name, damaged(name))
     finally:
         wb.close()
 
@@ -323,7 +338,8 @@ def _stream(wb: Any, ws: ReadOnlyWorksheet, name: str, columns: Sequence[str],
         for row, found in parser.parse():
             cells += len(found)
             if cells > limits.max_cells:
-                too_many_cells(name, f"sheet {sheet}, reading row {row}", limits)
+                too_many_cells(name, message(N_("sheet %(sheet)s, reading row %(row)s"), sheet=sheet, row=row),
+                               limits)
             texts: list[str] | None = None
             for cell in found:
                 col, value = cell["column"], cell["value"]
@@ -332,9 +348,10 @@ def _stream(wb: Any, ws: ReadOnlyWorksheet, name: str, columns: Sequence[str],
                     unlisted += 1
                 elif formula is not None:
                     ref = f"{sheet}!{get_column_letter(col)}{row}"
-                    formulas.append(ErrorDetail(f"{ref} holds a formula ({formula}); type the number "
-                                                "instead.", {**where, "row": row,
-                                                             "column": get_column_letter(col), "cell": ref}))
+                    formulas.append(_detail(
+                        message(N_("%(cell)s holds a formula (%(formula)s); type the number instead."), cell=ref,
+                                formula=formula),
+                        {**where, "row": row, "column": get_column_letter(col), "cell": ref}))
                 text = _cell_text(value)
                 if row == 1 and text.strip():
                     header.append((col, text.strip().lower()))
@@ -344,7 +361,7 @@ def _stream(wb: Any, ws: ReadOnlyWorksheet, name: str, columns: Sequence[str],
             if texts is None or not any(t.strip() for t in texts):
                 continue
             if len(table.rows) >= limits.max_rows:
-                too_many_rows(name, f"sheet {sheet}, row {row}", limits)
+                too_many_rows(name, message(N_("sheet %(sheet)s, row %(row)s"), sheet=sheet, row=row), limits)
             ordered, last = ordered and row > last, row
             table.rows.append(row)
             for index, column in kept:
@@ -354,16 +371,16 @@ def _stream(wb: Any, ws: ReadOnlyWorksheet, name: str, columns: Sequence[str],
     details = _compare_header(found_header, columns, (), where,
                               lambda letter: f"{sheet}!{letter}1", ordered=True)
     for lo_row, lo_col, coord in sorted(_merged(merges)):
-        details.append(ErrorDetail(
-            f"{sheet}!{coord} is a merged range; unmerge it so each cell holds one value.",
+        details.append(_detail(
+            message(N_("%(cell)s is a merged range; unmerge it so each cell holds one value."), cell=f"{sheet}!{coord}"),
             {**where, "row": lo_row, "column": get_column_letter(lo_col), "cell": f"{sheet}!{coord}",
              "range": coord}))
     details += formulas
     if details:
         _fail(name, details, unlisted)
     if not table.rows and not allow_empty:
-        _refuse(name, f"{name} has no data rows in sheet {sheet}; fill in the template below the "
-                      "header row.")
+        _refuse(name, message(N_("%(name)s has no data rows in sheet %(sheet)s; fill in the template below the "
+                                 "header row."), name=name, sheet=sheet))
     if not ordered:  # rows written out of order (not by Excel): report them in sheet order
         order = sorted(range(len(table.rows)), key=table.rows.__getitem__)
         table.rows = [table.rows[i] for i in order]
@@ -393,23 +410,25 @@ def _compare_header(found: list[tuple[str, str]], required: Sequence[str], optio
         if text in known and text not in seen:
             seen.add(text)
             continue
-        what = "a repeated column" if text in seen else "an extra column"
-        details.append(ErrorDetail(
-            f'column {letter} ("{text}") is {what}; remove it so the header matches the template.',
-            {**where, "row": 1, "column": letter, "cell": ref(letter)}))
+        template = (N_('column %(letter)s ("%(header)s") is a repeated column; remove it so the header matches the '
+                       "template.") if text in seen else
+                    N_('column %(letter)s ("%(header)s") is an extra column; remove it so the header matches the '
+                       "template."))
+        details.append(_detail(message(template, letter=letter, header=text),
+                               {**where, "row": 1, "column": letter, "cell": ref(letter)}))
     missing = [c for c in required if c not in seen]
     if missing:
-        details.append(ErrorDetail(
-            f"the header row is missing the column(s) {', '.join(missing)}; use the downloaded "
-            "template and do not delete columns.", {**where, "row": 1}))
+        details.append(_detail(
+            message(N_("the header row is missing the column(s) %(columns)s; use the downloaded template and do not "
+                       "delete columns."), columns=", ".join(missing)), {**where, "row": 1}))
     if ordered and not details:
         for letter, text in found:
             expected = get_column_letter(required.index(text) + 1)
             if letter != expected:
-                details.append(ErrorDetail(
-                    f'the columns are in the wrong order: "{text}" is in column {letter} but '
-                    f"belongs in column {expected}; use the downloaded template and do not move, "
-                    "insert or delete columns.",
+                details.append(_detail(
+                    message(N_('the columns are in the wrong order: "%(header)s" is in column %(letter)s but belongs '
+                               "in column %(expected)s; use the downloaded template and do not move, insert or "
+                               "delete columns."), header=text, letter=letter, expected=expected),
                     {**where, "row": 1, "column": letter, "cell": ref(letter)}))
                 break
     return details
@@ -456,27 +475,33 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
 def _decode_csv(data: bytes, name: str) -> str:
     """CSV text, refusing binaries; UTF-8 (with or without BOM) first, then Windows cp1252."""
     if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
-        _refuse(name, f"{name}: this is not a CSV file, it looks like an Excel workbook; upload it "
-                      "with a .xlsx name, or save it from Excel as CSV.")
+        _refuse(name, message(N_("%(name)s: this is not a CSV file, it looks like an Excel workbook; upload it "
+                                 "with a .xlsx name, or save it from Excel as CSV."), name=name))
     if b"\0" in data:
-        _refuse(name, f"{name}: this is not a CSV file, it contains binary data; save it from "
-                      "Excel as \"CSV UTF-8 (Comma delimited)\".")
+        _refuse(name, message(N_('%(name)s: this is not a CSV file, it contains binary data; save it from Excel '
+                                 'as "CSV UTF-8 (Comma delimited)".'), name=name))
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    _refuse(name, f"{name} is neither UTF-8 nor Windows (cp1252) text; save it from Excel as "
-                  "\"CSV UTF-8 (Comma delimited)\".")
+    _refuse(name, message(N_('%(name)s is neither UTF-8 nor Windows (cp1252) text; save it from Excel as '
+                             '"CSV UTF-8 (Comma delimited)".'), name=name))
+
+
+def _unreadable(name: str, exc: csv.Error) -> Message:
+    return message(N_("%(name)s is not a readable CSV file (%(error)s); save it from Excel as CSV."), name=name,
+                   error=str(exc))
 
 
 def _lines(text: str, name: str) -> Iterator[str]:
     """Physical lines of the CSV text, refusing one too long to be a row (a field count bomb)."""
     for number, line in enumerate(io.StringIO(text, newline=""), start=1):
         if len(line) > MAX_LINE_CHARS:
-            _refuse(name, f"{name}: line {number} is {len(line):,} characters long, over the "
-                          f"{MAX_LINE_CHARS:,} a row of figures can need; check that the file is a "
-                          "return CSV with one value per line.")
+            _refuse(name, message(N_("%(name)s: line %(line)s is %(length)s characters long, over the %(limit)s a "
+                                     "row of figures can need; check that the file is a return CSV with one value "
+                                     "per line."),
+                                  name=name, line=number, length=f"{len(line):,}", limit=f"{MAX_LINE_CHARS:,}"))
         yield line
 
 
@@ -488,16 +513,17 @@ def _read_csv(data: bytes, name: str, limits: UploadLimits) -> pd.DataFrame:
     try:
         first = next(reader, [])
     except csv.Error as exc:
-        _refuse(name, f"{name} is not a readable CSV file ({exc}); save it from Excel as CSV.")
+        _refuse(name, _unreadable(name, exc))
     if not any(f.strip() for f in first):
-        _refuse(name, f"{name} has no header row; the first line must be "
-                      f"{','.join(CSV_COLUMNS)}[,explanation].")
+        _refuse(name, message(N_("%(name)s has no header row; the first line must be %(header)s."), name=name,
+                              header=f"{','.join(CSV_COLUMNS)}[,explanation]"))
     if len(first) > 16_384:  # Excel's widest sheet; a return CSV has six or seven columns
-        _refuse(name, f"{name} has {len(first):,} columns in its header row, more than a spreadsheet can "
-                      f"hold; the first line must be {','.join(CSV_COLUMNS)}[,explanation].")
+        _refuse(name, message(N_("%(name)s has %(count)s columns in its header row, more than a spreadsheet can "
+                                 "hold; the first line must be %(header)s."),
+                              name=name, count=f"{len(first):,}", header=f"{','.join(CSV_COLUMNS)}[,explanation]"))
     header = [f.replace("\ufeff", "").strip().lower() for f in first]
     if len(header) == 1 and ";" in header[0]:
-        _refuse(name, f"{name} uses ';' between columns; save it with commas as separators.")
+        _refuse(name, message(N_("%(name)s uses ';' between columns; save it with commas as separators."), name=name))
     found = [(get_column_letter(i + 1), h) for i, h in enumerate(header) if h]
     details = _compare_header(found, CSV_COLUMNS, CSV_OPTIONAL_COLUMNS, where,
                               lambda letter: f"{letter}1", ordered=False)
@@ -515,27 +541,28 @@ def _read_csv(data: bytes, name: str, limits: UploadLimits) -> pd.DataFrame:
         for row, fields in enumerate(reader, start=2):
             fields_read += len(fields)
             if fields_read > limits.max_cells:
-                too_many_cells(name, f"fields, reading row {row}", limits)
+                too_many_cells(name, message(N_("fields, reading row %(row)s"), row=row), limits)
             if not any(f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
                 if len(details) >= MAX_DETAILS:
                     unlisted += 1
                     continue
-                details.append(ErrorDetail(
-                    f"row {row} has {len(fields)} fields but the header has {len(header)}; check for "
-                    "unquoted commas in that line.", {**where, "row": row}))
+                details.append(_detail(
+                    message(N_("row %(row)s has %(fields)s fields but the header has %(header)s; check for unquoted "
+                               "commas in that line."), row=row, fields=len(fields), header=len(header)),
+                    {**where, "row": row}))
                 continue
             if len(numbers) >= limits.max_rows:
-                too_many_rows(name, f"row {row}", limits)
+                too_many_rows(name, message(ROW, row=row), limits)
             numbers.append(row)
             for column in keep:
                 index = position.get(column)
                 columns[column].append("" if index is None else fields[index])
     except csv.Error as exc:
-        _refuse(name, f"{name} is not a readable CSV file ({exc}); save it from Excel as CSV.")
+        _refuse(name, _unreadable(name, exc))
     if details:
         _fail(name, details, unlisted)
     if not numbers:
-        _refuse(name, f"{name} has no data rows; add one line per value below the header.")
+        _refuse(name, message(N_("%(name)s has no data rows; add one line per value below the header."), name=name))
     return _frame({**columns, "file": name, "sheet": "", "row": numbers, "column": value_letter})

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mel.catalogue.models import _in
 from mel.db import Base, utcnow
+from mel.i18n import N_
 
 QUERY_STATES = ("open", "answered", "closed")
-RETURN_REASONS = {
-    "missing_values": "Required figures are missing",
-    "inconsistent": "Figures are inconsistent with each other",
-    "outlier": "A figure is far from its history or from other counties",
-    "explanation": "An explanation is missing or not convincing",
-    "evidence": "Supporting evidence is needed",
-    "wrong_scope": "Figures belong to another period, county or programme",
-    "other": "Other (see the text)",
+RETURN_REASONS = {  # English, marked for the catalogue; translated where shown
+    "missing_values": N_("Required figures are missing"),
+    "inconsistent": N_("Figures are inconsistent with each other"),
+    "outlier": N_("A figure is far from its history or from other counties"),
+    "explanation": N_("An explanation is missing or not convincing"),
+    "evidence": N_("Supporting evidence is needed"),
+    "wrong_scope": N_("Figures belong to another period, county or programme"),
+    "other": N_("Other (see the text)"),
 }
 
 

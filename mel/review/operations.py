@@ -68,9 +68,7 @@ def raise_query(session: Session, catalogue: Catalogue, user: User, record: Retu
     session.flush()
     session.add(QueryMessage(query_id=query.id, author_id=user.id, kind="question", body=text.strip(), created_at=now))
     session.flush()
-    notify.officers_of(session, record, kind="query",
-                       subject=f"Query on {code} {option} – {_label(catalogue, record)}",
-                       body=f"{user.display_name} asks: {text.strip()}", dedupe=f"query:{query.id}")
+    notify.query_raised(session, record, user, code=code, option=option, text=text, query_id=query.id)
     return query
 
 
@@ -105,9 +103,7 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
     session.add(message)
     query.status = "answered"
     session.flush()
-    notify.reviewers(session, kind="query_answered",
-                     subject=f"Query answered – {_label(catalogue, record)}",
-                     body=f"{user.display_name}: {text.strip()}", record=record, dedupe=f"answer:{message.id}")
+    notify.query_answered(session, record, user, text=text, message_id=message.id)
     return message
 
 
@@ -145,9 +141,7 @@ def return_to_officer(session: Session, catalogue: Catalogue, user: User, record
                                + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
     event = move(session, record, "returned", user, reason=text, reason_codes=",".join(reason_codes),
                  channel=channel, now=now)
-    notify.officers_of(session, record, kind="returned", subject=f"Returned for correction – {_label(catalogue, record)}",
-                       body=f"Reasons: {'; '.join(RETURN_REASONS[c] for c in reason_codes)}. {text}",
-                       dedupe=f"returned:{event.id}")
+    notify.returned(session, record, reasons=reason_codes, text=text, event_id=event.id)
     return event
 
 
@@ -155,8 +149,7 @@ def reopen(session: Session, catalogue: Catalogue, user: User, record: Return, t
            channel: str = "web", now: datetime | None = None) -> ReturnEvent:
     event = move(session, record, "reopened", user, reason=text, channel=channel, now=now)
     audit.record(session, "return.reopened", actor=user, object=_label(catalogue, record), details={"return_id": record.id, "reason": text})
-    notify.officers_of(session, record, kind="reopened", subject=f"Reopened – {_label(catalogue, record)}",
-                       body=text, dedupe=f"reopened:{event.id}")
+    notify.reopened(session, record, text=text, event_id=event.id)
     return event
 
 

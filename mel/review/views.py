@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -313,18 +314,18 @@ def answer(query_id: int):
     catalogue = load_catalogue(session)
     query = session.get(ValueQuery, query_id)
     if query is None:
-        raise NotFound(f"Query {query_id} does not exist.")
+        raise NotFound(_("Query %(id)s does not exist.", id=query_id))
     record = session.get(Return, query.return_id)
     programme = catalogue.programme_by_id[record.programme_id]
     unit = catalogue.org_unit_by_id[record.org_unit_id]
     if not can_enter(user, programme.id, unit):
-        raise Forbidden("Only the officer responsible for this return (or the secretariat) answers its queries.")
+        raise Forbidden(_("Only the officer responsible for this return (or the secretariat) answers its queries."))
     try:
         operations.answer_query(session, catalogue, user, query, request.form.get("text", ""),
                                 corrected_value=request.form.get("corrected_value") or None,
                                 settings=IngestSettings.from_config(current_app.config))
         finish(session, current_app.config)
-        flash("Answer sent to the reviewers.", "info")
+        flash(_("Answer sent to the reviewers."), "info")
     except MelError as exc:
         session.rollback()
         flash(exc.message, "error")

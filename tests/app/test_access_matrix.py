@@ -288,6 +288,7 @@ class Case:
     data: dict = field(default_factory=dict)
     query: dict = field(default_factory=dict)
     label: str = ""
+    allows: tuple[str, ...] = ()  # markers this body may carry whoever asks (a published report is public)
 
 
 OK = {200}
@@ -422,6 +423,13 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
         ("static", "GET"): None,
         ("accounts.login", "GET"): None, ("accounts.login", "POST"): None, ("accounts.logout", "POST"): None,
         ("health.healthz", "GET"): [Case("GET", "/healthz", lambda role: {200, 503})],
+        # The public results page and the published reports' PDFs are everyone's, signed in or not
+        # (mel/public/); a draft's PDF is "not found" there for everyone, the secretariat included.
+        ("public.index", "GET"): [Case("GET", "/public", lambda role: OK)],
+        ("public.report_pdf", "GET"): [
+            Case("GET", f"/public/reports/{s.runs['published']}.pdf", lambda role: OK, allows=(PUBLISHED_RUN_MARK,),
+                 label="published"),
+            Case("GET", f"/public/reports/{s.runs['draft']}.pdf", lambda role: HIDDEN, label="draft")],
         ("api-docs.openapi_json", "GET"): [Case("GET", "/api/v1/openapi.json", lambda role: {200})],
         ("web.home", "GET"): [Case("GET", "/", signed())],
         ("accounts.audit_log", "GET"): [Case("GET", "/admin/audit", only(ADMIN))],
@@ -643,7 +651,7 @@ def test_every_route_answers_each_role_as_the_rules_say_and_leaks_nothing(world,
             if role == "anonymous" and response.status_code == 302:
                 assert "/login" in response.headers["Location"], where
             text = body_text(response)
-            leaked = [m for m in forbidden if m in text]
+            leaked = [m for m in forbidden if m in text and m not in case.allows]
             if leaked:
                 failures.append(f"{where}: {response.status_code} carries {leaked}")
     assert count > 100
@@ -664,6 +672,8 @@ def test_the_markers_are_there_for_those_who_may_see_them(world):
         ("viewer", Case("GET", "/programmes/OPCT/template.xlsx", signed(), query={"period": "2025Q3"}), "7777774"),
         ("secretariat", Case("GET", "/reports/", signed()), DRAFT_RUN_MARK),
         ("viewer", Case("GET", f"/api/v1/reports/{world.runs['published']}/pdf", signed(api=True)),
+         PUBLISHED_RUN_MARK),
+        ("anonymous", Case("GET", f"/public/reports/{world.runs['published']}.pdf", lambda role: OK),
          PUBLISHED_RUN_MARK),
     ]
     for role, case, marker in checks:

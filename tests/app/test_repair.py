@@ -52,8 +52,8 @@ class Builder:
 
     def __init__(self, session):
         self.session = session
-        self.programme = session.scalar(select(Programme).where(Programme.code == "OPCT"))
-        self.form_id = session.scalar(select(ReportingForm.id).where(ReportingForm.programme_id == self.programme.id))
+        self.programme_id = session.scalar(select(Programme.id).where(Programme.code == "OPCT"))
+        self.form_id = session.scalar(select(ReportingForm.id).where(ReportingForm.programme_id == self.programme_id))
         self.units = dict(session.execute(select(OrgUnit.code, OrgUnit.id)).all())
         # Columns only: the catalogue's later columns do not exist in a 0008 schema.
         self.figures = {
@@ -64,14 +64,14 @@ class Builder:
 
     def ret(self, unit: str, period: str) -> int:
         return self.session.scalar(insert(Return).returning(Return.id).values(
-            programme_id=self.programme.id, org_unit_id=self.units[unit], period=period, form_id=self.form_id,
+            programme_id=self.programme_id, org_unit_id=self.units[unit], period=period, form_id=self.form_id,
             state="draft", version=1, narrative="", is_late=False, created_at=AT, updated_at=AT))
 
     def value(self, return_id: int, unit: str, period: str, code: str, value: int) -> None:
         indicator_id, combo_id = self.figures[code]
         self.session.execute(insert(DataValue).values(
             return_id=return_id, indicator_id=indicator_id, component="value", option_combo_id=combo_id,
-            programme_id=self.programme.id, org_unit_id=self.units[unit], period=period, value=Decimal(value),
+            programme_id=self.programme_id, org_unit_id=self.units[unit], period=period, value=Decimal(value),
             comment="", explanation="", created_at=AT, updated_at=AT))
         self.session.execute(insert(ValueChange).values(
             return_id=return_id, indicator_id=indicator_id, component="value", option_combo_id=combo_id,

@@ -346,5 +346,6 @@ def test_watermark_is_drawn_with_paths_not_text():
     root = ET.fromstring(watermark("DRAFT"))
     tags = [element.tag.split("}")[-1] for element in root.iter()]
     assert tags.count("path") == 5 and "text" not in tags and tags[1] == "title"
+    assert ET.fromstring(watermark("RASIMU")).iter()  # the Kiswahili mark has its letters too
     with pytest.raises(ValueError, match="no letter shape"):
-        watermark("DRAFTS")
+        watermark("DRAFTZ")

@@ -3,12 +3,14 @@
 // format is checked as it loses focus (the server's own rules and words, from data-rules), Enter
 // and the arrow keys move between figures, and what is typed is kept in this browser until the
 // server has it (a reload, a dropped connection or a closed tab loses nothing). The server stays
-// the judge of every figure.
+// the judge of every figure. Every word it writes comes from the server in the page's language
+// (data-words: "{name}" marks what the script fills in).
 (function () {
   "use strict";
   var form = document.getElementById("grid-form");
   if (!form || !form.hasAttribute("data-editable")) return;
   var rules = JSON.parse(form.getAttribute("data-rules"));
+  var words = JSON.parse(form.getAttribute("data-words"));
   var numberRe = new RegExp(rules.number);
   var thousandsRe = new RegExp(rules.thousands);
   var figures = Array.prototype.slice.call(form.querySelectorAll("input.num"));
@@ -47,14 +49,19 @@
     return raw.indexOf("'") >= 0 && raw.indexOf('"') < 0 ? '"' + raw + '"' : "'" + raw + "'";
   }
 
+  function fill(template, values) {  // "{name}" → values.name (names it does not know stay as they are)
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function messageOf(problem, raw, input) {
-    var words = {
+    var values = {
       quoted: quoted(raw), raw: raw, fixed: raw.replace(/[, ]/g, ""),
       indicator: input.getAttribute("data-indicator"),
       kind: rules.kinds[input.getAttribute("data-component") === "value" ? "value" : "part"]
     };
-    var template = rules.messages[problem] || rules.messages.not_a_number;
-    return template.replace(/\{(\w+)\}/g, function (whole, name) { return words[name]; });
+    return fill(rules.messages[problem] || rules.messages.not_a_number, values);
   }
 
   function numberOf(input) {
@@ -138,11 +145,11 @@
     }
     output.classList.remove("mismatch");
     if (!counted) { output.textContent = ""; return; }
-    var text = "parts add up to " + shown(sum, decimals);
+    var text = fill(words.parts, {sum: shown(sum, decimals)});
     // The same rule as the server's total check: complete parts equal the total, others stay below it.
     if (total !== null && ((counted === expected && Math.abs(sum - total) > 0.005) ||
                            (counted < expected && sum > total + 0.005))) {
-      text += ", not the total of " + shown(total, decimals);
+      text = fill(words.parts_not_total, {sum: shown(sum, decimals), total: shown(total, decimals)});
       output.classList.add("mismatch");
     }
     output.textContent = text;
@@ -194,9 +201,9 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "comment-toggle";
-    button.textContent = "Add comment";
+    button.textContent = words.add_comment;
     // The name begins with the words shown, so a voice user saying "click Add comment" reaches it (WCAG 2.5.3).
-    button.setAttribute("aria-label", "Add c" + input.getAttribute("aria-label").slice(1));
+    button.setAttribute("aria-label", fill(words.add_comment_on, {figure: input.getAttribute("data-figure")}));
     input.setAttribute("tabindex", "-1");
     input.hidden = true;
     input.parentNode.insertBefore(button, input);
@@ -261,7 +268,7 @@
       store.removeItem(key);
     }
     if (saveState) {
-      saveState.textContent = dirty ? "Unsaved changes, kept in this browser until you save." : "";
+      saveState.textContent = dirty ? words.unsaved : "";
     }
   }
 
@@ -279,7 +286,7 @@
     if (withDiscard) {
       var button = document.createElement("button");
       button.type = "button";
-      button.textContent = "Discard them";
+      button.textContent = words.discard;
       button.addEventListener("click", discard);
       notice.appendChild(button);
     }
@@ -299,7 +306,7 @@
     versionInput.value = pageVersion;
     recompute();
     keep();
-    say("Your unsaved figures were discarded; the grid shows what is saved.", false);
+    say(words.discarded, false);
   }
 
   function restore() {
@@ -320,14 +327,13 @@
       storage().removeItem(draft.key);
       return;
     }
-    var when = new Date(draft.body.at).toLocaleString("en-GB", {day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"});
-    var text = "We restored your unsaved figures from this browser (" + restored + " field" + (restored === 1 ? "" : "s") +
-      ", typed " + when + "). Check them and save.";
+    var when = new Date(draft.body.at).toLocaleString(words.locale, {day: "numeric", month: "short", hour: "2-digit", minute: "2-digit"});
+    // English and Kiswahili both take the "one" form for 1 and the "other" form otherwise.
+    var text = fill(restored === 1 ? words.restored_one : words.restored_other, {count: restored, when: when});
     if (String(draft.body.version) !== String(pageVersion)) {
       // Typed against an earlier version: saving shows, figure by figure, theirs and the saved ones.
       versionInput.value = draft.body.version;
-      text += " They were typed on version " + draft.body.version + " and the return is now at version " +
-        pageVersion + ": saving will show where the two differ so that you can choose.";
+      text += " " + fill(words.other_version, {typed: draft.body.version, now: pageVersion});
     }
     say(text, true);
     recompute();
@@ -354,18 +360,18 @@
     keep();
     if (navigator.onLine === false) {
       event.preventDefault();
-      say("You are offline, so nothing was sent. Your figures are kept in this browser: save again when the connection is back.", false);
+      say(words.offline, false);
       notice.focus();
       return;
     }
     submitting = true;
   });
   window.addEventListener("online", function () {
-    if (!notice.hidden) say("The connection is back. Save to send your figures.", false);
+    if (!notice.hidden) say(words.online, false);
   });
   window.addEventListener("offline", function () {
     keep();
-    say("The connection dropped. Keep typing: your figures are kept in this browser until you can save.", false);
+    say(words.dropped, false);
   });
   window.addEventListener("pagehide", keep);
   window.addEventListener("beforeunload", function (event) {
