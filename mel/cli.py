@@ -621,6 +621,7 @@ def quickstart_command(host: str, port: int, no_serve: bool, no_scheduler: bool,
     click.echo(summary.describe())
     click.echo("")
     click.secho(f"Kenya SP MEL is ready at http://{host}:{port}/", bold=True)
+    click.echo(f"Published results, no sign-in (English and Kiswahili): http://{host}:{port}/public")
     click.echo(f"Demo logins (password {DEMO_PASSWORD}):")
     for email, role in summary.users:
         click.echo(f"  {role:<12} {email}")

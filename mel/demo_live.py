@@ -2,7 +2,7 @@
 
 The quarter being reported gets its window open for officers, returns in every state (not started,
 draft, submitted, returned, approved) with warnings explained and unexplained, and queries on single
-figures answered and unanswered; the last closed quarter gets a published sector report. The figures
+figures answered and unanswered; the last closed quarter gets a published sector report and fact sheet (English and Kiswahili). The figures
 are the demo generator's (mel/demo.py) for the anchor quarter; the states come from fixed seeds, so
 one date always gives the same returns. Actors are the demo users; every event is timed inside the
 window, before `as_of`.
@@ -242,18 +242,24 @@ def _query(session: Session, catalogue, reviewer, officer, record: Return, momen
 
 def _publish_sector_report(session: Session, calendar: DemoCalendar, summary: DemoSummary, config,
                            say: Callable[[str], None] | None) -> None:
-    """The sector report of the last closed quarter, generated and published as the secretariat would."""
+    """The sector report of the last closed quarter, and its fact sheet in English and Kiswahili,
+    generated and published as the secretariat would (the public page shows them: /public)."""
     period = calendar.history[-1].id
-    published = session.scalar(select(ReportRun).where(ReportRun.kind == "sector", ReportRun.period == period,
-                                                       ReportRun.published_at.is_not(None)).limit(1))
-    if published is not None:
-        return
     secretariat = load_user(session, "secretariat@demo.test")
-    if say:
-        say(f"Rendering and publishing the sector report for {period} (about 20 seconds)…")
-    run = reporting.request_report(session, kind="sector", period=period, user=secretariat, trigger="cli")
-    run = reporting.execute(session, run.id, config)  # commits as it goes
-    if run.state != "done":
-        raise MelError(f"The demo's sector report for {period} could not be rendered: {run.error.splitlines()[0]}")
-    reporting.publish(session, run, secretariat, config)
-    summary.live.append(f"Published the sector report for {period} (report run {run.id}, {run.page_count} pages).")
+    for kind, language, words in (("sector", "en", "the sector report"), ("factsheet", "en", "the fact sheet"),
+                                  ("factsheet", "sw", "the fact sheet in Kiswahili")):
+        published = session.scalar(select(ReportRun).where(
+            ReportRun.kind == kind, ReportRun.period == period, ReportRun.language == language,
+            ReportRun.published_at.is_not(None)).limit(1))
+        if published is not None:
+            continue
+        if say:
+            say(f"Rendering and publishing {words} for {period}"
+                + (" (about 20 seconds)…" if kind == "sector" else "…"))
+        run = reporting.request_report(session, kind=kind, period=period, user=secretariat, trigger="cli",
+                                       language=language)
+        run = reporting.execute(session, run.id, config)  # commits as it goes
+        if run.state != "done":
+            raise MelError(f"The demo's {words} for {period} could not be rendered: {run.error.splitlines()[0]}")
+        reporting.publish(session, run, secretariat, config)
+        summary.live.append(f"Published {words} for {period} (report run {run.id}, {run.page_count} pages).")

@@ -513,6 +513,11 @@ def _county_table(snapshot: dict) -> list[dict]:
             for code in sorted(set(cells) | set(returns)) if code in snapshot["counties"]]
 
 
+# The work-plan activities' status words (indicators/workplan.py ACTIVITY_STATUSES, the templates'
+# ACTIVITY_LABELS), listed here to be extracted; the templates translate them where they print them.
+ACTIVITY_WORDS = (N_("Not started"), N_("On track"), N_("Delayed"), N_("Completed"), N_("Dropped"))
+
+
 def _workplan(snapshot: dict) -> list[WorkingGroup]:
     plan = snapshot.get("workplan")
     if not plan:

@@ -5,6 +5,7 @@ writes and their checks are in disaggregation_admin.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from indicators.disaggregation import MAX_CATEGORIES
@@ -70,7 +71,8 @@ def category_new():
             session.rollback()
             error = exc
         else:
-            flash(f"Category {category.code} created. Add it to a set to cross it into combinations.", "info")
+            flash(gettext("Category %(code)s created. Add it to a set to cross it into combinations.",
+                          code=category.code), "info")
             return redirect(url_for("disaggregations.category_page", code=category.code))
     return render_template("catalogue/disaggregation_category_new.html", values=values, error=error,
                            problems=_problems(error)), (error.status if error else 200)
@@ -103,7 +105,8 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
         try:
             position = int(raw) if raw else index + 1
         except ValueError:
-            problems.append(ErrorDetail(f"position of {option.code}: {raw[:20]!r} is not a whole number.",
+            problems.append(ErrorDetail(gettext("position of %(code)s: %(text)s is not a whole number.", code=option.code,
+                                                text=repr(raw[:20])),
                                         {"field": f"position.{option.code}"}))
             position = index + 1
         rows.append((position, index, {"code": option.code,
@@ -115,14 +118,16 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
         try:
             position = int(raw) if raw else len(stored) + 1
         except ValueError:
-            problems.append(ErrorDetail(f"position of the new option: {raw[:20]!r} is not a whole number.",
+            problems.append(ErrorDetail(gettext("position of the new option: %(text)s is not a whole number.",
+                                                text=repr(raw[:20])),
                                         {"field": "new.position"}))
             position = len(stored) + 1
         # Given a position, the new option goes before the one that held it.
         rows.append((position, -1 if raw else len(stored), {"code": new_code, "name": request.form.get("new.name", ""),
                                                              "name_sw": request.form.get("new.name_sw", "")}))
     if problems:
-        raise ValidationFailed(f"The category {category.code} was not saved: correct the fields below.", problems)
+        raise ValidationFailed(gettext("The category %(code)s was not saved: correct the fields below.",
+                                       code=category.code), problems)
     return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
@@ -142,8 +147,9 @@ def category_save(code: str):
     except MelError as exc:
         session.rollback()
         return _category_page(code, error=exc, entered=entered)
-    flash(f"Category {category.code} saved ({changed} change{'s' if changed != 1 else ''})." if changed
-          else f"Category {category.code}: nothing changed.", "info")
+    flash(ngettext("Category %(code)s saved (%(num)s change).", "Category %(code)s saved (%(num)s changes).", changed,
+                   code=category.code) if changed
+          else gettext("Category %(code)s: nothing changed.", code=category.code), "info")
     return redirect(url_for("disaggregations.category_page", code=category.code))
 
 
@@ -156,13 +162,17 @@ def _option_action(code: str, option: str, action: str):
     try:
         if action == "delete":
             admin.delete_option(session, user, category.code, option, reason)
-            message = f"Option {option} deleted from {category.code}."
+            message = gettext("Option %(option)s deleted from %(category)s.", option=option, category=category.code)
         else:
             done = admin.set_option_active(session, user, category.code, option, action == "reactivate", reason)
-            word = "reactivated" if action == "reactivate" else "retired"
-            message = (f"Option {option} {word}: its figures stay and show in reports"
-                       f"{'; it takes figures again' if action == 'reactivate' else ', and it takes no new ones'}."
-                       if done else f"Option {option} was already {'active' if action == 'reactivate' else 'retired'}.")
+            if action == "reactivate":
+                message = (gettext("Option %(option)s reactivated: its figures stay and show in reports; it takes "
+                                   "figures again.", option=option) if done
+                           else gettext("Option %(option)s was already active.", option=option))
+            else:
+                message = (gettext("Option %(option)s retired: its figures stay and show in reports, and it takes "
+                                   "no new ones.", option=option) if done
+                           else gettext("Option %(option)s was already retired.", option=option))
     except MelError as exc:
         if exc.status == 404:
             raise
@@ -202,7 +212,7 @@ def category_delete(code: str):
     except MelError as exc:
         session.rollback()
         return _category_page(code, error=exc, entered={"delete": "1"})
-    flash(f"Category {code} deleted.", "info")
+    flash(gettext("Category %(code)s deleted.", code=code), "info")
     return redirect(url_for("disaggregations.overview"))
 
 
@@ -244,7 +254,7 @@ def set_new():
     except MelError as exc:
         session.rollback()
         return _set_form(session, None, error=exc, values=values)
-    flash(f"Set {dset.code} created with its combinations.", "info")
+    flash(gettext("Set %(code)s created with its combinations.", code=dset.code), "info")
     return redirect(url_for("disaggregations.set_page", code=dset.code))
 
 
@@ -272,7 +282,8 @@ def set_save(code: str):
     except MelError as exc:
         session.rollback()
         return _set_form(session, combos.find_set(session, code), error=exc, values=values)
-    flash(f"Set {dset.code} saved." if changed else f"Set {dset.code}: nothing changed.", "info")
+    flash(gettext("Set %(code)s saved.", code=dset.code) if changed
+          else gettext("Set %(code)s: nothing changed.", code=dset.code), "info")
     return redirect(url_for("disaggregations.set_page", code=dset.code))
 
 
@@ -288,5 +299,5 @@ def set_delete(code: str):
     except MelError as exc:
         session.rollback()
         return _set_form(session, combos.find_set(session, code), error=exc)
-    flash(f"Set {code} deleted.", "info")
+    flash(gettext("Set %(code)s deleted.", code=code), "info")
     return redirect(url_for("disaggregations.overview"))

@@ -6,6 +6,7 @@ form_admin.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from indicators.periods import PeriodError, PeriodType, parse_period
@@ -15,6 +16,7 @@ from mel.catalogue import form_admin, form_contents, programme_admin, queries
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import ErrorDetail, MelError, ValidationFailed
+from mel.i18n import day, period_words
 from mel.returns.workflow import window_for
 
 bp = Blueprint("form_admin", __name__, url_prefix="/catalogue")
@@ -100,8 +102,9 @@ def form_edit(code: str):
     quarter = form_admin.window_quarter(entered["from_period"], [])
     assert quarter is not None  # save_window accepted it
     opens, due, closes = form.window_days_in(quarter.id)
-    flash(f"From {quarter.label} on the window of {form.code} opens {opens}, falls due {due} and closes {closes} "
-          "days after each quarter; earlier quarters keep their window.", "info")
+    flash(gettext("From %(quarter)s on the window of %(form)s opens %(opens)s, falls due %(due)s and closes "
+                  "%(closes)s days after each quarter; earlier quarters keep their window.",
+                  quarter=period_words(quarter), form=form.code, opens=opens, due=due, closes=closes), "info")
     return redirect(url_for("form_admin.form_edit", code=code, quarter=quarter.id) + "#window")
 
 
@@ -116,8 +119,8 @@ def exception_add(code: str):
     except MelError as exc:
         db.session.rollback()
         return _form_page(code, error=exc, entered=entered, section="exception")
-    flash(f"{granted.org_unit.name} may send its {parse_period(granted.period).label} return until "
-          f"{granted.closes_on:%d %B %Y}.", "info")
+    flash(gettext("%(unit)s may send its %(quarter)s return until %(date)s.", unit=granted.org_unit.name,
+                  quarter=period_words(parse_period(granted.period)), date=day(granted.closes_on)), "info")
     return redirect(url_for("form_admin.form_edit", code=code) + "#exceptions")
 
 
@@ -134,8 +137,8 @@ def exception_remove(code: str, exception_id: int):
             raise
         db.session.rollback()
         return _form_page(code, error=exc, section="exceptions")
-    flash(f"The exception for {granted.org_unit.name}, {parse_period(granted.period).label} is removed: its "
-          "return closes with the form's window again.", "info")
+    flash(gettext("The exception for %(unit)s, %(quarter)s is removed: its return closes with the form's window "
+                  "again.", unit=granted.org_unit.name, quarter=period_words(parse_period(granted.period))), "info")
     return redirect(url_for("form_admin.form_edit", code=code) + "#exceptions")
 
 
@@ -152,10 +155,11 @@ def _contents_values(entered: dict) -> dict:
     problems = []
     for code, text in entered["order"].items():
         if text and _number(text) == float("inf"):
-            problems.append(ErrorDetail(f"order.{code}: {text!r} is not a number; give the indicator's place on "
-                                        "the form (1, 2, 3 …).", {"field": f"order.{code}", "indicator": code}))
+            problems.append(ErrorDetail(gettext("order.%(code)s: %(text)s is not a number; give the indicator's place on "
+                                                "the form (1, 2, 3 …).", code=code, text=repr(text)),
+                                        {"field": f"order.{code}", "indicator": code}))
     if problems:
-        raise ValidationFailed("The indicators and org units were not saved.", problems)
+        raise ValidationFailed(gettext("The indicators and org units were not saved."), problems)
     ordered = sorted(enumerate(entered["codes"]), key=lambda pair: (_number(entered["order"][pair[1]]), pair[0]))
     return {"from_period": entered["from_period"], "reason": entered["reason"],
             "indicators": [{"indicator": code, "required": code in entered["required"]} for _, code in ordered],
@@ -176,8 +180,9 @@ def form_contents_save(code: str):
         db.session.rollback()
         return _form_page(code, error=exc, entered=entered, section="contents")
     quarter = parse_period(entered["from_period"].strip())
-    flash(f"From {quarter.label} on the {form.code} form asks for {len(form.items_in(quarter.id))} indicators of "
-          f"{len(form.org_units_in(quarter.id))} org units; earlier quarters keep their form.", "info")
+    flash(gettext("From %(quarter)s on the %(form)s form asks for %(indicators)s indicators of %(units)s org units; "
+                  "earlier quarters keep their form.", quarter=period_words(quarter), form=form.code,
+                  indicators=len(form.items_in(quarter.id)), units=len(form.org_units_in(quarter.id))), "info")
     return redirect(url_for("form_admin.form_edit", code=code, quarter=quarter.id) + "#contents")
 
 
@@ -222,9 +227,11 @@ def programme_new():
     except MelError as exc:
         db.session.rollback()
         return _programme_page(error=exc, entered=entered)
-    flash(f"Programme {created.code} is created. Its form asks returns of {len(created.org_units)} org unit"
-          f"{'s' if len(created.org_units) != 1 else ''} from {parse_period(entered['from_period'].strip()).label} on: "
-          "add its indicators below.", "info")
+    flash(ngettext("Programme %(code)s is created. Its form asks returns of %(num)s org unit from %(quarter)s on: "
+                   "add its indicators below.",
+                   "Programme %(code)s is created. Its form asks returns of %(num)s org units from %(quarter)s on: "
+                   "add its indicators below.", len(created.org_units), code=created.code,
+                   quarter=period_words(parse_period(entered["from_period"].strip()))), "info")
     return redirect(url_for("form_admin.form_edit", code=created.code) + "#contents")
 
 
@@ -245,5 +252,5 @@ def programme_edit(code: str):
             raise
         db.session.rollback()
         return _programme_page(queries.programme(db.session, code), error=exc, entered={**entered, "code": programme.code})
-    flash(f"Programme {changed.code} is saved.", "info")
+    flash(gettext("Programme %(code)s is saved.", code=changed.code), "info")
     return redirect(url_for("catalogue.programme_detail", code=changed.code))

@@ -35,6 +35,7 @@ from mel.catalogue.models import (
 from mel.catalogue.operations import admin_object
 from mel.catalogue.versioning import add_version, sheet
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from mel.i18n import N_
 
 KIND = "indicator"
 UNITS = ("number", "percent", "KES", "days")  # what reports/format.py prints
@@ -48,17 +49,18 @@ FIELDS = ("name", "short_name", "definition", "rationale", "pillar", "level", "u
 TRANSLATION_FIELDS = ("name_sw", "short_name_sw", "definition_sw")
 # Fields whose change would give the figures already entered another meaning.
 LOCKED = ("measure", "factor", "time_aggregation", "disaggregation")
-LABELS = {"code": "Code", "name": "Name", "short_name": "Short name", "definition": "Definition",
-          "rationale": "Rationale", "pillar": "Pillar", "level": "Level", "unit": "Unit", "measure": "Measure",
-          "factor": "Factor", "numerator": "Numerator", "denominator": "Denominator",
-          "calculation": "Calculation and aggregation", "time_aggregation": "Over time",
-          "is_additive_across_programmes": "Across programmes", "disaggregation": "Disaggregation set",
-          "direction": "Desired direction", "frequency": "Frequency", "data_source": "Data source",
-          "collection_method": "Collection method", "means_of_verification": "Means of verification",
-          "responsible_agency": "Responsible agency", "limitations": "Limitations", "basis": "Basis",
-          "replaced_by": "Replaced by", "is_active": "Status", "reason": "Reason",
-          "name_sw": "Name in Kiswahili", "short_name_sw": "Short name in Kiswahili",
-          "definition_sw": "Definition in Kiswahili"}
+# The labels are English here (errors, the API, the audit); pages translate them (indicator_views.py _labels).
+LABELS = {"code": N_("Code"), "name": N_("Name"), "short_name": N_("Short name"), "definition": N_("Definition"),
+          "rationale": N_("Rationale"), "pillar": N_("Pillar"), "level": N_("Level"), "unit": N_("Unit"),
+          "measure": N_("Measure"), "factor": N_("Factor"), "numerator": N_("Numerator"),
+          "denominator": N_("Denominator"), "calculation": N_("Calculation and aggregation"),
+          "time_aggregation": N_("Over time"), "is_additive_across_programmes": N_("Across programmes"),
+          "disaggregation": N_("Disaggregation set"), "direction": N_("Desired direction"),
+          "frequency": N_("Frequency"), "data_source": N_("Data source"), "collection_method": N_("Collection method"),
+          "means_of_verification": N_("Means of verification"), "responsible_agency": N_("Responsible agency"),
+          "limitations": N_("Limitations"), "basis": N_("Basis"), "replaced_by": N_("Replaced by"),
+          "is_active": N_("Status"), "reason": N_("Reason"), "name_sw": N_("Name in Kiswahili"),
+          "short_name_sw": N_("Short name in Kiswahili"), "definition_sw": N_("Definition in Kiswahili")}
 LIMITS = {"code": 20, "name": 300, "short_name": 120, "responsible_agency": 200, "reason": 500,
           "name_sw": 300, "short_name_sw": 120}
 TEXT_LIMIT = 4000

@@ -4,7 +4,7 @@ reference sheet (every signed-in user). URL rules and rendering only; the writes
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -40,10 +40,16 @@ def _choices() -> dict:
                                 .order_by(DisaggregationSet.code)).all(),
         "levels": LEVELS, "units": indicator_admin.UNITS, "measures": MEASURES,
         "aggregations": TIME_AGGREGATIONS, "directions": DIRECTIONS, "frequencies": FREQUENCIES,
-        "labels": indicator_admin.LABELS,
-        "locked_words": ", ".join(indicator_admin.LABELS[n].lower() for n in indicator_admin.LOCKED[:-1])
-        + " and " + indicator_admin.LABELS[indicator_admin.LOCKED[-1]].lower(),
+        "labels": _labels(),
+        "locked_words": gettext("%(first)s and %(last)s",
+                                first=", ".join(_labels()[n].lower() for n in indicator_admin.LOCKED[:-1]),
+                                last=_labels()[indicator_admin.LOCKED[-1]].lower()),
     }
+
+
+def _labels() -> dict[str, str]:
+    """The reference sheet's field labels in the page's language."""
+    return {name: gettext(label) for name, label in indicator_admin.LABELS.items()}
 
 
 def _problems(error: MelError | None) -> dict[str, list[str]]:
@@ -71,8 +77,8 @@ def _form(indicator: Indicator | None):
         try:
             if indicator is None:
                 created = indicator_admin.create_indicator(session, user, values, values["reason"])
-                flash(f"Indicator {created.code} created (version 1). Add it to the reporting forms that should "
-                      "ask for it, and attach it to the results framework.", "info")
+                flash(gettext("Indicator %(code)s created (version 1). Add it to the reporting forms that should "
+                              "ask for it, and attach it to the results framework.", code=created.code), "info")
                 return redirect(url_for("catalogue.indicator_sheet", code=created.code))
             code = indicator.code
             version = indicator.version
@@ -81,11 +87,13 @@ def _form(indicator: Indicator | None):
                 flash(gettext("%(code)s: the Kiswahili text is saved; the reference sheet stays at version %(version)s.",
                         code=code, version=version), "info")
             elif changed:
-                flash(f"{code} saved as version {indicator_admin.find(session, code).version} "
-                      f"({changed} field{'s' if changed != 1 else ''} changed); the earlier versions stay readable.",
-                      "info")
+                flash(ngettext("%(code)s saved as version %(version)s (%(num)s field changed); the earlier versions "
+                               "stay readable.",
+                               "%(code)s saved as version %(version)s (%(num)s fields changed); the earlier versions "
+                               "stay readable.", changed, code=code,
+                               version=indicator_admin.find(session, code).version), "info")
             else:
-                flash(f"{code}: nothing changed, so no new version.", "info")
+                flash(gettext("%(code)s: nothing changed, so no new version.", code=code), "info")
             return redirect(url_for("catalogue.indicator_sheet", code=code))
         except MelError as exc:
             if exc.status == 404:
@@ -137,11 +145,13 @@ def _status_change(code: str, active: bool):
                                locked=indicator_admin.LOCKED, **_choices()), exc.status
     indicator = indicator_admin.find(session, code)
     if not done:
-        flash(f"{code} was already {'active' if active else 'retired so'}.", "info")
+        flash(gettext("%(code)s was already active.", code=code) if active
+              else gettext("%(code)s was already retired so.", code=code), "info")
     elif active:
-        flash(f"{code} is active again (version {indicator.version}).", "info")
+        flash(gettext("%(code)s is active again (version %(version)s).", code=code, version=indicator.version), "info")
     else:
-        flash(f"{code} is retired (version {indicator.version}); its figures stay in results and reports.", "info")
+        flash(gettext("%(code)s is retired (version %(version)s); its figures stay in results and reports.", code=code,
+                      version=indicator.version), "info")
     return redirect(url_for("catalogue.indicator_sheet", code=code))
 
 
@@ -178,5 +188,5 @@ def indicator_version(code: str, number: int):
     names = {"pillar": dict(session.execute(select(Pillar.code, Pillar.name)).all()),
              "disaggregation": dict(session.execute(select(DisaggregationSet.code, DisaggregationSet.name)).all())}
     return render_template("catalogue/indicator_version.html", indicator=indicator, kept=kept, fields=kept.fields,
-                           names=names, labels=indicator_admin.LABELS,
+                           names=names, labels=_labels(),
                            show_authors=can_administer(authenticated_user()))

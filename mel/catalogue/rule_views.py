@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from indicators.expressions import OPERATORS
@@ -14,14 +15,15 @@ from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import IMPORTANCES, MISSING_STRATEGIES, SEVERITIES, ValidationRule
 from mel.db import db
 from mel.errors import Forbidden, ValidationFailed
+from mel.i18n import N_
 from mel.scopes import can_administer
 
 bp = Blueprint("rules", __name__, url_prefix="/catalogue/validation-rules")
 
 STRATEGY_WORDS = {
-    "skip_if_any_missing": "Skip the return when any figure of the rule is missing",
-    "skip_if_all_missing": "Skip only when all are missing (the others count as 0)",
-    "never_skip": "Never skip (missing figures count as 0)",
+    "skip_if_any_missing": N_("Skip the return when any figure of the rule is missing"),
+    "skip_if_all_missing": N_("Skip only when all are missing (the others count as 0)"),
+    "never_skip": N_("Never skip (missing figures count as 0)"),
 }
 
 
@@ -33,8 +35,13 @@ def _secretariat():
 
 
 def _choices() -> dict:
-    return {"operators": [(o, f"{o} ({OPERATOR_WORDS[o]})") for o in OPERATORS], "severities": SEVERITIES,
-            "importances": IMPORTANCES, "strategies": [(s, STRATEGY_WORDS.get(s, s)) for s in MISSING_STRATEGIES]}
+    return {"operators": [(o, f"{o} ({gettext(OPERATOR_WORDS[o])})") for o in OPERATORS], "severities": SEVERITIES,
+            "importances": IMPORTANCES, "strategies": [(s, gettext(STRATEGY_WORDS[s]) if s in STRATEGY_WORDS else s)
+                                                       for s in MISSING_STRATEGIES]}
+
+
+def _strategy_words() -> dict[str, str]:
+    return {s: gettext(words) for s, words in STRATEGY_WORDS.items()}
 
 
 @bp.route("")
@@ -75,12 +82,14 @@ def _form(rule: ValidationRule | None):
                 trial = rule_admin.try_rule(session, catalogue, tried)
             elif rule is None:
                 created = rule_admin.create_rule(session, catalogue, user, values, values.get("reason", ""))
-                flash(f"Rule {created.code} created: it applies to every save and submission from now on.", "info")
+                flash(gettext("Rule %(code)s created: it applies to every save and submission from now on.",
+                              code=created.code), "info")
                 return redirect(url_for("rules.rule_page", code=created.code))
             else:
                 changed = rule_admin.change_rule(session, catalogue, user, rule.code, values, values.get("reason"))
-                flash(f"Rule {rule.code} saved ({changed} field{'s' if changed != 1 else ''} changed)."
-                      if changed else f"Rule {rule.code}: nothing changed.", "info")
+                flash(ngettext("Rule %(code)s saved (%(num)s field changed).", "Rule %(code)s saved (%(num)s fields changed).",
+                               changed, code=rule.code)
+                      if changed else gettext("Rule %(code)s: nothing changed.", code=rule.code), "info")
                 return redirect(url_for("rules.rule_page", code=rule.code))
         except ValidationFailed as exc:
             session.rollback()
@@ -113,7 +122,7 @@ def rule_page(code: str):
     rule = rule_admin.find(session, code)
     return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
                            events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
-                           changes=audit.changes, strategy_words=STRATEGY_WORDS, error=None), 200
+                           changes=audit.changes, strategy_words=_strategy_words(), error=None), 200
 
 
 def _set_active(code: str, active: bool):
@@ -127,11 +136,13 @@ def _set_active(code: str, active: bool):
         rule = rule_admin.find(session, code)
         return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
                                events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
-                               changes=audit.changes, strategy_words=STRATEGY_WORDS, error=exc), 422
+                               changes=audit.changes, strategy_words=_strategy_words(), error=exc), 422
     if done:
-        flash(f"Rule {rule.code} {'reactivated' if active else 'retired'}.", "info")
+        flash(gettext("Rule %(code)s reactivated.", code=rule.code) if active
+              else gettext("Rule %(code)s retired.", code=rule.code), "info")
     else:
-        flash(f"Rule {rule.code} was already {'active' if active else 'retired'}.", "info")
+        flash(gettext("Rule %(code)s was already active.", code=rule.code) if active
+              else gettext("Rule %(code)s was already retired.", code=rule.code), "info")
     return redirect(url_for("rules.rule_page", code=rule.code))
 
 

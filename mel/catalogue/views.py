@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -148,7 +149,8 @@ def results_framework_edit():
         links = {i.code: form.get(f"node.{i.code}", codes.get(i.results_node_id, "")) for i in indicators}
         try:
             changed = save_results_framework(session, rows, new, links)
-            flash(f"Results framework saved ({changed} change{'s' if changed != 1 else ''}).", "info")
+            flash(ngettext("Results framework saved (%(num)s change).", "Results framework saved (%(num)s changes).",
+                           changed), "info")
             return redirect(url_for("catalogue.results_framework"))
         except MelError as exc:
             session.rollback()

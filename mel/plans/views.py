@@ -15,16 +15,19 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
+from mel.catalogue.language import localised
 from mel.catalogue.lookup import load_catalogue
 from mel.converters import key_arg
 from mel.db import db, utcnow
 from mel.errors import Forbidden, MelError, NotFound, ValidationFailed
+from mel.i18n import N_, period_words
 from mel.plans import operations, queries
 from mel.plans.models import ACTIVITY_STATUSES, WORKING_GROUPS, Activity, WorkPlan
 from mel.plans.workbook import (
@@ -38,6 +41,12 @@ from mel.scopes import can_administer, can_record_progress, progress_refusal
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The words of indicators/workplan.py ACTIVITY_STATUSES and models.WORKING_GROUPS, for extraction (indicators/
+# cannot import mel): the templates translate them where they show them.
+ACTIVITY_STATUS_WORDS = (N_("Not started"), N_("On track"), N_("Delayed"), N_("Completed"), N_("Dropped"))
+WORKING_GROUP_WORDS = (N_("Policy & System Strengthening"), N_("Finance & Sustainability"), N_("Shock-responsive SP"),
+                       N_("Complementary Standards"), N_("MERL"))
+COUNT_WORDS = (N_("activities created"), N_("activities updated"), N_("progress changed"))  # operations.import_workplan
 
 
 def _limits() -> UploadLimits:
@@ -54,7 +63,7 @@ def index():
         try:
             plan = operations.create_workplan(session, authenticated_user(), request.form.get("fiscal_year", ""),
                                               request.form.get("title", ""))
-            flash(f"{plan.title} started: download it as Excel, add the activities and upload it.", "info")
+            flash(_("%(title)s started: download it as Excel, add the activities and upload it.", title=plan.title), "info")
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
         except MelError as exc:
             session.rollback()
@@ -68,8 +77,8 @@ def index():
     return render_template(
         "plans/index.html", plans=plans, years=years, workplans=workplans, can_edit=can_administer(authenticated_user()),
         year_choices=choices, workplan_years=[(fy, label) for fy, label in choices if fy not in taken],
-        next_year=_next_year(choices, years), scopes=[("SECTOR", "Sector (all programmes)")] + [
-            (p.code, f"{p.name} ({p.code})") for p in sorted(catalogue.programmes.values(), key=lambda p: p.name)])
+        next_year=_next_year(choices, years), scopes=[("SECTOR", _("Sector (all programmes)"))] + [
+            (p.code, f"{localised(p)} ({p.code})") for p in sorted(catalogue.programmes.values(), key=lambda p: p.name)])
 
 
 def _year_choices() -> list[tuple[str, str]]:
@@ -83,7 +92,7 @@ def _year_choices() -> list[tuple[str, str]]:
 def _next_year(choices: list[tuple[str, str]], years: list[str]) -> str:
     """The year a new plan most likely is for: the first offered year after the newest plan."""
     newest = years[0] if years else ""
-    later = [fy for fy, _ in choices if fy > newest] if newest else []
+    later = [fy for fy, _label in choices if fy > newest] if newest else []
     return later[0] if later else choices[1][0]
 
 
@@ -98,8 +107,8 @@ def pmp_start():
     offered = dict(_year_choices())
     year = request.form.get("fiscal_year", "")[:20]
     if year and year not in offered and "\x00" not in year:
-        flash(f"Plans are started here for {', '.join(offered.values())}; {year!r} is not one of them (the API and "
-              "the plan workbook take any year).", "error")
+        flash(_("Plans are started here for %(years)s; %(year)s is not one of them (the API and the plan workbook "
+                "take any year).", years=", ".join(period_words(fy) for fy in offered), year=repr(year)), "error")
         return redirect(url_for("plans.index"))
     try:
         pmp, new = operations.start_pmp(session, load_catalogue(session), user, request.form.get("scope", "")[:20],
@@ -109,8 +118,13 @@ def pmp_start():
         session.rollback()
         flash(getattr(exc, "message", str(exc)), "error")
         return redirect(url_for("plans.index"))
-    flash((f"{pmp.title} started" + (" from last year's indicators and baselines" if pmp.current_version else "")
-           + ": set its targets and save.") if new else f"{pmp.title} already exists: here it is.", "info")
+    if not new:
+        flash(_("%(title)s already exists: here it is.", title=pmp.title), "info")
+    elif pmp.current_version:
+        flash(_("%(title)s started from last year's indicators and baselines: set its targets and save.", title=pmp.title),
+              "info")
+    else:
+        flash(_("%(title)s started: set its targets and save.", title=pmp.title), "info")
     return redirect(url_for("plans.pmp_edit" if new else "plans.pmp_page", scope=pmp.scope,
                             fiscal_year=pmp.fiscal_year))
 
@@ -141,8 +155,8 @@ def pmp_page(scope: str, fiscal_year: str):
             version = operations.revise(session, load_catalogue(session), user, pmp,
                                         operations.PlanContent(lines, targets), reason=request.form.get("reason", ""),
                                         channel="excel")
-            flash(f"Stored as version {version.number}." if version else "The upload matches the current version: nothing changed.",
-                  "info")
+            flash(_("Stored as version %(num)s.", num=version.number) if version
+                  else _("The upload matches the current version: nothing changed."), "info")
             return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
         except MelError as exc:
             session.rollback()
@@ -205,7 +219,7 @@ def workplan_page(fiscal_year: str):
                 raise ValidationFailed("Choose the edited work-plan workbook (.xlsx) to upload.")
             activities, progress = read_workplan_file(upload.read(), upload.filename, limits=_limits())
             counts = operations.import_workplan(session, load_catalogue(session), user, plan, activities, progress)
-            flash("Work plan stored: " + ", ".join(f"{n} {k}" for k, n in counts.items()) + ".", "info")
+            flash(_("Work plan stored: %(counts)s.", counts=", ".join(f"{n} {_(k)}" for k, n in counts.items())), "info")
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
         except MelError as exc:
             session.rollback()
@@ -256,7 +270,7 @@ def activity_page(fiscal_year: str, code: str):
                                        percent_complete=form.get("percent_complete", ""),
                                        spend_to_date=form.get("spend_to_date", ""), note=form.get("note", ""),
                                        expected_version=form.get("version", type=int))
-            flash(f"Progress for {parse_period(form['period']).label} saved.", "info")
+            flash(_("Progress for %(quarter)s saved.", quarter=period_words(parse_period(form["period"]))), "info")
             return redirect(url_for("plans.activity_page", fiscal_year=plan.fiscal_year, code=activity.code))
         except MelError as exc:
             session.rollback()
@@ -294,7 +308,7 @@ def pmp_edit(scope: str, fiscal_year: str):
             lines.append({"indicator": code, **{f: form.get(f"l.{code}.{f}", "") for f in operations.LINE_FIELDS}})
         for key, value in form.items():
             if key.startswith("t.") and value.strip():
-                _, code, unit, period = key.split(".", 3)
+                _prefix, code, unit, period = key.split(".", 3)
                 targets.append({"indicator": code, "org_unit": unit, "period": period, "value": value.strip(),
                                 "file": "", "sheet": "", "row": None, "column": ""})
         new_unit = form.get("new_unit")
@@ -307,7 +321,7 @@ def pmp_edit(scope: str, fiscal_year: str):
             version = operations.revise(session, catalogue, user, pmp,
                                         operations.PlanContent(lines, pd.DataFrame(targets, columns=operations.TARGET_COLUMNS)),
                                         reason=form.get("reason", ""), expected_version=form.get("version", type=int))
-            flash(f"Stored as version {version.number}." if version else "Nothing changed.", "info")
+            flash(_("Stored as version %(num)s.", num=version.number) if version else _("Nothing changed."), "info")
             return redirect(url_for("plans.pmp_page", scope=pmp.scope, fiscal_year=pmp.fiscal_year))
         except MelError as exc:
             session.rollback()

@@ -72,7 +72,7 @@ for _kind, _help in (("sector", "The sector quarterly progress report (with the 
         @click.option("--accessible", is_flag=True, help="Tagged PDF/UA-1 (about a third slower).")
         @click.option("--as", "as_email", default=None, help="Record the run as this user.")
         @click.option("--lang", "language", default="en", show_default=True,
-                      help="en (English) or sw (Kiswahili: the fact sheet and the county profile).")
+                      help="en (English) or sw (Kiswahili).")
         @with_appcontext
         def command(period, programme, org_unit, output, accessible, as_email, language):
             _generate(kind, period, programme, org_unit, output, accessible, as_email, language)

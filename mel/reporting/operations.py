@@ -43,8 +43,6 @@ def thresholds(config) -> Thresholds:
     return Thresholds(config["STATUS_ON_TRACK"], config["STATUS_NEEDS_ATTENTION"])
 
 
-# The reports written in Kiswahili as well as English; the others are in English only.
-BILINGUAL_KINDS = ("factsheet", "county")
 
 
 def check_parameters(session: Session, *, kind: str, period: str, programme: str | None = None,
@@ -56,9 +54,6 @@ def check_parameters(session: Session, *, kind: str, period: str, programme: str
     if language not in REPORT_LANGUAGES:
         raise ValidationFailed(f"language: {language!r} is not one of {', '.join(REPORT_LANGUAGES)} "
                                "(en English, sw Kiswahili).")
-    if language != "en" and kind not in BILINGUAL_KINDS:
-        raise ValidationFailed(f"language: the {kind} report is written in English only; the fact sheet and the "
-                               "county profile are written in Kiswahili too.")
     quarter = parse_quarter(period)
     catalogue = load_catalogue(session)
     programme = (programme or "ALL").strip().upper()

@@ -16,7 +16,7 @@ class ReportRequestSchema(ma.Schema):
     org_unit = ma.fields.String(load_default=None, metadata={"description": "County code or name (county profile)"})
     accessible = ma.fields.Boolean(load_default=False, metadata={"description": "Tagged PDF/UA-1"})
     language = ma.fields.String(load_default="en", validate=ma.validate.OneOf(REPORT_LANGUAGES), metadata={
-        "description": "en (English) or sw (Kiswahili; the fact sheet and the county profile). Both languages "
+        "description": "en (English) or sw (Kiswahili). Both languages "
                        "of one quarter may be generated and published"})
 
 

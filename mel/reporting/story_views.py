@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -34,13 +35,13 @@ def save_commentary(run_id: int):
     try:
         commentary.save(db.session, run, user, typed)
     except ValidationFailed as error:
-        flash(f"The commentary was not saved. {error.message}", "error")
+        flash(_("The commentary was not saved. %(reason)s", reason=error.message), "error")
         return render_template("reporting/run.html", run=queries.run_body(run, _emails()), kinds=KIND_LABELS,
                                can_publish=can_administer(user),
                                commentary=commentary.form_context(run, typed)), 422
     finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), run.id)
-    flash("The commentary is saved with the report's figures (a new data checksum); the draft is rendering again.",
+    flash(_("The commentary is saved with the report's figures (a new data checksum); the draft is rendering again."),
           "info")
     return redirect(url_for("reporting.show", run_id=run.id))
 
@@ -90,7 +91,7 @@ def action_create():
     action = actions.create(session, load_catalogue(session), authenticated_user(), text=form.get("text", ""),
                             owner=form.get("owner", ""), due=form.get("due") or None, scope=scope, scope_code=code,
                             raised_period=form.get("raised_period", ""))
-    flash(f"Action {action.id} recorded.", "info")
+    flash(_("Action %(num)s recorded.", num=action.id), "info")
     return redirect(url_for("report_story.action_list"))
 
 
@@ -102,5 +103,5 @@ def action_update(action_id: int):
     action = actions.get(session, load_catalogue(session), user, action_id)
     changes = {k: request.form[k] for k in ("status", "owner", "due") if k in request.form}
     actions.update(session, user, action, changes)
-    flash(f"Action {action.id} is now {ACTION_STATUSES[action.status].lower()}.", "info")
+    flash(_("Action %(num)s is now %(status)s.", num=action.id, status=_(ACTION_STATUSES[action.status]).lower()), "info")
     return redirect(url_for("report_story.action_list", **_filters()))

@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -22,14 +23,15 @@ from mel.accounts.models import User
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import Forbidden
+from mel.i18n import N_
 from mel.reporting import commentary, executor, operations, queries
 from mel.results.queries import approved_coverage, latest_quarters, well_covered_quarter
 from mel.scopes import can_administer, can_review
 from mel.unit_of_work import finish
 
 bp = Blueprint("reporting", __name__, url_prefix="/reports")
-KIND_LABELS = {"sector": "Sector quarterly progress report", "programme": "Programme report",
-               "county": "County profile", "factsheet": "Fact sheet (two pages)"}
+KIND_LABELS = {"sector": N_("Sector quarterly progress report"), "programme": N_("Programme report"),
+               "county": N_("County profile"), "factsheet": N_("Fact sheet (two pages)")}  # translated where shown
 
 
 def _secretariat():
@@ -115,7 +117,7 @@ def run_preview(run_id: int):
 
     run = queries.get_visible(db.session, authenticated_user(), run_id)
     if run.snapshot is None:
-        flash("This report has not gathered its figures yet.", "error")
+        flash(_("This report has not gathered its figures yet."), "error")
         return redirect(url_for("reporting.show", run_id=run.id))
     model = build(queries.load_snapshot(run), is_draft=not run.is_published, reference=queries.reference(run))
     return _styled(render_html(model, preview=True))
@@ -162,18 +164,18 @@ def publish(run_id: int):
     user = _secretariat()
     run = queries.get_visible(db.session, user, run_id)
     if request.form.get("confirm") != "yes" and not run.is_published:
-        flash("Nothing was published: tick “I have checked this draft” to publish it as final. A published "
-              "report cannot change.", "error")
+        flash(_("Nothing was published: tick “I have checked this draft” to publish it as final. A published "
+                "report cannot change."), "error")
         return redirect(url_for("reporting.show", run_id=run.id))
     operations.request_publish(db.session, run, user)
     finish(db.session, current_app.config)  # the worker reads the request
     executor.start(current_app._get_current_object(), run.id, "publish")
     db.session.refresh(run)
     if run.is_published:
-        flash(f"Report {run.id} is published: viewers can read it, and it can no longer change.", "info")
+        flash(_("Report %(num)s is published: viewers can read it, and it can no longer change.", num=run.id), "info")
     elif run.publish_state in ("queued", "running"):
-        flash(f"Publishing report {run.id}: its final PDF is being made without the DRAFT mark (this page "
-              "shows the progress). Viewers can read it once it is published.", "info")
+        flash(_("Publishing report %(num)s: its final PDF is being made without the DRAFT mark (this page "
+                "shows the progress). Viewers can read it once it is published.", num=run.id), "info")
     return redirect(url_for("reporting.show", run_id=run.id))
 
 
@@ -185,6 +187,6 @@ def rerun(run_id: int):
     again = operations.rerun(db.session, run, user)
     finish(db.session, current_app.config)  # the worker process reads the run
     executor.start(current_app._get_current_object(), again.id)
-    flash(f"Rendering run {run.id}'s figures again as run {again.id}.", "info")
+    flash(_("Rendering run %(num)s's figures again as run %(again)s.", num=run.id, again=again.id), "info")
     return redirect(url_for("reporting.show", run_id=again.id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -10,10 +11,12 @@ from sqlalchemy import func, select
 from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
 from mel import clock
+from mel.catalogue.language import localised
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.versioning import lineage
 from mel.db import db
 from mel.errors import NotFound
+from mel.i18n import N_, language, period_words, report_catalogues
 from mel.results.queries import (
     TargetBook,
     approved_coverage,
@@ -26,9 +29,16 @@ from mel.results.queries import (
 from mel.returns.models import Return
 from reports.charts import line_chart
 from reports.county_maps import coverage_svg
+from reports.i18n import speaking
 
 bp = Blueprint("results", __name__, url_prefix="/dashboard")
 KEY_FIGURES = ("SA10", "SA11", "SA14", "SPX10", "SPX11", "HI01", "SS02")
+# Words the dashboards show from the figures' rows, marked for the catalogue and translated where shown:
+# how the achievement was reckoned (indicators/compile.py `score`) and the trend against last quarter.
+ACHIEVEMENT_METHODS = (N_("actual ÷ target"), N_("actual ÷ target (target is zero)"),
+                       N_("progress from baseline to target"), N_("target ÷ actual"),
+                       N_("target ÷ actual (actual is zero)"))
+TRENDS = (N_("improving"), N_("worsening"), N_("stable"))
 
 
 def _thresholds() -> Thresholds:
@@ -73,8 +83,11 @@ def sector():
     for line in table["lines"]:
         pillars.setdefault(line["pillar"], []).append(line)
     quarters = [parse_period(filters["period"]).shift(n).id for n in range(1, -9, -1)]
+    from mel.review.views import pillar_words
+
     return render_template("results/sector.html", filters=filters, figures=figures, key=KEY_FIGURES,
                            catalogue=catalogue, table=table, pillars=pillars, quarters=quarters,
+                           pillar_names=pillar_words(session),
                            programmes=sorted(catalogue.programmes),
                            counties=sorted(catalogue.org_units.values(), key=lambda u: u.code))
 
@@ -87,7 +100,7 @@ def indicator(code: str):
     filters = _filters(session)
     code = code.upper()
     if code not in catalogue.indicators:
-        raise NotFound(f"Indicator {code!r} is not in the catalogue.")
+        raise NotFound(_("Indicator %(code)s is not in the catalogue.", code=repr(code)))
     period = parse_period(filters["period"])
     history_periods = [period.shift(-n).id for n in range(8, -1, -1)]
     history = resolve_query(catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"],
@@ -97,9 +110,10 @@ def indicator(code: str):
     series = {r["period"]: r for r in results(session, catalogue, history, _thresholds(), book=book)}
     values = [series.get(p, {}).get("actual") for p in history_periods]
     target = series.get(period.id, {}).get("target")
-    chart = Markup(line_chart([parse_period(p).short_label for p in history_periods], values,
-                              title=f"{code} {catalogue.indicators[code].short_name}", width=720, height=220,
-                              target=target))
+    with speaking(language(), report_catalogues()):  # the chart's own words in the page's language
+        chart = Markup(line_chart([period_words(parse_period(p), short=True) for p in history_periods], values,
+                                  title=f"{code} {localised(catalogue.indicators[code], 'short_name')}", width=720,
+                                  height=220, target=target))
     by_county = results(session, catalogue, resolve_query(
         catalogue, indicators=[code], period=period.id, org_unit=filters["org_unit"], programme=filters["programme"],
         by=["org_unit"]), _thresholds(), book=book)
@@ -122,7 +136,8 @@ def _county_map(session, catalogue, code: str, period, filters: dict, by_county:
         by=["org_unit"]), _thresholds(), book=book)
     counties = {u.code: u.name for u in catalogue.org_units.values() if u.level == 2}
     item = catalogue.indicators[code]
-    drawn = coverage_svg({"name": item.name, "measure": item.measure, "unit": item.unit}, code,
-                         period.label, rows, counties, map_width=296, width=300,
-                         highlight=filters["org_unit"] if filters["org_unit"] in counties else None)
+    with speaking(language(), report_catalogues()):  # the map's own words in the page's language
+        drawn = coverage_svg({"name": localised(item), "measure": item.measure, "unit": item.unit}, code,
+                             period_words(period), rows, counties, map_width=296, width=300,
+                             highlight=filters["org_unit"] if filters["org_unit"] in counties else None)
     return Markup(drawn[1]) if drawn else None

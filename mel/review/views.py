@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -15,10 +16,12 @@ from indicators.periods import parse_period
 from mel import clock, periods
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
+from mel.catalogue.language import localised
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Pillar
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
+from mel.i18n import N_, language, period_words, report_catalogues
 from mel.plans import queries as plan_queries
 from mel.returns import operations as return_ops
 from mel.returns.ingest import IngestSettings
@@ -28,6 +31,7 @@ from mel.review.models import RETURN_REASONS, ValueQuery
 from mel.scopes import can_enter, can_review
 from mel.unit_of_work import finish
 from reports.charts import line_chart
+from reports.i18n import speaking
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -39,18 +43,41 @@ def _period(value: str | None) -> str:
 def _reviewer():
     user = authenticated_user()
     if not can_review(user):
-        raise Forbidden("The review is for MERL TWG reviewers and the secretariat.")
+        raise Forbidden(_("The review is for MERL TWG reviewers and the secretariat."))
     return user
 
 
 PAGE_SIZE = 50
-STATE_NAMES = {"submitted": "Submitted", "returned": "Returned to the officer", "reopened": "Reopened",
-               "draft": "Draft", "not_started": "Not started", "approved": "Approved"}
-ORDERS = {"attention": "Needing attention first", "change": "Largest change against last quarter first"}
+# English, marked for the catalogue; translated where shown (review/queue.html).
+STATE_NAMES = {"submitted": N_("Submitted"), "returned": N_("Returned to the officer"), "reopened": N_("Reopened"),
+               "draft": N_("Draft"), "not_started": N_("Not started"), "approved": N_("Approved")}
+ORDERS = {"attention": N_("Needing attention first"), "change": N_("Largest change against last quarter first")}
+
+
+def pillar_words(session) -> dict[str, str]:
+    """Pillar code → its Kiswahili name where one is written, on a Kiswahili page; empty otherwise (the
+    pages then show the code's own words, "Social assistance")."""
+    if language() == "en":
+        return {}
+    return {p.code: localised(p) for p in session.scalars(select(Pillar)) if (p.name_sw or "").strip()}
 
 
 def _queue_filters(args) -> dict:
     return {k: (args.get(k) or "").strip()[:20] or None for k in ("programme", "org_unit", "pillar", "state")}
+
+
+def _change_in_words(catalogue, change: dict | None) -> dict | None:
+    """A return's largest change with its indicator named in the page's language ("… (numerator)")."""
+    if not change or change["indicator"] not in catalogue.indicators:
+        return change
+    indicator = catalogue.indicators[change["indicator"]]
+    english = indicator.short_name or ""
+    if not change["name"].startswith(english):
+        return change
+    part = change["name"][len(english):]
+    numerator, denominator = _("numerator"), _("denominator")  # outside an f-string: pybabel extracts them
+    part = {" (numerator)": f" ({numerator})", " (denominator)": f" ({denominator})"}.get(part, part)
+    return {**change, "name": localised(indicator, "short_name") + part}
 
 
 def _queue_rows(session, catalogue, period: str, filters: dict, order: str) -> list[dict]:
@@ -58,7 +85,10 @@ def _queue_rows(session, catalogue, period: str, filters: dict, order: str) -> l
     rows = queries.review_queue(session, catalogue, period, **filters)
     changes = queries.largest_changes(session, catalogue, period, [r["return_id"] for r in rows])
     for row in rows:
-        row["change"] = changes.get(row["return_id"])
+        row["change"] = _change_in_words(catalogue, changes.get(row["return_id"]))
+        programme = catalogue.programmes.get(row["programme"])
+        if programme is not None:  # the programme's name in the page's language
+            row["programme_name"] = localised(programme)
     if order == "change":
         rows.sort(key=lambda r: -(r["change"]["score"] if r["change"] else -1))
     return rows
@@ -81,7 +111,7 @@ def queue():
     waiting = sum(1 for r in rows if r["state"] == "submitted")
     here = {"period": period, "order": order if order != "attention" else None,
             **{k: v for k, v in filters.items() if v}}
-    pillar_names = {p.code: p.name for p in session.scalars(select(Pillar))}
+    pillar_names = {p.code: localised(p) for p in session.scalars(select(Pillar))}
     return render_template(
         "review/queue.html", rows=rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], total=len(rows), page=page,
         pages=pages, waiting=waiting, period=period, filters=filters, summary=summary, order=order, orders=ORDERS,
@@ -110,8 +140,10 @@ def bulk_approve():
     catalogue = load_catalogue(session)
     period = _period(request.form.get("period"))
     approved, skipped = operations.bulk_approve(session, catalogue, user, _ticked(session, period))
-    flash(f"Approved {len(approved)} clean return{'s' if len(approved) != 1 else ''}."
-          + (f" Left {len(skipped)}: " + "; ".join(f"{why}" for _, why in skipped[:10]) if skipped else ""), "info")
+    message = ngettext("Approved %(num)s clean return.", "Approved %(num)s clean returns.", len(approved))
+    if skipped:
+        message += " " + _("Left %(num)s: %(why)s", num=len(skipped), why="; ".join(f"{why}" for _r, why in skipped[:10]))
+    flash(message, "info")
     return _back_to_queue(period)
 
 
@@ -125,7 +157,7 @@ def bulk_return():
     period = _period(request.form.get("period"))
     records = [r for r in _ticked(session, period) if r.state == "submitted"]
     if not records:
-        flash("Tick at least one submitted return to send back.", "error")
+        flash(_("Tick at least one submitted return to send back."), "error")
         return _back_to_queue(period)
     try:
         for record in records:
@@ -133,11 +165,11 @@ def bulk_return():
                                          request.form.get("text", "")[:2000])
     except MelError as exc:
         session.rollback()
-        flash(f"Nothing was sent back: {exc.message}", "error")
+        flash(_("Nothing was sent back: %(problem)s", problem=exc.message), "error")
         return _back_to_queue(period)
     finish(session, current_app.config)
-    flash(f"Returned {len(records)} return{'s' if len(records) != 1 else ''} to the officers with your reasons.",
-          "info")
+    flash(ngettext("Returned %(num)s return to the officers with your reasons.",
+                   "Returned %(num)s returns to the officers with your reasons.", len(records)), "info")
     return _back_to_queue(period)
 
 
@@ -162,33 +194,34 @@ def review_return(programme: str, org_unit: str, period: str):
     catalogue = load_catalogue(session)
     prog, unit, period_id, record = return_ops.find_return(session, catalogue, programme, org_unit, period)
     if record is None:
-        raise NotFound(f"{prog.code} has not started the {unit.name} return for {parse_period(period_id).label}.")
+        raise NotFound(_("%(programme)s has not started the %(unit)s return for %(period)s.", programme=prog.code,
+                         unit=unit.name, period=period_words(parse_period(period_id))))
     if request.method == "POST":
         form = request.form
         try:
             action = form.get("action")
             if action == "approve":
                 operations.approve(session, catalogue, user, record)
-                message = "Approved: the return is locked."
+                message = _("Approved: the return is locked.")
             elif action == "return":
                 operations.return_to_officer(session, catalogue, user, record, form.getlist("reasons"), form.get("text", ""))
-                message = "Returned to the officer with your reasons."
+                message = _("Returned to the officer with your reasons.")
             elif action == "reopen":
                 operations.reopen(session, catalogue, user, record, form.get("text", ""))
-                message = "Reopened."
+                message = _("Reopened.")
             elif action == "query":
                 operations.raise_query(session, catalogue, user, record, form.get("figure", ""),
                                        form.get("option", "default"), form.get("text", ""))
-                message = "Query sent to the officer."
+                message = _("Query sent to the officer.")
             elif action == "close":
                 query_id = form.get("query_id", "")
                 query = session.get(ValueQuery, int(query_id)) if query_id.isdigit() and len(query_id) < 10 else None
                 if query is None or query.return_id != record.id:
-                    raise NotFound(f"Query {query_id!r} is not on this return.")
+                    raise NotFound(_("Query %(id)s is not on this return.", id=repr(query_id)))
                 operations.close_query(session, user, query, form.get("text", ""))
-                message = "Query closed."
+                message = _("Query closed.")
             else:
-                raise NotFound(f"Unknown action {action!r}.")
+                raise NotFound(_("Unknown action %(action)s.", action=repr(action)))
             finish(session, current_app.config)
             flash(message, "info")
         except MelError as exc:
@@ -199,7 +232,7 @@ def review_return(programme: str, org_unit: str, period: str):
                 following = next_needing_attention(session, catalogue, period_id, record.id, _queue_args(form))
                 if following is not None:
                     return redirect(_return_link(following, period_id, form.get("queue", "")))
-                flash("No other return of the quarter waits for a decision.", "info")
+                flash(_("No other return of the quarter waits for a decision."), "info")
                 return redirect(url_for("review.queue", **_queue_args(form)))
         return redirect(url_for("review.review_return", programme=prog.code, org_unit=unit.code, period=period_id,
                                 queue=form.get("queue") or None))
@@ -226,13 +259,16 @@ def review_return(programme: str, org_unit: str, period: str):
         elif unit.level == 2 and indicator.measure == "ratio":
             share = national.get((indicator.code, period_id))
         target = targets.get((indicator.code, period_id))
-        labels = [parse_period(p).short_label for p in history_periods]
+        labels = [period_words(parse_period(p), short=True) for p in history_periods]
+        with speaking(language(), report_catalogues()):  # the chart's own words in the page's language
+            chart = line_chart(labels, series, title=f"{indicator.code} {localised(indicator, 'short_name')}",
+                               target=target)
         rows.append({
             "indicator": indicator, "current": current, "previous": series[-2],
             "year_ago": mine.get((indicator.code, year_ago)), "target": target, "share": share,
             "flags": flag_by_indicator.get(indicator.id, []),
             "options": catalogue.specs[indicator.code].options, "components": catalogue.specs[indicator.code].components,
-            "chart": Markup(line_chart(labels, series, title=f"{indicator.code} {indicator.short_name}", target=target)),
+            "chart": Markup(chart),
         })
     for row in rows:
         current, previous = row["current"], row["previous"]
@@ -282,7 +318,7 @@ def data_quality():
     by_county = queries.completeness_table(session, catalogue, period, "org_unit")
     by_pillar = queries.completeness_table(session, catalogue, period, "pillar")
     return render_template("review/quality.html", period=period, report=report, by_county=by_county,
-                           by_pillar=by_pillar,
+                           by_pillar=by_pillar, pillar_names=pillar_words(session),
                            names={u.code: u.name for u in catalogue.org_units.values()})
 
 

@@ -236,12 +236,15 @@ def test_plans_for_the_current_and_previous_year(late):
 
 
 @pytest.mark.slow
-def test_one_published_sector_report_for_the_last_closed_quarter(late):
+def test_the_last_closed_quarter_has_its_sector_report_and_fact_sheets_published(late):
     app = late[0]
     with app.app_context():
-        runs = db.session.scalars(select(ReportRun).where(ReportRun.published_at.is_not(None))).all()
-        assert [(r.kind, r.period) for r in runs] == [("sector", "2026Q2")]
-        assert runs[0].page_count > 5 and Path(runs[0].file_path).read_bytes().startswith(b"%PDF")
+        runs = db.session.scalars(select(ReportRun).where(ReportRun.published_at.is_not(None))
+                                  .order_by(ReportRun.id)).all()
+        assert [(r.kind, r.period, r.language) for r in runs] == [
+            ("sector", "2026Q2", "en"), ("factsheet", "2026Q2", "en"), ("factsheet", "2026Q2", "sw")]
+        assert runs[0].page_count > 5 and [r.page_count for r in runs[1:]] == [2, 2]
+        assert all(Path(r.file_path).read_bytes().startswith(b"%PDF") for r in runs)
 
 
 @pytest.mark.slow
@@ -275,7 +278,7 @@ def test_running_it_again_changes_nothing(late):
         db.session.commit()
         runs = db.session.scalar(select(func.count()).select_from(ReportRun))
     assert again.describe() == "Demo data already loaded: nothing changed."
-    assert runs == 1
+    assert runs == 3
     assert fingerprint(url) == before
 
 
