@@ -21,7 +21,12 @@ def load_snapshot(run: ReportRun) -> dict:
 
 
 def reference(run: ReportRun) -> str:
-    return f"Report run {run.id}" + (f" (from run {run.source_run_id})" if run.source_run_id else "")
+    """ "Report run 12 (from run 9)", in the language of the report being built (reports/i18n.py)."""
+    from reports.i18n import _
+
+    if run.source_run_id:
+        return _("Report run %(id)s (from run %(source)s)", id=run.id, source=run.source_run_id)
+    return _("Report run %(id)s", id=run.id)
 
 
 def pdf_bytes(run: ReportRun) -> bytes:

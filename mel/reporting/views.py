@@ -119,7 +119,8 @@ def run_preview(run_id: int):
     if run.snapshot is None:
         flash(_("This report has not gathered its figures yet."), "error")
         return redirect(url_for("reporting.show", run_id=run.id))
-    model = build(queries.load_snapshot(run), is_draft=not run.is_published, reference=queries.reference(run))
+    with operations.speaking_of(run):  # in the run's language, as its PDF
+        model = build(queries.load_snapshot(run), is_draft=not run.is_published, reference=queries.reference(run))
     return _styled(render_html(model, preview=True))
 
 
@@ -142,8 +143,10 @@ def live_preview():
                       programme=params["programme"], org_unit=params["org_unit"],
                       thresholds=operations.thresholds(current_app.config), generated_at=clock.local_now(),
                       language=params["language"])
+    from reports.i18n import _ as report_words
+
     with operations.speaking_in(params["language"]):
-        report = build(snapshot, is_draft=True, reference="Preview (not kept)")
+        report = build(snapshot, is_draft=True, reference=report_words(N_("Preview (not kept)")))
     return _styled(render_html(report, preview=True))
 
 
