@@ -313,3 +313,14 @@ def test_the_password_reset_pages_in_kiswahili(app, client, session, mailer):
     english = ("Forgot your password?", "E-mail me a link", "Check your e-mail", "Choose a new password",
                "New password again", "This link cannot be used", "Ask for a new link", "Back to sign in")
     assert not [e for e in english if e in forgot_page + sent + choose + text]
+
+
+@pytest.mark.parametrize("language, required, too_long", [
+    ("en", "This field is required.", "Field cannot be longer than 128 characters."),
+    ("sw", "Sehemu hii inahitajika.", "Sehemu hii haiwezi kuzidi herufi 128.")])
+def test_form_errors_are_in_the_pages_language(client, language, required, too_long):
+    """WTForms has no Kiswahili catalogue: the forms' own messages are the service's, translated."""
+    answer = client.post("/login", headers={"Accept-Language": language},
+                         data={"csrf_token": csrf_token(client), "email": "", "password": "x" * 129})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code in (200, 400, 422) and required in text and too_long in text
