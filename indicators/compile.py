@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from indicators.figures import ratios
+from indicators.messages import N_
 
 DIMENSIONS = ("org_unit", "programme", "period", "option")
-NOT_ADDED_NOTE = "not added across programmes: the same people can be in several"
+NOT_ADDED_NOTE = N_("not added across programmes: the same people can be in several")  # said where shown
 VALUE_COLUMNS = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
 
 

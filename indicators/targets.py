@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from indicators.messages import N_, message, text
+
 SECTOR = "SECTOR"
 NATIONAL = "KE"
 
@@ -127,7 +129,7 @@ def _from_plan(plan: Plan | None, indicator: Indicator, unit: str, span: Span, r
     if plan is None:
         return TargetChoice()
     value = _span_value(plan, indicator, unit, span)
-    label = f"{plan.scope} PMP v{plan.version}"
+    label = text(message(N_("%(scope)s PMP v%(version)s"), scope=plan.scope, version=plan.version))
     if value is not None:
         baseline, period = plan.baselines.get(indicator.code, (None, "")) if unit == NATIONAL else (None, "")
         return TargetChoice(value, baseline, period if baseline is not None else "", label, plan.scope, plan.version)
@@ -140,7 +142,7 @@ def _from_plan(plan: Plan | None, indicator: Indicator, unit: str, span: Span, r
     total = _total([_span_value(plan, indicator, u, span) for u in below])
     if total is None:
         return TargetChoice()
-    return TargetChoice(total, source=f"sum of county targets, {label}", plan=plan.scope,
+    return TargetChoice(total, source=text(message(N_("sum of county targets, %(plan)s"), plan=label)), plan=plan.scope,
                         version=plan.version)
 
 
@@ -158,32 +160,36 @@ def choose(indicator: Indicator, scope: str | Sequence[str], unit: str, span: Sp
             return TargetChoice(note=_missing_note(own_scope, plans, unit))
     carriers = [p for p in programmes if reporting.reports_at(p, indicator.code, unit)]
     if not carriers:
-        return TargetChoice(note="no programme reports this indicator here")
+        return TargetChoice(note=text(message(N_("no programme reports this indicator here"))))
     found = {p: _from_plan(plans.get(p), indicator, unit, span, reporting, [p]) for p in carriers}
     lacking = [p for p, choice in found.items() if not choice.found]
-    where = "the sector PMP sets none" if own_scope == SECTOR else "these programmes have no common plan"
+    where = message(N_("the sector PMP sets none") if own_scope == SECTOR else N_("these programmes have no common plan"))
     if len(carriers) == 1:
         programme = carriers[0]
         choice = found[programme]
         if not choice.found:
-            return TargetChoice(note=f"{where}, nor does {programme}, the only programme reporting it")
+            return TargetChoice(note=text(message(N_("%(where)s, nor does %(programme)s, the only programme reporting it"),
+                                                  where=where, programme=programme)))
         return TargetChoice(choice.value, choice.baseline, choice.baseline_period,
-                            f"{choice.source}, the only programme reporting it", choice.plan, choice.version)
+                            text(message(N_("%(source)s, the only programme reporting it"), source=choice.source)),
+                            choice.plan, choice.version)
     if indicator.measure == "ratio" or not indicator.additive:
-        kind = "a percentage" if indicator.measure == "ratio" else "not added across programmes"
-        return TargetChoice(note=f"{where}; programme targets are not added ({kind})")
+        kind = message(N_("a percentage") if indicator.measure == "ratio" else N_("not added across programmes"))
+        return TargetChoice(note=text(message(N_("%(where)s; programme targets are not added (%(kind)s)"),
+                                              where=where, kind=kind)))
     if lacking:
-        return TargetChoice(note=f"{where}, and {', '.join(lacking)} {'has' if len(lacking) == 1 else 'have'} "
-                                 "no target to add")
+        template = (N_("%(where)s, and %(programmes)s has no target to add") if len(lacking) == 1
+                    else N_("%(where)s, and %(programmes)s have no target to add"))
+        return TargetChoice(note=text(message(template, where=where, programmes=", ".join(lacking))))
     baseline = _total([c.baseline for c in found.values()])
     periods = {c.baseline_period for c in found.values()}
     return TargetChoice(_total([c.value for c in found.values()]), baseline,
                         periods.pop() if baseline is not None and len(periods) == 1 else "",
-                        "sum of programme targets: " + ", ".join(
-                            f"{p} v{found[p].version}" for p in carriers))
+                        text(message(N_("sum of programme targets: %(plans)s"),
+                                     plans=", ".join(f"{p} v{found[p].version}" for p in carriers))))
 
 
 def _missing_note(scope: str, plans: Mapping[str, Plan], unit: str) -> str:
     if scope not in plans:
-        return f"no {scope} PMP for the year"
-    return f"the {scope} PMP sets no target here for the period"
+        return text(message(N_("no %(scope)s PMP for the year"), scope=scope))
+    return text(message(N_("the %(scope)s PMP sets no target here for the period"), scope=scope))

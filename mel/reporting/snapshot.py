@@ -247,7 +247,30 @@ def in_language(session: Session, snapshot: dict, catalogue: Catalogue, language
         if entity is not None:
             info["name"] = localised(entity, "name", language)
     _options_in_language(session, (snapshot.get("disaggregation") or {}).get("sets") or {}, language)
-    return snapshot
+    return _said_in(snapshot, language)
+
+
+def _said_in(value, language: str):
+    """Every message the compiled figures carry (a target's source, why there is none:
+    indicators/messages.py `Text`), said in `language`; everything else as it is."""
+    from indicators.compile import NOT_ADDED_NOTE
+    from indicators.messages import Text, say
+    from mel.i18n import report_catalogues
+    from reports.i18n import catalogue
+
+    gettext = catalogue(language, report_catalogues()).gettext
+
+    def walk(item):
+        if isinstance(item, Text):
+            return say(item, gettext)
+        if isinstance(item, dict):
+            return {key: gettext(part) if key == "note" and part == NOT_ADDED_NOTE else walk(part)
+                    for key, part in item.items()}
+        if isinstance(item, list):
+            return [walk(part) for part in item]
+        return item
+
+    return walk(value)
 
 
 def _options_in_language(session: Session, sets: dict, language: str) -> None:

@@ -39,6 +39,17 @@ def plain(value: int | float | Decimal | None) -> str:
     return text
 
 
+def said(value) -> str:
+    """A message the figures carry (indicators/messages.py `Text`, e.g. a target's source) in the
+    page's language; other text as it is."""
+    from flask_babel import gettext
+
+    from indicators.compile import NOT_ADDED_NOTE
+    from indicators.messages import say
+
+    return gettext(value) if value == NOT_ADDED_NOTE else say(value, gettext) if value else value
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period")
     app.add_template_filter(number, "number")
@@ -47,6 +58,7 @@ def init_app(app: Flask) -> None:
     from mel.i18n import day
 
     app.add_template_filter(day, "day")  # a date in the page's language: "05 August 2025"
+    app.add_template_filter(said, "said")  # a computed message (a target's source) in the page's language
     # Rounding and wording of computed figures: one place (indicators/display.py) for web and reports.
     app.add_template_filter(display.percent, "pct")
     app.add_template_filter(display.achievement, "achievement")

@@ -39,7 +39,8 @@ ENGLISH = ("Key messages", "Performance at a glance", "Trends by pillar", "Women
            "Largest rise", "Largest fall", "expected return", "by the due date", "Republic of Kenya",
            "Prepared by", "Data as of", "Generated", "DRAFT – not", "County Social Protection Profile",
            "Fact Sheet", "Kenya, all programmes", "Counts and amounts", "Approved figures only", "Quarter",
-           "FY2024/25", "Women", "Men ", "Older persons paid", "Grievances", "Cash transfers")
+           "FY2024/25", "the only programme reporting it", "sum of programme targets", "sum of county targets",
+           "PMP sets no", "not added across programmes", "Women", "Men ", "Older persons paid", "Grievances", "Cash transfers")
 NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 

@@ -3,6 +3,8 @@ and a viewer, the results dashboards and the error page, with the review's flash
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -156,3 +158,17 @@ def test_the_reviews_flash_messages_in_kiswahili(app, session, under_review):
     assert "Unknown action &#39;nothing&#39;." in page.get_data(as_text=True)
     page = english.post("/review/bulk-approve", data={"csrf_token": token, "period": "2025Q3"}, follow_redirects=True)
     assert "Approved 0 clean returns." in page.get_data(as_text=True)
+
+
+def test_target_sources_on_the_results_pages_are_in_the_pages_language(app, session):
+    """A target's source is a message the figures carry (indicators/targets.py): said in the page's
+    language, the plan's names and versions as they are."""
+    pages = {}
+    for lang in ("en", "sw"):
+        client = signed_in(app, session, "secretariat@demo.test", lang)
+        pages[lang] = client.get("/dashboard/?period=2025Q2").get_data(as_text=True)
+    sources = re.findall(r"target: ([^<]+)", pages["en"])
+    assert sources, "the sector dashboard names where its targets come from"
+    assert any("the only programme reporting it" in s or "sum of" in s for s in sources)
+    assert "the only programme reporting it" not in pages["sw"] and "sum of programme targets" not in pages["sw"]
+    assert "mpango pekee unaokiripoti" in pages["sw"] or "jumla ya malengo" in pages["sw"]
