@@ -26,7 +26,7 @@ from mel.accounts import audit
 from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
-from mel.i18n import report_catalogues
+from mel.i18n import N_, report_catalogues
 from mel.periods import quarter as parse_quarter
 from mel.reporting import commentary
 from mel.reporting.models import REPORT_KINDS, REPORT_LANGUAGES, ReportRun
@@ -37,6 +37,14 @@ from mel.unit_of_work import finish
 from reports.allocation import collecting_less
 
 log = logging.getLogger(__name__)
+
+
+# The stages a run's page shows while it renders or publishes (English, stored on the run;
+# translated where shown: the run page, the reports list and the page's progress script).
+STAGES = (N_("waiting to start"), N_("waiting for a worker"), N_("gathering the approved figures"),
+          N_("building the report"), N_("laying out the pages"), N_("saving the PDF"), N_("done"), N_("failed"),
+          N_("building the final report"), N_("laying out the final pages"), N_("saving the final PDF"),
+          N_("making it the published copy"))
 
 
 def thresholds(config) -> Thresholds:

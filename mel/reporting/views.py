@@ -92,7 +92,8 @@ def show(run_id: int):
 @login_required
 def status(run_id: int):
     run = queries.get_visible(db.session, authenticated_user(), run_id)
-    return jsonify(queries.run_body(run, _emails()))
+    body = queries.run_body(run, _emails())
+    return jsonify({**body, "stage_words": _(body["stage"]) if body["stage"] else ""})  # the page's language
 
 
 @bp.route("/runs/<int:run_id>/pdf")

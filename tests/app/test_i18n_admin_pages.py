@@ -4,6 +4,7 @@ words left, and in English with its words exactly as before."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -135,3 +136,25 @@ def test_the_extraction_lists_match_the_constants_they_mirror():
     assert set(WORKING_GROUP_WORDS) == set(WORKING_GROUPS.values())
     assert set(AUDIT_ACTION_WORDS) == set(audit.ACTIONS.values())
     assert set(JOB_WORDS) == {job.description for job in JOBS.values()}
+
+
+def test_a_runs_progress_speaks_the_pages_language(app, session):
+    """The run page's status answer carries its stage in the page's language, and the page gives its
+    progress script the words it writes (mel/static/js/report-progress.js)."""
+    import json as _json
+
+    from mel.reporting import operations as reporting
+
+    run = reporting.request_report(session, kind="factsheet", period="2025Q2")
+    session.flush()
+    for lang, stage, queued in (("en", "waiting to start", "Queued — position"), ("sw", "inasubiri kuanza", "Kwenye foleni")):
+        user = session.scalar(select(User).where(User.email == "secretariat@demo.test"))
+        user.locale = lang
+        session.flush()
+        client = app.test_client()
+        login(client, "secretariat@demo.test")
+        status = client.get(f"/reports/runs/{run.id}/status").get_json()
+        assert status["stage"] == "waiting to start" and status["stage_words"] == stage
+        page = client.get(f"/reports/runs/{run.id}").get_data(as_text=True)
+        words = _json.loads(html.unescape(re.search(r"data-words='([^']*)'", page).group(1)))
+        assert words["queued"].startswith(queued) and "%(num)s" in words["queued"]

@@ -7,6 +7,11 @@
   var publishing = pending(box.getAttribute("data-publish-state"));
   if (!pending(state) && !publishing) return;
   var url = box.getAttribute("data-status-url");
+  // The page's words, in its language (templates/reporting/run.html data-words); English without them.
+  var words = JSON.parse(box.getAttribute("data-words") || "{}");
+  function say(key, english, values) {
+    return (words[key] || english).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
+  }
   function capitalised(text) { return text.charAt(0).toUpperCase() + text.slice(1); }
   function poll() {
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
@@ -19,10 +24,11 @@
           window.location.reload();
           return;
         }
-        document.getElementById("stage").textContent = publishing ? "Publishing… " + run.stage
+        var stage = run.stage_words || run.stage;
+        document.getElementById("stage").textContent = publishing ? say("publishing", "Publishing…", {}) + " " + stage
           : (run.state === "queued" && run.position)
-            ? "Queued — position " + run.position + " of " + run.waiting + "…"
-            : capitalised(run.stage) + "…";
+            ? say("queued", "Queued — position %(num)s of %(waiting)s…", {num: run.position, waiting: run.waiting})
+            : capitalised(stage) + "…";
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });
