@@ -5,7 +5,6 @@ template words, print the same figures as the English ones (numbers with the loc
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, datetime
 
 import pdfplumber
@@ -23,6 +22,7 @@ from mel.reporting.snapshot import gather
 from reports import i18n
 from reports.model import build
 from reports.render import render_pdf
+from tests.app.report_language_helpers import NUMBER, assert_same_key_figures
 
 pytestmark = pytest.mark.slow  # WeasyPrint lays out four reports
 
@@ -41,7 +41,6 @@ ENGLISH = ("Key messages", "Performance at a glance", "Trends by pillar", "Women
            "Fact Sheet", "Kenya, all programmes", "Counts and amounts", "Approved figures only", "Quarter",
            "FY2024/25", "the only programme reporting it", "sum of programme targets", "sum of county targets",
            "PMP sets no", "not added across programmes", "Women", "Men ", "Older persons paid", "Grievances", "Cash transfers")
-NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +87,7 @@ def test_the_kiswahili_report_holds_no_english_template_words(made, kind):
 def test_the_kiswahili_report_prints_the_english_reports_figures(made, kind):
     english, _ = made[kind, "en"]
     swahili, _ = made[kind, "sw"]
-    assert [k.code for k in english.key_figures] == [k.code for k in swahili.key_figures]
-    for en, sw in zip(english.key_figures, swahili.key_figures, strict=True):
-        for field in ("value", "target", "achievement", "last_year", "change"):
-            assert NUMBER.findall(getattr(en, field)) == NUMBER.findall(getattr(sw, field)), (en.code, field)
-        assert en.status == sw.status
+    assert_same_key_figures(english, swahili)
     lines = {(f.code, f.actual, f.target, f.achievement, f.status) for p in english.pillars for f in p.figures}
     assert lines == {(f.code, f.actual, f.target, f.achievement, f.status) for p in swahili.pillars for f in p.figures}
     assert english.status_counts == swahili.status_counts

@@ -5,7 +5,6 @@ report's county pages laid out in worker processes come out in Kiswahili as thos
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, datetime
 
 import pdfplumber
@@ -19,6 +18,7 @@ from mel.reporting.snapshot import gather
 from reports import i18n
 from reports.model import ACTIVITY_WORDS, build
 from reports.render import render_html, render_pdf
+from tests.app.report_language_helpers import NUMBER, assert_same_key_figures
 
 pytestmark = pytest.mark.slow  # WeasyPrint lays out five long reports
 
@@ -47,7 +47,6 @@ ENGLISH = {
         "By the due date", "Columns are the programme's first indicators", " on time", "late", "not received",
         "none expected", "Programme Progress Report"),
 }
-NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 
 
 def _text(pdf: bytes) -> str:
@@ -116,11 +115,7 @@ def test_the_kiswahili_report_holds_no_english_template_words(made, kind):
 def test_the_kiswahili_report_prints_the_english_reports_figures(made, kind):
     english, _ = made[kind, "en"]
     swahili, _ = made[kind, "sw"]
-    assert [k.code for k in english.key_figures] == [k.code for k in swahili.key_figures]
-    for en, sw in zip(english.key_figures, swahili.key_figures, strict=True):
-        for field in ("value", "target", "achievement", "last_year", "change"):
-            assert NUMBER.findall(getattr(en, field)) == NUMBER.findall(getattr(sw, field)), (en.code, field)
-        assert en.status == sw.status
+    assert_same_key_figures(english, swahili)
     columns = ("code", "baseline", "target", "actual", "achievement", "status", "previous", "last_year",
                "ytd_target", "ytd_actual", "ytd_achievement")
 
