@@ -115,6 +115,21 @@ def language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
 
 
+def said(value):
+    """A message (indicators/messages.py: a `Text`, `Message` or `Joined`: an error's message, a
+    target's source) in the page's language, the one rule for pages, flash messages and filters;
+    other values as they are. Service errors keep English text (the API's), and the page says them
+    again here: `flash(said(exc.message), "error")`, `{{ error.message|said }}`."""
+    from flask_babel import gettext
+
+    from indicators.compile import NOT_ADDED_NOTE
+    from indicators.messages import say
+
+    if not value:
+        return value
+    return gettext(value) if value == NOT_ADDED_NOTE else say(value, gettext)
+
+
 def day(value) -> str:
     """A date as people write it in the page's language: "05 August 2025", "05 Agosti 2025"."""
     from babel.dates import format_date

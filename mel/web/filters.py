@@ -39,26 +39,15 @@ def plain(value: int | float | Decimal | None) -> str:
     return text
 
 
-def said(value) -> str:
-    """A message the figures carry (indicators/messages.py `Text`, e.g. a target's source) in the
-    page's language; other text as it is."""
-    from flask_babel import gettext
-
-    from indicators.compile import NOT_ADDED_NOTE
-    from indicators.messages import say
-
-    return gettext(value) if value == NOT_ADDED_NOTE else say(value, gettext) if value else value
-
-
 def init_app(app: Flask) -> None:
     app.add_template_filter(period_label, "period")
     app.add_template_filter(number, "number")
     app.add_template_filter(plain, "plain")
     app.add_template_filter(local_time, "local_time")
-    from mel.i18n import day
+    from mel.i18n import day, said
 
     app.add_template_filter(day, "day")  # a date in the page's language: "05 August 2025"
-    app.add_template_filter(said, "said")  # a computed message (a target's source) in the page's language
+    app.add_template_filter(said, "said")  # a message (an error, a target's source) in the page's language
     # Rounding and wording of computed figures: one place (indicators/display.py) for web and reports.
     app.add_template_filter(display.percent, "pct")
     app.add_template_filter(display.achievement, "achievement")

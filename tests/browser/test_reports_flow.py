@@ -6,6 +6,7 @@ import io
 
 import pypdf
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,5 +40,7 @@ def test_generate_a_county_profile_and_follow_its_progress(page, live_server, ap
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     assert len(pypdf.PdfReader(io.BytesIO(response.body())).pages) == pages
     page.get_by_role("link", name="Preview in the browser").click()
-    assert page.locator("h1", has_text="All programmes together").count() == 1
+    # The click starts a navigation; wait for the preview to arrive before counting its headings.
+    page.wait_for_url("**/preview")
+    expect(page.locator("h1", has_text="All programmes together")).to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "report-preview.png"))
