@@ -158,6 +158,8 @@ class Config:
     UPLOAD_MAX_SHEET_MB = 50  # one sheet's XML (or the shared text table), uncompressed
     UPLOAD_MAX_CELLS = 2_000_000  # cells of a workbook (all sheets) or fields of a CSV
     UPLOAD_MAX_ROWS = 250_000  # data rows of the sheet read, or lines of a CSV
+    # Evidence register (mel/learning/files.py): the largest PDF kept; its upload may exceed MAX_UPLOAD_MB.
+    EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
     WTF_CSRF_CHECK_DEFAULT = False  # checked in a before_request hook, skipped for bearer tokens
     WTF_CSRF_TIME_LIMIT = None
 

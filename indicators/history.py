@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.display import round_half_up
+from indicators.messages import N_, Joined, Message, Words, message, text
 from indicators.periods import PeriodError, parse_period
 from indicators.validation import (
     NO_NAMES,
@@ -31,9 +32,9 @@ from indicators.validation import (
     Issue,
     Names,
     _issue,
-    describe,
     fmt,
     indicator_totals,
+    place_words,
 )
 
 SERIES_KEY = [k for k in VALUE_KEY if k != "period"]
@@ -77,26 +78,32 @@ def thresholds_of(spec: IndicatorSpec) -> Thresholds:
 
 
 def thresholds_in_words(spec: IndicatorSpec, settings: HistorySettings | None = None) -> str:
-    """When a figure of this indicator gets a history warning, for the reference sheet."""
+    """When a figure of this indicator gets a history warning, for the reference sheet: English text that
+    remembers its message (indicators/messages.py), said in the page's language where it is shown."""
     settings = settings or HistorySettings()
     th = thresholds_of(spec)
     unit = "KES " if spec.measure == "amount" else ""
+    size: Words
     if is_percentage(spec):
-        size = (f"moves by at least {th.min_points:g} percentage points (and by more than chance "
-                f"allows with its denominator)")
+        size = message(N_("moves by at least %(points)s percentage points (and by more than chance allows with its "
+                          "denominator)"), points=f"{th.min_points:g}")
+    elif th.min_absolute:
+        size = message(N_("changes by at least %(change)s and by at least %(absolute)s"),
+                       change=f"{th.min_change:.0%}", absolute=f"{unit}{th.min_absolute:,.0f}")
     else:
-        parts = [f"changes by at least {th.min_change:.0%}"]
-        if th.min_absolute:
-            parts.append(f"by at least {unit}{th.min_absolute:,.0f}" if unit else f"by at least {th.min_absolute:,.0f}")
-        size = " and ".join(parts)
-    against = ("the same quarter of earlier years" if th.seasonal
-               else f"its last {settings.window} quarters")
-    text = (f"A figure is flagged when it is far from {against} (robust z-score above {settings.z_threshold:g}; "
-            f"with fewer than {settings.min_history} points, a change beyond ±{settings.band:.0%}) and it {size}.")
+        size = message(N_("changes by at least %(change)s"), change=f"{th.min_change:.0%}")
+    against = (Message(N_("the same quarter of earlier years")) if th.seasonal
+               else message(N_("its last %(count)s quarters"), count=settings.window))
+    words: Words = message(
+        N_("A figure is flagged when it is far from %(against)s (robust z-score above %(z)s; with fewer than "
+           "%(points)s points, a change beyond ±%(band)s) and it %(size)s."),
+        against=against, z=f"{settings.z_threshold:g}", points=settings.min_history, band=f"{settings.band:.0%}",
+        size=size)
     if spec.time_aggregation == "sum" and spec.measure != "ratio":
-        text += (f" A figure of {unit}{max(th.min_absolute * UNCHANGED_FACTOR, 1):,.0f} or more that is the same "
-                 "three quarters running is flagged too.")
-    return text
+        words = Joined(" ", (words, message(
+            N_("A figure of %(amount)s or more that is the same three quarters running is flagged too."),
+            amount=f"{unit}{max(th.min_absolute * UNCHANGED_FACTOR, 1):,.0f}")))
+    return text(words)
 
 
 def is_percentage(spec: IndicatorSpec | None) -> bool:
@@ -256,15 +263,19 @@ def history_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mapping[
                 issues.append(_issue("warning", row["kind"], words, row, names))
             continue
         first = {k: v for k, v in rows[0].items() if k not in ("option", "file", "sheet", "row", "column")}
-        listed = "; ".join(
-            f"{names.option(r['indicator'], r['option']) or r['option']} "
-            f"{_value(r['number'], bool(r['pct']), bool(r['whole']))} (usually "
-            f"{_value(r['median'] if r['kind'] == 'outlier' else r['previous'], bool(r['pct']), bool(r['whole']))})"
-            for r in rows[:4])
-        more = f" and {len(rows) - 4} more" if len(rows) > 4 else ""
+        listed: Words = Joined("; ", tuple(
+            message(N_("%(option)s %(value)s (usually %(usual)s)"),
+                    option=names.option(r["indicator"], r["option"]) or r["option"],
+                    value=_value(r["number"], bool(r["pct"]), bool(r["whole"])),
+                    usual=_value(r["median"] if r["kind"] == "outlier" else r["previous"], bool(r["pct"]),
+                                 bool(r["whole"])))
+            for r in rows[:4]))
+        if len(rows) > 4:
+            listed = message(N_("%(listed)s and %(count)s more"), listed=listed, count=len(rows) - 4)
         issues.append(_issue(
             "warning", rows[0]["kind"],
-            f"{len(rows)} of its disaggregated figures are far from their usual levels: {listed}{more}. {_ACTION}",
+            message(N_("%(count)s of its disaggregated figures are far from their usual levels: %(listed)s. "
+                       "%(action)s"), count=len(rows), listed=listed, action=ACTION),
             first, names))
     return issues
 
@@ -345,12 +356,12 @@ def _flagged(now: pd.DataFrame, past: pd.DataFrame, settings: HistorySettings) -
     return outliers + changes
 
 
-def _change_words(now: float, usual: float, pct: bool) -> str:
+def _change_words(now: float, usual: float, pct: bool) -> Words | str:
     if pct:
-        return f"{now - usual:+.1f} points"
+        return message(N_("%(points)s points"), points=f"{now - usual:+.1f}")
     if usual:
         return f"{(now - usual) / abs(usual) * 100:+.0f}%"
-    return f"{fmt(now - usual)} more"
+    return message(N_("%(amount)s more"), amount=fmt(now - usual))
 
 
 def _value(number: float, pct: bool, whole: bool = False) -> str:
@@ -360,29 +371,33 @@ def _value(number: float, pct: bool, whole: bool = False) -> str:
     return fmt(round_half_up(number)) if whole else fmt(number)
 
 
-def _far_words(row: dict) -> str:
+def _far_words(row: dict) -> Words:
     pct = bool(row["pct"])
-    usual = f"the same quarter of the last {int(row['n'])} years" if row["seasonal"] else f"the last {int(row['n'])} quarters"
+    usual = message(N_("the same quarter of the last %(count)s years") if row["seasonal"]
+                    else N_("the last %(count)s quarters"), count=int(row["n"]))
     whole = bool(row.get("whole", False))
-    return (f"{_value(row['number'], pct, whole)} is far from its usual level (median {_value(row['median'], pct, whole)} over "
-            f"{usual}; {_change_words(row['number'], row['median'], pct)}). {_ACTION}")
+    return message(N_("%(value)s is far from its usual level (median %(median)s over %(usual)s; %(change)s). "
+                      "%(action)s"), value=_value(row["number"], pct, whole), median=_value(row["median"], pct, whole),
+                   usual=usual, change=_change_words(row["number"], row["median"], pct), action=ACTION)
 
 
-def _jump_words(row: dict, settings: HistorySettings) -> str:
+def _jump_words(row: dict, settings: HistorySettings) -> Words:
     pct = bool(row["pct"])
     whole = bool(row.get("whole", False))
     previous = row["previous"]
-    when = "the same quarter last year" if row["seasonal"] else "the last quarter reported"
+    when = Message(N_("the same quarter last year") if row["seasonal"] else N_("the last quarter reported"))
     if previous:
-        what = (f"{_value(row['number'], pct, whole)} changed {_change_words(row['number'], previous, pct)} from "
-                f"{when} ({_value(previous, pct, whole)})")
+        what = message(N_("%(value)s changed %(change)s from %(when)s (%(previous)s)"),
+                       value=_value(row["number"], pct, whole), change=_change_words(row["number"], previous, pct),
+                       when=when, previous=_value(previous, pct, whole))
     else:
-        what = f"{_value(row['number'], pct, whole)} follows 0 in {when}"
-    return f"{what}, more than ±{settings.band:.0%}. {_ACTION}"
+        what = message(N_("%(value)s follows 0 in %(when)s"), value=_value(row["number"], pct, whole), when=when)
+    return message(N_("%(what)s, more than ±%(band)s. %(action)s"), what=what, band=f"{settings.band:.0%}",
+                   action=ACTION)
 
 
-_ACTION = ("If it is a typing slip, correct it; if it is right, explain what happened "
-           "(for example payroll cleaning, a new enrolment wave or a drought scale-up).")
+ACTION = Message(N_("If it is a typing slip, correct it; if it is right, explain what happened "
+                    "(for example payroll cleaning, a new enrolment wave or a drought scale-up)."))
 
 
 # --------------------------------------------------------------------------- flows that do not move
@@ -428,9 +443,10 @@ def unchanged_issues(current: pd.DataFrame, history: pd.DataFrame, specs: Mappin
                      names: Names = NO_NAMES) -> list[Issue]:
     """A warning for each flow unchanged for three quarters (`unchanged_rows`)."""
     return [_issue("warning", "unchanged",
-                   f"{fmt(row['number'])} is the same as in each of the last two quarters. A flow (new in each "
-                   f"quarter) rarely repeats exactly: check the figure was not carried over from last quarter's "
-                   f"return, and explain it if it is right.", row, names)
+                   message(N_("%(value)s is the same as in each of the last two quarters. A flow (new in each "
+                              "quarter) rarely repeats exactly: check the figure was not carried over from last "
+                              "quarter's return, and explain it if it is right."), value=fmt(row["number"])),
+                   row, names)
             for row in unchanged_rows(current, history, specs).to_dict("records")]
 
 
@@ -484,13 +500,14 @@ def share_issues(current: pd.DataFrame, peers: pd.DataFrame, specs: Mapping[str,
         if settings.material and (abs(moved) < th.min_change * share_then
                                   or abs(row["number"] - mine_then) < th.min_absolute):
             continue
-        unit = names.org_unit(row["org_unit"])
         issues.append(_issue(
             "warning", "share",
-            f"{unit}'s share of the national figure moved from {share_then:.1f}% last quarter to "
-            f"{share_now:.1f}% ({moved:+.1f} points), among the {len(units) + 1} units that reported both "
-            f"quarters ({fmt(mine_then)} → {fmt(row['number'])}). Check the figure; if it is right, explain "
-            f"why it changed so much more than elsewhere.", {**row, "component": "value", "option": "total"}
+            message(N_("%(unit)s's share of the national figure moved from %(then)s last quarter to %(now)s "
+                       "(%(moved)s points), among the %(units)s units that reported both quarters (%(before)s → "
+                       "%(after)s). Check the figure; if it is right, explain why it changed so much more than "
+                       "elsewhere."), unit=names.org_unit_words(row["org_unit"]), then=f"{share_then:.1f}%",
+                    now=f"{share_now:.1f}%", moved=f"{moved:+.1f}", units=len(units) + 1, before=fmt(mine_then),
+                    after=fmt(row["number"])), {**row, "component": "value", "option": "total"}
             if spec.has_total else {**row, "component": "value"}, names))
     return issues
 
@@ -521,12 +538,14 @@ def copy_issues(current: pd.DataFrame, peers: pd.DataFrame, settings: HistorySet
     for row in copied.to_dict("records"):
         location = {"programme": row["programme"], "org_unit": row["org_unit"], "period": row["period"],
                     "copied_from": row["peer"]}
-        where = describe({"org_unit": row["org_unit"], "period": row["period"]}, names)
+        where = place_words({"org_unit": row["org_unit"], "period": row["period"]}, names)
         issues.append(Issue(
             "warning", "copied",
-            f"{where}: {int(row['sum'])} of this return's {int(row['size'])} figures are identical to "
-            f"{names.org_unit(row['peer'])}'s return for the same quarter. Check that the file is this "
-            f"county's and was not copied from another; correct the figures, or explain.", location))
+            text(Joined(": ", (where, message(
+                N_("%(same)s of this return's %(size)s figures are identical to %(peer)s's return for the same "
+                   "quarter. Check that the file is this county's and was not copied from another; correct the "
+                   "figures, or explain."), same=int(row["sum"]), size=int(row["size"]),
+                peer=names.org_unit_words(row["peer"]))))), location))
     return issues
 
 

@@ -132,3 +132,82 @@ def period_name(period: Any) -> Words | str:
 
 def _years(start: int) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
+
+
+# --------------------------------------------------------------------------- kept with what they describe
+
+WORDS_KEY = "words"  # beside a "message" in stored JSON: the message as data, to say it again
+
+
+def as_data(value: Any) -> Any:
+    """A message as JSON data, stored beside its English text and said again later in any language:
+    {"m": msgid, "p": {name: data}} or {"j": separator, "parts": [...]}; data stays as it is."""
+    if isinstance(value, Text):
+        return as_data(value.source)
+    if isinstance(value, Message):
+        return {"m": value.id, "p": {name: as_data(param) for name, param in value.params.items()}}
+    if isinstance(value, Joined):
+        return {"j": value.separator, "parts": [as_data(part) for part in value.parts]}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
+
+
+def from_data(data: Any) -> Any:
+    """What `as_data` stored, as messages again (plain data as it is)."""
+    if isinstance(data, dict):
+        if "m" in data:
+            return Message(str(data["m"]), {name: from_data(param) for name, param in (data.get("p") or {}).items()})
+        if "j" in data:
+            return Joined(str(data["j"]), tuple(from_data(part) for part in data.get("parts") or ()))
+    return data
+
+
+def restored(data: Any, english: str) -> str:
+    """A stored message: its `Text` (English, said again by `say`) when its words were kept and still
+    give the same English; else the English as stored (kept before words were, or a changed template)."""
+    if data is None:
+        return english
+    try:
+        words = from_data(data)
+        if isinstance(words, Message | Joined) and words.text() == english:
+            return Text(words)
+    except (KeyError, ValueError, TypeError):
+        pass
+    return english
+
+
+def after_place(value: str) -> str:
+    """A located message without its place ("Kisumu, FY2025/26 Q1 — SA01: what is wrong" → "what is
+    wrong"), still said in any language when it is a `Text` placed by `Joined(": ", ...)`."""
+    source = getattr(value, "source", None)
+    if isinstance(source, Joined) and source.separator == ": " and len(source.parts) == 2:
+        what = source.parts[1]
+        return what if isinstance(what, str) else Text(what)
+    return value.split(": ", 1)[-1]
+
+
+def keeping_words(value: Any) -> Any:
+    """JSON-ready data in which every "message" that is a `Text` has its words beside it (WORDS_KEY)."""
+    if isinstance(value, dict):
+        kept = {key: keeping_words(item) for key, item in value.items()}
+        if isinstance(value.get("message"), Text):
+            kept[WORDS_KEY] = as_data(value["message"])
+        return kept
+    if isinstance(value, list | tuple):
+        return [keeping_words(item) for item in value]
+    return value
+
+
+def with_words(value: Any) -> Any:
+    """`keeping_words` undone: each "message" a `Text` again (English, said in any language), the
+    words taken away, so the data reads exactly as before it was kept."""
+    if isinstance(value, dict):
+        words = value.get(WORDS_KEY)
+        back = {key: with_words(item) for key, item in value.items() if key != WORDS_KEY}
+        if words is not None and isinstance(value.get("message"), str):
+            back["message"] = restored(words, value["message"])
+        return back
+    if isinstance(value, list):
+        return [with_words(item) for item in value]
+    return value

@@ -8,6 +8,9 @@ from datetime import date, timedelta
 from enum import StrEnum
 from functools import total_ordering
 
+from indicators.messages import N_, Joined, Message, Words, message
+from indicators.messages import text as message_text
+
 __all__ = [
     "MAX_YEAR", "MIN_YEAR", "Period", "PeriodError", "PeriodType",
     "financial_year_of", "financial_year_quarters", "is_valid_period", "month_of",
@@ -18,7 +21,7 @@ __all__ = [
 MIN_YEAR = 1900
 MAX_YEAR = 2999
 
-ACCEPTED_FORMS = (
+ACCEPTED_FORMS = N_(
     "Use 2025Q3 (quarter), 2025July (financial year July–June), 202509 (month) or 2025 (year)."
 )
 
@@ -34,13 +37,25 @@ _SHORT_YEAR = re.compile(r"[0-9]{1,3}(?:Q[0-9]|July)?", re.IGNORECASE)
 
 
 class PeriodError(ValueError):
-    """Signal an invalid period identifier or an operation a period type does not support."""
+    """Signal an invalid period identifier or an operation a period type does not support.
+
+    Its words are a message (indicators/messages.py): `str(error)` is the English text, and
+    `error.message` the `Text` that a page says again in the reader's language."""
+
+    def __init__(self, words: Words | str = "") -> None:
+        super().__init__(message_text(words) if isinstance(words, Message | Joined) else words)
+
+    @property
+    def message(self) -> str:
+        """The English text, which remembers its message (a `Text`) when it was made from one."""
+        return self.args[0] if self.args else ""
 
     @classmethod
-    def invalid(cls, value: object, reason: str) -> PeriodError:
+    def invalid(cls, value: object, reason: Words | str) -> PeriodError:
         """Build the error for an identifier that cannot be parsed."""
-        stop = "" if reason.endswith(("?", ".")) else "."
-        return cls(f"{value!r} is not a valid period: {reason}{stop} {ACCEPTED_FORMS}")
+        template = (N_("%(value)s is not a valid period: %(reason)s") if str(reason).endswith(("?", "."))
+                    else N_("%(value)s is not a valid period: %(reason)s."))
+        return cls(Joined(" ", (message(template, value=repr(value), reason=reason), Message(ACCEPTED_FORMS))))
 
 
 class PeriodType(StrEnum):
@@ -79,19 +94,19 @@ def _format_id(ptype: PeriodType, year: int, index: int) -> str:
     return f"{year:04d}"
 
 
-def _problem(ptype: PeriodType, year: int, index: int) -> str | None:
+def _problem(ptype: PeriodType, year: int, index: int) -> Message | None:
     """Explain why the parts do not form a valid period, or return None if they do."""
     if ptype is PeriodType.MONTH and not 1 <= index <= 12:
-        return "month must be 01–12"
+        return message(N_("month must be 01–12"))
     if ptype is PeriodType.QUARTER and not 1 <= index <= 4:
-        return "quarter must be 1–4"
+        return message(N_("quarter must be 1–4"))
     if ptype in (PeriodType.FINANCIAL_YEAR, PeriodType.YEAR) and index != 0:
-        return "index must be 0 for a financial year or year"
+        return message(N_("index must be 0 for a financial year or year"))
     # A FY starting in 2999 would end in 3000, so every sub-period of a valid period stays valid.
     if ptype is PeriodType.FINANCIAL_YEAR and not MIN_YEAR <= year <= MAX_YEAR - 1:
-        return f"financial year must start in {MIN_YEAR}–{MAX_YEAR - 1}"
+        return message(N_("financial year must start in %(first)s–%(last)s"), first=MIN_YEAR, last=MAX_YEAR - 1)
     if not MIN_YEAR <= year <= MAX_YEAR:
-        return f"year must be {MIN_YEAR}–{MAX_YEAR}"
+        return message(N_("year must be %(first)s–%(last)s"), first=MIN_YEAR, last=MAX_YEAR)
     return None
 
 
@@ -122,10 +137,11 @@ class Period:
             try:
                 object.__setattr__(self, "type", PeriodType(self.type))
             except ValueError:
-                raise PeriodError(f"unknown period type {self.type!r}") from None
+                raise PeriodError(message(N_("unknown period type %(type)s"), type=repr(self.type))) from None
         parts = (self.year, self.index)
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in parts):
-            raise PeriodError(f"period year and index must be integers, got {parts!r}")
+            raise PeriodError(message(N_("period year and index must be integers, got %(parts)s"),
+                                      parts=repr(parts)))
         reason = _problem(self.type, self.year, self.index)
         if reason is not None:
             raise PeriodError.invalid(_format_id(self.type, self.year, self.index), reason)
@@ -225,13 +241,13 @@ class Period:
         if self.type is PeriodType.FINANCIAL_YEAR:
             return self
         if self.type is PeriodType.YEAR:
-            raise PeriodError(f"calendar year {self.id!r} spans two financial years")
+            raise PeriodError(message(N_("calendar year %(period)s spans two financial years"), period=repr(self.id)))
         return financial_year_of(self.start)
 
     def quarters(self) -> list[Period]:
         """Return the calendar quarters inside this FY, year or quarter, in time order."""
         if self.type is PeriodType.MONTH:
-            raise PeriodError(f"month {self.id!r} is shorter than a quarter")
+            raise PeriodError(message(N_("month %(period)s is shorter than a quarter"), period=repr(self.id)))
         first = quarter_of(self.start)
         return [first.shift(i) for i in range(12 // _PER_YEAR[self.type] // 3)]
 
@@ -259,7 +275,7 @@ class Period:
         return self.id
 
 
-def _match(text: str) -> Period | str | None:
+def _match(text: str) -> Period | Words | None:
     """Parse a stripped identifier: a Period, a reason if a known shape is broken, else None."""
     for pattern, ptype in _SHAPES:
         found = pattern.fullmatch(text)
@@ -270,26 +286,27 @@ def _match(text: str) -> Period | str | None:
         if found.lastindex == 2:
             # Reject zero-padded quarters such as Q01 so every id has one canonical spelling.
             if ptype is PeriodType.QUARTER and len(found[2]) != 1:
-                return "quarter must be 1–4"
+                return message(N_("quarter must be 1–4"))
             index = int(found[2])
         return _problem(ptype, year, index) or Period(ptype, year, index)
     return None
 
 
-def _diagnose(text: str) -> str:
+def _diagnose(text: str) -> Words:
     """Explain why a stripped identifier matches none of the accepted shapes."""
     joined = _SEPARATORS.sub("", text)
     candidate = re.sub(r"(?i)july$", "July", re.sub(r"(?i)q(?=[0-9]+$)", "Q", joined))
     if candidate != text:
         result = _match(candidate)
         if isinstance(result, Period):
-            problem = "periods are case-sensitive" if joined == text else "no separators allowed"
-            return f"{problem}; did you mean {candidate!r}?"
+            problem = N_("periods are case-sensitive") if joined == text else N_("no separators allowed")
+            return message(N_("%(problem)s; did you mean %(candidate)s?"), problem=Message(problem),
+                           candidate=repr(candidate))
         if result is not None:
             return result
     if _SHORT_YEAR.fullmatch(joined):
-        return "year must have four digits"
-    return "unrecognised format"
+        return message(N_("year must have four digits"))
+    return message(N_("unrecognised format"))
 
 
 def parse_period(value: str | int | Period) -> Period:
@@ -306,9 +323,9 @@ def _parse(value: object) -> Period:
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise PeriodError.invalid(value, f"expected a string, got {type(value).__name__}")
+        raise PeriodError.invalid(value, message(N_("expected a string, got %(type)s"), type=type(value).__name__))
     if not text:
-        raise PeriodError.invalid(value, "it is empty")
+        raise PeriodError.invalid(value, message(N_("it is empty")))
     result = _match(text)
     if isinstance(result, Period):
         return result
@@ -343,10 +360,9 @@ def period_range(first: str | Period, last: str | Period) -> list[Period]:
     """Return the periods from first to last inclusive; both must be the same type."""
     start, stop = parse_period(first), parse_period(last)
     if start.type is not stop.type:
-        raise PeriodError(
-            f"period range needs one type, got {start.id!r} ({start.type.value}) "
-            f"and {stop.id!r} ({stop.type.value})"
-        )
+        raise PeriodError(message(
+            N_("period range needs one type, got %(first)s (%(first_type)s) and %(last)s (%(last_type)s)"),
+            first=repr(start.id), first_type=start.type.value, last=repr(stop.id), last_type=stop.type.value))
     count = stop._ordinal() - start._ordinal() + 1
     return [start.shift(i) for i in range(max(count, 0))]
 
@@ -360,7 +376,7 @@ def year_to_date(quarter: str | Period) -> list[Period]:
     """Return the FY's quarters from its first quarter up to and including this one."""
     current = parse_period(quarter)
     if current.fy_quarter is None:
-        raise PeriodError(f"year_to_date needs a quarter, got {current.id!r}")
+        raise PeriodError(message(N_("year_to_date needs a quarter, got %(period)s"), period=repr(current.id)))
     return current.financial_year().quarters()[: current.fy_quarter]
 
 
@@ -425,13 +441,13 @@ def relative_periods(keyword: str, today: date) -> list[Period]:
     """The periods a DHIS2 relative period keyword stands for on a reference day, oldest first."""
     expand = RELATIVE_PERIODS.get(keyword) if isinstance(keyword, str) else None
     if expand is None:
-        raise PeriodError(f"{keyword!r} is not a supported relative period: use one of "
-                          f"{', '.join(RELATIVE_PERIODS)}.")
+        raise PeriodError(message(N_("%(keyword)s is not a supported relative period: use one of %(keywords)s."),
+                                  keyword=repr(keyword), keywords=", ".join(RELATIVE_PERIODS)))
     try:
         return expand(today)
     except PeriodError:
-        raise PeriodError(f"{keyword} on {today.isoformat()} falls outside the years "
-                          f"{MIN_YEAR}–{MAX_YEAR}.") from None
+        raise PeriodError(message(N_("%(keyword)s on %(day)s falls outside the years %(first)s–%(last)s."),
+                                  keyword=keyword, day=today.isoformat(), first=MIN_YEAR, last=MAX_YEAR)) from None
 
 
 def relative_period_name(keyword: str) -> str:

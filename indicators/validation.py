@@ -63,11 +63,12 @@ class Issue:
 
     def about_the_figure(self, names: Names) -> str:
         """The message placed by the figure alone (county, quarter, indicator, option), without the
-        file and cell it was typed in: how a warning is kept with the return (in English)."""
+        file and cell it was typed in: how a warning is kept with the return (English text that
+        remembers its message: `as_data` keeps it beside the English)."""
         if not self.what:
-            return str(self.message)
+            return self.message
         place = {k: v for k, v in self.location.items() if k not in (*LOCATION_COLUMNS, "cell")}
-        return f"{describe(place, names)}: {self.what}"
+        return text(Joined(": ", (place_words(place, names), self.what)))
 
 
 @dataclass(frozen=True)
@@ -528,14 +529,21 @@ def _side_words(expression: Expression, names: Names) -> Words | str:
 
 
 def rule_words(rule: Rule, names: Names) -> str:
-    """A rule in words, its indicators by name: "New … (SA14) minus … should be at most …"."""
-    text = f"{_side(rule.left, names)} should be {OPERATOR_WORDS.get(rule.operator, rule.operator)} " \
-           f"{_side(rule.right, names)}"
-    named = [names.figure(ref.name) for side in (rule.left, rule.right) if _side(side, names) == side.text
-             for ref in side.references() if names.figure(ref.name) != ref.name]
+    """A rule in words, its indicators by name: "New … (SA14) minus … should be at most …". English text
+    that remembers its message: a page says it in its language (`say`), the API keeps the English."""
+    operator = Message(OPERATOR_WORDS[rule.operator]) if rule.operator in OPERATOR_WORDS else rule.operator
+    words: Words = message(N_("%(left)s should be %(operator)s %(right)s"), left=_side_words(rule.left, names),
+                           operator=operator, right=_side_words(rule.right, names))
+    named: dict[str, Words | str] = {}  # each figure an arithmetic side names, by its English words, once
+    for side in (rule.left, rule.right):
+        if _side(side, names) == side.text:
+            for ref in side.references():
+                figure = names.figure_words(ref.name)
+                if say(figure) != ref.name:
+                    named.setdefault(say(figure), figure)
     if named:
-        text += ", where " + "; ".join(dict.fromkeys(named))
-    return text
+        words = message(N_("%(rule)s, where %(figures)s"), rule=words, figures=Joined("; ", tuple(named.values())))
+    return text(words)
 
 
 def _wide_totals(effective: pd.DataFrame) -> dict[tuple, dict[str, float]]:

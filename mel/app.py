@@ -56,10 +56,15 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     from mel.catalogue.indicator_views import bp as indicator_admin_bp
     from mel.catalogue.rule_views import bp as rules_bp
     from mel.catalogue.views import bp as catalogue_bp
+    from mel.guidelines.tools_views import bp as tools_bp
+    from mel.guidelines.views import bp as guidelines_bp
+    from mel.learning.views import bp as learning_bp
+    from mel.meetings.views import bp as meetings_bp
     from mel.plans.views import bp as plans_bp
     from mel.public.views import bp as public_bp
     from mel.reporting.story_views import bp as report_story_bp
     from mel.reporting.views import bp as reporting_bp
+    from mel.results.history_views import bp as history_bp
     from mel.results.views import bp as results_bp
     from mel.returns.views import bp as returns_bp
     from mel.review.views import bp as review_bp
@@ -77,8 +82,13 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
     app.register_blueprint(plans_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(results_bp)
+    app.register_blueprint(history_bp)  # /dashboard/indicators/<code>/history: an indicator across years
+    app.register_blueprint(tools_bp)  # /tools: the reporting tools pack
+    app.register_blueprint(guidelines_bp)  # /guidelines: the reporting guidelines handbook and its editions
     app.register_blueprint(reporting_bp)
     app.register_blueprint(report_story_bp)
+    app.register_blueprint(learning_bp)  # /learning: the evidence register and the learning agenda
+    app.register_blueprint(meetings_bp)  # /meetings: the MERL TWG's meetings and their actions
     app.register_blueprint(public_bp)  # /public: published results, no sign-in
     app.register_blueprint(scheduler_bp)
     from mel.health import bp as health_bp

@@ -29,11 +29,12 @@ def _fail(exc: MelError) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from mel.guidelines.cli import handbook_group
     from mel.reporting.cli import report_group
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
                     quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
-                    report_group, backup_command, restore_command, worker_command, i18n_group):
+                    report_group, backup_command, restore_command, worker_command, i18n_group, handbook_group):
         app.cli.add_command(command)
 
 

@@ -174,8 +174,18 @@ def load_demo(session: Session, as_of: date | None = None, live: bool = True,
     summary.pmp_versions, summary.activities = load_plans(session, calendar, current=live)
     if live:
         from mel.demo_live import load_live
+        from mel.learning.demo import load_learning
+
+        questions, items = load_learning(session)  # before the published report, which prints their findings
+        if questions or items:
+            summary.live.append(f"Learning agenda: {questions} demo questions and {items} demo evidence items.")
 
         load_live(session, calendar, summary, say, report=report)
+    from mel.meetings.demo import load_meetings
+
+    meetings = load_meetings(session, calendar)  # after the live part: its evidence and recommendations are linked
+    if meetings:
+        summary.live.append(f"MERL TWG: {meetings} demo meetings with their decisions and actions.")
     return summary
 
 

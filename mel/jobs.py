@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import import_module
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, selectinload
 
+from indicators.messages import N_, keeping_words, message, text, with_words
 from mel.db import Base, utcnow
 
 log = logging.getLogger(__name__)
@@ -285,14 +287,14 @@ def _import(session: Session, config, job_id: int) -> str:
     try:
         outcome = _importer(job.channel)(session, config, user, job)
         job = _reload(session, job_id)
-        job.status, job.answer, job.returns_written = outcome.status, json.dumps(outcome.answer, default=str), \
-            outcome.returns_written
-        job.result = json.dumps(outcome.result, default=str) if outcome.result is not None else ""
+        # Messages are kept with their words, for the page to say them in its reader's language.
+        job.status, job.answer, job.returns_written = outcome.status, _stored(outcome.answer), outcome.returns_written
+        job.result = _stored(outcome.result) if outcome.result is not None else ""
         job.state, job.stage = "done", "done"
     except MelError as exc:  # a refusal of the whole file: the same answer as inline
         session.rollback()
         job = _reload(session, job_id)
-        job.status, job.answer, job.state, job.stage = exc.status, json.dumps(exc.as_dict(), default=str), "done", "done"
+        job.status, job.answer, job.state, job.stage = exc.status, _stored(exc.as_dict()), "done", "done"
     except Exception:
         session.rollback()
         log.exception("import job %s failed", job_id)
@@ -330,8 +332,9 @@ def _import_file(session: Session, config, user, job: ImportJob) -> ImportOutcom
         answer = result.as_dict()
         if problems:
             status = 422
-            answer = ValidationFailed(f"The figures were stored ({result.describe()}) but some returns "
-                                      "could not be submitted.", problems).as_dict()
+            answer = ValidationFailed(text(message(N_("The figures were stored (%(what)s) but some returns could "
+                                                      "not be submitted."), what=result.describe())),
+                                      problems).as_dict()
     written = sum(1 for r in result.returns if r.changed) if result.outcome == "stored" else 0
     return ImportOutcome(status, answer, result.as_dict(), written)
 
@@ -347,7 +350,7 @@ def visible_import(session: Session, user, job_id: int) -> ImportJob:
 
     job = session.get(ImportJob, job_id)
     if job is None or not can_follow_import(user, job.user_id):
-        raise NotFound(f"No import {job_id}.")
+        raise NotFound(text(message(N_("No import %(number)s."), number=job_id)))
     return job
 
 
@@ -361,6 +364,16 @@ def import_position(session: Session, job: ImportJob) -> tuple[int, int]:
     return ahead + 1, waiting
 
 
+def _stored(answer: dict) -> str:
+    """An answer as JSON, each message with its words beside it (indicators/messages.py `keeping_words`)."""
+    return json.dumps(keeping_words(answer), default=str)
+
+
+def stored_answer(text: str) -> Any:
+    """A stored answer as it was given: English messages that pages say again in their language."""
+    return with_words(json.loads(text)) if text else None
+
+
 def import_body(session: Session, job: ImportJob) -> dict:
     position, waiting = import_position(session, job)
     return {
@@ -369,5 +382,5 @@ def import_body(session: Session, job: ImportJob) -> dict:
         "position": position or None, "waiting": waiting,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "status": job.status or None, "result": json.loads(job.answer) if job.answer else None,
+        "status": job.status or None, "result": stored_answer(job.answer),
     }

@@ -7,12 +7,15 @@ was expected, never a PeriodError escaping as a 500.
 
 from __future__ import annotations
 
+from indicators.messages import N_, Words, message, text
 from indicators.periods import Period, PeriodError, PeriodType, parse_period
 from mel.errors import ErrorDetail, ValidationFailed
 
 
-def _refuse(message: str, value: object, field: str) -> ValidationFailed:
-    return ValidationFailed(message, [ErrorDetail(message, {"field": field, "value": str(value)})])
+def _refuse(words: Words | str, value: object, field: str) -> ValidationFailed:
+    """The error and its one located detail; its words a message the page says in its language."""
+    said = words if isinstance(words, str) else text(words)
+    return ValidationFailed(said, [ErrorDetail(said, {"field": field, "value": str(value)})])
 
 
 # The years a request may name: each period then has a previous year, a financial year and a
@@ -25,10 +28,10 @@ def period(value: str | Period, field: str = "period") -> Period:
     try:
         parsed = parse_period(value)
     except PeriodError as exc:
-        raise _refuse(str(exc), value, field) from None
+        raise _refuse(exc.message, value, field) from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        raise _refuse(f"{value!r} is outside the years this service reports on ({FIRST_YEAR}–{LAST_YEAR}).",
-                      value, field)
+        raise _refuse(message(N_("%(value)s is outside the years this service reports on (%(first)s–%(last)s)."),
+                              value=repr(value), first=FIRST_YEAR, last=LAST_YEAR), value, field)
     return parsed
 
 
@@ -36,7 +39,8 @@ def financial_year(value: str | Period, field: str = "fiscal_year") -> Period:
     """A July–June financial year such as 2025July."""
     parsed = period(value, field)
     if parsed.type is not PeriodType.FINANCIAL_YEAR:
-        raise _refuse(f"{value!r} is not a financial year: use the form 2025July.", value, field)
+        raise _refuse(message(N_("%(value)s is not a financial year: use the form 2025July."), value=repr(value)),
+                      value, field)
     return parsed
 
 
@@ -44,5 +48,5 @@ def quarter(value: str | Period, field: str = "period") -> Period:
     """A calendar quarter such as 2025Q3 (shown as FY2025/26 Q1)."""
     parsed = period(value, field)
     if parsed.type is not PeriodType.QUARTER:
-        raise _refuse(f"{value!r} is not a quarter; use the form 2025Q3.", value, field)
+        raise _refuse(message(N_("%(value)s is not a quarter; use the form 2025Q3."), value=repr(value)), value, field)
     return parsed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, or_, select
 
+from indicators.messages import N_, message, text
 from mel.accounts.models import User
 from mel.catalogue.models import OrgUnit
 from mel.returns.models import Return
@@ -72,14 +73,16 @@ def can_record_progress(user: User, activity=None) -> bool:
 
 
 def progress_refusal(user: User, activity) -> str:
-    """Why `can_record_progress(user, activity)` refuses, in words that say what to do."""
+    """Why `can_record_progress(user, activity)` refuses, in words that say what to do (a message: a
+    page says it in its language, the API in English)."""
     if user.role != "officer":
-        return "Only the secretariat and officers of the lead agency record work-plan progress."
+        return text(message(N_("Only the secretariat and officers of the lead agency record work-plan progress.")))
     if not (user.agency or "").strip():
-        return ("Your account has no agency, so it cannot record work-plan progress; ask the secretariat to "
-                "set your agency (mel users create --agency).")
-    return (f"{activity.code} is led by {activity.lead_agency}; your account belongs to {user.agency}. Only "
-            "officers of the lead agency (or the secretariat) record its progress.")
+        return text(message(N_("Your account has no agency, so it cannot record work-plan progress; ask the "
+                               "secretariat to set your agency (mel users create --agency).")))
+    return text(message(N_("%(activity)s is led by %(lead)s; your account belongs to %(agency)s. Only officers of "
+                           "the lead agency (or the secretariat) record its progress."),
+                        activity=activity.code, lead=activity.lead_agency, agency=user.agency))
 
 
 def sees_published_reports_only(user: User) -> bool:
@@ -147,3 +150,44 @@ def can_read_action(user: User, scope: str, programme_id: int | None, org_unit: 
     if scope == "programme":
         return programme_id in {p.id for p in user.programmes}
     return org_unit is not None and any(org_unit.path.startswith(unit.path) for unit in user.org_units)
+
+
+def can_keep_evidence(user: User) -> bool:
+    """Keep the learning agenda and the evidence register: add, edit and withdraw evidence items (and
+    their PDFs) and learning questions. The MERL TWG (reviewers) and the secretariat; officers and
+    viewers read the register."""
+    return user.role in REVIEWING_ROLES
+
+
+def can_record_meetings(user: User, action=None) -> bool:
+    """Record MERL TWG meetings and their actions: the secretariat and the TWG's reviewers. With an
+    action (mel/meetings/models.py `MeetingAction`): whether the user may update it at all — those,
+    or the action's owner, who updates its status and progress only. Everyone signed in reads them."""
+    if can_review(user):
+        return True
+    return action is not None and action.owner_id == user.id
+
+
+def can_download_tools(user: User, programme_id: int | None = None) -> bool:
+    """Download the reporting tools pack (one Excel template per org unit of a programme's form, with its
+    indicator sheets and instructions; mel/guidelines/tools_pack.py): the secretariat and the MERL TWG
+    for every programme (the secretariat's pack of all programmes included), officers for their own
+    programmes, with the templates of their own org units only (`can_access`). Viewers never: they enter
+    no figures, and read the approved ones on the dashboards. Without a programme: whether the role may
+    download packs at all (decided by the role alone, so the navigation can ask it on any page)."""
+    if user.role in REVIEWING_ROLES:
+        return True
+    if user.role != "officer":
+        return False
+    return programme_id is None or programme_id in {p.id for p in user.programmes}
+
+
+def can_read_return_notes(user: User | None, programme_id: int, org_unit: OrgUnit, state: str) -> bool:
+    """Read the data-quality notes of one return in an indicator's history (its warnings with their
+    explanations, its returns and reopenings with their reasons, its figures revised after publication):
+    everyone's once the return is approved (the published report's data-quality annex prints them), else
+    those who read the return's query threads (`can_read_queries`). `None`, a published product such as
+    the handbook's annex, reads the approved returns' notes only."""
+    if state == "approved":
+        return True
+    return user is not None and can_read_queries(user, programme_id, org_unit)

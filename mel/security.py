@@ -75,14 +75,15 @@ def init_app(app: Flask) -> None:
     def _refuse_nul() -> None:
         # No text people or programs send has a NUL character; PostgreSQL refuses one in any string,
         # so it is refused here, named, before anything reads it.
+        from indicators.messages import N_, message, text
         from mel.errors import ValidationFailed
 
         if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
-            raise ValidationFailed("The address contains a NUL character (%00); remove it.")
+            raise ValidationFailed(text(message(N_("The address contains a NUL character (%%00); remove it."))))
         if any("\x00" in value for values in request.form.listvalues() for value in values):
-            raise ValidationFailed("A form field contains a NUL character; remove it.")
+            raise ValidationFailed(text(message(N_("A form field contains a NUL character; remove it."))))
         if request.is_json and b"\\u0000" in request.get_data().lower():
-            raise ValidationFailed("The JSON body contains a NUL character (\\u0000); remove it.")
+            raise ValidationFailed("The JSON body contains a NUL character (\\u0000); remove it.")  # API only
 
     @app.after_request
     def _headers(response):

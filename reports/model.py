@@ -16,6 +16,8 @@ from reports import charts, i18n, story, trends, words
 from reports.charts import STATUS_ORDER
 from reports.county_maps import CountyMap, county_maps, locator_uri
 from reports.disaggregation import WhoIsReached, who_is_reached
+from reports.evidence import PillarEvidence
+from reports.evidence import for_pillar as evidence_for
 from reports.format import (
     STATUS_LABELS,
     TREND_LABELS,
@@ -114,6 +116,7 @@ class PillarSection:
     figures: list[Figure]
     charts: list[Chart]
     status_counts: dict[str, int]
+    evidence: PillarEvidence | None = None  # what the evidence register says (reports/evidence.py)
 
 
 @dataclass
@@ -409,7 +412,8 @@ def _pillar_sections(snapshot: dict, figures: list[Figure], chart_limit: int | N
         mine = [f for f in figures if snapshot["indicators"][f.code]["pillar"] == pillar["code"]]
         if mine:
             sections.append(PillarSection(pillar["code"], pillar["name"], pillar["description"], mine,
-                                          _history_charts(snapshot, mine, chart_limit), _counts(mine)))
+                                          _history_charts(snapshot, mine, chart_limit), _counts(mine),
+                                          evidence_for(snapshot, pillar["code"])))
     return sections
 
 

@@ -65,6 +65,20 @@ ACTIONS = {
     "catalogue.set_created": "Disaggregation set created",
     "catalogue.set_changed": "Disaggregation set changed",
     "catalogue.set_deleted": "Disaggregation set deleted",
+    # The learning agenda and the evidence register (mel/learning).
+    "evidence.created": "Evidence added",
+    "evidence.updated": "Evidence changed",
+    "evidence.withdrawn": "Evidence withdrawn",
+    "question.created": "Learning question added",
+    "question.updated": "Learning question changed",
+    # MERL TWG meetings and their actions (mel/meetings).
+    "meeting.created": "TWG meeting recorded",
+    "meeting.updated": "TWG meeting changed",
+    "meeting_action.created": "TWG action added",
+    "meeting_action.updated": "TWG action changed",
+    "meeting_action.reminded": "TWG action owner reminded",
+    # The reporting guidelines handbook (mel/guidelines).
+    "handbook.edition_made": "Handbook edition made",
 }
 
 

@@ -9,10 +9,19 @@ from mel.accounts import operations
 from mel.accounts.models import User
 from mel.db import db
 from mel.errors import Unauthorized
+from mel.i18n import N_
+
+
+def _said(words: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(words)
+
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
-login_manager.login_message = "Please sign in to continue."
+login_manager.login_message = N_("Please sign in to continue.")
+login_manager.localize_callback = _said  # flashed in the page's language
 login_manager.login_message_category = "info"
 login_manager.session_protection = None  # the server-side session row is the protection
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from indicators.messages import N_, Message, message, text
 from mel.accounts import audit
 from mel.accounts.models import ROLES, ApiToken, LoginSession, SignInAttempt, User
 from mel.catalogue.models import OrgUnit, Programme
@@ -48,29 +49,41 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+# zxcvbn's warnings (its feedback.py), as the password policy quotes them: lower case, no full stop.
+PASSWORD_HINTS = frozenset((
+    N_("it follows a common pattern"), N_("straight rows of keys are easy to guess"),
+    N_("short keyboard patterns are easy to guess"), N_('repeats like "aaa" are easy to guess'),
+    N_('repeats like "abcabcabc" are only slightly harder to guess than "abc"'),
+    N_('sequences like "abc" or "6543" are easy to guess'), N_("recent years are easy to guess"),
+    N_("dates are often easy to guess"), N_("this is a top-10 common password"),
+    N_("this is a top-100 common password"), N_("this is a very common password"),
+    N_("this is similar to a commonly used password"), N_("a word by itself is easy to guess"),
+    N_("names and surnames by themselves are easy to guess"), N_("common names and surnames are easy to guess"),
+))
+
+
 def check_password_policy(password: str, min_length: int = 12, user_inputs: tuple[str, ...] = ()) -> None:
     """Length (ASVS 2.1.1/2.1.2: at least min_length, at most 128 characters) and not a common or
     easily guessed password (ASVS 2.1.7): zxcvbn's list of the 30,000 most common passwords, with
     its variants (l33t, reversed), and its estimate of the guesses needed."""
     if len(password) < min_length:
-        raise ValidationFailed(f"The password must have at least {min_length} characters.")
+        raise ValidationFailed(text(message(N_("The password must have at least %(min_length)s characters."),
+                                            min_length=min_length)))
     if len(password) > 128:
-        raise ValidationFailed("The password must have at most 128 characters.")
+        raise ValidationFailed(text(message(N_("The password must have at most 128 characters."))))
     from zxcvbn import zxcvbn
 
     estimate = zxcvbn(password, user_inputs=[part for part in user_inputs if part])
     whole = [m for m in estimate["sequence"] if m["i"] == 0 and m["j"] == len(password) - 1]
     if any(m.get("dictionary_name") == "passwords" for m in whole):
-        raise ValidationFailed(
+        raise ValidationFailed(text(message(N_(
             "This password is on the list of the most common passwords: choose another, "
-            "e.g. three or four unrelated words."
-        )
+            "e.g. three or four unrelated words."))))
     if estimate["score"] < 2:
-        hint = estimate["feedback"].get("warning") or "it follows a common pattern"
-        raise ValidationFailed(
-            f"This password is too easy to guess ({hint.rstrip('.').lower()}): choose another, "
-            "e.g. three or four unrelated words."
-        )
+        hint = (estimate["feedback"].get("warning") or "it follows a common pattern").rstrip(".").lower()
+        raise ValidationFailed(text(message(N_(
+            "This password is too easy to guess (%(hint)s): choose another, e.g. three or four unrelated words."),
+            hint=Message(hint) if hint in PASSWORD_HINTS else hint)))
 
 
 def create_user(
@@ -88,11 +101,12 @@ def create_user(
     """Create a user with a role and, for officers, the programmes and org units they cover."""
     email = normalise_email(email)
     if "@" not in email:
-        raise ValidationFailed(f"{email!r} is not an e-mail address.")
+        raise ValidationFailed(text(message(N_("%(email)s is not an e-mail address."), email=repr(email))))
     if role not in ROLES:
-        raise ValidationFailed(f"Role {role!r} is not known; use one of {', '.join(ROLES)}.")
+        raise ValidationFailed(text(message(N_("Role %(role)s is not known; use one of %(roles)s."), role=repr(role),
+                                            roles=", ".join(ROLES))))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise ValidationFailed(f"A user with e-mail {email} already exists.")
+        raise ValidationFailed(text(message(N_("A user with e-mail %(email)s already exists."), email=email)))
     user = User(email=email, role=role, name=name)
     if password is not None:
         check_password_policy(password, min_password_length, (email, name))
@@ -100,9 +114,8 @@ def create_user(
     user.programmes = _programmes(session, programme_codes)
     user.org_units = _org_units(session, org_unit_codes)
     if role == "officer" and not (user.programmes and user.org_units):
-        raise ValidationFailed(
-            "An officer needs at least one programme (--programme) and one org unit (--org-unit)."
-        )
+        raise ValidationFailed(text(message(N_(
+            "An officer needs at least one programme (--programme) and one org unit (--org-unit)."))))
     session.add(user)
     session.flush()
     audit.record(session, "user.created", actor=actor, object=email, details={
@@ -116,7 +129,7 @@ def _programmes(session: Session, codes) -> list[Programme]:
     found = list(session.scalars(select(Programme).where(Programme.code.in_(list(codes)))))
     missing = sorted(set(codes) - {p.code for p in found})
     if missing:
-        raise ValidationFailed(f"Unknown programme code(s): {', '.join(missing)}.")
+        raise ValidationFailed(text(message(N_("Unknown programme code(s): %(codes)s."), codes=", ".join(missing))))
     return found
 
 
@@ -135,10 +148,9 @@ def set_password(session: Session, user: User, password: str, min_length: int = 
                  details={"how": how} if how else None)
 
 
-SIGN_IN_REFUSED = (
+SIGN_IN_REFUSED = text(message(N_(
     "The e-mail or password is not correct, or there were too many attempts. "
-    "Check them and try again in a minute."
-)
+    "Check them and try again in a minute.")))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
+from indicators.messages import N_, message, text
 from mel.accounts import audit, links, mail
 from mel.accounts.models import ROLES, ApiToken, AuditEvent, LoginSession, User
 from mel.accounts.operations import (
@@ -33,6 +34,10 @@ from mel.errors import Conflict, NotFound, ValidationFailed
 from mel.i18n import recipient_language
 
 LinkFor = Callable[[str], str]  # a link token -> the absolute address of its page
+
+
+def no_user(user_id: int) -> NotFound:
+    return NotFound(text(message(N_("No user with id %(id)s."), id=user_id)))
 
 
 def request_password_reset(session: Session, config, email: str, *, link_for: LinkFor) -> None:
@@ -93,7 +98,7 @@ def invite_user(session: Session, config, *, email: str, name: str, role: str, p
                 org_unit_codes=(), actor, link_for: LinkFor) -> User:
     """Create a user without a password and e-mail an invitation to set one."""
     if not name.strip():
-        raise ValidationFailed("Give the person's name: the invitation greets them by it.")
+        raise ValidationFailed(text(message(N_("Give the person's name: the invitation greets them by it."))))
     user = create_user(session, email, role, name=name.strip(), programme_codes=list(programme_codes),
                        org_unit_codes=list(org_unit_codes), actor=actor)
     audit.record(session, "user.invited", actor=actor, object=user.email, details={"role": role})
@@ -105,11 +110,13 @@ def resend_invitation(session: Session, config, user_id: int, *, actor, link_for
     """E-mail a fresh invitation to a user who has not set a password yet."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise no_user(user_id)
     if user.password_hash:
-        raise Conflict(f"{user.email} has already set a password: there is no invitation to re-send.")
+        raise Conflict(text(message(N_("%(email)s has already set a password: there is no invitation to re-send."),
+                                    email=user.email)))
     if not user.is_active:
-        raise Conflict(f"{user.email} is deactivated: reactivate the account before inviting again.")
+        raise Conflict(text(message(N_("%(email)s is deactivated: reactivate the account before inviting again."),
+                                    email=user.email)))
     _queue_invitation(session, config, user, actor=actor, link_for=link_for)
     return user
 
@@ -118,15 +125,18 @@ def set_account_active(session: Session, user_id: int, *, active: bool, reason: 
     """Deactivate (every session ends; tokens and passwords stop working) or reactivate an account."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise no_user(user_id)
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed(f"Say why {user.email} is {'reactivated' if active else 'deactivated'}: "
-                               "the reason is kept in the audit log.")
+        raise ValidationFailed(text(message(
+            N_("Say why %(email)s is reactivated: the reason is kept in the audit log.") if active else
+            N_("Say why %(email)s is deactivated: the reason is kept in the audit log."), email=user.email)))
     if not active and getattr(actor, "id", None) == user.id:
-        raise Conflict("You cannot deactivate your own account: ask another member of the secretariat.")
+        raise Conflict(text(message(N_("You cannot deactivate your own account: ask another member of the "
+                                       "secretariat."))))
     if user.is_active == active:
-        raise Conflict(f"{user.email} is already {'active' if active else 'deactivated'}.")
+        raise Conflict(text(message(N_("%(email)s is already active.") if active else
+                                    N_("%(email)s is already deactivated."), email=user.email)))
     user.is_active = active
     ended = 0 if active else end_sessions(session, user)
     audit.record(session, "user.reactivated" if active else "user.deactivated", actor=actor, object=user.email,
@@ -147,23 +157,26 @@ def change_access(session: Session, user_id: int, *, actor, reason: str, role: s
     user = session.scalar(select(User).where(User.id == user_id)
                           .options(selectinload(User.programmes), selectinload(User.org_units)))
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise no_user(user_id)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(f"reason: say why the access of {user.email} changes (kept in the audit log).")
+        raise ValidationFailed(text(message(N_("reason: say why the access of %(email)s changes (kept in the audit "
+                                               "log)."), email=user.email)))
     before = _access(user)
     if role is not None and role != user.role:
         if role not in ROLES:
-            raise ValidationFailed(f"role: {role!r} is not one of {', '.join(ROLES)}.")
+            raise ValidationFailed(text(message(N_("role: %(role)s is not one of %(roles)s."), role=repr(role),
+                                                roles=", ".join(ROLES))))
         if getattr(actor, "id", None) == user.id:
-            raise Conflict("You cannot change your own role: ask another member of the secretariat.")
+            raise Conflict(text(message(N_("You cannot change your own role: ask another member of the "
+                                           "secretariat."))))
         if user.role == "secretariat" and _other_secretariat(session, user) == 0:
-            raise Conflict(f"{user.email} is the last active member of the secretariat: give someone else the "
-                           "role first.")
+            raise Conflict(text(message(N_("%(email)s is the last active member of the secretariat: give someone "
+                                           "else the role first."), email=user.email)))
         user.role = role
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("name: give the person's name.")
+            raise ValidationFailed(text(message(N_("name: give the person's name."))))
         user.name = name.strip()[:200]
     if agency is not None:
         user.agency = agency.strip()[:200]
@@ -172,11 +185,12 @@ def change_access(session: Session, user_id: int, *, actor, reason: str, role: s
     if org_unit_codes is not None:
         user.org_units = _org_units(session, list(org_unit_codes))
     if user.role == "officer" and not (user.programmes and user.org_units):
-        raise ValidationFailed("programmes: an officer needs at least one programme and one org unit, the returns "
-                               "they enter.")
+        raise ValidationFailed(text(message(N_("programmes: an officer needs at least one programme and one org "
+                                               "unit, the returns they enter."))))
     after = _access(user)
     if after == before:
-        raise Conflict(f"Nothing changes for {user.email}: the form holds their current access.")
+        raise Conflict(text(message(N_("Nothing changes for %(email)s: the form holds their current access."),
+                                    email=user.email)))
     session.flush()
     audit.record(session, "user.role_changed", actor=actor, object=user.email,
                  details={"reason": reason[:500], "before": before, "after": after})
@@ -197,7 +211,7 @@ def sign_out_everywhere(session: Session, user_id: int, *, actor) -> tuple[User,
     """End every web session of a user (a lost phone, a shared computer); API tokens are revoked apart."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise no_user(user_id)
     ended = end_sessions(session, user)
     audit.record(session, "user.signed_out", actor=actor, object=user.email, details={"sessions_ended": ended})
     session.flush()
@@ -218,9 +232,9 @@ def change_own_password(session: Session, config, user: User, current: str, new:
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
         if not user.password_hash:
             check_password_hash(_DUMMY_HASH, current or "")
-        raise ValidationFailed("The current password is not correct.")
+        raise ValidationFailed(text(message(N_("The current password is not correct."))))
     if current == new:
-        raise ValidationFailed("The new password is the same as the current one: choose another.")
+        raise ValidationFailed(text(message(N_("The new password is the same as the current one: choose another."))))
     set_password(session, user, new, int(config["PASSWORD_MIN_LENGTH"]), actor=user, how="changed by its owner")
     end_sessions(session, user, keep_token=keep_token)
     session.flush()
@@ -250,7 +264,7 @@ def revoke_own_token(session: Session, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's own tokens; another user's token is "not found" (nothing to tell)."""
     record = session.get(ApiToken, token_id)
     if record is None or record.user_id != user.id:
-        raise NotFound(f"You have no API token with id {token_id}.")
+        raise NotFound(text(message(N_("You have no API token with id %(id)s."), id=token_id)))
     return revoke_token(session, token_id, actor=user)
 
 

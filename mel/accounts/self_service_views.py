@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from indicators.messages import message, text
 from mel.accounts import links, mail, self_service
 from mel.accounts.auth import authenticated_user
 from mel.accounts.forms import (
@@ -21,8 +23,8 @@ from mel.accounts.forms import (
 from mel.accounts.views import _safe_next, bp
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import db
-from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
-from mel.i18n import N_
+from mel.errors import Conflict, Forbidden, MelError, ValidationFailed
+from mel.i18n import N_, said
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
@@ -43,7 +45,7 @@ def _link_for(purpose: str):
 def _secretariat():
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat invites people.")
+        raise Forbidden(text(message(N_("Only the secretariat invites people."))))
     return user
 
 
@@ -76,7 +78,7 @@ def _set_password_page(purpose: str, token: str):
         try:
             self_service.set_password_from_link(db_session, config, purpose, token, form.password.data)
         except MelError as exc:
-            error = exc.message
+            error = said(exc.message)
         else:
             flash(_("Your password is set. Sign in with it.") if purpose == "invitation"
                   else _("Your password is changed. Sign in with the new one."), "info")
@@ -123,7 +125,7 @@ def change_password():
         self_service.change_own_password(db.session, current_app.config, user, form.current.data,
                                          form.password.data, keep_token=user.session_token)
     except MelError as exc:
-        return _account_page(form, error=exc.message, status=422)
+        return _account_page(form, error=said(exc.message), status=422)
     flash(_("Your password is changed. Your other signed-in sessions have ended."), "info")
     return redirect(url_for("accounts.account"))
 
@@ -172,11 +174,11 @@ def invite():
                 programme_codes=form.programmes.data or [], org_unit_codes=form.org_units.data or [],
                 actor=actor, link_for=_link_for("invitation"))
         except MelError as exc:
-            error = exc.message
+            error = said(exc.message)
         else:
             email = user.email
             finish(db_session, config)  # committed, then e-mailed: say whether the e-mail went
-            _say_whether_sent(db_session, email, f"{email} is invited")
+            _say_whether_sent(db_session, email, _("%(email)s is invited", email=email))
             return redirect(url_for("accounts.users"))
     status = 422 if error or form.errors else 200
     return render_template("admin/invite.html", form=form, error=error,
@@ -190,7 +192,7 @@ def change_access(user_id: int):
     actor = _secretariat()
     person = next((p for p in self_service.people(db.session) if p.id == user_id), None)
     if person is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise self_service.no_user(user_id)
     form = AccessForm() if request.method == "POST" else AccessForm(
         formdata=None, name=person.name, role=person.role, agency=person.agency,
         programmes=[p.code for p in person.programmes], org_units=[u.code for u in person.org_units])
@@ -204,9 +206,9 @@ def change_access(user_id: int):
                 org_unit_codes=form.org_units.data or [])
         except MelError as exc:
             db.session.rollback()
-            error = exc.message
+            error = said(exc.message)
         else:
-            flash(f"The access of {person.email} is changed.", "info")
+            flash(_("The access of %(email)s is changed.", email=person.email), "info")
             return redirect(url_for("accounts.users"))
     status = 422 if error or form.errors else 200
     return render_template("admin/access.html", form=form, person=person, error=error), status
@@ -222,7 +224,7 @@ def resend_invitation(user_id: int):
                                           link_for=_link_for("invitation"))
     email = user.email
     finish(db_session, config)
-    _say_whether_sent(db_session, email, f"A new invitation went to {email}")
+    _say_whether_sent(db_session, email, _("A new invitation went to %(email)s", email=email))
     return redirect(url_for("accounts.users"))
 
 
@@ -244,11 +246,11 @@ def _set_active(user_id: int, *, active: bool):
         user = self_service.set_account_active(db.session, user_id, active=active,
                                                reason=request.form.get("reason", ""), actor=actor)
     except (Conflict, ValidationFailed) as exc:
-        flash(exc.message, "error")
+        flash(said(exc.message), "error")
     else:
-        now = ("active again: their password and API tokens work" if active else
-               "deactivated: signed out everywhere, their password and API tokens no longer work")
-        flash(f"{user.email} is {now}.", "info")
+        flash(_("%(email)s is active again: their password and API tokens work.", email=user.email) if active else
+              _("%(email)s is deactivated: signed out everywhere, their password and API tokens no longer work.",
+                email=user.email), "info")
     return redirect(url_for("accounts.users"))
 
 
@@ -257,20 +259,22 @@ def _set_active(user_id: int, *, active: bool):
 def sign_out_user(user_id: int):
     actor = _secretariat()
     user, ended = self_service.sign_out_everywhere(db.session, user_id, actor=actor)
-    flash(f"{user.email} is signed out of {ended} session{'s' if ended != 1 else ''}.", "info")
+    flash(ngettext("%(email)s is signed out of %(num)s session.", "%(email)s is signed out of %(num)s sessions.",
+                   ended, email=user.email), "info")
     return redirect(url_for("accounts.users"))
 
 
 def _say_whether_sent(db_session, email: str, done: str) -> None:
     failed = db_session.info.pop(mail.FAILED_KEY, [])
     if email in failed:
-        hint = ("no SMTP server is set (MEL_SMTP_HOST)" if not current_app.config.get("SMTP_HOST")
-                else "the mail server could not be reached")
-        flash(f"{email} is recorded, but the invitation e-mail was not sent: {hint}. "
-              "Re-send it from this list once e-mail works.", "error")
+        hint = (_("no SMTP server is set (MEL_SMTP_HOST)") if not current_app.config.get("SMTP_HOST")
+                else _("the mail server could not be reached"))
+        flash(_("%(email)s is recorded, but the invitation e-mail was not sent: %(hint)s. Re-send it from this list "
+                "once e-mail works.", email=email, hint=hint), "error")
     else:
         hours = links.valid_hours(current_app.config, "invitation")
-        flash(f"{done}: the e-mailed link to set a password is valid for {hours} hours.", "info")
+        flash(_("%(done)s: the e-mailed link to set a password is valid for %(hours)s hours.", done=done, hours=hours),
+              "info")
 
 
 # --------------------------------------------------------------------------- the language switch
@@ -286,8 +290,10 @@ def choose_language():
 
     chosen = known(request.form.get("lang"))
     if chosen is None:
-        raise ValidationFailed(f"Unknown language {request.form.get('lang', '')[:20]!r}: the service speaks "
-                               f"{', '.join(f'{name} ({code})' for code, name in LANGUAGES.items())}.")
+        raise ValidationFailed(text(message(
+            N_("Unknown language %(language)s: the service speaks %(languages)s."),
+            language=repr(request.form.get("lang", "")[:20]),
+            languages=", ".join(f"{name} ({code})" for code, name in LANGUAGES.items()))))
     session[SESSION_KEY] = chosen
     if current_user.is_authenticated:
         authenticated_user().locale = chosen

@@ -24,6 +24,7 @@ import segno
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from indicators.messages import N_, Joined, Message, message, text
 from mel.accounts import audit
 from mel.accounts.models import RecoveryCode, SignInAttempt, User
 from mel.accounts.operations import SIGN_IN_REFUSED, SignInPolicy, normalise_email, throttle_wait
@@ -33,7 +34,9 @@ from mel.errors import Conflict, Unauthorized, ValidationFailed
 ISSUER = "Kenya SP MEL"
 RECOVERY_CODES = 10
 PENDING_SECONDS = 300  # the second step must follow the password within five minutes
-WRONG_CODE = "That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes."
+WRONG_CODE = text(message(N_("That code is not right. Enter the 6-digit code your authenticator app shows now, or one "
+                              "of your recovery codes.")))
+CODE = N_("code")  # the form field a message starts with ("code: …")
 _DIGITS = re.compile(r"^\d{6}$")
 _RECOVERY = re.compile(r"^[0-9a-f]{5}-?[0-9a-f]{5}$")
 
@@ -52,10 +55,13 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
-def qr_svg(uri: str) -> str:
-    """The otpauth:// link as an inline SVG QR code (no script, no image request)."""
-    return segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff", omitsize=True,
-                                                 title="QR code for your authenticator app")
+QR_TITLE = N_("QR code for your authenticator app")
+
+
+def qr_svg(uri: str, title: str = QR_TITLE) -> str:
+    """The otpauth:// link as an inline SVG QR code (no script, no image request); `title` names it
+    (the page passes it in its language)."""
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff", omitsize=True, title=title)
 
 
 def grouped(secret: str) -> str:
@@ -96,14 +102,16 @@ def recovery_codes_left(session: Session, user: User) -> int:
 def enable(session: Session, user: User, secret: str, code: str, *, now: float | None = None) -> list[str]:
     """Turn two-factor sign-in on once a code from the app matches `secret`; the recovery codes, once."""
     if user.has_two_factor:
-        raise Conflict("Two-factor sign-in is already on for your account.")
+        raise Conflict(text(message(N_("Two-factor sign-in is already on for your account."))))
     code = (code or "").replace(" ", "")
     if not secret or not _DIGITS.match(code):
-        raise ValidationFailed("code: enter the 6-digit code your authenticator app shows for this account.")
+        raise ValidationFailed(text(message(N_("code: enter the 6-digit code your authenticator app shows for this "
+                                               "account."))))
     step = _step_for(secret, code, time.time() if now is None else now)
     if step is None:
-        raise ValidationFailed("code: that code does not match. Check that the app added the account from this "
-                               "page's QR code (or secret) and that the phone's clock is right, then try the code it shows now.")
+        raise ValidationFailed(text(message(N_(
+            "code: that code does not match. Check that the app added the account from this page's QR code (or "
+            "secret) and that the phone's clock is right, then try the code it shows now."))))
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), step
     codes = _new_codes(session, user)
     audit.record(session, "user.2fa_enabled", actor=user, object=user.email)
@@ -113,7 +121,7 @@ def enable(session: Session, user: User, secret: str, code: str, *, now: float |
 def regenerate_codes(session: Session, user: User, code: str, *, now: float | None = None) -> list[str]:
     """New recovery codes (the old ones stop working); needs a current code from the app."""
     if not user.has_two_factor:
-        raise Conflict("Two-factor sign-in is off for your account: turn it on first.")
+        raise Conflict(text(message(N_("Two-factor sign-in is off for your account: turn it on first."))))
     _check_app_code(user, code, time.time() if now is None else now)
     codes = _new_codes(session, user)
     audit.record(session, "user.2fa_codes", actor=user, object=user.email)
@@ -124,7 +132,7 @@ def _check_app_code(user: User, code: str, now: float) -> None:
     code = (code or "").replace(" ", "")
     step = _step_for(user.totp_secret or "", code, now) if _DIGITS.match(code) else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        raise ValidationFailed("code: " + WRONG_CODE)
+        raise ValidationFailed(text(Joined(": ", (Message(CODE), WRONG_CODE))))
     user.totp_last_step = step
 
 
@@ -137,9 +145,9 @@ def _turn_off(session: Session, user: User) -> None:
 def disable(session: Session, user: User, code: str, *, now: float | None = None) -> None:
     """Turn one's own second factor off (needs a current code or a recovery code)."""
     if not user.has_two_factor:
-        raise Conflict("Two-factor sign-in is already off for your account.")
+        raise Conflict(text(message(N_("Two-factor sign-in is already off for your account."))))
     if not _accept(session, user, code, time.time() if now is None else now):
-        raise ValidationFailed("code: " + WRONG_CODE)
+        raise ValidationFailed(text(Joined(": ", (Message(CODE), WRONG_CODE))))
     _turn_off(session, user)
     audit.record(session, "user.2fa_disabled", actor=user, object=user.email)
 
@@ -150,9 +158,10 @@ def reset(session: Session, user: User, *, actor, reason: str) -> None:
 
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("reason: say why the second factor is reset (e.g. 'lost phone, identity checked by call').")
+        raise ValidationFailed(text(message(N_("reason: say why the second factor is reset (e.g. 'lost phone, "
+                                               "identity checked by call')."))))
     if not user.has_two_factor:
-        raise Conflict(f"{user.email} has no second factor to reset.")
+        raise Conflict(text(message(N_("%(email)s has no second factor to reset."), email=user.email)))
     _turn_off(session, user)
     ended = end_sessions(session, user)
     audit.record(session, "user.2fa_reset", actor=actor, object=user.email,
@@ -220,7 +229,8 @@ def verify(session: Session, pending: Pending, code: str, *, remote_addr: str = 
         audit.record(session, "sign_in.throttled", actor=user, object=user.email, remote_addr=remote_addr,
                      details={"wait_seconds": round(wait, 1), "step": "second factor"})
         checkpoint()
-        raise Unauthorized(f"Too many wrong codes: wait {wait:.0f} seconds and try again.")
+        raise Unauthorized(text(message(N_("Too many wrong codes: wait %(seconds)s seconds and try again."),
+                                        seconds=f"{wait:.0f}")))
     if not _accept(session, user, code, time.time() if now is None else now):
         attempt.outcome = "failure"
         audit.record(session, "sign_in.2fa_failed", actor=user, object=user.email, remote_addr=remote_addr)

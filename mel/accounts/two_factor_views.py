@@ -14,6 +14,7 @@ from mel.accounts.models import User
 from mel.accounts.views import _safe_next, bp
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound, Unauthorized
+from mel.i18n import said
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
@@ -55,7 +56,7 @@ def login_code():
                                      checkpoint=lambda: finish(db_session, config))
         except Unauthorized as exc:
             finish(db_session, config)  # a refused code keeps its attempt and audit rows
-            error = exc.message
+            error = said(exc.message)
         else:
             session.pop(PENDING_KEY, None)
             operations.start_login_session(db_session, user, absolute_hours=config["SESSION_ABSOLUTE_HOURS"],
@@ -81,7 +82,7 @@ def _setup_page(error: str | None = None, status: int = 200):
     codes = session.pop(CODES_KEY, None)
     return render_template(
         "auth/two_factor.html", user=user, error=error, secret=two_factor.grouped(secret) if uri else "",
-        qr=two_factor.qr_svg(uri) if uri else "", codes=codes if isinstance(codes, list) else None,
+        qr=two_factor.qr_svg(uri, _(two_factor.QR_TITLE)) if uri else "", codes=codes if isinstance(codes, list) else None,
         codes_left=two_factor.recovery_codes_left(db.session, user) if user.has_two_factor else 0,
         required=two_factor.required_for(user, current_app.config.get("REQUIRE_2FA", "")),
     ), status
@@ -101,7 +102,7 @@ def two_factor_enable():
     try:
         codes = two_factor.enable(db.session, user, secret if isinstance(secret, str) else "", _field("code"))
     except MelError as exc:
-        return _setup_page(exc.message, exc.status)
+        return _setup_page(said(exc.message), exc.status)
     session.pop(SETUP_KEY, None)
     session[CODES_KEY] = codes
     flash(_("Two-factor sign-in is on. Keep your recovery codes somewhere safe: each works once."), "info")
@@ -114,7 +115,7 @@ def two_factor_codes():
     try:
         codes = two_factor.regenerate_codes(db.session, authenticated_user(), _field("code"))
     except MelError as exc:
-        return _setup_page(exc.message, exc.status)
+        return _setup_page(said(exc.message), exc.status)
     session[CODES_KEY] = codes
     flash(_("New recovery codes are made; the old ones no longer work."), "info")
     return redirect(url_for("accounts.two_factor_setup"))
@@ -127,7 +128,7 @@ def two_factor_disable():
     try:
         two_factor.disable(db.session, user, _field("code"))
     except MelError as exc:
-        return _setup_page(exc.message, exc.status)
+        return _setup_page(said(exc.message), exc.status)
     flash(_("Two-factor sign-in is off."), "info")
     return redirect(url_for("accounts.two_factor_setup"))
 
@@ -144,7 +145,7 @@ def two_factor_reset(user_id: int):
     try:
         two_factor.reset(db.session, user, actor=actor, reason=_field("reason", 500))
     except MelError as exc:
-        flash(exc.message, "error")
+        flash(said(exc.message), "error")
         return redirect(url_for("accounts.users"))
     flash(_("Two-factor sign-in of %(email)s is reset and their sessions ended; they set it up again at their "
             "next sign-in.", email=user.email), "info")

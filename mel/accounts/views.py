@@ -17,12 +17,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from indicators.messages import message, text
 from mel.accounts import audit, operations
 from mel.accounts.auth import authenticated_user
 from mel.accounts.forms import LoginForm
 from mel.db import db
 from mel.errors import Forbidden, Unauthorized
-from mel.i18n import N_
+from mel.i18n import N_, said
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
 
@@ -47,6 +48,10 @@ AUDIT_ACTION_WORDS = (
     N_("Disaggregation category deleted"), N_("Category option retired"), N_("Category option reactivated"),
     N_("Category option deleted"), N_("Disaggregation set created"), N_("Disaggregation set changed"),
     N_("Disaggregation set deleted"),
+    N_("TWG meeting recorded"), N_("TWG meeting changed"), N_("TWG action added"), N_("TWG action changed"),
+    N_("TWG action owner reminded"),
+    N_("Evidence added"), N_("Evidence changed"), N_("Evidence withdrawn"), N_("Learning question added"),
+    N_("Learning question changed"), N_("Handbook edition made"),
 )
 
 
@@ -82,7 +87,7 @@ def login():
         except Unauthorized as exc:
             finish(db_session, config)  # a refused sign-in (401) keeps its attempt and audit rows
             current_app.logger.info("refused sign-in for %s", form.email.data)
-            error = exc.message
+            error = said(exc.message)
         else:
             if user.has_two_factor:
                 finish(db_session, config)  # the password step's attempt and audit rows stay
@@ -143,7 +148,7 @@ def _audit_filters() -> dict:
 def audit_log():
     """The audit of sign-ins, tokens and administrative actions (secretariat only)."""
     if not can_administer(authenticated_user()):
-        raise Forbidden("Only the secretariat reads the audit.")
+        raise Forbidden(text(message(N_("Only the secretariat reads the audit."))))
     filters = _audit_filters()
     page = request.args.get("page", 1, type=int) or 1
     result = audit.events(db.session, **filters, page=min(max(page, 1), 100_000))
@@ -166,7 +171,7 @@ def audit_csv():
     from flask import Response, stream_with_context
 
     if not can_administer(authenticated_user()):
-        raise Forbidden("Only the secretariat reads the audit.")
+        raise Forbidden(text(message(N_("Only the secretariat reads the audit."))))
     filters = _audit_filters()
     session = db.session
 

@@ -72,10 +72,15 @@ def init_api(app: Flask) -> Api:
     from mel.catalogue.form_api import blp as form_blp
     from mel.catalogue.indicator_api import blp as indicator_blp
     from mel.catalogue.rule_api import blp as rules_blp
+    from mel.guidelines.api import blp as handbook_blp
+    from mel.guidelines.tools_api import blp as tools_blp
+    from mel.learning.api import blp as learning_blp
+    from mel.meetings.api import blp as meetings_blp
     from mel.plans.api import blp as plans_blp
     from mel.reporting.api import blp as reports_blp
     from mel.reporting.story_api import blp as story_blp
     from mel.results.api import blp as results_blp
+    from mel.results.history_views import blp as history_blp
     from mel.returns.api import blp as returns_blp
     from mel.review.api import blp as review_blp
 
@@ -86,9 +91,14 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(plans_blp)
     api.register_blueprint(review_blp)
     api.register_blueprint(results_blp)
+    api.register_blueprint(history_blp)
+    api.register_blueprint(tools_blp)
+    api.register_blueprint(handbook_blp)
     api.register_blueprint(reports_blp)
     api.register_blueprint(story_blp)
     api.register_blueprint(users_blp)
     api.register_blueprint(rules_blp)
     api.register_blueprint(disaggregations_blp)
+    api.register_blueprint(learning_blp)
+    api.register_blueprint(meetings_blp)
     return api

@@ -23,6 +23,7 @@ from indicators.disaggregation import (
     Option,
     combination_problems,
 )
+from indicators.messages import N_, Joined, Message, Text, message, text
 from mel.accounts import audit
 from mel.catalogue.disaggregation_combos import (
     as_options,
@@ -62,16 +63,23 @@ NAME_LENGTH = 120
 WHAT = "keeps the disaggregations"
 
 
+def _text(template: str, **params) -> Text:
+    """The English text of a message (`template` marked with N_), said again in the page's language;
+    fields (`options.2.code`) are named as they are, as the API names them."""
+    return text(message(template, **params))
+
+
 # --------------------------------------------------------------------------- checks
 
 
 def _name(value, field: str, problems: list[ErrorDetail], label: str = "") -> str:
     text = str(value or "").strip() if isinstance(value, str | None) else ""
     if not text:
-        problems.append(ErrorDetail(f"{label or field}: required; the name people read on the grid and in reports.",
-                                    {"field": field}))
+        problems.append(ErrorDetail(_text(N_("%(field)s: required; the name people read on the grid and in reports."),
+                                          field=label or field), {"field": field}))
     elif len(text) > NAME_LENGTH:
-        problems.append(ErrorDetail(f"{label or field}: at most {NAME_LENGTH} characters ({len(text)} given).",
+        problems.append(ErrorDetail(_text(N_("%(field)s: at most %(limit)s characters (%(given)s given)."),
+                                          field=label or field, limit=NAME_LENGTH, given=len(text)),
                                     {"field": field}))
     return text
 
@@ -79,9 +87,11 @@ def _name(value, field: str, problems: list[ErrorDetail], label: str = "") -> st
 def _code(value, pattern, field: str, problems: list[ErrorDetail], example: str) -> str:
     text = str(value or "").strip() if isinstance(value, str | None) else ""
     if not text:
-        problems.append(ErrorDetail(f"{field}: required, e.g. {example}.", {"field": field}))
+        problems.append(ErrorDetail(_text(N_("%(field)s: required, e.g. %(example)s."), field=field,
+                                          example=Message(example)), {"field": field}))
     elif not pattern.match(text):
-        problems.append(ErrorDetail(f"{field}: {text[:40]!r} is not a possible code: {example}.",
+        problems.append(ErrorDetail(_text(N_("%(field)s: %(value)s is not a possible code: %(example)s."), field=field,
+                                          value=repr(text[:40]), example=Message(example)),
                                     {"field": field, "value": text[:40]}))
         return ""  # never looked up: a code with a NUL, say, is refused here, not by the database
     return text
@@ -91,12 +101,14 @@ def _new_code(session: Session, model, kind: str, value, problems: list[ErrorDet
     """The code of a new category or set: a possible code that no other one has."""
     code = _code(value, CATEGORY_CODE, "code", problems, CODE_WORDS)
     if code and session.scalar(select(model.id).where(model.code == code)):
-        problems.append(ErrorDetail(f"code: a {kind} {code} already exists; choose another code.", {"field": "code"}))
+        problems.append(ErrorDetail(_text(EXISTS[kind], code=code), {"field": "code"}))
     return code
 
 
-OPTION_WORDS = "1–20 letters, digits or _, starting with a letter or digit, e.g. A70P"
-CODE_WORDS = "1–40 lower-case letters, digits or _, starting with a letter, e.g. age_group"
+OPTION_WORDS = N_("1–20 letters, digits or _, starting with a letter or digit, e.g. A70P")
+CODE_WORDS = N_("1–40 lower-case letters, digits or _, starting with a letter, e.g. age_group")
+EXISTS = {"category": N_("code: a category %(code)s already exists; choose another code."),
+          "set": N_("code: a set %(code)s already exists; choose another code.")}
 
 
 def _kiswahili(value, field: str, problems: list[ErrorDetail], label: str = "") -> str:
@@ -109,37 +121,45 @@ def _option_list(raw, existing: dict[str, CategoryOption],
     """The options asked for, in order, as (code, name, Kiswahili name); each problem located at
     options.N.code/name/name_sw. A name or Kiswahili name not sent for a stored option stays as it is."""
     if not isinstance(raw, list) or not raw:
-        problems.append(ErrorDetail("options: give at least one option (code and name), in the order people "
-                                    "read them.", {"field": "options"}))
+        problems.append(ErrorDetail(_text(N_("options: give at least one option (code and name), in the order "
+                                             "people read them.")), {"field": "options"}))
         return []
     wanted, seen = [], {}
     for index, item in enumerate(raw, start=1):
         item = item if isinstance(item, dict) else {}
         code = _code(item.get("code"), OPTION_CODE, f"options.{index}.code", problems, OPTION_WORDS)
         if code.lower() in RESERVED_CODES:
-            problems.append(ErrorDetail(f"options.{index}.code: {code!r} is kept for the set's own "
-                                        "combinations; choose another code.", {"field": f"options.{index}.code"}))
+            problems.append(ErrorDetail(_text(N_("%(field)s: %(code)s is kept for the set's own combinations; "
+                                                 "choose another code."), field=f"options.{index}.code", code=repr(code)),
+                                        {"field": f"options.{index}.code"}))
         elif code and code.upper() in seen:
-            problems.append(ErrorDetail(f"options.{index}.code: {code} is given twice (also option {seen[code.upper()]}).",
+            problems.append(ErrorDetail(_text(N_("%(field)s: %(code)s is given twice (also option %(other)s)."),
+                                              field=f"options.{index}.code", code=code, other=seen[code.upper()]),
                                         {"field": f"options.{index}.code"}))
         seen.setdefault(code.upper(), index)
         known = next((o for c, o in existing.items() if c.upper() == code.upper() and c != code), None)
         if known is not None:
-            problems.append(ErrorDetail(f"options.{index}.code: the category already has option {known.code}; "
-                                        "codes differ by more than their case.", {"field": f"options.{index}.code"}))
+            problems.append(ErrorDetail(_text(N_("%(field)s: the category already has option %(code)s; codes differ "
+                                                 "by more than their case."), field=f"options.{index}.code",
+                                              code=known.code), {"field": f"options.{index}.code"}))
         name = item.get("name")
         if name is None and code in existing:  # not sent: the option keeps its name
             name = existing[code].name
-        label = f"options.{index}.name (option {code})" if code else f"options.{index}.name"
+        label, label_sw = (_option_label(f"options.{index}.{field}", code) for field in ("name", "name_sw"))
         name_sw = item.get("name_sw")
         if name_sw is None:
             name_sw = existing[code].name_sw if code in existing else ""
         wanted.append((code, _name(name, f"options.{index}.name", problems, label),
-                       _kiswahili(name_sw, f"options.{index}.name_sw", problems, label.replace(".name", ".name_sw"))))
+                       _kiswahili(name_sw, f"options.{index}.name_sw", problems, label_sw)))
     if len(wanted) > 60:
-        problems.append(ErrorDetail(f"options: at most 60 options in a category ({len(wanted)} given).",
-                                    {"field": "options"}))
+        problems.append(ErrorDetail(_text(N_("options: at most 60 options in a category (%(given)s given)."),
+                                          given=len(wanted)), {"field": "options"}))
     return wanted
+
+
+def _option_label(field: str, code: str):
+    """`options.2.name (option F)`: the field of one option, named with its code when there is one."""
+    return message(N_("%(field)s (option %(code)s)"), field=field, code=code) if code else field
 
 
 # --------------------------------------------------------------------------- snapshots and history
@@ -188,7 +208,7 @@ def create_category(session: Session, actor, data: dict, reason: str = "") -> Di
     wanted = _option_list(data.get("options"), {}, problems)
     why = checked_reason(reason, problems, required=False)
     if problems:
-        raise ValidationFailed("The category was not saved: correct the fields below.", problems)
+        raise ValidationFailed(_text(N_("The category was not saved: correct the fields below.")), problems)
     category = DisaggregationCategory(code=code, name=name, name_sw=name_sw, uid=stable_uid(CATEGORY, code))
     session.add(category)
     session.flush()
@@ -216,18 +236,22 @@ def change_category(session: Session, actor, code: str, data: dict, reason) -> i
               else [(o.code, o.name, o.name_sw or "") for o in stored])
     missing = [c for c in existing if c not in {w[0] for w in wanted}]
     if raw is not None and missing and wanted:
-        problems.append(ErrorDetail(
-            f"options: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} left out; list every option "
-            "(delete an unused option, or retire one, on its own).", {"field": "options"}))
+        left_out = (N_("options: %(codes)s is left out; list every option (delete an unused option, or retire one, "
+                       "on its own).") if len(missing) == 1 else
+                    N_("options: %(codes)s are left out; list every option (delete an unused option, or retire one, "
+                       "on its own)."))
+        problems.append(ErrorDetail(_text(left_out, codes=", ".join(missing)), {"field": "options"}))
     why = checked_reason(reason, problems)
     if not problems:
         proposed = [Option(c, n, None if existing.get(c) is None or existing[c].is_active
                            else aware(existing[c].retired_at)) for c, n, _sw in wanted]
         for dset in sets_using(session, category.id):
             for text in combination_problems_for(session, dset, {category.id: proposed}):
-                problems.append(ErrorDetail(f"options: in set {dset.code}, {text}", {"field": "options"}))
+                problems.append(ErrorDetail(_text(N_("options: in set %(set)s, %(problem)s"), set=dset.code,
+                                                  problem=text), {"field": "options"}))
     if problems:
-        raise ValidationFailed(f"The category {category.code} was not saved: correct the fields below.", problems)
+        raise ValidationFailed(_text(N_("The category %(code)s was not saved: correct the fields below."),
+                                     code=category.code), problems)
     before = category_snapshot(session, category)
     changed = int(category.name != name) + int((category.name_sw or "") != name_sw)
     category.name, category.name_sw = name, name_sw
@@ -266,9 +290,11 @@ def add_option(session: Session, actor, code: str, data: dict, reason) -> Catego
     position = _position(data.get("position"), len(stored) + 1)
     new = {"code": data.get("code"), "name": data.get("name"), "name_sw": data.get("name_sw")}
     if str(new["code"] or "").strip() in {o["code"] for o in stored}:
-        raise ValidationFailed(f"The option was not added: {category.code} already has option {new['code']}.",
-                               [ErrorDetail(f"code: {category.code} already has option {new['code']}.",
-                                            {"field": "code"})])
+        raise ValidationFailed(
+            _text(N_("The option was not added: %(category)s already has option %(option)s."), category=category.code,
+                  option=new["code"]),
+            [ErrorDetail(_text(N_("code: %(category)s already has option %(option)s."), category=category.code,
+                               option=new["code"]), {"field": "code"})])
     try:
         change_category(session, actor, category.code, {"options": stored[:position - 1] + [new] + stored[position - 1:]},
                         reason)
@@ -283,11 +309,13 @@ def _position(value, default: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise ValidationFailed("The option was not saved.", [ErrorDetail(
-            f"position: {str(value)[:20]!r} is not a whole number.", {"field": "position"})]) from None
+        raise ValidationFailed(_text(N_("The option was not saved.")), [ErrorDetail(
+            _text(N_("position: %(value)s is not a whole number."), value=repr(str(value)[:20])),
+            {"field": "position"})]) from None
     if not 1 <= number <= default:
-        raise ValidationFailed("The option was not saved.", [ErrorDetail(
-            f"position: {number} is outside 1–{default}.", {"field": "position"})])
+        raise ValidationFailed(_text(N_("The option was not saved.")), [ErrorDetail(
+            _text(N_("position: %(number)s is outside 1–%(last)s."), number=number, last=default),
+            {"field": "position"})])
     return number
 
 
@@ -297,8 +325,33 @@ def _relocate(detail: ErrorDetail, position: int) -> ErrorDetail:
     prefix = f"options.{position}."
     if field.startswith(prefix):
         short = field[len(prefix):]
-        return ErrorDetail(detail.message.replace(field, short, 1), {**detail.location, "field": short})
+        return ErrorDetail(_renamed(detail.message, field, short), {**detail.location, "field": short})
     return detail
+
+
+def _renamed(said: str, field: str, short: str) -> str:
+    """`said` with the first `field` it names as `short`, still said in the page's language when it is a
+    message's text whose data names the field (the field is data, never words)."""
+    english = said.replace(field, short, 1)
+    source = getattr(said, "source", None)
+    if source is None:
+        return english
+    done = []
+
+    def renamed(value):
+        if isinstance(value, Text):
+            return Text(renamed(value.source))
+        if isinstance(value, Message):
+            return Message(value.id, {name: renamed(param) for name, param in value.params.items()})
+        if isinstance(value, Joined):
+            return Joined(value.separator, tuple(renamed(part) for part in value.parts))
+        if isinstance(value, str) and not done and field in value:
+            done.append(True)
+            return value.replace(field, short, 1)
+        return value
+
+    words = renamed(source)
+    return Text(words) if words.text() == english else english
 
 
 def change_option(session: Session, actor, code: str, option_code: str, data: dict, reason) -> int:
@@ -308,7 +361,8 @@ def change_option(session: Session, actor, code: str, option_code: str, data: di
     stored = [{"code": o.code, "name": o.name} for o in options_of(session, category.id)]
     index = next((i for i, o in enumerate(stored) if o["code"] == option_code), None)
     if index is None:
-        raise NotFound(f"The category {category.code} has no option {str(option_code)[:40]!r}.")
+        raise NotFound(_text(N_("The category %(code)s has no option %(option)s."), code=category.code,
+                             option=repr(str(option_code)[:40])))
     item = stored.pop(index)
     for field in ("name", "name_sw"):
         if data.get(field) is not None:
@@ -325,7 +379,8 @@ def _option(session: Session, category: DisaggregationCategory, option_code: str
     option = session.scalar(select(CategoryOption).where(CategoryOption.category_id == category.id,
                                                          CategoryOption.code == str(option_code)[:40]))
     if option is None:
-        raise NotFound(f"The category {category.code} has no option {str(option_code)[:40]!r}.")
+        raise NotFound(_text(N_("The category %(code)s has no option %(option)s."), code=category.code,
+                             option=repr(str(option_code)[:40])))
     return option
 
 
@@ -338,12 +393,14 @@ def set_option_active(session: Session, actor, code: str, option_code: str, acti
     problems: list[ErrorDetail] = []
     why = checked_reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"Option {option.code} was not {'reactivated' if active else 'retired'}.", problems)
+        raise ValidationFailed(_text(N_("Option %(option)s was not reactivated.") if active
+                                     else N_("Option %(option)s was not retired."), option=option.code), problems)
     if bool(option.is_active) == active:
         return False
     if not active and not any(o.is_active for o in options_of(session, category.id) if o.id != option.id):
-        raise Conflict(f"{option.code} ({option.name}) is the only active option of {category.name}: a category "
-                       "needs one option people can report on. Add its replacement first, then retire it.")
+        raise Conflict(_text(N_("%(option)s (%(name)s) is the only active option of %(category)s: a category needs "
+                                "one option people can report on. Add its replacement first, then retire it."),
+                             option=option.code, name=option.name, category=category.name))
     before = category_snapshot(session, category)
     option.is_active, option.retired_at = active, None if active else utcnow()
     session.flush()
@@ -362,17 +419,19 @@ def delete_option(session: Session, actor, code: str, option_code: str, reason) 
     problems: list[ErrorDetail] = []
     why = checked_reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"Option {option.code} was not deleted.", problems)
+        raise ValidationFailed(_text(N_("Option %(option)s was not deleted."), option=option.code), problems)
     if len(options_of(session, category.id)) == 1:
-        raise Conflict(f"{option.code} is the only option of {category.name}: a category needs one. Add another "
-                       "option first, or delete the category.")
+        raise Conflict(_text(N_("%(option)s is the only option of %(category)s: a category needs one. Add another "
+                                "option first, or delete the category."), option=option.code, category=category.name))
     combo_ids = option_combos(session, category, option.code)
     counts = usage(session, combo_ids)
     if any(counts.values()):
         by = figures_by_indicator(session, combo_ids)
-        raise Conflict(f"Option {option.code} ({option.name}) cannot be deleted: {in_use(counts)} use it"
-                       f"{f' ({by})' if by else ''}. Retire it instead: its figures stay and show in reports, and "
-                       "no new ones are taken.")
+        refused = (N_("Option %(option)s (%(name)s) cannot be deleted: %(uses)s use it (%(by)s). Retire it instead: "
+                      "its figures stay and show in reports, and no new ones are taken.") if by else
+                   N_("Option %(option)s (%(name)s) cannot be deleted: %(uses)s use it. Retire it instead: its "
+                      "figures stay and show in reports, and no new ones are taken."))
+        raise Conflict(_text(refused, option=option.code, name=option.name, uses=in_use(counts), by=by))
     before = category_snapshot(session, category)
     session.execute(delete(OptionCombo).where(OptionCombo.id.in_(combo_ids)))
     session.execute(delete(CategoryOption).where(CategoryOption.id == option.id))
@@ -393,12 +452,14 @@ def delete_category(session: Session, actor, code: str, reason) -> None:
     problems: list[ErrorDetail] = []
     why = checked_reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"The category {category.code} was not deleted.", problems)
+        raise ValidationFailed(_text(N_("The category %(code)s was not deleted."), code=category.code), problems)
     using = sets_using(session, category.id)
     if using:
-        raise Conflict(f"The category {category.code} cannot be deleted: the set{'s' if len(using) > 1 else ''} "
-                       f"{', '.join(s.code for s in using)} use{'' if len(using) > 1 else 's'} it. Delete those "
-                       "sets first, or retire the options you no longer want.")
+        refused = (N_("The category %(code)s cannot be deleted: the sets %(sets)s use it. Delete those sets first, "
+                      "or retire the options you no longer want.") if len(using) > 1 else
+                   N_("The category %(code)s cannot be deleted: the set %(sets)s uses it. Delete those sets first, "
+                      "or retire the options you no longer want."))
+        raise Conflict(_text(refused, code=category.code, sets=", ".join(s.code for s in using)))
     before = category_snapshot(session, category)
     session.execute(delete(CategoryOption).where(CategoryOption.category_id == category.id))
     session.execute(delete(DisaggregationCategory).where(DisaggregationCategory.id == category.id))
@@ -412,23 +473,24 @@ def delete_category(session: Session, actor, code: str, reason) -> None:
 def _category_list(session: Session, raw, problems: list[ErrorDetail]) -> list[DisaggregationCategory]:
     codes = [str(c).strip() for c in raw if str(c or "").strip()] if isinstance(raw, list) else None
     if not codes:
-        problems.append(ErrorDetail("categories: choose at least one category, in the order the combinations "
-                                    "cross them (e.g. sex, then age_group).", {"field": "categories"}))
+        problems.append(ErrorDetail(_text(N_("categories: choose at least one category, in the order the "
+                                             "combinations cross them (e.g. sex, then age_group).")),
+                                    {"field": "categories"}))
         return []
     if len(codes) > MAX_CATEGORIES:
-        problems.append(ErrorDetail(f"categories: at most {MAX_CATEGORIES} categories ({len(codes)} given).",
-                                    {"field": "categories"}))
+        problems.append(ErrorDetail(_text(N_("categories: at most %(limit)s categories (%(given)s given)."),
+                                          limit=MAX_CATEGORIES, given=len(codes)), {"field": "categories"}))
     if len(set(codes)) != len(codes):
         twice = sorted({c for c in codes if codes.count(c) > 1})
-        problems.append(ErrorDetail(f"categories: {', '.join(twice)} given twice; a set crosses each category once.",
-                                    {"field": "categories"}))
+        problems.append(ErrorDetail(_text(N_("categories: %(codes)s given twice; a set crosses each category once."),
+                                          codes=", ".join(twice)), {"field": "categories"}))
     known = {c.code: c for c in session.scalars(select(DisaggregationCategory)
                                                .where(DisaggregationCategory.code.in_([c[:40] for c in codes])))}
     unknown = [c[:40] for c in codes if c not in known]
     if unknown:
-        problems.append(ErrorDetail(f"categories: {', '.join(repr(c) for c in unknown)} "
-                                    f"{'is not a category' if len(unknown) == 1 else 'are not categories'}.",
-                                    {"field": "categories"}))
+        problems.append(ErrorDetail(_text(N_("categories: %(codes)s is not a category.") if len(unknown) == 1
+                                          else N_("categories: %(codes)s are not categories."),
+                                          codes=", ".join(repr(c) for c in unknown)), {"field": "categories"}))
         return []
     return [known[c] for c in dict.fromkeys(codes)]
 
@@ -436,7 +498,7 @@ def _category_list(session: Session, raw, problems: list[ErrorDetail]) -> list[D
 def _crossing_problems(session: Session, cats: list[DisaggregationCategory], problems: list[ErrorDetail]) -> None:
     if cats and not problems:
         for text in combination_problems([as_options(options_of(session, c.id)) for c in cats]):
-            problems.append(ErrorDetail(f"categories: {text}", {"field": "categories"}))
+            problems.append(ErrorDetail(_text(N_("categories: %(problem)s"), problem=text), {"field": "categories"}))
 
 
 def create_set(session: Session, actor, data: dict, reason: str = "") -> DisaggregationSet:
@@ -450,7 +512,7 @@ def create_set(session: Session, actor, data: dict, reason: str = "") -> Disaggr
     why = checked_reason(reason, problems, required=False)
     _crossing_problems(session, cats, problems)
     if problems:
-        raise ValidationFailed("The set was not saved: correct the fields below.", problems)
+        raise ValidationFailed(_text(N_("The set was not saved: correct the fields below.")), problems)
     dset = DisaggregationSet(code=code, name=name, name_sw=name_sw, uid=stable_uid(SET, code))
     session.add(dset)
     session.flush()
@@ -477,18 +539,23 @@ def change_set(session: Session, actor, code: str, data: dict, reason) -> int:
     if recross:
         _crossing_problems(session, cats, problems)
     if problems:
-        raise ValidationFailed(f"The set {dset.code} was not saved: correct the fields below.", problems)
+        raise ValidationFailed(_text(N_("The set %(code)s was not saved: correct the fields below."), code=dset.code),
+                               problems)
     if recross:
         if dset.code == DEFAULT_SET:
-            raise Conflict(f"The set {DEFAULT_SET} is the default (no disaggregation): it has no categories.")
+            raise Conflict(_text(N_("The set %(code)s is the default (no disaggregation): it has no categories."),
+                                 code=DEFAULT_SET))
         combo_ids = [c.id for c in combos_of(session, dset.id)]
         counts = usage(session, combo_ids)
         if any(counts.values()):
             by = figures_by_indicator(session, combo_ids)
-            raise Conflict(
-                f"The categories of {dset.code} cannot change: {in_use(counts)} use the set"
-                f"{f' ({by})' if by else ''}, and new categories would change what those figures mean. Create a "
-                "new set with the categories wanted and move the indicators to it.")
+            refused = (N_("The categories of %(code)s cannot change: %(uses)s use the set (%(by)s), and new "
+                          "categories would change what those figures mean. Create a new set with the categories "
+                          "wanted and move the indicators to it.") if by else
+                       N_("The categories of %(code)s cannot change: %(uses)s use the set, and new categories would "
+                          "change what those figures mean. Create a new set with the categories wanted and move the "
+                          "indicators to it."))
+            raise Conflict(_text(refused, code=dset.code, uses=in_use(counts), by=by))
     before = set_snapshot(session, dset)
     changed = int(dset.name != name) + int((dset.name_sw or "") != name_sw) + int(recross)
     if not changed:
@@ -513,17 +580,19 @@ def delete_set(session: Session, actor, code: str, reason) -> None:
     problems: list[ErrorDetail] = []
     why = checked_reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"The set {dset.code} was not deleted.", problems)
+        raise ValidationFailed(_text(N_("The set %(code)s was not deleted."), code=dset.code), problems)
     if dset.code == DEFAULT_SET:
-        raise Conflict(f"The set {DEFAULT_SET} is the default (no disaggregation) and stays.")
+        raise Conflict(_text(N_("The set %(code)s is the default (no disaggregation) and stays."), code=DEFAULT_SET))
     combo_ids = [c.id for c in combos_of(session, dset.id)]
     counts = usage(session, combo_ids)
     indicators = indicators_using(session, dset.id)
     if indicators or any(counts.values()):
-        used = [f"the indicator{'s' if len(indicators) > 1 else ''} {', '.join(indicators)}"] if indicators else []
+        used = [message(N_("the indicators %(codes)s") if len(indicators) > 1 else N_("the indicator %(codes)s"),
+                        codes=", ".join(indicators))] if indicators else []
         used += [in_use(counts)] if any(counts.values()) else []
-        raise Conflict(f"The set {dset.code} cannot be deleted: {' and '.join(used)} use it. Move the indicators "
-                       "to another set first (figures keep their set).")
+        users = used[0] if len(used) == 1 else message(N_("%(first)s and %(second)s"), first=used[0], second=used[1])
+        raise Conflict(_text(N_("The set %(code)s cannot be deleted: %(users)s use it. Move the indicators to another "
+                                "set first (figures keep their set)."), code=dset.code, users=users))
     before = set_snapshot(session, dset)
     session.execute(delete(OptionCombo).where(OptionCombo.set_id == dset.id))
     session.execute(delete(DisaggregationSetCategory).where(DisaggregationSetCategory.set_id == dset.id))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indicators.disaggregation import Combination, Option, combinations
+from indicators.messages import N_, Joined, Text, message, text
 from mel.catalogue.language import combo_name_sw
 from mel.catalogue.models import (
     CategoryOption,
@@ -42,14 +43,14 @@ def since(moment: datetime | None) -> str:
 def find_category(session: Session, code: str) -> DisaggregationCategory:
     found = session.scalar(select(DisaggregationCategory).where(DisaggregationCategory.code == str(code)[:40]))
     if found is None:
-        raise NotFound(f"No disaggregation category with code {str(code)[:40]!r}.")
+        raise NotFound(text(message(N_("No disaggregation category with code %(code)s."), code=repr(str(code)[:40]))))
     return found
 
 
 def find_set(session: Session, code: str) -> DisaggregationSet:
     found = session.scalar(select(DisaggregationSet).where(DisaggregationSet.code == str(code)[:40]))
     if found is None:
-        raise NotFound(f"No disaggregation set with code {str(code)[:40]!r}.")
+        raise NotFound(text(message(N_("No disaggregation set with code %(code)s."), code=repr(str(code)[:40]))))
     return found
 
 
@@ -124,12 +125,21 @@ def figures_by_indicator(session: Session, combo_ids: list[int]) -> str:
     return ", ".join(f"{code} {count:,}" for code, count in rows)
 
 
-def in_use(counts: dict[str, int]) -> str:
-    """`1,204 figures and 3 recorded changes` (the kinds that are there), or ''."""
-    words = {"figures": ("figure", "figures"), "changes": ("recorded change", "recorded changes"),
-             "queries": ("review query", "review queries"), "flags": ("flag", "flags")}
-    parts = [f"{n:,} {words[kind][n != 1]}" for kind, n in counts.items() if n]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1] if parts else ""
+USES = {"figures": (N_("%(count)s figure"), N_("%(count)s figures")),
+        "changes": (N_("%(count)s recorded change"), N_("%(count)s recorded changes")),
+        "queries": (N_("%(count)s review query"), N_("%(count)s review queries")),
+        "flags": (N_("%(count)s flag"), N_("%(count)s flags"))}
+
+
+def in_use(counts: dict[str, int]) -> Text | str:
+    """`1,204 figures and 3 recorded changes` (the kinds that are there), or '': a message's English
+    text, said again in the page's language where it is shown."""
+    parts = [message(USES[kind][n != 1], count=f"{n:,}") for kind, n in counts.items() if n]
+    if not parts:
+        return ""
+    if len(parts) == 1:
+        return text(parts[0])
+    return text(message(N_("%(first)s and %(second)s"), first=Joined(", ", tuple(parts[:-1])), second=parts[-1]))
 
 
 def option_combos(session: Session, category: DisaggregationCategory, option_code: str) -> list[int]:

@@ -9,6 +9,7 @@ from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from indicators.disaggregation import MAX_CATEGORIES
+from indicators.messages import N_, message, text
 from mel.accounts import audit
 from mel.accounts.auth import authenticated_user
 from mel.catalogue import disaggregation_admin as admin
@@ -17,6 +18,7 @@ from mel.catalogue.form_admin import require_admin
 from mel.catalogue.models import DisaggregationCategory, DisaggregationSet
 from mel.db import db
 from mel.errors import ErrorDetail, MelError, ValidationFailed
+from mel.i18n import said
 
 bp = Blueprint("disaggregations", __name__, url_prefix="/catalogue/disaggregations")
 
@@ -24,11 +26,12 @@ WHAT = "keeps the disaggregations"
 
 
 def _problems(error: MelError | None) -> dict[str, list[str]]:
+    """Each field's problems, said in the page's language."""
     found: dict[str, list[str]] = {}
     for detail in getattr(error, "details", []) or []:
         field = str(detail.location.get("field", ""))
         # One option's problem shows at the options list (options.2.code → options).
-        found.setdefault("options" if field.startswith("options") else field, []).append(detail.message)
+        found.setdefault("options" if field.startswith("options") else field, []).append(said(detail.message))
     return found
 
 
@@ -105,8 +108,8 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
         try:
             position = int(raw) if raw else index + 1
         except ValueError:
-            problems.append(ErrorDetail(gettext("position of %(code)s: %(text)s is not a whole number.", code=option.code,
-                                                text=repr(raw[:20])),
+            problems.append(ErrorDetail(text(message(N_("position of %(code)s: %(text)s is not a whole number."),
+                                                     code=option.code, text=repr(raw[:20]))),
                                         {"field": f"position.{option.code}"}))
             position = index + 1
         rows.append((position, index, {"code": option.code,
@@ -118,16 +121,16 @@ def _ordered_options(category: DisaggregationCategory) -> list[dict]:
         try:
             position = int(raw) if raw else len(stored) + 1
         except ValueError:
-            problems.append(ErrorDetail(gettext("position of the new option: %(text)s is not a whole number.",
-                                                text=repr(raw[:20])),
+            problems.append(ErrorDetail(text(message(N_("position of the new option: %(text)s is not a whole number."),
+                                                     text=repr(raw[:20]))),
                                         {"field": "new.position"}))
             position = len(stored) + 1
         # Given a position, the new option goes before the one that held it.
         rows.append((position, -1 if raw else len(stored), {"code": new_code, "name": request.form.get("new.name", ""),
                                                              "name_sw": request.form.get("new.name_sw", "")}))
     if problems:
-        raise ValidationFailed(gettext("The category %(code)s was not saved: correct the fields below.",
-                                       code=category.code), problems)
+        raise ValidationFailed(text(message(N_("The category %(code)s was not saved: correct the fields below."),
+                                            code=category.code)), problems)
     return [row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 

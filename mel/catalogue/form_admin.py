@@ -19,6 +19,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from indicators.messages import N_, Joined, Message, Text, Words, message, period_label
+from indicators.messages import text as as_text
 from indicators.periods import Period, PeriodError, PeriodType, parse_period
 from mel import clock
 from mel.accounts import audit
@@ -46,11 +48,63 @@ MAX_QUARTERS_AHEAD = 12  # a change stated further ahead than three years is alm
 WINDOW_DAYS = ("opens_days", "due_days", "closes_days")
 CODE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
+# The refusal of `require_admin` for each `what` the catalogue's editors say, as one sentence to translate
+# ("Only the secretariat " + what + "."); a `what` not listed is said inside the general sentence.
+REFUSALS = {
+    "changes reporting forms": N_("Only the secretariat changes reporting forms."),
+    "administers reporting forms": N_("Only the secretariat administers reporting forms."),
+    "grants window exceptions": N_("Only the secretariat grants window exceptions."),
+    "removes window exceptions": N_("Only the secretariat removes window exceptions."),
+    "creates programmes": N_("Only the secretariat creates programmes."),
+    "changes programmes": N_("Only the secretariat changes programmes."),
+    "edits indicators": N_("Only the secretariat edits indicators."),
+    "creates indicators": N_("Only the secretariat creates indicators."),
+    "changes indicators": N_("Only the secretariat changes indicators."),
+    "retires indicators": N_("Only the secretariat retires indicators."),
+    "reactivates indicators": N_("Only the secretariat reactivates indicators."),
+    "retires and reactivates indicators": N_("Only the secretariat retires and reactivates indicators."),
+    "keeps the disaggregations": N_("Only the secretariat keeps the disaggregations."),
+    "edits the results framework": N_("Only the secretariat edits the results framework."),
+}
+MONTH_NAMES = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+               N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
+
+
+def refusal(what) -> Message:
+    """The words "Only the secretariat {what}." as a message (`what`: a phrase of REFUSALS, else said as it is)."""
+    known = REFUSALS.get(str(what))
+    if known is not None:
+        return message(known)
+    return message(N_("Only the secretariat %(what)s."), what=words(what))
+
 
 def require_admin(user: User, what: str) -> None:
     """Refuse (403) anyone but the secretariat: only they keep the catalogue."""
     if not can_administer(user):
-        raise Forbidden(f"Only the secretariat {what}.")
+        raise Forbidden(as_text(refusal(what)))
+
+
+def located(field: str, what: Words) -> Text:
+    """A problem said after the field it is about ("from_period: ..."): the field's name stays as it is."""
+    return as_text(Joined(": ", (field, what)))
+
+
+def words(label) -> Words | str:
+    """A label said in the page's language: a message as it is, plain text looked up in the catalogue."""
+    if isinstance(label, Text):
+        return label
+    return label if isinstance(label, Message | Joined) else Message(str(label))
+
+
+def date_words(value: date) -> Message:
+    """A date as "30 January 2027" (`%d %B %Y`), its month said in the page's language."""
+    return message(N_("%(day)s %(month)s %(year)s"), day=f"{value:%d}", month=Message(MONTH_NAMES[value.month - 1]),
+                   year=str(value.year))
+
+
+def period_error(exc: Exception):
+    """What a PeriodError says (indicators/periods.py's words, kept as they are)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
 
 
 def form_of(session: Session, programme_code: str) -> ReportingForm:
@@ -62,21 +116,31 @@ def form_of(session: Session, programme_code: str) -> ReportingForm:
     )
     if form is None:
         if session.scalar(select(Programme.id).where(Programme.code == programme_code)) is None:
-            raise NotFound(f"Programme {programme_code!r} is not known.")
-        raise NotFound(f"Programme {programme_code!r} has no reporting form.")
+            raise NotFound(as_text(message(N_("Programme %(code)s is not known."), code=repr(programme_code))))
+        raise NotFound(as_text(message(N_("Programme %(code)s has no reporting form."), code=repr(programme_code))))
     return form
 
 
+KEPT_IN_THE_AUDIT = N_("it is kept in the audit")
+
+
+def too_long(limit: int, given: int) -> Message:
+    """The words of a text too long: "at most 500 characters (612 given)."."""
+    return message(N_("at most %(limit)s characters (%(given)s given)."), limit=limit, given=given)
+
+
 def checked_reason(value, problems: list[ErrorDetail], *, required: bool = True, label: str = "reason",
-                   kept: str = "it is kept in the audit") -> str:
+                   kept: str = KEPT_IN_THE_AUDIT) -> str:
     """The reason of an administrative change (kept in the audit): required unless said otherwise, at most
     REASON_LENGTH characters. The one check of every catalogue editor (forms, programmes, indicators,
-    disaggregations); `label` and `kept` only word the message."""
+    disaggregations); `label` and `kept` only word the message (plain text is looked up in the catalogue:
+    mark it with N_ where it is written)."""
     text = str(value or "").strip()
     if required and not text:
-        problems.append(ErrorDetail(f"{label}: say why you make this change ({kept}).", {"field": "reason"}))
+        problems.append(ErrorDetail(as_text(Joined(": ", (words(label), message(
+            N_("say why you make this change (%(kept)s)."), kept=words(kept))))), {"field": "reason"}))
     elif len(text) > REASON_LENGTH:
-        problems.append(ErrorDetail(f"{label}: at most {REASON_LENGTH} characters ({len(text)} given).",
+        problems.append(ErrorDetail(as_text(Joined(": ", (words(label), too_long(REASON_LENGTH, len(text))))),
                                     {"field": "reason"}))
     return text
 
@@ -84,32 +148,43 @@ def checked_reason(value, problems: list[ErrorDetail], *, required: bool = True,
 def stated_quarter(raw, problems: list[ErrorDetail], today=None) -> Period | None:
     """The quarter a change applies from: a quarter, not before the one being reported now."""
     if raw is None or str(raw).strip() == "":
-        problems.append(ErrorDetail(
-            "from_period: say from which quarter on the change applies (e.g. "
-            f"{clock.reporting_quarter(today).id}); earlier quarters keep their form.", {"field": "from_period"}))
+        problems.append(ErrorDetail(located("from_period", message(
+            N_("say from which quarter on the change applies (e.g. %(quarter)s); earlier quarters keep their form."),
+            quarter=clock.reporting_quarter(today).id)), {"field": "from_period"}))
         return None
     text = str(raw).strip()
-    try:
-        period = parse_period(text)
-    except (PeriodError, ValueError) as exc:
-        problems.append(ErrorDetail(f"from_period: {text!r} is not a period ({exc}).",
-                                    {"field": "from_period", "value": text}))
-        return None
-    if period.type is not PeriodType.QUARTER:
-        problems.append(ErrorDetail(f"from_period: {text!r} is not a quarter: use the form 2026Q4.",
-                                    {"field": "from_period", "value": text}))
+    period = parsed_quarter("from_period", text, problems)
+    if period is None:
         return None
     current = clock.reporting_quarter(today)
     if period.id < current.id:
-        problems.append(ErrorDetail(
-            f"from_period: {period.label} is before {current.label}, the quarter being reported now; closed "
-            "quarters keep the form their returns were made with. State "
-            f"{current.id} or later.", {"field": "from_period", "value": period.id}))
+        problems.append(ErrorDetail(located("from_period", message(
+            N_("%(quarter)s is before %(current)s, the quarter being reported now; closed quarters keep the form "
+               "their returns were made with. State %(code)s or later."),
+            quarter=period_label(period), current=period_label(current), code=current.id)),
+            {"field": "from_period", "value": period.id}))
         return None
     if period.id > current.shift(MAX_QUARTERS_AHEAD).id:
-        problems.append(ErrorDetail(
-            f"from_period: {period.label} is more than {MAX_QUARTERS_AHEAD} quarters ahead; state a nearer quarter.",
-            {"field": "from_period", "value": period.id}))
+        problems.append(ErrorDetail(located("from_period", message(
+            N_("%(quarter)s is more than %(count)s quarters ahead; state a nearer quarter."),
+            quarter=period_label(period), count=MAX_QUARTERS_AHEAD)), {"field": "from_period", "value": period.id}))
+        return None
+    return period
+
+
+def parsed_quarter(field: str, text: str, problems: list[ErrorDetail]) -> Period | None:
+    """The quarter typed in `field` (2026Q4), or None with the problem located by the field."""
+    try:
+        period = parse_period(text)
+    except (PeriodError, ValueError) as exc:
+        problems.append(ErrorDetail(located(field, message(N_("%(value)s is not a period (%(reason)s)."),
+                                                           value=repr(text), reason=period_error(exc))),
+                                    {"field": field, "value": text}))
+        return None
+    if period.type is not PeriodType.QUARTER:
+        problems.append(ErrorDetail(located(field, message(N_("%(value)s is not a quarter: use the form 2026Q4."),
+                                                           value=repr(text))),
+                                    {"field": field, "value": text}))
         return None
     return period
 
@@ -119,10 +194,13 @@ def _whole_number(name: str, value, low: int, high: int, problems: list[ErrorDet
     try:
         number = int(text)
     except ValueError:
-        problems.append(ErrorDetail(f"{name}: {text!r} is not a whole number of days.", {"field": name, "value": text}))
+        problems.append(ErrorDetail(located(name, message(N_("%(value)s is not a whole number of days."),
+                                                          value=repr(text))), {"field": name, "value": text}))
         return None
     if not low <= number <= high:
-        problems.append(ErrorDetail(f"{name}: {number} days is outside {low}–{high}.", {"field": name, "value": text}))
+        problems.append(ErrorDetail(located(name, message(N_("%(number)s days is outside %(low)s–%(high)s."),
+                                                          number=number, low=low, high=high)),
+                                    {"field": name, "value": text}))
         return None
     return number
 
@@ -167,25 +245,27 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
     quarter = window_quarter(values.get("from_period"), problems)
     frequency = str(values.get("frequency") or form.frequency).strip()
     if frequency not in FORM_FREQUENCIES:
-        problems.append(ErrorDetail(f"frequency: {frequency!r} is not possible: returns are kept per quarter, "
-                                    "so a form is quarterly.", {"field": "frequency", "value": frequency}))
+        problems.append(ErrorDetail(located("frequency", message(
+            N_("%(value)s is not possible: returns are kept per quarter, so a form is quarterly."),
+            value=repr(frequency))), {"field": "frequency", "value": frequency}))
     current = form_settings(form, (quarter or clock.reporting_quarter()).id)
     days = {name: _whole_number(name, values.get(name, current[name]), 0, MAX_WINDOW_DAYS, problems)
             for name in WINDOW_DAYS}
     if None not in days.values() and not days["opens_days"] <= days["due_days"] <= days["closes_days"]:
-        problems.append(ErrorDetail(
-            f"due_days: the window must open, fall due and close in that order (opens {days['opens_days']}, "
-            f"due {days['due_days']}, closes {days['closes_days']} days after the quarter).", {"field": "due_days"}))
+        problems.append(ErrorDetail(located("due_days", message(
+            N_("the window must open, fall due and close in that order (opens %(opens)s, due %(due)s, closes "
+               "%(closes)s days after the quarter)."),
+            opens=days["opens_days"], due=days["due_days"], closes=days["closes_days"])), {"field": "due_days"}))
     reason = checked_reason(values.get("reason"), problems)
     if problems:
-        raise ValidationFailed(f"The window of {form.code} was not saved.", problems)
+        raise ValidationFailed(as_text(message(N_("The window of %(form)s was not saved."), form=form.code)), problems)
     assert quarter is not None
     before = form_settings(form, quarter.id)
     after = {"frequency": frequency, **days}
     replaced = [v for v in window_versions(form) if v["from"] is not None and v["from"] > quarter.id]
     if after == before and not replaced:
-        raise Conflict(f"Nothing changes on {form.code}: from {quarter.label} on the form already has this "
-                       "window and frequency.")
+        raise Conflict(as_text(message(N_("Nothing changes on %(form)s: from %(quarter)s on the form already has "
+                                          "this window and frequency."), form=form.code, quarter=period_label(quarter))))
     for row in [row for row in form.windows if row.from_period >= quarter.id]:
         form.windows.remove(row)  # a change stated from this quarter or a later one is replaced
     session.flush()
@@ -213,7 +293,8 @@ def _org_unit(session: Session, raw, form: ReportingForm, period, problems: list
     (any quarter's when the quarter given is not one)."""
     text = str(raw or "").strip()
     if not text:
-        problems.append(ErrorDetail("org_unit: choose the org unit whose return closes later.", {"field": "org_unit"}))
+        problems.append(ErrorDetail(located("org_unit", message(N_("choose the org unit whose return closes later."))),
+                                    {"field": "org_unit"}))
         return None
     wanted = {text, text.upper(), name_key(text)}
     if text.isdigit() and len(text) <= 3:
@@ -223,24 +304,19 @@ def _org_unit(session: Session, raw, form: ReportingForm, period, problems: list
         if wanted & {unit.code, unit.uid, name_key(unit.name), (unit.iso_code or "").upper()}:
             return unit
     known = session.scalar(select(OrgUnit.name).where(OrgUnit.code.in_(wanted)))
-    when = f" for {period.label}" if period is not None else ""
-    where = f"{known} is not on the {form.code} form{when}" if known else f"{text!r} is not a known org unit"
-    problems.append(ErrorDetail(f"org_unit: {where}.", {"field": "org_unit", "value": text}))
+    if known and period is not None:
+        where = message(N_("%(unit)s is not on the %(form)s form for %(quarter)s."), unit=known, form=form.code,
+                        quarter=period_label(period))
+    elif known:
+        where = message(N_("%(unit)s is not on the %(form)s form."), unit=known, form=form.code)
+    else:
+        where = message(N_("%(value)s is not a known org unit."), value=repr(text))
+    problems.append(ErrorDetail(located("org_unit", where), {"field": "org_unit", "value": text}))
     return None
 
 
 def _quarter(raw, problems: list[ErrorDetail]):
-    text = str(raw or "").strip()
-    try:
-        period = parse_period(text)
-    except (PeriodError, ValueError) as exc:
-        problems.append(ErrorDetail(f"period: {text!r} is not a period ({exc}).", {"field": "period", "value": text}))
-        return None
-    if period.type is not PeriodType.QUARTER:
-        problems.append(ErrorDetail(f"period: {text!r} is not a quarter: use the form 2026Q4.",
-                                    {"field": "period", "value": text}))
-        return None
-    return period
+    return parsed_quarter("period", str(raw or "").strip(), problems)
 
 
 def _closing_date(raw, problems: list[ErrorDetail]) -> date | None:
@@ -250,7 +326,8 @@ def _closing_date(raw, problems: list[ErrorDetail]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems.append(ErrorDetail(f"closes_on: {text!r} is not a date: use the form 2027-01-30.",
+        problems.append(ErrorDetail(located("closes_on", message(N_("%(value)s is not a date: use the form 2027-01-30."),
+                                                                 value=repr(text))),
                                     {"field": "closes_on", "value": text}))
         return None
 
@@ -268,21 +345,25 @@ def add_window_exception(session: Session, user: User, programme_code: str, valu
         regular = window_for(form, period.id).closes
         latest = period.end + timedelta(days=MAX_EXCEPTION_DAYS)
         if closes_on <= regular:
-            problems.append(ErrorDetail(
-                f"closes_on: {closes_on:%d %B %Y} is not after the form's own closing date for {period.label} "
-                f"({regular:%d %B %Y}); an exception lets a return be sent later.",
+            problems.append(ErrorDetail(located("closes_on", message(
+                N_("%(date)s is not after the form's own closing date for %(quarter)s (%(closes)s); an exception "
+                   "lets a return be sent later."),
+                date=date_words(closes_on), quarter=period_label(period), closes=date_words(regular))),
                 {"field": "closes_on", "value": closes_on.isoformat()}))
         elif closes_on > latest:
-            problems.append(ErrorDetail(
-                f"closes_on: {closes_on:%d %B %Y} is more than {MAX_EXCEPTION_DAYS} days after {period.label} "
-                f"ended (latest {latest:%d %B %Y}).", {"field": "closes_on", "value": closes_on.isoformat()}))
+            problems.append(ErrorDetail(located("closes_on", message(
+                N_("%(date)s is more than %(days)s days after %(quarter)s ended (latest %(latest)s)."),
+                date=date_words(closes_on), days=MAX_EXCEPTION_DAYS, quarter=period_label(period),
+                latest=date_words(latest))), {"field": "closes_on", "value": closes_on.isoformat()}))
     if problems:
-        raise ValidationFailed(f"The window exception on {form.code} was not saved.", problems)
+        raise ValidationFailed(as_text(message(N_("The window exception on %(form)s was not saved."), form=form.code)),
+                               problems)
     assert unit is not None and period is not None and closes_on is not None
     for granted in form.window_exceptions:
         if granted.org_unit_id == unit.id and granted.period == period.id:
-            raise Conflict(f"{unit.name} already has an exception for {period.label} (closes on "
-                           f"{granted.closes_on:%d %B %Y}); remove it first to give another date.")
+            raise Conflict(as_text(message(
+                N_("%(unit)s already has an exception for %(quarter)s (closes on %(date)s); remove it first to give "
+                   "another date."), unit=unit.name, quarter=period_label(period), date=date_words(granted.closes_on))))
     granted = WindowException(org_unit_id=unit.id, org_unit=unit, period=period.id, closes_on=closes_on,
                               reason=reason, created_by=user.email)
     form.window_exceptions.append(granted)
@@ -301,11 +382,13 @@ def remove_window_exception(session: Session, user: User, programme_code: str, e
     form = form_of(session, programme_code)
     granted = next((g for g in form.window_exceptions if g.id == exception_id), None)
     if granted is None:
-        raise NotFound(f"The {form.code} form has no window exception {exception_id}.")
+        raise NotFound(as_text(message(N_("The %(form)s form has no window exception %(id)s."), form=form.code,
+                                       id=exception_id)))
     problems: list[ErrorDetail] = []
     text = checked_reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"The window exception on {form.code} was not removed.", problems)
+        raise ValidationFailed(as_text(message(N_("The window exception on %(form)s was not removed."),
+                                               form=form.code)), problems)
     before = exception_settings(granted)
     form.window_exceptions.remove(granted)  # delete-orphan: the row goes
     session.flush()

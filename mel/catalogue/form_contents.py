@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.messages import N_, Message, message, period_label
+from indicators.messages import text as as_text
 from indicators.periods import Period, parse_period
 from mel import clock
 from mel.accounts import audit
@@ -28,6 +30,7 @@ from mel.catalogue.form_admin import (
     checked_reason,
     form_of,
     form_settings,
+    located,
     require_admin,
     save_window,
     stated_quarter,
@@ -95,7 +98,8 @@ def _flag(value, name: str, problems: list[ErrorDetail]) -> bool:
         return True
     if text in ("false", "no", "off", "0", ""):
         return False
-    problems.append(ErrorDetail(f"{name}: {value!r} is not yes or no (true or false).", {"field": name}))
+    problems.append(ErrorDetail(located(name, message(N_("%(value)s is not yes or no (true or false)."),
+                                                      value=repr(value))), {"field": name}))
     return False
 
 
@@ -103,7 +107,8 @@ def checked_items(session: Session, raw, problems: list[ErrorDetail], current: s
     """The indicators, in order, from [{"indicator": code, "required": bool}]; each problem located
     as indicators[i]. `current`: indicators already on the form (a retired one may stay)."""
     if not isinstance(raw, list | tuple):
-        problems.append(ErrorDetail("indicators: give a list of {indicator, required}.", {"field": "indicators"}))
+        problems.append(ErrorDetail(located("indicators", message(N_("give a list of {indicator, required}."))),
+                                    {"field": "indicators"}))
         return []
     codes = [str(entry.get("indicator") if isinstance(entry, dict) else entry or "").strip().upper() for entry in raw]
     known = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.code.in_([c for c in codes if c])))}
@@ -113,19 +118,21 @@ def checked_items(session: Session, raw, problems: list[ErrorDetail], current: s
         where = f"indicators[{index}]"
         location = {"field": where, **({"indicator": code} if code else {})}
         if not code:
-            problems.append(ErrorDetail(f"{where}: the indicator code is empty.", location))
+            problems.append(ErrorDetail(located(where, message(N_("the indicator code is empty."))), location))
             continue
         indicator = known.get(code)
         if indicator is None:
-            problems.append(ErrorDetail(f"{where}: {code!r} is not an indicator of the catalogue.", location))
+            problems.append(ErrorDetail(located(where, message(N_("%(code)s is not an indicator of the catalogue."),
+                                                               code=repr(code))), location))
             continue
         if code in seen:
-            problems.append(ErrorDetail(f"{where}: {code} is on the list twice; give each indicator once.", location))
+            problems.append(ErrorDetail(located(where, message(
+                N_("%(code)s is on the list twice; give each indicator once."), code=code)), location))
             continue
         seen.add(code)
         if not indicator.is_active and indicator.id not in current:
-            problems.append(ErrorDetail(f"{where}: {code} is retired; reactivate it before adding it to a form.",
-                                        location))
+            problems.append(ErrorDetail(located(where, message(
+                N_("%(code)s is retired; reactivate it before adding it to a form."), code=code)), location))
             continue
         required = _flag(entry.get("required", True) if isinstance(entry, dict) else True,
                          f"{where}.required", problems)
@@ -148,7 +155,8 @@ def checked_units(session: Session, raw, problems: list[ErrorDetail], *, level: 
     if isinstance(raw, str):
         raw = [part for part in raw.replace(";", ",").split(",") if part.strip()]
     if not isinstance(raw, list | tuple):
-        problems.append(ErrorDetail("org_units: give a list of org unit codes.", {"field": "org_units"}))
+        problems.append(ErrorDetail(located("org_units", message(N_("give a list of org unit codes."))),
+                                    {"field": "org_units"}))
         return []
     units: dict[str, OrgUnit] = {}
     for unit in session.scalars(select(OrgUnit)):
@@ -161,23 +169,25 @@ def checked_units(session: Session, raw, problems: list[ErrorDetail], *, level: 
         where = f"org_units[{index}]"
         unit = _find_unit(units, text) if text else None
         if unit is None:
-            problems.append(ErrorDetail(
-                f"{where}: {text!r} is not an org unit: use a county code (001–047, e.g. 042), its name, or KE.",
-                {"field": where, "value": text}))
+            problems.append(ErrorDetail(located(where, message(
+                N_("%(value)s is not an org unit: use a county code (001–047, e.g. 042), its name, or KE."),
+                value=repr(text))), {"field": where, "value": text}))
             continue
         if level == "county" and unit.level == 1:
-            problems.append(ErrorDetail(
-                f"{where}: a county-funded programme reports for counties, not for {unit.name} as a whole.",
+            problems.append(ErrorDetail(located(where, message(
+                N_("a county-funded programme reports for counties, not for %(unit)s as a whole."), unit=unit.name)),
                 {"field": where, "value": text}))
             continue
         chosen[unit.id] = unit
     return sorted(chosen.values(), key=lambda unit: unit.code)
 
 
-def _named(rows, limit: int = NAMED_RETURNS) -> str:
-    names = [f"{programme} {unit} {period}" for programme, unit, period in rows[:limit]]
-    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return ", ".join(names) + more
+def _named(rows, limit: int = NAMED_RETURNS) -> Message | str:
+    """The returns named ("OPCT 042 2026Q1, …"), then how many more."""
+    names = ", ".join(f"{programme} {unit} {period}" for programme, unit, period in rows[:limit])
+    if len(rows) > limit:
+        return message(N_("%(returns)s and %(count)s more"), returns=names, count=len(rows) - limit)
+    return names
 
 
 def _removal_problems(session: Session, form: ReportingForm, quarter: Period, items: list[Item] | None,
@@ -200,10 +210,14 @@ def _removal_problems(session: Session, form: ReportingForm, quarter: Period, it
                     DataValue.period >= quarter.id)))
                 .order_by(Return.period, OrgUnit.code)).all()
             if rows:
-                problems.append(ErrorDetail(
-                    f"indicators: {code} cannot come off the form from {quarter.label}: "
-                    f"{len(rows)} return{'s' if len(rows) != 1 else ''} of that quarter or later hold its figures "
-                    f"({_named(rows)}). State a later quarter, or clear those figures first.",
+                template = (N_("%(code)s cannot come off the form from %(quarter)s: %(count)s return of that quarter "
+                               "or later hold its figures (%(returns)s). State a later quarter, or clear those "
+                               "figures first.") if len(rows) == 1 else
+                            N_("%(code)s cannot come off the form from %(quarter)s: %(count)s returns of that quarter "
+                               "or later hold its figures (%(returns)s). State a later quarter, or clear those "
+                               "figures first."))
+                problems.append(ErrorDetail(located("indicators", message(
+                    template, code=code, quarter=period_label(quarter), count=len(rows), returns=_named(rows))),
                     {"field": "indicators", "indicator": code}))
     if units is not None:
         kept_units = {unit.id for unit in units}
@@ -218,10 +232,12 @@ def _removal_problems(session: Session, form: ReportingForm, quarter: Period, it
                        Return.period >= quarter.id)
                 .order_by(Return.period)).all()
             if rows:
-                problems.append(ErrorDetail(
-                    f"org_units: {code} cannot come off the form from {quarter.label}: its return"
-                    f"{'s' if len(rows) != 1 else ''} {_named(rows)} already exist"
-                    f"{'' if len(rows) != 1 else 's'}. State a later quarter.",
+                template = (N_("%(code)s cannot come off the form from %(quarter)s: its return %(returns)s already "
+                               "exists. State a later quarter.") if len(rows) == 1 else
+                            N_("%(code)s cannot come off the form from %(quarter)s: its returns %(returns)s already "
+                               "exist. State a later quarter."))
+                problems.append(ErrorDetail(located("org_units", message(
+                    template, code=code, quarter=period_label(quarter), returns=_named(rows))),
                     {"field": "org_units", "value": code}))
     return problems
 
@@ -277,6 +293,10 @@ def _schedule(form: ReportingForm, quarter: str) -> list[dict]:
     return [v for v in versions(form) if v["until"] is None or v["until"] > quarter]
 
 
+def not_saved(form: ReportingForm):
+    return as_text(message(N_("The indicators and org units of %(form)s were not saved."), form=form.code))
+
+
 def apply_contents(session: Session, user: User, form: ReportingForm, quarter: Period, *,
                    items: list[Item] | None, units: list[OrgUnit] | None, reason: str) -> bool:
     """Make the form ask `items` and `units` (None: keep as they are at the quarter) from `quarter` on;
@@ -284,7 +304,7 @@ def apply_contents(session: Session, user: User, form: ReportingForm, quarter: P
     Returns whether anything changed. The programme's "operates in" follows the form's open-ended org units."""
     problems = _removal_problems(session, form, quarter, items, units)
     if problems:
-        raise ValidationFailed(f"The indicators and org units of {form.code} were not saved.", problems)
+        raise ValidationFailed(not_saved(form), problems)
     before = contents_at(form, quarter.id)
     schedule_before = _schedule(form, quarter.id)
     if items is None:
@@ -333,23 +353,24 @@ def save_contents(session: Session, user: User, programme_code: str, values: dic
     problems: list[ErrorDetail] = []
     quarter = stated_quarter(values.get("from_period"), problems)
     if "indicators" not in values and "org_units" not in values:
-        problems.append(ErrorDetail("indicators: give the form's indicators, its org units, or both.",
-                                    {"field": "indicators"}))
+        problems.append(ErrorDetail(located("indicators", message(N_("give the form's indicators, its org units, "
+                                                                     "or both."))), {"field": "indicators"}))
     current = {row.indicator_id for row in form.items}
     items = checked_items(session, values["indicators"], problems, current) if "indicators" in values else None
     level = session.scalar(select(Programme.level).where(Programme.id == form.programme_id))
     units = checked_units(session, values["org_units"], problems, level=level) if "org_units" in values else None
     if units is not None and not units and "org_units" in values and not any(
             p.location.get("field", "").startswith("org_units") for p in problems):
-        problems.append(ErrorDetail("org_units: a form asks returns of at least one org unit.",
+        problems.append(ErrorDetail(located("org_units", message(N_("a form asks returns of at least one org unit."))),
                                     {"field": "org_units"}))
     reason = checked_reason(values.get("reason"), problems)
     if problems:
-        raise ValidationFailed(f"The indicators and org units of {form.code} were not saved.", problems)
+        raise ValidationFailed(not_saved(form), problems)
     assert quarter is not None
     if not apply_contents(session, user, form, quarter, items=items, units=units, reason=reason):
-        raise Conflict(f"Nothing changes on {form.code}: from {quarter.label} on it already asks for these "
-                       "indicators and org units.")
+        raise Conflict(as_text(message(N_("Nothing changes on %(form)s: from %(quarter)s on it already asks for "
+                                          "these indicators and org units."), form=form.code,
+                                       quarter=period_label(quarter))))
     return form_of(session, programme_code)
 
 
@@ -368,9 +389,10 @@ def save_form(session: Session, user: User, programme_code: str, values: dict) -
     window = {name: values[name] for name in WINDOW_FIELDS if name in values}
     contents = any(name in values for name in CONTENT_FIELDS)
     if not window and not contents:
-        raise ValidationFailed(f"Nothing to change on the {programme_code} form.", [ErrorDetail(
-            "indicators: give the window (frequency, opens_days, due_days, closes_days), the indicators and "
-            "org units with from_period, or both.", {"field": "indicators"})])
+        raise ValidationFailed(as_text(message(N_("Nothing to change on the %(form)s form."), form=programme_code)),
+                               [ErrorDetail(located("indicators", message(
+                                   N_("give the window (frequency, opens_days, due_days, closes_days), the indicators "
+                                      "and org units with from_period, or both."))), {"field": "indicators"})])
     if window and not contents:
         return save_window(session, user, programme_code, values)
     quarter = stated_quarter(values.get("from_period"), []) if window else None

@@ -16,7 +16,7 @@ from mel.catalogue import form_admin, form_contents, programme_admin, queries
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import ErrorDetail, MelError, ValidationFailed
-from mel.i18n import day, period_words
+from mel.i18n import day, period_words, said
 from mel.returns.workflow import window_for
 
 bp = Blueprint("form_admin", __name__, url_prefix="/catalogue")
@@ -200,7 +200,7 @@ def _programme_page(programme=None, *, error: MelError | None = None, entered: d
     problems: dict[str, list[str]] = {}
     for detail in getattr(error, "details", None) or []:
         field = str(detail.location.get("field", "")).split("[")[0]
-        problems.setdefault(field, []).append(detail.message)
+        problems.setdefault(field, []).append(said(detail.message))  # in the page's language
     return render_template(
         "catalogue/programme_form.html", programme=programme, values=entered, error=error, problems=problems,
         pillars=queries.pillars(session), levels=form_admin.PROGRAMME_LEVELS, level_words=programme_admin.LEVEL_WORDS,

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indicators.expressions import CODE_RE, Expression
+from indicators.messages import N_, Joined, Message, Words, message
+from indicators.messages import text as as_text
 from mel.accounts import audit
 from mel.catalogue.form_admin import checked_reason, require_admin
 from mel.catalogue.lookup import forget_catalogue
@@ -35,7 +37,6 @@ from mel.catalogue.models import (
 from mel.catalogue.operations import admin_object
 from mel.catalogue.versioning import add_version, sheet
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
-from mel.i18n import N_
 
 KIND = "indicator"
 UNITS = ("number", "percent", "KES", "days")  # what reports/format.py prints
@@ -68,6 +69,26 @@ REQUIRED = ("name", "short_name", "definition")
 CHOICES = {"level": LEVELS, "unit": UNITS, "measure": MEASURES, "time_aggregation": TIME_AGGREGATIONS,
            "direction": DIRECTIONS, "frequency": FREQUENCIES}
 MAX_FACTOR = 1_000_000
+# The locked fields as a sentence names them (LABELS[name].lower()), in the messages refusing their change.
+LOCKED_WORDS = {"measure": N_("measure"), "factor": N_("factor"), "time_aggregation": N_("over time"),
+                "disaggregation": N_("disaggregation set")}
+# What a count or an amount may not have, said whole for each (a ratio's parts and factor).
+NO_FACTOR = {"count": N_("only a ratio has a factor; a count has none (leave it empty)."),
+             "amount": N_("only a ratio has a factor; a amount has none (leave it empty).")}
+NO_PART = {("count", "numerator"): N_("only a ratio has a numerator; a count is typed in as one figure (leave it "
+                                      "empty)."),
+           ("count", "denominator"): N_("only a ratio has a denominator; a count is typed in as one figure (leave "
+                                        "it empty)."),
+           ("amount", "numerator"): N_("only a ratio has a numerator; a amount is typed in as one figure (leave it "
+                                       "empty)."),
+           ("amount", "denominator"): N_("only a ratio has a denominator; a amount is typed in as one figure "
+                                         "(leave it empty).")}
+NEEDS_PART = {"numerator": N_("a ratio needs its numerator defined: it is typed in as a figure of its own."),
+              "denominator": N_("a ratio needs its denominator defined: it is typed in as a figure of its own.")}
+NOT_RATIO = {"count": N_("a percentage is computed from a numerator and a denominator: its measure is ratio, not "
+                         "count."),
+             "amount": N_("a percentage is computed from a numerator and a denominator: its measure is ratio, not "
+                          "amount.")}
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
@@ -77,7 +98,7 @@ def find(session: Session, code: str) -> Indicator:
     text = str(code or "").strip()[:40]
     indicator = session.scalar(select(Indicator).where((Indicator.code == text.upper()) | (Indicator.uid == text)))
     if indicator is None:
-        raise NotFound(f"Indicator {text!r} is not in the catalogue.")
+        raise NotFound(as_text(message(N_("Indicator %(code)s is not in the catalogue."), code=repr(text))))
     return indicator
 
 
@@ -100,12 +121,22 @@ def _text(value) -> str:
     return value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
 
 
+def _field(name: str, what: Words) -> str:
+    """A problem said after its field's label ("Factor: a whole number, e.g. 100."), both translated."""
+    return as_text(Joined(": ", (Message(LABELS[name]), what)))
+
+
+def _or_nothing(value: str) -> Words | str:
+    """What was typed (the first 40 characters), or the word "nothing"."""
+    return value[:40] or Message(N_("nothing"))
+
+
 def checked(session: Session, data: dict) -> tuple[dict, list[ErrorDetail]]:
     """The editor's fields from a form or a payload, checked: (column values, problems located by field)."""
     problems: list[ErrorDetail] = []
 
-    def problem(name: str, message: str, **where) -> None:
-        problems.append(ErrorDetail(f"{LABELS[name]}: {message}", {"field": name, **where}))
+    def problem(name: str, what: Words, **where) -> None:
+        problems.append(ErrorDetail(_field(name, what), {"field": name, **where}))
 
     raw = {name: data.get(name) for name in (*FIELDS, *TRANSLATION_FIELDS)}
     text = {name: _text(raw[name]) for name in raw if name not in ("factor", "is_additive_across_programmes")}
@@ -113,29 +144,32 @@ def checked(session: Session, data: dict) -> tuple[dict, list[ErrorDetail]]:
     for name, value in text.items():
         limit = LIMITS.get(name, TEXT_LIMIT)
         if name in TRANSLATION_FIELDS and raw[name] is not None and not isinstance(raw[name], str):
-            problem(name, "text, or nothing while it is not translated.")
+            problem(name, Message(N_("text, or nothing while it is not translated.")))
         elif name in TRANSLATION_FIELDS and any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-            problem(name, "contains a control character; type or paste the text again.")
+            problem(name, Message(N_("contains a control character; type or paste the text again.")))
         elif len(value) > limit:
-            problem(name, f"at most {limit} characters ({len(value)} given).")
+            problem(name, message(N_("at most %(limit)s characters (%(given)s given)."), limit=limit,
+                                  given=len(value)))
         elif name in REQUIRED and not value:
-            problem(name, "required.")
+            problem(name, Message(N_("required.")))
         elif name in CHOICES and value not in CHOICES[name]:
-            problem(name, f"“{value[:40] or 'nothing'}” is not one of {', '.join(CHOICES[name])}.", value=value[:40])
+            problem(name, message(N_("“%(value)s” is not one of %(choices)s."), value=_or_nothing(value),
+                                  choices=", ".join(CHOICES[name])), value=value[:40])
         else:
             values[name] = value
     pillar = session.scalar(select(Pillar.id).where(Pillar.code == text["pillar"])) if text["pillar"] else None
     if pillar is None:
         known = ", ".join(session.scalars(select(Pillar.code).order_by(Pillar.sort_order)))
-        problem("pillar", f"“{text['pillar'][:40] or 'nothing'}” is not a pillar; choose one of {known}.")
+        problem("pillar", message(N_("“%(value)s” is not a pillar; choose one of %(choices)s."),
+                                  value=_or_nothing(text["pillar"]), choices=known))
     values.pop("pillar", None)
     values["pillar_id"] = pillar
     dset = (session.scalar(select(DisaggregationSet.id).where(DisaggregationSet.code == text["disaggregation"]))
             if text["disaggregation"] else None)
     if dset is None:
         known = ", ".join(session.scalars(select(DisaggregationSet.code).order_by(DisaggregationSet.code)))
-        problem("disaggregation", f"“{text['disaggregation'][:40] or 'nothing'}” is not a disaggregation set; "
-                                  f"choose one of {known}.")
+        problem("disaggregation", message(N_("“%(value)s” is not a disaggregation set; choose one of %(choices)s."),
+                                          value=_or_nothing(text["disaggregation"]), choices=known))
     values.pop("disaggregation", None)
     values["disaggregation_set_id"] = dset
     values["is_additive_across_programmes"] = _additive(raw["is_additive_across_programmes"], problem)
@@ -144,21 +178,20 @@ def checked(session: Session, data: dict) -> tuple[dict, list[ErrorDetail]]:
     measure, unit = values.get("measure"), values.get("unit")
     if measure == "ratio":
         if factor is None and not any(p.location.get("field") == "factor" for p in problems):
-            problem("factor", "a ratio needs a factor: 100 for a percentage, 1 for a plain ratio.")
+            problem("factor", Message(N_("a ratio needs a factor: 100 for a percentage, 1 for a plain ratio.")))
         for part in ("numerator", "denominator"):
             if part in values and not values[part]:
-                problem(part, f"a ratio needs its {part} defined: it is typed in as a figure of its own.")
+                problem(part, Message(NEEDS_PART[part]))
         if unit == "percent" and factor not in (None, 100):
-            problem("factor", f"a percentage has the factor 100 ({factor} given).")
+            problem("factor", message(N_("a percentage has the factor 100 (%(factor)s given)."), factor=factor))
     elif measure in MEASURES:
         if factor is not None:
-            problem("factor", f"only a ratio has a factor; a {measure} has none (leave it empty).")
+            problem("factor", Message(NO_FACTOR[measure]))
         for part in ("numerator", "denominator"):
             if values.get(part):
-                problem(part, f"only a ratio has a {part}; a {measure} is typed in as one figure (leave it empty).")
+                problem(part, Message(NO_PART[measure, part]))
         if unit == "percent":
-            problem("unit", f"a percentage is computed from a numerator and a denominator: its measure is ratio, "
-                            f"not {measure}.")
+            problem("unit", Message(NOT_RATIO[measure]))
     return values, problems
 
 
@@ -170,7 +203,7 @@ def _additive(value, problem) -> bool | None:
         return True
     if word in FALSE_WORDS or word == "":
         return False
-    problem("is_additive_across_programmes", f"“{word[:40]}” is not true or false.")
+    problem("is_additive_across_programmes", message(N_("“%(value)s” is not true or false."), value=word[:40]))
     return None
 
 
@@ -178,23 +211,25 @@ def _factor(value, problem) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        problem("factor", "a whole number, e.g. 100.")
+        problem("factor", Message(N_("a whole number, e.g. 100.")))
         return None
     text = _text(value)
     try:
         number = int(text)
     except ValueError:
-        problem("factor", f"“{text[:40]}” is not a whole number, e.g. 100.", value=text[:40])
+        problem("factor", message(N_("“%(value)s” is not a whole number, e.g. 100."), value=text[:40]), value=text[:40])
         return None
     if not 1 <= number <= MAX_FACTOR:
-        problem("factor", f"{number} is outside 1–{MAX_FACTOR:,}.", value=text[:40])
+        problem("factor", message(N_("%(number)s is outside 1–%(largest)s."), number=number, largest=f"{MAX_FACTOR:,}"),
+                value=text[:40])
         return None
     return number
 
 
 def _reason(value, problems: list[ErrorDetail], required: bool = True) -> str:
-    return checked_reason(value, problems, required=required, label="Reason",
-                          kept="it is kept with the version and in the audit")
+    # Texts: English where the check writes them into its sentence, said again in the page's language.
+    return checked_reason(value, problems, required=required, label=as_text(Message(LABELS["reason"])),
+                          kept=as_text(Message(N_("it is kept with the version and in the audit"))))
 
 
 def figures_count(session: Session, indicator_id: int) -> int:
@@ -246,18 +281,20 @@ def create_indicator(session: Session, actor, data: dict, reason: str | None = "
     code = _text(data.get("code")).upper()
     problems: list[ErrorDetail] = []
     if not code:
-        problems.append(ErrorDetail("Code: required, e.g. SA20.", {"field": "code"}))
+        problems.append(ErrorDetail(_field("code", Message(N_("required, e.g. SA20."))), {"field": "code"}))
     elif not CODE_RE.match(code):
-        problems.append(ErrorDetail(f"Code: {code[:40]!r} must be a capital letter then 1–19 capital letters or "
-                                    "digits (e.g. SA20), so validation rules can name it.", {"field": "code"}))
+        problems.append(ErrorDetail(_field("code", message(
+            N_("%(code)s must be a capital letter then 1–19 capital letters or digits (e.g. SA20), so validation "
+               "rules can name it."), code=repr(code[:40]))), {"field": "code"}))
     elif session.scalar(select(Indicator.id).where(Indicator.code == code)) is not None:
-        problems.append(ErrorDetail(f"Code: an indicator {code} already exists; choose another code.",
-                                    {"field": "code"}))
+        problems.append(ErrorDetail(_field("code", message(
+            N_("an indicator %(code)s already exists; choose another code."), code=code)), {"field": "code"}))
     values, found = checked(session, data)
     why = _reason(reason, problems, required=False) or "New indicator."
     problems += found
     if problems:
-        raise ValidationFailed("The indicator was not created: correct the fields below.", problems)
+        raise ValidationFailed(as_text(Message(N_("The indicator was not created: correct the fields below."))),
+                               problems)
     indicator = Indicator(code=code, is_active=True, **values)
     session.add(indicator)
     session.flush()
@@ -280,7 +317,8 @@ def change_indicator(session: Session, actor, code: str, data: dict, reason: str
     values, found = checked(session, merged)
     problems += found
     if problems:
-        raise ValidationFailed(f"{indicator.code} was not saved: correct the fields below.", problems)
+        raise ValidationFailed(as_text(message(N_("%(code)s was not saved: correct the fields below."),
+                                             code=indicator.code)), problems)
     altered = {k: v for k, v in values.items() if getattr(indicator, k) != v}
     if not altered:
         return 0
@@ -324,26 +362,43 @@ def _refuse_new_meaning(session: Session, indicator: Indicator, altered: dict) -
             if "disaggregation_set_id" in altered:
                 new["disaggregation"] = session.scalar(select(DisaggregationSet.code).where(
                     DisaggregationSet.id == altered["disaggregation_set_id"]))
-            plural = "figure" if figures == 1 else "figures"
+            count = f"{figures:,}"
+            refused = (N_("%(code)s already has %(count)s figure: a change of %(fields)s would change what they mean. "
+                          "Create a new indicator instead and retire %(code)s, naming the new one as its replacement.")
+                       if figures == 1 else
+                       N_("%(code)s already has %(count)s figures: a change of %(fields)s would change what they "
+                          "mean. Create a new indicator instead and retire %(code)s, naming the new one as its "
+                          "replacement."))
+            located = (N_("%(code)s has %(count)s figure, so its %(field)s cannot change from %(before)s to "
+                          "%(after)s. Create a new indicator and retire %(code)s with the new one as its replacement.")
+                       if figures == 1 else
+                       N_("%(code)s has %(count)s figures, so its %(field)s cannot change from %(before)s to "
+                          "%(after)s. Create a new indicator and retire %(code)s with the new one as its replacement."))
             raise Conflict(
-                f"{code} already has {figures:,} {plural}: a change of {', '.join(LABELS[n].lower() for n in locked)} "
-                f"would change what they mean. Create a new indicator instead and retire {code}, naming the new one "
-                "as its replacement.",
-                [ErrorDetail(f"{LABELS[name]}: {code} has {figures:,} {plural}, so its {LABELS[name].lower()} cannot "
-                             f"change from {_shown(shown[name])} to {_shown(new[name])}. Create a new indicator and "
-                             f"retire {code} with the new one as its replacement.",
+                as_text(message(refused, code=code, count=count,
+                              fields=Joined(", ", tuple(Message(LOCKED_WORDS[n]) for n in locked)))),
+                [ErrorDetail(_field(name, message(located, code=code, count=count, field=Message(LOCKED_WORDS[name]),
+                                                  before=_shown_words(shown[name]), after=_shown_words(new[name]))),
                              {"field": name, "indicator": code, "figures": figures}) for name in locked])
     if "measure" in altered and (altered["measure"] == "ratio") != (indicator.measure == "ratio"):
         rules = _rules_naming(session, code)
         if rules:
-            raise Conflict(f"{code} is named by the validation rules {', '.join(rules)}.", [ErrorDetail(
-                f"Measure: the active validation rules {', '.join(rules)} name {code}; a change between ratio and "
-                "not ratio changes how they must name it (SA12.N, SA12.D). Change or retire those rules first.",
+            raise Conflict(as_text(message(N_("%(code)s is named by the validation rules %(rules)s."), code=code,
+                                         rules=", ".join(rules))), [ErrorDetail(
+                _field("measure", message(N_("the active validation rules %(rules)s name %(code)s; a change between "
+                                             "ratio and not ratio changes how they must name it (SA12.N, SA12.D). "
+                                             "Change or retire those rules first."), rules=", ".join(rules), code=code)),
                 {"field": "measure", "indicator": code, "rules": rules})])
 
 
 def _shown(value) -> str:
-    return "none" if value is None or value == "" else str(value)
+    """A field's value as the versions show it: "none" (said again in the page's language) when empty."""
+    return as_text(Message(N_("none"))) if value is None or value == "" else str(value)
+
+
+def _shown_words(value) -> Words | str:
+    """`_shown` in a message: the word "none" translated, a value as it is."""
+    return Message(N_("none")) if value is None or value == "" else str(value)
 
 
 def retire_indicator(session: Session, actor, code: str, reason: str | None, replaced_by: str | None = None) -> bool:
@@ -359,16 +414,20 @@ def retire_indicator(session: Session, actor, code: str, reason: str | None, rep
     if wanted:
         target = session.scalar(select(Indicator).where(Indicator.code == wanted[:40]))
         if target is None:
-            problems.append(ErrorDetail(f"Replaced by: {wanted[:40]!r} is not in the catalogue.",
+            problems.append(ErrorDetail(_field("replaced_by", message(N_("%(code)s is not in the catalogue."),
+                                                                      code=repr(wanted[:40]))),
                                         {"field": "replaced_by", "value": wanted[:40]}))
         elif target.id == indicator.id:
-            problems.append(ErrorDetail(f"Replaced by: {indicator.code} cannot replace itself.",
+            problems.append(ErrorDetail(_field("replaced_by", message(N_("%(code)s cannot replace itself."),
+                                                                      code=indicator.code)),
                                         {"field": "replaced_by", "value": wanted[:40]}))
         elif not target.is_active:
-            problems.append(ErrorDetail(f"Replaced by: {target.code} is retired too; name an active indicator.",
+            problems.append(ErrorDetail(_field("replaced_by", message(
+                N_("%(code)s is retired too; name an active indicator."), code=target.code)),
                                         {"field": "replaced_by", "value": wanted[:40]}))
     if problems:
-        raise ValidationFailed(f"{indicator.code} was not retired: correct the fields below.", problems)
+        raise ValidationFailed(as_text(message(N_("%(code)s was not retired: correct the fields below."),
+                                             code=indicator.code)), problems)
     target_id = target.id if target is not None else None
     if not indicator.is_active and indicator.replaced_by_id == target_id:
         return False
@@ -376,16 +435,18 @@ def retire_indicator(session: Session, actor, code: str, reason: str | None, rep
     rules = _rules_naming(session, indicator.code)
     refusals = []
     if forms:
-        refusals.append(ErrorDetail(
-            f"Status: the reporting forms {', '.join(forms)} still ask for {indicator.code}; take it off those forms "
-            "first (each programme's form), then retire it.", {"field": "is_active", "indicator": indicator.code,
-                                                               "forms": forms}))
+        refusals.append(ErrorDetail(_field("is_active", message(
+            N_("the reporting forms %(forms)s still ask for %(code)s; take it off those forms first (each "
+               "programme's form), then retire it."), forms=", ".join(forms), code=indicator.code)),
+            {"field": "is_active", "indicator": indicator.code, "forms": forms}))
     if rules:
-        refusals.append(ErrorDetail(
-            f"Status: the active validation rules {', '.join(rules)} name {indicator.code}; change or retire them "
-            "first.", {"field": "is_active", "indicator": indicator.code, "rules": rules}))
+        refusals.append(ErrorDetail(_field("is_active", message(
+            N_("the active validation rules %(rules)s name %(code)s; change or retire them first."),
+            rules=", ".join(rules), code=indicator.code)),
+            {"field": "is_active", "indicator": indicator.code, "rules": rules}))
     if refusals:
-        raise Conflict(f"{indicator.code} was not retired: it is still in use.", refusals)
+        raise Conflict(as_text(message(N_("%(code)s was not retired: it is still in use."), code=indicator.code)),
+                       refusals)
     before = sheet(session, indicator)
     indicator.is_active = False
     indicator.replaced_by_id = target_id
@@ -401,7 +462,8 @@ def reactivate_indicator(session: Session, actor, code: str, reason: str | None)
     problems: list[ErrorDetail] = []
     why = _reason(reason, problems)
     if problems:
-        raise ValidationFailed(f"{indicator.code} was not reactivated: say why.", problems)
+        raise ValidationFailed(as_text(message(N_("%(code)s was not reactivated: say why."), code=indicator.code)),
+                               problems)
     if indicator.is_active:
         return False
     before = sheet(session, indicator)
@@ -424,7 +486,8 @@ def version(session: Session, code: str, number: int) -> IndicatorVersion:
     found = session.scalar(select(IndicatorVersion).where(IndicatorVersion.indicator_id == indicator.id,
                                                           IndicatorVersion.version == number))
     if found is None:
-        raise NotFound(f"{indicator.code} has no version {number} (it is at version {indicator.version}).")
+        raise NotFound(as_text(message(N_("%(code)s has no version %(number)s (it is at version %(version)s)."),
+                                     code=indicator.code, number=number, version=indicator.version)))
     return found
 
 

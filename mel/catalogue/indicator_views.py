@@ -23,6 +23,7 @@ from mel.catalogue.models import (
 )
 from mel.db import db
 from mel.errors import MelError
+from mel.i18n import said
 from mel.scopes import can_administer
 
 bp = Blueprint("indicator_admin", __name__, url_prefix="/catalogue/indicators")
@@ -55,7 +56,7 @@ def _labels() -> dict[str, str]:
 def _problems(error: MelError | None) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for detail in getattr(error, "details", []):
-        problems.setdefault(detail.location.get("field", ""), []).append(detail.message)
+        problems.setdefault(detail.location.get("field", ""), []).append(said(detail.message))
     return problems
 
 
@@ -174,7 +175,9 @@ def indicator_versions(code: str):
     indicator = indicator_admin.find(session, code)
     found = indicator_admin.versions(session, indicator.code)
     older = {v.version: v.fields for v in found}
-    rows = [(v, indicator_admin.changed_fields(older.get(v.version - 1), v.fields)) for v in found]
+    rows = [(v, [(label, said(before), said(after))
+                 for label, before, after in indicator_admin.changed_fields(older.get(v.version - 1), v.fields)])
+            for v in found]
     return render_template("catalogue/indicator_versions.html", indicator=indicator, rows=rows,
                            show_authors=can_administer(authenticated_user()))
 

@@ -85,20 +85,25 @@ def count_missing(entities: Iterable, fields: Iterable[str] | None = None) -> in
 def checked_translation(value, field: str, limit: int, problems: list, label: str = "") -> str:
     """A Kiswahili text from a form or a payload: stripped, or a located problem (ErrorDetail) appended
     when it is not text, holds a control character or is too long. Empty is allowed: not translated."""
+    from indicators.messages import N_, Joined, Message, message
+    from indicators.messages import text as as_text
     from mel.errors import ErrorDetail
 
-    name = label or field
+    name = label or field  # a label that is a message (or its Text) is said in the page's language; else as it is
+
+    def problem(what) -> None:
+        problems.append(ErrorDetail(as_text(Joined(": ", (name, what))), {"field": field}))
+
     if value is None:
         return ""
     if not isinstance(value, str):
-        problems.append(ErrorDetail(f"{name}: text, or nothing while it is not translated.", {"field": field}))
+        problem(Message(N_("text, or nothing while it is not translated.")))
         return ""
     text = value.strip()
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        problems.append(ErrorDetail(f"{name}: contains a control character; type or paste the text again.",
-                                    {"field": field}))
+        problem(Message(N_("contains a control character; type or paste the text again.")))
     elif len(text) > limit:
-        problems.append(ErrorDetail(f"{name}: at most {limit} characters ({len(text)} given).", {"field": field}))
+        problem(message(N_("at most %(limit)s characters (%(given)s given)."), limit=limit, given=len(text)))
     return text
 
 

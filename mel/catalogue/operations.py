@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from indicators.messages import N_
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     CategoryOption,
@@ -440,52 +441,62 @@ def _seed_rules(session: Session, summary: SeedSummary) -> None:
 
 
 KIND_PARENT = {"goal": None, "outcome": "goal", "output": "outcome"}
+BELONGS_UNDER = {"outcome": N_("an outcome belongs under a goal (parent %(parent)s)."),
+                 "output": N_("an output belongs under an outcome (parent %(parent)s).")}
+NO_PARENT = {"outcome": N_("an outcome belongs under a goal (parent missing)."),
+             "output": N_("an output belongs under an outcome (parent missing).")}
 
 
 def save_results_framework(session: Session, nodes: list[dict], new: dict | None,
                            indicator_nodes: dict[str, str]) -> int:
     """Update the results framework (names, Kiswahili names and descriptions, kinds, parents, order), add
     a node, re-attach indicators; all or nothing. Returns how many objects changed."""
+    from indicators.messages import Joined, Message, message, text
     from mel.catalogue.language import checked_translation
     from mel.errors import ErrorDetail, ValidationFailed
+
+    def of_node(code: str, words) -> str:  # "SA: the name is empty."
+        return text(Joined(": ", (code, words)))
 
     existing = {n.code: n for n in session.scalars(select(ResultsNode))}
     wanted = {row["code"]: row for row in nodes if row["code"] in existing}
     if new and new.get("code", "").strip():
         code = new["code"].strip()
         if code in existing:
-            raise ValidationFailed(f"A results-framework node with code {code!r} already exists.")
+            raise ValidationFailed(text(message(N_("A results-framework node with code %(code)s already exists."),
+                                                code=repr(code))))
         wanted[code] = {**new, "code": code}
     problems = []
     for code, row in wanted.items():
         kind, parent = row.get("kind", ""), (row.get("parent") or "").strip()
         if kind not in KIND_PARENT:
-            problems.append(f"{code}: kind must be goal, outcome or output.")
+            problems.append(of_node(code, message(N_("kind must be goal, outcome or output."))))
             continue
         if not str(row.get("name", "")).strip():
-            problems.append(f"{code}: the name is empty.")
+            problems.append(of_node(code, message(N_("the name is empty."))))
         parent_kind = wanted.get(parent, {}).get("kind") if parent in wanted else (
             existing[parent].kind if parent in existing else None)
         if KIND_PARENT[kind] is None and parent:
-            problems.append(f"{code}: a goal has no parent.")
+            problems.append(of_node(code, message(N_("a goal has no parent."))))
         elif KIND_PARENT[kind] is not None and parent_kind != KIND_PARENT[kind]:
-            problems.append(f"{code}: an {kind} belongs under a{'n' if KIND_PARENT[kind] == 'outcome' else ''} "
-                            f"{KIND_PARENT[kind]} (parent {parent or 'missing'}).")
+            problems.append(of_node(code, message(BELONGS_UNDER[kind], parent=parent) if parent else
+                                    message(NO_PARENT[kind])))
         try:
             int(str(row.get("sort_order", 0) or 0))
         except ValueError:
-            problems.append(f"{code}: the order must be a whole number.")
+            problems.append(of_node(code, message(N_("the order must be a whole number."))))
         found: list[ErrorDetail] = []
-        for name, limit, label in (("name_sw", 300, "the name in Kiswahili"),
-                                   ("description_sw", 4000, "the description in Kiswahili")):
+        for name, limit, label in (("name_sw", 300, N_("the name in Kiswahili")),
+                                   ("description_sw", 4000, N_("the description in Kiswahili"))):
             if name in row:
-                row[name] = checked_translation(row[name], name, limit, found, f"{code}: {label}")
+                row[name] = checked_translation(row[name], name, limit, found, of_node(code, Message(label)))
         problems += [detail.message for detail in found]
     for code in indicator_nodes.values():
         if code and code not in wanted and code not in existing:
-            problems.append(f"results-framework node {code!r} does not exist.")
+            problems.append(text(message(N_("results-framework node %(code)s does not exist."), code=repr(code))))
     if problems:
-        raise ValidationFailed("The results framework was not saved.", [ErrorDetail(p) for p in problems])
+        raise ValidationFailed(text(message(N_("The results framework was not saved."))),
+                               [ErrorDetail(p) for p in problems])
     changed = 0
     pillars = {p.code: p.id for p in session.scalars(select(Pillar))}
     for code in sorted(wanted, key=lambda c: ("goal", "outcome", "output").index(wanted[c]["kind"])):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from indicators.messages import N_, message, period_label
+from indicators.messages import text as as_text
 from mel.accounts import audit
 from mel.accounts.models import User
 from mel.catalogue import form_contents
@@ -21,7 +23,9 @@ from mel.catalogue.form_admin import (
     PROGRAMME_LEVELS,
     checked_reason,
     form_of,
+    located,
     require_admin,
+    too_long,
 )
 from mel.catalogue.language import checked_translation
 from mel.catalogue.lookup import forget_catalogue
@@ -56,10 +60,9 @@ def _text(values: dict, name: str, problems: list[ErrorDetail], *, required: boo
     raw = values.get(name)
     text = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw).strip())
     if required and not text:
-        problems.append(ErrorDetail(f"{name}: this is required.", {"field": name}))
+        problems.append(ErrorDetail(located(name, message(N_("this is required."))), {"field": name}))
     elif len(text) > LIMITS[name]:
-        problems.append(ErrorDetail(f"{name}: at most {LIMITS[name]} characters ({len(text)} given).",
-                                    {"field": name}))
+        problems.append(ErrorDetail(located(name, too_long(LIMITS[name], len(text))), {"field": name}))
     return text
 
 
@@ -72,14 +75,17 @@ def _code(session: Session, values: dict, problems: list[ErrorDetail]) -> str:
     if not code:
         return code
     if not set(code) <= CODE_CHARACTERS:
-        problems.append(ErrorDetail(f"code: {code!r} may use only the letters A–Z, digits, - and _.",
-                                    {"field": "code", "value": code}))
+        problems.append(ErrorDetail(located("code", message(
+            N_("%(code)s may use only the letters A–Z, digits, - and _."), code=repr(code))),
+            {"field": "code", "value": code}))
     elif session.scalar(select(Programme.id).where(Programme.code == code)) is not None:
-        problems.append(ErrorDetail(f"code: a programme {code} already exists; choose another code.",
-                                    {"field": "code", "value": code}))
+        problems.append(ErrorDetail(located("code", message(
+            N_("a programme %(code)s already exists; choose another code."), code=code)),
+            {"field": "code", "value": code}))
     elif session.scalar(select(ReportingForm.id).where(ReportingForm.code == f"{code}-QR")) is not None:
-        problems.append(ErrorDetail(f"code: a reporting form {code}-QR already exists; choose another code.",
-                                    {"field": "code", "value": code}))
+        problems.append(ErrorDetail(located("code", message(
+            N_("a reporting form %(form)s already exists; choose another code."), form=f"{code}-QR")),
+            {"field": "code", "value": code}))
     return code
 
 
@@ -87,12 +93,14 @@ def _pillar(session: Session, raw, problems: list[ErrorDetail]) -> Pillar | None
     text = str(raw or "").strip()
     pillars = {p.code: p for p in session.scalars(select(Pillar).order_by(Pillar.sort_order))}
     if not text:
-        problems.append(ErrorDetail(f"pillar: choose one of {', '.join(pillars)}.", {"field": "pillar"}))
+        problems.append(ErrorDetail(located("pillar", message(N_("choose one of %(pillars)s."),
+                                                              pillars=", ".join(pillars))), {"field": "pillar"}))
         return None
     found = pillars.get(text) or pillars.get(text.lower()) or next(
         (p for p in pillars.values() if p.name.lower() == text.lower()), None)
     if found is None:
-        problems.append(ErrorDetail(f"pillar: {text!r} is not a pillar; choose one of {', '.join(pillars)}.",
+        problems.append(ErrorDetail(located("pillar", message(N_("%(value)s is not a pillar; choose one of %(pillars)s."),
+                                                              value=repr(text), pillars=", ".join(pillars))),
                                     {"field": "pillar", "value": text}))
     return found
 
@@ -100,8 +108,8 @@ def _pillar(session: Session, raw, problems: list[ErrorDetail]) -> Pillar | None
 def _level(raw, problems: list[ErrorDetail]) -> str:
     text = str(raw or "").strip().lower()
     if text not in PROGRAMME_LEVELS:
-        problems.append(ErrorDetail(
-            f"level: {text!r} is not a level; a programme is national or county (county-funded).",
+        problems.append(ErrorDetail(located("level", message(
+            N_("%(value)s is not a level; a programme is national or county (county-funded)."), value=repr(text))),
             {"field": "level", "value": text}))
     return text
 
@@ -120,12 +128,12 @@ def create_programme(session: Session, user: User, values: dict) -> Programme:
     units = form_contents.checked_units(session, values.get("org_units") or [], problems,
                                         level=level if level in PROGRAMME_LEVELS else None)
     if not units and not any(p.location.get("field", "").startswith("org_units") for p in problems):
-        problems.append(ErrorDetail("org_units: choose where the programme operates (at least one org unit).",
-                                    {"field": "org_units"}))
+        problems.append(ErrorDetail(located("org_units", message(
+            N_("choose where the programme operates (at least one org unit)."))), {"field": "org_units"}))
     quarter = form_contents.stated_quarter(values.get("from_period"), problems)
     reason = checked_reason(values.get("reason"), problems)
     if problems:
-        raise ValidationFailed("The programme was not created.", problems)
+        raise ValidationFailed(as_text(message(N_("The programme was not created."))), problems)
     assert pillar is not None and quarter is not None
     programme = Programme(code=code, uid=stable_uid(KIND, code), name=name, pillar_id=pillar.id, pillar=pillar,
                           agency=agency, level=level, notes=notes, org_units=[], **translated)
@@ -157,9 +165,10 @@ def update_programme(session: Session, user: User, programme_code: str, values: 
     form = form_of(session, programme.code)
     problems: list[ErrorDetail] = []
     if "code" in values and str(values.get("code") or "").strip().upper() not in ("", programme.code):
-        problems.append(ErrorDetail(
-            f"code: a programme's code does not change ({programme.code}): returns, plans and DHIS2 clients "
-            "know it by it. Create a new programme instead.", {"field": "code", "value": str(values["code"])}))
+        problems.append(ErrorDetail(located("code", message(
+            N_("a programme's code does not change (%(code)s): returns, plans and DHIS2 clients know it by it. "
+               "Create a new programme instead."), code=programme.code)),
+            {"field": "code", "value": str(values["code"])}))
     name = _text(values, "name", problems) if "name" in values else programme.name
     pillar = _pillar(session, values.get("pillar"), problems) if "pillar" in values else programme.pillar
     agency = _text(values, "agency", problems) if "agency" in values else programme.agency
@@ -173,19 +182,20 @@ def update_programme(session: Session, user: User, programme_code: str, values: 
         units = form_contents.checked_units(session, values.get("org_units") or [], problems,
                                             level=level if level in PROGRAMME_LEVELS else None)
         if not units and not any(p.location.get("field", "").startswith("org_units") for p in problems):
-            problems.append(ErrorDetail("org_units: a programme operates in at least one org unit.",
-                                        {"field": "org_units"}))
+            problems.append(ErrorDetail(located("org_units", message(N_("a programme operates in at least one org "
+                                                                        "unit."))), {"field": "org_units"}))
     if "org_units" in values or values.get("from_period") not in (None, ""):
         quarter = form_contents.stated_quarter(values.get("from_period"), problems)
     if level == "county" and units is None:
         national = [u.code for u in programme.org_units if u.level == 1]
         if national:
-            problems.append(ErrorDetail(
-                "level: a county-funded programme reports for counties, not for Kenya as a whole; change where "
-                "it operates (org_units) too.", {"field": "level", "value": level}))
+            problems.append(ErrorDetail(located("level", message(
+                N_("a county-funded programme reports for counties, not for Kenya as a whole; change where it "
+                   "operates (org_units) too."))), {"field": "level", "value": level}))
     reason = checked_reason(values.get("reason"), problems)
     if problems:
-        raise ValidationFailed(f"The programme {programme.code} was not saved.", problems)
+        raise ValidationFailed(as_text(message(N_("The programme %(code)s was not saved."), code=programme.code)),
+                               problems)
     assert pillar is not None
     before = settings(programme)
     fields = {"name": name, "pillar_id": pillar.id, "agency": agency, "level": level, "notes": notes, **translated}
@@ -195,8 +205,10 @@ def update_programme(session: Session, user: User, programme_code: str, values: 
         contents_changed = form_contents.apply_contents(session, user, form, quarter, items=None, units=units,
                                                         reason=reason)
     if not changed_fields and not contents_changed:
-        raise Conflict(f"Nothing changes on {programme.code}: it already has these values"
-                       + (f" and operates there from {quarter.label} on." if quarter is not None else "."))
+        raise Conflict(as_text(
+            message(N_("Nothing changes on %(code)s: it already has these values and operates there from %(quarter)s "
+                       "on."), code=programme.code, quarter=period_label(quarter)) if quarter is not None else
+            message(N_("Nothing changes on %(code)s: it already has these values."), code=programme.code)))
     if changed_fields:
         for key, value in changed_fields.items():
             setattr(programme, key, value)

@@ -7,6 +7,8 @@ import re
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from indicators.messages import N_, Message, message
+from indicators.messages import text as as_text
 from mel.catalogue.models import (
     DisaggregationSet,
     DisaggregationSetCategory,
@@ -35,7 +37,7 @@ def resolve_org_unit(session: Session, ref: str) -> OrgUnit:
     """Find an org unit by code (`001`, `1`, `KE`), ISO code (`KE-30`), UID or name."""
     raw = str(ref).strip()
     if not raw:
-        raise NotFound("An org unit code is empty.")
+        raise NotFound(as_text(Message(N_("An org unit code is empty."))))
     candidates = [raw]
     if raw.isdigit() and len(raw) <= 3:
         candidates.append(raw.zfill(3))
@@ -49,10 +51,9 @@ def resolve_org_unit(session: Session, ref: str) -> OrgUnit:
     by_name = org_units_by_name_key(session)
     unit = by_name.get(name_key(raw))
     if unit is None:
-        raise NotFound(
-            f"Org unit {raw!r} is not known: use the county code (001–047, e.g. 042 or 42), "
-            "its name (e.g. Kisumu) or KE for Kenya."
-        )
+        raise NotFound(as_text(message(
+            N_("Org unit %(org_unit)s is not known: use the county code (001–047, e.g. 042 or 42), its name (e.g. "
+               "Kisumu) or KE for Kenya."), org_unit=repr(raw))))
     return unit
 
 
@@ -102,7 +103,7 @@ def programme(session: Session, code: str) -> Programme:
         .options(selectinload(Programme.pillar), selectinload(Programme.org_units))
     )
     if found is None:
-        raise NotFound(f"Programme {code!r} is not known.")
+        raise NotFound(as_text(message(N_("Programme %(code)s is not known."), code=repr(code))))
     return found
 
 
@@ -170,7 +171,7 @@ def indicator(session: Session, code: str) -> Indicator:
         .options(*INDICATOR_LOADERS)
     )
     if found is None:
-        raise NotFound(f"Indicator {code!r} is not in the catalogue.")
+        raise NotFound(as_text(message(N_("Indicator %(code)s is not in the catalogue."), code=repr(code))))
     return found
 
 

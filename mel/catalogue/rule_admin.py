@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indicators.expressions import OPERATORS, Expression, ExpressionError
+from indicators.messages import N_, Joined, Message, Words, message
+from indicators.messages import text as as_text
 from indicators.periods import PeriodError, PeriodType, parse_period
 from indicators.validation import (
     VALUE_KEY,
@@ -32,8 +34,14 @@ from mel.catalogue.operations import admin_object
 from mel.errors import ErrorDetail, NotFound, ValidationFailed
 
 KIND = "validation rule"
+NOT_SAVED = N_("The rule was not saved: correct the fields below.")
+ONLY_SECRETARIAT = N_("Only the secretariat keeps the validation rules.")  # the refusal of the pages and the API
 FIELDS = ("name", "description", "left", "operator", "right", "severity", "importance", "missing_strategy")
-SIDES = {"left": "Left side", "right": "Right side"}
+SIDES = {"left": N_("Left side"), "right": N_("Right side")}
+# The fields' labels in the problems located by field ("Severity: ..."); pages say them in their language.
+LABELS = {"code": N_("Code"), "name": N_("Name"), "description": N_("Description"), "operator": N_("Operator"),
+          "severity": N_("Severity"), "importance": N_("Importance"), "missing_strategy": N_("Missing values"),
+          "reason": N_("Reason")}
 LIMITS = {"code": 20, "name": 200, "description": 2000, "left": 400, "right": 400, "reason": 500}
 CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 TRIED_STATES = ("submitted", "approved")
@@ -50,6 +58,15 @@ def _text(data: dict, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _field(label: str, what: Words) -> str:
+    """A problem said after the label of its field ("Left side: unknown indicator SA99."), both translated."""
+    return as_text(Joined(": ", (Message(label), what)))
+
+
+def _too_long(label: str, limit: int, given: int) -> str:
+    return _field(label, message(N_("at most %(limit)s characters (%(given)s given)."), limit=limit, given=given))
+
+
 def checked(data: dict, catalogue: Catalogue) -> tuple[dict, Rule]:
     """The rule's fields from a form or a payload, checked: (values, the rule as validation runs it).
 
@@ -62,32 +79,31 @@ def checked(data: dict, catalogue: Catalogue) -> tuple[dict, Rule]:
     values["importance"] = values["importance"] or "medium"
     problems: list[ErrorDetail] = []
 
-    def problem(name: str, message: str) -> None:
-        problems.append(ErrorDetail(message, {"field": name}))
+    def problem(name: str, said: str) -> None:
+        problems.append(ErrorDetail(said, {"field": name}))
 
     if not values["name"]:
-        problem("name", "Name: give the rule a name people will read in warnings.")
+        problem("name", _field(LABELS["name"], Message(N_("give the rule a name people will read in warnings."))))
     for name in ("name", "description"):
         if len(values[name]) > LIMITS[name]:
-            problem(name, f"{name.capitalize()}: at most {LIMITS[name]} characters ({len(values[name])} given).")
+            problem(name, _too_long(LABELS[name], LIMITS[name], len(values[name])))
     expressions: dict[str, Expression] = {}
     for side, label in SIDES.items():
         expression = _expression(values[side], label, catalogue, lambda message, side=side: problem(side, message))
         if expression is not None:
             expressions[side] = expression
     if len(expressions) == 2 and not any(e.references() for e in expressions.values()):
-        problem("left", "Left side: the rule names no indicator, so it would hold or fail for every return "
-                        "alike. Use indicator codes such as SA01.")
+        problem("left", _field(SIDES["left"], Message(N_("the rule names no indicator, so it would hold or fail for "
+                                                         "every return alike. Use indicator codes such as SA01."))))
     allowed = {"operator": OPERATORS, "severity": SEVERITIES, "importance": IMPORTANCES,
                "missing_strategy": MISSING_STRATEGIES}
-    words = {"operator": "Operator", "severity": "Severity", "importance": "Importance",
-             "missing_strategy": "Missing values"}
     for name, choices in allowed.items():
         if values[name] not in choices:
-            shown = values[name][:40] or "nothing"
-            problem(name, f"{words[name]}: “{shown}” is not one of {', '.join(choices)}.")
+            shown = values[name][:40] or Message(N_("nothing"))
+            problem(name, _field(LABELS[name], message(N_("“%(value)s” is not one of %(choices)s."), value=shown,
+                                                       choices=", ".join(choices))))
     if problems:
-        raise ValidationFailed("The rule was not saved: correct the fields below.", problems)
+        raise ValidationFailed(as_text(Message(NOT_SAVED)), problems)
     rule = Rule(_text(data, "code") or "TRY", values["name"], expressions["left"], values["operator"],
                 expressions["right"], values["severity"], values["importance"], values["missing_strategy"],
                 values["description"])
@@ -97,32 +113,35 @@ def checked(data: dict, catalogue: Catalogue) -> tuple[dict, Rule]:
 def _expression(text: str, label: str, catalogue: Catalogue, problem) -> Expression | None:
     """One side parsed, its indicators known and their parts right; None (with problems) otherwise."""
     if not text:
-        problem(f"{label}: empty. Write arithmetic over indicator codes, e.g. SA14 - SA15 or SA01 * 0.25.")
+        problem(_field(label, Message(N_("empty. Write arithmetic over indicator codes, e.g. SA14 - SA15 or "
+                                         "SA01 * 0.25."))))
         return None
     if len(text) > LIMITS["left"]:
-        problem(f"{label}: at most {LIMITS['left']} characters ({len(text)} given).")
+        problem(_too_long(label, LIMITS["left"], len(text)))
         return None
     try:
         expression = Expression.parse(text)
-    except ExpressionError as exc:
-        problem(f"{label}: {exc}")
+    except ExpressionError as exc:  # indicators/expressions.py's words, as they are (a message if it is one)
+        problem(_field(label, exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)))
         return None
     except (ValueError, SyntaxError, RecursionError, MemoryError):
-        problem(f"{label}: {text[:60]!r} is not valid arithmetic over indicator codes.")
+        problem(_field(label, message(N_("%(text)s is not valid arithmetic over indicator codes."),
+                                      text=repr(text[:60]))))
         return None
     found = True
     for ref in expression.references():
         indicator = catalogue.indicators.get(ref.indicator)
         if indicator is None:
-            problem(f"{label}: unknown indicator {ref.indicator}.")
+            problem(_field(label, message(N_("unknown indicator %(code)s."), code=ref.indicator)))
             found = False
         elif indicator.measure == "ratio" and ref.component == "value":
-            problem(f"{label}: {ref.indicator} ({indicator.name}) is a ratio: use {ref.indicator}.N "
-                    f"(numerator) or {ref.indicator}.D (denominator).")
+            problem(_field(label, message(N_("%(code)s (%(name)s) is a ratio: use %(code)s.N (numerator) or "
+                                             "%(code)s.D (denominator)."), code=ref.indicator, name=indicator.name)))
             found = False
         elif indicator.measure != "ratio" and ref.component != "value":
-            problem(f"{label}: {ref.name}: {ref.indicator} ({indicator.name}) is not a ratio, so it has no "
-                    f"numerator or denominator; use {ref.indicator}.")
+            problem(_field(label, Joined(": ", (ref.name, message(
+                N_("%(code)s (%(name)s) is not a ratio, so it has no numerator or denominator; use %(code)s."),
+                code=ref.indicator, name=indicator.name)))))
             found = False
     return expression if found else None
 
@@ -130,16 +149,17 @@ def _expression(text: str, label: str, catalogue: Catalogue, problem) -> Express
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise ValidationFailed("Say why: a reason is required, and kept in the audit.",
-                               [ErrorDetail("Reason: required.", {"field": "reason"})])
+        raise ValidationFailed(as_text(Message(N_("Say why: a reason is required, and kept in the audit."))),
+                               [ErrorDetail(_field(LABELS["reason"], Message(N_("required."))), {"field": "reason"})])
     if len(text) > LIMITS["reason"]:
-        raise ValidationFailed("The reason is too long.", [ErrorDetail(
-            f"Reason: at most {LIMITS['reason']} characters ({len(text)} given).", {"field": "reason"})])
+        raise ValidationFailed(as_text(Message(N_("The reason is too long."))), [ErrorDetail(
+            _too_long(LABELS["reason"], LIMITS["reason"], len(text)), {"field": "reason"})])
     return text
 
 
 def in_words(rule: ValidationRule, catalogue: Catalogue) -> str:
-    """A stored rule in words, its indicators by name; its bare text if it no longer parses."""
+    """A stored rule in words, its indicators by name; its bare text if it no longer parses. The words are
+    English text (the API's) that a page says again in its language (mel.i18n.said)."""
     try:
         parsed = Rule(rule.code, rule.name, Expression.parse(rule.left), rule.operator, Expression.parse(rule.right))
     except (ValueError, SyntaxError, RecursionError):
@@ -150,7 +170,7 @@ def in_words(rule: ValidationRule, catalogue: Catalogue) -> str:
 def find(session: Session, code: str) -> ValidationRule:
     rule = session.scalar(select(ValidationRule).where(ValidationRule.code == str(code)[:40]))
     if rule is None:
-        raise NotFound(f"No validation rule with code {str(code)[:40]!r}.")
+        raise NotFound(as_text(message(N_("No validation rule with code %(code)s."), code=repr(str(code)[:40]))))
     return rule
 
 
@@ -169,18 +189,20 @@ def create_rule(session: Session, catalogue: Catalogue, actor, data: dict, reaso
     code = _text(data, "code").upper()
     problems = []
     if not code:
-        problems.append(ErrorDetail("Code: required, e.g. VR38.", {"field": "code"}))
+        problems.append(ErrorDetail(_field(LABELS["code"], Message(N_("required, e.g. VR38."))), {"field": "code"}))
     elif len(code) > LIMITS["code"] or not set(code) <= CODE_CHARS or not code[0].isalpha():
-        problems.append(ErrorDetail(f"Code: {code[:40]!r} must start with a letter and hold at most 20 letters, "
-                                    "digits, - or _.", {"field": "code"}))
+        problems.append(ErrorDetail(_field(LABELS["code"], message(
+            N_("%(code)s must start with a letter and hold at most 20 letters, digits, - or _."),
+            code=repr(code[:40]))), {"field": "code"}))
     elif session.scalar(select(ValidationRule.id).where(ValidationRule.code == code)) is not None:
-        problems.append(ErrorDetail(f"Code: a rule {code} already exists; choose another code.", {"field": "code"}))
+        problems.append(ErrorDetail(_field(LABELS["code"], message(
+            N_("a rule %(code)s already exists; choose another code."), code=code)), {"field": "code"}))
     try:
         values, _ = checked({**data, "code": code}, catalogue)
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, problems + exc.details) from None
     if problems:
-        raise ValidationFailed("The rule was not saved: correct the fields below.", problems)
+        raise ValidationFailed(as_text(Message(NOT_SAVED)), problems)
     rule = ValidationRule(code=code, is_active=True, **values)
     session.add(rule)
     session.flush()

@@ -105,7 +105,7 @@ class TrialSchema(ma.Schema):
 def _secretariat():
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat keeps the validation rules.")
+        raise Forbidden(rule_admin.ONLY_SECRETARIAT)  # the API's words stay English
     return user
 
 

@@ -7,6 +7,8 @@ from flask_babel import gettext, ngettext
 from flask_login import login_required
 
 from indicators.expressions import OPERATORS
+from indicators.messages import Message
+from indicators.messages import text as as_text
 from indicators.validation import OPERATOR_WORDS
 from mel.accounts import audit
 from mel.accounts.auth import authenticated_user
@@ -15,7 +17,7 @@ from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import IMPORTANCES, MISSING_STRATEGIES, SEVERITIES, ValidationRule
 from mel.db import db
 from mel.errors import Forbidden, ValidationFailed
-from mel.i18n import N_
+from mel.i18n import N_, said
 from mel.scopes import can_administer
 
 bp = Blueprint("rules", __name__, url_prefix="/catalogue/validation-rules")
@@ -30,7 +32,7 @@ STRATEGY_WORDS = {
 def _secretariat():
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat keeps the validation rules.")
+        raise Forbidden(as_text(Message(rule_admin.ONLY_SECRETARIAT)))
     return user
 
 
@@ -53,9 +55,14 @@ def rule_list():
     severity = request.args.get("severity", "")
     catalogue = load_catalogue(session)
     found = rule_admin.rules(session, status=status, severity=severity)
-    return render_template("catalogue/rules.html", rules=[(r, rule_admin.in_words(r, catalogue)) for r in found],
+    return render_template("catalogue/rules.html", rules=[(r, _in_words(r, catalogue)) for r in found],
                            status=status if status in ("active", "retired") else "all",
                            severity=severity if severity in SEVERITIES else "", severities=SEVERITIES)
+
+
+def _in_words(rule: ValidationRule, catalogue) -> str:
+    """The rule in words in the page's language (the API keeps them in English)."""
+    return said(rule_admin.in_words(rule, catalogue))
 
 
 def _form_values(rule: ValidationRule | None) -> dict:
@@ -96,7 +103,7 @@ def _form(rule: ValidationRule | None):
             error, status = exc, 422
     problems = {}
     for detail in getattr(error, "details", []):
-        problems.setdefault(detail.location.get("field", ""), []).append(detail.message)
+        problems.setdefault(detail.location.get("field", ""), []).append(said(detail.message))
     return render_template("catalogue/rules_form.html", rule=rule, values=values, error=error, problems=problems,
                            trial=trial, **_choices()), status
 
@@ -120,7 +127,7 @@ def rule_page(code: str):
     _secretariat()
     session = db.session
     rule = rule_admin.find(session, code)
-    return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
+    return render_template("catalogue/rules_one.html", rule=rule, words=_in_words(rule, load_catalogue(session)),
                            events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
                            changes=audit.changes, strategy_words=_strategy_words(), error=None), 200
 
@@ -134,7 +141,7 @@ def _set_active(code: str, active: bool):
     except ValidationFailed as exc:
         session.rollback()
         rule = rule_admin.find(session, code)
-        return render_template("catalogue/rules_one.html", rule=rule, words=rule_admin.in_words(rule, load_catalogue(session)),
+        return render_template("catalogue/rules_one.html", rule=rule, words=_in_words(rule, load_catalogue(session)),
                                events=rule_admin.history(session, rule.code), actions=audit.ACTIONS,
                                changes=audit.changes, strategy_words=_strategy_words(), error=exc), 422
     if done:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from indicators.history import thresholds_in_words
+from indicators.messages import N_, message, text
 from mel import clock
 from mel.catalogue import queries
 from mel.catalogue.lookup import load_catalogue
@@ -18,7 +19,7 @@ from mel.catalogue.models import OrgUnit, Programme
 from mel.catalogue.versioning import lineage
 from mel.db import db
 from mel.errors import NotFound
-from mel.scopes import can_administer
+from mel.learning.views import evidence_context
 
 bp = Blueprint("catalogue", __name__)
 
@@ -58,7 +59,8 @@ def indicator_sheet(code: str):
     spec = catalogue.specs.get(indicator.code)
     checks = thresholds_in_words(spec) if spec else ""
     return render_template("catalogue/indicator.html", indicator=indicator, programmes=programmes, checks=checks,
-                           lineage=lineage(catalogue.indicators.values(), indicator.code))
+                           lineage=lineage(catalogue.indicators.values(), indicator.code),
+                           **evidence_context(session, indicator))
 
 
 @bp.route("/results-framework")
@@ -111,7 +113,7 @@ def county_detail(code: str):
     session = db.session
     county = queries.resolve_org_unit(session, code)
     if county.level != 2:
-        raise NotFound(f"{code!r} is not a county.")
+        raise NotFound(text(message(N_("%(code)s is not a county."), code=repr(code))))
     programmes = list(session.scalars(
         select(Programme).where(Programme.org_units.any(OrgUnit.id == county.id))
         .options(selectinload(Programme.pillar)).order_by(Programme.code)
@@ -125,11 +127,11 @@ def county_detail(code: str):
 @login_required
 def results_framework_edit():
     from mel.accounts.auth import authenticated_user
+    from mel.catalogue.form_admin import require_admin
     from mel.catalogue.operations import save_results_framework
-    from mel.errors import Forbidden, MelError
+    from mel.errors import MelError
 
-    if not can_administer(authenticated_user()):
-        raise Forbidden("Only the secretariat edits the results framework.")
+    require_admin(authenticated_user(), "edits the results framework")
     session = db.session
     nodes = sorted(queries.results_nodes(session), key=lambda n: n.sort_order)
     indicators = queries.indicators(session)

@@ -1,4 +1,8 @@
-"""Writes for plans: revise a PMP (a new version, all or nothing), record work-plan progress."""
+"""Writes for plans: revise a PMP (a new version, all or nothing), record work-plan progress.
+
+Each refusal's words are a message (indicators/messages.py): English text, which the API sends as it
+is and the pages say in the reader's language; codes, titles, files, sheets and cells stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from indicators.messages import N_, Joined, Words, message, period_label, text
 from indicators.periods import PeriodError, PeriodType, parse_period
 from indicators.validation import Issue, describe, duplicate_issues, parse_numbers, value_issues
 from mel.catalogue.lookup import Catalogue, find_org_unit
@@ -33,6 +38,12 @@ from mel.scopes import can_administer, can_record_progress, progress_refusal
 
 LINE_FIELDS = ("baseline_value", "baseline_period", "collection_method", "frequency", "responsible", "notes")
 TARGET_COLUMNS = ["indicator", "org_unit", "period", "value", "file", "sheet", "row", "column"]
+# Refusals the pages give too (mel/plans/views.py) before they call these operations.
+REVISE_REFUSED = N_("Only the secretariat revises performance monitoring plans.")
+START_PMP_REFUSED = N_("Only the secretariat starts performance monitoring plans.")
+START_WORKPLAN_REFUSED = N_("Only the secretariat starts a joint work plan.")
+UPLOAD_REFUSED = N_("Only the secretariat uploads the joint work plan.")
+SHEET_ROW = N_("%(sheet)s row %(row)s")  # a cell's place when its column is not known: "Activities row 4"
 
 
 @dataclass
@@ -51,11 +62,12 @@ def get_pmp(session: Session, catalogue: Catalogue, scope: str, fiscal_year: str
     if scope != SECTOR:
         programme = catalogue.programmes.get(scope)
         if programme is None:
-            raise NotFound(f"{scope!r} is neither a programme code nor SECTOR.")
+            raise NotFound(text(message(N_("%(scope)s is neither a programme code nor SECTOR."), scope=repr(scope))))
     pmp = session.scalar(select(Pmp).where(Pmp.scope == scope, Pmp.fiscal_year == fy.id))
     if pmp is None:
         if not create:
-            raise NotFound(f"There is no {scope} PMP for {fy.label} yet.")
+            raise NotFound(text(message(N_("There is no %(scope)s PMP for %(year)s yet."), scope=scope,
+                                        year=period_label(fy))))
         title = f"{'Sector' if scope == SECTOR else programme.name} PMP {fy.short_label}"
         pmp = Pmp(scope=scope, programme_id=programme.id if programme else None, fiscal_year=fy.id,
                   title=title, current_version=0)
@@ -75,7 +87,7 @@ def load_version(session: Session, pmp: Pmp, number: int | None = None) -> PmpVe
                  selectinload(PmpVersion.lines).selectinload(PmpLine.indicator))
     )
     if version is None:
-        raise NotFound(f"{pmp.title} has no version {number}.")
+        raise NotFound(text(message(N_("%(title)s has no version %(version)s."), title=pmp.title, version=number)))
     return version
 
 
@@ -93,8 +105,8 @@ def content_of(version: PmpVersion | None) -> PlanContent:
     return PlanContent(lines, frame)
 
 
-def _issue(what: str, location: dict) -> Issue:
-    return Issue("error", "plan", f"{describe(location)}: {what}", location)
+def _issue(what: Words | str, location: dict) -> Issue:
+    return Issue("error", "plan", text(Joined(": ", (describe(location), what))), location)
 
 
 def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list[Issue], pd.DataFrame, list[dict]]:
@@ -113,13 +125,15 @@ def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list
         location = {k: raw[k] for k in ("file", "sheet", "row", "column") if raw.get(k)}
         location["indicator"] = code
         if code not in catalogue.indicators:
-            issues.append(_issue(f"indicator {code!r} is not in the catalogue.", location))
+            issues.append(_issue(message(N_("indicator %(code)s is not in the catalogue."), code=repr(code)), location))
             continue
         if code not in form_codes:
-            issues.append(_issue(f"{code} is not on the {pmp.scope} reporting form.", location))
+            issues.append(_issue(message(N_("%(code)s is not on the %(scope)s reporting form."), code=code, scope=pmp.scope),
+                                 location))
             continue
         if code in seen:
-            issues.append(_issue(f"{code} appears twice; a plan has one line per indicator.", location))
+            issues.append(_issue(message(N_("%(code)s appears twice; a plan has one line per indicator."), code=code),
+                                 location))
             continue
         seen.add(code)
         baseline = raw.get("baseline_value")
@@ -128,19 +142,20 @@ def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list
             try:
                 baseline_value = Decimal(str(baseline).strip())
             except ArithmeticError:
-                issues.append(_issue(f"baseline {baseline!r} is not a number.", location))
+                issues.append(_issue(message(N_("baseline %(value)s is not a number."), value=repr(baseline)), location))
                 continue
             if baseline_value < 0:
-                issues.append(_issue(f"baseline {baseline} is negative.", location))
+                issues.append(_issue(message(N_("baseline %(value)s is negative."), value=f"{baseline}"), location))
                 continue
         baseline_period = str(raw.get("baseline_period") or "").strip()
         if baseline_period:
             try:
                 parsed = parse_period(baseline_period)
                 if parsed.start >= fy.start:
-                    issues.append(_issue(f"the baseline period {parsed.label} is not before {fy.label}.", location))
+                    issues.append(_issue(message(N_("the baseline period %(period)s is not before %(year)s."),
+                                                 period=period_label(parsed), year=period_label(fy)), location))
             except PeriodError as exc:
-                issues.append(_issue(str(exc), location))
+                issues.append(_issue(getattr(exc, "message", None) or str(exc), location))
         lines.append({"indicator_id": catalogue.indicators[code].id, "code": code, "position": position,
                       "baseline_value": baseline_value, "baseline_period": baseline_period,
                       **{f: str(raw.get(f) or "").strip() for f in LINE_FIELDS[2:]}})
@@ -160,15 +175,19 @@ def validate(catalogue: Catalogue, pmp: Pmp, content: PlanContent) -> tuple[list
         location = {k: row[k] for k in ("file", "sheet", "row", "column", "indicator", "period") if row.get(k) == row.get(k) and row.get(k)}
         location["org_unit"] = row["org_unit"]
         if row["indicator"] not in seen:
-            issues.append(_issue(f"a target for {row['indicator']}, which has no line in this plan.", location))
+            issues.append(_issue(message(N_("a target for %(code)s, which has no line in this plan."),
+                                         code=row["indicator"]), location))
         unit = units.setdefault(str(row["org_unit"]), find_org_unit(catalogue, str(row["org_unit"])))
         if unit is None:
-            issues.append(_issue(f"org unit {row['org_unit']!r} is not known.", location))
+            issues.append(_issue(message(N_("org unit %(org_unit)s is not known."), org_unit=repr(row["org_unit"])),
+                                 location))
         elif unit.code not in coverage:
-            issues.append(_issue(f"{pmp.scope} does not operate in {unit.name}.", location))
+            issues.append(_issue(message(N_("%(scope)s does not operate in %(org_unit)s."), scope=pmp.scope,
+                                         org_unit=unit.name), location))
         if str(row["period"]) not in allowed_periods:
-            issues.append(_issue(
-                f"period {row['period']!r} is outside {fy.label}; use {', '.join(sorted(allowed_periods))}.", location))
+            issues.append(_issue(message(N_("period %(period)s is outside %(year)s; use %(periods)s."),
+                                         period=repr(row["period"]), year=period_label(fy),
+                                         periods=", ".join(sorted(allowed_periods))), location))
     parsed["org_unit_id"] = parsed["org_unit"].map(lambda raw: units[str(raw)].id if units.get(str(raw)) else None)
     return issues, parsed, lines
 
@@ -177,19 +196,22 @@ def revise(session: Session, catalogue: Catalogue, user, pmp: Pmp, content: Plan
            expected_version: int | None = None, channel: str = "web", now: datetime | None = None) -> PmpVersion | None:
     """Store a plan as a new version (all or nothing); None when nothing differs from the current one."""
     if not can_administer(user):
-        raise Forbidden("Only the secretariat revises performance monitoring plans.")
+        raise Forbidden(text(message(REVISE_REFUSED)))
     if expected_version is not None and expected_version != pmp.current_version:
-        raise Conflict(f"{pmp.title} is now at version {pmp.current_version}, but you edited version "
-                       f"{expected_version}; reload it and make your change again.")
+        raise Conflict(text(message(N_("%(title)s is now at version %(current)s, but you edited version %(edited)s; "
+                                       "reload it and make your change again."), title=pmp.title,
+                                    current=pmp.current_version, edited=expected_version)))
     issues, targets, lines = validate(catalogue, pmp, content)
     if issues:
-        raise ValidationFailed(f"{pmp.title}: {len(issues)} problem{'s' if len(issues) != 1 else ''}; nothing was stored.",
+        template = (N_("%(title)s: %(count)s problem; nothing was stored.") if len(issues) == 1
+                    else N_("%(title)s: %(count)s problems; nothing was stored."))
+        raise ValidationFailed(text(message(template, title=pmp.title, count=len(issues))),
                                [ErrorDetail(i.message, i.location) for i in issues[:200]])
     current = load_version(session, pmp)
     if current is not None and _same(catalogue, content_of(current), lines, targets):
         return None
     if not reason.strip():
-        raise ValidationFailed("Give a reason for this version of the plan (e.g. 'Mid-year review').")
+        raise ValidationFailed(text(message(N_("Give a reason for this version of the plan (e.g. 'Mid-year review')."))))
     now = now or utcnow()
     version = PmpVersion(pmp_id=pmp.id, number=pmp.current_version + 1, reason=reason.strip(),
                          channel=channel, created_by_id=user.id, created_at=now)
@@ -227,7 +249,8 @@ def _same(catalogue: Catalogue, current: PlanContent, lines: list[dict], targets
 
 
 def mismatches(version: PmpVersion | None) -> list[str]:
-    """Year targets of flow (`sum`) indicators that differ from the sum of their quarters."""
+    """Year targets of flow (`sum`) indicators that differ from the sum of their quarters (English text
+    that pages say again in the reader's language)."""
     if version is None:
         return []
     messages = []
@@ -241,8 +264,10 @@ def mismatches(version: PmpVersion | None) -> list[str]:
             year = next((v for p, v in values.items() if p.endswith("July")), None)
             quarters = [v for p, v in values.items() if "Q" in p]
             if year is not None and len(quarters) == 4 and sum(quarters) != year:
-                messages.append(f"{line.indicator.code} ({unit}): the year target {year:,.0f} differs from the sum "
-                                f"of the quarterly targets {sum(quarters):,.0f}.")
+                messages.append(text(message(
+                    N_("%(code)s (%(org_unit)s): the year target %(year)s differs from the sum of the quarterly "
+                       "targets %(quarters)s."), code=line.indicator.code, org_unit=unit, year=f"{year:,.0f}",
+                    quarters=f"{sum(quarters):,.0f}")))
     return messages
 
 
@@ -257,28 +282,32 @@ def record_progress(session: Session, user, activity: Activity, period: str, *, 
     try:
         quarter = parse_period(period)
     except PeriodError as exc:
-        problems.append(str(exc))
+        problems.append(getattr(exc, "message", None) or str(exc))  # its words, a Text when it has a message
     fy = parse_period(session.get(WorkPlan, activity.plan_id).fiscal_year)
     if quarter is not None and (quarter.type is not PeriodType.QUARTER or not fy.contains(quarter)):
-        problems.append(f"{period!r} is not a quarter of {fy.label}.")
+        problems.append(text(message(N_("%(period)s is not a quarter of %(year)s."), period=repr(period),
+                                     year=period_label(fy))))
     if status not in ACTIVITY_STATUSES:
-        problems.append(f"status {status!r} is not one of {', '.join(ACTIVITY_STATUSES)}.")
+        problems.append(text(message(N_("status %(status)s is not one of %(statuses)s."), status=repr(status),
+                                     statuses=", ".join(ACTIVITY_STATUSES))))
     try:
         percent = int(str(percent_complete).strip())
         if not 0 <= percent <= 100:
             raise ValueError
     except ValueError:
-        problems.append(f"percent complete {percent_complete!r} must be a whole number from 0 to 100.")
+        problems.append(text(message(N_("percent complete %(value)s must be a whole number from 0 to 100."),
+                                     value=repr(percent_complete))))
         percent = 0
     try:
         spend = Decimal(str(spend_to_date).strip().replace(" ", "") or "0")
         if spend < 0 or "," in str(spend_to_date):
             raise ArithmeticError
     except ArithmeticError:
-        problems.append(f"spend to date {spend_to_date!r} must be a non-negative KES amount without separators.")
+        problems.append(text(message(N_("spend to date %(value)s must be a non-negative KES amount without "
+                                        "separators."), value=repr(spend_to_date))))
         spend = Decimal(0)
     if problems:
-        raise ValidationFailed(f"{activity.code} {period}: " + " ".join(problems),
+        raise ValidationFailed(text(Joined(": ", (f"{activity.code} {period}", Joined(" ", tuple(problems))))),
                                [ErrorDetail(p, {"activity": activity.code, "period": period}) for p in problems])
     now = now or utcnow()
     update = session.scalar(select(ActivityUpdate).where(ActivityUpdate.activity_id == activity.id,
@@ -292,8 +321,9 @@ def record_progress(session: Session, user, activity: Activity, period: str, *, 
         changes = {k: ("", v) for k, v in new.items()}
     else:
         if expected_version is not None and expected_version != update.version:
-            raise Conflict(f"{activity.code} {quarter.label} was updated by someone else (now version "
-                           f"{update.version}); reload it and try again.")
+            raise Conflict(text(message(N_("%(activity)s %(quarter)s was updated by someone else (now version "
+                                           "%(version)s); reload it and try again."), activity=activity.code,
+                                        quarter=period_label(quarter), version=update.version)))
         changes = {k: (getattr(update, k), v) for k, v in new.items() if getattr(update, k) != v}
         if not changes:
             return update
@@ -316,7 +346,7 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     from mel.plans.models import WORKING_GROUPS
 
     if not can_administer(user):
-        raise Forbidden("Only the secretariat uploads the joint work plan.")
+        raise Forbidden(text(message(UPLOAD_REFUSED)))
     fy = parse_period(plan.fiscal_year)
     quarters = {q.id for q in fy.quarters()}
     nodes = {n.code: n.id for n in session.scalars(select(ResultsNode))}
@@ -326,51 +356,57 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     problems: list[ErrorDetail] = []
     counts = {"activities created": 0, "activities updated": 0, "progress changed": 0}
 
-    def problem(row: dict, column: str, what: str) -> None:
+    def problem(row: dict, column: str, what: Words | str) -> None:
         from openpyxl.utils import get_column_letter
 
         columns = list(row)
         letter = get_column_letter(columns.index(column) + 1) if column in columns else ""
-        cell = f"{row['sheet']}!{letter}{row['row']}" if letter else f"{row['sheet']} row {row['row']}"
-        problems.append(ErrorDetail(f"{row['file']} {cell}: {what}", {
+        cell = (f"{row['sheet']}!{letter}{row['row']}" if letter
+                else message(SHEET_ROW, sheet=row["sheet"], row=row["row"]))
+        problems.append(ErrorDetail(text(Joined(": ", (Joined(" ", (row["file"], cell)), what))), {
             "file": row["file"], "sheet": row["sheet"], "row": row["row"], "column": letter}))
 
     savepoint = session.begin_nested()
     for row in activities:
         code = row["code"].strip().upper()
         if not code:
-            problem(row, "code", "the activity code is empty.")
+            problem(row, "code", message(N_("the activity code is empty.")))
             continue
         group = row["working_group"].strip().lower()
         if group not in WORKING_GROUPS:
-            problem(row, "working_group", f"working group {row['working_group']!r} is not one of {', '.join(WORKING_GROUPS)}.")
+            problem(row, "working_group", message(N_("working group %(group)s is not one of %(groups)s."),
+                                                  group=repr(row["working_group"]), groups=", ".join(WORKING_GROUPS)))
             continue
         try:
             budget = Decimal(row["budget_kes"].strip() or "0")
             if budget < 0 or "," in row["budget_kes"]:
                 raise ArithmeticError
         except ArithmeticError:
-            problem(row, "budget_kes", f"budget {row['budget_kes']!r} must be a non-negative KES amount without separators.")
+            problem(row, "budget_kes", message(N_("budget %(budget)s must be a non-negative KES amount without "
+                                                  "separators."), budget=repr(row["budget_kes"])))
             continue
         planned = [q.strip().upper() for q in row["planned_quarters"].split(",") if q.strip()]
         outside = [q for q in planned if q not in quarters]
         if outside:
-            problem(row, "planned_quarters", f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} not a quarter of {fy.label}.")
+            template = (N_("%(quarters)s is not a quarter of %(year)s.") if len(outside) == 1
+                        else N_("%(quarters)s are not a quarter of %(year)s."))
+            problem(row, "planned_quarters", message(template, quarters=", ".join(outside), year=period_label(fy)))
             continue
         node = row["results_node"].strip()
         if node and node not in nodes:
-            problem(row, "results_node", f"results-framework node {node!r} does not exist.")
+            problem(row, "results_node", message(N_("results-framework node %(node)s does not exist."), node=repr(node)))
             continue
         codes = [c.strip().upper() for c in row["indicators"].split(",") if c.strip()]
         unknown = [c for c in codes if c not in catalogue.indicators]
         if unknown:
-            problem(row, "indicators", f"indicator(s) {', '.join(unknown)} are not in the catalogue.")
+            problem(row, "indicators", message(N_("indicator(s) %(codes)s are not in the catalogue."),
+                                               codes=", ".join(unknown)))
             continue
         values = {"title": row["title"].strip(), "working_group": group, "lead_agency": row["lead_agency"].strip(),
                   "partners": row["partners"].strip(), "budget_kes": budget, "funding_source": row["funding_source"].strip(),
                   "planned_quarters": ",".join(sorted(planned)), "results_node_id": nodes.get(node)}
         if not values["title"] or not values["lead_agency"]:
-            problem(row, "title", "every activity needs a title and a lead agency.")
+            problem(row, "title", message(N_("every activity needs a title and a lead agency.")))
             continue
         activity = existing.get(code)
         # Linked rows come from this session: the catalogue's are the process's shared, read-only copy.
@@ -396,7 +432,7 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
     for row in progress:
         activity = existing.get(row["code"].strip().upper())
         if activity is None:
-            problem(row, "code", f"activity {row['code']!r} is not in the work plan.")
+            problem(row, "code", message(N_("activity %(code)s is not in the work plan."), code=repr(row["code"])))
             continue
         before = session.scalar(select(ActivityUpdate.version).where(
             ActivityUpdate.activity_id == activity.id, ActivityUpdate.period == row["period"].strip().upper()))
@@ -411,7 +447,8 @@ def import_workplan(session: Session, catalogue: Catalogue, user, plan: WorkPlan
             counts["progress changed"] += 1
     if problems:
         savepoint.rollback()
-        raise ValidationFailed(f"{len(problems)} problem(s) in the work plan; nothing was stored.", problems[:200])
+        raise ValidationFailed(text(message(N_("%(count)s problem(s) in the work plan; nothing was stored."),
+                                            count=len(problems))), problems[:200])
     savepoint.commit()
     return counts
 
@@ -425,7 +462,7 @@ def start_pmp(session: Session, catalogue: Catalogue, user, scope: str, fiscal_y
     is returned as it is.
     """
     if not can_administer(user):
-        raise Forbidden("Only the secretariat starts performance monitoring plans.")
+        raise Forbidden(text(message(START_PMP_REFUSED)))
     fy = financial_year(fiscal_year)
     existing = session.scalar(select(Pmp).where(Pmp.scope == scope.strip().upper(), Pmp.fiscal_year == fy.id))
     if existing is not None:
@@ -447,10 +484,10 @@ def start_pmp(session: Session, catalogue: Catalogue, user, scope: str, fiscal_y
 def create_workplan(session: Session, user, fiscal_year: str, title: str = "") -> WorkPlan:
     """Start the joint work plan of a financial year (secretariat)."""
     if not can_administer(user):
-        raise Forbidden("Only the secretariat starts a joint work plan.")
+        raise Forbidden(text(message(START_WORKPLAN_REFUSED)))
     fy = financial_year(fiscal_year)
     if session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy.id)) is not None:
-        raise Conflict(f"The {fy.label} work plan already exists.")
+        raise Conflict(text(message(N_("The %(year)s work plan already exists."), year=period_label(fy))))
     plan = WorkPlan(fiscal_year=fy.id, title=title.strip() or f"Sector joint work plan {fy.short_label}")
     session.add(plan)
     session.flush()

@@ -20,6 +20,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from indicators.messages import message, text
 from indicators.periods import PeriodError, parse_period
 from mel.accounts.auth import authenticated_user
 from mel.catalogue.language import localised
@@ -27,7 +28,7 @@ from mel.catalogue.lookup import load_catalogue
 from mel.converters import key_arg
 from mel.db import db, utcnow
 from mel.errors import Forbidden, MelError, NotFound, ValidationFailed
-from mel.i18n import N_, period_words
+from mel.i18n import N_, period_words, said
 from mel.plans import operations, queries
 from mel.plans.models import ACTIVITY_STATUSES, WORKING_GROUPS, Activity, WorkPlan
 from mel.plans.workbook import (
@@ -59,7 +60,7 @@ def index():
     session = db.session
     if request.method == "POST":
         if not can_administer(authenticated_user()):
-            raise Forbidden("Only the secretariat starts a joint work plan.")
+            raise Forbidden(text(message(operations.START_WORKPLAN_REFUSED)))
         try:
             plan = operations.create_workplan(session, authenticated_user(), request.form.get("fiscal_year", ""),
                                               request.form.get("title", ""))
@@ -67,7 +68,7 @@ def index():
             return redirect(url_for("plans.workplan_page", fiscal_year=plan.fiscal_year))
         except MelError as exc:
             session.rollback()
-            flash(exc.message, "error")
+            flash(said(exc.message), "error")
     plans = queries.pmp_list(session)
     years = sorted({p["fiscal_year"] for p in plans}, reverse=True)
     workplans = list(session.scalars(select(WorkPlan).order_by(WorkPlan.fiscal_year.desc())))
@@ -103,7 +104,7 @@ def pmp_start():
     session = db.session
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat starts performance monitoring plans.")
+        raise Forbidden(text(message(operations.START_PMP_REFUSED)))
     offered = dict(_year_choices())
     year = request.form.get("fiscal_year", "")[:20]
     if year and year not in offered and "\x00" not in year:
@@ -116,7 +117,7 @@ def pmp_start():
                                         from_previous=request.form.get("from_previous") == "1")
     except (MelError, PeriodError) as exc:
         session.rollback()
-        flash(getattr(exc, "message", str(exc)), "error")
+        flash(said(getattr(exc, "message", str(exc))), "error")
         return redirect(url_for("plans.index"))
     if not new:
         flash(_("%(title)s already exists: here it is.", title=pmp.title), "info")
@@ -146,11 +147,11 @@ def pmp_page(scope: str, fiscal_year: str):
     error = None
     if request.method == "POST":
         if not can_administer(user):
-            raise Forbidden("Only the secretariat revises performance monitoring plans.")
+            raise Forbidden(text(message(operations.REVISE_REFUSED)))
         upload = request.files.get("file")
         try:
             if not upload or not upload.filename:
-                raise ValidationFailed("Choose the edited PMP workbook (.xlsx) to upload.")
+                raise ValidationFailed(text(message(N_("Choose the edited PMP workbook (.xlsx) to upload."))))
             lines, targets = read_pmp_file(upload.read(), upload.filename, pmp.fiscal_year, limits=_limits())
             version = operations.revise(session, load_catalogue(session), user, pmp,
                                         operations.PlanContent(lines, targets), reason=request.form.get("reason", ""),
@@ -163,6 +164,7 @@ def pmp_page(scope: str, fiscal_year: str):
             error = exc
     number = request.args.get("version", type=key_arg)
     body = queries.pmp_body(session, pmp, number)
+    body["mismatches"] = [said(m) for m in body["mismatches"]]  # the API's English, said in the page's language
     history = queries.pmp_list(session, fiscal_year=pmp.fiscal_year, scope=pmp.scope)[0]["versions"]
     return render_template("plans/pmp.html", pmp=pmp, body=body, history=history, error=error,
                            can_edit=can_administer(user)), (422 if error else 200)
@@ -196,10 +198,10 @@ def _workplan(fiscal_year: str) -> WorkPlan:
     try:
         fy = parse_period(fiscal_year).id
     except PeriodError as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(getattr(exc, "message", None) or str(exc)) from None
     plan = db.session.scalar(select(WorkPlan).where(WorkPlan.fiscal_year == fy))
     if plan is None:
-        raise NotFound(f"There is no joint work plan for {fiscal_year}.")
+        raise NotFound(text(message(N_("There is no joint work plan for %(year)s."), year=fiscal_year)))
     return plan
 
 
@@ -212,11 +214,11 @@ def workplan_page(fiscal_year: str):
     error = None
     if request.method == "POST":
         if not can_administer(user):
-            raise Forbidden("Only the secretariat uploads the joint work plan.")
+            raise Forbidden(text(message(operations.UPLOAD_REFUSED)))
         upload = request.files.get("file")
         try:
             if not upload or not upload.filename:
-                raise ValidationFailed("Choose the edited work-plan workbook (.xlsx) to upload.")
+                raise ValidationFailed(text(message(N_("Choose the edited work-plan workbook (.xlsx) to upload."))))
             activities, progress = read_workplan_file(upload.read(), upload.filename, limits=_limits())
             counts = operations.import_workplan(session, load_catalogue(session), user, plan, activities, progress)
             flash(_("Work plan stored: %(counts)s.", counts=", ".join(f"{n} {_(k)}" for k, n in counts.items())), "info")
@@ -259,7 +261,7 @@ def activity_page(fiscal_year: str, code: str):
                      selectinload(Activity.results_node)))
     activity = session.scalar(load)
     if activity is None:
-        raise NotFound(f"Activity {code!r} is not in the {plan.title}.")
+        raise NotFound(text(message(N_("Activity %(code)s is not in the %(plan)s."), code=repr(code), plan=plan.title)))
     error = None
     if request.method == "POST":
         if not can_record_progress(user, activity):
@@ -290,7 +292,7 @@ def pmp_edit(scope: str, fiscal_year: str):
     session = db.session
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat revises performance monitoring plans.")
+        raise Forbidden(text(message(operations.REVISE_REFUSED)))
     catalogue = load_catalogue(session)
     pmp = operations.get_pmp(session, catalogue, scope, fiscal_year, create=True)
     body = queries.pmp_body(session, pmp, None)

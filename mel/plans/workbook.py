@@ -1,4 +1,8 @@
-"""Excel round trips for PMP targets and the joint work plan (download, edit offline, upload)."""
+"""Excel round trips for PMP targets and the joint work plan (download, edit offline, upload).
+
+Each refusal of an upload is a message (indicators/messages.py): English text, which the upload page
+says in the reader's language; the file's name, sheet, row and codes stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pandas as pd
 from openpyxl.styles import Font, Protection
 from openpyxl.utils import get_column_letter
 
+from indicators.messages import N_, message, text
 from indicators.periods import parse_period
 from mel.errors import ErrorDetail, ValidationFailed
 from mel.returns.upload_limits import UploadLimits, check_size
@@ -105,7 +110,8 @@ def read_pmp_file(data: bytes, filename: str, fiscal_year: str, *, max_bytes: in
                   limits: UploadLimits | None = None) -> tuple[list[dict], pd.DataFrame]:
     """Lines and target rows (with cell locations) from an uploaded PMP workbook."""
     if not filename.lower().endswith(".xlsx"):
-        raise ValidationFailed(f"{filename}: upload the PMP as the downloaded .xlsx workbook.")
+        raise ValidationFailed(text(message(N_("%(name)s: upload the PMP as the downloaded .xlsx workbook."),
+                                            name=filename)))
     limits = _limits(limits, max_bytes)
     check_size(data, filename, limits)
     columns = pmp_columns(fiscal_year)
@@ -121,9 +127,10 @@ def read_pmp_file(data: bytes, filename: str, fiscal_year: str, *, max_bytes: in
         attributes = {k: row[k].strip() for k in LINE_COLUMNS[4:]}
         location = {"file": filename, "sheet": sheet, "row": number}
         if code in lines and any(lines[code][k] != v for k, v in attributes.items() if v):
-            problems.append(ErrorDetail(
-                f"{filename} {sheet} row {number}: {code} has a different baseline, method, frequency or "
-                f"responsible officer than on row {lines[code]['row']}; give them once per indicator.", location))
+            problems.append(ErrorDetail(text(message(
+                N_("%(name)s %(sheet)s row %(row)s: %(code)s has a different baseline, method, frequency or "
+                   "responsible officer than on row %(first)s; give them once per indicator."),
+                name=filename, sheet=sheet, row=number, code=code, first=lines[code]["row"])), location))
         lines.setdefault(code, {"indicator": code, **attributes, **location})
         for offset, period in enumerate(period_ids):
             column = columns[len(LINE_COLUMNS) + offset]
@@ -133,7 +140,8 @@ def read_pmp_file(data: bytes, filename: str, fiscal_year: str, *, max_bytes: in
                                 "value": row[column].strip(), "file": filename, "sheet": sheet,
                                 "row": number, "column": letter})
     if problems:
-        raise ValidationFailed(f"{filename}: {len(problems)} problem(s); nothing was stored.", problems)
+        raise ValidationFailed(text(message(N_("%(name)s: %(count)s problem(s); nothing was stored."), name=filename,
+                                            count=len(problems))), problems)
     return list(lines.values()), pd.DataFrame(targets, columns=["indicator", "org_unit", "period", "value",
                                                                 "file", "sheet", "row", "column"])
 
@@ -165,7 +173,8 @@ def read_workplan_file(data: bytes, filename: str, *, max_bytes: int | None = No
                        limits: UploadLimits | None = None) -> tuple[list[dict], list[dict]]:
     """Activities and progress rows (with cell locations) from an uploaded work-plan workbook."""
     if not filename.lower().endswith(".xlsx"):
-        raise ValidationFailed(f"{filename}: upload the work plan as the downloaded .xlsx workbook.")
+        raise ValidationFailed(text(message(N_("%(name)s: upload the work plan as the downloaded .xlsx workbook."),
+                                            name=filename)))
     limits = _limits(limits, max_bytes)
     check_size(data, filename, limits)
     sheet, activity_rows = read_table(data, filename, sheet=ACTIVITY_SHEET, columns=ACTIVITY_COLUMNS,

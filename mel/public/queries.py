@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from indicators.messages import N_, message, text
 from mel.errors import NotFound
 from mel.reporting.models import ReportRun
 
@@ -40,7 +41,7 @@ def published_run(session: Session, run_id: int) -> ReportRun:
     """A published run, or NotFound: a draft, a run being published or a failed one is not public."""
     run = session.get(ReportRun, run_id, options=[defer(ReportRun.snapshot)])
     if run is None or not run.is_published or run.state != "done":
-        raise NotFound(f"No published report {run_id}.")
+        raise NotFound(text(message(N_("No published report %(number)s."), number=run_id)))
     return run
 
 

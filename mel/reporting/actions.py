@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from indicators.messages import N_, Joined, message
+from indicators.messages import text as text_of  # `text` is an action's column here
 from mel.accounts import audit
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import _in
@@ -66,29 +68,34 @@ def scope_of(kind: str, programme: str, org_unit: str) -> tuple[str, str]:
 def _scope_target(catalogue: Catalogue, scope: str, code: str | None):
     """(programme id, org unit) of a scope for permission checks, or ValidationFailed naming the field."""
     if scope not in ACTION_SCOPES:
-        raise ValidationFailed(f"scope: {scope!r} is not one of {', '.join(ACTION_SCOPES)}.")
+        raise ValidationFailed(text_of(message(N_("scope: %(scope)s is not one of %(scopes)s."), scope=repr(scope),
+                                               scopes=", ".join(ACTION_SCOPES))))
     code = (code or "").strip()
     if scope == "programme":
         programme = catalogue.programmes.get(code.upper())
         if programme is None:
-            raise ValidationFailed(f"scope_code: a programme action needs a programme code "
-                                   f"({', '.join(sorted(catalogue.programmes))}); {code!r} is not one.")
+            raise ValidationFailed(text_of(message(N_("scope_code: a programme action needs a programme code "
+                                                      "(%(programmes)s); %(code)s is not one."),
+                                                   programmes=", ".join(sorted(catalogue.programmes)),
+                                                   code=repr(code))))
         return programme.code, programme.id, None
     if scope == "county":
         unit = find_org_unit(catalogue, code)
         if unit is None or unit.level != 2:
-            raise ValidationFailed(f"scope_code: a county action needs a county (042, 42 or Kisumu); {code!r} is not one.")
+            raise ValidationFailed(text_of(message(N_("scope_code: a county action needs a county (042, 42 or "
+                                                      "Kisumu); %(code)s is not one."), code=repr(code))))
         return unit.code, None, unit
     return "KE", None, None
 
 
-def scope_name(catalogue: Catalogue, action: ReportAction) -> str:
-    """The scope in words: "Sector", a programme's name, "Kisumu County"."""
+def scope_name(catalogue: Catalogue, action: ReportAction):
+    """The scope in words: "Sector", a programme's name, "Kisumu County" (a message for the last and the
+    first, said in the page's language)."""
     if action.scope == "programme" and action.scope_code in catalogue.programmes:
         return catalogue.programmes[action.scope_code].name
     if action.scope == "county" and action.scope_code in catalogue.org_units:
-        return f"{catalogue.org_units[action.scope_code].name} County"
-    return "Sector"
+        return message(N_("%(county)s County"), county=catalogue.org_units[action.scope_code].name)
+    return message(N_("Sector"))
 
 
 def readable(user, catalogue: Catalogue, action: ReportAction) -> bool:
@@ -99,9 +106,10 @@ def readable(user, catalogue: Catalogue, action: ReportAction) -> bool:
 def _text(value, field: str, limit: int, required: bool) -> str:
     text = " ".join(str(value or "").split()) if field != "text" else str(value or "").strip()
     if required and not text:
-        raise ValidationFailed(f"{field}: write what is to be done; it is empty.")
+        raise ValidationFailed(text_of(message(N_("%(field)s: write what is to be done; it is empty."), field=field)))
     if len(text) > limit:
-        raise ValidationFailed(f"{field}: at most {limit:,} characters; this one has {len(text):,}.")
+        raise ValidationFailed(text_of(message(N_("%(field)s: at most %(limit)s characters; this one has %(count)s."),
+                                               field=field, limit=f"{limit:,}", count=f"{len(text):,}")))
     return text
 
 
@@ -110,7 +118,7 @@ def quarter_in(value, field: str) -> str:
     try:
         return parse_quarter(str(value), field).id
     except ValidationFailed as error:
-        raise ValidationFailed(f"{field}: {error.message}", error.details) from None
+        raise ValidationFailed(text_of(Joined(": ", (field, error.message))), error.details) from None
 
 
 def _due(value) -> str | None:
@@ -121,7 +129,8 @@ def _due(value) -> str | None:
 
 def _status(value) -> str:
     if value not in ACTION_STATUSES:
-        raise ValidationFailed(f"status: {value!r} is not one of {', '.join(ACTION_STATUSES)}.")
+        raise ValidationFailed(text_of(message(N_("status: %(status)s is not one of %(statuses)s."),
+                                               status=repr(value), statuses=", ".join(ACTION_STATUSES))))
     return value
 
 
@@ -130,7 +139,7 @@ def create(session: Session, catalogue: Catalogue, user, *, text: str, owner: st
            run_id: int | None = None) -> ReportAction:
     """Record an action (secretariat), flushed."""
     if not can_administer(user):
-        raise Forbidden("Only the secretariat records recommendations and actions.")
+        raise Forbidden(text_of(message(N_("Only the secretariat records recommendations and actions."))))
     code, _, _ = _scope_target(catalogue, scope, scope_code)
     action = ReportAction(text=_text(text, "text", TEXT_LIMIT, True), owner=_text(owner, "owner", OWNER_LIMIT, False),
                           due_period=_due(due), status=_status(status), scope=scope, scope_code=code,
@@ -147,7 +156,7 @@ def create(session: Session, catalogue: Catalogue, user, *, text: str, owner: st
 def update(session: Session, user, action: ReportAction, changes: dict) -> ReportAction:
     """Change an action's status, owner, due quarter or text (secretariat), flushed."""
     if not can_administer(user):
-        raise Forbidden("Only the secretariat updates recommendations and actions.")
+        raise Forbidden(text_of(message(N_("Only the secretariat updates recommendations and actions."))))
     before = action.status
     if "status" in changes:
         action.status = _status(changes["status"])
@@ -167,7 +176,7 @@ def update(session: Session, user, action: ReportAction, changes: dict) -> Repor
 def get(session: Session, catalogue: Catalogue, user, action_id: int) -> ReportAction:
     action = session.get(ReportAction, action_id)
     if action is None or not readable(user, catalogue, action):
-        raise NotFound(f"No action {action_id}.")
+        raise NotFound(text_of(message(N_("No action %(id)s."), id=action_id)))
     return action
 
 
@@ -179,7 +188,8 @@ def listed(session: Session, catalogue: Catalogue, user, *, status: str | None =
         query = query.where(ReportAction.status == _status(status))
     if scope or scope_code:
         if not scope:
-            raise ValidationFailed("scope_code: name the scope too (scope=programme or scope=county).")
+            raise ValidationFailed(text_of(message(N_("scope_code: name the scope too (scope=programme or "
+                                                      "scope=county)."))))
         query = query.where(ReportAction.scope == scope)
         if scope_code:
             code, _, _ = _scope_target(catalogue, scope, scope_code)

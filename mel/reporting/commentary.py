@@ -13,13 +13,14 @@ from itertools import zip_longest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from indicators.messages import N_, message, text
 from mel.accounts import audit
 from mel.catalogue.lookup import Catalogue
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.reporting import actions
 from mel.reporting.models import ReportRun
-from mel.reporting.queries import is_publishing, load_snapshot
+from mel.reporting.queries import day_words, is_publishing, load_snapshot, state_words
 from mel.returns.models import Return, ValueFlag
 from mel.scopes import can_administer
 from reports.story import QUOTES_PER_PILLAR, generated
@@ -28,6 +29,13 @@ MESSAGE_LIMIT, MESSAGES = 1000, 15
 PARAGRAPH_LIMIT = 4000
 NOTE_LIMIT = 1000
 RECOMMENDATIONS = 20
+# What a pillar's or an indicator's notes must be, said with the field they came from.
+NOTES_WORDS = {
+    "pillar": (N_("%(field)s: an object of pillar codes and texts."),
+               N_("%(field)s: not a pillar of this report (one of %(codes)s).")),
+    "indicator": (N_("%(field)s: an object of indicator codes and texts."),
+                  N_("%(field)s: not a indicator of this report (one of %(codes)s).")),
+}
 
 
 def voices(session: Session, catalogue: Catalogue, *, period: str, programme: str, org_unit: str) -> list[dict]:
@@ -112,52 +120,59 @@ def of_run(run: ReportRun) -> dict:
 
 def _texts(value, field: str, limit: int, most: int) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationFailed(f"{field}: a list of texts.")
+        raise ValidationFailed(text(message(N_("%(field)s: a list of texts."), field=field)))
     texts = [v.strip() for v in value if v.strip()]
     if len(texts) > most:
-        raise ValidationFailed(f"{field}: at most {most}; {len(texts)} were sent.")
-    for number, text in enumerate(texts, 1):
-        if len(text) > limit:
-            raise ValidationFailed(f"{field}[{number}]: at most {limit:,} characters; it has {len(text):,}.")
+        raise ValidationFailed(text(message(N_("%(field)s: at most %(most)s; %(count)s were sent."), field=field,
+                                            most=most, count=len(texts))))
+    for number, typed in enumerate(texts, 1):
+        if len(typed) > limit:
+            raise ValidationFailed(text(message(N_("%(field)s: at most %(limit)s characters; it has %(count)s."),
+                                                field=f"{field}[{number}]", limit=f"{limit:,}", count=f"{len(typed):,}")))
     return texts
 
 
 def _notes(value, field: str, known: set[str], limit: int, what: str) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValidationFailed(f"{field}: an object of {what} codes and texts.")
+        raise ValidationFailed(text(message(NOTES_WORDS[what][0], field=field)))
     notes = {}
-    for code, text in value.items():
+    for code, typed in value.items():
         if code not in known:
-            raise ValidationFailed(f"{field}.{code}: not a {what} of this report (one of {', '.join(sorted(known))}).")
-        if not isinstance(text, str):
-            raise ValidationFailed(f"{field}.{code}: a text.")
-        if len(text.strip()) > limit:
-            raise ValidationFailed(f"{field}.{code}: at most {limit:,} characters; it has {len(text.strip()):,}.")
-        if text.strip():
-            notes[code] = text.strip()
+            raise ValidationFailed(text(message(NOTES_WORDS[what][1], field=f"{field}.{code}",
+                                                codes=", ".join(sorted(known)))))
+        if not isinstance(typed, str):
+            raise ValidationFailed(text(message(N_("%(field)s: a text."), field=f"{field}.{code}")))
+        if len(typed.strip()) > limit:
+            raise ValidationFailed(text(message(N_("%(field)s: at most %(limit)s characters; it has %(count)s."),
+                                                field=f"{field}.{code}", limit=f"{limit:,}",
+                                                count=f"{len(typed.strip()):,}")))
+        if typed.strip():
+            notes[code] = typed.strip()
     return notes
 
 
 def _recommendations(value) -> list[dict]:
     if not isinstance(value, list) or len(value) > RECOMMENDATIONS:
-        raise ValidationFailed(f"recommendations: a list of at most {RECOMMENDATIONS} "
-                               "{text, owner, due} objects.")
+        raise ValidationFailed(text(message(N_("recommendations: a list of at most %(most)s {text, owner, due} "
+                                               "objects."), most=RECOMMENDATIONS)))
     found = []
     for number, item in enumerate(value, 1):
         where = f"recommendations[{number}]"
         if not isinstance(item, dict):
-            raise ValidationFailed(f"{where}: an object with text, owner and due.")
-        text, owner, due = item.get("text"), item.get("owner") or "", item.get("due") or None
-        if not isinstance(text, str) or not isinstance(owner, str) or (due is not None and not isinstance(due, str)):
-            raise ValidationFailed(f"{where}: text, owner and due are texts.")
-        if not text.strip():
+            raise ValidationFailed(text(message(N_("%(field)s: an object with text, owner and due."), field=where)))
+        typed, owner, due = item.get("text"), item.get("owner") or "", item.get("due") or None
+        if not isinstance(typed, str) or not isinstance(owner, str) or (due is not None and not isinstance(due, str)):
+            raise ValidationFailed(text(message(N_("%(field)s: text, owner and due are texts."), field=where)))
+        if not typed.strip():
             if owner.strip() or due:
-                raise ValidationFailed(f"{where}.text: write the recommendation; only its owner or due quarter was given.")
+                raise ValidationFailed(text(message(N_("%(field)s: write the recommendation; only its owner or due "
+                                                       "quarter was given."), field=f"{where}.text")))
             continue
-        if len(text.strip()) > actions.TEXT_LIMIT or len(owner.strip()) > actions.OWNER_LIMIT:
-            raise ValidationFailed(f"{where}: text at most {actions.TEXT_LIMIT:,} characters, owner "
-                                   f"{actions.OWNER_LIMIT}.")
-        found.append({"text": text.strip(), "owner": " ".join(owner.split()),
+        if len(typed.strip()) > actions.TEXT_LIMIT or len(owner.strip()) > actions.OWNER_LIMIT:
+            raise ValidationFailed(text(message(N_("%(field)s: text at most %(text_limit)s characters, owner "
+                                                   "%(owner_limit)s."), field=where,
+                                                text_limit=f"{actions.TEXT_LIMIT:,}", owner_limit=actions.OWNER_LIMIT)))
+        found.append({"text": typed.strip(), "owner": " ".join(owner.split()),
                       "due": actions.quarter_in(due, f"{where}.due") if due else None})
     return found
 
@@ -167,15 +182,18 @@ def save(session: Session, run: ReportRun, user, payload: dict) -> ReportRun:
 
     The caller commits and starts the render (mel/reporting/executor.start)."""
     if not can_administer(user):
-        raise Forbidden("Only the secretariat writes the commentary of a report.")
+        raise Forbidden(text(message(N_("Only the secretariat writes the commentary of a report."))))
     if run.is_published:
-        raise Conflict(f"Report run {run.id} is published (on {run.published_at:%d %B %Y}); its commentary "
-                       "cannot change. Generate a new report to say something else.")
+        raise Conflict(text(message(N_("Report run %(id)s is published (on %(date)s); its commentary cannot change. "
+                                       "Generate a new report to say something else."), id=run.id,
+                                    date=day_words(run.published_at))))
     if run.snapshot is None or run.state != "done":
-        raise Conflict(f"Report run {run.id} is {run.state}; commentary is written on a finished draft.")
+        raise Conflict(text(message(N_("Report run %(id)s is %(state)s; commentary is written on a finished draft."),
+                                    id=run.id, state=state_words(run.state))))
     if is_publishing(run):
-        raise Conflict(f"Report run {run.id} is being published; its commentary cannot change now. If publishing "
-                       "fails, the draft and its commentary can be changed again.")
+        raise Conflict(text(message(N_("Report run %(id)s is being published; its commentary cannot change now. If "
+                                       "publishing fails, the draft and its commentary can be changed again."),
+                                    id=run.id)))
     from mel.reporting.operations import _store_snapshot  # operations publishes through this module
 
     snapshot = load_snapshot(run)

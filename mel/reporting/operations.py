@@ -21,16 +21,24 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from indicators.compile import Thresholds
+from indicators.messages import message, text
 from mel import clock
 from mel.accounts import audit
 from mel.catalogue.lookup import find_org_unit, load_catalogue
 from mel.db import utcnow
-from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
+from mel.errors import Conflict, Forbidden, MelError, ValidationFailed
 from mel.i18n import N_, report_catalogues
 from mel.periods import quarter as parse_quarter
 from mel.reporting import commentary
 from mel.reporting.models import REPORT_KINDS, REPORT_LANGUAGES, ReportRun
-from mel.reporting.queries import is_publishing, load_snapshot, reference
+from mel.reporting.queries import (
+    day_words,
+    is_publishing,
+    load_snapshot,
+    no_run,
+    reference,
+    state_words,
+)
 from mel.reporting.snapshot import gather
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
@@ -57,25 +65,30 @@ def check_parameters(session: Session, *, kind: str, period: str, programme: str
                      org_unit: str | None = None, language: str | None = None) -> dict:
     """The parameters of a report, resolved, or ValidationFailed naming the one that is wrong."""
     if kind not in REPORT_KINDS:
-        raise ValidationFailed(f"kind: {kind!r} is not one of {', '.join(REPORT_KINDS)}.")
+        raise ValidationFailed(text(message(N_("kind: %(kind)s is not one of %(kinds)s."), kind=repr(kind),
+                                            kinds=", ".join(REPORT_KINDS))))
     language = (language or "en").strip().lower()
     if language not in REPORT_LANGUAGES:
-        raise ValidationFailed(f"language: {language!r} is not one of {', '.join(REPORT_LANGUAGES)} "
-                               "(en English, sw Kiswahili).")
+        raise ValidationFailed(text(message(N_("language: %(language)s is not one of %(languages)s (en English, sw "
+                                               "Kiswahili)."), language=repr(language),
+                                            languages=", ".join(REPORT_LANGUAGES))))
     quarter = parse_quarter(period)
     catalogue = load_catalogue(session)
     programme = (programme or "ALL").strip().upper()
     unit_code = "KE"
     if kind == "programme":
         if programme not in catalogue.programmes:
-            raise ValidationFailed(f"programme: a programme report needs one of {', '.join(sorted(catalogue.programmes))}"
-                                   f"; {programme!r} is not one.")
+            raise ValidationFailed(text(message(N_("programme: a programme report needs one of %(programmes)s; "
+                                                   "%(programme)s is not one."),
+                                                programmes=", ".join(sorted(catalogue.programmes)),
+                                                programme=repr(programme))))
     else:
         programme = "ALL"
     if kind == "county":
         unit = find_org_unit(catalogue, org_unit or "")
         if unit is None or unit.level != 2:
-            raise ValidationFailed(f"org_unit: a county profile needs a county (042, 42 or Kisumu); {org_unit!r} is not one.")
+            raise ValidationFailed(text(message(N_("org_unit: a county profile needs a county (042, 42 or Kisumu); "
+                                                   "%(org_unit)s is not one."), org_unit=repr(org_unit))))
         unit_code = unit.code
     return {"kind": kind, "period": quarter.id, "programme": programme, "org_unit": unit_code, "language": language,
             "title": _title(kind, quarter, programme, catalogue.org_units[unit_code].name, language)}
@@ -107,7 +120,8 @@ def _title(kind: str, quarter, programme: str, unit_name: str, language: str = "
 def rerun(session: Session, run: ReportRun, user=None, trigger: str = "web") -> ReportRun:
     """A new run from the same stored data: the same figures, whatever changed since."""
     if run.snapshot is None:
-        raise Conflict(f"Report run {run.id} has no stored data to render again (it did not finish).")
+        raise Conflict(text(message(N_("Report run %(id)s has no stored data to render again (it did not finish)."),
+                                    id=run.id)))
     again = ReportRun(kind=run.kind, period=run.period, programme=run.programme, org_unit=run.org_unit,
                       is_accessible=run.is_accessible, language=run.language, trigger=trigger, title=run.title, snapshot=run.snapshot,
                       snapshot_sha256=run.snapshot_sha256, data_as_of=run.data_as_of, source_run_id=run.id,
@@ -156,7 +170,7 @@ def execute(session: Session, run_id: int, config) -> ReportRun:
 
     run = session.get(ReportRun, run_id)
     if run is None:
-        raise NotFound(f"No report run {run_id}.")
+        raise no_run(run_id)
     if run.state not in ("queued",):
         return run
     started = time.perf_counter()
@@ -210,18 +224,23 @@ def _save_pdf(run: ReportRun, pdf: bytes, config, suffix: str = "draft") -> None
 
 def _check_publishable(run: ReportRun, user) -> None:
     if user is None or not can_administer(user):
-        raise Forbidden("Only the secretariat publishes reports.")
+        raise Forbidden(text(message(N_("Only the secretariat publishes reports."))))
     if run.is_published:
-        raise Conflict(f"Report run {run.id} is already published (on {run.published_at:%d %B %Y}); it cannot change.")
+        raise Conflict(text(message(N_("Report run %(id)s is already published (on %(date)s); it cannot change."),
+                                    id=run.id, date=day_words(run.published_at))))
     if run.state != "done" or run.snapshot is None:
-        raise Conflict(f"Report run {run.id} is {run.state}; only a finished report can be published.")
+        raise Conflict(text(message(N_("Report run %(id)s is %(state)s; only a finished report can be published."),
+                                    id=run.id, state=state_words(run.state))))
 
 
 def _check_not_publishing(run: ReportRun) -> None:
     if is_publishing(run):
-        when = f" at {clock.local(run.publish_requested_at):%H:%M %Z}" if run.publish_requested_at else ""
-        raise Conflict(f"Report run {run.id} is already being published (asked{when}); wait for it to finish: "
-                       "its page shows the progress.")
+        template = (N_("Report run %(id)s is already being published (asked at %(time)s); wait for it to finish: "
+                       "its page shows the progress.") if run.publish_requested_at else
+                    N_("Report run %(id)s is already being published (asked); wait for it to finish: its page shows "
+                       "the progress."))
+        when = f"{clock.local(run.publish_requested_at):%H:%M %Z}" if run.publish_requested_at else ""
+        raise Conflict(text(message(template, id=run.id, **({"time": when} if when else {}))))
 
 
 def request_publish(session: Session, run: ReportRun, user) -> ReportRun:
@@ -237,8 +256,8 @@ def request_publish(session: Session, run: ReportRun, user) -> ReportRun:
                 publish_error="", progress=0, stage="waiting for a worker")
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
-        raise Conflict(f"Report run {run.id} was asked to be published by someone else a moment ago; "
-                       "its page shows the progress.")
+        raise Conflict(text(message(N_("Report run %(id)s was asked to be published by someone else a moment ago; "
+                                       "its page shows the progress."), id=run.id)))
     session.refresh(run)
     return run
 
@@ -251,7 +270,7 @@ def run_publish(session: Session, run_id: int, config) -> ReportRun:
 
     run = session.get(ReportRun, run_id)
     if run is None:
-        raise NotFound(f"No report run {run_id}.")
+        raise no_run(run_id)
     if run.publish_state != "queued" or run.is_published:
         return run  # published, failed, or another job has it
     user = session.get(User, run.publish_requested_by_id) if run.publish_requested_by_id else None

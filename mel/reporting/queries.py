@@ -10,10 +10,31 @@ from pathlib import Path
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
+from indicators.messages import N_, Joined, Message, message, text
 from mel.db import utcnow
 from mel.errors import Conflict, NotFound
 from mel.reporting.models import ReportRun
 from mel.scopes import sees_published_reports_only
+
+MONTH_NAMES = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
+               N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
+
+
+def day_words(moment) -> Joined:
+    """A date as the messages write it ("05 August 2025", `%d %B %Y`), its month said in the reader's language."""
+    return Joined(" ", (f"{moment:%d}", Message(MONTH_NAMES[moment.month - 1]), str(moment.year)))
+
+
+RUN_STATES = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed")}
+
+
+def state_words(state: str):
+    """A run's state as messages quote it ("failed"), in the reader's language when it is a known one."""
+    return Message(RUN_STATES[state]) if state in RUN_STATES else state
+
+
+def no_run(run_id: int) -> NotFound:
+    return NotFound(text(message(N_("No report run %(id)s."), id=run_id)))
 
 
 def load_snapshot(run: ReportRun) -> dict:
@@ -32,13 +53,15 @@ def reference(run: ReportRun) -> str:
 def pdf_bytes(run: ReportRun) -> bytes:
     """The stored PDF, checked against its SHA-256 so a changed file is never served."""
     if run.state != "done" or not run.file_path:
-        raise NotFound(f"Report run {run.id} has no PDF ({run.state}).")
+        raise NotFound(text(message(N_("Report run %(id)s has no PDF (%(state)s)."), id=run.id, state=state_words(run.state))))
     path = Path(run.file_path)
     if not path.exists():
-        raise NotFound(f"The PDF of report run {run.id} is missing from {path.parent}.")
+        raise NotFound(text(message(N_("The PDF of report run %(id)s is missing from %(folder)s."), id=run.id,
+                                    folder=str(path.parent))))
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != run.sha256:
-        raise Conflict(f"The PDF of report run {run.id} does not match its recorded SHA-256; it was not served.")
+        raise Conflict(text(message(N_("The PDF of report run %(id)s does not match its recorded SHA-256; it was not "
+                                       "served."), id=run.id)))
     return data
 
 
@@ -53,7 +76,7 @@ def visible_runs(session: Session, user, *, limit: int = 100) -> list[ReportRun]
 def get_visible(session: Session, user, run_id: int) -> ReportRun:
     run = session.get(ReportRun, run_id)
     if run is None or (sees_published_reports_only(user) and not run.is_published):
-        raise NotFound(f"No report run {run_id}.")
+        raise no_run(run_id)
     return run
 
 

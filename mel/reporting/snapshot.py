@@ -219,6 +219,12 @@ def gather(session: Session, catalogue: Catalogue, *, kind: str, period: str, pr
     with compiled_once(), collecting_less():
         snapshot = _gather(session, catalogue, kind=kind, period=period, programme=programme, org_unit=org_unit,
                            thresholds=thresholds, generated_at=generated_at)
+    if kind == "sector":  # what the evidence register says, by pillar (none linked: no key, the report unchanged)
+        from mel.learning.queries import report_evidence
+
+        evidence = report_evidence(session, language)
+        if evidence:
+            snapshot["evidence"] = evidence
     return in_language(session, snapshot, catalogue, language)
 
 

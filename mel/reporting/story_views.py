@@ -12,6 +12,7 @@ from mel.accounts.models import User
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import ValidationFailed
+from mel.i18n import said
 from mel.reporting import actions, commentary, executor, queries
 from mel.scopes import can_administer
 from mel.unit_of_work import finish
@@ -35,7 +36,7 @@ def save_commentary(run_id: int):
     try:
         commentary.save(db.session, run, user, typed)
     except ValidationFailed as error:
-        flash(_("The commentary was not saved. %(reason)s", reason=error.message), "error")
+        flash(_("The commentary was not saved. %(reason)s", reason=said(error.message)), "error")
         return render_template("reporting/run.html", run=queries.run_body(run, _emails()), kinds=KIND_LABELS,
                                can_publish=can_administer(user),
                                commentary=commentary.form_context(run, typed)), 422
@@ -68,10 +69,10 @@ def action_list():
     try:
         found = actions.listed(session, catalogue, user, **filters)
     except ValidationFailed as error:
-        flash(error.message, "error")
+        flash(said(error.message), "error")
         filters, found = {}, actions.listed(session, catalogue, user)
     emails = _emails()
-    listed = [{**actions.body(a, emails), "scope_name": actions.scope_name(catalogue, a),
+    listed = [{**actions.body(a, emails), "scope_name": said(actions.scope_name(catalogue, a)),
                "due_short": quarter_label(a.due_period, short=True),
                "raised_short": quarter_label(a.raised_period, short=True)} for a in found]
     return render_template("reporting/actions.html", actions=listed,

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from indicators.messages import message, text
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
@@ -37,7 +38,7 @@ KIND_LABELS = {"sector": N_("Sector quarterly progress report"), "programme": N_
 def _secretariat():
     user = authenticated_user()
     if not can_administer(user):
-        raise Forbidden("Only the secretariat generates and publishes reports.")
+        raise Forbidden(text(message(N_("Only the secretariat generates and publishes reports."))))
     return user
 
 
@@ -134,7 +135,8 @@ def live_preview():
     from reports.render import render_html
 
     if not can_review(authenticated_user()):
-        raise Forbidden("Live previews are for the secretariat and the MERL TWG; published reports are under Reports.")
+        raise Forbidden(text(message(N_("Live previews are for the secretariat and the MERL TWG; published reports "
+                                        "are under Reports."))))
     args = request.args
     session = db.session
     params = operations.check_parameters(session, kind=args.get("kind", "sector"), period=args.get("period", ""),

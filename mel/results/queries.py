@@ -21,11 +21,11 @@ from indicators.compile import (
     status_of,
     trend,
 )
+from indicators.messages import N_, Message, message, text
 from indicators.periods import Period, PeriodType, parse_period
 from indicators.targets import Indicator as TargetIndicator
 from indicators.targets import Plan, Reporting, Span, TargetChoice
 from indicators.targets import choose as choose_target
-from mel.accounts.models import ROLE_LABELS
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import Forbidden, NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from mel.periods import financial_year
 from mel.periods import period as parse_any
 from mel.plans.models import SECTOR, Pmp, PmpLine, PmpVersion, Target
 from mel.returns.models import DataValue, Return
+from mel.returns.workflow import ROLE_PLURALS
 from mel.scopes import can_see_unapproved
 
 BY_CHOICES = ("org_unit", "programme", "period", "option")
@@ -99,7 +100,8 @@ def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period:
     codes = [c.strip().upper() for c in (indicators or []) if c.strip()] or sorted(catalogue.indicators)
     unknown = [c for c in codes if c not in catalogue.indicators]
     if unknown:
-        raise ValidationFailed(f"Indicator(s) {', '.join(unknown)} are not in the catalogue.")
+        raise ValidationFailed(text(message(N_("Indicator(s) %(codes)s are not in the catalogue."),
+                                            codes=", ".join(unknown))))
     span = parse_any(period)
     if span.type is PeriodType.QUARTER:
         quarters = [q.id for q in span.financial_year().quarters() if q <= span] if ytd else [span.id]
@@ -107,23 +109,26 @@ def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period:
     elif span.type is PeriodType.FINANCIAL_YEAR:
         quarters, label = [q.id for q in span.quarters()], span.label
     else:
-        raise ValidationFailed(f"period={period!r}: use a quarter (2025Q3) or a financial year (2025July).")
+        raise ValidationFailed(text(message(N_("period=%(period)s: use a quarter (2025Q3) or a financial year "
+                                               "(2025July)."), period=repr(period))))
     unit = find_org_unit(catalogue, org_unit or "KE")
     if unit is None:
-        raise NotFound(f"Org unit {org_unit!r} is not known.")
+        raise NotFound(text(message(N_("Org unit %(org_unit)s is not known."), org_unit=repr(org_unit))))
     if not programme or programme.upper() == "ALL":
         programmes, scope = sorted(catalogue.programmes), SECTOR
     else:
         programmes = [p.strip().upper() for p in programme.split(",") if p.strip()]
         missing = [p for p in programmes if p not in catalogue.programmes]
         if missing:
-            raise ValidationFailed(f"Programme(s) {', '.join(missing)} are not known.")
+            raise ValidationFailed(text(message(N_("Programme(s) %(codes)s are not known."),
+                                                codes=", ".join(missing))))
         programmes = sorted(set(programmes))
         scope = programmes[0] if len(programmes) == 1 else SUBSET
     dims = [d for d in (by or []) if d]
     bad = [d for d in dims if d not in BY_CHOICES]
     if bad:
-        raise ValidationFailed(f"by={','.join(bad)} is not one of {', '.join(BY_CHOICES)}.")
+        raise ValidationFailed(text(message(N_("by=%(by)s is not one of %(choices)s."), by=",".join(bad),
+                                            choices=", ".join(BY_CHOICES))))
     if include_submitted:
         if user is None:
             raise TypeError("include_submitted needs the user asking for it")
@@ -134,10 +139,13 @@ def resolve_query(catalogue: Catalogue, *, indicators: list[str] | None, period:
 def unapproved_allowed(user, catalogue: Catalogue, programmes: list[str], unit: OrgUnit) -> None:
     """Forbidden unless the user may read the not-yet-approved figures of these programmes at this org unit."""
     if not can_see_unapproved(user, [catalogue.programmes[p].id for p in programmes], unit):
-        what = "approved figures only" if user.role == "viewer" else "unapproved figures only within your own scope"
-        raise Forbidden(f"include=submitted is not open to you: {ROLE_LABELS[user.role]}s see {what} "
-                        f"({', '.join(programmes) if len(programmes) <= 3 else 'these programmes'} in {unit.name} "
-                        "is outside it). Leave out include=submitted for approved figures.")
+        what = N_("approved figures only") if user.role == "viewer" else N_(
+            "unapproved figures only within your own scope")
+        raise Forbidden(text(message(
+            N_("include=submitted is not open to you: %(people)s see %(what)s (%(programmes)s in %(org_unit)s is "
+               "outside it). Leave out include=submitted for approved figures."),
+            people=Message(ROLE_PLURALS[user.role]), what=Message(what), org_unit=unit.name,
+            programmes=", ".join(programmes) if len(programmes) <= 3 else Message(N_("these programmes")))))
 
 
 def rules(catalogue: Catalogue) -> dict[str, Rule]:

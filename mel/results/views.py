@@ -61,7 +61,7 @@ def _filters(session) -> dict:
     try:
         period = parse_period(request.args.get("period") or _latest_quarter(session)).id
     except PeriodError as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(exc.message) from None
     return {"period": period, "programme": (request.args.get("programme") or "ALL").upper(),
             "org_unit": request.args.get("org_unit") or "KE"}
 

@@ -11,6 +11,7 @@ from flask.views import MethodView
 from sqlalchemy.orm import Session
 
 from indicators.figures import ingest_frame, ingest_row
+from indicators.messages import N_, message, text
 from indicators.periods import parse_period
 from mel import jobs
 from mel.accounts.auth import authenticated_user
@@ -95,7 +96,8 @@ class ReturnItem(MethodView):
         session, user, catalogue = asked.session, asked.user, asked.catalogue
         prog, unit, period_id, record = asked.address
         if not can_enter(user, prog.id, unit):
-            raise Forbidden(f"You may read but not write {prog.code} returns for {unit.name}.")
+            raise Forbidden(text(message(N_("You may read but not write %(programme)s returns for %(org_unit)s."),
+                                         programme=prog.code, org_unit=unit.name)))
         rows = ingest_frame([ingest_row(f["indicator"], f["option"], unit.code, period_id, f["value"],
                                         comment=f["comment"], explanation=f["explanation"])
                              for f in payload["values"]])
@@ -107,7 +109,9 @@ class ReturnItem(MethodView):
             rows = pd.concat([rows, ingest_frame(extra)], ignore_index=True)
         expected = payload["version"]
         if record is None and expected != 0:
-            raise NotFound(f"No {prog.code} return for {unit.name} {period_id} exists yet; send version 0 to create it.")
+            raise NotFound(text(message(N_("No %(programme)s return for %(org_unit)s %(period)s exists yet; send "
+                                           "version 0 to create it."), programme=prog.code, org_unit=unit.name,
+                                        period=period_id)))
         if record is not None and expected != record.version:
             raise Conflict(checks.conflict_message(session, record, expected))
         result = None
@@ -138,7 +142,8 @@ class ReturnSubmit(MethodView):
         session, user, catalogue = asked.session, asked.user, asked.catalogue
         prog, unit, period_id, record = asked.address
         if record is None:
-            raise NotFound(f"There is no {prog.code} return for {unit.name} {period_id} to submit.")
+            raise NotFound(text(message(N_("There is no %(programme)s return for %(org_unit)s %(period)s to submit."),
+                                        programme=prog.code, org_unit=unit.name, period=period_id)))
         operations.submit(session, user, record, channel="api", catalogue=catalogue)
         finish(session, current_app.config)
         return _body(session, catalogue, user, prog, unit, period_id)
@@ -195,8 +200,8 @@ class ReturnImport(MethodView):
             _, problems = operations.submit_imported(session, user, result, channel="api")
             if problems:
                 finish(session, current_app.config)  # the figures and the other submissions stay
-                raise ValidationFailed(f"The figures were stored ({result.describe()}) but some returns could "
-                                       "not be submitted.", problems)
+                raise ValidationFailed(text(message(N_("The figures were stored (%(result)s) but some returns could "
+                                                       "not be submitted."), result=result.describe())), problems)
         return result.as_dict()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from indicators.explanations import explanation_code
 from indicators.figures import figure_code, split_code
 from indicators.history import HistorySettings, figure_warnings
+from indicators.messages import MONTHS, N_, Joined, Message, Text, Words, as_data, message, text
 from indicators.periods import parse_period
 from indicators.validation import (
     VALUE_KEY,
@@ -180,6 +181,7 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
         fkey = flag_key(issue)
         indicator, component = split_code(str(issue.location.get("indicator", "")))
         explanation, by = previous.get(fkey, ("", None))
+        said = issue.about_the_figure(catalogue.names)  # English, its words kept to say it in any language
         given = given_for(issue)
         if given:
             explanation, by = given, user_id
@@ -188,7 +190,8 @@ def _store_flags(session: Session, return_id: int, warnings: list[Issue], catalo
             "indicator_id": catalogue.indicators[indicator].id if indicator in catalogue.indicators else None,
             "component": component,
             "option_combo_id": catalogue.combos.get((indicator, issue.location.get("option", ""))),
-            "rule_code": str(issue.location.get("rule", "")), "message": issue.about_the_figure(catalogue.names),
+            "rule_code": str(issue.location.get("rule", "")), "message": str(said),
+            "message_words": as_data(said) if isinstance(said, Text) else None,
             "explanation": explanation, "explanation_code": explanation_code(explanation), "explained_by_id": by,
         })
     # One flag per key: the first message wins (a ratio and its parts can share a key).
@@ -244,11 +247,18 @@ def submission_problems(session: Session, record: Return, catalogue: Catalogue) 
 
 
 # The end of a conflict's message; the web grid, which keeps what was typed, says otherwise.
-RELOAD_ADVICE = "Nothing of yours was saved; reload the return and enter your changes again."
+RELOAD_ADVICE = N_("Nothing of yours was saved; reload the return and enter your changes again.")
+
+
+def _when(moment) -> Joined:
+    """`{moment:%d %b %Y %H:%M}` as a message: the month's abbreviation translated."""
+    return Joined(" ", (f"{moment:%d}", Message(MONTHS[moment.month - 1]), f"{moment:%Y %H:%M}"))
 
 
 def conflict_message(session: Session, record: Return, expected: int) -> str:
-    """Name who changed the return since the version the person edited, and what changed."""
+    """Name who changed the return since the version the person edited, and what changed: English
+    text that remembers its message (its sentences, the last RELOAD_ADVICE), said again by a page."""
+    from mel.returns.workflow import STATE_NAMES
     changes = session.execute(
         select(ValueChange, User.email)
         .join(User, User.id == ValueChange.changed_by_id, isouter=True)
@@ -265,26 +275,38 @@ def conflict_message(session: Session, record: Return, expected: int) -> str:
         .order_by(NarrativeChange.changed_at)
     ).all()
     session.refresh(record)
-    parts = [f"This return is now at version {record.version}, but you edited version {expected}."]
+    parts: list[Words] = [message(N_("This return is now at version %(version)s, but you edited version "
+                                     "%(expected)s."), version=record.version, expected=expected)]
+    someone = Message(N_("Someone"))
     if changes:
-        who = sorted({email or "the system" for _, email in changes})
+        system = N_("the system")
+        who = [Message(system) if name == system else name
+               for name in sorted({email or system for _, email in changes})]
         when = changes[-1][0].changed_at
-        listed = []
+        listed: list[Words] = []
         catalogue = load_catalogue(session)
         for change, _ in changes[:8]:
             code = figure_code(catalogue.indicator_codes.get(change.indicator_id, "?"), change.component)
             option = catalogue.names.option(split_code(code)[0], catalogue.combo_codes.get(change.option_combo_id))
-            listed.append(f"{catalogue.names.figure(code)}{', ' + option if option else ''} "
-                          f"{fmt(float(change.old_value)) if change.old_value is not None else '–'}"
-                          f" → {fmt(float(change.new_value)) if change.new_value is not None else '–'}")
-        more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
-        parts.append(f"{', '.join(who)} changed {len(changes)} figure{'s' if len(changes) != 1 else ''} "
-                     f"at {when:%d %b %Y %H:%M}: {'; '.join(listed)}{more}.")
+            listed.append(Joined("", (catalogue.names.figure_words(code), f", {option}" if option else "",
+                                      f" {fmt(float(change.old_value)) if change.old_value is not None else '–'}"
+                                      f" → {fmt(float(change.new_value)) if change.new_value is not None else '–'}")))
+        if len(changes) > 8:
+            template = N_("%(who)s changed %(count)s figures at %(when)s: %(figures)s and %(more)s more.")
+        elif len(changes) == 1:
+            template = N_("%(who)s changed %(count)s figure at %(when)s: %(figures)s.")
+        else:
+            template = N_("%(who)s changed %(count)s figures at %(when)s: %(figures)s.")
+        parts.append(message(template, who=Joined(", ", tuple(who)), count=len(changes), when=_when(when),
+                             figures=Joined("; ", tuple(listed)), more=len(changes) - 8))
     if narratives:
         change, email = narratives[-1]
-        parts.append(f"{email or 'Someone'} changed the narrative at {change.changed_at:%d %b %Y %H:%M}.")
+        parts.append(message(N_("%(who)s changed the narrative at %(when)s."), who=email or someone,
+                             when=_when(change.changed_at)))
     elif events and not changes:
         event, email = events[0]
-        parts.append(f"{email or 'Someone'} made it {event.to_state} at {event.at:%d %b %Y %H:%M}.")
-    parts.append(RELOAD_ADVICE)
-    return " ".join(parts)
+        parts.append(message(N_("%(who)s made it %(state)s at %(when)s."), who=email or someone,
+                             state=Message(STATE_NAMES[event.to_state]) if event.to_state in STATE_NAMES
+                             else event.to_state, when=_when(event.at)))
+    parts.append(Message(RELOAD_ADVICE))
+    return text(Joined(" ", tuple(parts)))

@@ -23,7 +23,7 @@ from indicators.validation import entry_rules
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
 from mel.errors import ValidationFailed
-from mel.i18n import N_, day, language, period_words
+from mel.i18n import N_, day, language, period_words, said
 from mel.returns.models import ValueFlag
 from mel.returns.queries import Grid
 from mel.web.filters import plain
@@ -176,7 +176,7 @@ def closed_words(window, period: str, today: date) -> str:
     """Why the window refuses an officer's figures, as the return page says it (workflow.window_problem's
     rule; these are its words in the page's language)."""
     label = period_words(parse_period(period))
-    extra = f" {window.exception}" if window.exception else ""
+    extra = f" {said(window.exception)}" if window.exception else ""  # the exception's words, its reason as written
     if today < window.opens:
         return gettext("The window for %(period)s opens on %(date)s; figures cannot be sent before.",
                        period=label, date=day(window.opens))

@@ -51,7 +51,7 @@ from indicators.validation import (
     value_issues,
 )
 from mel import clock
-from mel.accounts.models import ROLE_LABELS, User
+from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import Programme
 from mel.db import bulk_insert, utcnow
@@ -144,12 +144,47 @@ class ReturnOutcome:
         return (f"would create {self.created}, update {self.updated}, delete {self.deleted}; "
                 f"{self.unchanged} unchanged")
 
+    def as_counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTS}
+
     def as_dict(self) -> dict:
         return {"programme": self.programme, "org_unit": self.org_unit, "period": self.period,
                 "period_label": parse_period(self.period).label, "created": self.created,
                 "updated": self.updated, "deleted": self.deleted, "unchanged": self.unchanged,
                 "state": self.state, "version": self.version,
                 "warnings": [w.message for w in self.warnings]}
+
+
+# Why a role cannot enter figures, as the refusal says it ("Viewers cannot enter figures.").
+ROLES_CANNOT_ENTER = {"reviewer": N_("MERL TWG reviewers cannot enter figures."),
+                      "viewer": N_("Viewers cannot enter figures.")}
+COUNTS = ("created", "updated", "deleted", "unchanged")  # what a write did to a return's figures
+
+
+def describe_outcome(outcome: str, returns: list[dict], problems: int, figures: int, filename: str = "",
+                     gettext: Gettext = english, ngettext: Ngettext = english_plural) -> str:
+    """What an ingest did, in one sentence in the language of `gettext`/`ngettext`: from its outcome,
+    each return's counts (`COUNTS`), the number of problems and of figures read. `IngestResult.describe`
+    says it when the file is read; a background import's page says it again from the stored result."""
+    n = len(returns)
+    # %(num)s, filled by flask_babel's ngettext, and here for the others (English, a catalogue's).
+    said_returns = ngettext("%(num)s return", "%(num)s returns", n) % {"num": n}
+    values = {name: sum(int(r.get(name) or 0) for r in returns) for name in COUNTS}
+    values["returns"] = said_returns
+    would = gettext("%(created)s new figures, %(updated)s changed and %(deleted)s cleared (%(unchanged)s as "
+                    "stored) in %(returns)s") % values
+    if outcome == "refused":
+        said_problems = ngettext("%(num)s problem", "%(num)s problems", problems) % {"num": problems}
+        said = gettext("nothing was stored: %(problems)s in %(figures)s figures. Had the file been right, it "
+                       "would have stored %(would)s. Correct the problems listed and send it again.") % {
+            "problems": said_problems, "figures": figures, "would": would}
+    elif outcome == "checked":
+        said = gettext("check only, nothing stored: the figures are right and would give %(would)s.") % {
+            "would": would}
+    else:
+        said = gettext("%(returns)s: %(created)s created, %(updated)s updated, %(deleted)s deleted, "
+                       "%(unchanged)s unchanged.") % values
+    return f"{filename}: {said}" if filename else said
 
 
 @dataclass
@@ -186,25 +221,8 @@ class IngestResult:
 
     def describe(self) -> str:
         """What happened, in one sentence (in English, unless made by `in_language`)."""
-        gettext, ngettext, n = self.gettext, self.ngettext, len(self.returns)
-        # %(num)s, filled by flask_babel's ngettext, and here for the others (English, a catalogue's).
-        returns = ngettext("%(num)s return", "%(num)s returns", n) % {"num": n}
-        values = {"created": self.total("created"), "updated": self.total("updated"),
-                  "deleted": self.total("deleted"), "unchanged": self.total("unchanged"), "returns": returns}
-        would = gettext("%(created)s new figures, %(updated)s changed and %(deleted)s cleared (%(unchanged)s as "
-                        "stored) in %(returns)s") % values
-        if self.outcome == "refused":
-            problems = ngettext("%(num)s problem", "%(num)s problems", len(self.errors)) % {"num": len(self.errors)}
-            said = gettext("nothing was stored: %(problems)s in %(figures)s figures. Had the file been right, it "
-                           "would have stored %(would)s. Correct the problems listed and send it again.") % {
-                "problems": problems, "figures": self.figures, "would": would}
-        elif self.outcome == "checked":
-            said = gettext("check only, nothing stored: the figures are right and would give %(would)s.") % {
-                "would": would}
-        else:
-            said = gettext("%(returns)s: %(created)s created, %(updated)s updated, %(deleted)s deleted, "
-                           "%(unchanged)s unchanged.") % values
-        return f"{self.filename}: {said}" if self.filename else said
+        return describe_outcome(self.outcome, [r.as_counts() for r in self.returns], len(self.errors), self.figures,
+                                self.filename, self.gettext, self.ngettext)
 
     def as_dict(self) -> dict:
         return {
@@ -222,12 +240,12 @@ def _programme_for(catalogue: Catalogue, user: User, code: str | None) -> Progra
     if code:
         programme = catalogue.programmes.get(code.strip().upper())
         if programme is None:
-            raise ValidationFailed(f"Programme {code!r} is not known; use one of "
-                                   f"{', '.join(sorted(catalogue.programmes))}.")
+            raise ValidationFailed(text(message(N_("Programme %(code)s is not known; use one of %(codes)s."),
+                                                code=repr(code), codes=", ".join(sorted(catalogue.programmes)))))
         return programme
     if user.role == "officer" and len(user.programmes) == 1:
         return catalogue.programmes[user.programmes[0].code]
-    raise ValidationFailed("Say which programme these figures are for (e.g. --programme OPCT).")
+    raise ValidationFailed(text(message(N_("Say which programme these figures are for (e.g. --programme OPCT)."))))
 
 
 def ingest(
@@ -342,12 +360,13 @@ def _only_queried(session: Session, record: Return, diff: pd.DataFrame, key: tup
 def _check_scope(user: User, frame: pd.DataFrame, catalogue: Catalogue, programme: Programme) -> None:
     """An officer's file touching anything outside their scope is refused whole."""
     if user.role not in ENTERING_ROLES:
-        raise Forbidden(f"{ROLE_LABELS[user.role]}s cannot enter figures.")
+        raise Forbidden(text(message(ROLES_CANNOT_ENTER.get(user.role, N_("Only M&E officers enter figures.")))))
     forbidden = sorted({code for code in frame["org_unit"].dropna().unique()
                         if not can_access(user, programme.id, catalogue.org_units[code])})
     if forbidden:
         names = ", ".join(f"{catalogue.org_units[c].name} ({c})" for c in forbidden)
-        raise Forbidden(f"You may not enter {programme.code} figures for {names}; nothing was stored.")
+        raise Forbidden(text(message(N_("You may not enter %(programme)s figures for %(org_units)s; nothing was "
+                                        "stored."), programme=programme.code, org_units=names)))
 
 
 def _existing_returns(session: Session, frame: pd.DataFrame) -> dict[tuple, Return]:

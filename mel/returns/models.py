@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -214,7 +216,9 @@ class ValueFlag(Base):
     component: Mapped[str] = mapped_column(String(12), default="value")
     option_combo_id: Mapped[int | None] = mapped_column(ForeignKey("option_combo.id"))
     rule_code: Mapped[str] = mapped_column(String(20), default="")
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # in English, as the API and the audit give it
+    # The message's words (indicators/messages.py `as_data`), to say it again in the reader's language.
+    message_words: Mapped[Any | None] = mapped_column(JSON)
     explanation: Mapped[str] = mapped_column(Text, default="")
     # The kind of explanation (indicators/explanations.py), derived from its text when stored.
     explanation_code: Mapped[str] = mapped_column(String(30), default="", server_default="")
@@ -224,6 +228,20 @@ class ValueFlag(Base):
     @property
     def is_explained(self) -> bool:
         return bool(self.explanation.strip())
+
+    @property
+    def words(self) -> str:
+        """The message: English text that a page says again in its language (`said`)."""
+        from indicators.messages import restored
+
+        return restored(self.message_words, self.message)
+
+    @property
+    def what(self) -> str:
+        """The message without its place (county, quarter, figure): what is wrong, in any language."""
+        from indicators.messages import after_place
+
+        return after_place(self.words)
 
 
 class NarrativeChange(Base):

@@ -9,9 +9,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from indicators.explanations import explanation_code
+from indicators.messages import N_, Joined, Message, Words, message, period_label
+from indicators.messages import text as message_text
 from indicators.periods import parse_period
 from mel import clock, periods
-from mel.accounts.models import ROLE_LABELS, User
+from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue, find_org_unit, load_catalogue
 from mel.catalogue.models import OrgUnit, Programme
 from mel.db import utcnow
@@ -19,7 +21,13 @@ from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFai
 from mel.returns import checks
 from mel.returns.ingest import Incoming, IngestResult, IngestSettings, ingest
 from mel.returns.models import DataValue, NarrativeChange, Return, ReturnEvent, ValueFlag
-from mel.returns.workflow import is_editable, move, not_editable_message, window_problem
+from mel.returns.workflow import (
+    ROLE_PLURALS,
+    is_editable,
+    move,
+    not_editable_message,
+    window_problem,
+)
 from mel.scopes import ENTERING_ROLES, can_access, can_enter, sees_approved_returns_only
 
 
@@ -59,7 +67,8 @@ def submit_imported(session: Session, user: User, result: IngestResult, *,
             outcome.state = "submitted"
             submitted.append(f"{outcome.programme} {outcome.org_unit_name} {outcome.period}")
         except (ValidationFailed, Forbidden) as exc:
-            problems.append(ErrorDetail(f"{outcome.programme} {outcome.org_unit_name} {outcome.period}: {exc.message}",
+            problems.append(ErrorDetail(message_text(Joined(": ", (f"{outcome.programme} {outcome.org_unit_name} "
+                                                           f"{outcome.period}", exc.message))),
                                         {"org_unit": outcome.org_unit, "period": outcome.period}))
             problems.extend(exc.details[:20])
     return submitted, problems
@@ -79,13 +88,15 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
     """Resolve a return's address (codes as people type them); the return may not exist yet."""
     prog = catalogue.programmes.get(programme.strip().upper())
     if prog is None:
-        raise NotFound(f"Programme {programme!r} is not known.")
+        raise NotFound(message_text(message(N_("Programme %(code)s is not known."), code=repr(programme))))
     unit = find_org_unit(catalogue, org_unit)
     if unit is None:
-        raise NotFound(f"Org unit {org_unit!r} is not known: use a county code (042), name or KE.")
+        raise NotFound(message_text(message(
+            N_("Org unit %(org_unit)s is not known: use a county code (042), name or KE."), org_unit=repr(org_unit))))
     quarter = periods.quarter(period)
     if unit.code not in catalogue.form_org_units(prog.id, quarter.id):
-        raise NotFound(f"{prog.code} does not report for {unit.name} in {quarter.label}.")
+        raise NotFound(message_text(message(N_("%(programme)s does not report for %(org_unit)s in %(period)s."),
+                                    programme=prog.code, org_unit=unit.name, period=period_label(quarter))))
     record = session.scalar(select(Return).where(
         Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
     return ReturnAddress(prog, unit, quarter.id, record)
@@ -93,7 +104,8 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
 
 def check_read(user: User, programme: Programme, unit) -> None:
     if not can_access(user, programme.id, unit):
-        raise Forbidden(f"You may not see {programme.code} returns for {unit.name}.")
+        raise Forbidden(message_text(message(N_("You may not see %(programme)s returns for %(org_unit)s."),
+                                     programme=programme.code, org_unit=unit.name)))
 
 
 def find_readable(session: Session, catalogue: Catalogue, user: User, programme: str, org_unit: str,
@@ -102,7 +114,7 @@ def find_readable(session: Session, catalogue: Catalogue, user: User, programme:
     address = find_return(session, catalogue, programme, org_unit, period)
     check_read(user, address.programme, address.org_unit)
     if sees_approved_returns_only(user) and (address.record is None or address.record.state != "approved"):
-        raise Forbidden("Viewers see approved returns only.")
+        raise Forbidden(message_text(message(N_("Viewers see approved returns only."))))
     return address
 
 
@@ -121,12 +133,23 @@ def ensure_return(session: Session, catalogue: Catalogue, programme: Programme, 
     return record
 
 
+# What a refused writer may not do to returns ("change", "submit"), in the words of each refusal.
+CANNOT = {"change": N_("%(people)s cannot change returns."), "submit": N_("%(people)s cannot submit returns.")}
+MAY_NOT = {"change": N_("You may not change %(programme)s returns for %(org_unit)s."),
+           "submit": N_("You may not submit %(programme)s returns for %(org_unit)s.")}
+
+
 def check_enter(user: User, programme: Programme, unit, what: str = "change") -> None:
     """Refuse (403) a user whose role or scope does not let them write this programme's returns here."""
     if user.role not in ENTERING_ROLES:
-        raise Forbidden(f"{ROLE_LABELS[user.role]}s cannot {what} returns.")
+        raise Forbidden(message_text(message(CANNOT[what], people=Message(ROLE_PLURALS[user.role]))))
     if not can_enter(user, programme.id, unit):
-        raise Forbidden(f"You may not {what} {programme.code} returns for {unit.name}.")
+        raise Forbidden(message_text(message(MAY_NOT[what], programme=programme.code, org_unit=unit.name)))
+
+
+def return_label(programme: Programme, unit, period: str) -> Joined:
+    """A return's name in messages: "OPCT Kisumu FY2025/26 Q1 (Jul–Sep 2025)", its period in words."""
+    return Joined(" ", (programme.code, unit.name, period_label(parse_period(period))))
 
 
 def check_writable(user: User, catalogue: Catalogue, programme: Programme, unit, period: str,
@@ -137,12 +160,23 @@ def check_writable(user: User, catalogue: Catalogue, programme: Programme, unit,
     writes that are not figures: the narrative and the submission.
     """
     check_enter(user, programme, unit, what)
-    label = f"{programme.code} {unit.name} {parse_period(period).label}"
+    label = return_label(programme, unit, period)
     if not is_editable(record):
-        raise ValidationFailed(f"{label}: {not_editable_message(record, label)}")
+        raise ValidationFailed(message_text(Joined(": ", (label, not_editable_message(record, label)))))
     reason = window_problem(catalogue.forms[programme.id], period, user, clock.today(now), unit.id)
     if reason:
-        raise ValidationFailed(f"{label}: {reason}")
+        raise ValidationFailed(message_text(Joined(": ", (label, reason))))
+
+
+NOT_YET_EXPLAINED = N_("Not yet explained: choose a reason or write one next to the warning, or correct the figure.")
+
+
+def submit_summary(label: Words | str, errors: int, unexplained: int) -> Message:
+    """Why a return cannot be submitted, counted: "… cannot be submitted: 1 error and 2 unexplained warnings."."""
+    return message(N_("%(label)s cannot be submitted: %(errors)s and %(warnings)s."), label=label,
+                   errors=message(N_("%(count)s error") if errors == 1 else N_("%(count)s errors"), count=errors),
+                   warnings=message(N_("%(count)s unexplained warning") if unexplained == 1
+                                    else N_("%(count)s unexplained warnings"), count=unexplained))
 
 
 def submit(session: Session, user: User, record: Return, *, channel: str = "web",
@@ -153,15 +187,13 @@ def submit(session: Session, user: User, record: Return, *, channel: str = "web"
     unit = catalogue.org_unit_by_id[record.org_unit_id]
     programme = catalogue.programme_by_id[record.programme_id]
     check_writable(user, catalogue, programme, unit, record.period, record, now, what="submit")
-    label = f"{programme.code} {unit.name} {parse_period(record.period).label}"
     errors, unexplained = checks.submission_problems(session, record, catalogue)
     details = [ErrorDetail(e.message, e.location) for e in errors]
-    details += [ErrorDetail(f"{f.message} Not yet explained: choose a reason or write one next to the warning, "
-                            f"or correct the figure.", {"flag": f.flag_key}) for f in unexplained]
+    details += [ErrorDetail(message_text(Joined(" ", (f.words, Message(NOT_YET_EXPLAINED)))), {"flag": f.flag_key})
+                for f in unexplained]
     if details:
-        raise ValidationFailed(
-            f"{label} cannot be submitted: {len(errors)} error{'s' if len(errors) != 1 else ''} and "
-            f"{len(unexplained)} unexplained warning{'s' if len(unexplained) != 1 else ''}.", details[:200])
+        raise ValidationFailed(message_text(submit_summary(return_label(programme, unit, record.period), len(errors),
+                                                   len(unexplained))), details[:200])
     event = move(session, record, "submitted", user, channel=channel, now=now)
     from mel.review import notify
 
@@ -178,7 +210,8 @@ def explain_flags(session: Session, user: User, record: Return, explanations: di
     the same request stored again under a new id; a warning that write made go away is skipped.
     """
     if not is_editable(record):
-        raise ValidationFailed("Explanations can only be changed while the return is editable.")
+        raise ValidationFailed(message_text(message(
+            N_("Explanations can only be changed while the return is editable."))))
     changed = 0
     flags = {f.id: f for f in session.scalars(select(ValueFlag).where(ValueFlag.return_id == record.id))}
     by_key = {f.flag_key: f for f in flags.values()}
@@ -191,7 +224,7 @@ def explain_flags(session: Session, user: User, record: Return, explanations: di
         else:
             flag = flags.get(flag_id)
         if flag is None:
-            raise NotFound(f"Flag {flag_id} does not belong to this return.")
+            raise NotFound(message_text(message(N_("Flag %(flag)s does not belong to this return."), flag=flag_id)))
         text = text.strip()
         flag.explanation_code = explanation_code(text)  # also codes a flag explained before codes were kept
         if text != flag.explanation:

@@ -210,6 +210,7 @@ def template_rows(grids_: list[Grid]) -> list[TemplateRow]:
 def history(session: Session, record: Return) -> list[dict]:
     """Value, narrative and state changes of a return, newest first, with who and why."""
     users = {u.id: u.email for u in session.scalars(select(User))}
+    system = gettext("system")  # who made a change no person made, in the page's language
     indicators = {i.id: i.code for i in session.scalars(select(Indicator))}
     from mel.catalogue.models import OptionCombo
 
@@ -217,7 +218,7 @@ def history(session: Session, record: Return) -> list[dict]:
     entries = []
     for change in session.scalars(select(ValueChange).where(ValueChange.return_id == record.id)):
         entries.append({
-            "at": change.changed_at, "who": users.get(change.changed_by_id, "system"),
+            "at": change.changed_at, "who": users.get(change.changed_by_id, system),
             "kind": "value", "channel": change.channel, "version": change.return_version,
             "figure": figure_code(indicators[change.indicator_id], change.component),
             "option": combos[change.option_combo_id], "old": change.old_value, "new": change.new_value,
@@ -225,13 +226,13 @@ def history(session: Session, record: Return) -> list[dict]:
         })
     for event in session.scalars(select(ReturnEvent).where(ReturnEvent.return_id == record.id)):
         entries.append({
-            "at": event.at, "who": users.get(event.user_id, "system"), "kind": "state",
+            "at": event.at, "who": users.get(event.user_id, system), "kind": "state",
             "channel": event.channel, "from": event.from_state, "to": event.to_state,
             "why": event.reason, "codes": event.reason_codes,
         })
     for change in session.scalars(select(NarrativeChange).where(NarrativeChange.return_id == record.id)):
         entries.append({
-            "at": change.changed_at, "who": users.get(change.changed_by_id, "system"), "kind": "narrative",
+            "at": change.changed_at, "who": users.get(change.changed_by_id, system), "kind": "narrative",
             "channel": change.channel, "version": change.return_version, "old": change.old_text,
             "new": change.new_text, "why": "",
         })

@@ -58,7 +58,7 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
                                  "2025Q3 for FY2025/26 Q1 (Jul–Sep 2025)."),
                               period=repr(raw), kind=Message(kind) if kind else parsed.type.value.replace("_", " ")))
         except PeriodError as exc:
-            periods[raw] = (None, str(exc))  # indicators/periods.py's words, in English
+            periods[raw] = (None, exc.message)  # indicators/periods.py's words, said in the reader's language
     resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)
     form_codes = {quarter: catalogue.form_indicators(programme.id, quarter) for quarter in set(resolved_period.dropna())}
     form_units = {quarter: catalogue.form_org_units(programme.id, quarter) for quarter in form_codes}

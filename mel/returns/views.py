@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from flask import (
@@ -23,7 +22,7 @@ from flask_login import login_required
 
 from indicators.explanations import compose, reason
 from indicators.figures import ingest_frame, ingest_row
-from indicators.messages import say
+from indicators.messages import N_, Joined, Message, say
 from indicators.periods import PeriodError, parse_period
 from mel import clock, jobs
 from mel.accounts.auth import authenticated_user
@@ -32,7 +31,7 @@ from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.i18n import period_words
 from mel.returns import checks, grid_page, operations, queries
-from mel.returns.ingest import Incoming, IngestSettings, in_language, ingest
+from mel.returns.ingest import Incoming, IngestSettings, describe_outcome, in_language, ingest
 from mel.returns.workbook import build_template
 from mel.returns.workflow import window_problem
 from mel.review import queries as review_queries
@@ -106,6 +105,8 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         programme, org_unit, period = address
         grid = queries.grids(session, catalogue, catalogue.programmes[programme], [catalogue.org_units[org_unit]],
                              period)[0]
+    if grid.window.exception:  # the page writes the window exception's words as they are: in its language
+        grid = replace(grid, window=replace(grid.window, exception=say(grid.window.exception, _)))
     record = grid.record
     typed = {k: v for k, v in form.items() if k.startswith(("v.", "c.", "x."))} if form is not None else {}
     if form is not None and "narrative" in form:
@@ -146,6 +147,19 @@ def _explanations(form) -> dict[int, str]:
     ids = {key[2:].removesuffix(REASON_SUFFIX) for key in form if key.startswith("x.")}
     return {int(i): compose(form.get(f"x.{i}{REASON_SUFFIX}", ""), form.get(f"x.{i}", ""))
             for i in ids if i.isdigit()}
+
+
+# What the grid says instead of a conflict's RELOAD_ADVICE: it keeps what was typed.
+KEPT_BELOW = N_("Nothing of yours was saved yet: what you typed is kept below, with a choice for each figure "
+                "that differs.")
+
+
+def _kept_below(words):
+    """A conflict's message (checks.conflict_message) ending with KEPT_BELOW instead of its RELOAD_ADVICE."""
+    source = getattr(words, "source", None)
+    if isinstance(source, Joined) and source.parts and source.parts[-1] == Message(checks.RELOAD_ADVICE):
+        return Joined(source.separator, (*source.parts[:-1], Message(KEPT_BELOW)))
+    return words
 
 
 def _typed_rows(form, grid) -> pd.DataFrame:
@@ -195,11 +209,7 @@ def save_return(programme: str, org_unit: str, period: str):
                 explained = operations.explain_flags(session, user, record, explanations, shown=shown_flags)
     except (Conflict, ValidationFailed) as exc:
         session.rollback()
-        message = say(exc.message, _)
-        if isinstance(exc, Conflict) and message.endswith(checks.RELOAD_ADVICE):
-            message = message.removesuffix(checks.RELOAD_ADVICE) + _(
-                "Nothing of yours was saved yet: what you typed is kept below, with a choice for each figure "
-                "that differs.")
+        message = say(_kept_below(exc.message) if isinstance(exc, Conflict) else exc.message, _)
         return _page(address, access, form=form, errors=[message],
                      status=409 if isinstance(exc, Conflict) else 422, stale=isinstance(exc, Conflict))
     if result.errors:
@@ -261,7 +271,7 @@ def programme_template(programme: str):
     try:
         period = parse_period(request.args.get("period") or clock.reporting_quarter().id).id
     except PeriodError as exc:
-        raise ValidationFailed(str(exc)) from None
+        raise ValidationFailed(exc.message) from None
     asked = catalogue.forms[prog.id].org_units_in(period) if prog.id in catalogue.forms else []
     if not asked:
         raise NotFound(_("The %(programme)s form asks no returns for %(period)s.", programme=prog.code,
@@ -278,11 +288,18 @@ def programme_template(programme: str):
 def _send_template(grids, filename: str):
     from io import BytesIO
 
+    from mel.guidelines.content import catalogue_content, catalogue_version
+    from mel.returns.template_guide import request_links, template_guide, template_title
+
     first = grids[0]
-    scope = first.org_unit.name if len(grids) == 1 else f"{len(grids)} org units"
-    title = f"{first.programme.code} quarterly return, {first.period_label}, {scope}"
+    title, now = template_title(grids, _), utcnow()
+    # The same instructions and Indicators sheet as the reporting tools pack's (mel/guidelines/tools_pack.py).
+    guide = template_guide(load_catalogue(db.session), grids, title=title, generated_at=now,
+                           contact=grid_page.secretariat_contact(db.session, current_app.config),
+                           links=request_links(grids), catalogue_version=catalogue_version(catalogue_content(db.session)),
+                           gettext=_)
     data = build_template(queries.template_rows(grids), title=title, programme=first.programme.name,
-                          period_label=first.period_label, generated_at=utcnow())
+                          period_label=first.period_label, generated_at=now, guide=guide)
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
 
 
@@ -336,7 +353,11 @@ def import_job(job_id: int):
     """A background import's progress, then its result (the uploader and the secretariat)."""
     session = db.session
     job = jobs.visible_import(session, authenticated_user(), job_id)
-    result = json.loads(job.result) if job.result else None
+    result = jobs.stored_answer(job.result)
+    if result and "outcome" in result:  # what happened, said again in the page's language
+        result["message"] = describe_outcome(result["outcome"], result.get("returns") or [],
+                                             len(result.get("errors") or []), int(result.get("refused") or 0),
+                                             job.filename, _, ngettext)
     return render_template("returns/import_job.html", job=jobs.import_body(session, job), result=result)
 
 

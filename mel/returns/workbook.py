@@ -19,20 +19,26 @@ from typing import Any, NoReturn
 
 import openpyxl
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.worksheet.cell_range import CellRange
-from openpyxl.worksheet.worksheet import Worksheet
 
-from indicators.explanations import REASON_LABELS
 from indicators.figures import ROW_COLUMNS
 from indicators.messages import N_, Message, Text, Words, message
 from indicators.validation import ROW
 from mel.errors import ErrorDetail, ValidationFailed
+from mel.returns.template_sheets import (  # the sheets beside Data; set_text is imported from here by others
+    TemplateGuide,
+    clean,
+    instruction_lines,
+    said_lines,
+    set_text,
+    write_instructions,
+    write_reference,
+)
 from mel.returns.upload_limits import (
     MAX_LINE_CHARS,
     OLE_MAGIC,
@@ -56,9 +62,9 @@ CSV_COLUMNS = ("indicator", "option", "org_unit", "period", "value", "comment")
 CSV_OPTIONAL_COLUMNS = ("explanation",)
 DATA_SHEET = "Data"
 INSTRUCTIONS_SHEET = "Instructions"
+INDICATORS_SHEET = "Indicators"  # the form's indicators, for reference (never read back)
 MAX_UNCOMPRESSED_BYTES = UploadLimits().max_unpacked
 MAX_DETAILS = 200
-_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 _WIDTHS = {"org_unit": 10, "org_unit_name": 24, "period": 9, "period_label": 16, "indicator": 11,
            "indicator_name": 48, "option": 12, "option_name": 28, "value": 14, "comment": 36,
            "explanation": 36, "previous_value": 15}
@@ -85,8 +91,13 @@ class TemplateRow:
 
 
 def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
-                   period_label: str, generated_at: datetime) -> bytes:
-    """The .xlsx template: a protected "Data" sheet, only value/comment/explanation editable."""
+                   period_label: str, generated_at: datetime, guide: TemplateGuide | None = None) -> bytes:
+    """The .xlsx template: a protected "Data" sheet, only value/comment/explanation editable, then the
+    Instructions sheet and any reference sheets.
+
+    Only the Data sheet is ever read back (`read_return_file`): what follows it is for people. Without a
+    `guide` the instructions are the English ones every template gives (`instruction_lines`).
+    """
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
@@ -114,26 +125,16 @@ def build_template(rows: Sequence[TemplateRow], *, title: str, programme: str,
     # Resizing and filtering cannot damage the data, so they stay allowed under protection.
     ws.protection.formatColumns = ws.protection.formatRows = ws.protection.autoFilter = False
     wb.security = WorkbookProtection(lockStructure=True)
-    _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), title=title, programme=programme,
-                        period_label=period_label, generated_at=generated_at)
-    wb.properties.title = _clean(title)
+    if guide is None:
+        guide = TemplateGuide(said_lines(instruction_lines(title=title, programme=programme, period_label=period_label,
+                                                           generated_at=generated_at)))
+    write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET), guide.instructions)
+    for reference in guide.references:
+        write_reference(wb.create_sheet(reference.title[:31]), reference)
+    wb.properties.title = clean(title)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def _clean(text: object) -> str:
-    """Text without the control characters an .xlsx file cannot hold."""
-    return ILLEGAL_CHARACTERS_RE.sub("", "" if text is None else str(text))
-
-
-def set_text(cell: Any, raw: object) -> None:
-    """Write text that Excel shows but never evaluates, even if it starts like a formula."""
-    text = _clean(raw)
-    cell.value = text or None
-    if text.startswith(_FORMULA_LEADS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
 
 
 def _excel_number(raw: Number) -> int | float | str | None:
@@ -141,57 +142,12 @@ def _excel_number(raw: Number) -> int | float | str | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, str):
-        return _clean(raw)
+        return clean(raw)
     if isinstance(raw, Decimal | float) and not math.isfinite(raw):
         raise ValueError(f"cannot write non-finite value {raw!r} to the template")
     if isinstance(raw, Decimal):
         return int(raw) if raw == raw.to_integral_value() else float(raw)
     return raw
-
-
-def _write_instructions(ws: Worksheet, *, title: str, programme: str, period_label: str,
-                        generated_at: datetime) -> None:
-    """Plain-language instructions on the second sheet."""
-    stamp = generated_at.isoformat(sep=" ", timespec="minutes")
-    headings = {title, "How to fill it in", "What happens when you upload it"}
-    lines = [
-        title,
-        f"This file is the quarterly return template for {programme}, period {period_label}. "
-        f"It was generated at {stamp}.",
-        "",
-        "How to fill it in",
-        "Fill in the Data sheet. Only the value, comment and explanation columns can be changed; "
-        "the other columns identify each figure and are locked (the sheet is protected without a "
-        "password to prevent accidental edits).",
-        "Type numbers only: no thousands separators (write 1234, not 1,234), no currency signs "
-        "and no units.",
-        "Do not type percentages. For a ratio, give the numerator in the row whose indicator code "
-        "ends in .N and the denominator in the row ending in .D.",
-        "Counts of people or households are whole numbers. Amounts in Kenya shillings may have up "
-        "to two decimal places.",
-        "Leave a value cell empty to leave the stored value as it is.",
-        "The previous_value column shows last quarter's figure for reference. If the upload warns "
-        "about a value (for example a large change), write the reason in the explanation column.",
-        "An explanation that starts with one of these common reasons is counted as that reason in "
-        "the data-quality report: " + "; ".join(REASON_LABELS)
-        + ". Write the reason, a colon, then what happened, for example \"Drought scale-up: 3,200 "
-        "households added in Turbo in August\". Any other text is counted as Other.",
-        "Do not add, remove, rename or reorder columns or sheets, do not merge cells, and do not "
-        "type formulas: type the number itself.",
-        "You can fill the file offline, save it as .xlsx and upload it when you have a connection.",
-        "",
-        "What happens when you upload it",
-        "The whole file is checked before anything is stored: if any problem is found, nothing is "
-        "stored (all or nothing).",
-        "Each error names the sheet, row and column (for example Data!I7) so you can correct the "
-        "cell and upload the file again.",
-    ]
-    ws.column_dimensions["A"].width = 110
-    for r, text in enumerate(lines, start=1):
-        cell = ws.cell(row=r, column=1)
-        set_text(cell, text)
-        cell.font = Font(bold=text in headings)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def read_return_file(data: bytes, filename: str, *, max_bytes: int | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
+from indicators.messages import N_, message, text
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.catalogue.lookup import load_catalogue
@@ -35,7 +36,7 @@ def _quarter(period: str) -> str:
 
 def _reviewers_only() -> None:
     if not can_review(authenticated_user()):
-        raise Forbidden("The review queue is for MERL TWG reviewers and the secretariat.")
+        raise Forbidden(text(message(N_("The review queue is for MERL TWG reviewers and the secretariat."))))
 
 
 def _record(programme: str, org_unit: str, period: str):
@@ -43,7 +44,8 @@ def _record(programme: str, org_unit: str, period: str):
     catalogue = load_catalogue(session)
     record = return_ops.find_return(session, catalogue, programme, org_unit, period).record
     if record is None:
-        raise NotFound(f"There is no {programme} return for {org_unit} {period}.")
+        raise NotFound(text(message(N_("There is no %(programme)s return for %(org_unit)s %(period)s."),
+                                    programme=programme, org_unit=org_unit, period=period)))
     return session, catalogue, record
 
 
@@ -77,8 +79,8 @@ class Completeness(MethodView):
         (reviewers and the secretariat: every expected return; officers: the returns of their scope)."""
         user = authenticated_user()
         if not can_see_completeness(user):
-            raise Forbidden("Completeness is for MERL TWG reviewers, the secretariat and officers (their own "
-                            "returns); viewers read it in published reports.")
+            raise Forbidden(text(message(N_("Completeness is for MERL TWG reviewers, the secretariat and officers "
+                                            "(their own returns); viewers read it in published reports."))))
         session = db.session
         return queries.completeness_table(session, load_catalogue(session), _quarter(args["period"]), args["by"],
                                           reader=user)
@@ -115,7 +117,7 @@ class Reopen(MethodView):
     def post(self, payload, programme, org_unit, period):
         """Reopen an approved return (secretariat, with a reason)."""
         if not can_administer(authenticated_user()):
-            raise Forbidden("Only the secretariat reopens approved returns.")
+            raise Forbidden(text(message(N_("Only the secretariat reopens approved returns."))))
         session, catalogue, record = _record(programme, org_unit, period)
         operations.reopen(session, catalogue, authenticated_user(), record, payload["reason"], channel="api")
         finish(session, current_app.config)
@@ -132,7 +134,8 @@ class Queries(MethodView):
         owner = _owner(catalogue, record)
         return_ops.check_read(user, *owner)
         if not can_read_queries(user, owner[0].id, owner[1]):
-            raise Forbidden("Query threads are for the return's officers, MERL TWG reviewers and the secretariat.")
+            raise Forbidden(text(message(N_("Query threads are for the return's officers, MERL TWG reviewers and "
+                                            "the secretariat."))))
         return queries.return_threads(session, catalogue, record.id)
 
     @blp.arguments(QueryPost)
@@ -155,7 +158,7 @@ class QueryItem(MethodView):
         session, catalogue, record = _record(programme, org_unit, period)
         query = session.get(ValueQuery, query_id)
         if query is None or query.return_id != record.id:
-            raise NotFound(f"Query {query_id} is not on this return.")
+            raise NotFound(text(message(N_("Query %(id)s is not on this return."), id=query_id)))
         user = authenticated_user()
         config = current_app.config
         if payload["close"]:

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indicators.figures import figure_code, ingest_frame, ingest_row, split_code
+from indicators.messages import N_, Joined, Message, message, period_label
+from indicators.messages import text as message_text
 from indicators.periods import parse_period
 from mel.accounts import audit
 from mel.accounts.models import User
@@ -17,7 +19,7 @@ from mel.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from mel.returns import checks
 from mel.returns.ingest import Incoming, IngestSettings, ingest
 from mel.returns.models import Return, ReturnEvent, ValueFlag
-from mel.returns.workflow import move
+from mel.returns.workflow import STATE_NAMES, move
 from mel.review import notify
 from mel.review.models import RETURN_REASONS, QueryMessage, ValueQuery
 from mel.scopes import can_enter, can_review
@@ -25,7 +27,7 @@ from mel.scopes import can_enter, can_review
 
 def _reviewer(user: User) -> None:
     if not can_review(user):
-        raise Forbidden("Only MERL TWG reviewers and the secretariat review returns.")
+        raise Forbidden(message_text(message(N_("Only MERL TWG reviewers and the secretariat review returns."))))
 
 
 def _label(catalogue: Catalogue, record: Return) -> str:
@@ -34,17 +36,29 @@ def _label(catalogue: Catalogue, record: Return) -> str:
     return f"{programme} {unit.name} {parse_period(record.period).label}"
 
 
+def _label_words(catalogue: Catalogue, record: Return) -> Joined:
+    """`_label` as a message: the period in the reader's words."""
+    programme = catalogue.programme_codes[record.programme_id]
+    unit = catalogue.org_unit_by_id[record.org_unit_id]
+    return Joined(" ", (programme, unit.name, period_label(parse_period(record.period))))
+
+
 def figure_of(catalogue: Catalogue, code: str, option: str) -> tuple[int, str, int]:
     """(indicator id, component, option combo id) of a figure named like SA12.N / F_A70P."""
     indicator, component = split_code(code.strip().upper())
     if indicator not in catalogue.indicators:
-        raise NotFound(f"Indicator {indicator!r} is not in the catalogue.")
+        raise NotFound(message_text(message(N_("Indicator %(code)s is not in the catalogue."), code=repr(indicator))))
     combo = catalogue.combos.get((indicator, option or "default"))
     if combo is None:
-        raise NotFound(f"Option {option!r} is not valid for {indicator}.")
+        raise NotFound(message_text(message(N_("Option %(option)s is not valid for %(indicator)s."),
+                                            option=repr(option), indicator=indicator)))
     if component not in catalogue.specs[indicator].components:
-        raise ValidationFailed(f"{code} is not a figure of {indicator}; use "
-                               f"{' or '.join(figure_code(indicator, c) for c in catalogue.specs[indicator].components)}.")
+        figures = [figure_code(indicator, c) for c in catalogue.specs[indicator].components]
+        raise ValidationFailed(message_text(message(
+            N_("%(code)s is not a figure of %(indicator)s; use %(figures)s.") if len(figures) == 1
+            else N_("%(code)s is not a figure of %(indicator)s; use %(figures)s or %(last)s."),
+            code=code, indicator=indicator, figures=", ".join(figures[:-1]) if len(figures) > 1 else figures[0],
+            last=figures[-1])))
     return catalogue.indicators[indicator].id, component, combo
 
 
@@ -53,14 +67,18 @@ def raise_query(session: Session, catalogue: Catalogue, user: User, record: Retu
     """Ask the officer about one figure of a submitted return."""
     _reviewer(user)
     if record.state != "submitted":
-        raise Conflict("Queries are raised on submitted returns; this one is " + record.state + ".")
+        state = Message(STATE_NAMES[record.state]) if record.state in STATE_NAMES else record.state
+        raise Conflict(message_text(message(N_("Queries are raised on submitted returns; this one is %(state)s."),
+                                            state=state)))
     if not text.strip():
-        raise ValidationFailed("Write the question.")
+        raise ValidationFailed(message_text(message(N_("Write the question."))))
     indicator_id, component, combo = figure_of(catalogue, code, option)
     if session.scalar(select(ValueQuery.id).where(
             ValueQuery.return_id == record.id, ValueQuery.indicator_id == indicator_id,
             ValueQuery.component == component, ValueQuery.option_combo_id == combo, ValueQuery.status != "closed")):
-        raise Conflict(f"There is already an open query on {code} {option}; add to its thread instead.")
+        raise Conflict(message_text(message(
+            N_("There is already an open query on %(figure)s %(option)s; add to its thread instead."),
+            figure=code, option=option)))
     now = now or utcnow()
     query = ValueQuery(return_id=record.id, indicator_id=indicator_id, component=component, option_combo_id=combo,
                        status="open", raised_by_id=user.id, raised_at=now)
@@ -80,11 +98,13 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
     unit = catalogue.org_unit_by_id[record.org_unit_id]
     programme = catalogue.programme_by_id[record.programme_id]
     if not can_enter(user, programme.id, unit):
-        raise Forbidden("Only the officer responsible for this return (or the secretariat) answers its queries.")
+        raise Forbidden(message_text(message(
+            N_("Only the officer responsible for this return (or the secretariat) answers its queries."))))
     if query.status != "open":
-        raise Conflict("This query is no longer open.")
+        raise Conflict(message_text(message(N_("This query is no longer open."))))
     if not text.strip():
-        raise ValidationFailed("Write the answer (and why the figure is right or what was corrected).")
+        raise ValidationFailed(message_text(message(
+            N_("Write the answer (and why the figure is right or what was corrected)."))))
     now = now or utcnow()
     kind = "answer"
     if corrected_value not in (None, ""):
@@ -95,16 +115,16 @@ def answer_query(session: Session, catalogue: Catalogue, user: User, query: Valu
         result = ingest(session, user, Incoming(rows, "web"), programme=programme.code, now=now,
                         settings=settings)
         if result.errors:
-            raise ValidationFailed("The correction was refused: " + "; ".join(e.message for e in result.errors),
-                                   [])
+            refused = Joined("; ", tuple(e.message for e in result.errors))
+            raise ValidationFailed(message_text(Joined(": ", (Message(N_("The correction was refused")), refused))), [])
         if result.outcome == "stored":
             kind = "correction"
-    message = QueryMessage(query_id=query.id, author_id=user.id, kind=kind, body=text.strip(), created_at=now)
-    session.add(message)
+    answer = QueryMessage(query_id=query.id, author_id=user.id, kind=kind, body=text.strip(), created_at=now)
+    session.add(answer)
     query.status = "answered"
     session.flush()
-    notify.query_answered(session, record, user, text=text, message_id=message.id)
-    return message
+    notify.query_answered(session, record, user, text=text, message_id=answer.id)
+    return answer
 
 
 def close_query(session: Session, user: User, query: ValueQuery, text: str = "", *, now: datetime | None = None) -> None:
@@ -125,7 +145,9 @@ def approve(session: Session, catalogue: Catalogue, user: User, record: Return, 
     queries = list(session.scalars(select(ValueQuery).where(ValueQuery.return_id == record.id,
                                                              ValueQuery.status != "closed")))
     if any(q.status == "open" for q in queries):
-        raise Conflict(f"{_label(catalogue, record)} has open queries; wait for the answers or close them first.")
+        raise Conflict(message_text(message(
+            N_("%(label)s has open queries; wait for the answers or close them first."),
+            label=_label_words(catalogue, record))))
     for query in queries:
         close_query(session, user, query, "Closed on approval.", now=now)
     return move(session, record, "approved", user, channel=channel, now=now, reason="Approved.")
@@ -137,8 +159,10 @@ def return_to_officer(session: Session, catalogue: Catalogue, user: User, record
     _reviewer(user)
     unknown = [c for c in reason_codes if c not in RETURN_REASONS]
     if unknown or not reason_codes:
-        raise ValidationFailed(f"Choose at least one reason from: {', '.join(RETURN_REASONS)}"
-                               + (f" (not {', '.join(unknown)})" if unknown else "") + ".")
+        raise ValidationFailed(message_text(message(
+            N_("Choose at least one reason from: %(reasons)s (not %(unknown)s).") if unknown
+            else N_("Choose at least one reason from: %(reasons)s."),
+            reasons=", ".join(RETURN_REASONS), unknown=", ".join(unknown))))
     event = move(session, record, "returned", user, reason=text, reason_codes=",".join(reason_codes),
                  channel=channel, now=now)
     notify.returned(session, record, reasons=reason_codes, text=text, event_id=event.id)
@@ -154,16 +178,17 @@ def reopen(session: Session, catalogue: Catalogue, user: User, record: Return, t
 
 
 def is_clean(session: Session, catalogue: Catalogue, record: Return) -> tuple[bool, str]:
-    """No errors, every warning explained, no open query: safe to approve in bulk."""
+    """No errors, every warning explained, no open query: safe to approve in bulk. Why not: English
+    text that remembers its message (a page says it with `mel.i18n.said`)."""
     errors, unexplained = checks.submission_problems(session, record, catalogue)
     open_queries = session.scalar(select(ValueQuery.id).where(ValueQuery.return_id == record.id,
                                                               ValueQuery.status != "closed").limit(1))
     if errors:
-        return False, f"{len(errors)} error(s)"
+        return False, message_text(message(N_("%(count)s error(s)"), count=len(errors)))
     if unexplained:
-        return False, f"{len(unexplained)} unexplained warning(s)"
+        return False, message_text(message(N_("%(count)s unexplained warning(s)"), count=len(unexplained)))
     if open_queries:
-        return False, "open queries"
+        return False, message_text(message(N_("open queries")))
     return True, ""
 
 

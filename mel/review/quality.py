@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from indicators.explanations import label_of, reason, tally
 from indicators.figures import ratios
 from indicators.history import unchanged_rows
+from indicators.messages import N_, message, text
 from indicators.periods import parse_period
 from indicators.quality import cross_unit_outliers
 from mel.accounts.models import User
@@ -38,7 +39,8 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
     flag_rows = []
     for f in flags:
         code, words = reason(f.explanation_code, f.explanation)
-        flag_rows.append({"return": label(returns[f.return_id]), "message": f.message, "explanation": f.explanation,
+        # The flag's message: English text that a page says again in its language (ValueFlag.words).
+        flag_rows.append({"return": label(returns[f.return_id]), "message": f.words, "explanation": f.explanation,
                           "explanation_code": code, "reason": label_of(code) or code, "words": words,
                           "kind": f.kind, "link": (programmes[returns[f.return_id].programme_id],
                                                    units[returns[f.return_id].org_unit_id].code)})
@@ -66,7 +68,7 @@ def report(session: Session, catalogue: Catalogue, period: str) -> dict:
         for row in cross_unit_outliers(merged[merged["org_unit_id"].map(lambda u: units[u].level == 2)]).to_dict("records"):
             indicator = indicators[row["indicator_id"]]
             what = f"{row['metric']:.1f}{'%' if indicator.factor == 100 else ''}" if indicator.measure == "ratio" \
-                else f"{row['metric']:+.0f}% change from last quarter"
+                else text(message(N_("%(change)s%% change from last quarter"), change=f"{row['metric']:+.0f}"))
             outliers.append({"programme": programmes[row["programme_id"]], "org_unit": units[row["org_unit_id"]].name,
                              "indicator": indicator.code, "name": indicator.short_name, "figure": what,
                              "median": f"{row['median']:.1f}" + ("%" if indicator.measure != "ratio" or indicator.factor == 100 else ""),

@@ -21,7 +21,7 @@ from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Pillar
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
-from mel.i18n import N_, language, period_words, report_catalogues
+from mel.i18n import N_, language, period_words, report_catalogues, said
 from mel.plans import queries as plan_queries
 from mel.returns import operations as return_ops
 from mel.returns.ingest import IngestSettings
@@ -142,7 +142,7 @@ def bulk_approve():
     approved, skipped = operations.bulk_approve(session, catalogue, user, _ticked(session, period))
     message = ngettext("Approved %(num)s clean return.", "Approved %(num)s clean returns.", len(approved))
     if skipped:
-        message += " " + _("Left %(num)s: %(why)s", num=len(skipped), why="; ".join(f"{why}" for _r, why in skipped[:10]))
+        message += " " + _("Left %(num)s: %(why)s", num=len(skipped), why="; ".join(said(why) for _r, why in skipped[:10]))
     flash(message, "info")
     return _back_to_queue(period)
 
@@ -165,7 +165,7 @@ def bulk_return():
                                          request.form.get("text", "")[:2000])
     except MelError as exc:
         session.rollback()
-        flash(_("Nothing was sent back: %(problem)s", problem=exc.message), "error")
+        flash(_("Nothing was sent back: %(problem)s", problem=said(exc.message)), "error")
         return _back_to_queue(period)
     finish(session, current_app.config)
     flash(ngettext("Returned %(num)s return to the officers with your reasons.",
@@ -226,7 +226,7 @@ def review_return(programme: str, org_unit: str, period: str):
             flash(message, "info")
         except MelError as exc:
             session.rollback()
-            flash(exc.message, "error")
+            flash(said(exc.message), "error")
         else:
             if form.get("then") == "next" and action in ("approve", "return"):
                 following = next_needing_attention(session, catalogue, period_id, record.id, _queue_args(form))
@@ -315,6 +315,10 @@ def data_quality():
     catalogue = load_catalogue(session)
     period = _period(request.args.get("period"))
     report = quality.report(session, catalogue, period)
+    for row in report["unexplained"] + report["explained"]:  # the flags' and outliers' words in the page's language
+        row["message"] = said(row["message"])
+    for row in report["outliers"]:
+        row["figure"] = said(row["figure"])
     by_county = queries.completeness_table(session, catalogue, period, "org_unit")
     by_pillar = queries.completeness_table(session, catalogue, period, "pillar")
     return render_template("review/quality.html", period=period, report=report, by_county=by_county,
@@ -364,5 +368,5 @@ def answer(query_id: int):
         flash(_("Answer sent to the reviewers."), "info")
     except MelError as exc:
         session.rollback()
-        flash(exc.message, "error")
+        flash(said(exc.message), "error")
     return redirect(url_for("returns.return_page", programme=programme.code, org_unit=unit.code, period=record.period))

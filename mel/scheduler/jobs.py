@@ -202,6 +202,13 @@ def draft_sector_report(session: Session, config: dict, now: datetime) -> str:
     return f"{period}: draft sector report made (run {run.id}, {run.page_count} pages)"
 
 
+def remind_overdue_actions(session: Session, config: dict, now: datetime) -> str:
+    """E-mail the owners of overdue MERL TWG actions, in their language, once a day at most."""
+    from mel.meetings.reminders import remind_overdue
+
+    return remind_overdue(session, config, now)
+
+
 def prune(session: Session, config: dict, now: datetime) -> str:
     """Delete expired or revoked sessions and tokens, notices read long ago and week-old sign-in attempts."""
     sessions = session.execute(delete(LoginSession).where(or_(
@@ -235,4 +242,6 @@ JOBS: dict[str, Job] = {job.id: job for job in (
         {"hour": 9, "minute": 0}),
     Job("data_quality_scan", "Nightly data-quality digest to reviewers", data_quality_scan, {"hour": 2, "minute": 0}),
     Job("prune", "Remove expired sessions, old tokens and old notices", prune, {"hour": 3, "minute": 0}),
+    Job("remind_overdue_actions", "Remind owners of overdue TWG actions (once a day)", remind_overdue_actions,
+        {"hour": 7, "minute": 30}),
 )}

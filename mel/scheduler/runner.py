@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from indicators.messages import N_, message, text
 from mel.db import utcnow
 from mel.errors import NotFound
 from mel.scheduler.jobs import JOBS
@@ -22,7 +23,7 @@ def run_job(session: Session, config: dict, job_id: str, *, now: datetime | None
     """Run a job by id and keep a record of it (outcome, detail, duration)."""
     job = JOBS.get(job_id)
     if job is None:
-        raise NotFound(f"No job {job_id!r}; the jobs are {', '.join(JOBS)}.")
+        raise NotFound(text(message(N_("No job %(job)s; the jobs are %(jobs)s."), job=repr(job_id), jobs=", ".join(JOBS))))
     run = JobRun(job_id=job_id, trigger=trigger, started_at=utcnow(), outcome="running")
     session.add(run)
     finish(session, config)  # the run is on record even if the job fails

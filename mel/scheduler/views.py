@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from indicators.messages import message, text
 from mel.accounts.auth import authenticated_user
 from mel.db import db
 from mel.errors import Forbidden
@@ -22,12 +23,13 @@ bp = Blueprint("scheduler", __name__, url_prefix="/admin/jobs")
 JOB_WORDS = (N_("Tell officers the reporting window is open"), N_("Remind officers of returns due soon (and on the due day)"),
              N_("Mark missing returns late; digest to the secretariat"),
              N_("Draft the sector quarterly report after the review deadline"),
-             N_("Nightly data-quality digest to reviewers"), N_("Remove expired sessions, old tokens and old notices"))
+             N_("Nightly data-quality digest to reviewers"), N_("Remove expired sessions, old tokens and old notices"),
+             N_("Remind owners of overdue TWG actions (once a day)"))
 
 
 def _secretariat() -> None:
     if not can_administer(authenticated_user()):
-        raise Forbidden("Only the secretariat manages the scheduled jobs.")
+        raise Forbidden(text(message(N_("Only the secretariat manages the scheduled jobs."))))
 
 
 @bp.route("/")

@@ -89,6 +89,10 @@ def home():
             "users": session.scalar(select(func.count()).select_from(User)),
         },
     }
+    from mel.meetings.queries import open_actions_of
+
+    # "Your TWG actions": the open actions the person owns, overdue first (every role may own one).
+    context["twg_actions"], context["twg_today"] = open_actions_of(session, user.id), clock.today()
     if user.role == "officer":
         context["my_returns"] = list(session.scalars(returns_query.limit(60)))
         context["expected"] = _expected_returns(session, user, quarter.id)

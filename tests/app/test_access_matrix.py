@@ -45,12 +45,16 @@ from tests.app import (
     access_cases_dhis2_meta,
     access_cases_disaggregations,
     access_cases_forms,
+    access_cases_handbook,
     access_cases_indicators,
+    access_cases_learning,
+    access_cases_meetings,
     access_cases_people,
     access_cases_programmes,
     access_cases_review_day,
     access_cases_rules,
     access_cases_story,
+    access_cases_tools,
     access_cases_two_factor,
 )
 from tests.app.returns_helpers import IN_WINDOW
@@ -585,7 +589,8 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
     for part in (access_cases_dhis2_meta, access_cases_dhis2_data, access_cases_dhis2_analytics, access_cases_two_factor,
                  access_cases_people, access_cases_story, access_cases_review_day, access_cases_rules,
                  access_cases_forms, access_cases_indicators, access_cases_disaggregations,
-                 access_cases_programmes):
+                 access_cases_programmes, access_cases_meetings, access_cases_learning, access_cases_tools,
+                 access_cases_handbook):
         r.update(part.cases(s))
     return r
 
@@ -715,6 +720,8 @@ def test_work_plan_progress_is_refused_with_the_reason(world, role, message):
     response = _send(world, role, Case("PUT", f"/api/v1/workplans/2024July/activities/{world.activity}"
                                                "/progress/2025Q2", signed(api=True), json=progress))
     assert response.status_code == 403 and message in response.get_json()["message"]
+    # The page says it in the client's language: English here (the route sweep may have chosen Kiswahili).
+    _send(world, role, Case("POST", "/language", lambda role: {302}, data={"lang": "en", "next": "/"}))
     page = _send(world, role, Case("POST", f"/plans/workplans/2024July/{world.activity}", signed(),
                                    data=progress | {"period": "2025Q2"}))
     assert page.status_code == 403 and message in page.get_data(as_text=True)

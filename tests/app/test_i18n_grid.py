@@ -14,13 +14,16 @@ import pyotp
 import pytest
 import time_machine
 from babel.messages.pofile import read_po
+from babel.support import Translations
 from sqlalchemy import select
 
 from indicators.explanations import EXPLANATION_CHOICES
+from indicators.messages import say
 from mel.accounts.models import User
 from mel.accounts.operations import create_token, create_user, load_user
 from mel.catalogue.lookup import load_catalogue
-from mel.i18n import CONFIG, ROOT, SOURCES
+from mel.i18n import CONFIG, ROOT, SOURCES, report_catalogues
+from mel.returns.models import ValueFlag
 from mel.review import notify
 from mel.review import operations as review
 from mel.review.models import Notification
@@ -142,6 +145,13 @@ def test_a_warning_to_explain_in_kiswahili(client, session):
     # the reasons' codes are what is posted, in either language
     assert re.findall(r'<option value="(\w*)"', page) == re.findall(r'<option value="(\w*)"', english)
     assert "Payroll cleaning" in english and "Warnings to explain (" in english
+    # The warning itself, stored with its words, is said in the page's language; English as stored.
+    flag = session.scalars(select(ValueFlag).where(ValueFlag.kind != "rule")).first()
+    assert flag.message_words and flag.words == flag.message
+    swahili = Translations.load(str(report_catalogues()), ["sw"]).gettext
+    what_sw, what_en = say(flag.what, swahili), str(flag.what)
+    assert what_sw != what_en and what_en in visible_text(english).replace("&#39;", "'")
+    assert what_sw in text.replace("&#39;", "'") and what_en not in text.replace("&#39;", "'")
 
 
 def test_a_refused_save_and_a_check_in_kiswahili(client, session, returned_with_a_query):

@@ -42,13 +42,16 @@ BAD = {
     "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
     "token": ["nope", "x" * 300, "WzEsIngiXQ.abc.def"],  # one-time links (/reset-password/<token>)
     "option": ["NOPE", "x" * 300],  # a category's option (/catalogue/disaggregations/categories/<code>/options/<option>)
+    # A handbook edition's file (/guidelines/editions/<n>/<lang>.<file_format>, /api/v1/handbook/<n>/files/…).
+    "lang": ["fr", "x" * 300, "EN"], "language": ["fr", "x" * 300], "file_format": ["docx", "x" * 300],
 }
 BAD_IDS = ["0", "999999999", "-1", "99999999999"]  # the last one overflows a 32-bit key
 VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "scope": "OPCT",
          "org_unit": "042", "job_id": "prune", "run_id": "1", "query_id": "1",
          "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT", "token": "nope",
          "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1",
-         "option": "A70P", "number": "1"}
+         "option": "A70P", "number": "1", "meeting_id": "1",
+         "evidence_id": "1", "question_id": "1", "lang": "en", "language": "en", "file_format": "pdf"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042",

@@ -12,9 +12,22 @@ import pandas as pd
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from indicators.expressions import Expression
-from indicators.messages import Text, say
+from indicators.messages import (
+    Joined,
+    Message,
+    Text,
+    after_place,
+    as_data,
+    keeping_words,
+    restored,
+    say,
+    text,
+    with_words,
+)
 from indicators.validation import (
     COMPONENT_OF,
     HALF_RATIO,
@@ -236,3 +249,51 @@ def test_the_browser_gets_the_same_messages_in_its_own_form():
 def test_the_browser_form_says_what_the_server_says(problem):
     words = {"quoted": "'X'", "raw": "X", "fixed": "X", "indicator": "SA01", "kind": NOT_WHOLE_KINDS["value"]}
     assert VALUE_MESSAGES[problem].format(**words) == VALUE_TEMPLATES[problem] % words
+
+
+# --------------------------------------------------------------------------- messages kept as data
+
+def _m(template: str, **params) -> Message:
+    return Message(template, params)
+
+
+_data = st.one_of(st.text(max_size=12), st.integers(-10**9, 10**9), st.floats(allow_nan=False, allow_infinity=False))
+
+
+def _words(depth: int = 2):
+    leaf = st.builds(lambda n, v: _m("%(a)s and %(b)s", a=v, b=n), _data, _data)
+    if depth == 0:
+        return leaf
+    inner = st.one_of(_data, _words(depth - 1))
+    return st.one_of(leaf, st.builds(lambda a, b: _m("%(a)s: %(b)s", a=a, b=b), inner, inner),
+                     st.builds(lambda parts: Joined(" — ", tuple(parts)), st.lists(inner, min_size=1, max_size=3)))
+
+
+@given(_words())
+def test_a_message_kept_as_json_says_the_same_in_every_language(words):
+    import json
+
+    kept = json.loads(json.dumps(as_data(text(words))))
+    back = restored(kept, words.text())
+    assert isinstance(back, Text) and back == words.text()
+    upper = {"%(a)s and %(b)s": "%(b)s NA %(a)s", "%(a)s: %(b)s": "%(a)s: %(b)s"}.get
+    assert say(back, upper) == words.text(upper)  # said again in "another language", nested parts too
+
+
+@given(_words(1), st.lists(_words(0), max_size=3))
+def test_stored_answers_read_as_before_and_keep_their_messages(top, details):
+    import json
+
+    answer = {"message": text(top), "errors": [{"message": text(d), "location": {"row": 3}} for d in details],
+              "count": 2}
+    stored = json.loads(json.dumps(keeping_words(answer)))
+    assert "words" in stored and all("words" in e for e in stored["errors"])
+    back = with_words(stored)
+    assert back == json.loads(json.dumps(answer))  # the same data, no words beside
+    assert isinstance(back["message"], Text) and all(isinstance(e["message"], Text) for e in back["errors"])
+
+
+def test_a_located_message_without_its_place():
+    placed = text(Joined(": ", (_m("row %(row)s", row=4), _m("not a number"))))
+    assert after_place(placed) == "not a number" and isinstance(after_place(placed), Text)
+    assert after_place("Kisumu: too high: check it") == "too high: check it"
