@@ -198,3 +198,10 @@ def serving(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def choose_language(client, lang: str, page: str = "/") -> None:
+    """Press the header's language switch (kept on the account when signed in), with the CSRF token of
+    `page`; back to the home page."""
+    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, page)})
+    assert response.status_code == 302

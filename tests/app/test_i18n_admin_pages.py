@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from mel.accounts.models import User
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, csrf_token, login
 
 SECRETARIAT = "secretariat@demo.test"
 ACTIVITY_STATUSES = ("Not started", "On track", "Delayed", "Completed", "Dropped")
@@ -77,13 +77,9 @@ def pages(client, session):
     }
 
 
-def _language(client, lang: str) -> None:
-    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
-
 
 def test_the_secretariats_pages_in_kiswahili_and_in_english(client, pages):
-    _language(client, "sw")
+    choose_language(client, "sw")
     for path, english in pages.items():
         response = client.get(path, headers={"Accept-Language": "en"})
         page = response.get_data(as_text=True)
@@ -91,14 +87,14 @@ def test_the_secretariats_pages_in_kiswahili_and_in_english(client, pages):
         assert '<html lang="sw">' in page, path
         text = visible_text(page)
         assert not [s for s in english if s in text], (path, [s for s in english if s in text])
-    _language(client, "en")
+    choose_language(client, "en")
     for path, english in pages.items():
         text = visible_text(client.get(path, headers={"Accept-Language": "sw"}).get_data(as_text=True))
         assert all(s in text for s in english), (path, [s for s in english if s not in text])
 
 
 def test_some_kiswahili_words_of_these_pages(client, pages):
-    _language(client, "sw")
+    choose_language(client, "sw")
     plans = visible_text(client.get("/plans/").get_data(as_text=True))
     assert "Mipango kazi ya pamoja" in plans and "Mwaka wa Fedha 2024/25" in plans
     workplan = visible_text(client.get("/plans/workplans/2024July").get_data(as_text=True))
@@ -110,7 +106,7 @@ def test_some_kiswahili_words_of_these_pages(client, pages):
 
 
 def test_a_flash_in_the_accounts_language(client, session, pages):
-    _language(client, "sw")
+    choose_language(client, "sw")
     token = csrf_token(client, "/reports/actions")
     response = client.post("/reports/actions", data={"csrf_token": token, "text": "Hire two M&E officers",
                                                      "raised_period": "2025Q2", "scope": "sector"})

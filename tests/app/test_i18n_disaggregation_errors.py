@@ -18,22 +18,18 @@ from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.i18n import said
 from mel.returns.models import DataValue
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, csrf_token, login
 
 SECRETARIAT = "secretariat@demo.test"
 PAGES = "/catalogue/disaggregations"
 
-
-def _language(client, lang: str) -> None:
-    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
 
 
 @pytest.fixture
 def swahili(client):
     """The secretariat signed in, their account in Kiswahili."""
     assert login(client, SECRETARIAT).status_code == 302
-    _language(client, "sw")
+    choose_language(client, "sw")
     return client
 
 
@@ -148,7 +144,7 @@ def test_an_unknown_category_or_set_is_not_found_in_kiswahili(swahili):
 
 def test_the_same_pages_in_english_keep_their_words(client):
     assert login(client, SECRETARIAT).status_code == 302
-    _language(client, "en")
+    choose_language(client, "en")
     page = _page(_post(client, f"{PAGES}/categories/new",
                        {"code": "sex", "name": "", "options": "D\ntotal, Total", "reason": ""}))
     assert "The category was not saved: correct the fields below." in page

@@ -25,7 +25,7 @@ from mel.catalogue.operations import save_results_framework
 from mel.errors import ErrorDetail, ValidationFailed
 from tests.app.returns_helpers import rows_like, send
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, csrf_token, login
 
 SECRETARIAT = "secretariat@demo.test"
 FORM_PAGE = "/catalogue/programmes/OPCT/form"
@@ -42,16 +42,12 @@ def reporting_2025q3():
         yield
 
 
-def _language(client, lang: str) -> None:
-    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
-
 
 @pytest.fixture
 def swahili(client):
     """The secretariat, signed in, whose account reads Kiswahili."""
     login(client, SECRETARIAT)
-    _language(client, "sw")
+    choose_language(client, "sw")
     return client
 
 
@@ -200,7 +196,7 @@ def test_a_refused_programme_change_and_form_contents_read_kiswahili(swahili, cl
 
 def test_refusals_to_people_who_are_not_the_secretariat(client, session):
     login(client, "officer.opct@demo.test")
-    _language(client, "sw")
+    choose_language(client, "sw")
     refused = client.get(FORM_PAGE)
     assert refused.status_code == 403
     page = _text(refused)

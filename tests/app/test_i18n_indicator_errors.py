@@ -28,7 +28,7 @@ from mel.catalogue.models import Indicator, ValidationRule
 from mel.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from mel.returns.models import DataValue
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, csrf_token, login
 from tests.indicators import history_pandas
 
 SECRETARIAT = "secretariat@demo.test"
@@ -55,16 +55,12 @@ RULE = {"code": "VR90", "name": "Exits within new enrolments", "description": ""
         "missing_strategy": "skip_if_any_missing"}
 
 
-def _language(client, lang: str) -> None:
-    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
-
 
 @pytest.fixture
 def swahili(client):
     """The secretariat, signed in, whose account reads Kiswahili."""
     login(client, SECRETARIAT)
-    _language(client, "sw")
+    choose_language(client, "sw")
     return client
 
 
@@ -297,7 +293,7 @@ def test_a_rule_retired_without_a_reason_and_an_unknown_rule_read_kiswahili(swah
 
 def test_only_the_secretariat_keeps_the_rules_in_either_language(client, session):
     login(client, "reviewer@demo.test")
-    _language(client, "sw")
+    choose_language(client, "sw")
     refused = client.get("/catalogue/validation-rules")
     assert refused.status_code == 403
     assert "Ni sekretarieti pekee inayosimamia kanuni za uthibitishaji." in _text(refused)
@@ -334,7 +330,7 @@ def test_the_history_checks_of_an_indicator_read_kiswahili_on_its_sheet(swahili,
     assert "Takwimu huwekewa onyo inapokuwa mbali na robo zake 8 zilizopita (alama-z thabiti (robust z-score) " \
            "zaidi ya 3.5;" in said
     assert "A figure is flagged" not in said and "robust z-score above" not in said
-    _language(swahili, "en")
+    choose_language(swahili, "en")
     english = _text(swahili.get("/indicators/SA01"))
     assert "A figure is flagged when it is far from its last 8 quarters (robust z-score above 3.5;" in english
 

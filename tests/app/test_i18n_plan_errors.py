@@ -16,15 +16,11 @@ from indicators.messages import say
 from mel.accounts.models import User
 from mel.accounts.operations import create_token
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, csrf_token, login
 
 SECRETARIAT = "secretariat@demo.test"
 OFFICER = "officer.kisumu@demo.test"
 
-
-def _language(client, lang: str) -> None:
-    response = client.post("/language", data={"lang": lang, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
 
 
 def _words(response) -> str:
@@ -35,7 +31,7 @@ def _words(response) -> str:
 def sw(client):
     """The secretariat, signed in, with Kiswahili chosen for the account."""
     login(client, SECRETARIAT)
-    _language(client, "sw")
+    choose_language(client, "sw")
     return client
 
 
@@ -171,7 +167,7 @@ def test_progress_refused_in_kiswahili_on_the_page_and_in_english_by_the_api(sw,
 
 def test_refusals_and_missing_plans_in_kiswahili(client, session, api):
     login(client, OFFICER)
-    _language(client, "sw")
+    choose_language(client, "sw")
     token = csrf_token(client, "/plans/pmps/OPCT/2024July")
     refused = client.post("/plans/pmps/OPCT/2024July", data={"csrf_token": token, "reason": "r"})
     assert refused.status_code == 403

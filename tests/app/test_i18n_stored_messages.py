@@ -19,7 +19,7 @@ from mel.returns.ingest import describe_outcome
 from mel.returns.models import ValueFlag
 from tests.app.returns_helpers import IN_WINDOW, rows_like, send, user
 from tests.app.test_i18n import visible_text
-from tests.helpers import csrf_token, login
+from tests.helpers import choose_language, login
 
 OFFICER = "officer.opct@demo.test"
 
@@ -27,10 +27,6 @@ OFFICER = "officer.opct@demo.test"
 def _kiswahili() -> Translations:
     return Translations.load(str(report_catalogues()), ["sw"])
 
-
-def _choose(client, language: str) -> None:
-    response = client.post("/language", data={"lang": language, "next": "/", "csrf_token": csrf_token(client, "/")})
-    assert response.status_code == 302
 
 
 def _jumping_rows(session):
@@ -52,9 +48,9 @@ def _job(session, result, filename: str) -> ImportJob:
 def _pages(client, path: str) -> tuple[str, str]:
     with time_machine.travel(IN_WINDOW, tick=False):
         login(client, OFFICER)
-        _choose(client, "sw")
+        choose_language(client, "sw")
         swahili = visible_text(client.get(path).get_data(as_text=True)).replace("&#39;", "'")
-        _choose(client, "en")
+        choose_language(client, "en")
         english = visible_text(client.get(path).get_data(as_text=True)).replace("&#39;", "'")
     return swahili, english
 
