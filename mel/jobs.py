@@ -1,4 +1,5 @@
-"""Background work on RQ queues (Redis): report renders and publications, large imports, run by `mel worker`.
+"""Background work on RQ queues (Redis): report renders and publications, handbook editions, large imports,
+run by `mel worker`.
 
 `mel worker` runs QUEUE_WORKERS RQ worker processes on the queues "<prefix>-reports" and
 "<prefix>-imports", so at most that many renders (or imports) run at once and the rest wait
@@ -175,6 +176,17 @@ def publish_report(run_id: int) -> str:
     with app.app_context():
         db.engine.dispose(close=False)  # a forked process never shares its parent's connections
         return run_publish(db.session, run_id, app.config).publish_state
+
+
+def make_handbook(run_id: int) -> str:
+    """RQ job: make the handbook edition a queued handbook run asks for (reports queue: a render as long)."""
+    from mel.db import db
+    from mel.guidelines.operations import execute_run
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        return execute_run(db.session, run_id, app.config).state
 
 
 def preload_render() -> None:

@@ -18,7 +18,7 @@ from mel.catalogue.models import (  # noqa: F401
     ValidationRule,
 )
 from mel.db import Base
-from mel.guidelines.models import HandbookEdition, HandbookFile  # noqa: F401
+from mel.guidelines.models import HandbookEdition, HandbookFile, HandbookRun  # noqa: F401
 from mel.jobs import ImportJob  # noqa: F401
 from mel.learning.models import EvidenceFile, EvidenceItem, LearningQuestion  # noqa: F401
 from mel.meetings.models import Attendee, Decision, Meeting, MeetingAction  # noqa: F401

@@ -267,6 +267,9 @@ def _quality_words(quality: dict) -> str:
 
 def _annex_row(row: dict, measure: str, unit: str, millions: bool) -> dict:
     notes = []
+    if not row.get("complete", True):
+        notes.append(_("Year to date: the year is not over; its figure and achievement are of the quarters "
+                       "reported so far."))
     if row["status"] == "not_added":
         notes.append(_("Not added: the same people may be counted in several programmes, so no national figure "
                        "is added up."))

@@ -78,6 +78,7 @@ ACTIONS = {
     "meeting_action.updated": "TWG action changed",
     "meeting_action.reminded": "TWG action owner reminded",
     # The reporting guidelines handbook (mel/guidelines).
+    "handbook.edition_requested": "Handbook edition asked for",
     "handbook.edition_made": "Handbook edition made",
 }
 
@@ -114,6 +115,23 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_changes(session: Session, action: str, row, *, actor, object: str,  # noqa: A002 - the audit's own word
+                   before: dict, after: dict, details: dict | None = None) -> list[str]:
+    """A row's change, audited once: the fields of `after` that differ from `before`; when some do, the row is
+    stamped changed by `actor` (its updated_by_id and updated_at), flushed, and the event keeps those fields
+    before and after (beside `details`). Nothing changed: nothing stamped or recorded."""
+    from mel.db import utcnow
+
+    changed = [name for name in after if after[name] != before.get(name)]
+    if changed:
+        row.updated_by_id, row.updated_at = actor.id, utcnow()
+        session.flush()
+        record(session, action, actor=actor, object=object,
+               details={**(details or {}), "before": {n: before.get(n) for n in changed},
+                        "after": {n: after[n] for n in changed}})
+    return changed
 
 
 @dataclass(frozen=True)

@@ -24,20 +24,24 @@ MAX_YEARS = 6  # the last six financial years at most: a handbook, not an archiv
 FINDINGS_LIMIT = 400  # characters of an evidence item's key findings
 
 
-def history(session: Session, catalogue: Catalogue, pause: Callable[[], None] | None = None) -> dict:
+def history(session: Session, catalogue: Catalogue, pause: Callable[[], None] | None = None,
+            on_indicator: Callable[[int, int], None] | None = None) -> dict:
     """{"years": [fy, ...], "indicators": {code: {"years": [...], "evidence": [...]}}} (see the module).
 
     `pause`, when given, is called after each indicator: a background run ends its read transaction there,
-    so a long gathering never holds the database (SQLite's write lock) for long."""
+    so a long gathering never holds the database (SQLite's write lock) for long. `on_indicator(done, total)`
+    then says how far the gathering is (a run's progress)."""
     active = sorted(code for code, i in catalogue.indicators.items() if i.is_active is not False)
     found: dict[str, dict] = {}
     years: set[str] = set()
     with compiled_once():  # the quarters' figures are compiled once for all the indicators
-        for code in active:
+        for done, code in enumerate(active, start=1):
             found[code] = _indicator(indicator_history(session, catalogue, code))
             years.update(row["fy"] for row in found[code]["years"])
             if pause is not None:
                 pause()
+            if on_indicator is not None:
+                on_indicator(done, len(active))
     return {"years": sorted(years), "indicators": found}
 
 

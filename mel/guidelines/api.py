@@ -1,4 +1,5 @@
-"""JSON API of the reporting guidelines handbook: its editions, making one, downloading their files."""
+"""JSON API of the reporting guidelines handbook: its editions, making one and following its run, downloading
+their files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from mel.api import api_blueprint
 from mel.db import db
 from mel.errors import NotFound
 from mel.guidelines import operations, queries
-from mel.guidelines.schemas import EditionRequestSchema, EditionSchema, EditionStartedSchema
+from mel.guidelines.schemas import (
+    EditionMadeSchema,
+    EditionRequestSchema,
+    EditionSchema,
+    HandbookRunSchema,
+)
+from mel.reporting import executor
+from mel.unit_of_work import finish
 
 blp = api_blueprint("handbook_api", __name__, "The reporting guidelines handbook: editions generated from the "
                     "catalogue, each with the catalogue version it was made from, what changed since the previous "
@@ -28,6 +36,15 @@ def _body(edition) -> dict:
     return queries.edition_body(edition, queries.user_emails(db.session), file_url)
 
 
+def edition_url(number: int) -> str:
+    return url_for("handbook_api.HandbookEdition", number=number)
+
+
+def _run_body(run, emails: dict[int, str] | None = None) -> dict:
+    body = queries.run_body(run, queries.user_emails(db.session) if emails is None else emails, edition_url)
+    return {**body, "url": url_for("handbook_api.HandbookRunOne", run_id=run.id)}
+
+
 @blp.route("/handbook")
 class Handbook(MethodView):
     @blp.response(200, EditionSchema(many=True))
@@ -36,36 +53,58 @@ class Handbook(MethodView):
         return [_body(e) for e in queries.editions(db.session)]
 
     @blp.arguments(EditionRequestSchema)
-    @blp.response(201, EditionSchema)
-    @blp.alt_response(202, schema=EditionStartedSchema, description="Being made in the background (the "
-                      "default executor): follow the Location, 404 until the edition is there")
-    @blp.alt_response(409, description="Nothing changed since the last edition, or another edition was made at "
-                                       "the same moment")
+    @blp.response(201, EditionMadeSchema)
+    @blp.alt_response(202, schema=HandbookRunSchema, description="Being made in the background (the default "
+                      "executor): the run; follow its Location (GET /handbook/runs/{id}) until its state is done "
+                      "(edition_url), failed or stopped (error says why). With REPORT_EXECUTOR=inline, a making "
+                      "that failed is answered so too, its run failed")
+    @blp.alt_response(409, description="Nothing changed since the last edition, or another edition is being made "
+                                       "(the message names its run)")
     def post(self, args):
         """Make an edition from the current catalogue (secretariat). Each language is laid out as PDF and HTML,
-        which takes tens of seconds: with the default executor it is made in a process of its own (202, then
-        GET the Location until it answers 200); with REPORT_EXECUTOR=inline at once (201). Refused with 409
-        when it would say what the last edition says, before anything is started."""
+        which takes tens of seconds: with the default executor it is made in the background (202 and its run:
+        GET the Location until its state is done); with REPORT_EXECUTOR=inline at once (201: the edition and
+        its run_id). Refused with 409 when it would say what the last edition says, or while another edition
+        is being made, before anything is started."""
         session = db.session
         user = authenticated_user()
-        languages = tuple(dict.fromkeys(args["languages"]))
-        number, version = operations.check_request(session, user, args["note"], languages, current_app.config,
-                                                   clock.today(config=current_app.config))
-        edition = operations.start_edition(current_app._get_current_object(), user, args["note"], languages)
-        location = {"Location": url_for("handbook_api.HandbookEdition", number=number)}
-        if edition is None:
-            started = jsonify(EditionStartedSchema().dump({"number": number, "catalogue_version": version,
-                                                           "state": "making", "languages": list(languages)}))
-            started.status_code = 202
-            started.headers.update(location)
-            return started
-        return _body(edition), 201, location
+        run = operations.request_edition(session, user, args["note"], tuple(dict.fromkeys(args["languages"])),
+                                         current_app.config, clock.today(config=current_app.config))
+        finish(session, current_app.config)  # the worker reads the run
+        executor.start(current_app._get_current_object(), run.id, "handbook")
+        session.refresh(run)
+        if run.state == "done":
+            edition = queries.edition(session, run.number)
+            return {**_body(edition), "run_id": run.id}, 201, {"Location": edition_url(edition.number)}
+        started = jsonify(HandbookRunSchema().dump(_run_body(run)))
+        started.status_code = 202
+        started.headers["Location"] = url_for("handbook_api.HandbookRunOne", run_id=run.id)
+        return started  # a Response: not dumped with the 201 schema
+
+
+@blp.route("/handbook/runs")
+class HandbookRuns(MethodView):
+    @blp.response(200, HandbookRunSchema(many=True))
+    def get(self):
+        """The latest runs (editions asked for), newest first, with their state (everyone signed in)."""
+        session = db.session
+        emails = queries.user_emails(session)
+        return [_run_body(r, emails) for r in queries.runs(session)]
+
+
+@blp.route("/handbook/runs/<int:run_id>")
+class HandbookRunOne(MethodView):
+    @blp.response(200, HandbookRunSchema)
+    @blp.alt_response(404, description="No such run")
+    def get(self, run_id: int):
+        """One run: its state, stage and progress; once done the edition it made, once failed why."""
+        return _run_body(queries.find_run(db.session, run_id))
 
 
 @blp.route("/handbook/<int:number>")
 class HandbookEdition(MethodView):
     @blp.response(200, EditionSchema)
-    @blp.alt_response(404, description="No such edition (yet: one being made answers 404 until it is there)")
+    @blp.alt_response(404, description="No such edition (one being made: follow its run, GET /handbook/runs)")
     def get(self, number: int):
         """One edition: its catalogue version, note, changes and files."""
         return _body(queries.edition(db.session, number))

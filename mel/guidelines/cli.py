@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from mel import clock
 from mel.db import db
 from mel.errors import MelError
 from mel.unit_of_work import finish
@@ -30,29 +31,44 @@ def handbook_group() -> None:
 @click.option("--lang", "languages", multiple=True, type=click.Choice(["en", "sw"]),
               help="A language to render (repeat it; default both en and sw).")
 @click.option("--as", "as_email", default=None, help="Record the edition as made by this user (default: the system).")
+@click.option("--run", "run_id", type=int, default=None,
+              help="Make the edition a run asked for on the web or the API (what its worker process runs); "
+                   "the run says the note, languages and who asked.")
 @with_appcontext
-def handbook_make(note: str, languages: tuple[str, ...], as_email: str | None) -> None:
-    """Make an edition from the current catalogue: PDF and HTML in each language. Refused (exit 1) when
-    nothing changed since the last edition."""
+def handbook_make(note: str, languages: tuple[str, ...], as_email: str | None, run_id: int | None) -> None:
+    """Make an edition from the current catalogue: PDF and HTML in each language, recorded as a run (its
+    progress shows on the handbook page meanwhile). Refused (exit 1) when nothing changed since the last
+    edition or another edition is being made; exit 1 too when the making fails (the run says why)."""
     from mel.accounts.operations import load_user, system_actor
-    from mel.guidelines.operations import make_edition, release
-    from mel.guidelines.queries import LANGUAGES
+    from mel.guidelines import queries
+    from mel.guidelines.operations import execute_run, request_edition
 
     session = db.session
+    if run_id is not None and (note or languages or as_email):
+        raise click.UsageError("--run takes the note, languages and person from the run: give it alone.")
     try:
-        user = load_user(session, as_email) if as_email else system_actor()
-        # Nothing is written before the edition itself: ending the read transaction between steps keeps the
-        # database free for the service meanwhile (make_edition's `pause`).
-        edition = make_edition(session, user, note, config=current_app.config, languages=languages or LANGUAGES,
-                               pause=release(session))
-        files = [(f.language, f.format, f.pages, f.size, f.sha256) for f in edition.files]
-        number, version = edition.number, edition.catalogue_version
-        finish(session, current_app.config)
+        if run_id is None:
+            user = load_user(session, as_email) if as_email else system_actor()
+            run = request_edition(session, user, note, languages or queries.LANGUAGES, current_app.config,
+                                  clock.today(config=current_app.config))
+            finish(session, current_app.config)
+            run_id = run.id
+        # Nothing is written before the edition itself but the run's progress: the database stays free for the
+        # service meanwhile (make_edition's `pause`).
+        run = execute_run(session, run_id, current_app.config)
     except MelError as exc:
         _fail(exc)
-    click.echo(f"Handbook edition {number} made from catalogue version {version}:")
-    for language, file_format, pages, size, sha256 in files:
-        click.echo(f"  {language}.{file_format}: {f'{pages} pages, ' if pages else ''}{size:,} bytes, SHA-256 {sha256}")
+    if run.state != "done":
+        error = queries.run_body(run, {}, str)["error"]
+        click.secho(f"Error: handbook run {run.id} is {queries.run_state(run)}"
+                    f"{': ' + error if error else ' (another process is making it)'}", fg="red", err=True)
+        sys.exit(1)
+    edition = queries.edition(session, run.number)
+    click.echo(f"Handbook edition {edition.number} made from catalogue version {edition.catalogue_version} "
+               f"(run {run.id}):")
+    for kept in edition.files:
+        click.echo(f"  {kept.language}.{kept.format}: {f'{kept.pages} pages, ' if kept.pages else ''}{kept.size:,} "
+                   f"bytes, SHA-256 {kept.sha256}")
 
 
 @handbook_group.command("list")

@@ -8,35 +8,49 @@ the PDF and the HTML in each language and keeps them in handbook_file, unchanged
 An edition that would say what the previous one says is refused (409, naming that edition and its
 catalogue version): the calendar's dates and the annex's figures move with time and alone never make
 a new edition. The write flushes; the caller commits (mel/unit_of_work.py).
+
+The web, the API and the command line ask for an edition with `request_edition`: the request is checked
+and kept as a queued run (handbook_run), committed by the caller, which starts it as report runs are
+started (mel/reporting/executor.py `start(app, run.id, "handbook")`: the RQ queue, a `mel handbook make
+--run ID` process, a thread or inline). `execute_run` makes the edition, committing the run's stage and
+progress in short transactions of their own as it goes, then the edition with the run done, or the run
+failed with why. One run at a time: another request meanwhile is refused (409, naming the run), unless
+the run went quiet (mel/reporting/queries.py `went_quiet`): it is then recorded as failed, saying so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import subprocess
-import sys
-import threading
 import time
-from datetime import date, datetime
-from pathlib import Path
+from collections.abc import Callable
+from datetime import date
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from indicators.messages import N_, message, text
+from indicators.messages import N_, Text, as_data, message, text
 from mel import clock
 from mel.accounts import audit
 from mel.catalogue.indicator_admin import LABELS as INDICATOR_LABELS
 from mel.catalogue.rule_admin import LABELS as RULE_LABELS
-from mel.errors import Conflict, Forbidden, ValidationFailed
+from mel.db import utcnow
+from mel.errors import Conflict, Forbidden, MelError, ValidationFailed
 from mel.guidelines import queries
-from mel.guidelines.models import HandbookEdition, HandbookFile
+from mel.guidelines.models import IN_FLIGHT, HandbookEdition, HandbookFile, HandbookRun
 from mel.reporting.operations import speaking_in
 from mel.scopes import can_administer
 
 log = logging.getLogger(__name__)
 NOTE_LIMIT = 2000
+ERROR_LIMIT = 4000  # characters of a run's error kept
+# The stages a run's page shows while an edition is made (English, stored on the run; translated where shown).
+WAITING, GATHERING, ANNEX, SAVING = (N_("waiting to start"), N_("gathering the catalogue"),
+                                     N_("gathering each indicator's history for the annex"), N_("saving the edition"))
+LAYING_OUT = {"en": N_("laying out the English PDF and HTML"), "sw": N_("laying out the Kiswahili PDF and HTML")}
+DONE, FAILED = N_("done"), N_("failed")
+Progress = Callable[[int, str], None]  # (percent, stage)
 RULE_FIELD_LABELS = {**RULE_LABELS, "left": N_("Left side"), "right": N_("Right side"), "is_active": N_("Status")}
 FORM_FIELD_LABELS = {"name": N_("Name"), "programme": N_("Programme"), "frequency": N_("Frequency"),
                      "window": N_("Window"), "windows": N_("Window from a quarter on"),
@@ -85,21 +99,27 @@ def check_request(session: Session, user, note: str | None, languages, config, t
 
 
 def make_edition(session: Session, user, note: str | None = "", *, config=None, today: date | None = None,
-                 languages: tuple[str, ...] = queries.LANGUAGES, pause=None) -> HandbookEdition:
+                 languages: tuple[str, ...] = queries.LANGUAGES, pause=None,
+                 progress: Progress | None = None) -> HandbookEdition:
     """A new edition from the current catalogue (secretariat): content, changes and rendered files, flushed.
 
     `pause` (a background run's `session.commit`, with nothing written yet) ends the read transaction
     between the annex's indicators and before the files are laid out, so the database is never held for
-    the tens of seconds an edition takes (on SQLite every transaction holds the write lock)."""
+    the tens of seconds an edition takes (on SQLite every transaction holds the write lock). `progress`
+    (a run's) is told how far the making is: through the annex's indicators, before each language is
+    laid out and before the edition is saved."""
     from flask import current_app
 
     config = config if config is not None else current_app.config
     today = today or clock.today(config=config)
     check_request(session, user, note, languages, config, today)
     note = checked_note(note)
+    step = progress or (lambda percent, stage: None)
     if pause is not None:
         pause()
-    content = queries.handbook_content(session, config, today, pause=pause)
+    step(10, ANNEX)
+    content = queries.handbook_content(session, config, today, pause=pause,
+                                       on_indicator=lambda done, total: step(10 + 40 * done // total, ANNEX))
     previous = queries.latest(session)
     if pause is not None:
         pause()
@@ -107,8 +127,13 @@ def make_edition(session: Session, user, note: str | None = "", *, config=None, 
     edition = HandbookEdition(number=number, catalogue_version=content["catalogue_version"], content=content,
                               changes=changes(previous.number if previous else None,
                                               previous.content if previous else None, content),
-                              note=note, created_by_id=getattr(user, "id", None), created_at=clock_now())
-    edition.files = [kept for language in languages for kept in render_files(edition, language)]
+                              note=note, created_by_id=getattr(user, "id", None), created_at=utcnow())
+    files = []
+    for index, language in enumerate(languages):
+        step(50 + 40 * index // len(languages), LAYING_OUT.get(language, LAYING_OUT["en"]))
+        files += render_files(edition, language)
+    step(95, SAVING)
+    edition.files = files
     try:
         with session.begin_nested():
             session.add(edition)
@@ -124,33 +149,115 @@ def make_edition(session: Session, user, note: str | None = "", *, config=None, 
     return edition
 
 
-def start_edition(app, user, note: str, languages: tuple[str, ...]) -> HandbookEdition | None:
-    """Make an edition the way REPORT_EXECUTOR says (a checked request, committed work before it): `inline`
-    makes it now and returns it (the caller commits); `thread` in a thread of this process; otherwise in a
-    `mel handbook make` process of its own (an edition takes tens of seconds: each language's PDF), which
-    commits it and writes what it did to the instance folder's handbook.log. Returns None while it is being made."""
-    mode = app.config.get("REPORT_EXECUTOR", "process")
-    if mode == "inline":
-        from mel.db import db
+def request_edition(session: Session, user, note: str | None, languages, config, today: date) -> HandbookRun:
+    """Ask for an edition: the request checked (`check_request`), then kept as a queued run (flushed and
+    audited; the caller commits and starts it). Refused (409, naming the run) while another run is making
+    an edition; one that went quiet no longer counts and is recorded as failed here, saying why."""
+    languages = tuple(languages)
+    number, version = check_request(session, user, note, languages, config, today)
+    stopped = []
+    for other in queries.in_flight(session):
+        if queries.run_state(other) != "stopped":
+            raise _busy(session, other)
+        stopped.append(other.id)
+        _record_failure(session, other.id, queries.stopped_message(other))
+    run = HandbookRun(state="queued", stage=WAITING, progress=0, note=checked_note(note), languages=list(languages),
+                      number=number, catalogue_version=version, created_by_id=getattr(user, "id", None),
+                      created_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError:  # another request for the same edition was kept a moment before (uq_handbook_run_in_flight)
+        raise Conflict(text(message(N_("Edition %(number)s of the handbook was asked for by someone else a moment "
+                                       "ago: the handbook page shows its progress."), number=number))) from None
+    audit.record(session, "handbook.edition_requested", actor=user, object=f"handbook run {run.id}",
+                 details={"number": number, "catalogue_version": version, "languages": list(languages),
+                          "note": run.note, **({"stopped_runs": stopped} if stopped else {})})
+    return run
 
-        return make_edition(db.session, user, note, config=app.config, languages=languages)
-    if mode == "thread":
-        threading.Thread(target=_make_in_thread, args=(app, getattr(user, "email", ""), note, languages),
-                         daemon=True, name="handbook-edition").start()
-        return None
-    command = [sys.executable, "-c", "from mel.cli import main; main()", "handbook", "make", "--note", note]
-    for language in languages:
-        command += ["--lang", language]
-    if getattr(user, "id", None):
-        command += ["--as", user.email]
-    from mel.reporting.executor import _environment
 
-    log_path = Path(app.instance_path) / "handbook.log"
-    with log_path.open("ab") as output:
-        subprocess.Popen(command, env=_environment(app.config), stdout=output, stderr=subprocess.STDOUT,
-                         start_new_session=True)
-    log.info("handbook edition: being made in a worker process (log: %s)", log_path)
-    return None
+def _busy(session: Session, run: HandbookRun) -> Conflict:
+    """The refusal of a second request while `run` makes an edition, naming it."""
+    who = queries.user_emails(session).get(run.created_by_id, "system") if run.created_by_id else "system"
+    return Conflict(text(message(N_("Edition %(number)s of the handbook is being made (run %(id)s, asked for by "
+                                    "%(who)s at %(time)s): wait for it to finish; its page shows the progress."),
+                                 number=run.number, id=run.id, who=who,
+                                 time=f"{clock.local(run.created_at):%H:%M %Z}")))
+
+
+def execute_run(session: Session, run_id: int, config) -> HandbookRun:
+    """Make the edition a queued run asks for, wherever it runs (mel/reporting/executor.py TASKS): the run's
+    stage and progress committed as it goes, then the edition and the run done in one commit, or the run
+    failed with why: a refusal's own message, or for anything else a plain one (and the log has the
+    traceback). A run that is not queued (done, failed, taken by another worker) is left as it is."""
+    from mel.accounts.models import User
+    from mel.accounts.operations import system_actor
+    from mel.unit_of_work import finish
+
+    run = queries.find_run(session, run_id)
+    now = utcnow()
+    claimed = session.execute(
+        update(HandbookRun).where(HandbookRun.id == run_id, HandbookRun.state == "queued")
+        .values(state="running", started_at=now, heartbeat_at=now, progress=5, stage=GATHERING)
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    session.refresh(run)
+    if claimed != 1:
+        return run
+    try:
+        user = (session.get(User, run.created_by_id) if run.created_by_id else None) or system_actor()
+        edition = make_edition(session, user, run.note, config=config, languages=tuple(run.languages),
+                               pause=release(session), progress=_progress(session, run_id))
+        session.execute(update(HandbookRun).where(HandbookRun.id == run_id).values(
+            state="done", progress=100, stage=DONE, edition_id=edition.id, number=edition.number,
+            catalogue_version=edition.catalogue_version, finished_at=utcnow(), heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False))
+        finish(session, config)
+    except Exception as exc:  # the run records why it failed; the caller goes on
+        session.rollback()
+        if not isinstance(exc, MelError):
+            log.exception("handbook run %s failed", run_id)
+        _record_failure(session, run_id, failure(run_id, exc))
+        session.commit()
+    session.refresh(run)
+    return run
+
+
+def failure(run_id: int, exc: Exception) -> str:
+    """Why a run failed, in words: a refusal's own message; for anything else what it was, and what to do."""
+    if isinstance(exc, MelError):
+        return exc.message
+    what = f"{type(exc).__name__}: {exc}"
+    return text(message(N_("The edition could not be made (%(error)s). Make it again; if it fails again, give the "
+                           "administrator the run's number (%(id)s): the service's log has the details."),
+                        error=what if len(what) <= 300 else what[:299] + "…", id=run_id))
+
+
+def _record_failure(session: Session, run_id: int, said: str) -> None:
+    """The run failed, with its message in English and as words; only while it is queued or running (a run
+    recorded as stopped meanwhile keeps what it says). Flushed."""
+    session.execute(update(HandbookRun).where(HandbookRun.id == run_id, HandbookRun.state.in_(IN_FLIGHT)).values(
+        state="failed", stage=FAILED, finished_at=utcnow(), error=str(said)[:ERROR_LIMIT],
+        error_words=as_data(said) if isinstance(said, Text) else None).execution_options(synchronize_session=False))
+
+
+def _progress(session: Session, run_id: int) -> Progress:
+    """A run's `progress` for make_edition: each step committed in a short transaction of its own (nothing
+    else is written before the edition). A run recorded as stopped meanwhile (it went quiet for too long)
+    is not made after all: another may have been asked for since."""
+
+    def step(percent: int, stage: str) -> None:
+        moved = session.execute(
+            update(HandbookRun).where(HandbookRun.id == run_id, HandbookRun.state == "running")
+            .values(progress=percent, stage=stage, heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        session.commit()
+        if moved != 1:
+            raise Conflict(text(message(N_("Handbook run %(id)s was recorded as stopped while it was being made (there "
+                                           "was no sign of it for too long); its edition was not made."), id=run_id)))
+
+    return step
 
 
 def release(session: Session):
@@ -163,30 +270,6 @@ def release(session: Session):
         time.sleep(0.05)
 
     return pause
-
-
-def _make_in_thread(app, email: str, note: str, languages: tuple[str, ...]) -> None:
-    from mel.accounts.operations import load_user, system_actor
-    from mel.db import db
-    from mel.unit_of_work import finish
-
-    with app.app_context():
-        session = db.session
-        try:
-            user = load_user(session, email) if email and email != "system" else system_actor()
-            make_edition(session, user, note, config=app.config, languages=languages, pause=release(session))
-            finish(session, app.config)
-        except Exception:  # noqa: BLE001 - a thread has no one to raise to: the log says what failed
-            session.rollback()
-            log.exception("handbook edition failed")
-        finally:
-            session.close()
-
-
-def clock_now() -> datetime:
-    from mel.db import utcnow
-
-    return utcnow()
 
 
 def render_files(edition: HandbookEdition, language: str) -> list[HandbookFile]:

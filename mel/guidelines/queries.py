@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indicators.explanations import REASON_LABELS
 from indicators.expressions import Expression
-from indicators.messages import as_data
+from indicators.messages import N_, Text, as_data, message, text
 from mel import clock
 from mel.accounts.models import ROLE_LABELS
 from mel.catalogue.lookup import Catalogue, load_catalogue
@@ -34,7 +34,14 @@ from mel.dhis2.ids import (
 from mel.errors import NotFound
 from mel.guidelines import annex, readme
 from mel.guidelines.content import catalogue_content, catalogue_version
-from mel.guidelines.models import FILE_FORMATS, HandbookEdition, HandbookFile
+from mel.guidelines.models import (
+    FILE_FORMATS,
+    IN_FLIGHT,
+    HandbookEdition,
+    HandbookFile,
+    HandbookRun,
+)
+from mel.reporting.queries import STALE_SECONDS, went_quiet
 from mel.returns.workbook import (
     CSV_COLUMNS,
     CSV_OPTIONAL_COLUMNS,
@@ -53,17 +60,18 @@ CALENDAR_QUARTERS = 4
 COMPARED = ("catalogue", "texts")
 
 
-def handbook_content(session: Session, config, today: date, *, with_annex: bool = True, pause=None) -> dict:
+def handbook_content(session: Session, config, today: date, *, with_annex: bool = True, pause=None,
+                     on_indicator=None) -> dict:
     """Everything an edition prints, as plain JSON (see the module's docstring). The annex takes most of
     the time (every indicator's history); `with_annex=False` leaves it out (the browser's current view);
-    `pause` is called between indicators (annex.history)."""
+    `pause` and `on_indicator(done, total)` are called between indicators (annex.history)."""
     content = compared_content(session, config, today)
     quarter = clock.reporting_quarter(today)
     catalogue = load_catalogue(session)
     if pause is not None:
         pause()
     content.update({"calendar": calendar(session, config, quarter),
-                    "annex": annex.history(session, catalogue, pause) if with_annex else None,
+                    "annex": annex.history(session, catalogue, pause, on_indicator) if with_annex else None,
                     "as_of": today.isoformat()})
     return content
 
@@ -193,16 +201,12 @@ def edition(session: Session, number: int) -> HandbookEdition:
     found = session.scalar(select(HandbookEdition).where(HandbookEdition.number == number)
                            .options(selectinload(HandbookEdition.files)))
     if found is None:
-        from indicators.messages import N_, message, text
-
         raise NotFound(text(message(N_("There is no handbook edition %(number)s."), number=number)))
     return found
 
 
 def edition_file(session: Session, number: int, language: str, file_format: str) -> HandbookFile:
     """One rendered file of an edition, exactly as it was made."""
-    from indicators.messages import N_, message, text
-
     found = edition(session, number)
     for kept in found.files:
         if kept.language == language and kept.format == file_format:
@@ -238,3 +242,73 @@ def user_emails(session: Session) -> dict[int, str]:
     from mel.accounts.models import User
 
     return dict(session.execute(select(User.id, User.email)).all())
+
+
+# --------------------------------------------------------------------------- runs: editions being made
+
+RUN_LIMIT = 50
+
+
+def run_state(run: HandbookRun) -> str:
+    """A run's state as it is shown: queued, running, done, failed, or stopped when it went quiet (no
+    worker took it, or its making stopped giving signs: mel/reporting/queries.py `went_quiet`)."""
+    return "stopped" if run.state in IN_FLIGHT and went_quiet(run.last_sign) else run.state
+
+
+def stopped_message(run: HandbookRun) -> Text:
+    """Why a run that went quiet did not make its edition (said on its page, kept when it is recorded failed)."""
+    return text(message(N_("The making of edition %(number)s stopped without finishing: there was no sign of it for "
+                           "%(minutes)s minutes (its process was stopped, or the server restarted). Nothing was kept; "
+                           "make the edition again."), number=run.number, minutes=STALE_SECONDS // 60))
+
+
+def no_run(run_id: int) -> NotFound:
+    return NotFound(text(message(N_("There is no handbook run %(id)s."), id=run_id)))
+
+
+def find_run(session: Session, run_id: int) -> HandbookRun:
+    """A run (everyone signed in sees them, as the editions), or NotFound."""
+    found = session.get(HandbookRun, run_id)
+    if found is None:
+        raise no_run(run_id)
+    return found
+
+
+def runs(session: Session, limit: int = RUN_LIMIT) -> list[HandbookRun]:
+    """The latest runs, newest first."""
+    return list(session.scalars(select(HandbookRun).order_by(HandbookRun.id.desc()).limit(limit)))
+
+
+def in_flight(session: Session) -> list[HandbookRun]:
+    """The runs recorded as queued or running (some may have gone quiet: `run_state`), oldest first, as the
+    database has them now (their workers write with statements)."""
+    return list(session.scalars(select(HandbookRun).where(HandbookRun.state.in_(IN_FLIGHT)).order_by(HandbookRun.id)
+                                .execution_options(populate_existing=True)))
+
+
+def runs_to_show(session: Session) -> tuple[list[HandbookRun], HandbookRun | None]:
+    """What the handbook page shows of the runs: those being made, and the last one that failed (or
+    stopped) unless a later one made its edition."""
+    latest = runs(session)
+    making = [r for r in latest if run_state(r) in IN_FLIGHT]
+    finished = [r for r in latest if run_state(r) not in IN_FLIGHT]
+    failed = finished[0] if finished and finished[0].state != "done" else None
+    return making, failed
+
+
+def run_body(run: HandbookRun, emails: dict[int, str], edition_url) -> dict:
+    """A run as the API and the pages show it; `edition_url(number)` links the edition it made. `error`
+    is English text (a page says it again in its language with `said`)."""
+    state = run_state(run)
+    error = run.error_message if run.error else stopped_message(run) if state == "stopped" else None
+    made = run.edition_id is not None and run.state == "done"
+
+    def moment(value):
+        return value.isoformat() if value else None
+
+    return {"id": run.id, "state": state, "stage": run.stage, "progress": run.progress, "note": run.note,
+            "languages": list(run.languages or ()), "number": run.number, "catalogue_version": run.catalogue_version,
+            "created_by": emails.get(run.created_by_id, "system") if run.created_by_id else "system",
+            "created_at": moment(run.created_at), "started_at": moment(run.started_at),
+            "finished_at": moment(run.finished_at), "error": error,
+            "edition": run.number if made else None, "edition_url": edition_url(run.number) if made else None}

@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the handbook API: a request for an edition and the editions kept."""
+"""Marshmallow schemas of the handbook API: a request for an edition, its run, and the editions kept."""
 
 from __future__ import annotations
 
@@ -43,8 +43,26 @@ class EditionSchema(ma.Schema):
     files = ma.fields.List(ma.fields.Nested(EditionFileSchema))
 
 
-class EditionStartedSchema(ma.Schema):
-    number = ma.fields.Integer(metadata={"description": "The number the edition will have"})
-    catalogue_version = ma.fields.String()
-    state = ma.fields.String(metadata={"description": "making: follow the Location until it answers 200"})
-    languages = ma.fields.List(ma.fields.String())
+class EditionMadeSchema(EditionSchema):
+    run_id = ma.fields.Integer(metadata={"description": "The run that made it (GET /handbook/runs/{run_id})"})
+
+
+class HandbookRunSchema(ma.Schema):
+    id = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": (
+        "queued, running (stage and progress follow it), done (edition and edition_url say what it made), "
+        "failed (error says why) or stopped (no sign of it for 15 minutes: another edition may be asked for)")})
+    stage = ma.fields.String(metadata={"description": "What it is doing, in English"})
+    progress = ma.fields.Integer(metadata={"description": "Percent"})
+    note = ma.fields.String()
+    languages = ma.fields.List(ma.fields.String(), metadata={"description": "The languages asked for"})
+    number = ma.fields.Integer(metadata={"description": "The number the edition will have (has, once done)"})
+    catalogue_version = ma.fields.String(metadata={"description": "The catalogue version it is made from"})
+    created_by = ma.fields.String()
+    created_at = ma.fields.String()
+    started_at = ma.fields.String(allow_none=True)
+    finished_at = ma.fields.String(allow_none=True)
+    error = ma.fields.String(allow_none=True, metadata={"description": "Why it failed or stopped, and what to do"})
+    edition = ma.fields.Integer(allow_none=True, metadata={"description": "The edition's number, once done"})
+    edition_url = ma.fields.String(allow_none=True, metadata={"description": "GET it once done"})
+    url = ma.fields.String(metadata={"description": "This run (GET it until state is done, failed or stopped)"})

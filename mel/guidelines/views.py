@@ -1,5 +1,6 @@
 """Web pages of the reporting guidelines handbook: the editions (everyone signed in), making one
-(secretariat), each edition's files, and the current catalogue's handbook in the browser."""
+(secretariat) and following its run, each edition's files, and the current catalogue's handbook in the
+browser."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -25,8 +27,10 @@ from mel.errors import Conflict, NotFound, ValidationFailed
 from mel.guidelines import operations, queries
 from mel.guidelines.api import MIMETYPES, file_name
 from mel.i18n import language, said
+from mel.reporting import executor
 from mel.scopes import can_administer
 from mel.security import csp_with_inline_styles
+from mel.unit_of_work import finish
 
 bp = Blueprint("guidelines", __name__, url_prefix="/guidelines")
 
@@ -35,36 +39,59 @@ def file_url(number: int, lang: str, file_format: str) -> str:
     return url_for("guidelines.edition_file", number=number, lang=lang, file_format=file_format)
 
 
+def edition_url(number: int) -> str:
+    return url_for("guidelines.edition", number=number)
+
+
 @bp.route("/")
 @login_required
 def index():
     session = db.session
     emails = queries.user_emails(session)
     found = [queries.edition_body(e, emails, file_url, language()) for e in queries.editions(session)]
+    making, failed = queries.runs_to_show(session)
     return render_template("guidelines/index.html", editions=found, can_make=can_administer(authenticated_user()),
-                           note_limit=operations.NOTE_LIMIT)
+                           note_limit=operations.NOTE_LIMIT,
+                           making=[queries.run_body(r, emails, edition_url) for r in making],
+                           failed=queries.run_body(failed, emails, edition_url) if failed else None)
 
 
 @bp.route("/editions", methods=["POST"])
 @login_required
 def make():
-    user = authenticated_user()
-    note = request.form.get("note", "")
+    """Ask for an edition (secretariat): kept as a run, made in the background; its page follows it."""
+    session = db.session
     try:
-        number, version = operations.check_request(db.session, user, note, queries.LANGUAGES, current_app.config,
-                                                   clock.today(config=current_app.config))
-        edition = operations.start_edition(current_app._get_current_object(), user, note, queries.LANGUAGES)
+        run = operations.request_edition(session, authenticated_user(), request.form.get("note", ""),
+                                         queries.LANGUAGES, current_app.config,
+                                         clock.today(config=current_app.config))
     except (Conflict, ValidationFailed) as error:
         flash(said(error.message), "error")
         return redirect(url_for("guidelines.index"))
-    if edition is None:
-        flash(_("Edition %(number)s of the handbook is being made from catalogue version %(version)s: each language "
-                "is laid out as PDF and HTML, which takes a minute or two. Reload this page to see it.",
-                number=number, version=version), "info")
-        return redirect(url_for("guidelines.index"))
-    flash(_("Edition %(number)s of the handbook is made from catalogue version %(version)s.",
-            number=edition.number, version=edition.catalogue_version), "info")
-    return redirect(url_for("guidelines.edition", number=edition.number))
+    finish(session, current_app.config)  # the worker reads the run
+    executor.start(current_app._get_current_object(), run.id, "handbook")
+    return redirect(url_for("guidelines.run_page", run_id=run.id))
+
+
+@bp.route("/runs/<int:run_id>")
+@login_required
+def run_page(run_id: int):
+    """A run: its state, stage and progress (followed by the page's script), its edition or why it failed."""
+    session = db.session
+    found = queries.find_run(session, run_id)
+    return render_template("guidelines/run.html",
+                           run=queries.run_body(found, queries.user_emails(session), edition_url),
+                           can_make=can_administer(authenticated_user()))
+
+
+@bp.route("/runs/<int:run_id>/status")
+@login_required
+def run_status(run_id: int):
+    """A run as JSON for its page's progress script, its stage in the page's language."""
+    session = db.session
+    body = queries.run_body(queries.find_run(session, run_id), queries.user_emails(session), edition_url)
+    return jsonify({**body, "stage_words": _(body["stage"]) if body["stage"] else "",
+                    "error_words": said(body["error"]) if body["error"] else None})
 
 
 @bp.route("/editions/<int:number>")

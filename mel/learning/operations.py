@@ -20,10 +20,12 @@ from indicators.messages import N_, Message, message, text
 from mel.accounts import audit
 from mel.catalogue.language import checked_translation
 from mel.catalogue.models import Indicator, ResultsNode
+from mel.converters import MAX_ID
 from mel.db import utcnow
 from mel.errors import Conflict, ErrorDetail, Forbidden, ValidationFailed
 from mel.learning.files import CheckedPdf, stored
 from mel.learning.models import EVIDENCE_KINDS, QUESTION_STATUSES, EvidenceItem, LearningQuestion
+from mel.meetings.models import Meeting
 from mel.scopes import can_keep_evidence
 
 # The audit's words for these actions (mel/accounts/audit.py ACTIONS), for extraction: the audit page
@@ -33,7 +35,7 @@ AUDIT_WORDS = (N_("Evidence added"), N_("Evidence changed"), N_("Evidence withdr
 LIMITS = {"title": 400, "authors": 400, "agency": 200, "link": 1000, "key_findings": 8000, "key_findings_sw": 8000,
           "reason": 2000, "code": 20, "question": 2000, "question_sw": 2000, "why": 4000, "answer": 8000}
 ITEM_FIELDS = ("kind", "title", "authors", "agency", "published_on", "link", "key_findings", "key_findings_sw",
-               "indicators", "nodes", "questions")
+               "indicators", "nodes", "questions", "meeting_id")
 QUESTION_FIELDS = ("code", "question", "question_sw", "why", "status", "answer", "nodes")
 LINKS = 50  # indicators, nodes or questions one item may name
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,19}$")
@@ -149,20 +151,45 @@ def _labelled(name: str, words):
     return Joined(": ", (name, words))
 
 
-def _resolved(session: Session, checks: _Checks, name: str, codes: list[str], model, column) -> list:
-    """The rows of `model` whose code is one of `codes` (case does not matter), or a problem naming the others."""
+# A field of codes -> the model the codes name, and what codes that are not one are told.
+LINKED = {"indicators": (Indicator, N_("not in the catalogue: %(codes)s.")),
+          "nodes": (ResultsNode, N_("not nodes of the results framework: %(codes)s.")),
+          "questions": (LearningQuestion, N_("not learning questions: %(codes)s."))}
+
+
+def _resolved(session: Session, checks: _Checks, values: Mapping, name: str) -> list:
+    """The rows the field's codes name (case does not matter), or a problem naming the codes that name none."""
+    codes = checks.codes(values, name)
     if not codes:
         return []
+    model, words = LINKED[name]
     wanted = {c.upper(): c for c in codes}
-    rows = {row_code.upper(): row for row, row_code in session.execute(
-        select(model, column).where(func.upper(column).in_(list(wanted))))}
+    rows = {row.code.upper(): row for row in session.scalars(
+        select(model).where(func.upper(model.code).in_(list(wanted))))}
     unknown = [wanted[c] for c in wanted if c not in rows]
     if unknown:
-        words = {"indicators": N_("not in the catalogue: %(codes)s."),
-                 "nodes": N_("not nodes of the results framework: %(codes)s."),
-                 "questions": N_("not learning questions: %(codes)s.")}[name]
         checks.add(name, message(words, codes=", ".join(unknown)))
     return [rows[c] for c in wanted if c in rows]
+
+
+def _meeting(session: Session, checks: _Checks, values: Mapping) -> int | None:
+    """The TWG meeting an item points at (its record, or the meeting it came from): any meeting recorded,
+    whatever its status; none when the field is empty or null. The form sends the id as text, the API as
+    a number."""
+    raw = values.get("meeting_id")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    typed = raw.strip() if isinstance(raw, str) else raw
+    whole = isinstance(typed, int) and not isinstance(typed, bool)
+    if not (whole or (isinstance(typed, str) and typed.isascii() and typed.isdigit())):
+        checks.add("meeting_id", message(N_("%(value)s is not a meeting's id (a whole number)."),
+                                         value=repr(_short(raw))))
+        return None
+    meeting_id = int(typed)
+    if not 0 < meeting_id <= MAX_ID or session.get(Meeting, meeting_id) is None:
+        checks.add("meeting_id", message(N_("no TWG meeting has the id %(id)s."), id=meeting_id))
+        return None
+    return meeting_id
 
 
 def _refuse(checks: _Checks, what: str) -> None:
@@ -192,13 +219,10 @@ def _item_values(session: Session, values: Mapping, fields: Iterable[str]) -> di
             found[name] = checks.date(values, name)
         elif name == "link":
             found[name] = checks.link(values)
-        elif name == "indicators":
-            found[name] = _resolved(session, checks, name, checks.codes(values, name), Indicator, Indicator.code)
-        elif name == "nodes":
-            found[name] = _resolved(session, checks, name, checks.codes(values, name), ResultsNode, ResultsNode.code)
-        elif name == "questions":
-            found[name] = _resolved(session, checks, name, checks.codes(values, name), LearningQuestion,
-                                    LearningQuestion.code)
+        elif name in LINKED:
+            found[name] = _resolved(session, checks, values, name)
+        elif name == "meeting_id":
+            found[name] = _meeting(session, checks, values)
     _refuse(checks, "item")
     return found
 
@@ -214,7 +238,7 @@ def _plain(item: EvidenceItem) -> dict:
             "published_on": item.published_on.isoformat() if item.published_on else None, "link": item.link,
             "key_findings": item.key_findings, "key_findings_sw": item.key_findings_sw,
             "indicators": [i.code for i in item.indicators], "nodes": [n.code for n in item.nodes],
-            "questions": [q.code for q in item.questions],
+            "questions": [q.code for q in item.questions], "meeting_id": item.meeting_id,
             "file": f"{item.file_name} ({item.file.sha256[:12]})" if item.file is not None else None}
 
 
@@ -225,8 +249,8 @@ def create_item(session: Session, user, values: Mapping, upload: CheckedPdf | No
     item = EvidenceItem(kind=found["kind"], title=found["title"], authors=found["authors"], agency=found["agency"],
                         published_on=found["published_on"], link=found["link"], key_findings=found["key_findings"],
                         key_findings_sw=found["key_findings_sw"], indicators=found["indicators"],
-                        nodes=found["nodes"], questions=found["questions"], withdrawn_reason="",
-                        created_by_id=user.id, updated_by_id=user.id, file=None, file_name="")
+                        nodes=found["nodes"], questions=found["questions"], meeting_id=found["meeting_id"],
+                        withdrawn_reason="", created_by_id=user.id, updated_by_id=user.id, file=None, file_name="")
     if upload is not None:
         item.file, item.file_name = stored(session, upload, user), upload.name
     session.add(item)
@@ -250,14 +274,8 @@ def update_item(session: Session, user, item: EvidenceItem, values: Mapping,
         setattr(item, name, value)
     if upload is not None:
         item.file, item.file_name = stored(session, upload, user), upload.name
-    after = _plain(item)
-    changed = [name for name in after if after[name] != before[name]]
-    if changed:
-        item.updated_by_id, item.updated_at = user.id, utcnow()
-        session.flush()
-        audit.record(session, "evidence.updated", actor=user, object=f"evidence {item.id}",
-                     details={"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}})
-    return changed
+    return audit.record_changes(session, "evidence.updated", item, actor=user, object=f"evidence {item.id}",
+                                before=before, after=_plain(item))
 
 
 def withdraw_item(session: Session, user, item: EvidenceItem, reason) -> bool:
@@ -309,7 +327,7 @@ def _question_values(session: Session, values: Mapping, fields: Iterable[str]) -
         elif name == "status":
             found[name] = checks.choice(values, name, QUESTION_STATUSES)
         elif name == "nodes":
-            found[name] = _resolved(session, checks, name, checks.codes(values, name), ResultsNode, ResultsNode.code)
+            found[name] = _resolved(session, checks, values, name)
     _refuse(checks, "question")
     return found
 
@@ -356,11 +374,6 @@ def update_question(session: Session, user, question: LearningQuestion, values: 
     before = _question_plain(question)
     for name, value in found.items():
         setattr(question, name, value)
-    after = _question_plain(question)
-    changed = [name for name in after if after[name] != before[name]]
-    if changed:
-        question.updated_by_id, question.updated_at = user.id, utcnow()
-        session.flush()
-        audit.record(session, "question.updated", actor=user, object=f"learning question {question.code}",
-                     details={"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}})
-    return changed
+    return audit.record_changes(session, "question.updated", question, actor=user,
+                                object=f"learning question {question.code}", before=before,
+                                after=_question_plain(question))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, Table, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from indicators.messages import N_, message, text
@@ -37,6 +37,28 @@ YEARS = (1900, 2100)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEARCHED = (EvidenceItem.title, EvidenceItem.authors, EvidenceItem.agency, EvidenceItem.key_findings,
             EvidenceItem.key_findings_sw)
+
+
+@dataclass(frozen=True)
+class CodedFilter:
+    """A filter of the register by a linked row's code: the query string's field, the model whose code it
+    names (compared without regard to case), the link table and its column, what an unknown code is told."""
+
+    field: str
+    model: type
+    link: Table
+    column: str
+    unknown: str
+
+
+CODED = (
+    CodedFilter("indicator", Indicator, evidence_indicator, "indicator_id",
+                N_("indicator: %(code)s is not in the catalogue.")),
+    CodedFilter("node", ResultsNode, evidence_node, "node_id",
+                N_("node: %(code)s is not a node of the results framework.")),
+    CodedFilter("question", LearningQuestion, evidence_question, "question_id",
+                N_("question: %(code)s is not a learning question.")),
+)
 
 
 @dataclass
@@ -98,29 +120,16 @@ def filters_from(session: Session, args) -> EvidenceFilters:
             raise _unknown("kind", message(N_("kind: %(kind)s is not one of %(kinds)s."), kind=repr(kind[:40]),
                                            kinds=", ".join(EVIDENCE_KINDS)))
         found.kind = kind
-    indicator = str(args.get("indicator") or "").strip()
-    if indicator:
-        row = session.execute(select(Indicator.id, Indicator.code).where(Indicator.code == indicator.upper())).first()
+    for by in CODED:
+        typed = str(args.get(by.field) or "").strip()
+        if not typed:
+            continue
+        row = session.execute(select(by.model.id, by.model.code).where(
+            func.upper(by.model.code) == typed.upper())).first()
         if row is None:
-            raise _unknown("indicator", message(N_("indicator: %(code)s is not in the catalogue."),
-                                                code=repr(indicator[:40])))
-        found.indicator, found.ids["indicator"] = row.code, row.id
-    node = str(args.get("node") or "").strip()
-    if node:
-        row = session.execute(select(ResultsNode.id, ResultsNode.code).where(
-            func.upper(ResultsNode.code) == node.upper())).first()
-        if row is None:
-            raise _unknown("node", message(N_("node: %(code)s is not a node of the results framework."),
-                                           code=repr(node[:40])))
-        found.node, found.ids["node"] = row.code, row.id
-    question = str(args.get("question") or "").strip()
-    if question:
-        row = session.execute(select(LearningQuestion.id, LearningQuestion.code).where(
-            func.upper(LearningQuestion.code) == question.upper())).first()
-        if row is None:
-            raise _unknown("question", message(N_("question: %(code)s is not a learning question."),
-                                               code=repr(question[:40])))
-        found.question, found.ids["question"] = row.code, row.id
+            raise _unknown(by.field, message(by.unknown, code=repr(typed[:40])))
+        setattr(found, by.field, row.code)
+        found.ids[by.field] = row.id
     found.year = _year(args.get("year"))
     return found
 
@@ -144,15 +153,11 @@ def _filtered(filters: EvidenceFilters) -> Select:
         query = query.where(or_(*(column.icontains(term, autoescape=True) for column in SEARCHED)))
     if filters.kind:
         query = query.where(EvidenceItem.kind == filters.kind)
-    if "indicator" in filters.ids:
-        query = query.where(EvidenceItem.id.in_(select(evidence_indicator.c.evidence_id).where(
-            evidence_indicator.c.indicator_id == filters.ids["indicator"])))
-    if "node" in filters.ids:
-        query = query.where(EvidenceItem.id.in_(select(evidence_node.c.evidence_id).where(
-            evidence_node.c.node_id == filters.ids["node"])))
-    if "question" in filters.ids:
-        query = query.where(EvidenceItem.id.in_(select(evidence_question.c.evidence_id).where(
-            evidence_question.c.question_id == filters.ids["question"])))
+    for by in CODED:
+        if by.field in filters.ids:
+            column = by.link.c[by.column]
+            query = query.where(EvidenceItem.id.in_(select(by.link.c.evidence_id).where(
+                column == filters.ids[by.field])))
     if filters.year is not None:
         query = query.where(EvidenceItem.published_on >= date(filters.year, 1, 1),
                             EvidenceItem.published_on <= date(filters.year, 12, 31))
@@ -197,6 +202,13 @@ def for_question(session: Session, question_id: int) -> list[EvidenceItem]:
     """The items that speak to a learning question, withdrawn ones included (marked), newest first."""
     query = select(EvidenceItem).where(EvidenceItem.id.in_(
         select(evidence_question.c.evidence_id).where(evidence_question.c.question_id == question_id)))
+    return list(session.scalars(newest_first(query)))
+
+
+def for_meeting(session: Session, meeting_id: int) -> list[EvidenceItem]:
+    """The items that record or came from a TWG meeting, not withdrawn (as indicator pages and reports),
+    newest first."""
+    query = select(EvidenceItem).where(EvidenceItem.meeting_id == meeting_id, EvidenceItem.withdrawn_at.is_(None))
     return list(session.scalars(newest_first(query)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from mel.converters import Key
 from mel.learning.models import EVIDENCE_KINDS, QUESTION_STATUSES
 
 KINDS = "evaluation, study, policy_brief, twg_record or other"
@@ -37,7 +38,8 @@ class EvidenceItemSchema(ma.Schema):
     indicators = ma.fields.List(ma.fields.String(), metadata={"description": "Indicator codes"})
     nodes = ma.fields.List(ma.fields.String(), metadata={"description": "Results-framework node codes"})
     questions = ma.fields.List(ma.fields.String(), metadata={"description": "Learning question codes"})
-    meeting_id = ma.fields.Integer(allow_none=True, metadata={"description": "The TWG meeting of a meeting record"})
+    meeting_id = ma.fields.Integer(allow_none=True, metadata={"description": "The TWG meeting it records or came "
+                                                                             "from (/api/v1/meetings/<id>), or null"})
     withdrawn = ma.fields.Boolean()
     withdrawn_at = ma.fields.String(allow_none=True)
     withdrawn_reason = ma.fields.String()
@@ -59,6 +61,9 @@ class _EvidenceFields(ma.Schema):
     indicators = ma.fields.List(ma.fields.String(), metadata=CODES)
     nodes = ma.fields.List(ma.fields.String(), metadata=CODES)
     questions = ma.fields.List(ma.fields.String(), metadata=CODES)
+    meeting_id = Key(strict=True, allow_none=True, metadata={
+        "description": "The id of the TWG meeting it records or came from (/api/v1/meetings); null: none. An id "
+                       "that is no meeting's is refused (422)"})
 
 
 class EvidenceCreateSchema(_EvidenceFields):

@@ -17,6 +17,8 @@ from mel.errors import MelError, ValidationFailed
 from mel.i18n import N_, said
 from mel.learning import files, operations, queries
 from mel.learning.models import EVIDENCE_KINDS, QUESTION_STATUSES, EvidenceItem, LearningQuestion
+from mel.meetings import queries as meeting_queries
+from mel.meetings.models import Meeting
 from mel.scopes import can_keep_evidence
 from reports.evidence import EVIDENCE_KINDS as KIND_LABELS
 
@@ -83,11 +85,7 @@ def evidence_page(evidence_id: int):
 def _item_page(item: EvidenceItem, error: MelError | None = None, reason: str = ""):
     user = authenticated_user()
     session = db.session
-    meeting = None
-    if item.meeting_id:
-        from mel.meetings.models import Meeting
-
-        meeting = session.get(Meeting, item.meeting_id)
+    meeting = session.get(Meeting, item.meeting_id) if item.meeting_id else None
     emails = _emails()
     return render_template("learning/evidence_item.html", item=item, meeting=meeting, error=error, reason=reason,
                            problems=_problems(error), can_edit=can_keep_evidence(user), kind_labels=KIND_LABELS,
@@ -110,17 +108,18 @@ def _form_values(item: EvidenceItem | None) -> dict:
         values = {name: form.get(name, "") for name in
                   ("kind", "title", "authors", "agency", "published_on", "link", "key_findings", "key_findings_sw")}
         values.update({name: form.getlist(name) for name in ("indicators", "nodes", "questions")})
+        values["meeting_id"] = form.get("meeting_id", "").strip()
         return values
-    if item is None:
+    if item is None:  # a link may choose the kind, links and meeting (a meeting's page: "Add its record")
         chosen = {name: [c for c in request.args.getlist(name) if c] for name in ("indicators", "nodes", "questions")}
         return {"kind": request.args.get("kind") if request.args.get("kind") in EVIDENCE_KINDS else "evaluation",
                 "title": "", "authors": "", "agency": "", "published_on": "", "link": "", "key_findings": "",
-                "key_findings_sw": "", **chosen}
+                "key_findings_sw": "", "meeting_id": request.args.get("meeting_id", "").strip(), **chosen}
     return {"kind": item.kind, "title": item.title, "authors": item.authors, "agency": item.agency,
             "published_on": item.published_on.isoformat() if item.published_on else "", "link": item.link,
             "key_findings": item.key_findings, "key_findings_sw": item.key_findings_sw,
             "indicators": [i.code for i in item.indicators], "nodes": [n.code for n in item.nodes],
-            "questions": [q.code for q in item.questions]}
+            "questions": [q.code for q in item.questions], "meeting_id": str(item.meeting_id or "")}
 
 
 def _checked_upload():
@@ -171,7 +170,7 @@ def _evidence_form(item: EvidenceItem | None):
                 item = queries.item(session, item.id)
     return render_template("learning/evidence_form.html", item=item, values=values, error=error,
                            problems=_problems(error), limit=files.megabytes(files.max_bytes(current_app.config)),
-                           **_choices()), (error.status if error else 200)
+                           meetings=meeting_queries.choices(session), **_choices()), (error.status if error else 200)
 
 
 @bp.route("/evidence/new", methods=["GET", "POST"])

@@ -34,6 +34,11 @@ VENUE = "NSPS boardroom, Social Security House, Nairobi"
 EXTERNAL = [("Wanjiru Mwangi", "UNICEF Kenya", True), ("James Odhiambo", "World Bank", False),
             ("Amina Hassan", "WFP", True), ("Joseph Kamau", "KNBS", True)]
 
+# The demo evidence register's TWG meeting record (mel/learning/demo.py): the record of one meeting, published a
+# week after it.
+RECORD_TITLE = "MERL TWG review of quarterly reporting: record of decisions (demo)"
+RECORD_AFTER = timedelta(days=7)
+
 # Anchor dates (the calendar of 5 October 2025); each meeting: title, date, status, quarter reviewed,
 # agenda, accounts present (local parts), the external people, decisions, actions.
 MEETINGS = [
@@ -69,7 +74,7 @@ MEETINGS = [
     },
     {
         "title": "MERL TWG quarterly review of {2025Q2}", "held_on": date(2025, 8, 19), "status": "held",
-        "period": "2025Q2",
+        "period": "2025Q2", "record": RECORD_TITLE,
         "agenda": ["Opening and adoption of the agenda", "Matters arising: actions of the May meeting",
                    "Returns of {2025Q2} and the annual figures", "Data-quality checks for ratio indicators",
                    "Preparation of the annual sector review", "Any other business"],
@@ -168,7 +173,22 @@ def load_meetings(session: Session, calendar: DemoCalendar) -> int:
                 links.replace(session, action.id, "recommendations", [recommendation])
         added += 1
     session.flush()
+    link_record(session, calendar)
     return added
+
+
+def link_record(session: Session, calendar: DemoCalendar) -> bool:
+    """Point the demo register's TWG meeting record at its demo meeting, published a week after it, when both
+    are there and the record points nowhere yet; whether it did."""
+    spec = next(m for m in MEETINGS if m.get("record"))
+    record = session.scalar(select(EvidenceItem).where(EvidenceItem.title == spec["record"],
+                                                       EvidenceItem.meeting_id.is_(None)))
+    meeting = session.scalar(select(Meeting).where(Meeting.title == _words(spec["title"], calendar)))
+    if record is None or meeting is None:
+        return False
+    record.meeting_id, record.published_on = meeting.id, meeting.held_on + RECORD_AFTER
+    session.flush()
+    return True
 
 
 def _words(text: str, calendar: DemoCalendar) -> str:

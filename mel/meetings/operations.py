@@ -19,7 +19,6 @@ from indicators.messages import N_, message, text
 from mel.accounts import audit
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
-from mel.db import utcnow
 from mel.errors import Forbidden, NotFound
 from mel.meetings import links
 from mel.meetings.models import Attendee, Decision, Meeting, MeetingAction
@@ -126,14 +125,8 @@ def update_meeting(session: Session, user: User, meeting: Meeting, raw: dict) ->
                     + [row["user_id"] for row in values.get("attendees", [])])
     before = _meeting_snapshot(meeting, names)
     _apply_meeting(session, meeting, values)
-    after = _meeting_snapshot(meeting, names)
-    if after == before:
-        return meeting
-    meeting.updated_by_id, meeting.updated_at = user.id, utcnow()
-    session.flush()
-    changed = [key for key in after if after[key] != before[key]]
-    audit.record(session, "meeting.updated", actor=user, object=f"meeting {meeting.id}",
-                 details={"before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}})
+    audit.record_changes(session, "meeting.updated", meeting, actor=user, object=f"meeting {meeting.id}",
+                         before=before, after=_meeting_snapshot(meeting, names))
     return meeting
 
 
@@ -198,15 +191,8 @@ def update_action(session: Session, catalogue: Catalogue, user: User, action: Me
     values = action_values(session, catalogue, raw, meeting_id=action.meeting_id, partial=True)
     before = _action_snapshot(session, action)
     _apply_action(session, action, values, today or clock.today())
-    after = _action_snapshot(session, action)
-    if after == before:
-        return action
-    action.updated_by_id, action.updated_at = user.id, utcnow()
-    session.flush()
-    changed = [key for key in after if after[key] != before[key]]
-    audit.record(session, "meeting_action.updated", actor=user, object=f"meeting_action {action.id}",
-                 details={"meeting": action.meeting_id, "before": {k: before[k] for k in changed},
-                          "after": {k: after[k] for k in changed}})
+    audit.record_changes(session, "meeting_action.updated", action, actor=user, object=f"meeting_action {action.id}",
+                         before=before, after=_action_snapshot(session, action), details={"meeting": action.meeting_id})
     return action
 
 

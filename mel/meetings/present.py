@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
-from mel.learning.models import EvidenceItem
+from mel.learning import queries as evidence_queries
 from mel.meetings import links
 from mel.meetings.models import Meeting, MeetingAction
 from mel.meetings.words import ACTION_STATUS_LABELS, MEETING_STATUS_LABELS
@@ -87,10 +87,8 @@ def meeting_body(session: Session, catalogue: Catalogue, user: User, meeting: Me
                        "present": a.present} for a in meeting.attendees],
         "decisions": [{"number": d.number, "text": d.text} for d in meeting.decisions],
         "actions": action_rows(session, catalogue, user, list(meeting.actions), today, emails_by_id),
-        "records": [{"id": i, "title": t} for i, t in session.execute(
-            select(EvidenceItem.id, EvidenceItem.title).where(EvidenceItem.meeting_id == meeting.id,
-                                                              EvidenceItem.withdrawn_at.is_(None))
-            .order_by(EvidenceItem.id))],
+        "evidence": [{"id": e.id, "title": e.title, "kind": e.kind}
+                     for e in evidence_queries.for_meeting(session, meeting.id)],
         "created_at": _aware(meeting.created_at), "updated_at": _aware(meeting.updated_at),
         "updated_by": emails_by_id.get(meeting.updated_by_id or 0, "system"),
     }

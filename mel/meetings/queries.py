@@ -11,6 +11,7 @@ from mel.accounts.models import AuditEvent, User
 from mel.meetings.models import Attendee, Meeting, MeetingAction
 
 OPEN = ("open", "in_progress")
+LATEST_FIRST = (Meeting.held_on.desc(), Meeting.id.desc())
 
 
 def load_meeting(session: Session, meeting_id: int) -> Meeting | None:
@@ -31,7 +32,7 @@ def load_action(session: Session, action_id: int) -> MeetingAction | None:
 def meetings(session: Session, *, status: str | None = None, since: date | None = None,
              until: date | None = None) -> list[Meeting]:
     """Meetings, the latest first, with their decisions (numbers) loaded."""
-    query = select(Meeting).options(selectinload(Meeting.decisions)).order_by(Meeting.held_on.desc(), Meeting.id.desc())
+    query = select(Meeting).options(selectinload(Meeting.decisions)).order_by(*LATEST_FIRST)
     if status:
         query = query.where(Meeting.status == status)
     if since:
@@ -39,6 +40,11 @@ def meetings(session: Session, *, status: str | None = None, since: date | None 
     if until:
         query = query.where(Meeting.held_on <= until)
     return list(session.scalars(query))
+
+
+def choices(session: Session) -> list:
+    """Every meeting as a form offers it (id, date, title), the latest first."""
+    return list(session.execute(select(Meeting.id, Meeting.held_on, Meeting.title).order_by(*LATEST_FIRST)))
 
 
 def action_counts(session: Session, today: date) -> dict[int, dict[str, int]]:

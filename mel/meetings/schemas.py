@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from mel.converters import Key, PeriodField
+from mel.learning.models import EVIDENCE_KINDS
 from mel.meetings import values as limits
 from mel.meetings.models import ACTION_STATUSES, MEETING_STATUSES
 
@@ -132,6 +133,12 @@ class MeetingActionSchema(ma.Schema):
         return [i["code"] for i in row["indicators"]]
 
 
+class MeetingEvidenceSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "/api/v1/evidence/<id>"})
+    title = ma.fields.String()
+    kind = ma.fields.String(metadata={"description": ", ".join(EVIDENCE_KINDS)})
+
+
 class MeetingSchema(ma.Schema):
     id = ma.fields.Integer()
     uid = ma.fields.String()
@@ -145,6 +152,9 @@ class MeetingSchema(ma.Schema):
     decisions = ma.fields.List(ma.fields.Nested(DecisionSchema))
     minutes = ma.fields.String()
     actions = ma.fields.List(ma.fields.Nested(MeetingActionSchema))
+    evidence = ma.fields.List(ma.fields.Nested(MeetingEvidenceSchema), metadata={
+        "description": "The evidence items (not withdrawn) that record the meeting or came from it (their "
+                       "`meeting_id`), newest first"})
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     updated_by = ma.fields.String()

@@ -22,7 +22,7 @@ from mel.meetings import operations, present, queries
 from mel.meetings.models import ACTION_STATUSES
 from mel.meetings.words import ACTION_STATUS_LABELS, MEETING_STATUS_LABELS
 from mel.reporting import actions as report_actions
-from mel.scopes import can_record_meetings
+from mel.scopes import can_keep_evidence, can_record_meetings
 from reports.story import quarter_label
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -184,7 +184,8 @@ def _meeting_view(meeting_id: int, *, action_state: dict | None = None, error=No
                            action_state=action_state or _action_state(), error=error,
                            decisions=[(d["number"], d["text"]) for d in body["decisions"]],
                            choices=_choices(session) if can_record else {}, statuses=MEETING_STATUS_LABELS,
-                           action_statuses=ACTION_STATUS_LABELS, evidence_url=evidence_url), 422 if error else 200
+                           action_statuses=ACTION_STATUS_LABELS, evidence_url=evidence_url,
+                           can_add_evidence=can_keep_evidence(user)), 422 if error else 200
 
 
 @bp.route("/<int:meeting_id>")
@@ -200,7 +201,7 @@ def minutes(meeting_id: int):
     meeting = operations.get_meeting(session, meeting_id)
     body = present.meeting_body(session, load_catalogue(session), authenticated_user(), meeting, clock.today())
     return render_template("meetings/minutes.html", meeting=body, statuses=MEETING_STATUS_LABELS,
-                           action_statuses=ACTION_STATUS_LABELS, printed=clock.local_now())
+                           action_statuses=ACTION_STATUS_LABELS, printed=clock.local_now(), evidence_url=evidence_url)
 
 
 @bp.route("/<int:meeting_id>/actions", methods=["POST"])

@@ -83,12 +83,21 @@ def get_visible(session: Session, user, run_id: int) -> ReportRun:
 STALE_SECONDS = 900
 
 
+def went_quiet(since) -> bool:
+    """Whether background work last heard of at `since` has gone quiet: no sign of it for STALE_SECONDS
+    (its process was stopped, its server restarted, no worker took it). The one rule for report runs,
+    their publishing and handbook runs (mel/guidelines/queries.py): such work shows as stopped and may be
+    asked again."""
+    if since is None:
+        return False
+    since = since if since.tzinfo else since.replace(tzinfo=utcnow().tzinfo)
+    return (utcnow() - since).total_seconds() > STALE_SECONDS
+
+
 def effective_state(run: ReportRun) -> str:
     """A running report whose worker stopped sending heartbeats is shown as stopped."""
-    if run.state == "running" and run.heartbeat_at is not None:
-        beat = run.heartbeat_at if run.heartbeat_at.tzinfo else run.heartbeat_at.replace(tzinfo=utcnow().tzinfo)
-        if (utcnow() - beat).total_seconds() > STALE_SECONDS:
-            return "stopped"
+    if run.state == "running" and went_quiet(run.heartbeat_at):
+        return "stopped"
     return run.state
 
 
@@ -102,11 +111,7 @@ def publish_state(run: ReportRun) -> str | None:
         return "done"
     state = run.publish_state or None
     since = run.heartbeat_at if state == "running" else run.publish_requested_at if state == "queued" else None
-    if since is not None:
-        since = since if since.tzinfo else since.replace(tzinfo=utcnow().tzinfo)
-        if (utcnow() - since).total_seconds() > STALE_SECONDS:
-            return "stopped"
-    return state
+    return "stopped" if went_quiet(since) else state
 
 
 def is_publishing(run: ReportRun) -> bool:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from indicators.compile import Thresholds
 from indicators.explanations import label_of, reason
@@ -37,14 +37,14 @@ from mel.results.queries import (
     results,
 )
 from mel.returns.models import DataValue, Return, ReturnEvent, ValueChange, ValueFlag
-from mel.review.models import RETURN_REASONS
-from mel.scopes import can_read_return_notes
+from mel.review.models import QUERY_STATE_WORDS, RETURN_REASONS, ValueQuery
+from mel.scopes import can_read_queries, can_read_return_notes
 
 # What each figure row keeps of a results row (mel/results/api.py COLUMNS, less the trends and the span).
 FIGURE_KEYS = ("actual", "numerator", "denominator", "target", "target_source", "target_note", "baseline",
                "baseline_period", "achievement", "achievement_method", "status", "returns_received",
                "returns_expected", "completeness", "pmp", "pmp_version", "note")
-NOTE_KINDS = ("warning", "returned", "reopened", "revised")  # the page names them (indicator_history.html)
+NOTE_KINDS = ("warning", "query", "returned", "reopened", "revised")  # the page names them (indicator_history.html)
 
 
 def indicator_history(session: Session, catalogue: Catalogue, code: str, *, org_unit: str = "KE",
@@ -70,11 +70,13 @@ def indicator_history(session: Session, catalogue: Catalogue, code: str, *, org_
       title, current_version and `versions` oldest first: {number, reason, created_at, created_by,
       is_current, baseline and baseline_period (at KE only), year_target, quarter_targets {quarter:
       value}, changed (its targets differ from the previous version's)}.
-    - `notes`: oldest first, each {period, period_label, kind (warning, returned, reopened, revised),
+    - `notes`: oldest first, each {period, period_label, kind (warning, query, returned, reopened, revised),
       programme, org_unit, org_unit_name, indicator_figure, option, text, explanation, reasons, by, at}:
-      warnings with their explanations, returns and reopenings with their reasons, and figures changed
-      after the quarter's first published report. A return's notes are read per
-      `mel.scopes.can_read_return_notes` (reader None: approved returns only, as a published annex).
+      warnings with their explanations, review queries with their replies and status, returns and
+      reopenings with their reasons, and figures changed after the quarter's first published report. A
+      return's notes are read per `mel.scopes.can_read_return_notes` (reader None: approved returns only,
+      as a published annex); its query threads only by their readers (`mel.scopes.can_read_queries`),
+      approved or not, never in a published annex.
     - `evidence`: the evidence items linked to the indicator and not withdrawn, newest first: id, kind,
       title, authors, agency, published_on, link, key_findings, key_findings_sw.
     """
@@ -225,7 +227,10 @@ def _notes(session: Session, catalogue: Catalogue, code: str, scope: Query, quar
     if not returns:
         return []
     emails = dict(session.execute(select(User.id, User.email)).all())
-    notes = _warnings(session, catalogue, code, returns) + _decisions(session, catalogue, returns, emails)
+    threads = {i: r for i, r in returns.items()  # query threads: their readers' only, approved or not
+               if reader is not None and can_read_queries(reader, r.programme_id, catalogue.org_unit_by_id[r.org_unit_id])}
+    notes = _warnings(session, catalogue, code, returns) + _queries(session, catalogue, code, threads, emails)
+    notes += _decisions(session, catalogue, returns, emails)
     notes += _revisions(session, catalogue, code, returns, emails)
     notes.sort(key=lambda n: (n["period"], n["at"] or "", NOTE_KINDS.index(n["kind"])))
     return notes
@@ -254,6 +259,27 @@ def _warnings(session: Session, catalogue: Catalogue, code: str, returns: dict[i
                       "text": flag.what, "explanation": flag.explanation,
                       "reasons": [text(Message(label_of(reason_code)))] if label_of(reason_code) else [],
                       "by": "", "at": flag.created_at.isoformat() if flag.created_at else None})
+    return found
+
+
+def _queries(session: Session, catalogue: Catalogue, code: str, returns: dict[int, Return],
+             emails: dict) -> list[dict]:
+    """The review's queries on the indicator's figures: the question, then the answers, corrections and the
+    closing note in order (each "who: words"), and where the thread stands."""
+    found: list[dict] = []
+    if not returns:
+        return found
+    for query in session.scalars(select(ValueQuery).where(ValueQuery.return_id.in_(list(returns)),
+                                                          ValueQuery.indicator_id == catalogue.indicators[code].id)
+                                 .options(selectinload(ValueQuery.messages))
+                                 .order_by(ValueQuery.raised_at, ValueQuery.id)):
+        question = next((m.body for m in query.messages if m.kind == "question"), "")
+        replies = [f"{emails.get(m.author_id, 'system')}: {m.body}" for m in query.messages if m.kind != "question"]
+        found.append({**_place(catalogue, returns[query.return_id]), "kind": "query",
+                      "indicator_figure": figure_code(code, query.component),
+                      "option": catalogue.combo_codes.get(query.option_combo_id, ""), "text": question,
+                      "explanation": " / ".join(replies), "reasons": [text(Message(QUERY_STATE_WORDS[query.status]))],
+                      "by": emails.get(query.raised_by_id, "system"), "at": query.raised_at.isoformat()})
     return found
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
 from indicators.compile import Thresholds
+from indicators.messages import N_, message, text
 from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
@@ -56,10 +58,16 @@ def _charts(history: dict, width: int) -> tuple[str, str]:
     with speaking(language(), report_catalogues()):  # the charts' own words in the page's language
         line = line_chart([period_words(parse_period(q["period"]), short=True) for q in quarters],
                           [q["actual"] for q in quarters], title=title, width=width, height=220, unit=unit)
-        bars = bar_chart([period_words(parse_period(y["fiscal_year"]), short=True) for y in years],
+        bars = bar_chart([_year_label(y) for y in years],
                          [y["year"]["actual"] for y in years], title=title, width=width, height=200, unit=unit,
                          target=latest_target, x_label="")
     return line, bars
+
+
+def _year_label(year: dict) -> str:
+    """A financial year under its bar: a year not over yet is its year to date, and says so."""
+    words = period_words(parse_period(year["fiscal_year"]), short=True)
+    return words if year["complete"] else _("%(year)s to date", year=words)
 
 
 @bp.route("/indicators/<code>/history")
@@ -67,10 +75,14 @@ def _charts(history: dict, width: int) -> tuple[str, str]:
 def indicator_history_page(code: str):
     session = db.session
     catalogue = load_catalogue(session)
-    org_unit, programme = request.args.get("org_unit") or "KE", (request.args.get("programme") or "ALL").upper()
+    try:  # the API's arguments, read by the same schema
+        args = HistoryArgs(unknown=ma.EXCLUDE).load({k: v for k, v in request.args.items() if v and k != "format"})
+    except ma.ValidationError:  # a malformed filter: the page does not exist
+        raise NotFound(text(message(N_("This history page does not exist: check the org unit and programme in its "
+                                       "address.")))) from None
     try:
-        history = _history(code, org_unit, programme)
-    except ValidationFailed as exc:  # an unknown programme or a malformed filter: the page does not exist
+        history = _history(code, args["org_unit"], args["programme"])
+    except ValidationFailed as exc:  # an unknown programme: the page does not exist
         raise NotFound(said(exc.message)) from None
     charts = {}
     if history["years"]:
@@ -149,7 +161,7 @@ class HistoryYearSchema(ma.Schema):
 class HistoryNoteSchema(ma.Schema):
     period = ma.fields.String()
     period_label = ma.fields.String()
-    kind = ma.fields.String(metadata={"description": "warning, returned, reopened or revised (after publication)"})
+    kind = ma.fields.String(metadata={"description": "warning, query (a review query: its question, replies and status), returned, reopened or revised (after publication)"})
     programme = ma.fields.String()
     org_unit = ma.fields.String()
     org_unit_name = ma.fields.String()

@@ -12,6 +12,7 @@ from mel.db import Base, utcnow
 from mel.i18n import N_
 
 QUERY_STATES = ("open", "answered", "closed")
+QUERY_STATE_WORDS = {"open": N_("query open"), "answered": N_("query answered"), "closed": N_("query closed")}
 RETURN_REASONS = {  # English, marked for the catalogue; translated where shown
     "missing_values": N_("Required figures are missing"),
     "inconsistent": N_("Figures are inconsistent with each other"),

@@ -27,6 +27,7 @@ def _ids(s) -> dict[str, int]:
     """An item with a PDF and a learning question, added once to the module's transaction."""
     from mel.catalogue.models import Indicator
     from mel.learning.models import EvidenceFile, EvidenceItem, LearningQuestion, evidence_indicator
+    from mel.meetings.models import Meeting
 
     if s.current is not None:  # its savepoint would take the rows with it when it closes
         s.current.close()
@@ -49,7 +50,8 @@ def _ids(s) -> dict[str, int]:
         question = s.connection.execute(insert(questions).values(
             uid=generate_uid(), code="LQMX", question=f"{MARK} question?", question_sw="", why="", status="open",
             answer="", created_at=utcnow(), updated_at=utcnow()).returning(questions.c.id)).scalar()
-    return {"item": found, "question": question}
+    meeting = s.connection.execute(select(Meeting.id).order_by(Meeting.held_on.desc())).scalar()
+    return {"item": found, "question": question, "meeting": meeting}
 
 
 def cases(s) -> dict:
@@ -67,7 +69,9 @@ def cases(s) -> dict:
 
     ids = _ids(s)
     item, question = ids["item"], ids["question"]
-    fields = {"kind": "study", "title": "Matrix study", "key_findings": "Found.", "indicators": "SA02"}
+    # The keepers point the item at a TWG meeting too (the others are refused before it is looked at).
+    fields = {"kind": "study", "title": "Matrix study", "key_findings": "Found.", "indicators": "SA02",
+              "meeting_id": str(ids["meeting"])}
     keepers = REVIEWERS
 
     def keeps(ok=WRITE, api=False):
@@ -116,11 +120,16 @@ def cases(s) -> dict:
             Case("GET", "/api/v1/evidence", signed(api=True), query={"q": "matrix", "indicator": "SA02"}),
             Case("GET", "/api/v1/evidence", signed({422}, api=True), query={"indicator": "XX99"}, label="unknown")],
         ("learning_api.Evidence", "POST"): [Case("POST", "/api/v1/evidence", keeps(api=True),
-                                                 json={**fields, "indicators": ["SA02"]})],
+                                                 json={**fields, "indicators": ["SA02"],
+                                                       "meeting_id": ids["meeting"]})],
         ("learning_api.EvidenceOne", "GET"): [Case("GET", f"/api/v1/evidence/{item}", signed(api=True)),
                                               Case("GET", f"/api/v1/evidence/{MISSING}", signed(HIDDEN, api=True))],
         ("learning_api.EvidenceOne", "PATCH"): [
             Case("PATCH", f"/api/v1/evidence/{item}", keeps(api=True), json={"agency": "SPS"}),
+            Case("PATCH", f"/api/v1/evidence/{item}", keeps(api=True), json={"meeting_id": ids["meeting"]},
+                 label="meeting"),
+            Case("PATCH", f"/api/v1/evidence/{item}", keeps(api=True), json={"meeting_id": None},
+                 label="no meeting"),
             Case("PATCH", f"/api/v1/evidence/{MISSING}", missing(api=True), json={"agency": "SPS"})],
         ("learning_api.EvidenceWithdraw", "POST"): [
             Case("POST", f"/api/v1/evidence/{item}/withdraw", keeps(api=True), json={"reason": "Matrix."}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 import pandas as pd
@@ -17,6 +17,7 @@ import time_machine
 from sqlalchemy import insert, select
 
 from indicators.figures import figure_code
+from indicators.periods import parse_period
 from mel.accounts.operations import create_token, load_user
 from mel.catalogue.lookup import load_catalogue
 from mel.learning.models import EvidenceItem, evidence_indicator
@@ -57,8 +58,9 @@ def _sa01_row(session, option: str, period: str, value: int) -> pd.DataFrame:
 @pytest.fixture
 def noted(session):
     """Notes on OPCT Kisumu's SA01: an explained warning on approved 2025Q2; 2024Q4 reopened after its
-    report was published, an SA01 figure revised and approved again; 2025Q1 reopened, resubmitted and
-    returned (not approved: its notes are for readers of its queries only). Evidence linked to SA01."""
+    report was published, an SA01 figure revised, queried (answered, closed) and approved again; 2025Q1
+    reopened, resubmitted, queried (left open) and returned (not approved: its notes are for readers of its
+    queries only). Evidence linked to SA01."""
     catalogue = load_catalogue(session)
     secretariat, reviewer = load_user(session, "secretariat@demo.test"), load_user(session, "reviewer@demo.test")
     approved = _return(session, "OPCT", "042", "2025Q2")
@@ -83,11 +85,16 @@ def noted(session):
         assert result.outcome == "stored", [e.message for e in result.errors]
         explain_all(session, secretariat, revised)
         return_ops.submit(session, secretariat, revised, now=REVISED)
+        query = review.raise_query(session, catalogue, reviewer, revised, "SA01", option, "QUERYMARK why 321 more?",
+                                   now=REVISED)
+        review.answer_query(session, catalogue, secretariat, query, "ANSWERMARK payroll recount", now=REVISED)
+        review.close_query(session, reviewer, query, "CLOSEMARK agreed", now=REVISED)
         review.approve(session, catalogue, reviewer, revised, now=REVISED)
     hidden = _return(session, "OPCT", "042", "2025Q1")
     with time_machine.travel(LATER, tick=False):
         review.reopen(session, catalogue, secretariat, hidden, "HIDDENMARK reopened", now=LATER)
         return_ops.submit(session, secretariat, hidden, now=LATER)
+        review.raise_query(session, catalogue, reviewer, hidden, "SA01", option, "QUERYHIDDEN still open", now=LATER)
         review.return_to_officer(session, catalogue, reviewer, hidden, ["outlier"], "RETURNMARK check SA01", now=LATER)
     item = EvidenceItem(kind="evaluation", title="EVIDMARK OPCT impact evaluation", agency="KIPPRA",
                         published_on=date(2024, 11, 1), key_findings="FINDMARK transfers reached 94% on time",
@@ -188,6 +195,12 @@ def test_notes_gather_warnings_returns_reopenings_and_revisions_after_publicatio
     assert "2025-02-20" in revision["text"] and revision["by"] == "secretariat@demo.test"
     returned = next(n for n in notes if n["kind"] == "returned")
     assert returned["text"] == "RETURNMARK check SA01"
+    queried = next(n for n in notes if n["kind"] == "query" and n["period"] == "2024Q4")
+    assert queried["text"] == "QUERYMARK why 321 more?" and queried["by"] == "reviewer@demo.test"
+    assert queried["explanation"] == ("secretariat@demo.test: ANSWERMARK payroll recount / "
+                                      "reviewer@demo.test: CLOSEMARK agreed")
+    assert queried["reasons"] == ["query closed"] and queried["indicator_figure"] == "SA01"
+    assert [n["reasons"] for n in notes if n["kind"] == "query" and n["period"] == "2025Q1"] == [["query open"]]
     assert returned["reasons"] == ["A figure is far from its history or from other counties"]
     history = client.get(API.format(code="SA01"), headers=_token(session, "reviewer@demo.test"),
                          query_string={"programme": "OPCT", "org_unit": "042"}).get_json()
@@ -211,6 +224,8 @@ def test_a_returns_notes_before_its_approval_are_for_readers_of_its_queries_only
     texts = " ".join(str(n["text"]) for n in notes)
     assert "REOPENMARK" in texts and "FLAGMARK" in texts  # approved returns: everyone's (the annex prints them)
     assert ("HIDDENMARK" in texts) is sees_unapproved and ("RETURNMARK" in texts) is sees_unapproved
+    # Query threads are their readers' only, even once the return is approved (viewers never read them).
+    assert ("QUERYMARK" in texts) is sees_unapproved and ("QUERYHIDDEN" in texts) is sees_unapproved
     login(client, email)
     page = client.get(PAGE.format(code="SA01"), query_string={"programme": "OPCT", "org_unit": "042"})
     assert page.status_code == 200
@@ -226,6 +241,7 @@ def test_a_published_annex_reads_approved_returns_notes_only(session, noted):
     history = indicator_history(session, load_catalogue(session), "SA01", org_unit="042", programme="OPCT")
     texts = " ".join(str(n["text"]) for n in history["notes"])
     assert "REOPENMARK" in texts and "HIDDENMARK" not in texts and "RETURNMARK" not in texts
+    assert "QUERYMARK" not in texts and "QUERYHIDDEN" not in texts
 
 
 def test_the_csv_export_reads_back_as_the_history_with_its_notes(client, session, noted):
@@ -335,12 +351,40 @@ def test_anonymous_is_sent_to_sign_in(client):
     (API.format(code="SA01"), {"org_unit": "999"}, 404, "999"),
     (API.format(code="SA01"), {"programme": "NOPE"}, 422, "NOPE"),
     (API.format(code="SA01"), {"format": "pdf"}, 422, "format"),
+    (PAGE.format(code="SA01"), {"org_unit": "9" * 41}, 404, "org unit and programme"),
+    (API.format(code="SA01"), {"org_unit": "9" * 41}, 422, "org_unit"),
 ])
 def test_bad_input_is_refused_by_name(client, session, path, query, status, named):
     login(client, "reviewer@demo.test")
     answer = client.get(path, query_string=query)
     assert answer.status_code == status
     assert named in answer.get_data(as_text=True)
+
+
+def test_the_page_and_the_api_read_a_programme_however_it_is_spelt(client, session):
+    login(client, "reviewer@demo.test")
+    for spelt in ("opct", " OPCT ", "Opct"):
+        api = client.get(API.format(code="SA11"), query_string={"programme": spelt, "org_unit": "042"})
+        assert api.status_code == 200 and api.get_json()["programme"] == "OPCT", spelt
+        page = client.get(PAGE.format(code="SA11"), query_string={"programme": spelt, "org_unit": "042"})
+        assert page.status_code == 200, spelt
+
+
+def test_the_years_chart_marks_a_year_not_over_as_its_year_to_date(client, session):
+    login(client, "reviewer@demo.test")
+    last = client.get(API.format(code="SA11")).get_json()["years"][-1]
+    assert last["complete"] and f"{last['label'].split(' (')[0]} to date" not in client.get(
+        PAGE.format(code="SA11")).get_data(as_text=True)
+    # In the second quarter of that year, the year has only its first quarter reported: a year to date.
+    first = parse_period(last["fiscal_year"]).quarters()[0]
+    with time_machine.travel(datetime.combine(first.end + timedelta(days=20), datetime.min.time(), UTC), tick=False):
+        login(client, "reviewer@demo.test")  # a session of that day
+        years = client.get(API.format(code="SA11")).get_json()["years"]
+        body = client.get(PAGE.format(code="SA11")).get_data(as_text=True)
+    assert not years[-1]["complete"] and all(y["complete"] for y in years[:-1])
+    for year in years:
+        label = year["label"].split(" (")[0]
+        assert (f"{label} to date" in body) is (not year["complete"]), year["fiscal_year"]
 
 
 def test_the_indicator_sheet_and_its_results_page_link_to_the_history(client, session):

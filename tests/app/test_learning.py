@@ -104,6 +104,11 @@ def test_an_evidence_item_linked_to_an_indicator_shows_on_its_page_and_in_the_ne
     assert "A caregiver for every beneficiary over 80 raised withdrawals." in evidence
     # Only the pillar of its indicator and node says it: the other pillars' sections do not.
     assert text.count("EVIDTITLE") == 1
+    # The contents list the block under its pillar, with the page it is on.
+    contents = text[text.index("Contents"):text.index("Executive summary", text.index("Contents") + 200)]
+    listed = re.search(r"Social assistance\.+\s*(\d+)\s*What the evidence says\.+\s*(\d+)\s*Social security", contents)
+    assert listed and int(listed[1]) <= int(listed[2]), contents[:1500]
+    assert contents.count("What the evidence says") == 1
 
 
 def test_withdrawn_evidence_leaves_the_indicator_page_and_the_report_but_stays_in_the_register(client, session):

@@ -482,3 +482,21 @@ def test_the_meeting_pages_in_kiswahili(client, session):
             assert words in page, (path, words)
         for words in english:
             assert words not in page, (path, words)
+
+
+def test_the_demo_meeting_record_is_in_the_register_linked_to_its_meeting_and_published_after_it(client, session):
+    from mel.demo import DemoCalendar
+    from mel.learning.demo import load_learning
+    from mel.learning.models import EvidenceItem
+    from mel.meetings.demo import RECORD_AFTER, RECORD_TITLE, link_record
+
+    load_learning(session)  # the live demo's register (the tests' history has none), then its link to a meeting
+    assert link_record(session, DemoCalendar(date(2025, 10, 5)))
+    session.commit()
+    record = session.scalar(select(EvidenceItem).where(EvidenceItem.title == RECORD_TITLE))
+    meeting = session.get(Meeting, record.meeting_id)
+    assert meeting is not None and meeting.status == "held" and record.kind == "twg_record"
+    assert record.published_on == meeting.held_on + RECORD_AFTER
+    login(client, "viewer@demo.test")
+    assert f'href="/meetings/{meeting.id}"' in client.get(f"/learning/evidence/{record.id}").get_data(as_text=True)
+    assert f'href="/learning/evidence/{record.id}"' in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)

@@ -1,4 +1,6 @@
-// Follows a report run's progress on its page until it is done, and so its publishing (no library, works offline).
+// Follows a run's progress on its page until it is done (a report run and its publishing, a handbook run:
+// templates/reporting/run.html, templates/guidelines/run.html; the bar is _macros.html run_progress). No library,
+// works offline.
 (function () {
   var box = document.getElementById("run");
   if (!box) return;
@@ -7,7 +9,7 @@
   var publishing = pending(box.getAttribute("data-publish-state"));
   if (!pending(state) && !publishing) return;
   var url = box.getAttribute("data-status-url");
-  // The page's words, in its language (templates/reporting/run.html data-words); English without them.
+  // The page's words, in its language (the section's data-words); English without them.
   var words = JSON.parse(box.getAttribute("data-words") || "{}");
   function say(key, english, values) {
     return (words[key] || english).replace(/%\((\w+)\)s/g, function (_, name) { return values[name]; });
