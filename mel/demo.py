@@ -176,7 +176,7 @@ def load_demo(session: Session, as_of: date | None = None, live: bool = True,
         from mel.demo_live import load_live
         from mel.learning.demo import load_learning
 
-        questions, items = load_learning(session)  # before the published report, which prints their findings
+        questions, items = load_learning(session, shift=calendar.shift)  # before the published report (it prints them)
         if questions or items:
             summary.live.append(f"Learning agenda: {questions} demo questions and {items} demo evidence items.")
 

@@ -99,7 +99,7 @@ ITEMS = [
                      "officers raised enrolment where they were held.",
      "key_findings_sw": ""},
     {"kind": "twg_record", "title": "MERL TWG review of quarterly reporting: record of decisions (demo)",
-     "authors": "MERL TWG secretariat", "agency": "SPS", "published_on": date(2025, 8, 12),
+     "authors": "MERL TWG secretariat", "agency": "SPS", "published_on": date(2025, 8, 26), "with_calendar": True,
      "indicators": ["SPX14", "SPX11"], "nodes": ["O4.4", "O4.3"], "questions": [],
      "key_findings": "Demonstration content. The TWG noted that late county returns delay the sector report and "
                      "agreed to remind officers a week before the due date and to follow up grievance figures "
@@ -110,9 +110,11 @@ ITEMS = [
 ]
 
 
-def load_learning(session: Session, email: str = "reviewer@demo.test") -> tuple[int, int]:
+def load_learning(session: Session, email: str = "reviewer@demo.test", shift: int = 0) -> tuple[int, int]:
     """Add the demo learning questions and evidence items that are not there yet, as the MERL TWG
-    reviewer; (questions added, items added). Flushes."""
+    reviewer; (questions added, items added). Flushes. The TWG meeting record moves `shift` years with the
+    demo's calendar (mel/demo.py DemoCalendar.shift), as its meeting does (mel/meetings/demo.py): it is
+    dated a week after that meeting; the studies keep their dates."""
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         return 0, 0
@@ -126,6 +128,9 @@ def load_learning(session: Session, email: str = "reviewer@demo.test") -> tuple[
     added_items = 0
     for spec in ITEMS:
         if spec["title"] not in titles:
-            operations.create_item(session, user, {**spec, "link": ""})
+            published = spec["published_on"]
+            if spec.get("with_calendar") and published is not None:
+                published = published.replace(year=published.year + shift)
+            operations.create_item(session, user, {**spec, "link": "", "published_on": published})
             added_items += 1
     return added_questions, added_items

@@ -34,10 +34,9 @@ VENUE = "NSPS boardroom, Social Security House, Nairobi"
 EXTERNAL = [("Wanjiru Mwangi", "UNICEF Kenya", True), ("James Odhiambo", "World Bank", False),
             ("Amina Hassan", "WFP", True), ("Joseph Kamau", "KNBS", True)]
 
-# The demo evidence register's TWG meeting record (mel/learning/demo.py): the record of one meeting, published a
-# week after it.
+# The demo evidence register's TWG meeting record (mel/learning/demo.py, dated a week after it): the record of
+# one meeting.
 RECORD_TITLE = "MERL TWG review of quarterly reporting: record of decisions (demo)"
-RECORD_AFTER = timedelta(days=7)
 
 # Anchor dates (the calendar of 5 October 2025); each meeting: title, date, status, quarter reviewed,
 # agenda, accounts present (local parts), the external people, decisions, actions.
@@ -178,15 +177,15 @@ def load_meetings(session: Session, calendar: DemoCalendar) -> int:
 
 
 def link_record(session: Session, calendar: DemoCalendar) -> bool:
-    """Point the demo register's TWG meeting record at its demo meeting, published a week after it, when both
-    are there and the record points nowhere yet; whether it did."""
+    """Point the demo register's TWG meeting record at its demo meeting when both are there and the record
+    points nowhere yet; whether it did."""
     spec = next(m for m in MEETINGS if m.get("record"))
     record = session.scalar(select(EvidenceItem).where(EvidenceItem.title == spec["record"],
                                                        EvidenceItem.meeting_id.is_(None)))
     meeting = session.scalar(select(Meeting).where(Meeting.title == _words(spec["title"], calendar)))
     if record is None or meeting is None:
         return False
-    record.meeting_id, record.published_on = meeting.id, meeting.held_on + RECORD_AFTER
+    record.meeting_id = meeting.id
     session.flush()
     return True
 

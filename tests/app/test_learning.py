@@ -410,3 +410,15 @@ def test_the_demo_adds_its_agenda_and_register_once(session):
     items = session.scalars(select(EvidenceItem).where(EvidenceItem.title.like("%(demo%"))).all()
     assert len(items) == len(ITEMS) and all(not i.link for i in items)
     assert all("emonstration" in i.key_findings or "Demonstration" in i.key_findings for i in items)
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_the_demo_meeting_record_moves_with_the_calendar_and_the_studies_keep_their_dates(session, shift):
+    from mel.learning.demo import ITEMS, load_learning
+
+    load_learning(session, shift=shift)
+    for spec in ITEMS:
+        item = session.scalar(select(EvidenceItem).where(EvidenceItem.title == spec["title"]))
+        moved = shift if spec.get("with_calendar") else 0
+        assert item.published_on == spec["published_on"].replace(year=spec["published_on"].year + moved), spec["title"]
+    assert any(spec.get("with_calendar") for spec in ITEMS) and not all(spec.get("with_calendar") for spec in ITEMS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -484,11 +484,11 @@ def test_the_meeting_pages_in_kiswahili(client, session):
             assert words not in page, (path, words)
 
 
-def test_the_demo_meeting_record_is_in_the_register_linked_to_its_meeting_and_published_after_it(client, session):
+def test_the_demo_meeting_record_is_in_the_register_linked_to_its_meeting_and_dated_after_it(client, session):
     from mel.demo import DemoCalendar
     from mel.learning.demo import load_learning
     from mel.learning.models import EvidenceItem
-    from mel.meetings.demo import RECORD_AFTER, RECORD_TITLE, link_record
+    from mel.meetings.demo import RECORD_TITLE, link_record
 
     load_learning(session)  # the live demo's register (the tests' history has none), then its link to a meeting
     assert link_record(session, DemoCalendar(date(2025, 10, 5)))
@@ -496,7 +496,7 @@ def test_the_demo_meeting_record_is_in_the_register_linked_to_its_meeting_and_pu
     record = session.scalar(select(EvidenceItem).where(EvidenceItem.title == RECORD_TITLE))
     meeting = session.get(Meeting, record.meeting_id)
     assert meeting is not None and meeting.status == "held" and record.kind == "twg_record"
-    assert record.published_on == meeting.held_on + RECORD_AFTER
+    assert record.published_on == meeting.held_on + timedelta(days=7)  # its record, a week after it
     login(client, "viewer@demo.test")
     assert f'href="/meetings/{meeting.id}"' in client.get(f"/learning/evidence/{record.id}").get_data(as_text=True)
     assert f'href="/learning/evidence/{record.id}"' in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
