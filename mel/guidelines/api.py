@@ -41,7 +41,8 @@ def edition_url(number: int) -> str:
 
 
 def _run_body(run, emails: dict[int, str] | None = None) -> dict:
-    body = queries.run_body(run, queries.user_emails(db.session) if emails is None else emails, edition_url)
+    body = queries.run_body(run, queries.user_emails(db.session) if emails is None else emails, edition_url,
+                            authenticated_user())
     return {**body, "url": url_for("handbook_api.HandbookRunOne", run_id=run.id)}
 
 

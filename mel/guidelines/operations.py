@@ -45,6 +45,9 @@ from mel.scopes import can_administer
 log = logging.getLogger(__name__)
 NOTE_LIMIT = 2000
 ERROR_LIMIT = 4000  # characters of a run's error kept
+# A failure that is not a refusal: it names the exception, which only the secretariat reads (queries.run_body).
+UNEXPECTED = N_("The edition could not be made (%(error)s). Make it again; if it fails again, give the "
+                "administrator the run's number (%(id)s): the service's log has the details.")
 # The stages a run's page shows while an edition is made (English, stored on the run; translated where shown).
 WAITING, GATHERING, ANNEX, SAVING = (N_("waiting to start"), N_("gathering the catalogue"),
                                      N_("gathering each indicator's history for the annex"), N_("saving the edition"))
@@ -229,9 +232,7 @@ def failure(run_id: int, exc: Exception) -> str:
     if isinstance(exc, MelError):
         return exc.message
     what = f"{type(exc).__name__}: {exc}"
-    return text(message(N_("The edition could not be made (%(error)s). Make it again; if it fails again, give the "
-                           "administrator the run's number (%(id)s): the service's log has the details."),
-                        error=what if len(what) <= 300 else what[:299] + "…", id=run_id))
+    return text(message(UNEXPECTED, error=what if len(what) <= 300 else what[:299] + "…", id=run_id))
 
 
 def _record_failure(session: Session, run_id: int, said: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indicators.explanations import REASON_LABELS
 from indicators.expressions import Expression
-from indicators.messages import N_, Text, as_data, message, text
+from indicators.messages import N_, Message, Text, as_data, message, text
 from mel import clock
 from mel.accounts.models import ROLE_LABELS
 from mel.catalogue.lookup import Catalogue, load_catalogue
@@ -51,6 +51,7 @@ from mel.returns.workbook import (
     TEMPLATE_COLUMNS,
 )
 from mel.returns.workflow import window_for
+from mel.scopes import can_administer
 
 SCHEMA = 1
 LANGUAGES = ("en", "sw")
@@ -296,11 +297,16 @@ def runs_to_show(session: Session) -> tuple[list[HandbookRun], HandbookRun | Non
     return making, failed
 
 
-def run_body(run: HandbookRun, emails: dict[int, str], edition_url) -> dict:
+def run_body(run: HandbookRun, emails: dict[int, str], edition_url, reader=None) -> dict:
     """A run as the API and the pages show it; `edition_url(number)` links the edition it made. `error`
-    is English text (a page says it again in its language with `said`)."""
+    is English text (a page says it again in its language with `said`). A failure that names an exception
+    (operations.UNEXPECTED) is the secretariat's to read: other `reader`s are told only that the edition
+    could not be made (`reader` None: the command line, which is the secretariat's)."""
     state = run_state(run)
     error = run.error_message if run.error else stopped_message(run) if state == "stopped" else None
+    if error is not None and reader is not None and not can_administer(reader) and _unexpected(run):
+        error = text(Message(N_("The edition could not be made. The secretariat can make it again and has the "
+                                "details.")))
     made = run.edition_id is not None and run.state == "done"
 
     def moment(value):
@@ -312,3 +318,10 @@ def run_body(run: HandbookRun, emails: dict[int, str], edition_url) -> dict:
             "created_at": moment(run.created_at), "started_at": moment(run.started_at),
             "finished_at": moment(run.finished_at), "error": error,
             "edition": run.number if made else None, "edition_url": edition_url(run.number) if made else None}
+
+
+def _unexpected(run: HandbookRun) -> bool:
+    """Whether a run failed for something other than a refusal (its words are operations.UNEXPECTED's)."""
+    from mel.guidelines.operations import UNEXPECTED
+
+    return isinstance(run.error_words, dict) and run.error_words.get("m") == UNEXPECTED

@@ -50,10 +50,11 @@ def index():
     emails = queries.user_emails(session)
     found = [queries.edition_body(e, emails, file_url, language()) for e in queries.editions(session)]
     making, failed = queries.runs_to_show(session)
-    return render_template("guidelines/index.html", editions=found, can_make=can_administer(authenticated_user()),
+    reader = authenticated_user()
+    return render_template("guidelines/index.html", editions=found, can_make=can_administer(reader),
                            note_limit=operations.NOTE_LIMIT,
-                           making=[queries.run_body(r, emails, edition_url) for r in making],
-                           failed=queries.run_body(failed, emails, edition_url) if failed else None)
+                           making=[queries.run_body(r, emails, edition_url, reader) for r in making],
+                           failed=queries.run_body(failed, emails, edition_url, reader) if failed else None)
 
 
 @bp.route("/editions", methods=["POST"])
@@ -80,7 +81,7 @@ def run_page(run_id: int):
     session = db.session
     found = queries.find_run(session, run_id)
     return render_template("guidelines/run.html",
-                           run=queries.run_body(found, queries.user_emails(session), edition_url),
+                           run=queries.run_body(found, queries.user_emails(session), edition_url, authenticated_user()),
                            can_make=can_administer(authenticated_user()))
 
 
@@ -89,7 +90,8 @@ def run_page(run_id: int):
 def run_status(run_id: int):
     """A run as JSON for its page's progress script, its stage in the page's language."""
     session = db.session
-    body = queries.run_body(queries.find_run(session, run_id), queries.user_emails(session), edition_url)
+    body = queries.run_body(queries.find_run(session, run_id), queries.user_emails(session), edition_url,
+                            authenticated_user())
     return jsonify({**body, "stage_words": _(body["stage"]) if body["stage"] else "",
                     "error_words": said(body["error"]) if body["error"] else None})
 

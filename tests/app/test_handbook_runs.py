@@ -185,6 +185,28 @@ def test_a_failed_rendering_leaves_no_edition_and_says_why_in_english_and_kiswah
     assert (_count(session, HandbookEdition), _count(session, HandbookFile)) == (editions, files)
 
 
+@pytest.mark.parametrize("email", ["reviewer@demo.test", "officer.opct@demo.test", "viewer@demo.test"])
+def test_only_the_secretariat_reads_the_exception_a_failed_run_names(client, session, broken, email):
+    login(client, SECRETARIAT)
+    client.post("/guidelines/editions", data={"csrf_token": csrf_token(client, "/guidelines/"), "note": ""})
+    run = _latest_run(session)
+    assert run.state == "failed" and BROKEN in run.error
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, email)
+    plain = "The edition could not be made. The secretariat can make it again and has the details."
+    page = client.get(f"/guidelines/runs/{run.id}").get_data(as_text=True)
+    index = client.get("/guidelines/").get_data(as_text=True)
+    status = client.get(f"/guidelines/runs/{run.id}/status").get_json()
+    api = client.get(f"/api/v1/handbook/runs/{run.id}", headers=_api(session, email)).get_json()
+    listed = client.get("/api/v1/handbook/runs", headers=_api(session, email)).get_json()
+    for shown in (page, index, str(status), str(api), str(listed)):
+        assert BROKEN not in shown and "RuntimeError" not in shown
+    assert plain in page and plain in index and status["error"] == plain and api["error"] == plain
+    assert "Make the edition again" not in page and "The secretariat can make it again." in page
+    choose_language(client, "sw", "/guidelines/")
+    assert plain not in client.get(f"/guidelines/runs/{run.id}").get_data(as_text=True)
+
+
 def test_a_second_request_while_one_is_in_flight_is_refused_naming_it(client, session, quick):
     api = _api(session)
     for state in ("queued", "running"):
