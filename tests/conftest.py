@@ -17,7 +17,7 @@ from mel.catalogue.operations import seed_catalogue
 from mel.db import db
 from mel.demo import load_demo
 from mel.migrate import upgrade
-from tests.helpers import PG_URL, login, reset_postgres_database
+from tests.helpers import PG_URL, choose_language, login, reset_postgres_database
 
 # Examples are judged on what they find, not on how fast a loaded machine runs them: no deadline.
 settings.register_profile("mel", deadline=None)
@@ -84,6 +84,14 @@ def client(app, session):
 @pytest.fixture
 def runner(app, session):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def swahili(client):
+    """The secretariat, signed in, whose account reads Kiswahili (the i18n error tests' client)."""
+    assert login(client, "secretariat@demo.test").status_code == 302
+    choose_language(client, "sw")
+    return client
 
 
 @pytest.fixture

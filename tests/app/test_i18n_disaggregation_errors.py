@@ -25,14 +25,6 @@ PAGES = "/catalogue/disaggregations"
 
 
 
-@pytest.fixture
-def swahili(client):
-    """The secretariat signed in, their account in Kiswahili."""
-    assert login(client, SECRETARIAT).status_code == 302
-    choose_language(client, "sw")
-    return client
-
-
 def _post(client, path, data):
     return client.post(path, data={"csrf_token": csrf_token(client, PAGES), **data})
 

@@ -44,14 +44,6 @@ def reporting_2025q3():
 
 
 @pytest.fixture
-def swahili(client):
-    """The secretariat, signed in, whose account reads Kiswahili."""
-    login(client, SECRETARIAT)
-    choose_language(client, "sw")
-    return client
-
-
-@pytest.fixture
 def api(session):
     return {"Authorization": f"Bearer {create_token(session, SECRETARIAT, name='i18n forms').token}"}
 

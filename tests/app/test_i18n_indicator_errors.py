@@ -57,14 +57,6 @@ RULE = {"code": "VR90", "name": "Exits within new enrolments", "description": ""
 
 
 @pytest.fixture
-def swahili(client):
-    """The secretariat, signed in, whose account reads Kiswahili."""
-    login(client, SECRETARIAT)
-    choose_language(client, "sw")
-    return client
-
-
-@pytest.fixture
 def api(session):
     return {"Authorization": f"Bearer {create_token(session, SECRETARIAT, name='i18n indicators').token}"}
 
