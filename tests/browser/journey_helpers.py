@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from mel.demo import DEMO_PASSWORD
 
@@ -78,7 +78,12 @@ class Journey:
         return " ".join(self.page.locator(".flash").all_inner_texts())
 
     def expect_flash(self, wanted: str) -> None:
-        """The page says `wanted` in a flash message (else the failure shows what it said instead)."""
+        """The page says `wanted` in a flash message (else the failure shows what it said instead).
+        A click that submits a form returns before the next page has come: wait for the message."""
+        try:
+            expect(self.page.locator(".flash", has_text=wanted).first).to_be_visible()
+        except AssertionError:
+            pass  # the assertion below says what the page said instead
         said = self.flash()
         alerts = " | ".join(self.page.locator("[role=alert]").all_inner_texts())
         assert wanted in said, f"{self.role} at {self.width}px on {self.page.url}: {said!r}; alerts: {alerts!r}"

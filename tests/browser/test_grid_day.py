@@ -178,8 +178,7 @@ def test_a_dropped_connection_mid_edit_loses_nothing(desk, live_server, app, scr
         page.wait_for_function("navigator.onLine")
         assert "The connection is back" in notice.inner_text()
         page.get_by_role("button", name="Save draft").click()
-        page.wait_for_load_state()
-        assert "Saved:" in page.content()
+        expect(page.locator("body")).to_contain_text("Saved:")
         assert value(page, "v.SPX08.numerator.default") == "960"
         assert value(page, "narrative") == "Typed on a bus between Kisumu and Kondele."
         assert page.locator("#draft-notice").is_hidden()  # the draft was spent: the server has it all
@@ -211,8 +210,8 @@ def test_a_stale_save_keeps_the_typed_figure_and_shows_both(desk, live_server, a
                                ".parseFromString(t, 'text/html').querySelector(`[name='${n}']`).value)", name)
         first.fill("7")
         page.get_by_role("button", name="Save draft").click()
-        page.wait_for_load_state()
         stale = page.locator("#stale")
+        expect(stale).to_contain_text("Someone else saved this return after you opened it")
         assert "Someone else saved this return after you opened it" in stale.inner_text()
         assert value(page, name) == "7"
         mine = stale.locator(f'input[name="pick.{name}"][value="mine"]')
@@ -228,8 +227,8 @@ def test_a_stale_save_keeps_the_typed_figure_and_shows_both(desk, live_server, a
         mine.check()
         assert value(page, name) == "7"
         page.get_by_role("button", name="Save with these choices").click()
-        page.wait_for_load_state()
-        assert "Saved:" in page.content() and value(page, name) == "7"
+        expect(page.locator("body")).to_contain_text("Saved:")
+        assert value(page, name) == "7"
 
 
 @pytest.mark.parametrize("viewport", [DESK, PHONE], ids=["desk", "phone"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from mel.accounts.operations import SIGN_IN_REFUSED
 from mel.clock import reporting_quarter
@@ -28,14 +29,17 @@ def test_keyboard_sign_in_catalogue_and_sign_out(page, live_server, screenshot_d
     page.get_by_role("link", name="Indicators").first.click()
     page.select_option("#pillar", "social_assistance")
     page.get_by_role("button", name="Filter").click()
-    assert "17 indicators" in page.content()
+    # A click starts a navigation and returns: wait for the new page before reading it.
+    page.wait_for_url("**/indicators?pillar=social_assistance*")
+    expect(page.locator("main")).to_contain_text("17 indicators")
     page.get_by_role("link", name="SA11").click()
-    assert "Payment cycles credited on or before scheduled date" in page.content()
+    page.wait_for_url(f"{live_server}/indicators/SA11")
+    expect(page.locator("main")).to_contain_text("Payment cycles credited on or before scheduled date")
     page.screenshot(path=str(screenshot_dir / "indicator-sheet.png"), full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server}/login")
-    assert "You have signed out." in page.content()
+    expect(page.locator("body")).to_contain_text("You have signed out.")
     page.goto(f"{live_server}/indicators")
     assert page.url.startswith(f"{live_server}/login")
 
