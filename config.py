@@ -116,10 +116,22 @@ class Config:
     # turn). Production needs REDIS_URL; development uses it when Redis answers, else renders in a
     # process per report and imports inside the request, as before. Empty: no queue (tests).
     REDIS_URL = "redis://127.0.0.1:6379/0"
+    # "auto": the queue when Redis answers (production) or a worker listens (development); "redis":
+    # always the queue (the work waits for a worker); "inline": never, everything runs in the
+    # process that asked (the embedded default without Redis).
+    QUEUE = "auto"
     QUEUE_WORKERS = 2
-    QUEUE_PREFIX = "mel"  # RQ queue names are <prefix>-reports and <prefix>-imports
+    QUEUE_PREFIX = "mel"  # RQ queue names are <prefix>-imports, <prefix>-tasks and <prefix>-reports
+    # A job whose worker died (or that raised) is tried again this many times, waiting these many
+    # seconds before each new try; then it waits in the failed list of the admin jobs page.
+    QUEUE_RETRIES = 3
+    QUEUE_RETRY_INTERVALS = [30, 120, 600]
+    # How often (seconds) a worker looks for jobs whose worker died without a word (killed, machine
+    # lost): RQ finds them once their heartbeat has lapsed (60–90 s) and tries them again.
+    QUEUE_MAINTENANCE_SECONDS = 120
     REPORT_JOB_TIMEOUT = 900  # seconds a render may take before its worker stops it
     IMPORT_JOB_TIMEOUT = 1800
+    TASK_JOB_TIMEOUT = 900  # a scheduled job or a batch of e-mail
     # An upload larger than this (bytes) or with more CSV lines than this is imported in the
     # background with a progress page (web) or 202 + Location (API).
     IMPORT_INLINE_BYTES = 1024 * 1024
@@ -184,6 +196,17 @@ class Config:
         """Settings every environment refuses."""
         if str(self.REQUIRE_2FA).strip().lower() not in ("", "secretariat", "all"):
             raise ConfigError(f"MEL_REQUIRE_2FA must be empty, 'secretariat' or 'all', not {self.REQUIRE_2FA!r}.")
+        if str(self.QUEUE).strip().lower() not in ("auto", "redis", "inline"):
+            raise ConfigError(f"MEL_QUEUE must be 'auto', 'redis' or 'inline', not {self.QUEUE!r}.")
+        if self.QUEUE == "redis" and not str(self.REDIS_URL).strip():
+            raise ConfigError("MEL_QUEUE=redis needs MEL_REDIS_URL (redis://host:6379/0).")
+        try:
+            intervals = [int(seconds) for seconds in self.QUEUE_RETRY_INTERVALS]
+        except (TypeError, ValueError):
+            intervals = [-1]
+        if int(self.QUEUE_RETRIES) < 0 or any(seconds < 0 for seconds in intervals):
+            raise ConfigError("MEL_QUEUE_RETRIES must be 0 or more and MEL_QUEUE_RETRY_INTERVALS whole seconds, "
+                              f"comma-separated (e.g. 30,120,600), not {self.QUEUE_RETRY_INTERVALS!r}.")
 
 
 class DevelopmentConfig(Config):

@@ -128,15 +128,21 @@ def _safe_url() -> str:
 
 
 @click.command("seed")
+@click.option("--levels", type=click.Choice(["county", "subcounty", "ward"]), default="county", show_default=True,
+              help="How deep the org-unit tree goes: counties; and sub-counties (the 290 IEBC constituencies); "
+                   "and the 1,450 wards.")
 @with_appcontext
-def seed_command() -> None:
+def seed_command(levels: str) -> None:
     """Load the reference catalogue (counties, programmes, indicators, forms); safe to repeat."""
+    from mel.catalogue.levels import SEED_LEVELS
     from mel.catalogue.operations import seed_catalogue
 
     session = db.session
-    summary = seed_catalogue(session)
+    summary = seed_catalogue(session, levels=SEED_LEVELS[levels])
     finish(session, current_app.config)
     click.echo(summary.describe())
+    if levels != "county":
+        click.echo(summary.tree.describe())
 
 
 AS_OF = click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

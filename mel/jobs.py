@@ -35,8 +35,10 @@ from mel.db import Base, utcnow
 log = logging.getLogger(__name__)
 
 # A worker takes the first queue with work: an officer's import (seconds, someone waiting at the
-# deadline) goes before a report render (minutes).
-KINDS = ("imports", "reports")
+# deadline) goes first, then the short tasks (the scheduler's jobs, e-mail), then report renders (minutes).
+KINDS = ("imports", "tasks", "reports")
+TIMEOUTS = {"imports": "IMPORT_JOB_TIMEOUT", "tasks": "TASK_JOB_TIMEOUT", "reports": "REPORT_JOB_TIMEOUT"}
+FAILED_KEPT_SECONDS = 7 * 86400  # a job that failed every try stays on the admin jobs page a week
 IMPORT_STATES = ("queued", "running", "done", "failed")
 
 
@@ -115,15 +117,25 @@ def init_app(app: Flask) -> None:
         app.config["REDIS_URL"] = ""
 
 
-def enabled(config) -> bool:
-    """Whether work goes to the queues: production when Redis answers; elsewhere when a worker listens.
+def mode(config) -> str:
+    """MEL_QUEUE: "auto", "redis" or "inline" (config.py)."""
+    return str(config.get("QUEUE") or "auto").strip().lower()
 
-    Redis down in production: reports render a process each and imports run in the request, as
-    before the queue (logged), rather than waiting in a queue nobody can reach.
+
+def enabled(config) -> bool:
+    """Whether work goes to the queues. MEL_QUEUE=inline: never; =redis: always (it waits for a
+    worker); auto: production when Redis answers, elsewhere when a worker listens.
+
+    Redis down in production (auto): reports render a process each and imports run in the request,
+    as before the queue (logged), rather than waiting in a queue nobody can reach.
     """
+    if mode(config) == "inline":
+        return False
     connection = redis_for(config)
     if connection is None:
         return False
+    if mode(config) == "redis":
+        return True
     from redis.exceptions import RedisError
     from rq import Worker
 
@@ -136,9 +148,45 @@ def enabled(config) -> bool:
         return False
 
 
-def enqueue(config, kind: str, function: str, *args) -> None:
-    timeout = int(config.get("REPORT_JOB_TIMEOUT" if kind == "reports" else "IMPORT_JOB_TIMEOUT", 900))
-    queue(config, kind).enqueue_call(function, args=args, timeout=timeout, result_ttl=600, failure_ttl=86400)
+def retry_policy(config):
+    """RQ's Retry of QUEUE_RETRIES tries after the first, QUEUE_RETRY_INTERVALS seconds apart (None: no retry)."""
+    from rq import Retry
+
+    retries = int(config.get("QUEUE_RETRIES", 3))
+    if retries <= 0:
+        return None
+    intervals = [int(seconds) for seconds in config.get("QUEUE_RETRY_INTERVALS") or [0]]
+    return Retry(max=retries, interval=intervals if any(intervals) else 0)
+
+
+def enqueue(config, kind: str, function: str, *args):
+    """Queue `function(*args)` on the kind's queue, with the retry policy; the RQ job."""
+    timeout = int(config.get(TIMEOUTS[kind], 900))
+    retries = int(config.get("QUEUE_RETRIES", 3))
+    return queue(config, kind).enqueue_call(function, args=args, timeout=timeout, result_ttl=600,
+                                            failure_ttl=FAILED_KEPT_SECONDS, retry=retry_policy(config),
+                                            meta={"retries": max(retries, 0)})
+
+
+def attempt() -> int:
+    """Which try of its RQ job the running job is: 1 the first, 2 the first retry…; 0 outside a worker."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None:
+        return 0
+    return attempt_count(job)
+
+
+def take_up_again(session: Session, row, state: str = "state") -> None:
+    """On a retry, a row its dead try left "running" is queued again, for the job to run it from the
+    start (each job's work is all-or-nothing and keyed by its row, so a second run does it once)."""
+    if attempt() > 1 and row is not None and getattr(row, state) == "running":
+        log.warning("%s %s: taken up again after its worker stopped (try %s)", type(row).__name__, row.id, attempt())
+        setattr(row, state, "queued")
+        if hasattr(row, "stage"):
+            row.stage = "trying again: the worker that had it stopped"
+        session.commit()
 
 
 # --------------------------------------------------------------------------- the worker's side
@@ -159,33 +207,39 @@ def _worker_app() -> Flask:
 def render_report(run_id: int) -> str:
     """RQ job: render a queued report run (reports queue)."""
     from mel.db import db
+    from mel.reporting.models import ReportRun
     from mel.reporting.operations import execute
 
     app = _worker_app()
     with app.app_context():
         db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        take_up_again(db.session, db.session.get(ReportRun, run_id))
         return execute(db.session, run_id, app.config).state
 
 
 def publish_report(run_id: int) -> str:
     """RQ job: publish a run asked to be published (reports queue): its final PDF, then the flip."""
     from mel.db import db
+    from mel.reporting.models import ReportRun
     from mel.reporting.operations import run_publish
 
     app = _worker_app()
     with app.app_context():
         db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        take_up_again(db.session, db.session.get(ReportRun, run_id), "publish_state")
         return run_publish(db.session, run_id, app.config).publish_state
 
 
 def make_handbook(run_id: int) -> str:
     """RQ job: make the handbook edition a queued handbook run asks for (reports queue: a render as long)."""
     from mel.db import db
+    from mel.guidelines.models import HandbookRun
     from mel.guidelines.operations import execute_run
 
     app = _worker_app()
     with app.app_context():
         db.engine.dispose(close=False)  # a forked process never shares its parent's connections
+        take_up_again(db.session, db.session.get(HandbookRun, run_id))
         return execute_run(db.session, run_id, app.config).state
 
 
@@ -200,16 +254,86 @@ def preload_render() -> None:
     environment()
 
 
+def _maintained_worker():
+    """RQ's Worker, looking for jobs whose worker died every QUEUE_MAINTENANCE_SECONDS (RQ: 10 minutes)."""
+    from rq import Worker
+
+    class MaintainedWorker(Worker):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.maintenance_interval = int(_worker_app().config.get("QUEUE_MAINTENANCE_SECONDS", 600))
+            # An idle worker waits for work at most worker_ttl - 15 s before it looks again (and does its
+            # maintenance): at most the maintenance interval, so an idle worker finds a dead one's job too.
+            self.worker_ttl = min(self.worker_ttl, max(self.maintenance_interval, 5) + 15)
+
+    return MaintainedWorker
+
+
 def run_workers(app: Flask, count: int, *, burst: bool = False) -> None:
-    """Run `count` RQ worker processes on both queues until stopped (SIGINT/SIGTERM)."""
+    """Run `count` RQ worker processes on the queues (KINDS, in that order) until stopped (SIGINT/SIGTERM).
+    Each worker also runs RQ's scheduler, which puts a job due for a retry back on its queue."""
     from rq.worker_pool import WorkerPool
 
     global _APP
     _APP = app
     preload_render()
     config = app.config
-    pool = WorkerPool([queue(config, kind) for kind in KINDS], connection=redis_for(config), num_workers=count)
+    pool = WorkerPool([queue(config, kind) for kind in KINDS], connection=redis_for(config), num_workers=count,
+                      worker_class=_maintained_worker())
     pool.start(burst=burst, logging_level=str(config.get("LOG_LEVEL", "INFO")))
+
+
+# --------------------------------------------------------------------------- the scheduler's jobs and e-mail
+
+
+def run_scheduled(job_id: str, trigger: str = "schedule") -> str:
+    """RQ job (tasks queue): run a scheduled job (mel/scheduler/jobs.py) as the scheduler would have."""
+    from mel.db import db
+    from mel.scheduler.runner import run_job
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)
+        return run_job(db.session, app.config, job_id, trigger=trigger).outcome
+
+
+class MailNotSent(RuntimeError):
+    """Notices are waiting and the mail server did not take them: the job fails, to be tried again later."""
+
+
+def send_notices() -> int:
+    """RQ job (tasks queue): e-mail the notices not sent yet. The mail server unreachable (or refusing
+    every one) fails the job, so the queue tries again after its back-off; the notices stay pending."""
+    from mel.db import db
+    from mel.review import notify
+
+    app = _worker_app()
+    with app.app_context():
+        db.engine.dispose(close=False)
+        session = db.session
+        sent = notify.send_pending(session, app.config)
+        session.commit()
+        waiting = notify.unsent(session, app.config)
+        if waiting and not sent:
+            raise MailNotSent(f"{waiting} e-mail(s) waiting: the mail server did not take them "
+                              f"({app.config.get('SMTP_HOST')}:{app.config.get('SMTP_PORT')})")
+        return sent
+
+
+def mail_notices(session: Session, config) -> int:
+    """After a commit that wrote notices: queue their e-mail (the tasks queue), or send them now when
+    there is no queue (or Redis refused the job). Returns how many were sent here (0 when queued)."""
+    from mel.review import notify
+
+    if config.get("SMTP_HOST") and enabled(config):
+        from redis.exceptions import RedisError
+
+        try:
+            enqueue(config, "tasks", "mel.jobs.send_notices")
+            return 0
+        except (RedisError, OSError):
+            log.warning("Redis refused the e-mail job: sending the notices from this process")
+    return notify.send_pending(session, config)
 
 
 # --------------------------------------------------------------------------- background imports
@@ -272,6 +396,7 @@ def run_import(job_id: int) -> str:
     app = _worker_app()
     with app.app_context():
         db.engine.dispose(close=False)
+        take_up_again(db.session, db.session.get(ImportJob, job_id))
         return _import(db.session, app.config, job_id)
 
 
@@ -396,3 +521,109 @@ def import_body(session: Session, job: ImportJob) -> dict:
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "status": job.status or None, "result": stored_answer(job.answer),
     }
+
+
+# --------------------------------------------------------------------------- the failed list (dead letters)
+
+# What each job does, in words the admin jobs page translates, and the page that follows its row.
+JOB_WORDS = {
+    "mel.jobs.render_report": (N_("Render report run %(id)s"), "reporting.show", "run_id"),
+    "mel.jobs.publish_report": (N_("Publish report run %(id)s"), "reporting.show", "run_id"),
+    "mel.jobs.make_handbook": (N_("Make handbook run %(id)s"), "guidelines.run_page", "run_id"),
+    "mel.jobs.run_import": (N_("Import %(id)s"), "returns.import_job", "job_id"),
+    "mel.jobs.run_scheduled": (N_("Scheduled job %(id)s"), "", ""),
+    "mel.jobs.send_notices": (N_("Send the e-mail notices waiting"), "", ""),
+}
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job that failed its first try and every retry: it waits here until tried again or removed."""
+
+    id: str
+    kind: str
+    function: str
+    argument: str
+    tries: int
+    enqueued_at: datetime | None
+    failed_at: datetime | None
+    error: str  # the last line of its traceback
+
+    @property
+    def words(self) -> tuple[str, str, str]:
+        return JOB_WORDS.get(self.function, (self.function, "", ""))
+
+
+def _failed_registry(config, kind: str):
+    from rq.registry import FailedJobRegistry
+
+    return FailedJobRegistry(queue=queue(config, kind))
+
+
+def failed_jobs(config, limit: int = 200) -> list[FailedJob]:
+    """The jobs of every queue that failed every try, latest first (empty without Redis)."""
+    from redis.exceptions import RedisError
+    from rq.job import Job
+
+    connection = redis_for(config)
+    if connection is None:
+        return []
+    found: list[FailedJob] = []
+    try:
+        for kind in KINDS:
+            ids = _failed_registry(config, kind).get_job_ids(0, limit - 1)
+            for job in Job.fetch_many(ids, connection=connection):
+                if job is None:
+                    continue
+                result = job.latest_result()
+                lines = [line for line in ((result.exc_string if result else "") or "").splitlines() if line.strip()]
+                found.append(FailedJob(job.id, kind, job.func_name, ", ".join(str(a) for a in job.args),
+                                       attempt_count(job), job.enqueued_at, job.ended_at,
+                                       lines[-1][:300] if lines else ""))
+    except (RedisError, OSError) as exc:
+        log.warning("Redis does not answer at %s: the failed jobs cannot be listed (%s)", config.get("REDIS_URL"), exc)
+        return []
+    return sorted(found, key=lambda job: job.failed_at or datetime.min, reverse=True)[:limit]
+
+
+def attempt_count(job) -> int:
+    """How many tries an RQ job has had (its first and each retry)."""
+    retries, again = int(job.meta.get("retries", 0)), int(job.meta.get("tried_again", 0))
+    return (retries - int(job.retries_left or 0) if job.retries_left is not None else 0) + 1 + again
+
+
+def retry_failed(config, kind: str, job_id: str) -> bool:
+    """Put a failed job back on its queue (one more try); False when it is not in the failed list."""
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job
+
+    if kind not in KINDS or redis_for(config) is None:
+        return False
+    registry = _failed_registry(config, kind)
+    if job_id not in registry.get_job_ids():
+        return False
+    try:
+        job = Job.fetch(job_id, connection=redis_for(config))
+        job.meta["tried_again"] = int(job.meta.get("tried_again", 0)) + 1  # the job knows it is a new try
+        job.save_meta()
+        registry.requeue(job_id)
+    except (InvalidJobOperation, NoSuchJobError):
+        return False
+    return True
+
+
+def remove_failed(config, kind: str, job_id: str) -> bool:
+    """Forget a failed job; False when it is not in the failed list."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    if kind not in KINDS or redis_for(config) is None:
+        return False
+    registry = _failed_registry(config, kind)
+    if job_id not in registry.get_job_ids():
+        return False
+    try:
+        registry.remove(Job.fetch(job_id, connection=redis_for(config)), delete_job=True)
+    except NoSuchJobError:
+        registry.remove(job_id)
+    return True

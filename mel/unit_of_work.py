@@ -29,14 +29,19 @@ def finish(session: Session, config, *, retry_unsent: bool = False) -> int:
     `retry_unsent` (the scheduler's jobs) also sends notices earlier attempts could not. Returns
     how many e-mails went.
     """
+    from mel import jobs
     from mel.accounts import mail
     from mel.review import notify
 
     session.commit()
     mail.send_queued(session, config)  # e-mails with a one-time link: never stored, sent once committed
     sent = 0
-    if session.info.pop(NOTICES_KEY, False) or retry_unsent:
+    wrote = session.info.pop(NOTICES_KEY, False)
+    if retry_unsent:  # a scheduled job: it runs in the background already
         sent = notify.send_pending(session, config)
+        session.commit()
+    elif wrote:  # a request: the queue's tasks send them when there is one
+        sent = jobs.mail_notices(session, config)
         session.commit()
     return sent
 

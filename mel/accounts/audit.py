@@ -80,6 +80,9 @@ ACTIONS = {
     # The reporting guidelines handbook (mel/guidelines).
     "handbook.edition_requested": "Handbook edition asked for",
     "handbook.edition_made": "Handbook edition made",
+    # The queue's failed list (the admin jobs page).
+    "queue.job_retried": "Failed background job tried again",
+    "queue.job_removed": "Failed background job removed",
 }
 
 

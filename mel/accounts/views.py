@@ -52,6 +52,7 @@ AUDIT_ACTION_WORDS = (
     N_("TWG action owner reminded"),
     N_("Evidence added"), N_("Evidence changed"), N_("Evidence withdrawn"), N_("Learning question added"),
     N_("Learning question changed"), N_("Handbook edition asked for"), N_("Handbook edition made"),
+    N_("Failed background job tried again"), N_("Failed background job removed"),
 )
 
 

@@ -28,7 +28,7 @@ class OrgUnits(MethodView):
     @blp.arguments(OrgUnitQuerySchema, location="query")
     @blp.response(200, OrgUnitSchema(many=True))
     def get(self, args):
-        """Org units (Kenya and the 47 counties), filterable by level or parent."""
+        """Org units (Kenya, the 47 counties and, once loaded, sub-counties and wards), filterable by level or parent."""
         return queries.org_units(db.session, level=args.get("level"), parent=args.get("parent"))
 
 

@@ -13,6 +13,7 @@ from indicators.periods import PeriodError, PeriodType, parse_period
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.catalogue import form_admin, form_contents, programme_admin, queries
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import load_catalogue
 from mel.db import db
 from mel.errors import ErrorDetail, MelError, ValidationFailed
@@ -77,7 +78,7 @@ def _form_page(code: str, *, error: MelError | None = None, entered: dict | None
         asked_items=form.items_in(shown.id), asked_units=form.org_units_in(shown.id),
         exception_units=form.org_units_in(quarter.id), versions=form_contents.versions(form),
         contents_rows=_contents_rows(session, form, shown.id, contents_entered),
-        all_units=queries.org_units(session),
+        all_units=queries.org_units(session, max_level=COUNTY),
         chosen_units=set(contents_entered["org_units"]) if contents_entered else
         {u.code for u in form.org_units_in(shown.id)},
         from_period=(contents_entered or {}).get("from_period") or max(shown.id, quarter.id),
@@ -204,7 +205,7 @@ def _programme_page(programme=None, *, error: MelError | None = None, entered: d
     return render_template(
         "catalogue/programme_form.html", programme=programme, values=entered, error=error, problems=problems,
         pillars=queries.pillars(session), levels=form_admin.PROGRAMME_LEVELS, level_words=programme_admin.LEVEL_WORDS,
-        units=queries.org_units(session), quarter=quarter,
+        units=queries.org_units(session, max_level=COUNTY), quarter=quarter,
     ), (error.status if error else 200)
 
 

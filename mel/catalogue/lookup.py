@@ -30,6 +30,7 @@ from indicators.expressions import Expression
 from indicators.figures import option_label
 from indicators.validation import IndicatorSpec, Names, Rule
 from mel.catalogue import models as catalogue_models
+from mel.catalogue.levels import COUNTY, NATIONAL
 from mel.catalogue.models import (
     CatalogueRevision,
     Indicator,
@@ -39,7 +40,12 @@ from mel.catalogue.models import (
     ReportingForm,
     ValidationRule,
 )
-from mel.catalogue.queries import CATALOGUE_FORM_LOADERS, CATALOGUE_INDICATOR_LOADERS, name_key
+from mel.catalogue.queries import (
+    CATALOGUE_FORM_LOADERS,
+    CATALOGUE_INDICATOR_LOADERS,
+    name_key,
+    org_unit_names,
+)
 from mel.db import Base, utcnow
 
 _CACHE = "_mel_catalogue"
@@ -267,11 +273,11 @@ def read_catalogue(session: Session) -> Catalogue:
         lookup[unit.uid] = unit
         if unit.iso_code:
             lookup[unit.iso_code.upper()] = unit
-        lookup[name_key(unit.name)] = unit
-        if unit.level == 2:
+        if unit.level == COUNTY:
             lookup[str(int(unit.code))] = unit
-        else:
+        elif unit.level == NATIONAL:
             lookup["kenya"] = unit
+    lookup.update(org_unit_names(units))
     forms = {form.programme_id: form
              for form in session.scalars(select(ReportingForm).options(*CATALOGUE_FORM_LOADERS))}
     rules = [

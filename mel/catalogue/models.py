@@ -60,10 +60,11 @@ class MetadataMixin:
 
 
 class OrgUnit(MetadataMixin, Base):
-    """A node of the org-unit tree: Kenya (level 1) → counties (2) → sub-counties (3)."""
+    """A node of the org-unit tree: Kenya (level 1) → counties (2) → sub-counties, that is IEBC
+    constituencies (3) → wards (4); mel/catalogue/levels.py names the levels."""
 
     __tablename__ = "org_unit"
-    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+    __table_args__ = (CheckConstraint("level BETWEEN 1 AND 4", name="level_range"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)

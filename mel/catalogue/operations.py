@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from indicators.messages import N_
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
     CategoryOption,
@@ -29,6 +30,7 @@ from mel.catalogue.models import (
     ResultsNode,
     ValidationRule,
 )
+from mel.catalogue.org_tree import TreeSummary, seed_org_tree
 from mel.catalogue.versioning import follow_seed
 from mel.uid import stable_uid
 
@@ -57,6 +59,7 @@ class SeedSummary:
     updated: dict[str, int] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
     admin_changes: dict[str, tuple[str, datetime]] | None = field(default=None, repr=False)
+    tree: TreeSummary | None = None  # the org-unit tree below the counties (mel/catalogue/org_tree.py)
 
     def count(self, kind: str, outcome: str) -> None:
         target = self.created if outcome == "created" else self.updated
@@ -127,10 +130,12 @@ def _upsert(session: Session, summary: SeedSummary, model: type, kind: str, key:
     return obj
 
 
-def seed_catalogue(session: Session) -> SeedSummary:
-    """Load the reference catalogue; a second run changes nothing."""
+def seed_catalogue(session: Session, levels: int = COUNTY) -> SeedSummary:
+    """Load the reference catalogue, with the org-unit tree down to `levels` (2 counties, 3 sub-counties,
+    4 wards: mel/catalogue/levels.py); a second run changes nothing."""
     summary = SeedSummary()
     _seed_org_units(session, summary)
+    summary.tree = seed_org_tree(session, levels, summary)
     pillars = _seed_pillars(session, summary)
     _seed_programmes(session, summary, pillars)
     nodes = _seed_results_framework(session, summary, pillars)

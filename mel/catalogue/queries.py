@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from indicators.messages import N_, Message, message
 from indicators.messages import text as as_text
+from mel.catalogue.levels import COUNTY, NATIONAL
 from mel.catalogue.models import (
     DisaggregationSet,
     DisaggregationSetCategory,
@@ -57,12 +58,25 @@ def resolve_org_unit(session: Session, ref: str) -> OrgUnit:
     return unit
 
 
-def org_units_by_name_key(session: Session) -> dict[str, OrgUnit]:
-    units = session.scalars(select(OrgUnit))
-    lookup: dict[str, OrgUnit] = {}
+def org_unit_names(units) -> dict[str, OrgUnit]:
+    """Org units by their name key: Kenya's and the counties' always (a ward or constituency may share a
+    county's name: Kiambu, Makueni, Vihiga); a sub-county's or ward's only where no other unit has its name."""
+    named: dict[str, list[OrgUnit]] = {}
     for unit in units:
-        lookup[name_key(unit.name)] = unit
-        if unit.level == 1:
+        named.setdefault(name_key(unit.name), []).append(unit)
+    found = {}
+    for key, same in named.items():
+        top = min(same, key=lambda u: u.level)
+        if top.level <= COUNTY or len(same) == 1:
+            found[key] = top
+    return found
+
+
+def org_units_by_name_key(session: Session) -> dict[str, OrgUnit]:
+    units = list(session.scalars(select(OrgUnit)))
+    lookup = org_unit_names(units)
+    for unit in units:
+        if unit.level == NATIONAL:
             lookup["kenya"] = unit
             lookup["national"] = unit
     return lookup
@@ -76,10 +90,14 @@ def descendants_query(unit: OrgUnit, include_self: bool = True) -> Select:
     return query.order_by(OrgUnit.level, OrgUnit.code)
 
 
-def org_units(session: Session, level: int | None = None, parent: str | None = None) -> list[OrgUnit]:
+def org_units(session: Session, level: int | None = None, parent: str | None = None,
+              max_level: int | None = None) -> list[OrgUnit]:
+    """Org units by level and code; `level` one level, `max_level` down to one (COUNTY: Kenya and the counties)."""
     query = select(OrgUnit).order_by(OrgUnit.level, OrgUnit.code)
     if level is not None:
         query = query.where(OrgUnit.level == level)
+    if max_level is not None:
+        query = query.where(OrgUnit.level <= max_level)
     if parent is not None:
         parent_unit = resolve_org_unit(session, parent)
         query = query.where(OrgUnit.parent_id == parent_unit.id)

@@ -11,9 +11,10 @@ from mel.converters import PeriodField
 
 class OrgUnitSchema(ma.Schema):
     uid = ma.fields.String()
-    code = ma.fields.String(metadata={"description": "KE, or the county's constitutional code 001–047"})
+    code = ma.fields.String(metadata={"description": "KE; a county's constitutional code 001–047; SC001–SC290 "
+                                                 "(sub-county: IEBC constituency 001–290); W0001–W1450 (IEBC ward)"})
     name = ma.fields.String()
-    level = ma.fields.Integer(metadata={"description": "1 national, 2 county, 3 sub-county"})
+    level = ma.fields.Integer(metadata={"description": "1 national, 2 county, 3 sub-county (constituency), 4 ward"})
     path = ma.fields.String()
     iso_code = ma.fields.String(allow_none=True, metadata={"description": "ISO 3166-2 code"})
     former_province = ma.fields.String(allow_none=True)
@@ -21,7 +22,7 @@ class OrgUnitSchema(ma.Schema):
 
 
 class OrgUnitQuerySchema(ma.Schema):
-    level = ma.fields.Integer(validate=ma.validate.Range(1, 3))
+    level = ma.fields.Integer(validate=ma.validate.Range(1, 4))
     parent = ma.fields.String(metadata={"description": "Code of the parent org unit, e.g. KE"})
 
 

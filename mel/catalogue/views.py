@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import ngettext
+from flask_babel import ngettext, pgettext
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,6 +14,7 @@ from indicators.history import thresholds_in_words
 from indicators.messages import N_, message, text
 from mel import clock
 from mel.catalogue import queries
+from mel.catalogue.levels import COUNTY, SUBCOUNTY, WARD, level_names
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import OrgUnit, Programme
 from mel.catalogue.versioning import lineage
@@ -112,7 +113,7 @@ def county_list():
 def county_detail(code: str):
     session = db.session
     county = queries.resolve_org_unit(session, code)
-    if county.level != 2:
+    if county.level != COUNTY:
         raise NotFound(text(message(N_("%(code)s is not a county."), code=repr(code))))
     programmes = list(session.scalars(
         select(Programme).where(Programme.org_units.any(OrgUnit.id == county.id))
@@ -120,7 +121,14 @@ def county_detail(code: str):
     ))
     quarter = clock.reporting_quarter().id
     forms = [form for form in queries.forms(session) if county in form.org_units_in(quarter)]
-    return render_template("catalogue/county.html", county=county, programmes=programmes, forms=forms)
+    below = list(session.scalars(queries.descendants_query(county, include_self=False)))
+    wards = defaultdict(list)
+    for unit in below:
+        if unit.level == WARD:
+            wards[unit.parent_id].append(unit)
+    return render_template("catalogue/county.html", county=county, programmes=programmes, forms=forms,
+                           subcounties=[u for u in below if u.level == SUBCOUNTY], wards=wards,
+                           levels=level_names(pgettext))
 
 
 @bp.route("/results-framework/edit", methods=["GET", "POST"])

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 from flask import Blueprint, jsonify, request
 
+from mel.catalogue.levels import LEVEL_NAMES
 from mel.db import db
 from mel.dhis2 import query
 from mel.dhis2.auth import dhis2_user
 from mel.dhis2.ids import Dhis2Ids, load_ids
 from mel.dhis2.messages import Dhis2Error
 from mel.dhis2.query import Ref
-
-LEVEL_NAMES = {1: "Country", 2: "County", 3: "Sub-county"}
 
 
 @dataclass(frozen=True)

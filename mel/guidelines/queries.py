@@ -20,6 +20,7 @@ from indicators.expressions import Expression
 from indicators.messages import N_, Message, Text, as_data, message, text
 from mel import clock
 from mel.accounts.models import ROLE_LABELS
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import Catalogue, load_catalogue
 from mel.catalogue.models import DisaggregationSet, Indicator, Pillar, ReportingForm, ValidationRule
 from mel.catalogue.queries import CATALOGUE_FORM_LOADERS
@@ -122,7 +123,7 @@ def texts(session: Session, catalogue: Catalogue, config, quarter: str) -> dict:
         "indicators": indicators, "pillars": pillars, "programmes": programmes,
         "disaggregations": _disaggregations(session),
         "org_units": [{"code": u.code, "name": u.name, "iso_code": u.iso_code or "", "uid": u.uid, "level": u.level}
-                      for u in sorted(catalogue.org_units.values(), key=lambda u: (u.level, u.code))],
+                      for u in sorted(catalogue.org_units.values(), key=lambda u: (u.level, u.code)) if u.level <= COUNTY],
         "rules": _rules(session, catalogue),
         "roles": dict(ROLE_LABELS),
         "template": {"data_sheet": DATA_SHEET, "instructions_sheet": INSTRUCTIONS_SHEET,

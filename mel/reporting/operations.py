@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 STAGES = (N_("waiting to start"), N_("waiting for a worker"), N_("gathering the approved figures"),
           N_("building the report"), N_("laying out the pages"), N_("saving the PDF"), N_("done"), N_("failed"),
           N_("building the final report"), N_("laying out the final pages"), N_("saving the final PDF"),
-          N_("making it the published copy"))
+          N_("making it the published copy"), N_("trying again: the worker that had it stopped"))
 
 
 def thresholds(config) -> Thresholds:

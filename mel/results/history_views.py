@@ -19,6 +19,7 @@ from indicators.periods import parse_period
 from mel.accounts.auth import authenticated_user
 from mel.api import api_blueprint
 from mel.catalogue.language import localised
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.versioning import lineage
 from mel.db import db
@@ -88,7 +89,7 @@ def indicator_history_page(code: str):
     if history["years"]:
         for size, width in (("wide", 720), ("narrow", 360)):
             charts[size] = [Markup(svg) for svg in _charts(history, width)]
-    counties = sorted((u for u in catalogue.org_units.values() if u.level <= 2), key=lambda u: u.code)
+    counties = sorted((u for u in catalogue.org_units.values() if u.level <= COUNTY), key=lambda u: u.code)
     return render_template("results/indicator_history.html", history=history,
                            indicator=catalogue.indicators[history["indicator"]["code"]], charts=charts,
                            counties=counties, programmes=sorted(catalogue.programmes),

@@ -12,6 +12,7 @@ from indicators.compile import Thresholds
 from indicators.periods import PeriodError, parse_period
 from mel import clock
 from mel.catalogue.language import localised
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.versioning import lineage
 from mel.db import db
@@ -89,7 +90,8 @@ def sector():
                            catalogue=catalogue, table=table, pillars=pillars, quarters=quarters,
                            pillar_names=pillar_words(session),
                            programmes=sorted(catalogue.programmes),
-                           counties=sorted(catalogue.org_units.values(), key=lambda u: u.code))
+                           counties=sorted((u for u in catalogue.org_units.values() if u.level <= COUNTY),
+                                           key=lambda u: u.code))
 
 
 @bp.route("/indicators/<code>")
@@ -134,7 +136,7 @@ def _county_map(session, catalogue, code: str, period, filters: dict, by_county:
     rows = by_county if filters["org_unit"] == "KE" else results(session, catalogue, resolve_query(
         catalogue, indicators=[code], period=period.id, org_unit="KE", programme=filters["programme"],
         by=["org_unit"]), _thresholds(), book=book)
-    counties = {u.code: u.name for u in catalogue.org_units.values() if u.level == 2}
+    counties = {u.code: u.name for u in catalogue.org_units.values() if u.level == COUNTY}
     item = catalogue.indicators[code]
     with speaking(language(), report_catalogues()):  # the map's own words in the page's language
         drawn = coverage_svg({"name": localised(item), "measure": item.measure, "unit": item.unit}, code,

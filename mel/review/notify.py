@@ -17,7 +17,7 @@ from pathlib import Path
 import flask_babel
 from flask_babel import force_locale, gettext
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from indicators.periods import parse_period
@@ -152,8 +152,9 @@ def send_pending(session: Session, config: dict) -> int:
     host = config.get("SMTP_HOST")
     if not host:
         return 0
+    # Two workers sending at once each take rows the other has not locked (PostgreSQL), so none goes twice.
     pending = session.scalars(select(Notification).where(Notification.emailed_at.is_(None))
-                              .order_by(Notification.id).limit(500)).all()
+                              .order_by(Notification.id).limit(500).with_for_update(skip_locked=True)).all()
     if not pending:
         return 0
     people = {user_id: (email, locale) for user_id, email, locale in session.execute(
@@ -180,6 +181,14 @@ def send_pending(session: Session, config: dict) -> int:
                 note.email_error = str(exc)[:500]
     session.flush()
     return sent
+
+
+def unsent(session: Session, config: dict) -> int:
+    """How many notices wait for their e-mail (0 when no mail server is set)."""
+    if not config.get("SMTP_HOST"):
+        return 0
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.emailed_at.is_(None))) or 0
 
 
 def _connect(config: dict) -> smtplib.SMTP:

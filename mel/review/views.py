@@ -17,6 +17,7 @@ from mel import clock, periods
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
 from mel.catalogue.language import localised
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Pillar
 from mel.db import db
@@ -117,7 +118,7 @@ def queue():
         pages=pages, waiting=waiting, period=period, filters=filters, summary=summary, order=order, orders=ORDERS,
         programmes=sorted(catalogue.programmes.values(), key=lambda p: p.name), here=here,
         pillars=sorted(((c, pillar_names.get(c, c)) for c in set(catalogue.pillar_codes.values())), key=lambda p: p[1]),
-        counties=sorted((u for u in catalogue.org_units.values()), key=lambda u: u.name),
+        counties=sorted((u for u in catalogue.org_units.values() if u.level <= COUNTY), key=lambda u: u.name),
         periods=periods, states=STATE_NAMES, reasons=RETURN_REASONS)
 
 

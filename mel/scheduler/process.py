@@ -57,12 +57,13 @@ def release_lease(session, holder: str) -> None:
 
 
 def execute(job_id: str) -> None:
-    """What APScheduler calls (by reference, so the job store can keep it): run one job."""
-    from mel.scheduler.runner import run_job
+    """What APScheduler calls (by reference, so the job store can keep it): put the job on the tasks
+    queue for a worker (mel/jobs.py), or run it here when there is no queue."""
+    from mel.scheduler.runner import queue_or_run
 
     assert _APP is not None, "the scheduler process has no application"
     with _APP.app_context():
-        run_job(db.session, _APP.config, job_id, trigger="schedule")
+        queue_or_run(db.session, _APP.config, job_id, trigger="schedule")
 
 
 def build_scheduler(app: Flask) -> BackgroundScheduler:

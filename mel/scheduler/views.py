@@ -1,4 +1,5 @@
-"""Admin page of the scheduled jobs: schedule, next run, last runs, run now (secretariat)."""
+"""Admin page of the scheduled jobs: schedule, next run, last runs, run now; and the queue's failed
+list: jobs that failed every try, to try again or remove (secretariat)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from indicators.messages import message, text
+from mel import jobs
+from mel.accounts.audit import record
 from mel.accounts.auth import authenticated_user
 from mel.db import db
-from mel.errors import Forbidden
+from mel.errors import Forbidden, NotFound
 from mel.i18n import N_
 from mel.scheduler.jobs import JOBS
 from mel.scheduler.models import JobRun, SchedulerLease
 from mel.scheduler.process import LEASE, next_runs
-from mel.scheduler.runner import run_job
+from mel.scheduler.runner import queue_or_run
 from mel.scopes import can_administer
 
 bp = Blueprint("scheduler", __name__, url_prefix="/admin/jobs")
@@ -39,15 +42,50 @@ def index():
     session = db.session
     runs = list(session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(50)))
     lease = session.get(SchedulerLease, LEASE)
+    config = current_app.config
     return render_template("admin/jobs.html", jobs=JOBS.values(), runs=runs, lease=lease,
-                           next_runs=next_runs(session))
+                           next_runs=next_runs(session), failed=jobs.failed_jobs(config),
+                           queued=jobs.redis_for(config) is not None and jobs.mode(config) != "inline")
 
 
 @bp.route("/<job_id>/run", methods=["POST"])
 @login_required
 def run_now(job_id: str):
     _secretariat()
-    run = run_job(db.session, current_app.config, job_id, trigger="admin")
+    run = queue_or_run(db.session, current_app.config, job_id, trigger="admin")
+    if run is None:
+        flash(_("%(job)s is queued: its run shows below once a worker has done it.", job=job_id), "info")
+        return redirect(url_for("scheduler.index"))
     flash(_("%(job)s: %(outcome)s in %(num)s ms — %(detail)s", job=run.job_id, outcome=run.outcome, num=run.duration_ms,
             detail=run.detail), "info" if run.outcome == "ok" else "error")
+    return redirect(url_for("scheduler.index"))
+
+
+def _failed(queue_kind: str, rq_id: str) -> None:
+    _secretariat()
+    if queue_kind not in jobs.KINDS or len(rq_id) > 100:
+        raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id[:100])))
+
+
+@bp.route("/failed/<queue_kind>/<rq_id>/retry", methods=["POST"])
+@login_required
+def failed_retry(queue_kind: str, rq_id: str):
+    """Put a job that failed every try back on its queue."""
+    _failed(queue_kind, rq_id)
+    if not jobs.retry_failed(current_app.config, queue_kind, rq_id):
+        raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id)))
+    record(db.session, "queue.job_retried", actor=authenticated_user(), object=f"{queue_kind} job {rq_id}")
+    flash(_("The job is back on its queue: a worker will try it again."), "info")
+    return redirect(url_for("scheduler.index"))
+
+
+@bp.route("/failed/<queue_kind>/<rq_id>/remove", methods=["POST"])
+@login_required
+def failed_remove(queue_kind: str, rq_id: str):
+    """Forget a job that failed every try (its run, import or notices keep what they say)."""
+    _failed(queue_kind, rq_id)
+    if not jobs.remove_failed(current_app.config, queue_kind, rq_id):
+        raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id)))
+    record(db.session, "queue.job_removed", actor=authenticated_user(), object=f"{queue_kind} job {rq_id}")
+    flash(_("The failed job was removed."), "info")
     return redirect(url_for("scheduler.index"))

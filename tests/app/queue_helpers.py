@@ -37,17 +37,20 @@ def clear_queues(prefix: str) -> None:
 
 
 @contextmanager
-def workers(app, database_url: str, instance: Path, prefix: str, count: int) -> Iterator[subprocess.Popen]:
-    """A real `mel worker -n COUNT` process on the app's database and queues, registered before it yields."""
+def workers(app, database_url: str, instance: Path, prefix: str, count: int,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """A real `mel worker -n COUNT` process on the app's database and queues, registered before it yields
+    (its own process group: a test may kill it whole). `env` adds MEL_* settings."""
     from rq import Worker
 
     env = {**os.environ, "MEL_ENV": "development", "MEL_DATABASE_URL": database_url,
            "MEL_INSTANCE_DIR": str(instance), "MEL_REDIS_URL": REDIS_URL, "MEL_QUEUE_PREFIX": prefix,
-           "MEL_LOG_LEVEL": "WARNING"}
+           "MEL_LOG_LEVEL": "WARNING", **(env or {})}
     log_path = instance / "worker.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen([sys.executable, "-c", "from mel.cli import main; main()", "worker", "-n",
-                                    str(count)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                                    str(count)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
         try:
             deadline = time.monotonic() + 60
             while Worker.count(queue=jobs.queue(app.config, "reports"), connection=jobs.redis_for(app.config)) < count:
@@ -56,5 +59,25 @@ def workers(app, database_url: str, instance: Path, prefix: str, count: int) -> 
                 time.sleep(0.2)
             yield process
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+
+
+def descendants(pid: int) -> dict[int, int]:
+    """{pid: depth} of every process under `pid` (1: its children), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: dict[int, int] = {}
+    level, depth = {pid}, 0
+    while level:
+        depth += 1
+        level = {child for child, parent in parents.items() if parent in level}
+        found.update(dict.fromkeys(level, depth))
+    return found

@@ -127,7 +127,7 @@ CASES = [
      lambda r: len(r) == 1 and r[0]["code"] == "SA02" and r[0]["numerator"].startswith("#{")
      and "href" not in r[0] and {"id", "name", "code"} <= set(r[0])),
     ("organisationUnitLevels", {"fields": "level,name"},
-     lambda r: r == [{"level": 1, "name": "Country"}, {"level": 2, "name": "County"}]),
+     lambda r: r == [{"level": 1, "name": "National"}, {"level": 2, "name": "County"}]),
     ("dataElements", {"filter": "dataSetElements.dataSet.code:eq:OPCT-QR", "fields": "code"},
      lambda r: "SA02" in {e["code"] for e in r}),
 ]

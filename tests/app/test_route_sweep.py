@@ -38,6 +38,7 @@ BAD = {
     "org_unit": ["999", "xx", "KE-99", "0"],
     "code": ["NOPE", "999"],
     "job_id": ["nope"],
+    "queue_kind": ["nope", "x" * 300], "rq_id": ["nope", "x" * 300],  # the admin jobs page's failed list
     "job_type": ["NOPE", "x" * 300],  # DHIS2 task answers (/api/system/tasks/<job_type>/<job_id>)
     "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
     "token": ["nope", "x" * 300, "WzEsIngiXQ.abc.def"],  # one-time links (/reset-password/<token>)
@@ -51,7 +52,8 @@ VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "sc
          "uid": "HllvX50cXC0", "job_type": "DATAVALUE_IMPORT", "token": "nope",
          "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1",
          "option": "A70P", "number": "1", "meeting_id": "1",
-         "evidence_id": "1", "question_id": "1", "lang": "en", "language": "en", "file_format": "pdf"}
+         "evidence_id": "1", "question_id": "1", "lang": "en", "language": "en", "file_format": "pdf",
+         "queue_kind": "tasks", "rq_id": "nope"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042",
