@@ -174,8 +174,8 @@ class ReturnImport(MethodView):
     @blp.response(200, IngestResultSchema)
     @blp.alt_response(422, description="Refused; `details` locate every problem; nothing stored")
     @blp.alt_response(202, schema=ImportJobSchema, description=(
-        "A large file (over MEL_IMPORT_INLINE_BYTES or MEL_IMPORT_INLINE_ROWS lines) is imported in the "
-        "background: poll the `Location` (GET /imports/{job_id}) until `state` is done; `status` and "
+        "With async=true, or a large file (over MEL_IMPORT_INLINE_BYTES or MEL_IMPORT_INLINE_ROWS lines) "
+        "without async=false, the file is imported in the background: poll the `Location` (GET /imports/{job_id}) until `state` is done; `status` and "
         "`result` are then what this call would have answered"))
     def post(self, args, files):
         """Import an .xlsx template or a CSV carrying one or many returns; all or nothing."""
@@ -183,7 +183,10 @@ class ReturnImport(MethodView):
         user = authenticated_user()
         upload = files["file"]
         data = upload.read()
-        if jobs.import_in_background(current_app.config, data):
+        background = args.get("run_async")
+        if background is None:
+            background = jobs.import_in_background(current_app.config, data)
+        if background:
             job = jobs.start_import(session, current_app.config, user, data, upload.filename or "upload",
                                     channel="api", programme=args.get("programme"), dry_run=args["dry_run"],
                                     submit=args["submit"])

@@ -83,6 +83,10 @@ class ImportQuerySchema(ma.Schema):
     programme = ma.fields.String(metadata={"description": "Programme code (needed unless you cover one programme)"})
     dry_run = ma.fields.Boolean(load_default=False)
     submit = ma.fields.Boolean(load_default=False)
+    run_async = ma.fields.Boolean(data_key="async", load_default=None, allow_none=True, metadata={
+        "description": "true: import in the background whatever the size (202 + Location, as DHIS2's "
+                       "async=true); false: in this request whatever the size; absent: a file over "
+                       "MEL_IMPORT_INLINE_BYTES or MEL_IMPORT_INLINE_ROWS lines goes to the background"})
 
 
 class ImportFileSchema(ma.Schema):

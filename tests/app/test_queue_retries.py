@@ -8,6 +8,7 @@ module's own (SQLite or PostgreSQL) that the workers read.
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
@@ -23,6 +24,7 @@ from config import ConfigError, load_config
 from mel import jobs
 from mel.accounts.audit import AuditEvent
 from mel.accounts.models import User
+from mel.accounts.operations import create_token
 from mel.app import create_app
 from mel.catalogue.operations import seed_catalogue
 from mel.db import db
@@ -371,3 +373,47 @@ def test_inline_never_queues_even_with_a_worker_listening(world):
         assert jobs.enabled(make_app(url, instance, "redis").config) is True
     admin = _signed_in(app)
     assert "No queue is in use" in admin.get("/admin/jobs/").get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- the import API's flag
+
+
+def _one_return_file(app) -> bytes:
+    from tests.app.returns_helpers import rows_like
+
+    with app.app_context():
+        rows = rows_like(db.session, "OPCT", ["042"], period="2025Q3", factor=1.1)
+        db.session.rollback()
+    return rows[["indicator", "option", "org_unit", "period", "value", "comment"]].to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize("mode", ["redis", "inline"])
+def test_the_import_api_takes_async_true_to_the_background_and_async_false_inline(world, mode):
+    url, instance = world
+    app = make_app(url, instance, mode, IMPORT_INLINE_BYTES=100)  # every file is "large" without the flag
+    with app.app_context():
+        token = create_token(db.session, SECRETARIAT, name=f"async {mode}", days=1).token
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    data = _one_return_file(app)
+    client = app.test_client()
+
+    def post(flag: str):
+        query = f"?programme=OPCT&dry_run=true{flag}"
+        return client.post(f"/api/v1/returns:import{query}", headers=headers,
+                           data={"file": (io.BytesIO(data), "opct-042.csv")}, content_type="multipart/form-data")
+
+    with workers(app, url, instance, PREFIX, 1, WORKER_ENV) if mode == "redis" else _nothing():
+        inline = post("&async=false")
+        assert inline.status_code == 200 and inline.json["outcome"] == "checked", inline.json
+        queued = post("&async=true")
+        assert queued.status_code == 202 and queued.headers["Location"].startswith("/api/v1/imports/")
+        deadline = time.monotonic() + 120
+        while (body := client.get(queued.headers["Location"], headers=headers).json)["state"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, body
+            time.sleep(0.2)
+    assert body["state"] == "done" and body["status"] == 200, body
+    assert body["result"] == inline.json  # the same answer, whichever way it went
+    wrong = client.post("/api/v1/returns:import?async=sometimes", headers=headers,
+                        data={"file": (io.BytesIO(data), "x.csv")}, content_type="multipart/form-data")
+    assert wrong.status_code == 422 and "async" in wrong.get_data(as_text=True)
