@@ -19,6 +19,12 @@ from werkzeug.routing import BaseConverter, IntegerConverter, Map
 from mel import periods
 from mel.errors import ValidationFailed
 
+
+def is_digits(text: str) -> bool:
+    """Whether `text` is a plain number as people type it: ASCII digits only. `str.isdigit` also says yes
+    to "²" and "٤", which `int()` refuses or reads as another number: never a code, an id or a version."""
+    return text.isascii() and text.isdigit()
+
 MAX_ID = 2**31 - 1  # the largest key an INTEGER column holds on PostgreSQL
 
 # What the API document states a period parameter looks like (the years mel.periods accepts).

@@ -592,20 +592,34 @@ def attempt_count(job) -> int:
     return (retries - int(job.retries_left or 0) if job.retries_left is not None else 0) + 1 + again
 
 
-def retry_failed(config, kind: str, job_id: str) -> bool:
-    """Put a failed job back on its queue (one more try); False when it is not in the failed list."""
-    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+def _failed(config, kind: str, job_id: str):
+    """(registry, job) of a job in a queue's failed list; None when it is not there (or there is no Redis)."""
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
     if kind not in KINDS or redis_for(config) is None:
-        return False
+        return None
     registry = _failed_registry(config, kind)
     if job_id not in registry.get_job_ids():
-        return False
+        return None
     try:
-        job = Job.fetch(job_id, connection=redis_for(config))
-        job.meta["tried_again"] = int(job.meta.get("tried_again", 0)) + 1  # the job knows it is a new try
-        job.save_meta()
+        return registry, Job.fetch(job_id, connection=redis_for(config))
+    except NoSuchJobError:
+        registry.remove(job_id)  # its record expired: nothing left to try again
+        return None
+
+
+def retry_failed(config, kind: str, job_id: str) -> bool:
+    """Put a failed job back on its queue (one more try); False when it is not in the failed list."""
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+
+    found = _failed(config, kind, job_id)
+    if found is None:
+        return False
+    registry, job = found
+    job.meta["tried_again"] = int(job.meta.get("tried_again", 0)) + 1  # the job knows it is a new try
+    job.save_meta()
+    try:
         registry.requeue(job_id)
     except (InvalidJobOperation, NoSuchJobError):
         return False
@@ -614,16 +628,9 @@ def retry_failed(config, kind: str, job_id: str) -> bool:
 
 def remove_failed(config, kind: str, job_id: str) -> bool:
     """Forget a failed job; False when it is not in the failed list."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    if kind not in KINDS or redis_for(config) is None:
+    found = _failed(config, kind, job_id)
+    if found is None:
         return False
-    registry = _failed_registry(config, kind)
-    if job_id not in registry.get_job_ids():
-        return False
-    try:
-        registry.remove(Job.fetch(job_id, connection=redis_for(config)), delete_job=True)
-    except NoSuchJobError:
-        registry.remove(job_id)
+    registry, job = found
+    registry.remove(job, delete_job=True)
     return True

@@ -69,6 +69,19 @@ def fresh_database_url(tmp_path_factory, suffix: str) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp(suffix) / 'mel.sqlite3'}"
 
 
+def seeded_app(tmp_path_factory, suffix: str):
+    """An app on a new database of its own, upgraded and seeded with the CLI as an operator would (a
+    migration test then moves it down and up)."""
+    from mel.app import create_app
+
+    url = fresh_database_url(tmp_path_factory, suffix)
+    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp(suffix)))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    return app
+
+
 # --------------------------------------------------------------------------- signing in
 
 

@@ -35,6 +35,7 @@ from mel.catalogue.models import (
 )
 from mel.catalogue.operations import admin_object
 from mel.catalogue.queries import CATALOGUE_FORM_LOADERS, name_key
+from mel.converters import is_digits
 from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFailed
 from mel.returns.workflow import window_for
 from mel.scopes import can_administer
@@ -297,7 +298,7 @@ def _org_unit(session: Session, raw, form: ReportingForm, period, problems: list
                                     {"field": "org_unit"}))
         return None
     wanted = {text, text.upper(), name_key(text)}
-    if text.isdigit() and len(text) <= 3:
+    if is_digits(text) and len(text) <= 3:
         wanted.add(f"{int(text):03d}")
     asked = form.org_units_in(period.id) if period is not None else [row.org_unit for row in form.units]
     for unit in asked:

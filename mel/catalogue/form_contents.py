@@ -46,6 +46,7 @@ from mel.catalogue.models import (
 )
 from mel.catalogue.operations import admin_object
 from mel.catalogue.queries import name_key
+from mel.converters import is_digits
 from mel.errors import Conflict, ErrorDetail, ValidationFailed
 
 NAMED_RETURNS = 10  # a refusal names this many returns, then counts the rest
@@ -142,7 +143,7 @@ def checked_items(session: Session, raw, problems: list[ErrorDetail], current: s
 
 def _find_unit(units: dict[str, OrgUnit], text: str) -> OrgUnit | None:
     wanted = {text, text.upper(), name_key(text)}
-    if text.isdigit() and len(text) <= 3:
+    if is_digits(text) and len(text) <= 3:
         wanted.add(f"{int(text):03d}")
     if text.strip().lower() in ("kenya", "national"):
         wanted.add("KE")

@@ -23,6 +23,7 @@ from mel.catalogue.models import (
     ResultsNode,
     WindowException,
 )
+from mel.converters import is_digits
 from mel.errors import NotFound
 
 
@@ -40,7 +41,7 @@ def resolve_org_unit(session: Session, ref: str) -> OrgUnit:
     if not raw:
         raise NotFound(as_text(Message(N_("An org unit code is empty."))))
     candidates = [raw]
-    if raw.isdigit() and len(raw) <= 3:
+    if is_digits(raw) and len(raw) <= 3:
         candidates.append(raw.zfill(3))
     unit = session.scalar(
         select(OrgUnit).where(

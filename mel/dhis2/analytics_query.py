@@ -23,6 +23,7 @@ from indicators.periods import (
     relative_period_name,
     relative_periods,
 )
+from mel.converters import is_digits
 from mel.dhis2.messages import Dhis2Error
 from mel.periods import FIRST_YEAR, LAST_YEAR
 
@@ -340,7 +341,7 @@ def _org_units(items: list[str], options: Options, ids, catalogue, user) -> tupl
                              key=lambda u: u.name)
         elif item.upper().startswith("LEVEL-"):
             level, _, boundary = item[6:].partition("-")
-            if level.isdigit():
+            if is_digits(level):
                 levels.append(int(level))
             if boundary:
                 chosen.append(ids.resolve("orgUnit", boundary, options.input_id_scheme))

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from indicators.periods import PeriodError, PeriodType, parse_period
 from mel import jobs
 from mel.catalogue.lookup import load_catalogue
+from mel.converters import is_digits
 from mel.db import db, utcnow
 from mel.dhis2 import datavalue_export as out
 from mel.dhis2 import datavalue_import as io
@@ -102,7 +103,7 @@ def _job_uid(job_id: int) -> str:
 
 
 def _job_id(uid: str) -> int | None:
-    return int(uid[1:]) if len(uid) == 11 and uid[0] == "J" and uid[1:].isdigit() else None
+    return int(uid[1:]) if len(uid) == 11 and uid[0] == "J" and is_digits(uid[1:]) else None
 
 
 def _start_job(session, user, options: io.ImportOptions, data: bytes, is_csv: bool) -> Response:

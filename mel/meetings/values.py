@@ -12,6 +12,7 @@ from indicators.messages import N_, Joined, Message, message, text
 from mel import periods
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
+from mel.converters import is_digits
 from mel.errors import ErrorDetail, MelError, ValidationFailed
 from mel.learning.models import EvidenceItem
 from mel.meetings.models import ACTION_STATUSES, MEETING_STATUSES, Decision
@@ -113,7 +114,7 @@ def _account(session: Session, value) -> User | None:
     """An account by id or e-mail (as people type it)."""
     if isinstance(value, User):
         return value
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and is_digits(value.strip())):
         number = int(value)
         return session.get(User, number) if 0 < number < 2**31 else None
     typed = str(value or "").strip().lower()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 from indicators.periods import parse_period
 from mel.accounts.models import User
 from mel.catalogue.models import Indicator, OrgUnit
+from mel.converters import is_digits
 from mel.plans import operations
 from mel.plans.models import (
     WORKING_GROUPS,
@@ -89,7 +90,7 @@ def targets(session: Session, *, indicator: str | None, scope: str | None, org_u
     if scope:
         query = query.where(Pmp.scope == scope.upper())
     if org_unit:
-        code = org_unit.zfill(3) if org_unit.isdigit() else org_unit.upper()
+        code = org_unit.zfill(3) if is_digits(org_unit) else org_unit.upper()
         query = query.where(OrgUnit.code == code)
     if period:
         query = query.where(Target.period == period)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from indicators.messages import N_, message, text
 from mel.accounts import audit
 from mel.catalogue.lookup import Catalogue
+from mel.converters import is_digits
 from mel.db import utcnow
 from mel.errors import Conflict, Forbidden, ValidationFailed
 from mel.reporting import actions
@@ -257,7 +258,7 @@ def form_context(run: ReportRun, typed: dict | None = None) -> dict | None:
 def from_form(form) -> dict:
     """The commentary payload of the run page's form (the same shape as the API's)."""
     numbers = sorted({key.rsplit("_", 1)[1] for key in form if key.startswith("rec_text_")},
-                     key=lambda n: int(n) if n.isdigit() else 0)
+                     key=lambda n: int(n) if is_digits(n) else 0)
     return {
         "key_messages": [line.strip() for line in form.get("key_messages", "").splitlines() if line.strip()],
         "pillars": {key[len("pillar_"):]: form[key] for key in form if key.startswith("pillar_")},

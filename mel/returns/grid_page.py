@@ -22,6 +22,7 @@ from indicators.periods import parse_period
 from indicators.validation import entry_rules
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
+from mel.converters import is_digits
 from mel.errors import ValidationFailed
 from mel.i18n import N_, day, language, period_words, said
 from mel.returns.models import ValueFlag
@@ -54,7 +55,7 @@ def version_posted(form, field: str) -> int | None:
     text = (form.get(field) or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not is_digits(text):
         raise ValidationFailed(gettext("The form field %(field)s must be a whole number (the return's version), "
                                        "not %(text)s. Reload the page and type the figures again.",
                                        field=repr(field), text=repr(text[:40])))

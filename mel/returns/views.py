@@ -27,6 +27,7 @@ from indicators.periods import PeriodError, parse_period
 from mel import clock, jobs
 from mel.accounts.auth import authenticated_user
 from mel.catalogue.lookup import load_catalogue
+from mel.converters import is_digits
 from mel.db import db, utcnow
 from mel.errors import Conflict, Forbidden, MelError, NotFound, ValidationFailed
 from mel.i18n import period_words
@@ -146,7 +147,7 @@ def _explanations(form) -> dict[int, str]:
     """Flag id → the explanation to store: the reason chosen, then the words typed beside it."""
     ids = {key[2:].removesuffix(REASON_SUFFIX) for key in form if key.startswith("x.")}
     return {int(i): compose(form.get(f"x.{i}{REASON_SUFFIX}", ""), form.get(f"x.{i}", ""))
-            for i in ids if i.isdigit()}
+            for i in ids if is_digits(i)}
 
 
 # What the grid says instead of a conflict's RELOAD_ADVICE: it keeps what was typed.

@@ -14,6 +14,7 @@ from indicators.periods import parse_period
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import OptionCombo
+from mel.converters import is_digits
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.review.models import QueryMessage, ValueQuery
 from mel.scopes import can_access
@@ -89,7 +90,7 @@ def review_queue(session: Session, catalogue: Catalogue, period: str, *, program
     if programme:
         frame = frame[frame["programme"] == programme.upper()]
     if org_unit:
-        frame = frame[frame["org_unit"] == (org_unit.zfill(3) if org_unit.isdigit() else org_unit)]
+        frame = frame[frame["org_unit"] == (org_unit.zfill(3) if is_digits(org_unit) else org_unit)]
     if pillar:
         frame = frame[frame["pillar"] == pillar]
     if state:

@@ -20,6 +20,7 @@ from mel.catalogue.language import localised
 from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import Pillar
+from mel.converters import is_digits
 from mel.db import db
 from mel.errors import Forbidden, MelError, NotFound
 from mel.i18n import N_, language, period_words, report_catalogues, said
@@ -123,7 +124,7 @@ def queue():
 
 
 def _ticked(session, period: str) -> list[Return]:
-    ids = [int(i) for i in request.form.getlist("return_id") if i.isdigit() and len(i) < 10]
+    ids = [int(i) for i in request.form.getlist("return_id") if is_digits(i) and len(i) < 10]
     return list(session.scalars(select(Return).where(Return.id.in_(ids), Return.period == period)))
 
 
@@ -216,7 +217,7 @@ def review_return(programme: str, org_unit: str, period: str):
                 message = _("Query sent to the officer.")
             elif action == "close":
                 query_id = form.get("query_id", "")
-                query = session.get(ValueQuery, int(query_id)) if query_id.isdigit() and len(query_id) < 10 else None
+                query = session.get(ValueQuery, int(query_id)) if is_digits(query_id) and len(query_id) < 10 else None
                 if query is None or query.return_id != record.id:
                     raise NotFound(_("Query %(id)s is not on this return.", id=repr(query_id)))
                 operations.close_query(session, user, query, form.get("text", ""))

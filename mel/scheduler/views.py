@@ -61,31 +61,22 @@ def run_now(job_id: str):
     return redirect(url_for("scheduler.index"))
 
 
-def _failed(queue_kind: str, rq_id: str) -> None:
+# What the failed list's buttons do: the queue operation, its audit action and what the page then says.
+FAILED_ACTIONS = {
+    "retry": (jobs.retry_failed, "queue.job_retried", N_("The job is back on its queue: a worker will try it again.")),
+    "remove": (jobs.remove_failed, "queue.job_removed", N_("The failed job was removed.")),
+}
+
+
+@bp.route("/failed/<queue_kind>/<rq_id>/<any(retry, remove):action>", methods=["POST"])
+@login_required
+def failed_job(queue_kind: str, rq_id: str, action: str):
+    """Try again (put back on its queue) or remove a job that failed every try; its run, import or
+    notices keep what they say."""
     _secretariat()
-    if queue_kind not in jobs.KINDS or len(rq_id) > 100:
+    operation, audited, said = FAILED_ACTIONS[action]
+    if queue_kind not in jobs.KINDS or len(rq_id) > 100 or not operation(current_app.config, queue_kind, rq_id):
         raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id[:100])))
-
-
-@bp.route("/failed/<queue_kind>/<rq_id>/retry", methods=["POST"])
-@login_required
-def failed_retry(queue_kind: str, rq_id: str):
-    """Put a job that failed every try back on its queue."""
-    _failed(queue_kind, rq_id)
-    if not jobs.retry_failed(current_app.config, queue_kind, rq_id):
-        raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id)))
-    record(db.session, "queue.job_retried", actor=authenticated_user(), object=f"{queue_kind} job {rq_id}")
-    flash(_("The job is back on its queue: a worker will try it again."), "info")
-    return redirect(url_for("scheduler.index"))
-
-
-@bp.route("/failed/<queue_kind>/<rq_id>/remove", methods=["POST"])
-@login_required
-def failed_remove(queue_kind: str, rq_id: str):
-    """Forget a job that failed every try (its run, import or notices keep what they say)."""
-    _failed(queue_kind, rq_id)
-    if not jobs.remove_failed(current_app.config, queue_kind, rq_id):
-        raise NotFound(text(message(N_("No failed job %(job)s."), job=rq_id)))
-    record(db.session, "queue.job_removed", actor=authenticated_user(), object=f"{queue_kind} job {rq_id}")
-    flash(_("The failed job was removed."), "info")
+    record(db.session, audited, actor=authenticated_user(), object=f"{queue_kind} job {rq_id}")
+    flash(_(said), "info")
     return redirect(url_for("scheduler.index"))

@@ -22,6 +22,25 @@ REDIS_URL = f"redis://127.0.0.1:6379/{14 - _WORKER % 10}"
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def load_queue_demo(app) -> None:
+    """Migrate the app's own database and load the catalogue and the demo as of 5 October 2025 (no live
+    quarter): what the queue tests' workers read, committed, since a test's transaction is invisible to them."""
+    from datetime import date
+
+    from mel.catalogue.operations import seed_catalogue
+    from mel.db import db
+    from mel.demo import load_demo
+    from mel.migrate import upgrade
+
+    with app.app_context():
+        upgrade(db.engine)
+        session = db.session
+        seed_catalogue(session)
+        load_demo(session, as_of=date(2025, 10, 5), live=False)
+        session.commit()
+        session.close()
+
+
 def clear_queues(prefix: str) -> None:
     """Remove a run's keys: its queues and registries, its jobs and their results, its limit counts."""
     connection = redis.Redis.from_url(REDIS_URL)

@@ -473,9 +473,8 @@ def routes(s: Scene) -> dict[tuple[str, str], list[Case] | None]:
         ("scheduler.index", "GET"): [Case("GET", "/admin/jobs/", only(ADMIN))],
         ("scheduler.run_now", "POST"): [Case("POST", "/admin/jobs/nope/run", only(ADMIN, {302, 404}))],
         # The queue's failed list (no Redis here: the job is not in it, 404 for the secretariat).
-        ("scheduler.failed_retry", "POST"): [Case("POST", "/admin/jobs/failed/tasks/nope/retry", only(ADMIN, {404}))],
-        ("scheduler.failed_remove", "POST"): [Case("POST", "/admin/jobs/failed/tasks/nope/remove",
-                                                   only(ADMIN, {404}))],
+        ("scheduler.failed_job", "POST"): [Case("POST", f"/admin/jobs/failed/tasks/nope/{action}", only(ADMIN, {404}))
+                                           for action in ("retry", "remove")],
         ("catalogue.county_list", "GET"): [Case("GET", "/counties", signed())],
         ("catalogue.county_detail", "GET"): [Case("GET", "/counties/042", signed())],
         ("catalogue.indicator_list", "GET"): [Case("GET", "/indicators", signed())],

@@ -11,7 +11,6 @@ from sqlalchemy import func, inspect, select, text
 from mel import clock
 from mel.accounts.models import AuditEvent
 from mel.accounts.operations import create_token
-from mel.app import create_app
 from mel.catalogue.language import count_missing, falls_back, localised, missing
 from mel.catalogue.lookup import load_catalogue
 from mel.catalogue.models import (
@@ -25,7 +24,7 @@ from mel.catalogue.models import (
 )
 from mel.catalogue.operations import seed_catalogue
 from mel.db import db
-from tests.helpers import csrf_token, fresh_database_url, login
+from tests.helpers import csrf_token, login, seeded_app
 
 SECRETARIAT = "secretariat@demo.test"
 SW = {"Accept-Language": "sw"}
@@ -64,11 +63,7 @@ def test_0028_adds_the_columns_fills_the_seeded_codes_and_goes_back(tmp_path_fac
 
     from mel.migrate import alembic_config, upgrade
 
-    url = fresh_database_url(tmp_path_factory, "m0028")
-    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("m28")))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(args=["seed"]).exit_code == 0
+    app = seeded_app(tmp_path_factory, "m0028")
     with app.app_context():
         engine = db.engine
         with engine.connect() as connection:

@@ -13,7 +13,7 @@ from mel.catalogue.operations import seed_catalogue
 from mel.db import db
 from mel.migrate import current_revision, heads
 from mel.models import metadata
-from tests.helpers import fresh_database_url
+from tests.helpers import fresh_database_url, seeded_app
 
 
 def test_there_is_exactly_one_migration_head():
@@ -75,11 +75,7 @@ def test_0011_keeps_figures_and_gives_old_explanations_their_reason(tmp_path_fac
     from mel.migrate import alembic_config, upgrade
     from mel.returns.models import Return
 
-    url = fresh_database_url(tmp_path_factory, "m0011")
-    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("m")))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(args=["seed"]).exit_code == 0
+    app = seeded_app(tmp_path_factory, "m0011")
     with app.app_context():
         engine = db.engine
         command.downgrade(alembic_config(engine), "0010")

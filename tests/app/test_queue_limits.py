@@ -14,7 +14,6 @@ import re
 import threading
 import time
 import uuid
-from datetime import date
 
 import pytest
 from rq.suspension import resume, suspend
@@ -24,14 +23,11 @@ from config import ConfigError, load_config
 from mel import jobs
 from mel.accounts.operations import create_token, create_user
 from mel.app import create_app
-from mel.catalogue.operations import seed_catalogue
 from mel.db import db
-from mel.demo import load_demo
 from mel.jobs import ImportJob
-from mel.migrate import upgrade
 from mel.reporting.models import ReportRun
 from mel.returns.models import Return
-from tests.app.queue_helpers import REDIS_URL, clear_queues, workers
+from tests.app.queue_helpers import REDIS_URL, clear_queues, load_queue_demo, workers
 from tests.app.returns_helpers import rows_like
 from tests.helpers import csrf_token, fresh_database_url, login
 
@@ -50,13 +46,7 @@ def world(tmp_path_factory):
     app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(instance), LOG_LEVEL="WARNING",
                      REDIS_URL=REDIS_URL, QUEUE_PREFIX=PREFIX, REPORT_EXECUTOR="process",
                      IMPORT_INLINE_BYTES=20_000)
-    with app.app_context():
-        upgrade(db.engine)
-        session = db.session
-        seed_catalogue(session)
-        load_demo(session, as_of=date(2025, 10, 5), live=False)
-        session.commit()
-        session.close()
+    load_queue_demo(app)
     yield app, url, instance
     clear_queues(PREFIX)
     with app.app_context():

@@ -13,7 +13,6 @@ import os
 import signal
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,17 +25,14 @@ from mel.accounts.audit import AuditEvent
 from mel.accounts.models import User
 from mel.accounts.operations import create_token
 from mel.app import create_app
-from mel.catalogue.operations import seed_catalogue
 from mel.db import db
-from mel.demo import load_demo
-from mel.migrate import upgrade
 from mel.reporting.models import ReportRun
 from mel.review.models import Notification
 from mel.review.notify import _store
 from mel.scheduler import process as scheduler_process
 from mel.scheduler.models import JobRun
 from mel.unit_of_work import finish
-from tests.app.queue_helpers import REDIS_URL, clear_queues, descendants, workers
+from tests.app.queue_helpers import REDIS_URL, clear_queues, descendants, load_queue_demo, workers
 from tests.app.smtp_helpers import free_port
 from tests.helpers import csrf_token, fresh_database_url, login
 
@@ -47,22 +43,18 @@ SECRETARIAT = "secretariat@demo.test"
 # A worker's job is tried again once a second after it fails, at most twice; workers look for jobs of
 # dead workers every 5 seconds (RQ finds one once its heartbeat has lapsed, 60–90 s).
 QUEUE = {"QUEUE_RETRIES": 2, "QUEUE_RETRY_INTERVALS": [1], "QUEUE_MAINTENANCE_SECONDS": 5}
-WORKER_ENV = {"MEL_LOG_LEVEL": "INFO", "MEL_QUEUE_RETRIES": "2", "MEL_QUEUE_RETRY_INTERVALS": "1", "MEL_QUEUE_MAINTENANCE_SECONDS": "5"}
+WORKER_ENV = {"MEL_LOG_LEVEL": "INFO", "MEL_QUEUE_RETRIES": "2", "MEL_QUEUE_RETRY_INTERVALS": "1",
+              "MEL_QUEUE_MAINTENANCE_SECONDS": "5"}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """(database url, instance dir, reports dir) of a migrated demo database of the module's own."""
+    """(database url, instance dir) of a migrated demo database of the module's own."""
     url = fresh_database_url(tmp_path_factory, "retries")
     instance = tmp_path_factory.mktemp("retry-instance")
     app = make_app(url, instance, "inline")
+    load_queue_demo(app)
     with app.app_context():
-        upgrade(db.engine)
-        session = db.session
-        seed_catalogue(session)
-        load_demo(session, as_of=date(2025, 10, 5), live=False)
-        session.commit()
-        session.close()
         db.engine.dispose()
     yield url, instance
     clear_queues(PREFIX)

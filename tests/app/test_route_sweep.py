@@ -53,7 +53,7 @@ VALID = {"period": "2025Q2", "fiscal_year": "2024July", "programme": "OPCT", "sc
          "token_id": "1", "user_id": "1", "action_id": "1", "exception_id": "1",
          "option": "A70P", "number": "1", "meeting_id": "1",
          "evidence_id": "1", "question_id": "1", "lang": "en", "language": "en", "file_format": "pdf",
-         "queue_kind": "tasks", "rq_id": "nope"}
+         "queue_kind": "tasks", "rq_id": "nope", "action": "retry"}
 CODE_BY_ENDPOINT = {"catalogue.indicator_sheet": "SA01", "catalogue_api.IndicatorItem": "SA01",
                     "results.indicator": "SA01", "catalogue.programme_detail": "OPCT",
                     "catalogue_api.ProgrammeItem": "OPCT", "catalogue.county_detail": "042",

@@ -228,16 +228,11 @@ def test_0032_lets_level_4_in_and_keeps_coverage(tmp_path_factory):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    from mel.app import create_app
     from mel.db import db
     from mel.migrate import alembic_config, upgrade
-    from tests.helpers import fresh_database_url
+    from tests.helpers import seeded_app
 
-    url = fresh_database_url(tmp_path_factory, "m0032")
-    app = create_app("testing", DATABASE_URL=url, INSTANCE_DIR=str(tmp_path_factory.mktemp("m")))
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert runner.invoke(args=["seed"]).exit_code == 0
+    app = seeded_app(tmp_path_factory, "m0032")
     with app.app_context():
         engine = db.engine
         coverage = "SELECT count(*) FROM programme_org_unit"
@@ -253,7 +248,7 @@ def test_0032_lets_level_4_in_and_keeps_coverage(tmp_path_factory):
             connection.execute(text("UPDATE org_unit SET level = 2 WHERE code = '042'"))
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text("UPDATE org_unit SET level = 5 WHERE code = '042'"))
-        result = runner.invoke(args=["seed", "--levels", "ward"])
+        result = app.test_cli_runner().invoke(args=["seed", "--levels", "ward"])
         assert result.exit_code == 0, result.output
         with pytest.raises(RuntimeError, match="1450 org units below level 3"):
             command.downgrade(alembic_config(engine), "0031")
