@@ -38,7 +38,8 @@ BAD = {
     "org_unit": ["999", "xx", "KE-99", "0"],
     "code": ["NOPE", "999"],
     "job_id": ["nope"],
-    "queue_kind": ["nope", "x" * 300], "rq_id": ["nope", "x" * 300],  # the admin jobs page's failed list
+    # The admin jobs page's failed list (/admin/jobs/failed/<queue_kind>/<rq_id>/<action>).
+    "queue_kind": ["nope", "x" * 300], "rq_id": ["nope", "x" * 300], "action": ["nope", "x" * 300],
     "job_type": ["NOPE", "x" * 300],  # DHIS2 task answers (/api/system/tasks/<job_type>/<job_id>)
     "uid": ["abcdefghijk", "NOPE", "x" * 300],  # DHIS2 metadata objects (/api/<resource>/<uid>)
     "token": ["nope", "x" * 300, "WzEsIngiXQ.abc.def"],  # one-time links (/reset-password/<token>)
