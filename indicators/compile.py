@@ -14,7 +14,7 @@ The rules (DESIGN.md, step 5):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,11 +74,15 @@ def _latest(frame: pd.DataFrame, rules: dict[str, Rule], order: dict[str, int]) 
 
 
 def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence[str], *,
-                 by: Sequence[str] = (), option_breakdown: bool = False) -> pd.DataFrame:
+                 by: Sequence[str] = (), option_breakdown: bool = False,
+                 rollup: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Actual, numerator and denominator per indicator (× `by` dimensions) over a span of periods.
 
     `values` has VALUE_COLUMNS (value as float), already limited to the org units and
-    programmes in scope. `periods` lists the quarters of the span, oldest first.
+    programmes in scope. `periods` lists the quarters of the span, oldest first. `rollup` maps
+    reporting units deeper than the rows' org units (wards) to the unit their figures are shown
+    under (their county): each reporting unit's figure is settled first (its total, a stock's
+    latest period), then added up under that unit by the same rules as any other units.
     """
     by = [d for d in by if d in DIMENSIONS and d != "option"]
     if "period" in by and not periods:
@@ -92,10 +96,18 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
     if "period" in by:
         # By period, each period is a span of its own: every unit's figure is its latest in it.
         # The rows come period by period (in the order of `periods`), the period column last.
-        result = _compiled(frame, rules, ["period", *[d for d in by if d != "period"]], option_breakdown)
+        result = _compiled(_rolled_up(frame, rollup), rules, ["period", *[d for d in by if d != "period"]],
+                           option_breakdown)
         result = result.iloc[result["period"].map(order).argsort(kind="stable")].reset_index(drop=True)
         return result[[c for c in result.columns if c != "period"] + ["period"]]
-    return _compiled(_latest(frame, rules, order), rules, by, option_breakdown)
+    return _compiled(_rolled_up(_latest(frame, rules, order), rollup), rules, by, option_breakdown)
+
+
+def _rolled_up(frame: pd.DataFrame, rollup: Mapping[str, str] | None) -> pd.DataFrame:
+    """Each reporting unit's rows under the unit they are shown under (units not in `rollup` stay)."""
+    if not rollup or frame.empty:
+        return frame
+    return frame.assign(org_unit=frame["org_unit"].map(lambda code: rollup.get(code, code)))
 
 
 def _compiled(frame: pd.DataFrame, rules: dict[str, Rule], by: Sequence[str], option_breakdown: bool) -> pd.DataFrame:

@@ -82,8 +82,11 @@ class Reporting:
         return found
 
     def under(self, unit: str, programme: str) -> list[str]:
-        """The programme's reporting org units strictly under `unit`."""
-        return [u for u in self._at_or_under(unit, programme) if u != unit]
+        """The units one level under `unit` where the programme reports (at them or further down): Kenya's
+        counties whether their returns are the county's own or its wards', whose targets add up to Kenya's."""
+        path = self.paths[unit]
+        return sorted({self.paths[u][len(path):].split("/")[0] for u in self._at_or_under(unit, programme)
+                       if u != unit})
 
     def reports_at(self, programme: str, indicator: str, unit: str) -> bool:
         """Whether the programme carries the indicator at the org unit or anywhere under it."""

@@ -27,6 +27,7 @@ from mel.accounts import audit
 from mel.accounts.models import User
 from mel.catalogue.lookup import forget_catalogue
 from mel.catalogue.models import (
+    FORM_FREQUENCIES,
     OrgUnit,
     Programme,
     ReportingForm,
@@ -40,7 +41,6 @@ from mel.errors import Conflict, ErrorDetail, Forbidden, NotFound, ValidationFai
 from mel.returns.workflow import window_for
 from mel.scopes import can_administer
 
-FORM_FREQUENCIES = ("quarterly",)  # returns are kept per quarter (reporting_form.frequency_quarterly)
 MAX_WINDOW_DAYS = 366  # a window past a year after the quarter would overlap the next year's returns
 MAX_EXCEPTION_DAYS = 366  # an exception closes at most a year after the quarter ends
 REASON_LENGTH = 500
@@ -211,16 +211,25 @@ def _whole_number(name: str, value, low: int, high: int, problems: list[ErrorDet
 
 def form_settings(form: ReportingForm, quarter: str) -> dict:
     """The form's frequency and its window days in a quarter, as the audit keeps them."""
-    return {"frequency": form.frequency, **dict(zip(WINDOW_DAYS, form.window_days_in(quarter), strict=True))}
+    return {"frequency": form.frequency_in(quarter),
+            **dict(zip(WINDOW_DAYS, form.window_days_in(quarter), strict=True))}
+
+
+FREQUENCY_WORDS = {"quarterly": N_("quarterly"), "monthly": N_("monthly")}
+
+
+def frequency_word(frequency: str) -> Message:
+    return message(FREQUENCY_WORDS.get(frequency, frequency))
 
 
 def window_versions(form: ReportingForm) -> list[dict]:
-    """The form's window by stretches of quarters, oldest first: {from, until, opens_days, due_days,
+    """The form's window by stretches of quarters, oldest first: {from, until, frequency, opens_days, due_days,
     closes_days} (from None: since the beginning, the form's own days; until None: open-ended)."""
     rows = sorted(form.windows, key=lambda row: row.from_period)
     starts: list[str | None] = [None, *(row.from_period for row in rows)]
     sources: list = [form, *rows]
     return [{"from": start, "until": starts[i + 1] if i + 1 < len(starts) else None,
+             "frequency": getattr(source, "frequency", None) or form.frequency,
              **{name: getattr(source, name) for name in WINDOW_DAYS}}
             for i, (start, source) in enumerate(zip(starts, sources, strict=True))]
 
@@ -244,12 +253,21 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
     form = form_of(session, programme_code)
     problems: list[ErrorDetail] = []
     quarter = window_quarter(values.get("from_period"), problems)
-    frequency = str(values.get("frequency") or form.frequency).strip()
+    current = form_settings(form, (quarter or clock.reporting_quarter()).id)
+    frequency = str(values.get("frequency") or current["frequency"]).strip().lower()
     if frequency not in FORM_FREQUENCIES:
         problems.append(ErrorDetail(located("frequency", message(
-            N_("%(value)s is not possible: returns are kept per quarter, so a form is quarterly."),
+            N_("%(value)s is not a form's frequency: a form asks figures quarterly or monthly."),
             value=repr(frequency))), {"field": "frequency", "value": frequency}))
-    current = form_settings(form, (quarter or clock.reporting_quarter()).id)
+    elif quarter is not None and frequency != current["frequency"]:
+        first = quarter.financial_year().quarters()[0]
+        if quarter != first:
+            problems.append(ErrorDetail(located("frequency", message(
+                N_("a form changes from %(before)s to %(after)s only from the first quarter of a financial year, so "
+                   "that a year's figures are all quarterly or all monthly; %(quarter)s is not one. State %(next)s."),
+                before=frequency_word(current["frequency"]), after=frequency_word(frequency),
+                quarter=period_label(quarter), next=quarter.financial_year().shift(1).quarters()[0].id)),
+                {"field": "frequency", "value": frequency}))
     days = {name: _whole_number(name, values.get(name, current[name]), 0, MAX_WINDOW_DAYS, problems)
             for name in WINDOW_DAYS}
     if None not in days.values() and not days["opens_days"] <= days["due_days"] <= days["closes_days"]:
@@ -270,9 +288,8 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
     for row in [row for row in form.windows if row.from_period >= quarter.id]:
         form.windows.remove(row)  # a change stated from this quarter or a later one is replaced
     session.flush()
-    form.frequency = frequency
-    if form.window_days_in(quarter.id) != tuple(days[name] for name in WINDOW_DAYS):
-        form.windows.append(ReportingFormWindow(from_period=quarter.id, **days))
+    if form_settings(form, quarter.id) != after:
+        form.windows.append(ReportingFormWindow(from_period=quarter.id, frequency=frequency, **days))
     session.flush()
     audit.record(session, "catalogue.form_changed", actor=user, object=admin_object("reporting form", form.code),
                  details={"reason": reason, "from_period": quarter.id, "before": before, "after": after,

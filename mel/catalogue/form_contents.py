@@ -171,7 +171,8 @@ def checked_units(session: Session, raw, problems: list[ErrorDetail], *, level: 
         unit = _find_unit(units, text) if text else None
         if unit is None:
             problems.append(ErrorDetail(located(where, message(
-                N_("%(value)s is not an org unit: use a county code (001–047, e.g. 042), its name, or KE."),
+                N_("%(value)s is not an org unit: use KE, a county code (001–047, e.g. 042), a sub-county code "
+                   "(SC001–SC290), a ward code (W0001–W1450), or a name."),
                 value=repr(text))), {"field": where, "value": text}))
             continue
         if level == "county" and unit.level == 1:
@@ -180,7 +181,49 @@ def checked_units(session: Session, raw, problems: list[ErrorDetail], *, level: 
                 {"field": where, "value": text}))
             continue
         chosen[unit.id] = unit
+    problems.extend(_overlaps(list(chosen.values())))
     return sorted(chosen.values(), key=lambda unit: unit.code)
+
+
+def _overlaps(units: list[OrgUnit]) -> list[ErrorDetail]:
+    """A form asks a unit or units under it, never both: a county's figure is its own return's or its
+    wards' compiled, so the same people are never counted twice (a unit under another is refused)."""
+    problems = []
+    for unit in sorted(units, key=lambda u: u.path):
+        above = next((other for other in units if other.id != unit.id and unit.path.startswith(other.path)), None)
+        if above is not None:
+            problems.append(ErrorDetail(located("org_units", message(
+                N_("%(unit)s (%(code)s) lies within %(above)s (%(above_code)s), which the form also asks: ask the "
+                   "returns of %(above)s or of the units within it, not both, or its figures would count twice."),
+                unit=unit.name, code=unit.code, above=above.name, above_code=above.code)),
+                {"field": "org_units", "value": unit.code}))
+    return problems
+
+
+def level_changes(form: ReportingForm, quarter: Period, units: list[OrgUnit]) -> list[ErrorDetail]:
+    """A unit that takes the place of one above or below it (a county's wards instead of the county, or
+    back) only from the first quarter of a financial year: a year's figures then come from one level,
+    and a stock's latest figure is never taken from both."""
+    first = quarter.financial_year().quarters()[0]
+    if quarter == first:
+        return []
+    before = form.org_units_in(quarter.shift(-1).id)
+    before_ids = {unit.id for unit in before}
+    problems = []
+    for unit in units:
+        if unit.id in before_ids:
+            continue
+        replaced = next((old for old in before if old.id not in {u.id for u in units}
+                         and (unit.path.startswith(old.path) or old.path.startswith(unit.path))), None)
+        if replaced is not None:
+            problems.append(ErrorDetail(located("org_units", message(
+                N_("%(unit)s (%(code)s) would take the place of %(old)s (%(old_code)s) from %(quarter)s: a form "
+                   "changes the level it asks figures at only from the first quarter of a financial year, so that a "
+                   "year's figures come from one level. State %(next)s."),
+                unit=unit.name, code=unit.code, old=replaced.name, old_code=replaced.code,
+                quarter=period_label(quarter), next=quarter.financial_year().shift(1).quarters()[0].id)),
+                {"field": "org_units", "value": unit.code}))
+    return problems
 
 
 def _named(rows, limit: int = NAMED_RETURNS) -> Message | str:
@@ -304,6 +347,8 @@ def apply_contents(session: Session, user: User, form: ReportingForm, quarter: P
     audit before and after. Refuses (ValidationFailed) to take off what returns already hold.
     Returns whether anything changed. The programme's "operates in" follows the form's open-ended org units."""
     problems = _removal_problems(session, form, quarter, items, units)
+    if units is not None:
+        problems += level_changes(form, quarter, units)
     if problems:
         raise ValidationFailed(not_saved(form), problems)
     before = contents_at(form, quarter.id)

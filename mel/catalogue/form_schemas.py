@@ -49,9 +49,11 @@ class FormWindowSchema(ma.Schema):
                              metadata={"description": "First quarter of the stretch (null: since the beginning)"})
     until = ma.fields.String(allow_none=True,
                              metadata={"description": "The stretch ends before this quarter (null: open-ended)"})
-    opens_days = ma.fields.Integer(metadata={"description": "The window opens this many days after the quarter ends"})
+    frequency = ma.fields.String(metadata={"description": "quarterly (a return per quarter) or monthly (one per month)"})
+    opens_days = ma.fields.Integer(metadata={"description": "The window opens this many days after the period (quarter "
+                                                            "or month) ends"})
     due_days = ma.fields.Integer(metadata={"description": "Returns are late after this many days"})
-    closes_days = ma.fields.Integer(metadata={"description": "The window closes this many days after the quarter"})
+    closes_days = ma.fields.Integer(metadata={"description": "The window closes this many days after the period"})
 
 
 def _now(form, part: str):
@@ -70,7 +72,8 @@ class FormSchema(ma.Schema):
     code = ma.fields.String()
     name = ma.fields.String()
     programme = ma.fields.Function(lambda f: f.programme.code)
-    frequency = ma.fields.String()
+    frequency = ma.fields.Function(lambda f: f.frequency_in(clock.reporting_quarter().id), metadata={
+        "description": "quarterly or monthly, in the quarter being reported (`windows` gives it by stretch of quarters)"})
     opens_days = ma.fields.Function(lambda f: _days_now(f, 0), metadata={
         "type": "integer", "description": "In the quarter being reported, the window opens this many days after it ends"})
     due_days = ma.fields.Function(lambda f: _days_now(f, 1), metadata={

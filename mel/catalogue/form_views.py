@@ -81,6 +81,8 @@ def _form_page(code: str, *, error: MelError | None = None, entered: dict | None
         all_units=queries.org_units(session, max_level=COUNTY),
         chosen_units=set(contents_entered["org_units"]) if contents_entered else
         {u.code for u in form.org_units_in(shown.id)},
+        deeper_units=contents_entered["deeper_units"] if contents_entered else
+        ", ".join(u.code for u in form.org_units_in(shown.id) if u.level > COUNTY),
         from_period=(contents_entered or {}).get("from_period") or max(shown.id, quarter.id),
         window_values=window_entered or {**form_admin.form_settings(form, window_from), "from_period": window_from},
         window_versions=form_admin.window_versions(form),
@@ -147,8 +149,15 @@ def _entered_contents() -> dict:
     """The contents form as typed: ticked indicators with their order numbers, required ones, org units."""
     codes = request.form.getlist("indicator")
     return {"codes": codes, "order": {c: request.form.get(f"order.{c}", "").strip() for c in codes},
-            "required": set(request.form.getlist("required")), "org_units": request.form.getlist("org_units"),
+            "required": set(request.form.getlist("required")),
+            "org_units": request.form.getlist("org_units") + _codes(request.form.get("deeper_units", "")),
+            "deeper_units": request.form.get("deeper_units", ""),
             "from_period": request.form.get("from_period", ""), "reason": request.form.get("reason", "")}
+
+
+def _codes(typed: str) -> list[str]:
+    """Codes or names typed in a box, separated by commas, semicolons or new lines."""
+    return [part.strip() for part in typed.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
 
 
 def _contents_values(entered: dict) -> dict:

@@ -32,7 +32,9 @@ MEASURES = ("count", "amount", "ratio")
 TIME_AGGREGATIONS = ("sum", "last")
 DIRECTIONS = ("increase", "decrease")
 LEVELS = ("impact", "outcome", "output", "process")
-FREQUENCIES = ("quarterly", "annual")
+FREQUENCIES = ("quarterly", "annual")  # an indicator's
+QUARTERLY, MONTHLY = "quarterly", "monthly"
+FORM_FREQUENCIES = (QUARTERLY, MONTHLY)  # a reporting form's: a return per quarter, or per month
 NODE_KINDS = ("goal", "outcome", "output")
 COMPONENTS = ("value", "numerator", "denominator")
 
@@ -422,6 +424,7 @@ class ReportingFormWindow(Base):
     opens_days: Mapped[int] = mapped_column(Integer)
     due_days: Mapped[int] = mapped_column(Integer)
     closes_days: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[str | None] = mapped_column(String(20))  # None: the form's own column
 
 
 class ReportingForm(MetadataMixin, Base):
@@ -429,7 +432,8 @@ class ReportingForm(MetadataMixin, Base):
 
     __tablename__ = "reporting_form"
     __table_args__ = (
-        CheckConstraint("frequency = 'quarterly'", name="frequency_quarterly"),
+        # The name is older than monthly forms (migration 0033 widened the check, kept the name).
+        CheckConstraint("frequency IN ('quarterly', 'monthly')", name="frequency_quarterly"),
         CheckConstraint(
             "opens_days <= due_days AND due_days <= closes_days", name="window_ordered"
         ),
@@ -473,6 +477,18 @@ class ReportingForm(MetadataMixin, Base):
             if row.from_period <= quarter and (chosen is None or row.from_period > chosen.from_period):
                 chosen = row
         return chosen
+
+    def frequency_in(self, period: str) -> str:
+        """quarterly or monthly: how often the form asks figures in a period's quarter (its window row's, else
+        the form's own). It changes only from the first quarter of a financial year (form_admin.save_window)."""
+        row = self.window_row_in(period)
+        return row.frequency if row is not None and row.frequency else self.frequency
+
+    def periods_in(self, quarter: str) -> list[str]:
+        """The periods a return is asked for in a quarter: the quarter itself, or its three months."""
+        if self.frequency_in(quarter) == MONTHLY:
+            return [month.id for month in parse_period(quarter).months()]
+        return [quarter]
 
     def window_days_in(self, period: str) -> tuple[int, int, int]:
         """The days after a period ends that its window opens, falls due and closes: the one answer

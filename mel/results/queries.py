@@ -26,6 +26,7 @@ from indicators.periods import Period, PeriodType, parse_period
 from indicators.targets import Indicator as TargetIndicator
 from indicators.targets import Plan, Reporting, Span, TargetChoice
 from indicators.targets import choose as choose_target
+from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
 from mel.errors import Forbidden, NotFound, ValidationFailed
@@ -146,6 +147,15 @@ def unapproved_allowed(user, catalogue: Catalogue, programmes: list[str], unit: 
                "outside it). Leave out include=submitted for approved figures."),
             people=Message(ROLE_PLURALS[user.role]), what=Message(what), org_unit=unit.name,
             programmes=", ".join(programmes) if len(programmes) <= 3 else Message(N_("these programmes")))))
+
+
+def rollup(catalogue: Catalogue, unit: OrgUnit) -> dict[str, str]:
+    """Reporting units more than one level under `unit` (and below the counties), to the unit one level under
+    `unit` they lie in: by org unit, Kenya's rows are counties (a ward's figures inside its county's) and a
+    county's rows its sub-counties. Units at or above that level are rows of their own."""
+    level = max(COUNTY, unit.level + 1)
+    return {code: other.path.strip("/").split("/")[level - 1] for code, other in catalogue.org_units.items()
+            if other.level > level and other.path.startswith(unit.path)}
 
 
 def rules(catalogue: Catalogue) -> dict[str, Rule]:
@@ -322,6 +332,7 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
     received = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)
                                    .where(Return.period.in_(quarters), Return.state.in_(states))).all())
     expected, carried = [], []  # the returns asked for, and what each programme's form asked them to carry
+    shown_under = rollup(catalogue, query.org_unit) if "org_unit" in keys else {}
     for code in query.programmes:
         programme = catalogue.programmes[code]
         form = catalogue.forms.get(programme.id)
@@ -330,7 +341,8 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
         for quarter in quarters:  # each quarter's own form: what its returns were asked to carry
             carried += [(code, quarter, i.indicator.code) for i in form.items_in(quarter)
                         if i.indicator.code in query.indicators]
-            expected += [(code, unit.code, quarter, (programme.id, unit.id, quarter) in received)
+            expected += [(code, shown_under.get(unit.code, unit.code), quarter,
+                          (programme.id, unit.id, quarter) in received)
                          for unit in form.org_units_in(quarter) if unit.path.startswith(query.org_unit.path)]
     frame = pd.DataFrame(carried, columns=["programme", "period", "indicator"]).merge(
         pd.DataFrame(expected, columns=["programme", "org_unit", "period", "received"]), on=["programme", "period"])
@@ -519,15 +531,17 @@ def compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarte
 
 def _compile_from_db(session: Session, catalogue: Catalogue, query: Query, quarters: list[str],
                      rule_map: dict[str, Rule], by: list[str], option_breakdown: bool) -> pd.DataFrame:
+    units = rollup(catalogue, query.org_unit) if "org_unit" in by else None
     if option_breakdown:
         return compile_span(load_values(session, catalogue, query, quarters), rule_map, quarters, by=by,
-                            option_breakdown=True)
+                            option_breakdown=True, rollup=units)
     if "period" in by:
         rest = [d for d in by if d != "period"]
         frames = [compile_from_db(session, catalogue, query, [q], rule_map, rest, False).assign(period=q)
                   for q in quarters]
         return pd.concat(frames, ignore_index=True)
-    return compile_span(load_aggregated(session, catalogue, query, quarters, by), rule_map, quarters, by=by)
+    return compile_span(load_aggregated(session, catalogue, query, quarters, by), rule_map, quarters, by=by,
+                        rollup=units)
 
 
 def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters: list[str], by: list[str],

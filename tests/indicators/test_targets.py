@@ -128,3 +128,26 @@ def test_a_list_of_programmes_has_no_plan_of_its_own():
 def test_a_programme_without_a_target_says_so():
     assert "sets no target" in pick(STOCK, "OPCT", span=Span(("2026Q1",))).note
     assert "no CTOVC PMP" in pick(STOCK, "CTOVC", plans={"OPCT": PLANS["OPCT"]}).note
+
+
+WARD_PATHS = {**PATHS, "SC238": "/KE/042/SC238/", "W1186": "/KE/042/SC238/W1186/", "W1187": "/KE/042/SC238/W1187/",
+              "SC280": "/KE/047/SC280/", "W1401": "/KE/047/SC280/W1401/"}
+
+
+@pytest.mark.parametrize("units", [{"042", "047"}, {"W1186", "W1187", "W1401"}, {"042", "W1401"}, {"SC238", "047"}])
+def test_county_targets_add_up_to_kenya_whether_the_counties_or_their_wards_report(units):
+    reporting = Reporting(carries={"HSNP": frozenset({"SA07"})}, units={"HSNP": frozenset(units)}, paths=WARD_PATHS)
+    plans = {"HSNP": plan("HSNP", 1, SA07__042__2025Q1=30, SA07__047__2025Q1=50)}
+    assert reporting.under("KE", "HSNP") == ["042", "047"]
+    choice = choose(HSNP_ONLY, "HSNP", "KE", Q, plans, reporting, ["HSNP"])
+    assert choice.value == 80 and choice.source == "sum of county targets, HSNP PMP v1"
+    county = choose(HSNP_ONLY, "HSNP", "042", Q, plans, reporting, ["HSNP"])
+    assert county.value == 30 and county.source == "HSNP PMP v1"  # the county's own target, not its wards'
+
+
+def test_a_county_without_targets_of_its_own_adds_its_sub_counties():
+    reporting = Reporting(carries={"HSNP": frozenset({"SA07"})}, units={"HSNP": frozenset({"W1186", "W1187"})},
+                          paths=WARD_PATHS)
+    assert reporting.under("042", "HSNP") == ["SC238"] and reporting.under("W1186", "HSNP") == []
+    plans = {"HSNP": plan("HSNP", 1, SA07__SC238__2025Q1=12)}
+    assert choose(HSNP_ONLY, "HSNP", "042", Q, plans, reporting, ["HSNP"]).value == 12
