@@ -4,7 +4,8 @@ The rules (DESIGN.md, step 5):
 - across org units and programmes, counts and amounts add; ratios add numerators and
   denominators separately and then divide (× factor) — never an average of percentages;
 - over time, `sum` indicators add their quarters; `last` indicators take, for each reporting
-  unit, the latest quarter it reported in the span (then add across units);
+  unit, the latest quarter it reported in the span (then add across units); a monthly form's
+  months count as the periods of their quarter, in the same way;
 - an indicator not additive across programmes is not summed across programmes: the result is
   empty and says why;
 - achievement: increase → actual ÷ target; decrease → progress from the baseline toward the
@@ -22,6 +23,7 @@ import pandas as pd
 
 from indicators.figures import ratios
 from indicators.messages import N_
+from indicators.periods import PeriodType, parse_period
 
 DIMENSIONS = ("org_unit", "programme", "period", "option")
 NOT_ADDED_NOTE = N_("not added across programmes: the same people can be in several")  # said where shown
@@ -59,15 +61,27 @@ def _totals(values: pd.DataFrame) -> pd.DataFrame:
     return totals.combine_first(parts).rename("value").reset_index().assign(option="total")
 
 
-def _latest(frame: pd.DataFrame, rules: dict[str, Rule], order: dict[str, int]) -> pd.DataFrame:
-    """Keep, for `last` indicators, each unit's latest reported period in the span."""
-    if len(order) == 1:
+def stored_periods(periods: Sequence[str]) -> list[str]:
+    """The periods figures of a span of quarters are stored under, oldest first: each quarter's three
+    months (the returns of a monthly form), then the quarter itself (a quarterly form's)."""
+    out: list[str] = []
+    for period in periods:
+        parsed = parse_period(period)
+        if parsed.type is PeriodType.QUARTER:
+            out += [month.id for month in parsed.months()]
+        out.append(period)
+    return out
+
+
+def _latest(frame: pd.DataFrame, rules: dict[str, Rule], order: dict[str, int], by_span: bool = False) -> pd.DataFrame:
+    """Keep, for `last` indicators, each unit's latest reported period in the span (in each `span` with by_span)."""
+    if len(order) == 1 or frame.empty:
         return frame  # one period: it is every unit's latest
     stock = frame["indicator"].map(lambda code: rules[code].time_aggregation == "last")
     flows, stocks = frame[~stock], frame[stock]
     if stocks.empty:
         return frame
-    unit = ["indicator", "option", "programme", "org_unit"]
+    unit = ["indicator", "option", "programme", "org_unit", *(["span"] if by_span else [])]
     rank = stocks["period"].map(order)
     latest = rank.groupby([stocks[c] for c in unit]).transform("max")
     return pd.concat([flows, stocks[rank == latest]], ignore_index=True)
@@ -79,7 +93,9 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
     """Actual, numerator and denominator per indicator (× `by` dimensions) over a span of periods.
 
     `values` has VALUE_COLUMNS (value as float), already limited to the org units and
-    programmes in scope. `periods` lists the quarters of the span, oldest first. `rollup` maps
+    programmes in scope. `periods` lists the quarters of the span, oldest first; a monthly form's
+    figures (stored under months) compile into their quarter: flows add the months, stocks take each
+    unit's latest month (stored_periods gives the order). `rollup` maps
     reporting units deeper than the rows' org units (wards) to the unit their figures are shown
     under (their county): each reporting unit's figure is settled first (its total, a stock's
     latest period), then added up under that unit by the same rules as any other units.
@@ -87,15 +103,19 @@ def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence
     by = [d for d in by if d in DIMENSIONS and d != "option"]
     if "period" in by and not periods:
         return _empty(by)
-    order = {p: i for i, p in enumerate(periods)}
+    order = {p: i for i, p in enumerate(stored_periods(periods))}
     frame = values[values["period"].isin(order) & values["indicator"].isin(rules)]
     if option_breakdown:
         frame = frame[frame["option"] != "total"]
     else:
         frame = _totals(frame) if not frame.empty else frame.assign(option=[])
     if "period" in by:
-        # By period, each period is a span of its own: every unit's figure is its latest in it.
-        # The rows come period by period (in the order of `periods`), the period column last.
+        # By period, each quarter is a span of its own: every unit's figure is its latest in it (a
+        # monthly form's last month for a stock, its months added for a flow). The rows come period by
+        # period (in the order of `periods`), the period column last.
+        spans = {stored: period for period in periods for stored in stored_periods([period])}
+        frame = _latest(frame.assign(span=frame["period"].map(spans)), rules, order, by_span=True)
+        frame = frame.assign(period=frame["span"]).drop(columns="span")
         result = _compiled(_rolled_up(frame, rollup), rules, ["period", *[d for d in by if d != "period"]],
                            option_breakdown)
         result = result.iloc[result["period"].map(order).argsort(kind="stable")].reset_index(drop=True)

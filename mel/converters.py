@@ -1,6 +1,7 @@
 """Identifiers at the edges: URL converters, and the bounded integer of API schemas and query strings.
 
-A route writes `<quarter:period>`, `<fy:fiscal_year>` or `<int:run_id>` and its view receives
+A route writes `<quarter:period>`, `<return_period:period>` (a quarter or a month), `<fy:fiscal_year>` or
+`<int:run_id>` and its view receives
 the canonical value (`2025Q3`, `2025July`, a key the database can hold); a malformed one is
 answered before the view runs: 422 naming the value for a period, 404 for an id out of range.
 Ids and version numbers in a body or a query string use `Key` (schemas) or `key_arg` (`type=` of
@@ -35,9 +36,10 @@ PATTERNS = {
     "quarter": rf"^{_QUARTER}$",
     "financial_year": rf"^{_FY}$",
     "quarter_or_financial_year": rf"^({_QUARTER}|{_FY})$",
+    "return_period": rf"^{_YEAR}(Q[1-4]|0[1-9]|1[0-2])$",
     "any": rf"^({_YEAR}(Q[1-4]|0[1-9]|1[0-2])?|{_FY})$",
 }
-_EXAMPLES = {"quarter": "2025Q3", "financial_year": "2025July", "quarter_or_financial_year": "2025Q3 or 2025July",
+_EXAMPLES = {"quarter": "2025Q3", "return_period": "2025Q3 or 202509", "financial_year": "2025July", "quarter_or_financial_year": "2025Q3 or 2025July",
              "any": "2025Q3, 2025July, 202509 or 2025"}
 
 
@@ -93,6 +95,13 @@ class QuarterConverter(BaseConverter):
         return str(getattr(value, "id", value))
 
 
+class ReturnPeriodConverter(QuarterConverter):
+    """A return's period: a quarter (`2025Q3`), or a month (`202509`) for a monthly form; which of the two
+    a programme's form asks is checked with the return's address (mel.returns.operations.find_return)."""
+
+    parse = staticmethod(periods.quarter_or_month)
+
+
 class FinancialYearConverter(QuarterConverter):
     """A July–June financial year: `2025July`."""
 
@@ -129,6 +138,7 @@ def key_arg(value: str) -> int:
 def document(api) -> None:
     """State the converters' patterns in the OpenAPI document (flask-smorest)."""
     api.register_converter(QuarterConverter, lambda converter: {"type": "string", "pattern": PATTERNS["quarter"]})
+    api.register_converter(ReturnPeriodConverter, lambda converter: {"type": "string", "pattern": PATTERNS["return_period"]})
     api.register_converter(FinancialYearConverter,
                            lambda converter: {"type": "string", "pattern": PATTERNS["financial_year"]})
 
@@ -136,6 +146,7 @@ def document(api) -> None:
 def init_app(app: Flask) -> None:
     """Register the converters; call before any blueprint adds its rules."""
     app.url_map.converters["quarter"] = QuarterConverter
+    app.url_map.converters["return_period"] = ReturnPeriodConverter
     app.url_map.converters["fy"] = FinancialYearConverter
     app.url_map.converters["id"] = IdConverter
     # Every integer in this service's URLs is a database key.

@@ -7,8 +7,8 @@ was expected, never a PeriodError escaping as a 500.
 
 from __future__ import annotations
 
-from indicators.messages import N_, Words, message, text
-from indicators.periods import Period, PeriodError, PeriodType, parse_period
+from indicators.messages import N_, Words, message, period_label, text
+from indicators.periods import Period, PeriodError, PeriodType, parse_period, quarter_of
 from mel.errors import ErrorDetail, ValidationFailed
 
 
@@ -50,3 +50,40 @@ def quarter(value: str | Period, field: str = "period") -> Period:
     if parsed.type is not PeriodType.QUARTER:
         raise _refuse(message(N_("%(value)s is not a quarter; use the form 2025Q3."), value=repr(value)), value, field)
     return parsed
+
+
+def quarter_or_month(value: str | Period, field: str = "period") -> Period:
+    """A return's period as a URL names it: a quarter (2025Q3), or a month (202509) for a monthly form."""
+    parsed = period(value, field)
+    if parsed.type not in (PeriodType.QUARTER, PeriodType.MONTH):
+        raise _refuse(message(N_("%(value)s is not a quarter or a month: returns are kept per quarter (2025Q3) or, "
+                                 "for a monthly form, per month (202509)."), value=repr(value)), value, field)
+    return parsed
+
+
+def return_period(value: str | Period, form, programme: str, field: str = "period") -> Period:
+    """The period of a return on `form` (a ReportingForm, or None): a quarter where the form asks quarterly
+    figures, a month where it asks monthly ones (ReportingForm.frequency_in) — or ValidationFailed saying which."""
+    parsed = quarter_or_month(value, field)
+    problem = period_problem(parsed, form, programme)
+    if problem is not None:
+        raise _refuse(problem, value, field)
+    return parsed
+
+
+def period_problem(parsed: Period, form, programme: str):
+    """Why a quarter or a month is not a period `form` asks returns for (a message), or None."""
+    if form is None:
+        return None
+    quarter = parsed if parsed.type is PeriodType.QUARTER else quarter_of(parsed.start)
+    monthly = form.frequency_in(quarter.id) == "monthly"
+    if monthly and parsed.type is PeriodType.QUARTER:
+        months = [m.id for m in parsed.months()]
+        return message(N_("%(programme)s reports monthly in %(quarter)s: give the month, %(first)s, %(second)s or "
+                          "%(third)s, not the quarter %(value)s."), programme=programme, quarter=period_label(parsed),
+                       first=months[0], second=months[1], third=months[2], value=repr(parsed.id))
+    if not monthly and parsed.type is PeriodType.MONTH:
+        return message(N_("%(programme)s reports quarterly in %(quarter)s: give the quarter %(code)s, not the month "
+                          "%(value)s."), programme=programme, quarter=period_label(quarter), code=quarter.id,
+                       value=repr(parsed.id))
+    return None

@@ -241,6 +241,18 @@ def window_quarter(raw, problems: list[ErrorDetail]) -> Period | None:
     return stated_quarter(raw, problems)
 
 
+def _returns_from(session: Session, form: ReportingForm, quarter: Period) -> list[tuple[str, str]]:
+    """(org unit, period) of the form's programme's returns of `quarter` or later (quarters and months)."""
+    from mel.returns.models import Return
+
+    first_month = quarter.months()[0].id
+    return [(unit, period) for unit, period in session.execute(
+        select(OrgUnit.code, Return.period).join(OrgUnit, OrgUnit.id == Return.org_unit_id)
+        .where(Return.programme_id == form.programme_id)
+        .order_by(Return.period, OrgUnit.code)).all()
+            if (period >= quarter.id if "Q" in period else period >= first_month)]
+
+
 def save_window(session: Session, user: User, programme_code: str, values: dict) -> ReportingForm:
     """Change a form's frequency and window days (opens, due, closes after the quarter ends) from a
     stated quarter on (`from_period`, default the quarter being reported now), with a reason.
@@ -268,6 +280,15 @@ def save_window(session: Session, user: User, programme_code: str, values: dict)
                 before=frequency_word(current["frequency"]), after=frequency_word(frequency),
                 quarter=period_label(quarter), next=quarter.financial_year().shift(1).quarters()[0].id)),
                 {"field": "frequency", "value": frequency}))
+        else:
+            made = _returns_from(session, form, quarter)
+            if made:
+                problems.append(ErrorDetail(located("frequency", message(
+                    N_("%(form)s cannot turn %(after)s from %(quarter)s: %(count)s return(s) of that quarter or later "
+                       "already exist (%(returns)s). State a later financial year."),
+                    form=form.code, after=frequency_word(frequency), quarter=period_label(quarter), count=len(made),
+                    returns=", ".join(f"{unit} {period}" for unit, period in made[:10]))),
+                    {"field": "frequency", "value": frequency}))
     days = {name: _whole_number(name, values.get(name, current[name]), 0, MAX_WINDOW_DAYS, problems)
             for name in WINDOW_DAYS}
     if None not in days.values() and not days["opens_days"] <= days["due_days"] <= days["closes_days"]:

@@ -423,7 +423,9 @@ class Importer:
         frame["pe"] = frame["period"].map(periods)
         self._reject(frame, frame["pe"].isna(), "E7611", lambda r: _fmt(E["E7611"], r["period"]),
                      {"period": "period"}, "period")
-        not_quarter = frame["pe"].map(lambda p: p is not None and p == p and not p.startswith("Q:"))
+        # A quarter, or a month (a monthly form's): which of the two the programme's form asks is checked with
+        # the rest of the return (mel.periods.period_problem, refused as E7632 too).
+        not_quarter = frame["pe"].map(lambda p: p is not None and p == p and not p.startswith(("Q:", "M:")))
         self._reject(frame, not_quarter, "E7632", lambda r: _fmt(E["E7632"], r["period"], r["dataElement"]),
                      {"period": "period", "dataElement": "dataElement"}, None)
         frame["pe"] = frame["pe"].map(lambda p: p[2:] if isinstance(p, str) else None)
@@ -703,12 +705,13 @@ class Importer:
 
 
 def _period(raw: str) -> str | None:
-    """'Q:2025Q3' for a quarter, 'X:...' for another type, None when it is no period."""
+    """'Q:2025Q3' for a quarter, 'M:202509' for a month, 'X:...' for another type, None when it is no period."""
     try:
         parsed = parse_period(raw)
     except (PeriodError, ValueError, TypeError):
         return None
-    return ("Q:" if parsed.type is PeriodType.QUARTER else "X:") + parsed.id
+    kind = {PeriodType.QUARTER: "Q:", PeriodType.MONTH: "M:"}.get(parsed.type, "X:")
+    return kind + parsed.id
 
 
 def _chunks(items: list, size: int):

@@ -468,7 +468,7 @@ def _add_data_sets(ids: Dhis2Ids, catalogue: Catalogue, quarter: str) -> None:
                     required.append(element.uid)
         _, due_days, closes_days = form.window_days_in(quarter)
         data_set = DataSet(uid=form.uid, code=form.code, name=form.name, programme=programme,
-                           period_type="Quarterly", data_elements=tuple(elements),
+                           period_type=form.frequency_in(quarter).capitalize(), data_elements=tuple(elements),
                            org_units=tuple(unit.uid for unit in form.org_units_in(quarter)),
                            category_combo=PROGRAMME_CATEGORY_COMBO_UID, timely_days=due_days,
                            expiry_days=closes_days, required=tuple(required))

@@ -19,16 +19,17 @@ from indicators.compile import (
     compile_span,
     score,
     status_of,
+    stored_periods,
     trend,
 )
 from indicators.messages import N_, Message, message, text
-from indicators.periods import Period, PeriodType, parse_period
+from indicators.periods import Period, PeriodType, parse_period, quarter_of
 from indicators.targets import Indicator as TargetIndicator
 from indicators.targets import Plan, Reporting, Span, TargetChoice
 from indicators.targets import choose as choose_target
 from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import Catalogue, find_org_unit
-from mel.catalogue.models import Indicator, OptionCombo, OrgUnit
+from mel.catalogue.models import MONTHLY, Indicator, OptionCombo, OrgUnit
 from mel.errors import Forbidden, NotFound, ValidationFailed
 from mel.periods import financial_year
 from mel.periods import period as parse_any
@@ -62,8 +63,9 @@ ENOUGH_APPROVED = 0.5  # a quarter is shown by default once at least half its ex
 def approved_coverage(session: Session, catalogue: Catalogue, quarters: list[str]) -> dict[str, tuple[int, int]]:
     """(approved returns, expected returns) of each quarter: what the report form shows before generating."""
     approved = dict(session.execute(select(Return.period, func.count()).where(
-        Return.period.in_(quarters), Return.state == "approved").group_by(Return.period)).all())
-    return {q: (int(approved.get(q, 0)), sum(len(form.org_units_in(q)) for form in catalogue.forms.values()))
+        Return.period.in_(stored_periods(quarters)), Return.state == "approved").group_by(Return.period)).all())
+    return {q: (sum(int(approved.get(p, 0)) for p in stored_periods([q])),
+                sum(len(form.org_units_in(q)) * len(form.periods_in(q)) for form in catalogue.forms.values()))
             for q in quarters}
 
 
@@ -83,10 +85,12 @@ def well_covered_quarter(quarters: list[str], coverage: dict[str, tuple[int, int
 
 def latest_quarters(session: Session, count: int = 8) -> list[str]:
     """The `count` quarters up to the latest one with any return, newest first."""
-    latest = session.scalar(select(func.max(Return.period)))
-    if latest is None:
+    quarterly = session.scalar(select(func.max(Return.period)).where(Return.period.like("%Q%")))
+    monthly_ = session.scalar(select(func.max(Return.period)).where(Return.period.not_like("%Q%")))
+    found = [quarter_of(parse_period(p).start) for p in (quarterly, monthly_) if p is not None]  # a month: its quarter
+    if not found:
         return []
-    last = parse_period(latest)
+    last = max(found)
     return [last.shift(-n).id for n in range(count)]
 
 
@@ -170,7 +174,7 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
         select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id, DataValue.programme_id,
                DataValue.org_unit_id, DataValue.period, DataValue.value)
         .join(Return, Return.id == DataValue.return_id)
-        .where(Return.state.in_(states), DataValue.period.in_(quarters),
+        .where(Return.state.in_(states), DataValue.period.in_(stored_periods(quarters)),
                DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
                DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
     )
@@ -330,7 +334,7 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
     quarters = quarters or query.quarters
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
     received = set(session.execute(select(Return.programme_id, Return.org_unit_id, Return.period)
-                                   .where(Return.period.in_(quarters), Return.state.in_(states))).all())
+                                   .where(Return.period.in_(stored_periods(quarters)), Return.state.in_(states))).all())
     expected, carried = [], []  # the returns asked for, and what each programme's form asked them to carry
     shown_under = rollup(catalogue, query.org_unit) if "org_unit" in keys else {}
     for code in query.programmes:
@@ -342,8 +346,9 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
             carried += [(code, quarter, i.indicator.code) for i in form.items_in(quarter)
                         if i.indicator.code in query.indicators]
             expected += [(code, shown_under.get(unit.code, unit.code), quarter,
-                          (programme.id, unit.id, quarter) in received)
-                         for unit in form.org_units_in(quarter) if unit.path.startswith(query.org_unit.path)]
+                          (programme.id, unit.id, period) in received)
+                         for unit in form.org_units_in(quarter) if unit.path.startswith(query.org_unit.path)
+                         for period in form.periods_in(quarter)]  # a monthly form: a return per month
     frame = pd.DataFrame(carried, columns=["programme", "period", "indicator"]).merge(
         pd.DataFrame(expected, columns=["programme", "org_unit", "period", "received"]), on=["programme", "period"])
     group = [k for k in keys if k != "option"]
@@ -430,7 +435,7 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
     from sqlalchemy import case
 
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
-    if len(quarters) == 1:
+    if len(quarters) == 1 and not monthly(catalogue, query.programmes, quarters[0]):
         return _one_quarter(session, catalogue, query, quarters, by, states)
     per_unit = (
         select(DataValue.indicator_id, DataValue.component, DataValue.programme_id, DataValue.org_unit_id,
@@ -439,7 +444,7 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
                              func.sum(case((OptionCombo.is_total.is_(False), DataValue.value)))).label("value"))
         .join(Return, Return.id == DataValue.return_id)
         .join(OptionCombo, OptionCombo.id == DataValue.option_combo_id)
-        .where(Return.state.in_(states), DataValue.period.in_(quarters),
+        .where(Return.state.in_(states), DataValue.period.in_(stored_periods(quarters)),
                DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
                DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
         .group_by(DataValue.indicator_id, DataValue.component, DataValue.programme_id, DataValue.org_unit_id,
@@ -462,6 +467,12 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
                  .where((ranked.c.time_aggregation == "sum") | (ranked.c.period == ranked.c.latest))
                  .group_by(*keys))
     return _aggregated_frame(session, catalogue, query, quarters, by, statement)
+
+
+def monthly(catalogue: Catalogue, programmes: list[str], quarter: str) -> bool:
+    """Whether any of these programmes' forms asks monthly returns in the quarter (its figures are months)."""
+    return any(form.frequency_in(quarter) == MONTHLY for code in programmes
+               if (form := catalogue.forms.get(catalogue.programmes[code].id)) is not None)
 
 
 def _aggregated_frame(session: Session, catalogue: Catalogue, query: Query, quarters: list[str], by: list[str],

@@ -77,7 +77,7 @@ def _refused(result: IngestResult):
     raise ValidationFailed(result.describe(), [ErrorDetail(e.message, e.location) for e in result.errors[:500]])
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>")
 class ReturnItem(MethodView):
     @blp.response(200, ReturnSchema)
     def get(self, programme, org_unit, period):
@@ -132,7 +132,7 @@ class ReturnItem(MethodView):
         return (result or IngestResult("unchanged")).as_dict()
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/submit")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/submit")
 class ReturnSubmit(MethodView):
     @blp.response(200, ReturnSchema)
     @blp.alt_response(422, description="Errors, missing figures or unexplained warnings; all listed")

@@ -92,14 +92,15 @@ def find_return(session: Session, catalogue: Catalogue, programme: str, org_unit
     unit = find_org_unit(catalogue, org_unit)
     if unit is None:
         raise NotFound(message_text(message(
-            N_("Org unit %(org_unit)s is not known: use a county code (042), name or KE."), org_unit=repr(org_unit))))
-    quarter = periods.quarter(period)
-    if unit.code not in catalogue.form_org_units(prog.id, quarter.id):
+            N_("Org unit %(org_unit)s is not known: use KE, a county code (042), a sub-county (SC238) or ward code "
+               "(W1186), or a name."), org_unit=repr(org_unit))))
+    asked = periods.return_period(period, catalogue.forms.get(prog.id), prog.code)  # a quarter, or a month
+    if unit.code not in catalogue.form_org_units(prog.id, asked.id):
         raise NotFound(message_text(message(N_("%(programme)s does not report for %(org_unit)s in %(period)s."),
-                                    programme=prog.code, org_unit=unit.name, period=period_label(quarter))))
+                                    programme=prog.code, org_unit=unit.name, period=period_label(asked))))
     record = session.scalar(select(Return).where(
-        Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == quarter.id))
-    return ReturnAddress(prog, unit, quarter.id, record)
+        Return.programme_id == prog.id, Return.org_unit_id == unit.id, Return.period == asked.id))
+    return ReturnAddress(prog, unit, asked.id, record)
 
 
 def check_read(user: User, programme: Programme, unit) -> None:

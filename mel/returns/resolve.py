@@ -14,6 +14,7 @@ from indicators.periods import PeriodError, PeriodType, parse_period
 from indicators.validation import NO_NAMES, Issue, Names, located
 from mel.catalogue.lookup import Catalogue, find_org_unit
 from mel.catalogue.models import Programme
+from mel.periods import period_problem
 
 # What a period that is not a quarter is, in the message refusing it (PeriodType → words).
 PERIOD_KINDS = {PeriodType.MONTH: N_("month"), PeriodType.FINANCIAL_YEAR: N_("financial year"),
@@ -46,17 +47,22 @@ def resolve_rows(rows: pd.DataFrame, catalogue: Catalogue, programme: Programme)
     measure = frame["indicator"].map(lambda c: catalogue.specs[c].measure if c in catalogue.specs else None)
     ok = pd.Series(True, index=frame.index)
 
-    # Periods: quarters only (the reporting forms are quarterly). Each row is checked against the
-    # form of its own quarter (ReportingForm.items_in / org_units_in).
+    # Periods: quarters, or months where the programme's form asks monthly figures (mel.periods.period_problem).
+    # Each row is checked against the form of its own quarter (ReportingForm.items_in / org_units_in).
     periods = {}
+    form = catalogue.forms.get(programme.id)
     for raw in frame["period"].astype(str).unique():
         try:
             parsed = parse_period(raw)
             kind = PERIOD_KINDS.get(parsed.type)
-            periods[raw] = parsed.id if parsed.type is PeriodType.QUARTER else (
-                None, message(N_("%(period)s is a %(kind)s, but returns are quarterly. Give the quarter, e.g. "
-                                 "2025Q3 for FY2025/26 Q1 (Jul–Sep 2025)."),
-                              period=repr(raw), kind=Message(kind) if kind else parsed.type.value.replace("_", " ")))
+            if parsed.type in (PeriodType.QUARTER, PeriodType.MONTH):
+                problem = period_problem(parsed, form, programme.code)
+                periods[raw] = parsed.id if problem is None else (None, problem)
+            else:
+                periods[raw] = (None, message(N_("%(period)s is a %(kind)s, but returns are kept per quarter (or per "
+                                                 "month for a monthly form). Give the quarter, e.g. 2025Q3 for "
+                                                 "FY2025/26 Q1 (Jul–Sep 2025)."), period=repr(raw),
+                                              kind=Message(kind) if kind else parsed.type.value.replace("_", " ")))
         except PeriodError as exc:
             periods[raw] = (None, exc.message)  # indicators/periods.py's words, said in the reader's language
     resolved_period = frame["period"].astype(str).map(lambda raw: periods[raw] if isinstance(periods[raw], str) else None)

@@ -136,7 +136,7 @@ def _page(address: tuple[str, str, str], access: Access, *, grid=None, form=None
         explained=reason, reason_label=grid_page.reason_words, reason_suffix=REASON_SUFFIX), status
 
 
-@bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["GET"])
+@bp.route("/returns/<programme>/<org_unit>/<return_period:period>", methods=["GET"])
 @login_required
 def return_page(programme: str, org_unit: str, period: str):
     user, catalogue, grid = _grid_or_404(programme, org_unit, period)
@@ -174,7 +174,7 @@ def _typed_rows(form, grid) -> pd.DataFrame:
     return ingest_frame(records)
 
 
-@bp.route("/returns/<programme>/<org_unit>/<quarter:period>", methods=["POST"])
+@bp.route("/returns/<programme>/<org_unit>/<return_period:period>", methods=["POST"])
 @login_required
 def save_return(programme: str, org_unit: str, period: str):
     user, catalogue, grid = _grid_or_404(programme, org_unit, period)
@@ -253,7 +253,7 @@ def save_return(programme: str, org_unit: str, period: str):
     return redirect(url_for("returns.return_page", programme=address[0], org_unit=address[1], period=address[2]))
 
 
-@bp.route("/returns/<programme>/<org_unit>/<quarter:period>/template.xlsx")
+@bp.route("/returns/<programme>/<org_unit>/<return_period:period>/template.xlsx")
 @login_required
 def return_template(programme: str, org_unit: str, period: str):
     _, _, grid = _grid_or_404(programme, org_unit, period)

@@ -86,7 +86,7 @@ class Completeness(MethodView):
                                           reader=user)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/approve")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/approve")
 class Approve(MethodView):
     @blp.response(200)
     @blp.alt_response(409, description="Not submitted, or queries still open")
@@ -97,7 +97,7 @@ class Approve(MethodView):
         return _state(record)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/return")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/return")
 class ReturnToOfficer(MethodView):
     @blp.arguments(ReturnArgs)
     @blp.response(200)
@@ -110,7 +110,7 @@ class ReturnToOfficer(MethodView):
         return _state(record)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/reopen")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/reopen")
 class Reopen(MethodView):
     @blp.arguments(ReasonArgs)
     @blp.response(200)
@@ -124,7 +124,7 @@ class Reopen(MethodView):
         return _state(record)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/queries")
 class Queries(MethodView):
     @blp.response(200)
     def get(self, programme, org_unit, period):
@@ -149,7 +149,7 @@ class Queries(MethodView):
         return queries.query_body(session, catalogue, query)
 
 
-@blp.route("/returns/<programme>/<org_unit>/<quarter:period>/queries/<int:query_id>")
+@blp.route("/returns/<programme>/<org_unit>/<return_period:period>/queries/<int:query_id>")
 class QueryItem(MethodView):
     @blp.arguments(AnswerPost)
     @blp.response(200)

@@ -8,12 +8,13 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from indicators.compile import stored_periods
 from indicators.completeness import completeness
 from indicators.figures import figure_code
-from indicators.periods import parse_period
+from indicators.periods import PeriodType, parse_period
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
-from mel.catalogue.models import OptionCombo
+from mel.catalogue.models import OptionCombo, quarters_of
 from mel.converters import is_digits
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.review.models import QueryMessage, ValueQuery
@@ -39,8 +40,11 @@ def _required_cells(catalogue: Catalogue, programme_id: int, period: str) -> set
 
 
 def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.DataFrame:
-    """Every expected return of a period (from the forms), with state, lateness, flags and fill."""
-    records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(select(Return).where(Return.period == period))}
+    """Every expected return of a period (from the forms), with state, lateness, flags and fill. A quarter's
+    are each quarterly form's returns of the quarter and each monthly form's of its three months (the
+    `period` column says which); a month's, the monthly forms' of that month."""
+    records = {(r.programme_id, r.org_unit_id, r.period): r for r in session.scalars(
+        select(Return).where(Return.period.in_(stored_periods([period]))))}
     ids = [r.id for r in records.values()]
     flags = {}
     queries = {}
@@ -63,14 +67,17 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
         form = catalogue.forms.get(programme.id)
         if form is None:
             continue
-        required = _required_cells(catalogue, programme.id, period)
-        for unit in form.org_units_in(period):
-            record = records.get((programme.id, unit.id))
+        asked = form.periods_in(period) if parse_period(period).type is PeriodType.QUARTER else (
+            [period] if period in form.periods_in(quarters_of(period)[0]) else [])
+        cells = {p: _required_cells(catalogue, programme.id, p) for p in asked}
+        for asked_period, unit in ((p, u) for p in asked for u in form.org_units_in(p)):
+            required = cells[asked_period]
+            record = records.get((programme.id, unit.id, asked_period))
             total, unexplained = flags.get(record.id, (0, 0)) if record else (0, 0)
             have = filled.get(record.id, set()) if record else set()
             rows.append({
                 "programme": programme_code, "programme_name": programme.name, "pillar": catalogue.pillar_codes.get(programme.pillar_id, ""),
-                "org_unit": unit.code, "org_unit_name": unit.name, "period": period,
+                "org_unit": unit.code, "org_unit_name": unit.name, "period": asked_period,
                 "return_id": record.id if record else None,
                 "state": record.state if record else "", "version": record.version if record else 0,
                 "submitted_at": record.submitted_at if record else None, "is_late": bool(record and record.is_late),

@@ -188,7 +188,7 @@ def next_needing_attention(session, catalogue, period: str, current_id: int, arg
     return None
 
 
-@bp.route("/<programme>/<org_unit>/<quarter:period>", methods=["GET", "POST"])
+@bp.route("/<programme>/<org_unit>/<return_period:period>", methods=["GET", "POST"])
 @login_required
 def review_return(programme: str, org_unit: str, period: str):
     user = _reviewer()

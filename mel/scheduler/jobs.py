@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from indicators.periods import parse_period
+from indicators.periods import PeriodType, parse_period
 from mel import clock
 from mel.accounts.models import ApiToken, LoginSession, SignInAttempt, User
 from mel.catalogue.lookup import load_catalogue
@@ -53,12 +53,18 @@ def _officers(session: Session) -> list[User]:
 
 
 def _owed(session: Session, period: str, states: tuple[str, ...] = ("", "draft", "returned", "reopened")):
-    """Expected returns of a period that have not been submitted, with their form window."""
+    """Expected returns of a quarter that have not been submitted (each row with its own period: the quarter,
+    or a monthly form's month), and of the months of the quarter after it that have ended (monthly forms
+    report a month before its quarter ends)."""
     catalogue = load_catalogue(session)
     frame = expected_returns(session, catalogue, period)
-    if frame.empty:
-        return catalogue, []
-    return catalogue, frame[frame["state"].isin(states)].to_dict("records")
+    rows = [] if frame.empty else frame[frame["state"].isin(states)].to_dict("records")
+    later = expected_returns(session, catalogue, parse_period(period).next().id)
+    if not later.empty:
+        ended = parse_period(period).next().end
+        rows += [r for r in later[later["state"].isin(states)].to_dict("records")
+                 if parse_period(r["period"]).type is PeriodType.MONTH and parse_period(r["period"]).end < ended]
+    return catalogue, rows
 
 
 def _by_officer(session: Session, catalogue, rows: list[dict]) -> dict[int, tuple[User, list[dict]]]:
@@ -77,7 +83,7 @@ def _lines(config: dict, rows: list[dict], period: str) -> str:
     state = {"": "not started", "draft": "draft, not submitted", "returned": "returned for correction",
              "reopened": "reopened"}
     return "\n".join(f"- {r['programme']} {r['org_unit_name']}: {state.get(r['state'], r['state'])} — "
-                     f"{base}/returns/{r['programme']}/{r['org_unit']}/{period}" for r in rows)
+                     f"{base}/returns/{r['programme']}/{r['org_unit']}/{r['period']}" for r in rows)
 
 
 def open_windows(session: Session, config: dict, now: datetime) -> str:
@@ -85,13 +91,11 @@ def open_windows(session: Session, config: dict, now: datetime) -> str:
     today = _today(config, now)
     period = _reporting_quarter(today)
     catalogue, rows = _owed(session, period)
-    opened = {code for code, p in catalogue.programmes.items()
-              if p.id in catalogue.forms and window_for(catalogue.forms[p.id], period).opens <= today}
-    rows = [r for r in rows if r["programme"] in opened]
+    rows = [r for r in rows if _window(catalogue, r["programme"], r["period"]).opens <= today]
     sent = 0
     label = parse_period(period).label
     for officer, mine in _by_officer(session, catalogue, rows).values():
-        due = min(_window(catalogue, r["programme"], period).due for r in mine)
+        due = min(_window(catalogue, r["programme"], r["period"]).due for r in mine)
         sent += len(_store(session, [officer], kind="window_open",
                            subject=f"Reporting for {label} is open: {len(mine)} return(s) due {due:%d %B %Y}",
                            body=f"The window for {label} is open. Your returns:\n{_lines(config, mine, period)}",
@@ -107,7 +111,7 @@ def remind_due(session: Session, config: dict, now: datetime) -> str:
     days_wanted = {int(d) for d in config.get("REMINDER_DAYS", [7, 2])} | {0}
     due_rows = []
     for row in rows:
-        due = _window(catalogue, row["programme"], period).due
+        due = _window(catalogue, row["programme"], row["period"]).due
         if (due - today).days in days_wanted:
             due_rows.append({**row, "due": due, "days": (due - today).days})
     sent = 0
@@ -128,7 +132,7 @@ def mark_late(session: Session, config: dict, now: datetime) -> str:
     period = _reporting_quarter(today)
     catalogue, rows = _owed(session, period)
     overdue = [r for r in rows
-               if _window(catalogue, r["programme"], period).due < today]
+               if _window(catalogue, r["programme"], r["period"]).due < today]
     if not overdue:
         return f"{period}: nothing overdue"
     ids = [r["return_id"] for r in overdue if r["return_id"] == r["return_id"] and r["return_id"]]

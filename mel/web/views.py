@@ -9,6 +9,8 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from indicators.compile import stored_periods
+from indicators.periods import parse_period
 from mel import clock
 from mel.accounts.auth import authenticated_user
 from mel.accounts.models import User
@@ -41,14 +43,21 @@ def _expected_returns(session, user: User, period: str) -> list[tuple]:
                                       selectinload(ReportingForm.windows))
         .where(ReportingForm.programme_id.in_([p.id for p in user.programmes]))
     )
-    records = {(r.programme_id, r.org_unit_id): r for r in session.scalars(
-        scoped_returns(user).where(Return.period == period))}
+    quarter = parse_period(period)
+    following = quarter.next()
+    records = {(r.programme_id, r.org_unit_id, r.period): r for r in session.scalars(
+        scoped_returns(user).where(Return.period.in_(stored_periods([period, following.id]))))}
+    today = clock.today()
     expected = []
     for form in sorted(forms, key=lambda f: f.programme.code):
-        for unit in form.org_units_in(period):
-            if can_access(user, form.programme_id, unit):
-                expected.append((form.programme, unit, records.get((form.programme_id, unit.id)),
-                                 window_for(form, period, unit.id)))
+        # The quarter's return, or a monthly form's returns of its months and of the months since then.
+        asked = form.periods_in(period) + [m for m in form.periods_in(following.id)
+                                           if m != following.id and parse_period(m).end < today]
+        for asked_period in asked:
+            for unit in form.org_units_in(asked_period):
+                if can_access(user, form.programme_id, unit):
+                    expected.append((form.programme, unit, records.get((form.programme_id, unit.id, asked_period)),
+                                     window_for(form, asked_period, unit.id), asked_period))
     return expected
 
 
@@ -98,7 +107,7 @@ def home():
         context["expected"] = _expected_returns(session, user, quarter.id)
         # Each window the officer's programmes keep for the quarter, with the programmes keeping it.
         windows: dict = {}
-        for programme, _, _, window in context["expected"]:
+        for programme, _, _, window, _ in context["expected"]:
             codes = windows.setdefault(window, [])
             if programme.code not in codes:
                 codes.append(programme.code)

@@ -200,8 +200,8 @@ def test_a_window_stated_again_replaces_the_later_one_and_the_api_shows_the_wind
         assert ahead.status_code == 200, ahead.json
         assert ahead.json["quarter"] == "2025Q3" and ahead.json["closes_days"] == 45  # the quarter reported
         assert ahead.json["windows"] == [
-            {"from": None, "until": "2026Q1", "opens_days": 0, "due_days": 15, "closes_days": 45},
-            {"from": "2026Q1", "until": None, "opens_days": 0, "due_days": 15, "closes_days": 90}]
+            {"from": None, "until": "2026Q1", "frequency": "quarterly", "opens_days": 0, "due_days": 15, "closes_days": 45},
+            {"from": "2026Q1", "until": None, "frequency": "quarterly", "opens_days": 0, "due_days": 15, "closes_days": 90}]
         nearer = put(closes_days=60, due_days=20, from_period="2025Q4")
         assert nearer.status_code == 200 and [w["from"] for w in nearer.json["windows"]] == [None, "2025Q4"]
         assert _windows(session) == [(None, 0, 15, 45), ("2025Q4", 0, 20, 60)]
@@ -209,7 +209,7 @@ def test_a_window_stated_again_replaces_the_later_one_and_the_api_shows_the_wind
         assert first.details["from_period"] == "2026Q1" and first.details["replaced"] == []
         assert second.details["before"]["closes_days"] == 45 and second.details["after"]["closes_days"] == 60
         assert second.details["replaced"] == [
-            {"from": "2026Q1", "until": None, "opens_days": 0, "due_days": 15, "closes_days": 90}]
+            {"from": "2026Q1", "until": None, "frequency": "quarterly", "opens_days": 0, "due_days": 15, "closes_days": 90}]
         # Stating the form's own days again from 2025Q4 leaves one stretch: no needless row.
         back = put(closes_days=45, due_days=15, from_period="2025Q4")
         assert back.status_code == 200 and len(back.json["windows"]) == 1 and _windows(session) == [(None, 0, 15, 45)]
@@ -224,7 +224,7 @@ def test_a_window_stated_again_replaces_the_later_one_and_the_api_shows_the_wind
         both = put(due_days=30, from_period="2026Q2",
                    indicators=[{"indicator": code, "required": True} for code in reversed(order)])
         assert both.status_code == 200, both.json
-        assert both.json["windows"][-1] == {"from": "2026Q2", "until": None, "opens_days": 0, "due_days": 30,
+        assert both.json["windows"][-1] == {"from": "2026Q2", "until": None, "frequency": "quarterly", "opens_days": 0, "due_days": 30,
                                             "closes_days": 45}
         assert _audits(session, "catalogue.form_changed")[-1].details["from_period"] == "2026Q2"
         assert _audits(session, "catalogue.form_contents_changed")[-1].details["from_period"] == "2026Q2"
@@ -235,7 +235,7 @@ def test_a_window_stated_again_replaces_the_later_one_and_the_api_shows_the_wind
     ({"closes_days": "400"}, "closes_days", "400 days is outside 0–366"),
     ({"opens_days": "-1"}, "opens_days", "-1 days is outside"),
     ({"due_days": "70"}, "due_days", "open, fall due and close in that order"),
-    ({"frequency": "annual"}, "frequency", "returns are kept per quarter"),
+    ({"frequency": "annual"}, "frequency", "is not a form's frequency: a form asks figures quarterly or monthly"),
     ({"reason": " "}, "reason", "say why"),
     ({"from_period": "2025Q9"}, "from_period", "'2025Q9' is not a period"),
     ({"from_period": "2025July"}, "from_period", "is not a quarter"),
