@@ -6,6 +6,13 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from mel.models import metadata
+from mel.partitions import is_partition
+
+
+def include_name(name, type_, parent_names) -> bool:
+    """Autogenerate compares the models with the tables, not with the financial-year partitions of
+    data_value and value_change (mel/partitions.py, PostgreSQL)."""
+    return not (type_ == "table" and is_partition(name))
 
 config = context.config
 
@@ -37,6 +44,7 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

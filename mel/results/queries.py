@@ -345,14 +345,19 @@ def _completeness(session: Session, catalogue: Catalogue, query: Query, keys: li
         for quarter in quarters:  # each quarter's own form: what its returns were asked to carry
             carried += [(code, quarter, i.indicator.code) for i in form.items_in(quarter)
                         if i.indicator.code in query.indicators]
+            periods = form.periods_in(quarter)  # a monthly form: a return per month
             expected += [(code, shown_under.get(unit.code, unit.code), quarter,
                           (programme.id, unit.id, period) in received)
                          for unit in form.org_units_in(quarter) if unit.path.startswith(query.org_unit.path)
-                         for period in form.periods_in(quarter)]  # a monthly form: a return per month
-    frame = pd.DataFrame(carried, columns=["programme", "period", "indicator"]).merge(
-        pd.DataFrame(expected, columns=["programme", "org_unit", "period", "received"]), on=["programme", "period"])
+                         for period in periods]
+    # Counted per programme and quarter (and org unit) first, then spread over the indicators each carried:
+    # at ward level a programme's quarter is thousands of returns, never crossed with its indicators.
+    by = ["programme", "period", *(["org_unit"] if "org_unit" in keys else [])]
+    counts = (pd.DataFrame(expected, columns=["programme", "org_unit", "period", "received"])
+              .groupby(by)["received"].agg(returns_expected="size", returns_received="sum").reset_index())
+    frame = pd.DataFrame(carried, columns=["programme", "period", "indicator"]).merge(counts, on=["programme", "period"])
     group = [k for k in keys if k != "option"]
-    table = frame.groupby(group)["received"].agg(returns_expected="size", returns_received="sum").reset_index()
+    table = frame.groupby(group)[["returns_expected", "returns_received"]].sum().reset_index()
     table["completeness"] = table["returns_received"] / table["returns_expected"] * 100
     return table
 

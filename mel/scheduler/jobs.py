@@ -238,6 +238,16 @@ def prune(session: Session, config: dict, now: datetime) -> str:
             f"{stopped} stopped report run(s) marked failed")
 
 
+def partitions(session: Session, config: dict, now: datetime) -> str:
+    """Make the partitions of the figures and their audit for this financial year and the next two (PostgreSQL)."""
+    from mel.partitions import ensure_ahead, is_partitioned
+
+    connection = session.connection()
+    if not is_partitioned(connection):
+        return f"{connection.dialect.name}: the figures are kept in one table (no partitions to make)"
+    return ensure_ahead(connection, _today(config, now)).describe()
+
+
 JOBS: dict[str, Job] = {job.id: job for job in (
     Job("open_windows", "Tell officers the reporting window is open", open_windows, {"hour": 6, "minute": 0}),
     Job("remind_due", "Remind officers of returns due soon (and on the due day)", remind_due, {"hour": 7, "minute": 0}),
@@ -248,4 +258,6 @@ JOBS: dict[str, Job] = {job.id: job for job in (
     Job("prune", "Remove expired sessions, old tokens and old notices", prune, {"hour": 3, "minute": 0}),
     Job("remind_overdue_actions", "Remind owners of overdue TWG actions (once a day)", remind_overdue_actions,
         {"hour": 7, "minute": 30}),
+    Job("partitions", "Make the coming financial years' partitions of the figures and their audit", partitions,
+        {"day": 1, "hour": 1, "minute": 30}),
 )}

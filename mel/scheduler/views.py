@@ -27,7 +27,8 @@ JOB_WORDS = (N_("Tell officers the reporting window is open"), N_("Remind office
              N_("Mark missing returns late; digest to the secretariat"),
              N_("Draft the sector quarterly report after the review deadline"),
              N_("Nightly data-quality digest to reviewers"), N_("Remove expired sessions, old tokens and old notices"),
-             N_("Remind owners of overdue TWG actions (once a day)"))
+             N_("Remind owners of overdue TWG actions (once a day)"),
+             N_("Make the coming financial years' partitions of the figures and their audit"))
 
 
 def _secretariat() -> None:

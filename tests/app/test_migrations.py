@@ -13,6 +13,7 @@ from mel.catalogue.operations import seed_catalogue
 from mel.db import db
 from mel.migrate import current_revision, heads
 from mel.models import metadata
+from mel.partitions import is_partition
 from tests.helpers import fresh_database_url, seeded_app
 
 
@@ -22,7 +23,9 @@ def test_there_is_exactly_one_migration_head():
 
 def test_models_match_migrations(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,  # the financial-year partitions of data_value and value_change are not models
+            "include_name": lambda name, type_, parents: not (type_ == "table" and is_partition(name))})
         diff = compare_metadata(context, metadata)
     assert diff == [], f"models and migrations differ; run alembic revision --autogenerate: {diff}"
 
