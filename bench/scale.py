@@ -121,7 +121,7 @@ def build(url: str, programmes: int, month_count: int):
         rng = np.random.default_rng(7)
         base = rng.integers(100, 10_000, size=(len(wards), len(cells)))
         total, started = 0, time.perf_counter()
-        for (programme_id, period), group in ids.groupby(["programme_id", "period"], sort=True):
+        for _key, group in ids.groupby(["programme_id", "period"], sort=True):  # one programme's month
             chunk = group.merge(cell_frame, how="cross")
             values = (base + rng.integers(0, 50, size=base.shape)).reshape(-1)[:len(chunk)]
             chunk["value"] = np.where(chunk["component"] == "numerator", values // 2, values)
@@ -139,9 +139,7 @@ def build(url: str, programmes: int, month_count: int):
     return app, total
 
 
-def sql_span(periods: list[str], county: bool) -> str:
-    where_unit = "AND v.org_unit_id IN (SELECT id FROM org_unit WHERE path LIKE '/KE/042/%%')" if county else ""
-    return f"""
+SPAN_SQL = """
 WITH spans AS (
   SELECT v.indicator_id, v.component, v.period, v.value, i.time_aggregation,
          MAX(v.period) OVER (PARTITION BY v.indicator_id, v.option_combo_id, v.programme_id, v.org_unit_id) AS latest
@@ -149,12 +147,18 @@ WITH spans AS (
   JOIN data_return r ON r.id = v.return_id
   JOIN indicator i ON i.id = v.indicator_id
   JOIN option_combo o ON o.id = v.option_combo_id
-  WHERE r.state = 'approved' AND v.period IN ({", ".join(f"'{p}'" for p in periods)}) AND o.is_total = false
+  WHERE r.state = 'approved' AND v.period IN ({periods}) AND o.is_total = false
   {where_unit}
 )
 SELECT indicator_id, component, SUM(value) FROM spans
 WHERE time_aggregation = 'sum' OR period = latest
 GROUP BY indicator_id, component"""
+COUNTY_FILTER = f"AND v.org_unit_id IN (SELECT id FROM org_unit WHERE path LIKE '/KE/{COUNTY}/%%')"  # noqa: S608
+
+
+def sql_span(periods: list[str], county: bool) -> str:
+    """The hand-written GROUP BY of a span of months (the bench's own period ids), for Kenya or the county."""
+    return SPAN_SQL.format(periods=", ".join(f"'{p}'" for p in periods), where_unit=COUNTY_FILTER if county else "")
 
 
 def timed(fn, repeat: int) -> float:

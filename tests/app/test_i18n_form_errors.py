@@ -72,9 +72,10 @@ def test_a_refused_window_change_reads_kiswahili_and_the_api_keeps_its_english(s
     assert "Muda wa kuwasilisha wa OPCT-QR haukuhifadhiwa." in page
     assert ("from_period: Mwaka wa Fedha 2024/25, Robo ya 4 (Apr–Jun 2025) iko kabla ya Mwaka wa Fedha 2025/26, "
             "Robo ya 1 (Jul–Sep 2025), robo inayoripotiwa sasa") in page
-    assert "frequency: 'annual' haiwezekani: ripoti huhifadhiwa kwa kila robo" in page
+    assert ("frequency: 'annual' si marudio ya fomu: fomu huomba takwimu kila robo ya mwaka au kila mwezi."
+            in page)
     assert "reason: eleza kwa nini unafanya mabadiliko haya (huhifadhiwa katika kumbukumbu za ukaguzi)." in page
-    for english in ("was not saved", "is before", "is not possible", "say why", "kept in the audit",
+    for english in ("was not saved", "is before", "is not a form's frequency", "say why", "kept in the audit",
                     "the quarter being reported now"):
         assert english not in page, english
     # the order of the days, refused alone (the quarter is good), in Kiswahili too
@@ -157,7 +158,8 @@ def test_a_refused_programme_reads_kiswahili_by_its_fields_and_the_api_keeps_its
     messages = _messages(through_api.json)
     assert messages[0] == "The programme was not created."
     assert any(m.startswith("pillar: 'nope' is not a pillar; choose one of ") for m in messages)
-    assert "org_units[0]: '999' is not an org unit: use a county code (001–047, e.g. 042), its name, or KE." in messages
+    assert ("org_units[0]: '999' is not an org unit: use KE, a county code (001–047, e.g. 042), a sub-county code "
+            "(SC001–SC290), a ward code (W0001–W1450), or a name.") in messages
 
 
 def test_a_refused_programme_change_and_form_contents_read_kiswahili(swahili, client, api):

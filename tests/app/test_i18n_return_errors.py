@@ -177,7 +177,8 @@ def test_an_unknown_county_or_quarter_in_the_address_is_said_in_kiswahili(client
     county = client.get("/returns/OPCT/999/2025Q3")
     quarter = client.get("/returns/OPCT/042/2025Q5")
     assert county.status_code == 404
-    assert "Eneo '999' halijulikani: tumia msimbo wa kaunti (042), jina lake au KE." in _text(county)
+    assert ("Eneo '999' halijulikani: tumia KE, msimbo wa kaunti (042), wa kaunti ndogo (SC238) au wa wadi (W1186), "
+            "au jina.") in _text(county)
     assert quarter.status_code == 422
     said = _text(quarter)
     assert ("'2025Q5' si kipindi halali: robo lazima iwe 1–4. Tumia 2025Q3 (robo), 2025July (Mwaka wa Fedha "
@@ -185,7 +186,8 @@ def test_an_unknown_county_or_quarter_in_the_address_is_said_in_kiswahili(client
     assert "is not a valid period" not in said
     headers = _headers(session)
     assert client.get("/api/v1/returns/OPCT/999/2025Q3", headers=headers).json["message"] == (
-        "Org unit '999' is not known: use a county code (042), name or KE.")
+        "Org unit '999' is not known: use KE, a county code (042), a sub-county (SC238) or ward code (W1186), "
+        "or a name.")
     assert client.get("/api/v1/returns/OPCT/042/2025Q5", headers=headers).json["message"] == (
         "'2025Q5' is not a valid period: quarter must be 1–4. Use 2025Q3 (quarter), 2025July (financial year "
         "July–June), 202509 (month) or 2025 (year).")

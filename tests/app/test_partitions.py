@@ -13,7 +13,16 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from mel.catalogue.lookup import read_catalogue
-from mel.partitions import AUDIT, VALUES, ensure, ensure_ahead, existing, is_partition, is_partitioned, year_periods
+from mel.partitions import (
+    AUDIT,
+    VALUES,
+    ensure,
+    ensure_ahead,
+    existing,
+    is_partition,
+    is_partitioned,
+    year_periods,
+)
 from mel.results.queries import load_aggregated, load_values, resolve_query
 from mel.returns.models import DataValue, Return
 from mel.review.queries import review_queue

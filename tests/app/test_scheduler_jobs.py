@@ -78,7 +78,8 @@ def test_running_every_job_twice_sends_nothing_twice(session, mail):
     inbox, config = mail
     moments = {"open_windows": "2025-10-01T06:00", "remind_due": "2025-10-08T07:00",
                "mark_late": "2025-10-16T08:00", "data_quality_scan": "2025-10-20T02:00", "prune": "2025-10-20T03:00",
-               "draft_sector_report": "2025-11-01T09:00", "remind_overdue_actions": "2025-10-06T07:30"}
+               "draft_sector_report": "2025-11-01T09:00", "remind_overdue_actions": "2025-10-06T07:30",
+               "partitions": "2025-11-01T01:30"}
     for job_id, moment in moments.items():
         run_job(session, config, job_id, now=at(moment))
     sent, notices = len(inbox.messages), session.scalar(select(func.count()).select_from(Notification))
