@@ -138,6 +138,17 @@ GROUP BY indicator_id, component
 """
 
 
+def viewer_client(app):
+    """A test client signed in as the bench's viewer (viewer@bench.test), as a person would be."""
+    import re
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": "viewer@bench.test", "password": "benchmark-password", "csrf_token": token})
+    return client
+
+
 def timed(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -190,12 +201,7 @@ def main() -> None:
         full_quarter = timed(lambda: results(session, catalogue, resolve_query(
             catalogue, indicators=None, period="2025Q2", org_unit="KE", programme="ALL")), args.repeat)
         session.rollback()
-    client = app.test_client()
-    import re
-
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": "viewer@bench.test", "password": "benchmark-password", "csrf_token": token})
+    client = viewer_client(app)
     dashboard = timed(lambda: client.get("/dashboard/?period=2025Q2"), args.repeat)
     backend = "PostgreSQL" if (args.database_url or args.reuse or "").startswith("postgresql") else "SQLite"
     print(f"backend: {backend}; {total:,} data values; median of {args.repeat}")

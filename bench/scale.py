@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
-import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.compile import timed, viewer_client  # noqa: E402
 from bench.ingest import fresh_url  # noqa: E402
 from indicators.periods import parse_period  # noqa: E402
 from mel.accounts.operations import create_user  # noqa: E402
@@ -161,15 +160,6 @@ def sql_span(periods: list[str], county: bool) -> str:
     return SPAN_SQL.format(periods=", ".join(f"'{p}'" for p in periods), where_unit=COUNTY_FILTER if county else "")
 
 
-def timed(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/mel_scale")
@@ -225,10 +215,7 @@ def main() -> None:
             "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_inherits i "
             "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'data_value'::regclass")).scalar()
         session.rollback()
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"email": "viewer@bench.test", "password": "benchmark-password", "csrf_token": token})
+    client = viewer_client(app)
     dashboard = timed(lambda: client.get(f"/dashboard/?period={QUARTER}"), args.repeat)
     print(f"backend: PostgreSQL; {total:,} data values; database {size} (data values and their indexes {values_size}); "
           f"median of {args.repeat}")
