@@ -81,10 +81,56 @@ def _latest(frame: pd.DataFrame, rules: dict[str, Rule], order: dict[str, int], 
     flows, stocks = frame[~stock], frame[stock]
     if stocks.empty:
         return frame
+    return pd.concat([flows, _at_latest(stocks, order, by_span)], ignore_index=True)
+
+
+def _at_latest(frame: pd.DataFrame, order: dict[str, int], by_span: bool = False) -> pd.DataFrame:
+    """The rows of each reporting unit's latest period (per indicator, option and programme) in `order`."""
     unit = ["indicator", "option", "programme", "org_unit", *(["span"] if by_span else [])]
-    rank = stocks["period"].map(order)
-    latest = rank.groupby([stocks[c] for c in unit]).transform("max")
-    return pd.concat([flows, stocks[rank == latest]], ignore_index=True)
+    rank = frame["period"].map(order)
+    latest = rank.groupby([frame[c] for c in unit]).transform("max")
+    return frame[rank == latest]
+
+
+SPAN_FIGURE_COLUMNS = ["first", "last", "indicator", "component", "programme", "org_unit", "flow", "stock"]
+
+
+def spans_of(quarters: Sequence[str]) -> list[tuple[str, str]]:
+    """Every run of consecutive quarters of `quarters` (oldest first), as (first, last)."""
+    return [(quarters[i], quarters[j]) for i in range(len(quarters)) for j in range(i, len(quarters))]
+
+
+def span_figures(values: pd.DataFrame, quarters: Sequence[str], grain: Mapping[str, str]) -> pd.DataFrame:
+    """What compile_span adds up for each run of consecutive `quarters`, settled ahead of time.
+
+    For every span (spans_of), each reporting unit's figure is settled by the rules above (its
+    `total` option or the sum of its parts; a monthly form's months inside their quarter) and added
+    up per indicator, component, programme and `grain` unit (the unit a reporting unit's figures are
+    kept under, e.g. its county), both ways time can add: `flow`, every period's figure added, and
+    `stock`, each unit's latest period's only (NaN where no unit's latest period has the component).
+    Which of the two an indicator uses is decided when the figures are read, by its rule then, so
+    that compile_span over these rows (period the span's last, option `total`) gives what it gives
+    over the values themselves. Columns: SPAN_FIGURE_COLUMNS.
+    """
+    if values.empty:
+        return pd.DataFrame(columns=SPAN_FIGURE_COLUMNS)
+    settled = _totals(values)
+    settled = settled.assign(grain=settled["org_unit"].map(lambda code: grain.get(code, code)))
+    keys = ["indicator", "component", "programme", "grain"]
+    out = []
+    for first, last in spans_of(quarters):
+        span = list(quarters[quarters.index(first):quarters.index(last) + 1])
+        order = {p: i for i, p in enumerate(stored_periods(span))}
+        frame = settled[settled["period"].isin(order)]
+        if frame.empty:
+            continue
+        flow = frame.groupby(keys, sort=False)["value"].sum().rename("flow")
+        stock = _at_latest(frame, order).groupby(keys, sort=False)["value"].sum().rename("stock")
+        both = pd.concat([flow, stock], axis=1).reset_index()
+        out.append(both.assign(first=first, last=last))
+    if not out:
+        return pd.DataFrame(columns=SPAN_FIGURE_COLUMNS)
+    return pd.concat(out, ignore_index=True).rename(columns={"grain": "org_unit"})[SPAN_FIGURE_COLUMNS]
 
 
 def compile_span(values: pd.DataFrame, rules: dict[str, Rule], periods: Sequence[str], *,

@@ -32,6 +32,9 @@ def create_app(config: str | Config | None = None, **overrides: object) -> Flask
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    from mel.results import summary
+
+    summary.listen()  # a session that changed returns settles their figures before it commits
     from mel import jobs
 
     jobs.init_app(app)  # development without Redis: say so once, work without the queue

@@ -4,7 +4,7 @@ An archive is a tar file holding `manifest.json` (when, which schema revision, w
 the SHA-256 of every file), the database (`database.sqlite3` made with SQLite's online backup API,
 or `database.pgdump` made by `pg_dump -Fc`) and `reports/` (the PDFs the report runs point to,
 which are checked against their checksums before they are served). Restoring puts the database
-back (SQLite's backup API, or `pg_restore --clean --if-exists`) and the PDFs, then checks every
+back (SQLite's backup API, or the dump as SQL, run by psql in one transaction after emptying the schema) and the PDFs, then checks every
 file against the manifest. Nothing here is hand-made: the engines' own tools do the copying.
 """
 
@@ -134,8 +134,13 @@ def restore(database_url: str, reports_dir: Path, source: Path) -> Manifest:
             target.close()
             backup_db.close()
         else:
-            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                  f"--dbname={_libpq(database_url)}", str(work_dir / "database.pgdump")])
+            # pg_restore --clean cannot drop a partition's inherited keys (migration 0034): the dump becomes
+            # SQL run by psql after emptying the schema, all in one transaction (a failure changes nothing).
+            _run(["pg_restore", "--no-owner", "--file", str(work_dir / "restore.sql"), str(work_dir / "database.pgdump")])
+            (work_dir / "empty.sql").write_text("DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n")
+            _run(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1",
+                  f"--dbname={_libpq(database_url)}", "--file", str(work_dir / "empty.sql"),
+                  "--file", str(work_dir / "restore.sql")])
         for name, digest in manifest.files.items():
             if not name.startswith("reports/"):
                 continue

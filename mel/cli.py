@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_group, seed_command, demo_command, users_group, tokens_group, serve_command,
                     quickstart_command, import_command, returns_group, jobs_group, scheduler_command,
-                    report_group, backup_command, restore_command, worker_command, i18n_group, handbook_group):
+                    report_group, backup_command, restore_command, worker_command, i18n_group, handbook_group,
+                    figures_group):
         app.cli.add_command(command)
 
 
@@ -95,13 +97,42 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to a revision."""
-    from mel.migrate import current_revision, upgrade
+    from mel.migrate import current_revision, heads, upgrade
 
     try:
         upgrade(db.engine, revision)
     except MelError as exc:  # a migration that needs a person first (e.g. `mel returns repair`)
         _fail(exc)
     click.echo(f"Database at revision {current_revision(db.engine)} ({_safe_url()}).")
+    if current_revision(db.engine) in heads():
+        _settle_figures()
+
+
+def _settle_figures(everything: bool = False) -> None:
+    from mel.results.summary import rebuild, refresh
+
+    started = time.perf_counter()
+    settled = (rebuild if everything else refresh)(db.session)
+    db.session.commit()
+    if settled:
+        click.echo(f"Settled the approved figures of {settled} programme-county-year(s) "
+                   f"({time.perf_counter() - started:.1f} s).")
+
+
+@click.group("figures")
+def figures_group() -> None:
+    """The approved figures settled ahead of time for results (figure_span)."""
+
+
+@figures_group.command("refresh")
+@click.option("--all", "everything", is_flag=True,
+              help="Settle every approved return again, not only those listed stale (after loading with triggers off).")
+@with_appcontext
+def figures_refresh(everything: bool) -> None:
+    """Settle again the figures of every return whose approval changed outside the application
+    (after a migration or SQL); results read the data values for them until then."""
+    _settle_figures(everything)
+    click.echo("Approved figures settled: results read them for every programme.")
 
 
 @db_group.command("revision")

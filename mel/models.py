@@ -36,6 +36,8 @@ from mel.reporting.actions import ReportAction  # noqa: F401
 from mel.reporting.models import ReportRun  # noqa: F401
 from mel.returns.models import (  # noqa: F401
     DataValue,
+    FigureSpan,
+    FigureStale,
     ImportBatch,
     NarrativeChange,
     Return,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -122,6 +123,36 @@ class DataValue(Base):
 
     indicator: Mapped[Indicator] = relationship(lazy="raise")
     option_combo: Mapped[OptionCombo] = relationship(lazy="raise")
+
+
+class FigureSpan(Base):
+    """Approved figures settled ahead of time (mel/results/summary.py): per run of consecutive quarters of a
+    financial year, indicator, component, programme and county (or Kenya, for national returns), what
+    indicators/compile.span_figures adds up: `flow` (every period) and `stock` (each unit's latest period).
+    Like DHIS2's analytics tables, but refreshed in the transaction that approves or reopens a return."""
+
+    __tablename__ = "figure_span"
+    __table_args__ = (Index("ix_figure_span_group", "programme_id", "org_unit_id", "first_quarter"),)
+
+    first_quarter: Mapped[str] = mapped_column(String(12), primary_key=True)
+    last_quarter: Mapped[str] = mapped_column(String(12), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"), primary_key=True)
+    component: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # Hundredths of the figure (values keep two decimals): whole numbers add up exactly, on SQLite too.
+    flow: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class FigureStale(Base):
+    """Returns whose approval changed since figure_span was settled (a database trigger adds them)."""
+
+    __tablename__ = "figure_stale"
+
+    programme_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    org_unit_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
 
 
 CHANNELS = ("web", "excel", "csv", "api", "dhis2", "cli", "system")

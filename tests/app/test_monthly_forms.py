@@ -117,6 +117,7 @@ def _approve_all(session) -> None:
         for state in ("submitted", "approved"):
             record.state = state
             session.flush()
+    session.commit()  # the commit settles the spans: results read them (and FIGURES_CHECK compares each read)
 
 
 def test_a_quarter_compiles_from_months_as_a_quarterly_form_would(session, programmes):

@@ -20,6 +20,7 @@ from mel.catalogue.models import OrgUnit, Programme, ReportingForm
 from mel.catalogue.org_tree import seed_org_tree
 from mel.catalogue.programme_admin import create_programme
 from mel.errors import ValidationFailed
+from mel.results import summary
 from mel.results.queries import resolve_query, results
 from mel.returns.models import DataValue, Return
 from tests.app.returns_helpers import user
@@ -77,6 +78,7 @@ def _store(session, catalogue, programme: str, figures: dict[tuple[str, str], di
         session.execute(insert(DataValue), values)
     for state in ("submitted", "approved"):
         session.execute(update(Return).where(Return.id.in_(ids)).values(state=state))
+    summary.refresh(session)  # what the session's commit does: results read the settled spans (and compare)
 
 
 def _figures(seed: dict, wards: dict[str, list[str]]):
