@@ -71,7 +71,7 @@ def instruction_lines(*, title: str, programme: str, period_label: Words | str, 
 
     return [
         (title, True),
-        line(N_("This file is the quarterly return template for %(programme)s, period %(period)s. It was generated "
+        line(N_("This file is the return template for %(programme)s, period %(period)s. It was generated "
                 "at %(time)s."), programme=programme, period=period_label, time=stamp),
         ("", False),
         heading(N_("How to fill it in")),
