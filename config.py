@@ -223,7 +223,6 @@ class TestingConfig(Config):
     REPORT_EXECUTOR = "inline"
     REDIS_URL = ""  # no queue: tests that use Redis set it (tests/app/test_queue_limits.py)
     RATELIMIT_ENABLED = False
-    FIGURES_CHECK = True  # every figure read from the settled spans is compiled from the data values too, and compared
 
 
 class ProductionConfig(Config):

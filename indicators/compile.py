@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ def spans_of(quarters: Sequence[str]) -> list[tuple[str, str]]:
     return [(quarters[i], quarters[j]) for i in range(len(quarters)) for j in range(i, len(quarters))]
 
 
-def span_figures(values: pd.DataFrame, quarters: Sequence[str], grain: Mapping[str, str]) -> pd.DataFrame:
+def span_figures(values: pd.DataFrame, quarters: Sequence[str], grain: Mapping[Any, Any]) -> pd.DataFrame:
     """What compile_span adds up for each run of consecutive `quarters`, settled ahead of time.
 
     For every span (spans_of), each reporting unit's figure is settled by the rules above (its

@@ -39,6 +39,7 @@ def app(database_url, tmp_path_factory):
         DATABASE_URL=database_url,
         INSTANCE_DIR=str(tmp_path_factory.mktemp("instance")),
         LOG_LEVEL="WARNING",
+        FIGURES_CHECK=True,  # every figure read from the settled spans is compiled from the data values too
     )
     with app.app_context():
         upgrade(db.engine)

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, event, func, insert, or_, select, text, tuple_
+from sqlalchemy import String, case, cast, delete, event, func, insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from indicators.compile import span_figures
 from indicators.periods import PeriodType, parse_period
 from mel.catalogue.levels import COUNTY
-from mel.catalogue.lookup import Catalogue, load_catalogue
-from mel.catalogue.models import OrgUnit
+from mel.catalogue.lookup import Catalogue
+from mel.catalogue.models import OptionCombo, OrgUnit
 from mel.returns.models import DataValue, FigureSpan, FigureStale, Return
 
 CHANGED = "mel.figures_changed"  # session.info: this transaction changed returns; settle before commit
@@ -33,13 +33,12 @@ LOCK = 7_320_035  # pg_advisory_xact_lock key: one refresh at a time
 CHUNK = 400  # returns named per statement when settling
 
 
-def grain(catalogue: Catalogue) -> dict[str, str]:
-    """The unit each reporting unit's figures are kept under: its county (Kenya's own returns: Kenya)."""
-    out = {}
-    for code, unit in catalogue.org_units.items():
-        parts = unit.path.strip("/").split("/")
-        out[code] = parts[COUNTY - 1] if unit.level >= COUNTY else code
-    return out
+def grain(units: list[tuple[int, int, str]]) -> dict[int, int]:
+    """The unit each reporting unit's figures are kept under (ids, from (id, level, path) of every org unit):
+    its county; Kenya's own returns, Kenya."""
+    by_path = {path.rstrip("/"): unit_id for unit_id, _, path in units}
+    return {unit_id: by_path["/" + "/".join(path.strip("/").split("/")[:COUNTY])] if level >= COUNTY else unit_id
+            for unit_id, level, path in units}
 
 
 def span_of(quarters: list[str]) -> tuple[str, str] | None:
@@ -96,49 +95,48 @@ def _quarters_of(period: str) -> list[str]:
     return [q.id for q in parse_period(period).financial_year().quarters()]
 
 
-def refresh(session: Session, catalogue: Catalogue | None = None) -> int:
-    """Settle again the spans of every return listed stale; the number of (programme, county, year) settled."""
-    if session.bind is not None and session.get_bind().dialect.name == "postgresql":
+def refresh(session: Session) -> int:
+    """Settle again the spans of every return listed stale; the number of (programme, county, year) settled.
+
+    Works with ids read from the database, never a cached catalogue: a programme or option made a moment
+    ago in the same transaction is settled like any other."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
     stale = session.execute(select(FigureStale.programme_id, FigureStale.org_unit_id, FigureStale.period)).all()
     if not stale:
         return 0
-    catalogue = catalogue or load_catalogue(session)
-    kept_under = grain(catalogue)
-    codes, units = catalogue.org_unit_codes, catalogue.org_units
-    groups: dict[tuple[int, str], set[str]] = {}  # (programme id, first quarter of the year): counties
+    kept_under = grain(session.execute(select(OrgUnit.id, OrgUnit.level, OrgUnit.path)).all())
+    groups: dict[tuple[int, str], set[int]] = {}  # (programme id, first quarter of the year): counties
     for programme_id, unit_id, period in stale:
         try:
             year = _quarters_of(period)[0]
         except Exception:  # noqa: BLE001 - a period no quarter holds has no figures to settle
             continue
-        groups.setdefault((programme_id, year), set()).add(kept_under[codes[unit_id]])
-    under = {}  # county (or Kenya) → the reporting units kept under it
-    for code, kept in kept_under.items():
-        under.setdefault(kept, []).append(units[code].id)
+        groups.setdefault((programme_id, year), set()).add(kept_under[unit_id])
+    under: dict[int, list[int]] = {}  # county (or Kenya) → the reporting units kept under it
+    for unit_id, kept in kept_under.items():
+        under.setdefault(kept, []).append(unit_id)
     for (programme_id, first), counties in groups.items():
         quarters = _quarters_of(first)
-        unit_ids = [i for county in counties for i in under[county]]
-        frame = _approved(session, catalogue, programme_id, quarters, unit_ids)
+        frame = _approved(session, programme_id, quarters, [i for county in counties for i in under[county]],
+                          everywhere=len(counties) == len(under))
         figures = span_figures(frame, quarters, kept_under)
-        county_ids = [units[c].id for c in counties]
+        county_ids = sorted(counties)
         for start in range(0, len(county_ids), CHUNK):
             session.execute(delete(FigureSpan).where(
                 FigureSpan.programme_id == programme_id, FigureSpan.org_unit_id.in_(county_ids[start:start + CHUNK]),
                 FigureSpan.first_quarter.in_(quarters)).execution_options(synchronize_session=False))
-        if not figures.empty:
-            rows = [{"first_quarter": r.first, "last_quarter": r.last, "programme_id": programme_id,
-                     "org_unit_id": units[r.org_unit].id, "indicator_id": catalogue.indicators[r.indicator].id,
-                     "component": r.component, "flow": int(r.flow),
-                     "stock": None if pd.isna(r.stock) else int(r.stock)}
-                    for r in figures.itertuples(index=False)]
-            for start in range(0, len(rows), 5_000):
-                session.execute(insert(FigureSpan), rows[start:start + 5_000])
+        rows = [{"first_quarter": r.first, "last_quarter": r.last, "programme_id": programme_id,
+                 "org_unit_id": int(r.org_unit), "indicator_id": int(r.indicator), "component": r.component,
+                 "flow": int(r.flow), "stock": None if pd.isna(r.stock) else int(r.stock)}
+                for r in figures.itertuples(index=False)]
+        for start in range(0, len(rows), 5_000):
+            session.execute(insert(FigureSpan), rows[start:start + 5_000])
     for start in range(0, len(stale), CHUNK):
         session.execute(delete(FigureStale).where(tuple_(FigureStale.programme_id, FigureStale.org_unit_id,
                                                          FigureStale.period).in_(stale[start:start + CHUNK]))
                         .execution_options(synchronize_session=False))
-    return len(groups)
+    return sum(len(counties) for counties in groups.values())
 
 
 def rebuild(session: Session) -> int:
@@ -150,29 +148,27 @@ def rebuild(session: Session) -> int:
     return refresh(session)
 
 
-def _approved(session: Session, catalogue: Catalogue, programme_id: int, quarters: list[str],
-              unit_ids: list[int]) -> pd.DataFrame:
-    """The approved values of a programme's year at these units, with codes (compile_span's columns),
-    in hundredths."""
+def _approved(session: Session, programme_id: int, quarters: list[str], unit_ids: list[int], *,
+              everywhere: bool) -> pd.DataFrame:
+    """The approved values of a programme's year at these units, in hundredths, by ids (compile_span's columns;
+    option `total` for the total option, else its id)."""
     from indicators.compile import stored_periods
     from mel.results.queries import rows_frame
 
-    statement = (select(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id,
+    statement = (select(DataValue.indicator_id, DataValue.component,
+                        case((OptionCombo.is_total, "total"), else_=cast(DataValue.option_combo_id, String)),
                         DataValue.programme_id, DataValue.org_unit_id, DataValue.period, DataValue.value)
                  .join(Return, Return.id == DataValue.return_id)
+                 .join(OptionCombo, OptionCombo.id == DataValue.option_combo_id)
                  .where(Return.state == "approved", DataValue.programme_id == programme_id,
                         DataValue.period.in_(stored_periods(quarters))))
-    if len(unit_ids) < len(catalogue.org_units):
+    if not everywhere:
         chunks = [unit_ids[s:s + CHUNK * 5] for s in range(0, len(unit_ids), CHUNK * 5)]
         statement = statement.where(or_(*(DataValue.org_unit_id.in_(c) for c in chunks)))
     names = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
     frame = rows_frame(session.connection().execute(statement).fetchall(), names)
     if frame.empty:
         return frame
-    frame["indicator"] = frame["indicator"].map(catalogue.indicator_codes)
-    frame["option"] = frame["option"].map(catalogue.combo_codes)
-    frame["programme"] = frame["programme"].map(catalogue.programme_codes)
-    frame["org_unit"] = frame["org_unit"].map(catalogue.org_unit_codes)
     # Hundredths as whole numbers (values keep two decimals): the spans add up exactly.
     frame["value"] = np.rint(frame["value"].astype(float) * 100).astype(np.int64)
     return frame
