@@ -18,11 +18,24 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, case, cast, delete, event, func, insert, or_, select, text, tuple_
+from sqlalchemy import (
+    String,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from indicators.compile import span_figures
-from indicators.periods import PeriodType, parse_period
+from indicators.periods import PeriodError, PeriodType, parse_period
 from mel.catalogue.levels import COUNTY
 from mel.catalogue.lookup import Catalogue
 from mel.catalogue.models import OptionCombo, OrgUnit
@@ -45,13 +58,13 @@ def span_of(quarters: list[str]) -> tuple[str, str] | None:
     """(first, last) when `quarters` are consecutive quarters of one financial year; else None."""
     try:
         parsed = [parse_period(q) for q in quarters]
-    except Exception:  # noqa: BLE001 - anything not a quarter list is simply not kept
-        return None
-    if not parsed or any(p.type is not PeriodType.QUARTER for p in parsed):
-        return None
-    if any(b != a.shift(1) for a, b in zip(parsed, parsed[1:], strict=False)):
-        return None
-    if parsed[0].financial_year() != parsed[-1].financial_year():
+        if not parsed or any(p.type is not PeriodType.QUARTER for p in parsed):
+            return None
+        if any(b != a.shift(1) for a, b in zip(parsed, parsed[1:], strict=False)):
+            return None
+        if parsed[0].financial_year() != parsed[-1].financial_year():
+            return None
+    except PeriodError:  # e.g. a year before 1900's quarters: read from the data values, which say nothing
         return None
     return parsed[0].id, parsed[-1].id
 
@@ -100,17 +113,19 @@ def refresh(session: Session) -> int:
 
     Works with ids read from the database, never a cached catalogue: a programme or option made a moment
     ago in the same transaction is settled like any other."""
+    listed = select(FigureStale.programme_id, FigureStale.org_unit_id, FigureStale.period)
+    stale = session.execute(listed).all()
+    if not stale:
+        return 0  # a commit that changed no approval takes no lock
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
-    stale = session.execute(select(FigureStale.programme_id, FigureStale.org_unit_id, FigureStale.period)).all()
-    if not stale:
-        return 0
+        stale = session.execute(listed).all()  # what the commits we waited for left listed, and ours
     kept_under = grain(session.execute(select(OrgUnit.id, OrgUnit.level, OrgUnit.path)).all())
     groups: dict[tuple[int, str], set[int]] = {}  # (programme id, first quarter of the year): counties
     for programme_id, unit_id, period in stale:
         try:
             year = _quarters_of(period)[0]
-        except Exception:  # noqa: BLE001 - a period no quarter holds has no figures to settle
+        except PeriodError:  # a period no quarter holds has no figures to settle
             continue
         groups.setdefault((programme_id, year), set()).add(kept_under[unit_id])
     under: dict[int, list[int]] = {}  # county (or Kenya) → the reporting units kept under it
@@ -186,8 +201,8 @@ def _flushing(session: Session, _context, _instances) -> None:
 
 
 def _committing(session: Session) -> None:
-    if session.info.pop(CHANGED, False):
-        refresh(session)
+    if session.info.pop(CHANGED, False) and inspect(session.connection()).has_table(FigureStale.__tablename__):
+        refresh(session)  # (a database still before migration 0035, e.g. during `mel returns repair`, has none)
 
 
 def _forget(session: Session, *_args) -> None:

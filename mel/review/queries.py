@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pandas as pd
-from sqlalchemy import case, func, select, tuple_
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from indicators.compile import stored_periods
@@ -39,24 +39,26 @@ def _required_cells(catalogue: Catalogue, programme_id: int, period: str) -> set
     return cells
 
 
-def _filled(session: Session, catalogue: Catalogue, records: list[Return]) -> dict[int, int]:
-    """How many of its required cells each return holds, counted by the database per programme and period
+def _filled(session: Session, catalogue: Catalogue, groups: set[tuple[int, str]]) -> dict[int, int]:
+    """How many of its required cells each return of these (programme, period) holds, counted by the database
     (at ward scale a month's returns hold over a million values: they are never brought over one by one)."""
-    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
-    for record in records:
-        if record.programme_id in catalogue.forms:
-            groups[(record.programme_id, record.period)].append(record.id)
     filled: dict[int, int] = {}
-    for (programme_id, period), ids in groups.items():
-        cells = sorted(_required_cells(catalogue, programme_id, period))
+    for programme_id, period in sorted(groups):
+        cells = _required_cells(catalogue, programme_id, period)
         if not cells:
             continue
-        for start in range(0, len(ids), 5_000):
-            filled.update(session.execute(
-                select(DataValue.return_id, func.count()).where(
-                    DataValue.return_id.in_(ids[start:start + 5_000]), DataValue.period == period,
-                    tuple_(DataValue.indicator_id, DataValue.component, DataValue.option_combo_id).in_(cells))
-                .group_by(DataValue.return_id)).all())
+        # A stored value is always a cell of its indicator (checked on entry), so the values of the required
+        # indicators, components and options are the required cells a return holds: three short lists the
+        # database checks fast, where a list of every (indicator, component, option) would be tried row by row.
+        indicators, components, combos = (sorted({cell[n] for cell in cells}) for n in range(3))
+        filled.update(session.execute(
+            select(DataValue.return_id, func.count()).where(
+                DataValue.return_id.in_(select(Return.id).where(Return.programme_id == programme_id,
+                                                                Return.period == period)),
+                DataValue.period == period,
+                DataValue.indicator_id.in_(indicators), DataValue.component.in_(components),
+                DataValue.option_combo_id.in_(combos))
+            .group_by(DataValue.return_id)).all())
     return filled
 
 
@@ -64,21 +66,25 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
     """Every expected return of a period (from the forms), with state, lateness, flags and fill. A quarter's
     are each quarterly form's returns of the quarter and each monthly form's of its three months (the
     `period` column says which); a month's, the monthly forms' of that month."""
-    records = {(r.programme_id, r.org_unit_id, r.period): r for r in session.scalars(
-        select(Return).where(Return.period.in_(stored_periods([period]))))}
-    ids = [r.id for r in records.values()]
+    periods = stored_periods([period])
+    records = {(r.programme_id, r.org_unit_id, r.period): r for r in session.execute(
+        select(Return.id, Return.programme_id, Return.org_unit_id, Return.period, Return.state, Return.version,
+               Return.submitted_at, Return.is_late).where(Return.period.in_(periods)))}
     flags = {}
     queries = {}
     filled: dict[int, int] = {}
-    if ids:
+    if records:  # the period's returns found by joining them, never by a list of thousands of ids
         for return_id, total, unexplained in session.execute(
                 select(ValueFlag.return_id, func.count(),
                        func.sum(case((func.length(func.trim(ValueFlag.explanation)) == 0, 1), else_=0)))
-                .where(ValueFlag.return_id.in_(ids)).group_by(ValueFlag.return_id)):
+                .join(Return, Return.id == ValueFlag.return_id)
+                .where(Return.period.in_(periods)).group_by(ValueFlag.return_id)):
             flags[return_id] = (int(total), int(unexplained or 0))
-        queries = dict(session.execute(select(ValueQuery.return_id, func.count()).where(
-            ValueQuery.return_id.in_(ids), ValueQuery.status == "open").group_by(ValueQuery.return_id)).all())
-        filled = _filled(session, catalogue, list(records.values()))
+        queries = dict(session.execute(select(ValueQuery.return_id, func.count())
+                                       .join(Return, Return.id == ValueQuery.return_id)
+                                       .where(Return.period.in_(periods), ValueQuery.status == "open")
+                                       .group_by(ValueQuery.return_id)).all())
+        filled = _filled(session, catalogue, {(p, q) for p, _, q in records if p in catalogue.forms})
     rows = []
     for programme_code, programme in catalogue.programmes.items():
         form = catalogue.forms.get(programme.id)

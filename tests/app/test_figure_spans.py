@@ -127,6 +127,12 @@ def test_only_consecutive_quarters_of_one_year_are_kept():
     assert summary.span_of(["2025Q2", "2025Q3"]) is None  # two financial years
     assert summary.span_of(["202409"]) is None
     assert summary.span_of([]) is None
+    assert summary.span_of(["1900Q1"]) is None  # its financial year (1899/1900) is outside what periods allow
+
+
+def test_the_earliest_quarters_read_from_the_data_values_without_error(client, as_user):
+    as_user("secretariat@demo.test")
+    assert client.get("/api/v1/results?period=1901Q1").status_code == 200  # a year ago: 1900Q1, no year of its own
 
 
 def test_two_commits_in_one_county_settle_one_after_the_other(tmp_path_factory, monkeypatch):

@@ -160,7 +160,16 @@ def test_two_scheduler_processes_run_each_job_once(tmp_path_factory):
     processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                  for _ in range(2)]
     try:
-        time.sleep(12)
+        # Until every job has run once (a loaded machine starts the processes slowly), then three more ticks
+        # of both processes, in which a job run twice would show.
+        deadline = time.monotonic() + 120
+        with app.app_context():
+            while time.monotonic() < deadline and set(db.session.scalars(
+                    select(JobRun.job_id).where(JobRun.trigger == "schedule"))) < set(JOBS):
+                db.session.rollback()
+                time.sleep(1)
+            db.session.close()
+        time.sleep(6)
     finally:
         for process in processes:
             process.terminate()
