@@ -136,11 +136,11 @@ def _completeness(frame, by: str) -> list[dict]:
 
 def _returns_part(session: Session, catalogue: Catalogue, period: str, *, programme: str | None = None,
                   org_unit: str | None = None) -> dict:
-    frame = expected_returns(session, catalogue, period)
+    # A county's returns are its own and its wards' (a ward-level form's), counted per ward.
+    frame = expected_returns(session, catalogue, period,
+                             within=catalogue.org_units[org_unit] if org_unit in catalogue.org_units else None)
     if not frame.empty and programme:
         frame = frame[frame["programme"] == programme]
-    if not frame.empty and org_unit:
-        frame = frame[frame["org_unit"] == org_unit]
     overall = _completeness(frame.assign(all="all"), "period") if not frame.empty else []
     return {
         "overall": overall[0] if overall else None,

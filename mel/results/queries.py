@@ -167,6 +167,15 @@ def rules(catalogue: Catalogue) -> dict[str, Rule]:
             for code, i in catalogue.indicators.items()}
 
 
+def within(unit: OrgUnit, quarters: list[str]) -> list:
+    """The conditions that keep the figures of the returns of `unit` and the units within it, for a span: put
+    on the returns (a county's are a few hundred among a month's thousands, found by their org unit), whose
+    values then come by their return, never by scanning the year's values for the county's (a return's values
+    have its org unit and period)."""
+    return [Return.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path))),
+            Return.period.in_(stored_periods(quarters))]
+
+
 def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: list[str]) -> pd.DataFrame:
     """Approved (optionally also submitted) figures in scope, as a plain frame with codes."""
     states = ["approved", "submitted"] if query.include_submitted else ["approved"]
@@ -179,8 +188,7 @@ def load_values(session: Session, catalogue: Catalogue, query: Query, quarters: 
                DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes]))
     )
     if query.org_unit.level > 1:
-        statement = statement.where(DataValue.org_unit_id.in_(
-            select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+        statement = statement.where(*within(query.org_unit, quarters))
     # Core rows straight into columns: building ORM rows or dicts would dominate large spans.
     rows = session.connection().execute(statement).fetchall()
     columns = ["indicator", "component", "option", "programme", "org_unit", "period", "value"]
@@ -468,8 +476,7 @@ def load_aggregated(session: Session, catalogue: Catalogue, query: Query, quarte
                   DataValue.period)
     )
     if query.org_unit.level > 1:
-        per_unit = per_unit.where(DataValue.org_unit_id.in_(
-            select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+        per_unit = per_unit.where(*within(query.org_unit, quarters))
     unit = per_unit.subquery()
     ranked = (
         select(unit, Indicator.time_aggregation,
@@ -608,7 +615,7 @@ def _one_quarter(session: Session, catalogue: Catalogue, query: Query, quarters:
              DataValue.indicator_id.in_([catalogue.indicators[c].id for c in query.indicators]),
              DataValue.programme_id.in_([catalogue.programmes[p].id for p in query.programmes])]
     if query.org_unit.level > 1:
-        scope.append(DataValue.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(query.org_unit.path))))
+        scope += within(query.org_unit, quarters)
     keys = [DataValue.indicator_id, DataValue.component, DataValue.programme_id]
     group = keys + ([DataValue.org_unit_id] if with_unit else [])
     total_ids = [combo for combo, code in catalogue.combo_codes.items() if code == "total"]

@@ -14,7 +14,7 @@ from indicators.figures import figure_code
 from indicators.periods import PeriodType, parse_period
 from mel.accounts.models import User
 from mel.catalogue.lookup import Catalogue
-from mel.catalogue.models import quarters_of
+from mel.catalogue.models import OrgUnit, quarters_of
 from mel.converters import is_digits
 from mel.returns.models import DataValue, Return, ValueFlag
 from mel.review.models import QueryMessage, ValueQuery
@@ -39,7 +39,8 @@ def _required_cells(catalogue: Catalogue, programme_id: int, period: str) -> set
     return cells
 
 
-def _filled(session: Session, catalogue: Catalogue, groups: set[tuple[int, str]]) -> dict[int, int]:
+def _filled(session: Session, catalogue: Catalogue, groups: set[tuple[int, str]],
+            within: OrgUnit | None = None) -> dict[int, int]:
     """How many of its required cells each return of these (programme, period) holds, counted by the database
     (at ward scale a month's returns hold over a million values: they are never brought over one by one)."""
     filled: dict[int, int] = {}
@@ -54,7 +55,7 @@ def _filled(session: Session, catalogue: Catalogue, groups: set[tuple[int, str]]
         filled.update(session.execute(
             select(DataValue.return_id, func.count()).where(
                 DataValue.return_id.in_(select(Return.id).where(Return.programme_id == programme_id,
-                                                                Return.period == period)),
+                                                                Return.period == period, *_scope(within))),
                 DataValue.period == period,
                 DataValue.indicator_id.in_(indicators), DataValue.component.in_(components),
                 DataValue.option_combo_id.in_(combos))
@@ -62,14 +63,23 @@ def _filled(session: Session, catalogue: Catalogue, groups: set[tuple[int, str]]
     return filled
 
 
-def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.DataFrame:
+def _scope(within: OrgUnit | None) -> list:
+    """Returns of `within` and the units within it (all when None)."""
+    if within is None:
+        return []
+    return [Return.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(within.path)))]
+
+
+def expected_returns(session: Session, catalogue: Catalogue, period: str, *,
+                     within: OrgUnit | None = None) -> pd.DataFrame:
     """Every expected return of a period (from the forms), with state, lateness, flags and fill. A quarter's
     are each quarterly form's returns of the quarter and each monthly form's of its three months (the
-    `period` column says which); a month's, the monthly forms' of that month."""
+    `period` column says which); a month's, the monthly forms' of that month. `within`: only those of an org
+    unit and the units within it (a county's own and its wards')."""
     periods = stored_periods([period])
     records = {(r.programme_id, r.org_unit_id, r.period): r for r in session.execute(
         select(Return.id, Return.programme_id, Return.org_unit_id, Return.period, Return.state, Return.version,
-               Return.submitted_at, Return.is_late).where(Return.period.in_(periods)))}
+               Return.submitted_at, Return.is_late).where(Return.period.in_(periods), *_scope(within)))}
     flags = {}
     queries = {}
     filled: dict[int, int] = {}
@@ -78,13 +88,14 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
                 select(ValueFlag.return_id, func.count(),
                        func.sum(case((func.length(func.trim(ValueFlag.explanation)) == 0, 1), else_=0)))
                 .join(Return, Return.id == ValueFlag.return_id)
-                .where(Return.period.in_(periods)).group_by(ValueFlag.return_id)):
+                .where(Return.period.in_(periods), *_scope(within)).group_by(ValueFlag.return_id)):
             flags[return_id] = (int(total), int(unexplained or 0))
         queries = dict(session.execute(select(ValueQuery.return_id, func.count())
                                        .join(Return, Return.id == ValueQuery.return_id)
-                                       .where(Return.period.in_(periods), ValueQuery.status == "open")
+                                       .where(Return.period.in_(periods), ValueQuery.status == "open",
+                                              *_scope(within))
                                        .group_by(ValueQuery.return_id)).all())
-        filled = _filled(session, catalogue, {(p, q) for p, _, q in records if p in catalogue.forms})
+        filled = _filled(session, catalogue, {(p, q) for p, _, q in records if p in catalogue.forms}, within)
     rows = []
     for programme_code, programme in catalogue.programmes.items():
         form = catalogue.forms.get(programme.id)
@@ -93,7 +104,8 @@ def expected_returns(session: Session, catalogue: Catalogue, period: str) -> pd.
         asked = form.periods_in(period) if parse_period(period).type is PeriodType.QUARTER else (
             [period] if period in form.periods_in(quarters_of(period)[0]) else [])
         cells = {p: _required_cells(catalogue, programme.id, p) for p in asked}
-        for asked_period, unit in ((p, u) for p in asked for u in form.org_units_in(p)):
+        for asked_period, unit in ((p, u) for p in asked for u in form.org_units_in(p)
+                                   if within is None or u.path.startswith(within.path)):
             required = cells[asked_period]
             record = records.get((programme.id, unit.id, asked_period))
             total, unexplained = flags.get(record.id, (0, 0)) if record else (0, 0)

@@ -23,6 +23,7 @@ from mel.errors import ValidationFailed
 from mel.results import summary
 from mel.results.queries import resolve_query, results
 from mel.returns.models import DataValue, Return
+from mel.review.queries import expected_returns
 from tests.app.returns_helpers import user
 
 NOW = datetime(2025, 10, 5, 9, 0, tzinfo=UTC)  # 2025Q3 is being reported
@@ -156,6 +157,12 @@ def test_completeness_by_county_counts_the_wards_returns(session, two_levels):
     assert {r["org_unit"] for r in county} <= {f"SC{n}" for n in range(238, 245)}
     assert sum(r["actual"] for r in county) == 200.0 and sum(r["returns_received"] for r in county) == 20
     assert all(r["actual"] == 10 * r["returns_received"] <= 10 * r["returns_expected"] for r in county)
+    # The county profile's returns: Kisumu's 35 wards for this programme, 20 received; Mombasa's none.
+    wards = expected_returns(session, catalogue, "2025Q3", within=catalogue.org_units["042"])
+    mine = wards[wards["programme"] == "WARDS"]
+    assert (len(mine), int((mine["state"] == "approved").sum())) == (35, 20)
+    assert set(mine["org_unit"]) == set(kisumu)
+    assert set(expected_returns(session, catalogue, "2025Q3")["org_unit"]) >= set(kisumu) | set(two_levels["001"])
 
 
 # --------------------------------------------------------------------------- what a form may ask
